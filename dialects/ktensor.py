@@ -1,0 +1,407 @@
+"""The tensor dialect (``ktensor``): hardware-agnostic, explicit about dtype.
+
+Framework ops lower here to a small set of contractions (``matmul``,
+``conv2d``), elementwise ops with a fused activation, pooling, softmax and
+layout changes. Auto-casting shows up as ``ktensor.cast`` ops around
+contractions, tiling as the ``tile`` property a tiling pass sets. Shapes are
+static; activations are in the framework's logical layout (NCHW, row-major),
+the Inferentia lowering chooses the physical layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    I64,
+    DenseArrayBase,
+    IntegerAttr,
+    StringAttr,
+    TensorType,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, SSAValue
+from xdsl.irdl import (
+    AttrSizedOperandSegments,
+    IRDLOperation,
+    ParsePropInAttrDict,
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+)
+from xdsl.utils.exceptions import VerifyException
+
+ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "gelu", "exp")
+ELEMENTWISE_KINDS = ("add", "sub", "mul", "div", "max", "min")
+POOL_KINDS = ("max", "avg")
+
+
+def _shape(value: SSAValue | Attribute) -> tuple[int, ...]:
+    t = value.type if isinstance(value, SSAValue) else value
+    assert isinstance(t, TensorType)
+    return tuple(t.get_shape())
+
+
+def _ints(attr: DenseArrayBase) -> tuple[int, ...]:
+    return tuple(int(v) for v in attr.get_values())
+
+
+def _i64_array(values: Sequence[int]) -> DenseArrayBase:
+    return DenseArrayBase.from_list(i64, list(values))
+
+
+def _check_choice(op: IRDLOperation, prop: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise VerifyException(
+            f"'{op.name}' {prop} must be one of {', '.join(choices)}, got '{value}'"
+        )
+
+
+def _check_static(op: IRDLOperation) -> None:
+    for v in (*op.operands, *op.results):
+        if isinstance(v.type, TensorType) and any(d < 0 for d in v.type.get_shape()):
+            raise VerifyException(f"'{op.name}' needs static shapes, got {v.type}")
+
+
+class _KTensorOp(IRDLOperation):
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def verify_(self) -> None:
+        _check_static(self)
+        self.verify_semantics()
+
+    def verify_semantics(self) -> None:
+        pass
+
+
+@irdl_op_definition
+class WeightOp(_KTensorOp):
+    """A trained parameter, by name in the module's weight store."""
+
+    name = "ktensor.weight"
+    weight_name = prop_def(StringAttr, prop_name="name")
+    result = result_def(TensorType)
+    assembly_format = "$name attr-dict `:` type($result)"
+
+    def __init__(self, weight_name: str, result_type: TensorType):
+        super().__init__(
+            properties={"name": StringAttr(weight_name)}, result_types=[result_type]
+        )
+
+
+@irdl_op_definition
+class MatmulOp(_KTensorOp):
+    """``activation(lhs[M, K] @ rhs[K, N] + bias[N])``, accumulated in FP32."""
+
+    name = "ktensor.matmul"
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    bias = opt_operand_def(TensorType)
+    activation = prop_def(StringAttr)
+    tile = opt_prop_def(DenseArrayBase[I64])  # [M, K, N] tile set by tiling
+    result = result_def(TensorType)
+    irdl_options = (AttrSizedOperandSegments(as_property=True), ParsePropInAttrDict())
+    assembly_format = (
+        "$lhs `,` $rhs (`bias` $bias^)? attr-dict `:` `(` type($lhs) `,` type($rhs)"
+        " (`,` type($bias)^)? `)` `->` type($result)"
+    )
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue, bias: SSAValue | None,
+                 result_type: TensorType, activation: str = "none"):
+        super().__init__(
+            operands=[lhs, rhs, bias],
+            properties={"activation": StringAttr(activation)},
+            result_types=[result_type],
+        )
+
+    def verify_semantics(self) -> None:
+        _check_choice(self, "activation", self.activation.data, ACTIVATIONS)
+        a, b, r = _shape(self.lhs), _shape(self.rhs), _shape(self.result)
+        if len(a) != 2 or len(b) != 2 or a[1] != b[0] or r != (a[0], b[1]):
+            raise VerifyException(
+                f"'ktensor.matmul' expects [M,K] x [K,N] -> [M,N], got {a} x {b} -> {r}"
+            )
+        if self.bias is not None and _shape(self.bias) != (b[1],):
+            raise VerifyException(
+                f"'ktensor.matmul' bias must be [{b[1]}], got {_shape(self.bias)}"
+            )
+        if self.tile is not None and len(_ints(self.tile)) != 3:
+            raise VerifyException("'ktensor.matmul' tile must be [M, K, N]")
+
+
+def conv_output_hw(in_hw: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
+                   pads: Sequence[int], dilations: Sequence[int]) -> tuple[int, int]:
+    """Output height and width; pads are [top, left, bottom, right]."""
+    out = []
+    for i in range(2):
+        span = dilations[i] * (kernel[i] - 1) + 1
+        out.append((in_hw[i] + pads[i] + pads[i + 2] - span) // strides[i] + 1)
+    return out[0], out[1]
+
+
+@irdl_op_definition
+class Conv2dOp(_KTensorOp):
+    """``activation(conv(input[N,C,H,W], weight[O,C/g,KH,KW]) + bias[O])``;
+    pads are [top, left, bottom, right]."""
+
+    name = "ktensor.conv2d"
+    input = operand_def(TensorType)
+    weight = operand_def(TensorType)
+    bias = opt_operand_def(TensorType)
+    strides = prop_def(DenseArrayBase[I64])
+    pads = prop_def(DenseArrayBase[I64])
+    dilations = prop_def(DenseArrayBase[I64])
+    groups = prop_def(IntegerAttr[I64])
+    activation = prop_def(StringAttr)
+    tile = opt_prop_def(DenseArrayBase[I64])  # [C_out, C_in, output rows] tile
+    result = result_def(TensorType)
+    irdl_options = (AttrSizedOperandSegments(as_property=True), ParsePropInAttrDict())
+    assembly_format = (
+        "$input `,` $weight (`bias` $bias^)? attr-dict `:` `(` type($input) `,` type($weight)"
+        " (`,` type($bias)^)? `)` `->` type($result)"
+    )
+
+    def __init__(self, input: SSAValue, weight: SSAValue, bias: SSAValue | None,
+                 result_type: TensorType, strides: Sequence[int], pads: Sequence[int],
+                 dilations: Sequence[int], groups: int = 1, activation: str = "none"):
+        super().__init__(
+            operands=[input, weight, bias],
+            properties={
+                "strides": _i64_array(strides),
+                "pads": _i64_array(pads),
+                "dilations": _i64_array(dilations),
+                "groups": IntegerAttr(groups, i64),
+                "activation": StringAttr(activation),
+            },
+            result_types=[result_type],
+        )
+
+    def verify_semantics(self) -> None:
+        _check_choice(self, "activation", self.activation.data, ACTIVATIONS)
+        x, w, r = _shape(self.input), _shape(self.weight), _shape(self.result)
+        strides, pads, dil = _ints(self.strides), _ints(self.pads), _ints(self.dilations)
+        g = self.groups.value.data
+        if len(x) != 4 or len(w) != 4 or len(r) != 4:
+            raise VerifyException("'ktensor.conv2d' expects 4-D input, weight and result")
+        if len(strides) != 2 or len(dil) != 2 or len(pads) != 4:
+            raise VerifyException("'ktensor.conv2d' needs 2 strides, 2 dilations and 4 pads")
+        if min(strides) < 1 or min(dil) < 1 or min(pads) < 0 or g < 1:
+            raise VerifyException("'ktensor.conv2d' strides, dilations, groups >= 1 and pads >= 0")
+        if x[1] % g or w[0] % g or w[1] * g != x[1]:
+            raise VerifyException(
+                f"'ktensor.conv2d' channels do not match groups={g}: input {x}, weight {w}"
+            )
+        if self.bias is not None and _shape(self.bias) != (w[0],):
+            raise VerifyException(f"'ktensor.conv2d' bias must be [{w[0]}]")
+        oh, ow = conv_output_hw(x[2:], w[2:], strides, pads, dil)
+        if r != (x[0], w[0], oh, ow):
+            raise VerifyException(
+                f"'ktensor.conv2d' result must be {(x[0], w[0], oh, ow)}, got {r}"
+            )
+
+
+@irdl_op_definition
+class ElementwiseOp(_KTensorOp):
+    """``activation(lhs <kind> rhs)`` with numpy broadcasting."""
+
+    name = "ktensor.elementwise"
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    kind = prop_def(StringAttr)
+    activation = prop_def(StringAttr)
+    result = result_def(TensorType)
+    assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: TensorType,
+                 activation: str = "none"):
+        super().__init__(
+            operands=[lhs, rhs],
+            properties={"kind": StringAttr(kind), "activation": StringAttr(activation)},
+            result_types=[result_type],
+        )
+
+    def verify_semantics(self) -> None:
+        _check_choice(self, "kind", self.kind.data, ELEMENTWISE_KINDS)
+        _check_choice(self, "activation", self.activation.data, ACTIVATIONS)
+        try:
+            shape = np.broadcast_shapes(_shape(self.lhs), _shape(self.rhs))
+        except ValueError:
+            raise VerifyException(
+                f"'ktensor.elementwise' operands do not broadcast: {_shape(self.lhs)}, {_shape(self.rhs)}"
+            ) from None
+        if tuple(shape) != _shape(self.result):
+            raise VerifyException(
+                f"'ktensor.elementwise' result must be {tuple(shape)}, got {_shape(self.result)}"
+            )
+
+
+@irdl_op_definition
+class ActivationOp(_KTensorOp):
+    """An elementwise activation function."""
+
+    name = "ktensor.activation"
+    input = operand_def(TensorType)
+    func = prop_def(StringAttr)
+    result = result_def(TensorType)
+    assembly_format = "$func $input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, func: str, input: SSAValue, result_type: TensorType | None = None):
+        super().__init__(
+            operands=[input],
+            properties={"func": StringAttr(func)},
+            result_types=[result_type or input.type],
+        )
+
+    def verify_semantics(self) -> None:
+        _check_choice(self, "func", self.func.data, ACTIVATIONS[1:])
+        if _shape(self.input) != _shape(self.result):
+            raise VerifyException("'ktensor.activation' keeps the shape")
+
+
+@irdl_op_definition
+class Pool2dOp(_KTensorOp):
+    """Max or average pooling over NCHW; pads are [top, left, bottom, right]."""
+
+    name = "ktensor.pool2d"
+    input = operand_def(TensorType)
+    kind = prop_def(StringAttr)
+    kernel = prop_def(DenseArrayBase[I64])
+    strides = prop_def(DenseArrayBase[I64])
+    pads = prop_def(DenseArrayBase[I64])
+    result = result_def(TensorType)
+    assembly_format = "$kind $input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, kind: str, input: SSAValue, result_type: TensorType,
+                 kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int]):
+        super().__init__(
+            operands=[input],
+            properties={
+                "kind": StringAttr(kind),
+                "kernel": _i64_array(kernel),
+                "strides": _i64_array(strides),
+                "pads": _i64_array(pads),
+            },
+            result_types=[result_type],
+        )
+
+    def verify_semantics(self) -> None:
+        _check_choice(self, "kind", self.kind.data, POOL_KINDS)
+        x, r = _shape(self.input), _shape(self.result)
+        k, s, p = _ints(self.kernel), _ints(self.strides), _ints(self.pads)
+        if len(x) != 4 or len(k) != 2 or len(s) != 2 or len(p) != 4:
+            raise VerifyException("'ktensor.pool2d' expects NCHW input, 2 kernel, 2 strides, 4 pads")
+        if min(k) < 1 or min(s) < 1 or min(p) < 0:
+            raise VerifyException("'ktensor.pool2d' kernel and strides >= 1, pads >= 0")
+        oh, ow = conv_output_hw(x[2:], k, s, p, (1, 1))
+        if r != (x[0], x[1], oh, ow):
+            raise VerifyException(
+                f"'ktensor.pool2d' result must be {(x[0], x[1], oh, ow)}, got {r}"
+            )
+
+
+@irdl_op_definition
+class SoftmaxOp(_KTensorOp):
+    """Softmax along ``axis``."""
+
+    name = "ktensor.softmax"
+    input = operand_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, axis: int):
+        super().__init__(
+            operands=[input],
+            properties={"axis": IntegerAttr(axis, i64)},
+            result_types=[input.type],
+        )
+
+    def verify_semantics(self) -> None:
+        x = _shape(self.input)
+        a = self.axis.value.data
+        if not 0 <= a < len(x):
+            raise VerifyException(f"'ktensor.softmax' axis {a} out of range for rank {len(x)}")
+        if x != _shape(self.result):
+            raise VerifyException("'ktensor.softmax' keeps the shape")
+
+
+@irdl_op_definition
+class ReshapeOp(_KTensorOp):
+    """Row-major reinterpretation with the same element count."""
+
+    name = "ktensor.reshape"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, result_type: TensorType):
+        super().__init__(operands=[input], result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        if int(np.prod(_shape(self.input))) != int(np.prod(_shape(self.result))):
+            raise VerifyException(
+                f"'ktensor.reshape' changes the element count: {_shape(self.input)} -> {_shape(self.result)}"
+            )
+
+
+@irdl_op_definition
+class TransposeOp(_KTensorOp):
+    """``result = input.transpose(perm)``."""
+
+    name = "ktensor.transpose"
+    input = operand_def(TensorType)
+    perm = prop_def(DenseArrayBase[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, perm: Sequence[int], result_type: TensorType):
+        super().__init__(
+            operands=[input], properties={"perm": _i64_array(perm)}, result_types=[result_type]
+        )
+
+    def verify_semantics(self) -> None:
+        x, perm = _shape(self.input), _ints(self.perm)
+        if sorted(perm) != list(range(len(x))):
+            raise VerifyException(f"'ktensor.transpose' perm {perm} is not a permutation of rank {len(x)}")
+        if tuple(x[p] for p in perm) != _shape(self.result):
+            raise VerifyException("'ktensor.transpose' result shape does not match perm")
+
+
+@irdl_op_definition
+class CastOp(_KTensorOp):
+    """Element type conversion (round to nearest even)."""
+
+    name = "ktensor.cast"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, result_type: TensorType):
+        super().__init__(operands=[input], result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        if _shape(self.input) != _shape(self.result):
+            raise VerifyException("'ktensor.cast' keeps the shape")
+        if self.input.type.element_type == self.result.type.element_type:
+            raise VerifyException("'ktensor.cast' must change the element type")
+
+
+KTensor = Dialect(
+    "ktensor",
+    [
+        WeightOp,
+        MatmulOp,
+        Conv2dOp,
+        ElementwiseOp,
+        ActivationOp,
+        Pool2dOp,
+        SoftmaxOp,
+        ReshapeOp,
+        TransposeOp,
+        CastOp,
+    ],
+)

@@ -1,0 +1,193 @@
+"""Kaena's NeuronCore-v1 instruction set: fixed-size binary records.
+
+This is the contract between the code generator (which unrolls the
+Inferentia dialect's loops into records with numpy), the NEFF container (one
+record array per engine and core) and the simulator (which decodes and
+executes them). ``docs/isa.md`` documents every field; change both together.
+
+Every record is ``INSTR_DTYPE`` (192 bytes, little-endian). Operands are
+*access patterns* (``AP_DTYPE``, 52 bytes): a partition range plus up to four
+free dimensions with element strides, iterated partition-outermost,
+row-major (the last dimension innermost).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, IntFlag
+
+import ml_dtypes
+import numpy as np
+
+
+class Engine(IntEnum):
+    """The instruction streams of one NeuronCore; the value is the stream index."""
+
+    PE = 0  # tensor engine (systolic array)
+    ACT = 1  # scalar / activation engine
+    POOL = 2  # vector / pooling engine
+    DMA = 3  # the core's DMA queue
+
+    @property
+    def stream_name(self) -> str:
+        return self.name.lower()
+
+
+class Opcode(IntEnum):
+    NOP = 0
+    DMA = 1  # DMA: out <- in0, element for element, same dtype
+    LOAD_STATIONARY = 2  # PE: stationary <- in0 [K partitions, M elements]
+    MATMUL = 3  # PE: out[M, N] (+)= stationary[K, M]^T @ in1[K, N]
+    ACTIVATE = 4  # ACT: out = func(in0 * scale + bias), bias = in1[p] or imm
+    TENSOR_TENSOR = 5  # POOL: out = alu(in0, in1)
+    TENSOR_SCALAR = 6  # POOL: out = alu(in0, s), s = in1[p] or imm
+    REDUCE = 7  # POOL: out = alu-reduce of in0 over its last `axes` dims, * scale
+    TRANSPOSE = 8  # POOL: out[f, p] = in0[p, f]
+    MEMSET = 9  # POOL: out = imm
+    SEM_SIGNAL = 10  # any: sems[sem] += 1 once all earlier work of the engine is complete
+    SEM_WAIT = 11  # any: block until sems[sem] >= sem_value
+
+
+class Flags(IntFlag):
+    NONE = 0
+    ACCUMULATE = 1  # MATMUL: add into PSUM instead of overwriting
+
+
+class Mem(IntEnum):
+    NONE = 0  # operand absent
+    DRAM = 1
+    SBUF = 2
+    PSUM = 3
+
+
+class DType(IntEnum):
+    FP32 = 0
+    BF16 = 1
+    FP16 = 2
+
+    @property
+    def np(self) -> np.dtype:
+        return _NP_DTYPES[self]
+
+    @property
+    def itemsize(self) -> int:
+        return _NP_DTYPES[self].itemsize
+
+    @property
+    def short(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_name(cls, name: str) -> "DType":
+        """Accepts 'fp32'/'f32'/'float32', 'bf16'/'bfloat16', 'fp16'/'f16'/'float16'."""
+        return _DTYPE_NAMES[name.lower()]
+
+
+_NP_DTYPES = {
+    DType.FP32: np.dtype(np.float32),
+    DType.BF16: np.dtype(ml_dtypes.bfloat16),
+    DType.FP16: np.dtype(np.float16),
+}
+_DTYPE_NAMES = {
+    "fp32": DType.FP32, "f32": DType.FP32, "float32": DType.FP32,
+    "bf16": DType.BF16, "bfloat16": DType.BF16,
+    "fp16": DType.FP16, "f16": DType.FP16, "float16": DType.FP16,
+}
+
+
+class ActFunc(IntEnum):
+    IDENTITY = 0
+    RELU = 1
+    GELU = 2
+    TANH = 3
+    SIGMOID = 4
+    EXP = 5
+    SQRT = 6
+    RECIPROCAL = 7
+    SQUARE = 8
+    RSQRT = 9
+    NEG = 10
+
+
+class AluOp(IntEnum):
+    ADD = 0
+    SUB = 1  # in0 - in1
+    MUL = 2
+    MAX = 3
+    MIN = 4
+    DIV = 5  # in0 / in1
+    BYPASS = 6  # out = in0 (a copy / cast on the vector engine)
+
+
+MAX_FREE_DIMS = 4
+
+AP_DTYPE = np.dtype(
+    [
+        ("mem", "u1"),  # Mem
+        ("dtype", "u1"),  # DType
+        ("ndims", "u1"),  # free dims in use, 0..4
+        ("_r0", "u1"),
+        ("var", "<u2"),  # DRAM: index into the subgraph's def.json variables
+        ("start_partition", "<u2"),  # SBUF/PSUM: first partition
+        ("num_partitions", "<u2"),  # partitions (or DRAM rows) iterated
+        ("_r1", "<u2"),
+        ("offset", "<u4"),  # bytes: within each partition (SBUF/PSUM) or the variable (DRAM)
+        ("partition_stride", "<i4"),  # DRAM only: elements between rows; 0 elsewhere
+        ("strides", "<i4", (MAX_FREE_DIMS,)),  # elements
+        ("counts", "<u4", (MAX_FREE_DIMS,)),  # unused dims have count 1
+    ]
+)
+assert AP_DTYPE.itemsize == 52
+
+INSTR_DTYPE = np.dtype(
+    [
+        ("opcode", "<u2"),  # Opcode
+        ("flags", "<u2"),  # Flags
+        ("func", "<u2"),  # ActFunc (ACTIVATE)
+        ("alu", "<u2"),  # AluOp (TENSOR_TENSOR, TENSOR_SCALAR, REDUCE)
+        ("axes", "<u2"),  # REDUCE: trailing free dims of in0 that are reduced
+        ("sem", "<u2"),  # SEM_SIGNAL / SEM_WAIT: semaphore index
+        ("sem_value", "<u4"),  # SEM_WAIT: count to wait for
+        ("scale", "<f4"),  # ACTIVATE: input scale; REDUCE: result scale
+        ("imm", "<f4"),  # immediate scalar / bias when in1 is absent
+        ("tag", "<u4"),  # index of the IR op this record came from (profiling)
+        ("_r0", "<u4"),
+        ("_r1", "<u4"),
+        ("out", AP_DTYPE),
+        ("in0", AP_DTYPE),
+        ("in1", AP_DTYPE),
+    ]
+)
+assert INSTR_DTYPE.itemsize == 192
+
+# Which opcodes each engine may execute (semaphores and NOP on all).
+ENGINE_OPCODES: dict[Engine, frozenset[Opcode]] = {
+    Engine.PE: frozenset({Opcode.LOAD_STATIONARY, Opcode.MATMUL}),
+    Engine.ACT: frozenset({Opcode.ACTIVATE}),
+    Engine.POOL: frozenset(
+        {
+            Opcode.TENSOR_TENSOR,
+            Opcode.TENSOR_SCALAR,
+            Opcode.REDUCE,
+            Opcode.TRANSPOSE,
+            Opcode.MEMSET,
+        }
+    ),
+    Engine.DMA: frozenset({Opcode.DMA}),
+}
+_COMMON = frozenset({Opcode.NOP, Opcode.SEM_SIGNAL, Opcode.SEM_WAIT})
+for _e in Engine:
+    ENGINE_OPCODES[_e] = ENGINE_OPCODES[_e] | _COMMON
+
+
+def empty_records(n: int) -> np.ndarray:
+    """``n`` zeroed records, unused APs have ``mem == Mem.NONE``; scale defaults to 1."""
+    rec = np.zeros(n, dtype=INSTR_DTYPE)
+    rec["scale"] = 1.0
+    for ap in ("out", "in0", "in1"):
+        rec[ap]["counts"] = 1
+    return rec
+
+
+def ap_elements_per_partition(ap: np.void | np.ndarray) -> int:
+    """Elements one partition (DRAM row) of an access pattern covers."""
+    return int(np.prod(ap["counts"][: int(ap["ndims"])], dtype=np.int64))

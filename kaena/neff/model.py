@@ -1,0 +1,113 @@
+"""The in-memory form of a NEFF: what the code generator builds, the container
+writer serialises, the reader rebuilds and the simulator executes.
+
+``Neff.to_bytes()`` / ``Neff.from_bytes()`` live in ``kaena.neff.container``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kaena.isa import INSTR_DTYPE, Engine
+
+NEFF_VERSION = (1, 1)  # (major, minor) this build writes and reads
+
+VARIABLE_KINDS = ("input", "output", "file", "tmp-buf", "state-buffer")
+
+
+@dataclass
+class Variable:
+    """A buffer a subgraph declares in ``def.json``.
+
+    DRAM variables (``input``, ``output``, ``file``, ``tmp-buf``) are addressed
+    by instructions through their index in ``Subgraph.variables``.
+    ``state-buffer`` records the SBUF footprint for tools (not addressable).
+    """
+
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+    dtype: str  # numpy name: "float32", "bfloat16", "float16"
+    data: np.ndarray | None = None  # kind == "file": the constant, in hardware layout
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(_np_dtype(self.dtype)).itemsize
+
+
+@dataclass
+class Subgraph:
+    """What one NeuronCore runs: its variables and one record stream per engine."""
+
+    core: int
+    variables: list[Variable] = field(default_factory=list)
+    streams: dict[Engine, np.ndarray] = field(default_factory=dict)  # INSTR_DTYPE arrays
+    sbuf_peak_bytes: int = 0
+    psum_peak_bytes: int = 0
+
+    def stream(self, engine: Engine) -> np.ndarray:
+        return self.streams.get(engine, np.zeros(0, dtype=INSTR_DTYPE))
+
+    def variable_index(self, name: str) -> int:
+        for i, v in enumerate(self.variables):
+            if v.name == name:
+                return i
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A model input or output as the user sees it."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+
+
+@dataclass
+class Neff:
+    """A compiled model: inputs/outputs, subgraphs (one per core), metadata."""
+
+    name: str
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    subgraphs: list[Subgraph]
+    compiler_version: str = ""
+    version: tuple[int, int] = NEFF_VERSION
+    metadata: dict = field(default_factory=dict)  # free-form JSON-able (options, summary)
+    uuid: bytes = b""  # 16 bytes; derived from the contents when written if empty
+
+    @property
+    def num_cores(self) -> int:
+        return len(self.subgraphs)
+
+    def to_bytes(self) -> bytes:
+        from kaena.neff.container import write_neff_bytes
+
+        return write_neff_bytes(self)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> "Neff":
+        from kaena.neff.container import read_neff_bytes
+
+        return read_neff_bytes(data, source)
+
+    def save(self, path: str) -> None:
+        """Write atomically: a partly written file never appears at ``path``."""
+        from kaena.neff.container import atomic_write
+
+        atomic_write(path, self.to_bytes())
+
+    @classmethod
+    def load(cls, path: str) -> "Neff":
+        from kaena.neff.container import read_neff_file
+
+        return read_neff_file(path)
+
+
+def _np_dtype(name: str) -> np.dtype:
+    import ml_dtypes
+
+    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)

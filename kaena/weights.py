@@ -1,0 +1,138 @@
+"""Model parameters live outside the textual IR.
+
+IR refers to a weight by name (``fw.weight``, ``ktensor.weight``, the
+Inferentia dialect's DRAM constants); the values sit in a ``WeightStore``.
+A module names its store with the ``kaena.weights`` attribute: a path to an
+``.npz`` file (relative to the IR file that mentions it) or an in-memory key
+``mem:<id>`` for stores created in this process by ``kaena.compile``. So a
+100 MB model prints and parses as fast as a small one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from collections.abc import Iterator
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp, StringAttr
+
+from kaena.errors import KaenaError
+
+WEIGHTS_ATTR = "kaena.weights"
+
+
+class WeightStore:
+    """Name -> numpy array, with content-derived names for new entries."""
+
+    def __init__(self, arrays: dict[str, np.ndarray] | None = None):
+        self._arrays: dict[str, np.ndarray] = dict(arrays or {})
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._arrays
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self._arrays[name]
+        except KeyError:
+            raise KaenaError(f"weight '{name}' is not in the weight store") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._arrays))
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    def add(self, name: str, value: np.ndarray) -> str:
+        """Store ``value`` under ``name`` (overwriting); returns the name."""
+        self._arrays[name] = np.ascontiguousarray(value)
+        return name
+
+    def add_derived(self, base: str, value: np.ndarray) -> str:
+        """Store a value derived from ``base`` (folded, re-laid-out) under a
+        deterministic name built from its contents."""
+        value = np.ascontiguousarray(value)
+        digest = hashlib.sha256(
+            value.tobytes() + str(value.dtype).encode() + str(value.shape).encode()
+        ).hexdigest()[:10]
+        return self.add(f"{base}.{digest}", value)
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self._arrays.values())
+
+    # --- files ----------------------------------------------------------------
+    def save(self, path: str) -> None:
+        """Write an uncompressed ``.npz`` atomically (temp file + rename)."""
+        tmp = f"{path}.tmp{os.getpid()}"
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(f, **{k: self._arrays[k] for k in sorted(self._arrays)})
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    @classmethod
+    def load(cls, path: str) -> "WeightStore":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls({k: data[k] for k in data.files})
+        except FileNotFoundError:
+            raise KaenaError(f"{path}: weight file not found") from None
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+            raise KaenaError(f"{path}: not a readable weight file ({e})") from None
+
+
+# In-memory stores, keyed by the ``mem:`` names modules carry.
+_MEMORY_STORES: dict[str, WeightStore] = {}
+# Stores loaded from files, keyed by absolute path.
+_FILE_STORES: dict[str, WeightStore] = {}
+
+
+def register_in_memory(store: WeightStore) -> str:
+    key = f"mem:{id(store):x}"
+    _MEMORY_STORES[key] = store
+    return key
+
+
+def attach(module: ModuleOp, store: WeightStore) -> None:
+    """Make ``module`` refer to ``store`` (in memory)."""
+    module.attributes[WEIGHTS_ATTR] = StringAttr(register_in_memory(store))
+
+
+def store_for(module: ModuleOp, base_dir: str | None = None) -> WeightStore:
+    """The store a module names; an empty store if it names none."""
+    attr = module.attributes.get(WEIGHTS_ATTR)
+    if attr is None:
+        return WeightStore()
+    if not isinstance(attr, StringAttr):
+        raise KaenaError(f"module attribute {WEIGHTS_ATTR} must be a string")
+    ref = attr.data
+    if ref.startswith("mem:"):
+        if ref not in _MEMORY_STORES:
+            raise KaenaError(f"in-memory weight store '{ref}' is not loaded in this process")
+        return _MEMORY_STORES[ref]
+    path = ref if os.path.isabs(ref) else os.path.join(base_dir or os.getcwd(), ref)
+    path = os.path.abspath(path)
+    if path not in _FILE_STORES:
+        _FILE_STORES[path] = WeightStore.load(path)
+    # From now on the module refers to the loaded store in memory, so passes
+    # that add derived weights see and extend the same object.
+    store = _FILE_STORES[path]
+    return store
+
+
+def set_default_base_dir(path: str | None) -> None:
+    """Tools set this to the directory of the IR file being processed, so
+    relative ``kaena.weights`` paths resolve beside it."""
+    global _DEFAULT_BASE_DIR
+    _DEFAULT_BASE_DIR = path
+
+
+_DEFAULT_BASE_DIR: str | None = None
+
+
+def module_store(module: ModuleOp) -> WeightStore:
+    """``store_for`` with the tool-configured base directory."""
+    return store_for(module, _DEFAULT_BASE_DIR)
