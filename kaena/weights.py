@@ -15,12 +15,41 @@ import os
 import zipfile
 from collections.abc import Iterator
 
+import ml_dtypes
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from kaena.errors import KaenaError
 
 WEIGHTS_ATTR = "kaena.weights"
+
+# npz cannot hold ml_dtypes arrays (bfloat16, float8...): they are saved as
+# same-width unsigned ints under "<name>@@<dtype name>" and viewed back on load.
+_DTYPE_MARKER = "@@"
+_ML_DTYPES = {
+    name: np.dtype(getattr(ml_dtypes, name))
+    for name in ("bfloat16", "float8_e4m3fn", "float8_e5m2")
+    if hasattr(ml_dtypes, name)
+}
+
+
+def _encode_key(name: str, value: np.ndarray) -> str:
+    if value.dtype.name in _ML_DTYPES and value.dtype == _ML_DTYPES[value.dtype.name]:
+        return f"{name}{_DTYPE_MARKER}{value.dtype.name}"
+    return name
+
+
+def _encode_array(value: np.ndarray) -> np.ndarray:
+    if value.dtype.name in _ML_DTYPES and value.dtype == _ML_DTYPES[value.dtype.name]:
+        return value.view(f"u{value.dtype.itemsize}")
+    return value
+
+
+def _decode(key: str, value: np.ndarray) -> tuple[str, np.ndarray]:
+    name, marker, dtype = key.rpartition(_DTYPE_MARKER)
+    if marker and dtype in _ML_DTYPES:
+        return name, value.view(_ML_DTYPES[dtype])
+    return key, value
 
 
 class WeightStore:
@@ -67,7 +96,8 @@ class WeightStore:
         tmp = f"{path}.tmp{os.getpid()}"
         try:
             with open(tmp, "wb") as f:
-                np.savez(f, **{k: self._arrays[k] for k in sorted(self._arrays)})
+                np.savez(f, **{_encode_key(k, self._arrays[k]): _encode_array(self._arrays[k])
+                               for k in sorted(self._arrays)})
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -77,7 +107,7 @@ class WeightStore:
     def load(cls, path: str) -> "WeightStore":
         try:
             with np.load(path, allow_pickle=False) as data:
-                return cls({k: data[k] for k in data.files})
+                return cls(dict(_decode(k, data[k]) for k in data.files))
         except FileNotFoundError:
             raise KaenaError(f"{path}: weight file not found") from None
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:

@@ -1,1 +1,17 @@
-"""passes"""
+"""Kaena's passes: ``conversions`` lower between dialects, ``transforms`` rewrite
+within one. ``ALL_PASSES`` is what ``kaena-opt`` and ``kaena.compile`` can name;
+entries import lazily so the tools start fast."""
+
+import importlib
+from collections.abc import Callable
+
+from xdsl.passes import ModulePass
+
+
+def _lazy(module: str, cls: str) -> Callable[[], type[ModulePass]]:
+    return lambda: getattr(importlib.import_module(f"kaena.passes.{module}"), cls)
+
+
+ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    # name: _lazy("conversions.framework_to_tensor", "ConvertFrameworkToTensorPass"),
+}
