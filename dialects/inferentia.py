@@ -658,7 +658,12 @@ class LoadStationaryOp(InstructionOp):
 
 @irdl_op_definition
 class MatmulOp(InstructionOp):
-    """Tensor engine: ``acc[M, N] (+)= stationary[K, M]^T @ moving[K, N]`` into PSUM."""
+    """Tensor engine: ``acc[M, N] (+)= stationary[K, M]^T @ moving[K, N]`` into PSUM.
+
+    ``accumulate`` is affine in the loop indices: the matmul adds into PSUM
+    where it is > 0 and overwrites where it is 0 or absent, so
+    ``accumulate = <1*d1 + 1*d2>`` starts a sum on the first trip of loops d1, d2.
+    """
 
     name = "inf.matmul"
     ENGINE: ClassVar[Engine] = Engine.PE
@@ -666,20 +671,23 @@ class MatmulOp(InstructionOp):
     moving = operand_def(SbufType)
     acc_ap = prop_def(AccessPatternAttr)
     moving_ap = prop_def(AccessPatternAttr)
-    accumulate = opt_prop_def(IntegerAttr[I64])  # 1: add into PSUM; absent/0: overwrite
+    accumulate = opt_prop_def(AffineExprAttr)
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$acc $acc_ap `,` $moving $moving_ap attr-dict `:` type($acc) `,` type($moving)"
 
     def __init__(self, acc: SSAValue, acc_ap: AccessPatternAttr, moving: SSAValue,
-                 moving_ap: AccessPatternAttr, accumulate: bool = False):
+                 moving_ap: AccessPatternAttr, accumulate: AffineExpr | int | None = None):
         props: dict[str, Attribute] = {"acc_ap": acc_ap, "moving_ap": moving_ap}
-        if accumulate:
-            props["accumulate"] = IntegerAttr(1, i64)
+        if accumulate is not None:
+            props["accumulate"] = AffineExprAttr(AffineExpr.of(accumulate))
         super().__init__(operands=[acc, moving], properties=props)
+
+    def may_accumulate(self) -> bool:
+        return self.accumulate is not None and self.accumulate.data != AffineExpr(0)
 
     def accesses(self) -> Iterator[Access]:
         yield Access(self.moving, _ap(self.moving_ap), False)
-        if self.accumulate is not None and self.accumulate.value.data:
+        if self.may_accumulate():
             yield Access(self.acc, _ap(self.acc_ap), False)
         yield Access(self.acc, _ap(self.acc_ap), True)
 
@@ -696,6 +704,10 @@ class MatmulOp(InstructionOp):
             )
         if acc.elements_per_partition != mv.elements_per_partition:
             raise VerifyException("'inf.matmul' result and moving operand have different N")
+        if self.accumulate is not None:
+            a = self.accumulate.data
+            if a.const < 0 or any(c < 0 for c in a.coeffs):
+                raise VerifyException("'inf.matmul' accumulate must be affine with non-negative terms")
 
 
 @irdl_op_definition
