@@ -1,3 +1,27 @@
-"""Kaena: an open-source compiler from trained neural networks to AWS Inferentia."""
+"""Kaena: an open-source compiler from trained neural networks to AWS Inferentia.
+
+Python API: ``kaena.compile(model, **options) -> Neff``, ``Neff.save(path)``,
+``kaena.load(path_or_neff).run({name: array}) -> {name: array}``, and
+``kaena.register_pass`` / ``kaena.load_pass_plugin`` for your own passes.
+"""
 
 __version__ = "0.1.0"
+
+from kaena.driver import CompileOptions, CompileReport, compile  # noqa: E402
+from kaena.errors import KaenaError  # noqa: E402
+from kaena.neff.model import Neff  # noqa: E402
+from kaena.registry import load_pass_plugin, register_pass  # noqa: E402
+from kaena.runtime import LoadedModel, load  # noqa: E402
+
+__all__ = [
+    "CompileOptions",
+    "CompileReport",
+    "KaenaError",
+    "LoadedModel",
+    "Neff",
+    "__version__",
+    "compile",
+    "load",
+    "load_pass_plugin",
+    "register_pass",
+]

@@ -1,0 +1,205 @@
+"""``kaena.compile``: model file in, ``Neff`` out, through the three dialects.
+
+The pipeline is a list of pass specs (the same strings ``kaena-opt -p`` takes),
+so a user can reproduce any stage with the tools; ``extra_passes`` and pass
+plugins slot user passes in at the framework, tensor or Inferentia level.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass, PassPipeline
+
+from kaena import __version__
+from kaena.errors import CompileError, KaenaError
+from kaena.neff.model import Neff
+from kaena.registry import all_passes, load_pass_plugin, make_context
+from kaena.target import get_target
+
+AUTO_CAST_MODES = ("none", "matmult", "all")
+AUTO_CAST_TYPES = ("bf16", "fp16")
+PASS_STAGES = ("framework", "tensor", "inferentia")
+COMPILER_VERSION = f"kaena {__version__}"
+
+
+@dataclass
+class CompileOptions:
+    """neuron-cc style options; every field has a ``kaena-compile`` flag."""
+
+    auto_cast: str = "matmult"
+    auto_cast_type: str = "bf16"
+    target: str = "inf1"
+    input_shapes: dict[str, list[int]] | None = None
+    extra_passes: Sequence[str | ModulePass] = ()
+    extra_passes_stage: str = "tensor"
+    pass_plugins: Sequence[str] = ()
+    name: str | None = None
+
+    def validate(self) -> None:
+        if self.auto_cast not in AUTO_CAST_MODES:
+            raise KaenaError(
+                f"--auto-cast '{self.auto_cast}' is not one of {', '.join(AUTO_CAST_MODES)}"
+            )
+        if self.auto_cast_type not in AUTO_CAST_TYPES:
+            raise KaenaError(
+                f"--auto-cast-type '{self.auto_cast_type}' is not one of {', '.join(AUTO_CAST_TYPES)}"
+            )
+        if self.extra_passes_stage not in PASS_STAGES:
+            raise KaenaError(
+                f"extra_passes_stage '{self.extra_passes_stage}' is not one of {', '.join(PASS_STAGES)}"
+            )
+        get_target(self.target)
+
+
+@dataclass
+class CompileReport:
+    """What a compile did: per-pass seconds and the final module."""
+
+    pass_seconds: list[tuple[str, float]] = field(default_factory=list)
+    module: ModuleOp | None = None
+
+
+def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]:
+    """The pass specs of each stage, user passes included."""
+    stages: dict[str, list[str | ModulePass]] = {
+        "framework": [],
+        "tensor": [
+            "convert-framework-to-tensor",
+            "ktensor-fuse-bias-activation",
+            f"auto-cast{{mode={options.auto_cast} type={options.auto_cast_type}}}",
+        ],
+        "inferentia": [
+            "convert-tensor-to-inferentia",
+            "inf-allocate-sram",
+            "inf-insert-semaphores",
+        ],
+    }
+    stages[options.extra_passes_stage] += list(options.extra_passes)
+    # User passes at the tensor stage run after Kaena's tensor passes but
+    # before the lowering; at the framework stage, before the lowering to tensor.
+    if options.extra_passes_stage == "framework":
+        stages["tensor"] = stages["framework"] + stages["tensor"]
+        stages["framework"] = []
+    return stages
+
+
+def _build_passes(specs: Sequence[str | ModulePass]) -> list[ModulePass]:
+    available = all_passes()
+    passes: list[ModulePass] = []
+    for spec in specs:
+        if isinstance(spec, ModulePass):
+            passes.append(spec)
+            continue
+        try:
+            passes.extend(PassPipeline.parse_spec(available, spec).passes)
+        except ValueError as e:
+            raise KaenaError(f"pass pipeline '{spec}': {e}") from None
+    return passes
+
+
+def import_model(model, options: CompileOptions) -> ModuleOp:
+    """Framework file or object -> framework-dialect module."""
+    import onnx
+
+    if isinstance(model, onnx.ModelProto):
+        from kaena.frontends.onnx_importer import import_onnx
+
+        return import_onnx(model, input_shapes=options.input_shapes)
+    if isinstance(model, str | os.PathLike):
+        path = os.fspath(model)
+        ext = os.path.splitext(path)[1].lower()
+        if ext == ".onnx":
+            from kaena.frontends.onnx_importer import import_onnx
+
+            return import_onnx(path, input_shapes=options.input_shapes)
+        if not os.path.exists(path):
+            raise KaenaError(f"{path}: no such model file")
+        raise KaenaError(
+            f"{path}: unsupported model format '{ext or '(none)'}': Kaena reads ONNX (.onnx); "
+            "export PyTorch with torch.onnx.export, TensorFlow with tf2onnx"
+        )
+    raise KaenaError(
+        f"cannot compile a {type(model).__name__}: pass an ONNX file path or an onnx.ModelProto"
+    )
+
+
+def lower(model, options: CompileOptions, report: CompileReport | None = None) -> ModuleOp:
+    """Import ``model`` and run the whole pass pipeline; returns the Inferentia-level module."""
+    options.validate()
+    for plugin in options.pass_plugins:
+        load_pass_plugin(os.fspath(plugin))
+    report = report if report is not None else CompileReport()
+    t0 = time.perf_counter()
+    module = import_model(model, options)
+    report.pass_seconds.append(("import", time.perf_counter() - t0))
+    ctx = make_context()
+    stages = pipeline_specs(options)
+    for stage in ("framework", "tensor", "inferentia"):
+        for p in _build_passes(stages[stage]):
+            t0 = time.perf_counter()
+            try:
+                p.apply(ctx, module)
+                module.verify()
+            except KaenaError:
+                raise
+            except Exception as e:
+                # A verifier failure after a pass is a compiler bug: name the pass.
+                raise CompileError(
+                    f"internal error in pass '{p.name}': {type(e).__name__}: {e}. "
+                    "Please report it with the model"
+                ) from e
+            report.pass_seconds.append((p.name, time.perf_counter() - t0))
+    report.module = module
+    return module
+
+
+def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
+    """Compile a model (ONNX path or ModelProto) to a NEFF.
+
+    Keyword options are the fields of ``CompileOptions`` (``auto_cast``,
+    ``auto_cast_type``, ``target``, ``input_shapes``, ``extra_passes``,
+    ``extra_passes_stage``, ``pass_plugins``, ``name``).
+    """
+    from kaena.codegen import emit_neff
+    from kaena.weights import module_store
+
+    try:
+        options = CompileOptions(**kwargs)
+    except TypeError as e:
+        raise KaenaError(f"kaena.compile: {e}") from None
+    report = report if report is not None else CompileReport()
+    module = lower(model, options, report)
+    name = options.name or _model_name(model, module)
+    t0 = time.perf_counter()
+    neff = emit_neff(
+        module,
+        module_store(module),
+        name=name,
+        compiler_version=COMPILER_VERSION,
+        metadata={
+            "options": {
+                "auto_cast": options.auto_cast,
+                "auto_cast_type": options.auto_cast_type,
+                "target": options.target,
+            },
+            "passes": [n for n, _ in report.pass_seconds if n != "import"],
+        },
+    )
+    report.pass_seconds.append(("encode-neff", time.perf_counter() - t0))
+    return neff
+
+
+def _model_name(model, module: ModuleOp) -> str:
+    from xdsl.dialects.builtin import StringAttr
+
+    attr = module.attributes.get("kaena.model_name")
+    if isinstance(attr, StringAttr) and attr.data:
+        return attr.data
+    if isinstance(model, str | os.PathLike):
+        return os.path.splitext(os.path.basename(os.fspath(model)))[0]
+    return "model"

@@ -1,0 +1,100 @@
+"""Where dialects and passes are registered: one place for the tools, the
+Python API and user plugins."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import sys
+from collections.abc import Callable
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import Builtin
+from xdsl.dialects.func import Func
+from xdsl.ir import Dialect
+from xdsl.passes import ModulePass
+
+from kaena.errors import KaenaError
+
+
+def kaena_dialects() -> dict[str, Callable[[], Dialect]]:
+    """Kaena's own dialects by name (imported lazily)."""
+
+    def fw() -> Dialect:
+        from kaena.dialects.framework import Framework
+
+        return Framework
+
+    def ktensor() -> Dialect:
+        from kaena.dialects.ktensor import KTensor
+
+        return KTensor
+
+    def inf() -> Dialect:
+        from kaena.dialects.inferentia import Inferentia
+
+        return Inferentia
+
+    return {"fw": fw, "ktensor": ktensor, "inf": inf}
+
+
+def make_context() -> Context:
+    """A context with builtin, func and Kaena's dialects."""
+    ctx = Context()
+    ctx.load_dialect(Builtin)
+    ctx.load_dialect(Func)
+    for name, factory in kaena_dialects().items():
+        ctx.register_dialect(name, factory)
+    return ctx
+
+
+def all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Kaena's passes plus any registered by plugins in this process."""
+    from kaena.passes import ALL_PASSES
+
+    return {**ALL_PASSES, **_PLUGIN_PASSES}
+
+
+_PLUGIN_PASSES: dict[str, Callable[[], type[ModulePass]]] = {}
+
+
+def register_pass(pass_class: type[ModulePass]) -> type[ModulePass]:
+    """Make a ModulePass available by its ``name`` to ``kaena-opt`` and
+    ``kaena.compile``; usable as a class decorator."""
+    name = getattr(pass_class, "name", None)
+    if not isinstance(name, str) or not name:
+        raise KaenaError(f"{pass_class.__name__}: a pass needs a class attribute 'name'")
+    _PLUGIN_PASSES[name] = lambda: pass_class
+    return pass_class
+
+
+def load_pass_plugin(path: str) -> list[str]:
+    """Import a Python file and register every ModulePass subclass it defines.
+
+    Returns the registered pass names. Errors name the file."""
+    if not os.path.isfile(path):
+        raise KaenaError(f"{path}: pass plugin not found")
+    mod_name = "kaena_plugin_" + os.path.splitext(os.path.basename(path))[0].replace("-", "_")
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    if spec is None or spec.loader is None:
+        raise KaenaError(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:  # a plugin is user code: report, don't crash
+        raise KaenaError(f"{path}: the pass plugin failed to import: {type(e).__name__}: {e}") from None
+    names = []
+    for _, obj in inspect.getmembers(module, inspect.isclass):
+        if (
+            issubclass(obj, ModulePass)
+            and obj is not ModulePass
+            and obj.__module__ == mod_name
+            and isinstance(getattr(obj, "name", None), str)
+        ):
+            register_pass(obj)
+            names.append(obj.name)
+    if not names:
+        raise KaenaError(f"{path}: defines no ModulePass subclass with a 'name'")
+    return sorted(names)

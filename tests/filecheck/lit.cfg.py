@@ -1,0 +1,22 @@
+"""lit configuration for Kaena's FileCheck tests (`lit -v tests/filecheck`)."""
+
+import os
+import shutil
+
+import lit.formats
+
+config.name = "Kaena"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.excludes = ["lit.cfg.py", "Inputs"]
+
+# Tools come from the installed package; run from the test's own directory.
+for var in ("PATH", "PYTHONPATH", "HOME", "KAENA_DEBUG"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+
+missing = [t for t in ("kaena-opt", "kaena-translate", "filecheck") if shutil.which(t) is None]
+if missing:
+    lit_config.fatal(f"not on PATH: {', '.join(missing)} (pip install -e '.[test]')")
+config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), "Inputs")))

@@ -1,0 +1,109 @@
+"""``kaena-opt``: xdsl-opt over Kaena's dialects and passes.
+
+Same conventions as xdsl-opt / mlir-opt (``-p``, ``--split-input-file``,
+``--verify-diagnostics``, ``--print-op-generic``, ``--print-between-passes``,
+``-o``), plus ``--load-pass-plugin FILE.py`` for user passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from collections.abc import Sequence
+
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from kaena import __version__
+from kaena.errors import KaenaError
+from kaena.registry import all_passes, kaena_dialects, load_pass_plugin
+from kaena.tools.cli import atomic_write_bytes, run_tool
+from kaena.weights import set_default_base_dir
+
+
+class _DeferredOutput(io.StringIO):
+    """Collects the output; the tool writes it to ``-o`` only after success."""
+
+    def close(self) -> None:  # xdsl-opt closes its stream in a finally block
+        pass
+
+
+class KaenaOptMain(xDSLOptMain):
+    version_format = f"kaena-opt {__version__} (xDSL {{xdsl_version}})"
+
+    def __init__(self, args: Sequence[str] | None = None):
+        argv = list(sys.argv[1:] if args is None else args)
+        # Plugins must be registered before xdsl-opt builds its pass table.
+        for path in _plugin_paths(argv):
+            load_pass_plugin(path)
+        self._deferred: _DeferredOutput | None = None
+        super().__init__(description="Kaena's modular optimizer driver", args=argv)
+        if self.args.input_file:
+            set_default_base_dir(os.path.dirname(os.path.abspath(self.args.input_file)))
+
+    def register_all_dialects(self):
+        super().register_all_dialects()
+        for name, factory in kaena_dialects().items():
+            self.ctx.register_dialect(name, factory)
+
+    def register_all_passes(self):
+        super().register_all_passes()
+        for name, factory in all_passes().items():
+            self.register_pass(name, factory)
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser):
+        super().register_all_arguments(arg_parser)
+        arg_parser.add_argument(
+            "--load-pass-plugin",
+            action="append",
+            default=[],
+            metavar="FILE.py",
+            help="load a Python file defining ModulePass subclasses and register them by name",
+        )
+
+    def prepare_output(self):
+        if self.args.output_file is None:
+            return sys.stdout
+        self._deferred = _DeferredOutput()
+        return self._deferred
+
+    def finish(self) -> None:
+        if self._deferred is not None:
+            atomic_write_bytes(self.args.output_file, self._deferred.getvalue().encode())
+
+
+def _plugin_paths(argv: list[str]) -> list[str]:
+    paths = []
+    for i, a in enumerate(argv):
+        if a == "--load-pass-plugin" and i + 1 < len(argv):
+            paths.append(argv[i + 1])
+        elif a.startswith("--load-pass-plugin="):
+            paths.append(a.split("=", 1)[1])
+    return paths
+
+
+def _main() -> int:
+    try:
+        opt = KaenaOptMain()
+    except ValueError as e:  # unknown pass names, bad pass options
+        raise KaenaError(str(e)) from None
+    try:
+        opt.run()
+    except (ParseError, VerifyException, DiagnosticException) as e:
+        raise KaenaError(str(e).strip()) from None
+    except FileNotFoundError as e:
+        raise KaenaError(f"{e.filename}: no such file") from None
+    except ValueError as e:
+        raise KaenaError(str(e)) from None
+    opt.finish()
+    return 0
+
+
+def main() -> None:
+    sys.exit(run_tool("kaena-opt", _main))
+
+
+if __name__ == "__main__":
+    main()
