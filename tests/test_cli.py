@@ -1,0 +1,116 @@
+"""The command-line tools as users run them: outputs, and clean one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from kaena import modelzoo
+from kaena.reference import error_metrics, random_inputs, run_onnxruntime
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), capture_output=True, text=True)
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr + proc.stdout
+    err = proc.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    for n in needles:
+        assert n in err, err
+
+
+@pytest.fixture(scope="module")
+def lenet_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("models") / "lenet.onnx"
+    onnx.save(modelzoo.lenet(batch=1), str(path))
+    return path
+
+
+def test_compile_then_run_matches_onnxruntime(lenet_file, tmp_path):
+    neff = tmp_path / "lenet.neff"
+    proc = run("kaena-compile", str(lenet_file), "-o", str(neff), "--auto-cast", "none", "--time-passes")
+    assert proc.returncode == 0, proc.stderr
+    assert "SBUF peak" in proc.stdout and "convert-tensor-to-inferentia" in proc.stdout
+    inputs = random_inputs(onnx.load(str(lenet_file)))
+    np.savez(tmp_path / "in.npz", **inputs)
+    out_path = tmp_path / "out.npz"
+    proc = run("kaena-run", str(neff), "--inputs", str(tmp_path / "in.npz"), "--output", str(out_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "cycles" in proc.stdout
+    with np.load(out_path) as out:
+        outputs = {k: out[k] for k in out.files}
+    ref = run_onnxruntime(onnx.load(str(lenet_file)), inputs)
+    assert error_metrics(outputs, ref).max_rel <= 1e-5
+
+
+def test_unsupported_operators_are_listed_together(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="ok_relu"),
+        helper.make_node("Erf", ["a"], ["b"], name="my_erf"),
+        helper.make_node("Hardmax", ["b"], ["y"], name="my_hardmax"),
+    ]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "bad.onnx"
+    onnx.save(model, str(path))
+    out = tmp_path / "bad.neff"
+    proc = run("kaena-compile", str(path), "-o", str(out))
+    assert_clean_error(proc, "my_erf", "Erf", "my_hardmax", "Hardmax")
+    assert not out.exists()
+
+
+def test_corrupt_model_file(tmp_path):
+    path = tmp_path / "corrupt.onnx"
+    path.write_bytes(b"\x08\x07garbage" * 10)
+    out = tmp_path / "corrupt.neff"
+    proc = run("kaena-compile", str(path), "-o", str(out))
+    assert_clean_error(proc, "corrupt.onnx")
+    assert not out.exists()
+
+
+def test_bad_option_value(lenet_file):
+    proc = run("kaena-compile", str(lenet_file), "--auto-cast", "sometimes")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "invalid choice: 'sometimes'" in proc.stderr
+
+
+def test_run_with_wrong_input_name(lenet_file, tmp_path):
+    neff = tmp_path / "m.neff"
+    assert run("kaena-compile", str(lenet_file), "-o", str(neff), "-q").returncode == 0
+    np.savez(tmp_path / "in.npz", not_the_input=np.zeros((1, 1, 28, 28), np.float32))
+    out = tmp_path / "out.npz"
+    proc = run("kaena-run", str(neff), "--inputs", str(tmp_path / "in.npz"), "--output", str(out))
+    assert_clean_error(proc, "input")
+    assert not out.exists()
+
+
+def test_run_on_a_file_that_is_not_a_neff(tmp_path):
+    bogus = tmp_path / "x.neff"
+    bogus.write_bytes(b"not a neff at all")
+    proc = run("kaena-run", str(bogus), "--inputs", str(bogus), "--output", str(tmp_path / "o.npz"))
+    assert_clean_error(proc, "x.neff")
+
+
+def test_translate_refuses_unallocated_ir(tmp_path):
+    ir = tmp_path / "unalloc.mlir"
+    ir.write_text(
+        'inf.core 0 {\n'
+        '  %x = inf.dram "input" "x" : !inf.dram<4x4xf32>\n'
+        '  %t = inf.alloc : !inf.sbuf<4x4xf32>\n'
+        '  inf.dma %t <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %x <p = 0, n = 4, pstride = 4, off = 0, dims = [[4, 1]]>'
+        ' : !inf.sbuf<4x4xf32>, !inf.dram<4x4xf32>\n'
+        '}\n'
+    )
+    out = tmp_path / "o.neff"
+    proc = run("kaena-translate", str(ir), "--target", "neff", "-o", str(out))
+    assert_clean_error(proc)
+    assert not out.exists()
