@@ -75,13 +75,14 @@ class WeightStore:
 
     def add(self, name: str, value: np.ndarray) -> str:
         """Store ``value`` under ``name`` (overwriting); returns the name."""
-        self._arrays[name] = np.ascontiguousarray(value)
+        # np.require keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d).
+        self._arrays[name] = np.require(value, requirements="C")
         return name
 
     def add_derived(self, base: str, value: np.ndarray) -> str:
         """Store a value derived from ``base`` (folded, re-laid-out) under a
         deterministic name built from its contents."""
-        value = np.ascontiguousarray(value)
+        value = np.require(value, requirements="C")
         digest = hashlib.sha256(
             value.tobytes() + str(value.dtype).encode() + str(value.shape).encode()
         ).hexdigest()[:10]

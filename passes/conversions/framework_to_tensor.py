@@ -1,0 +1,279 @@
+"""Lower the framework dialect (``fw``) to the tensor dialect (``ktensor``).
+
+Framework conveniences are resolved here so the backend sees few op forms:
+Gemm's transposes and scales on weights are folded into derived weights (no
+runtime work), Gemm's C becomes a matmul bias when it is bias-shaped, N-D
+matmuls become 2-D ones between reshapes, identities disappear, and negative
+axes are normalised.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import Float32Type, ModuleOp, TensorType
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+
+from kaena.dialects import framework as fw
+from kaena.dialects import ktensor as kt
+from kaena.errors import CompileError
+from kaena.weights import WeightStore, module_store
+
+Shape = tuple[int, ...]
+
+
+def _describe(op: Operation) -> str:
+    hint = op.results[0].name_hint if op.results else None
+    return f"{op.name} '%{hint}'" if hint else op.name
+
+
+def weight_name(value: SSAValue) -> str | None:
+    """The store name behind ``value`` if it is a weight (fw or ktensor level)."""
+    owner = value.owner
+    if isinstance(owner, fw.WeightOp | kt.WeightOp):
+        return owner.weight_name.data
+    return None
+
+
+def _tensor(shape: Shape, like: SSAValue) -> TensorType:
+    return TensorType(like.type.element_type, shape)
+
+
+class _Lowering:
+    """Collects the ops one fw op lowers to, folding weight rewrites into the store."""
+
+    def __init__(self, store: WeightStore):
+        self.store = store
+        self.ops: list[Operation] = []
+
+    def add(self, op: Operation) -> SSAValue:
+        self.ops.append(op)
+        return op.results[0]
+
+    def weight(self, base: str, array: np.ndarray) -> SSAValue:
+        array = np.ascontiguousarray(array, dtype=np.float32)
+        name = self.store.add_derived(base, array)
+        value = self.add(kt.WeightOp(name, TensorType(Float32Type(), array.shape)))
+        if SSAValue.is_valid_name(base):
+            value.name_hint = base
+        return value
+
+    def scalar(self, base: str, value: float) -> SSAValue:
+        return self.weight(base, np.array([value], np.float32))
+
+    def transpose(self, value: SSAValue) -> SSAValue:
+        """2-D transpose: folded into a derived weight when ``value`` is one."""
+        if (name := weight_name(value)) is not None:
+            return self.weight(name, self.store[name].T)
+        shape = fw.shape_of(value)
+        return self.add(kt.TransposeOp(value, (1, 0), _tensor((shape[1], shape[0]), value)))
+
+    def reshape(self, value: SSAValue, shape: Shape) -> SSAValue:
+        if fw.shape_of(value) == tuple(shape):
+            return value
+        if (name := weight_name(value)) is not None:
+            return self.weight(name, self.store[name].reshape(shape))
+        return self.add(kt.ReshapeOp(value, _tensor(shape, value)))
+
+    def elementwise(self, kind: str, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
+        shape = tuple(np.broadcast_shapes(fw.shape_of(lhs), fw.shape_of(rhs)))
+        return self.add(kt.ElementwiseOp(kind, lhs, rhs, _tensor(shape, lhs)))
+
+
+@dataclass
+class _StorePattern(RewritePattern):
+    store: WeightStore
+
+
+class LowerWeight(_StorePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: fw.WeightOp, rewriter: PatternRewriter) -> None:
+        rewriter.replace(op, kt.WeightOp(op.weight_name.data, op.result.type))
+
+
+class LowerGemm(_StorePattern):
+    """``alpha * op(A) @ op(B) + beta * C``: scales and transposes go into weights."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: fw.GemmOp, rewriter: PatternRewriter) -> None:
+        low = _Lowering(self.store)
+        alpha, beta = op.alpha.value.data, op.beta.value.data
+        a = low.transpose(op.a) if op.trans_a.value.data else op.a
+        b = op.b
+        if op.trans_b.value.data:
+            b = low.transpose(b)
+        if alpha != 1.0 and (name := weight_name(b)) is not None:
+            b, alpha = low.weight(name, self.store[name] * np.float32(alpha)), 1.0
+        elif alpha != 1.0 and (name := weight_name(a)) is not None:
+            a, alpha = low.weight(name, self.store[name] * np.float32(alpha)), 1.0
+        m, n = fw.shape_of(a)[0], fw.shape_of(b)[1]
+
+        bias: SSAValue | None = None
+        addend: SSAValue | None = None
+        c = op.c if beta != 0.0 else None
+        if c is not None and (name := weight_name(c)) is not None:
+            arr = self.store[name]
+            if beta != 1.0:
+                arr = arr * np.float32(beta)
+            if arr.shape in ((n,), (1, n)) or arr.size == 1:
+                arr = np.broadcast_to(arr.reshape(-1), (n,))
+                if alpha == 1.0:
+                    bias = op.c if arr.shape == fw.shape_of(op.c) and beta == 1.0 else low.weight(name, arr)
+                else:
+                    addend = low.weight(name, arr)
+            else:
+                addend = op.c if beta == 1.0 else low.weight(name, arr)
+        elif c is not None:
+            addend = c if beta == 1.0 else low.elementwise("mul", c, low.scalar("gemm.beta", beta))
+
+        result = low.add(kt.MatmulOp(a, b, bias, _tensor((m, n), a)))
+        if alpha != 1.0:
+            result = low.elementwise("mul", result, low.scalar("gemm.alpha", alpha))
+        if addend is not None:
+            result = low.elementwise("add", result, addend)
+        rewriter.replace(op, low.ops, [result])
+
+
+class LowerMatmul(_StorePattern):
+    """numpy matmul -> 2-D ktensor.matmul between reshapes (rhs must be 2-D in effect)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: fw.MatmulOp, rewriter: PatternRewriter) -> None:
+        a, b, r = fw.shape_of(op.lhs), fw.shape_of(op.rhs), fw.shape_of(op.result)
+        if len(b) > 2 and math.prod(b[:-2]) != 1:
+            raise CompileError(
+                f"{_describe(op)}: matmul with a batched right operand {b} is not supported yet; "
+                "rewrite the model so the right operand is 2-D"
+            )
+        low = _Lowering(self.store)
+        k = a[-1]
+        n = 1 if len(b) == 1 else b[-1]
+        lhs = low.reshape(op.lhs, (math.prod(a[:-1]), k))
+        rhs = low.reshape(op.rhs, (k, n))
+        mm = low.add(kt.MatmulOp(lhs, rhs, None, _tensor((fw.shape_of(lhs)[0], n), lhs)))
+        rewriter.replace(op, low.ops, [low.reshape(mm, r)])
+
+
+class LowerBinary(RewritePattern):
+    KINDS: ClassVar[dict[type, str]] = {
+        fw.AddOp: "add", fw.SubOp: "sub", fw.MulOp: "mul", fw.DivOp: "div",
+    }
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        kind = self.KINDS.get(type(op))
+        if kind is not None:
+            rewriter.replace(op, kt.ElementwiseOp(kind, op.operands[0], op.operands[1],
+                                                  op.results[0].type))
+
+
+class LowerUnary(RewritePattern):
+    FUNCS: ClassVar[dict[type, str]] = {fw.ReluOp: "relu", fw.SigmoidOp: "sigmoid", fw.TanhOp: "tanh"}
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, fw.IdentityOp):
+            rewriter.replace(op, [], [op.input])
+        elif (func := self.FUNCS.get(type(op))) is not None:
+            rewriter.replace(op, kt.ActivationOp(func, op.operands[0], op.results[0].type))
+
+
+class LowerConv(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: fw.ConvOp, rewriter: PatternRewriter) -> None:
+        rewriter.replace(op, kt.Conv2dOp(
+            op.input, op.weight, op.bias, op.result.type,
+            strides=fw.ints(op.strides), pads=fw.ints(op.pads),
+            dilations=fw.ints(op.dilations), groups=op.group.value.data,
+        ))
+
+
+class LowerPool(RewritePattern):
+    """Max/average pool -> pool2d; ktensor's avg divides by the full kernel size."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, fw.GlobalAveragePoolOp):
+            x = fw.shape_of(op.input)
+            if len(x) != 4:
+                raise CompileError(f"{_describe(op)}: only 4-D NCHW global average pooling is supported")
+            rewriter.replace(op, kt.Pool2dOp("avg", op.input, op.result.type, x[2:], (1, 1),
+                                             (0, 0, 0, 0)))
+            return
+        if not isinstance(op, fw.MaxPoolOp | fw.AveragePoolOp):
+            return
+        x = fw.shape_of(op.input)
+        k, s, p = fw.ints(op.kernel_shape), fw.ints(op.strides), fw.ints(op.pads)
+        floor_hw = tuple(fw.pool_output_dim(x[2 + i], k[i], s[i], p[i], p[i + 2]) for i in range(2))
+        if floor_hw != fw.shape_of(op.result)[2:]:
+            raise CompileError(
+                f"{_describe(op)}: ceil_mode=1 changes the output from {floor_hw} to "
+                f"{fw.shape_of(op.result)[2:]}, which is not supported yet; export with ceil_mode=0"
+            )
+        if isinstance(op, fw.AveragePoolOp) and not op.count_include_pad.value.data and any(p):
+            raise CompileError(
+                f"{_describe(op)}: average pooling with pads {p} and count_include_pad=0 is not "
+                "supported yet; export with count_include_pad=1 or without padding"
+            )
+        kind = "max" if isinstance(op, fw.MaxPoolOp) else "avg"
+        rewriter.replace(op, kt.Pool2dOp(kind, op.input, op.result.type, k, s, p))
+
+
+class LowerLayout(RewritePattern):
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, fw.FlattenOp | fw.ReshapeOp):
+            rewriter.replace(op, kt.ReshapeOp(op.input, op.result.type))
+        elif isinstance(op, fw.TransposeOp):
+            rewriter.replace(op, kt.TransposeOp(op.input, fw.ints(op.perm), op.result.type))
+        elif isinstance(op, fw.SoftmaxOp):
+            axis = op.axis.value.data
+            if axis < 0:
+                axis += len(fw.shape_of(op.input))
+            rewriter.replace(op, kt.SoftmaxOp(op.input, axis))
+
+
+def erase_dead_weights(module: ModuleOp) -> None:
+    """Drop weights whose uses were all rewritten to derived weights, and merge
+    repeated ``ktensor.weight`` ops of one name and type within a block (the
+    same derived weight made for several users)."""
+    seen: dict[tuple[object, str, object], kt.WeightOp] = {}
+    for op in list(module.walk()):
+        if isinstance(op, kt.WeightOp):
+            key = (op.parent, op.weight_name.data, op.result.type)
+            first = seen.setdefault(key, op)
+            if first is not op:
+                op.result.replace_all_uses_with(first.result)
+    for op in list(module.walk(reverse=True)):
+        if isinstance(op, kt.WeightOp | fw.WeightOp) and not op.result.uses:
+            op.detach()
+            op.erase()
+
+
+@dataclass(frozen=True)
+class ConvertFrameworkToTensorPass(ModulePass):
+    """Lower every ``fw`` op to ``ktensor``; derived weights land in the module's store."""
+
+    name = "convert-framework-to-tensor"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        store = module_store(op)
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([
+                LowerWeight(store), LowerGemm(store), LowerMatmul(store), LowerBinary(),
+                LowerUnary(), LowerConv(), LowerPool(), LowerLayout(),
+            ]),
+            apply_recursively=False,
+        ).rewrite_module(op)
+        erase_dead_weights(op)
+        left = sorted({o.name for o in op.walk() if o.dialect_name() == "fw"})
+        if left:
+            raise CompileError(f"convert-framework-to-tensor: no lowering for {', '.join(left)}")

@@ -1,0 +1,165 @@
+"""Auto-cast FP32 ``ktensor`` programs to BF16/FP16 compute.
+
+Inferentia's tensor engine multiplies BF16/FP16 at full rate (FP32 at 1/4)
+and accumulates FP32 in PSUM, while model inputs and outputs stay FP32.
+``matmult`` casts only contraction operands (results stay FP32); ``all``
+computes everything in the low type and casts at the function's edges. Casts
+of weights are folded into derived low-precision weights in the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import ml_dtypes
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import BFloat16Type, Float16Type, Float32Type, ModuleOp, TensorType
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+)
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from kaena.dialects import ktensor as kt
+from kaena.errors import KaenaError
+from kaena.passes.conversions.framework_to_tensor import erase_dead_weights, weight_name
+from kaena.weights import WeightStore, module_store
+
+MODES = ("none", "matmult", "all")
+TYPES: dict[str, tuple[Attribute, type]] = {
+    "bf16": (BFloat16Type(), ml_dtypes.bfloat16),
+    "fp16": (Float16Type(), np.float16),
+}
+
+
+def _is_f32(value: SSAValue) -> bool:
+    return isinstance(value.type, TensorType) and isinstance(value.type.element_type, Float32Type)
+
+
+def _with_elt(t: TensorType, elt: Attribute) -> TensorType:
+    return TensorType(elt, t.get_shape())
+
+
+@dataclass
+class _Caster:
+    """Makes low-precision versions of values, one per value, placed right after its definition."""
+
+    store: WeightStore
+    low: Attribute
+    np_dtype: type
+    cache: dict[SSAValue, SSAValue] = field(default_factory=dict)
+
+    def weight(self, op: kt.WeightOp) -> kt.WeightOp:
+        name = self.store.add_derived(op.weight_name.data,
+                                      self.store[op.weight_name.data].astype(self.np_dtype))
+        return kt.WeightOp(name, _with_elt(op.result.type, self.low))
+
+    def lowered(self, value: SSAValue, rewriter: PatternRewriter) -> SSAValue:
+        if value in self.cache:
+            return self.cache[value]
+        owner = value.owner
+        if weight_name(value) is not None and isinstance(owner, kt.WeightOp):
+            new: Operation = self.weight(owner)
+        else:
+            new = kt.CastOp(value, _with_elt(value.type, self.low))
+        where = InsertPoint.at_start(owner) if isinstance(owner, Block) else InsertPoint.after(owner)
+        rewriter.insert(new, where)
+        new.results[0].name_hint = value.name_hint
+        self.cache[value] = new.results[0]
+        return new.results[0]
+
+
+@dataclass
+class CastContractionOperands(RewritePattern):
+    """matmult mode: lhs/rhs of matmul and input/weight of conv2d in the low type."""
+
+    caster: _Caster
+    OPERANDS: ClassVar[dict[type, tuple[int, int]]] = {kt.MatmulOp: (0, 1), kt.Conv2dOp: (0, 1)}
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        for index in self.OPERANDS.get(type(op), ()):
+            value = op.operands[index]
+            if _is_f32(value):
+                low = self.caster.lowered(value, rewriter)
+                rewriter.replace_uses_with_if(
+                    value, low, lambda use, o=op, i=index: use.operation is o and use.index == i
+                )
+
+
+@dataclass
+class ComputeInLowType(RewritePattern):
+    """all mode: every ktensor value becomes low precision; casts between the two vanish."""
+
+    caster: _Caster
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if op.dialect_name() != "ktensor":
+            return
+        if isinstance(op, kt.WeightOp):
+            if _is_f32(op.result):
+                rewriter.replace(op, self.caster.weight(op))
+            return
+        if isinstance(op, kt.CastOp):
+            elts = {op.input.type.element_type, op.result.type.element_type}
+            if elts <= {Float32Type(), self.caster.low}:
+                rewriter.replace(op, [], [op.input])
+            return
+        for result in op.results:
+            if _is_f32(result):
+                rewriter.replace_value_with_new_type(result, _with_elt(result.type, self.caster.low))
+
+
+def _cast_function_edges(fn: func.FuncOp, low: Attribute) -> None:
+    """Arguments are cast to ``low`` on entry, low results back to FP32 at each return."""
+    block = fn.body.blocks[0]
+    for arg in reversed(block.args):
+        if _is_f32(arg) and arg.uses:
+            cast = kt.CastOp(arg, _with_elt(arg.type, low))
+            Rewriter.insert_op(cast, InsertPoint.at_start(block))
+            cast.result.name_hint = arg.name_hint
+            arg.replace_uses_with_if(cast.result, lambda use, c=cast: use.operation is not c)
+    for ret in [o for o in fn.walk() if isinstance(o, func.ReturnOp)]:
+        for i, (value, want) in enumerate(zip(ret.operands, fn.function_type.outputs)):
+            if isinstance(value.type, TensorType) and value.type != want:
+                cast = kt.CastOp(value, want)
+                Rewriter.insert_op(cast, InsertPoint.before(ret))
+                ret.operands = [*ret.operands[:i], cast.result, *ret.operands[i + 1:]]
+
+
+@dataclass(frozen=True)
+class AutoCastPass(ModulePass):
+    """Cast FP32 compute to ``type``: ``mode`` is none, matmult (contraction operands) or all."""
+
+    name = "auto-cast"
+
+    mode: str = "matmult"
+    type: str = "bf16"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise KaenaError(f"auto-cast: mode '{self.mode}' is invalid; use one of {', '.join(MODES)}")
+        if self.type not in TYPES:
+            raise KaenaError(
+                f"auto-cast: type '{self.type}' is invalid; use one of {', '.join(TYPES)}"
+            )
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.mode == "none":
+            return
+        low, np_dtype = TYPES[self.type]
+        caster = _Caster(module_store(op), low, np_dtype)
+        pattern = (CastContractionOperands if self.mode == "matmult" else ComputeInLowType)(caster)
+        PatternRewriteWalker(GreedyRewritePatternApplier([pattern]),
+                             apply_recursively=False).rewrite_module(op)
+        if self.mode == "all":
+            for fn in [o for o in op.walk() if isinstance(o, func.FuncOp)]:
+                if fn.body.blocks:
+                    _cast_function_edges(fn, low)
+        erase_dead_weights(op)

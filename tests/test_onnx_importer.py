@@ -1,0 +1,454 @@
+"""ONNX import, fw -> ktensor lowering, bias/activation fusion and auto-cast.
+
+Numerical checks run the lowered ktensor IR through a small numpy reference
+evaluator (below) and compare with onnxruntime on the original model, so a
+wrong fold (transposes, alpha/beta, reshapes) fails here, not on hardware.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import ml_dtypes
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import BFloat16Type, Float16Type, ModuleOp
+
+from kaena import modelzoo
+from kaena.dialects import framework as fw
+from kaena.dialects import ktensor as kt
+from kaena.errors import CompileError, KaenaError, ModelImportError, UnsupportedOperatorError
+from kaena.frontends import import_onnx
+from kaena.frontends.onnx_importer import CONTROL_FLOW_REASON
+from kaena.passes import ALL_PASSES
+from kaena.passes.conversions.framework_to_tensor import ConvertFrameworkToTensorPass
+from kaena.passes.transforms.auto_cast import AutoCastPass
+from kaena.passes.transforms.fuse_bias_activation import FuseBiasActivationPass
+from kaena.weights import WeightStore, module_store
+
+CTX = Context()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def op_counts(module: ModuleOp) -> Counter:
+    return Counter(op.name for op in module.walk() if op.dialect_name() in ("fw", "ktensor"))
+
+
+def lower(module: ModuleOp, fuse: bool = True, cast: str | None = None) -> ModuleOp:
+    ConvertFrameworkToTensorPass().apply(CTX, module)
+    module.verify()
+    if fuse:
+        FuseBiasActivationPass().apply(CTX, module)
+        module.verify()
+    if cast:
+        AutoCastPass(mode=cast).apply(CTX, module)
+        module.verify()
+    return module
+
+
+def run_ort(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    return sess.run(None, feeds)
+
+
+_NP = {BFloat16Type: ml_dtypes.bfloat16, Float16Type: np.float16}
+
+
+def _np_dtype(t) -> type:
+    return _NP.get(type(t.element_type), np.float32)
+
+
+_ACT = {
+    "none": lambda x: x,
+    "relu": lambda x: np.maximum(x, 0),
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "tanh": np.tanh,
+    "exp": np.exp,
+}
+
+
+def _conv2d(x, w, strides, pads, dil, groups):
+    x = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    oh = (h - dil[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (wd - dil[1] * (kw - 1) - 1) // strides[1] + 1
+    out = np.zeros((n, o, oh, ow), np.float32)
+    og = o // groups
+    for g in range(groups):
+        xs = x[:, g * cg:(g + 1) * cg]
+        for i in range(kh):
+            for j in range(kw):
+                patch = xs[:, :, i * dil[0]: i * dil[0] + strides[0] * oh: strides[0],
+                           j * dil[1]: j * dil[1] + strides[1] * ow: strides[1]]
+                out[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch,
+                                                         w[g * og:(g + 1) * og, :, i, j])
+    return out
+
+
+def _pool2d(x, kind, k, s, p):
+    fill = -np.inf if kind == "max" else 0.0
+    x = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])), constant_values=fill)
+    oh = (x.shape[2] - k[0]) // s[0] + 1
+    ow = (x.shape[3] - k[1]) // s[1] + 1
+    wins = np.stack([x[:, :, i: i + s[0] * oh: s[0], j: j + s[1] * ow: s[1]]
+                     for i in range(k[0]) for j in range(k[1])])
+    return wins.max(0) if kind == "max" else wins.mean(0)
+
+
+def evaluate(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
+    """Reference semantics of ktensor (see dialects/ktensor.py), in numpy."""
+    store = module_store(module)
+    main = next(o for o in module.walk() if isinstance(o, func.FuncOp))
+    env = {arg: x.astype(np.float32) for arg, x in zip(main.body.blocks[0].args, inputs)}
+    f = lambda v: env[v].astype(np.float32)  # noqa: E731
+    for op in main.body.blocks[0].ops:
+        if isinstance(op, func.ReturnOp):
+            return [env[v] for v in op.operands]
+        if isinstance(op, kt.WeightOp):
+            r = store[op.weight_name.data]
+        elif isinstance(op, kt.MatmulOp):
+            r = f(op.lhs) @ f(op.rhs) + (f(op.bias) if op.bias is not None else 0)
+            r = _ACT[op.activation.data](r)
+        elif isinstance(op, kt.Conv2dOp):
+            r = _conv2d(f(op.input), f(op.weight), kt._ints(op.strides), kt._ints(op.pads),
+                        kt._ints(op.dilations), op.groups.value.data)
+            if op.bias is not None:
+                r = r + f(op.bias)[None, :, None, None]
+            r = _ACT[op.activation.data](r)
+        elif isinstance(op, kt.ElementwiseOp):
+            a, b = f(op.lhs), f(op.rhs)
+            r = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+                 "max": np.maximum, "min": np.minimum}[op.kind.data](a, b)
+            r = _ACT[op.activation.data](r)
+        elif isinstance(op, kt.ActivationOp):
+            r = _ACT[op.func.data](f(op.input))
+        elif isinstance(op, kt.Pool2dOp):
+            r = _pool2d(f(op.input), op.kind.data, kt._ints(op.kernel), kt._ints(op.strides),
+                        kt._ints(op.pads))
+        elif isinstance(op, kt.SoftmaxOp):
+            x = f(op.input)
+            e = np.exp(x - x.max(axis=op.axis.value.data, keepdims=True))
+            r = e / e.sum(axis=op.axis.value.data, keepdims=True)
+        elif isinstance(op, kt.ReshapeOp):
+            r = env[op.input].reshape(op.result.type.get_shape())
+        elif isinstance(op, kt.TransposeOp):
+            r = env[op.input].transpose(kt._ints(op.perm))
+        elif isinstance(op, kt.CastOp):
+            r = env[op.input]
+        else:
+            raise AssertionError(f"no reference for {op.name}")
+        want = _np_dtype(op.results[0].type)
+        env[op.results[0]] = np.asarray(r, np.float32).astype(want) if want is not np.float32 \
+            else np.asarray(r).astype(np.float32)
+        assert env[op.results[0]].shape == tuple(op.results[0].type.get_shape()), op.name
+    raise AssertionError("no return")
+
+
+def make_model(nodes, inputs, outputs, initializers=(), opset=17, name="test"):
+    graph = helper.make_graph(nodes, name, inputs, outputs, initializer=list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    return model
+
+
+def vi(name, shape, elem=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def init(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+RNG = np.random.default_rng(42)
+
+
+# --- importer ------------------------------------------------------------------------------------
+
+
+def test_import_mlp_structure():
+    model = modelzoo.mlp()
+    module = import_onnx(model)
+    module.verify()
+    assert module.attributes["kaena.model_name"].data == "mlp"
+    assert op_counts(module) == {"fw.weight": 6, "fw.gemm": 3, "fw.relu": 2, "fw.softmax": 1}
+    main = next(o for o in module.walk() if isinstance(o, func.FuncOp))
+    assert main.arg_attrs.data[0].data["kaena.name"].data == "input"
+    assert main.res_attrs.data[0].data["kaena.name"].data == "output"
+    store = module_store(module)
+    for t in model.graph.initializer:
+        np.testing.assert_array_equal(store[t.name], numpy_helper.to_array(t))
+    # The printed module parses back to the same text.
+    from xdsl.parser import Parser
+    from xdsl.dialects.builtin import Builtin
+    ctx = Context()
+    for d in (Builtin, func.Func, fw.Framework):
+        ctx.load_dialect(d)
+    assert str(Parser(ctx, str(module)).parse_module()) == str(module)
+
+
+def test_import_lenet_structure():
+    module = import_onnx(modelzoo.lenet())
+    module.verify()
+    assert op_counts(module) == {
+        "fw.weight": 10, "fw.conv": 2, "fw.relu": 4, "fw.max_pool": 2, "fw.flatten": 1,
+        "fw.gemm": 3, "fw.softmax": 1,
+    }
+
+
+def test_import_from_file(tmp_path):
+    path = tmp_path / "mlp.onnx"
+    onnx.save(modelzoo.mlp(batch=2), str(path))
+    module = import_onnx(path)
+    assert "tensor<2x784xf32>" in str(module)
+
+
+def test_unsupported_ops_listed_together():
+    then_graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["t"])], "then", [], [vi("t", [1, 4])])
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="ok_relu"),
+        helper.make_node("Erf", ["a"], ["b"], name="my_erf"),
+        helper.make_node("LeakyRelu", ["b"], ["c"]),  # unnamed: "LeakyRelu_2"
+        helper.make_node("If", ["cond"], ["d"], name="branch",
+                         then_branch=then_graph, else_branch=then_graph),
+        helper.make_node("Add", ["c", "d"], ["y"], name="add"),
+    ]
+    model = make_model(nodes, [vi("x", [1, 4])], [vi("y", [1, 4])],
+                       [init("cond", np.array(True))])
+    with pytest.raises(UnsupportedOperatorError) as info:
+        import_onnx(model)
+    nodes = info.value.nodes
+    assert [(n, op) for n, op, _ in nodes] == [
+        ("my_erf", "Erf"), ("LeakyRelu_2", "LeakyRelu"), ("branch", "If")]
+    assert nodes[2][2] == CONTROL_FLOW_REASON
+    assert "3 unsupported node(s)" in str(info.value)
+
+
+def test_unsupported_attribute_is_reported():
+    model = make_model(
+        [helper.make_node("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[2, 2],
+                          dilations=[2, 2])],
+        [vi("x", [1, 1, 8, 8])], [vi("y", [1, 1, 6, 6])])
+    with pytest.raises(UnsupportedOperatorError, match="dilations"):
+        import_onnx(model)
+
+
+def test_dynamic_dim_needs_static_shape():
+    model = modelzoo.mlp(batch=2)
+    model.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    model.graph.output[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    with pytest.raises(ModelImportError, match=r"input 'input' dimension 0 is dynamic \('batch'\)"):
+        import_onnx(model)
+    module = import_onnx(model, input_shapes={"input": [8, 784]})
+    module.verify()
+    assert "tensor<8x10xf32>" in str(module)
+    with pytest.raises(ModelImportError, match="unknown input"):
+        import_onnx(model, input_shapes={"nope": [1, 784]})
+
+
+def test_corrupt_and_missing_files(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x00\xffthis is not a protobuf\x13\x37" * 10)
+    with pytest.raises(ModelImportError, match="bad.onnx"):
+        import_onnx(bad)
+    with pytest.raises(ModelImportError, match="missing.onnx: file not found"):
+        import_onnx(tmp_path / "missing.onnx")
+
+
+def test_non_float_input_is_rejected():
+    model = make_model([helper.make_node("Relu", ["x"], ["y"])],
+                       [vi("x", [2, 3], TensorProto.INT32)], [vi("y", [2, 3], TensorProto.INT32)])
+    with pytest.raises(ModelImportError, match="input 'x' is int32.*float32"):
+        import_onnx(model)
+
+
+# --- lowering and fusion -----------------------------------------------------------------------
+
+
+def test_lower_and_fuse_mlp_matches_onnxruntime():
+    model = modelzoo.mlp()
+    module = lower(import_onnx(model))
+    counts = op_counts(module)
+    assert counts == {"ktensor.weight": 6, "ktensor.matmul": 3, "ktensor.softmax": 1}
+    acts = [o.activation.data for o in module.walk() if isinstance(o, kt.MatmulOp)]
+    assert acts == ["relu", "relu", "none"]
+    assert all(o.bias is not None for o in module.walk() if isinstance(o, kt.MatmulOp))
+    x = RNG.random((4, 784), dtype=np.float32)
+    np.testing.assert_allclose(evaluate(module, x)[0], run_ort(model, {"input": x})[0],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_lower_and_fuse_lenet_matches_onnxruntime():
+    model = modelzoo.lenet(batch=2)
+    module = lower(import_onnx(model))
+    assert op_counts(module) == {
+        "ktensor.weight": 10, "ktensor.conv2d": 2, "ktensor.pool2d": 2, "ktensor.reshape": 1,
+        "ktensor.matmul": 3, "ktensor.softmax": 1,
+    }
+    x = RNG.random((2, 1, 28, 28), dtype=np.float32)
+    np.testing.assert_allclose(evaluate(module, x)[0], run_ort(model, {"input": x})[0],
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_lowering_of_every_supported_form_matches_onnxruntime():
+    """Gemm folds (alpha, beta, transA on a weight, matrix C), N-D MatMul, Reshape with
+    0/-1 from a Constant, Transpose, pools, broadcasting arithmetic, Dropout, opset-11 Softmax."""
+    w = RNG.standard_normal((6, 6)).astype(np.float32)
+    nodes = [
+        helper.make_node("Constant", [], ["shape"], value=init("s", np.array([0, -1, 4]))),
+        helper.make_node("Reshape", ["x", "shape"], ["r"]),                    # [2, 3, 4]
+        helper.make_node("MatMul", ["r", "mw"], ["m"]),                        # [2, 3, 6]
+        helper.make_node("Transpose", ["m"], ["t"], perm=[0, 2, 1]),            # [2, 6, 3]
+        helper.make_node("Reshape", ["t", "shape2"], ["t2"]),                   # [2, 1, 6, 3]
+        helper.make_node("AveragePool", ["t2"], ["ap"], kernel_shape=[3, 2], pads=[1, 0, 1, 1],
+                         count_include_pad=1),                                  # [2, 1, 6, 3]
+        helper.make_node("MaxPool", ["ap"], ["mp"], kernel_shape=[2, 2], strides=[2, 1],
+                         pads=[0, 0, 0, 1]),                                    # [2, 1, 3, 3]
+        helper.make_node("GlobalAveragePool", ["mp"], ["gp"]),                  # [2, 1, 1, 1]
+        helper.make_node("Reshape", ["gp", "shape3"], ["gp_flat"]),             # [2, 1]
+        helper.make_node("Flatten", ["mp"], ["f"], axis=2),                     # [2, 9]
+        helper.make_node("Gemm", ["f", "gw", "gc"], ["g"], alpha=0.5, beta=2.0),  # [2, 6]
+        helper.make_node("Gemm", ["gwt", "g2in"], ["g2"], transA=1, alpha=1.5),   # [6, 2]
+        helper.make_node("Transpose", ["g2"], ["g2t"]),                         # [2, 6]
+        helper.make_node("Gemm", ["g", "w", "gc2"], ["g3"], transB=1, beta=0.5),  # [2, 6]
+        helper.make_node("Sub", ["g3", "g2t"], ["s1"]),
+        helper.make_node("Mul", ["s1", "gp_flat"], ["s2"]),
+        helper.make_node("Div", ["s2", "two"], ["s3"]),
+        helper.make_node("Sigmoid", ["s3"], ["s4"]),
+        helper.make_node("Tanh", ["s4"], ["s5"]),
+        helper.make_node("Dropout", ["s5"], ["s6"]),
+        helper.make_node("Identity", ["s6"], ["s7"]),
+        helper.make_node("Reshape", ["s7", "shape4"], ["s8"]),                  # [2, 2, 3]
+        helper.make_node("Softmax", ["s8"], ["y"], axis=1),  # opset 11: over the flattened [2, 6]
+    ]
+    inits = [
+        init("mw", RNG.standard_normal((4, 6)).astype(np.float32)),
+        init("shape2", np.array([2, 1, 6, 3])),
+        init("gw", RNG.standard_normal((9, 6)).astype(np.float32)),
+        init("gc", RNG.standard_normal((2, 6)).astype(np.float32)),
+        init("gwt", RNG.standard_normal((2, 6)).astype(np.float32)),
+        init("w", w),
+        init("gc2", RNG.standard_normal((1, 6)).astype(np.float32)),
+        init("two", np.array(2.0, np.float32)),
+        init("shape3", np.array([2, 1])),
+        init("shape4", np.array([2, 2, 3])),
+    ]
+    model = make_model(nodes, [vi("x", [2, 12]), vi("g2in", [2, 2])], [vi("y", [2, 2, 3])],
+                       inits, opset=11)
+    x = RNG.standard_normal((2, 12)).astype(np.float32)
+    g2in = RNG.standard_normal((2, 2)).astype(np.float32)
+    want = run_ort(model, {"x": x, "g2in": g2in})[0]
+    module = lower(import_onnx(model))
+    assert not any(isinstance(o, kt.TransposeOp) and isinstance(o.input.owner, kt.WeightOp)
+                   for o in module.walk())
+    np.testing.assert_allclose(evaluate(module, x, g2in)[0], want, rtol=1e-5, atol=1e-6)
+
+
+def test_gemm_with_activation_operands_uses_transpose_and_elementwise():
+    nodes = [helper.make_node("Gemm", ["a", "b", "c"], ["y"], transA=1, transB=1, alpha=2.0,
+                              beta=3.0)]
+    model = make_model(nodes, [vi("a", [3, 2]), vi("b", [4, 3]), vi("c", [2, 4])], [vi("y", [2, 4])])
+    module = lower(import_onnx(model), fuse=False)
+    counts = op_counts(module)
+    assert counts["ktensor.transpose"] == 2 and counts["ktensor.matmul"] == 1
+    a, b, c = (RNG.standard_normal(s).astype(np.float32) for s in ((3, 2), (4, 3), (2, 4)))
+    np.testing.assert_allclose(evaluate(module, a, b, c)[0], run_ort(model, {"a": a, "b": b, "c": c})[0],
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("attrs, message", [
+    (dict(kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1), "ceil_mode=1 changes the output"),
+    (dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1]), "count_include_pad=0"),
+])
+def test_pool_forms_not_supported_yet(attrs, message):
+    model = make_model([helper.make_node("AveragePool", ["x"], ["y"], name="ap", **attrs)],
+                       [vi("x", [1, 1, 5, 5])], [vi("y", None)])
+    module = import_onnx(model)
+    with pytest.raises(CompileError, match=message):
+        ConvertFrameworkToTensorPass().apply(CTX, module)
+
+
+# --- auto-cast --------------------------------------------------------------------------------------
+
+
+def test_auto_cast_matmult_matches_bf16_emulation():
+    model = modelzoo.lenet()
+    module = lower(import_onnx(model), cast="matmult")
+    store = module_store(module)
+    for op in module.walk():
+        if isinstance(op, kt.MatmulOp | kt.Conv2dOp):
+            assert isinstance(op.operands[0].type.element_type, BFloat16Type)
+            assert isinstance(op.operands[1].type.element_type, BFloat16Type)
+            assert not isinstance(op.results[0].type.element_type, BFloat16Type)
+            w = op.operands[1].owner
+            assert isinstance(w, kt.WeightOp) and store[w.weight_name.data].dtype == ml_dtypes.bfloat16
+    x = RNG.random((1, 1, 28, 28), dtype=np.float32)
+    emulated = run_ort(modelzoo.bf16_emulation(model), {"input": x})[0]
+    fp32 = run_ort(model, {"input": x})[0]
+    got = evaluate(module, x)[0]
+    np.testing.assert_allclose(got, emulated, rtol=1e-4, atol=1e-6)
+    assert np.abs(got - fp32).max() > 1e-6  # the cast really changed the numerics
+
+
+def test_auto_cast_all_keeps_fp32_edges():
+    module = lower(import_onnx(modelzoo.mlp()), cast="all")
+    main = next(o for o in module.walk() if isinstance(o, func.FuncOp))
+    text = str(module)
+    assert "tensor<4x784xf32>" in text.splitlines()[1] and "-> (tensor<4x10xf32>" in text
+    casts = [o for o in module.walk() if isinstance(o, kt.CastOp)]
+    assert len(casts) == 2  # entry and exit only
+    for op in module.walk():
+        if op.dialect_name() == "ktensor" and not isinstance(op, kt.CastOp):
+            assert all(isinstance(r.type.element_type, BFloat16Type) for r in op.results), op.name
+    ret = main.body.blocks[0].last_op
+    assert ret.operands[0].type == main.function_type.outputs.data[0]
+    x = RNG.random((4, 784), dtype=np.float32)
+    np.testing.assert_allclose(evaluate(module, x)[0], run_ort(modelzoo.mlp(), {"input": x})[0],
+                               atol=3e-2)
+
+
+def test_auto_cast_fp16_and_none():
+    module = lower(import_onnx(modelzoo.mlp()))
+    before = str(module)
+    AutoCastPass(mode="none").apply(CTX, module)
+    assert str(module) == before
+    AutoCastPass(mode="matmult", type="fp16").apply(CTX, module)
+    module.verify()
+    assert "xf16>" in str(module) and "bf16" not in str(module)
+
+
+def test_auto_cast_rejects_bad_options():
+    with pytest.raises(KaenaError, match="none, matmult, all"):
+        AutoCastPass(mode="most")
+    with pytest.raises(KaenaError, match="bf16, fp16"):
+        AutoCastPass(type="int8")
+
+
+def test_passes_are_registered():
+    for name, cls in [("convert-framework-to-tensor", ConvertFrameworkToTensorPass),
+                      ("ktensor-fuse-bias-activation", FuseBiasActivationPass),
+                      ("auto-cast", AutoCastPass)]:
+        assert ALL_PASSES[name]() is cls and cls.name == name
+
+
+def test_weight_store_bf16_round_trip(tmp_path):
+    bits = np.arange(0, 65536, 257, dtype=np.uint16)
+    values = bits.view(ml_dtypes.bfloat16)
+    store = WeightStore({"a.bf16": values, "b": np.arange(3, dtype=np.float32)})
+    path = str(tmp_path / "w.npz")
+    store.save(path)
+    loaded = WeightStore.load(path)
+    assert sorted(loaded) == ["a.bf16", "b"]
+    assert loaded["a.bf16"].dtype == ml_dtypes.bfloat16
+    np.testing.assert_array_equal(loaded["a.bf16"].view(np.uint16), bits)
+    np.testing.assert_array_equal(loaded["b"], np.arange(3, dtype=np.float32))
