@@ -32,7 +32,9 @@ from xdsl.irdl import (
     opt_prop_def,
     prop_def,
     result_def,
+    traits_def,
 )
+from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "gelu", "exp")
@@ -68,6 +70,8 @@ def _check_static(op: IRDLOperation) -> None:
 
 
 class _KTensorOp(IRDLOperation):
+    # Value semantics, no side effects: dce/cse may remove or merge them.
+    traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
 
     def verify_(self) -> None:

@@ -57,6 +57,9 @@ class WeightStore:
 
     def __init__(self, arrays: dict[str, np.ndarray] | None = None):
         self._arrays: dict[str, np.ndarray] = dict(arrays or {})
+        # names added since the store was created or loaded: a tool that
+        # prints IR referring to them must save the store beside it
+        self.added: set[str] = set()
 
     def __contains__(self, name: str) -> bool:
         return name in self._arrays
@@ -77,6 +80,7 @@ class WeightStore:
         """Store ``value`` under ``name`` (overwriting); returns the name."""
         # np.require keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d).
         self._arrays[name] = np.require(value, requirements="C")
+        self.added.add(name)
         return name
 
     def add_derived(self, base: str, value: np.ndarray) -> str:

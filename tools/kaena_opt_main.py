@@ -69,6 +69,35 @@ class KaenaOptMain(xDSLOptMain):
         self._deferred = _DeferredOutput()
         return self._deferred
 
+    def output_resulting_program(self, prog) -> str:
+        self._save_derived_weights(prog)
+        return super().output_resulting_program(prog)
+
+    def _save_derived_weights(self, prog) -> None:
+        """Passes may add weights (folded, re-laid-out); IR printed to a file must
+        name a store that has them, so save it beside the output."""
+        from xdsl.dialects.builtin import StringAttr
+
+        from kaena.weights import WEIGHTS_ATTR, module_store
+
+        attr = prog.attributes.get(WEIGHTS_ATTR)
+        if not isinstance(attr, StringAttr) or attr.data.startswith("mem:"):
+            return
+        store = module_store(prog)
+        if not store.added:
+            return
+        if self.args.output_file is None:
+            print(
+                f"kaena-opt: warning: passes derived {len(store.added)} weight(s) that exist only "
+                "in memory; use -o FILE to save them beside the output",
+                file=sys.stderr,
+            )
+            return
+        out = os.path.abspath(self.args.output_file)
+        weights_path = os.path.splitext(out)[0] + ".weights.npz"
+        store.save(weights_path)
+        prog.attributes[WEIGHTS_ATTR] = StringAttr(os.path.basename(weights_path))
+
     def finish(self) -> None:
         if self._deferred is not None:
             atomic_write_bytes(self.args.output_file, self._deferred.getvalue().encode())

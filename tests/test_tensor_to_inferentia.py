@@ -1,0 +1,358 @@
+"""convert-tensor-to-inferentia: every ktensor op lowers to verifying Inferentia
+IR, tile grids stay loops, user errors are CompileErrors, and (once the
+allocator, semaphore pass, encoder and simulator are present) the lowered
+programs compute what numpy computes."""
+
+from __future__ import annotations
+
+import time
+
+import ml_dtypes
+import numpy as np
+import pytest
+from xdsl.context import Context
+from xdsl.dialects.builtin import Builtin, ModuleOp
+from xdsl.dialects.func import Func, FuncOp
+from xdsl.parser import Parser
+
+from kaena import weights as kweights
+from kaena.dialects import inferentia as inf
+from kaena.dialects.ktensor import KTensor
+from kaena.errors import CompileError
+from kaena.passes import ALL_PASSES
+from kaena.passes.conversions.tensor_to_inferentia import ConvertTensorToInferentiaPass
+
+
+def _ctx() -> Context:
+    ctx = Context()
+    for d in (Builtin, Func, KTensor, inf.Inferentia):
+        ctx.load_dialect(d)
+    return ctx
+
+
+def _t(shape, dt="f32") -> str:
+    return "tensor<" + "".join(f"{d}x" for d in shape) + dt + ">"
+
+
+def _program(ins, outs, body: str) -> str:
+    """A ``func.func @main`` with named args ``ins`` and results ``outs`` [(name, shape[, dtype])]."""
+    args = ", ".join(f'%{n}: {_t(*rest)} {{kaena.name = "{n}"}}' for n, *rest in ins)
+    res = ", ".join(f'{_t(*rest)} {{kaena.name = "{n}"}}' for n, *rest in outs)
+    rv = ", ".join(f"%{n}" for n, *_ in outs)
+    rt = ", ".join(_t(*rest) for _, *rest in outs)
+    return f"func.func @main({args}) -> ({res}) {{\n{body}\n  func.return {rv} : {rt}\n}}"
+
+
+def _lower(text: str, store: dict | None = None) -> ModuleOp:
+    ctx = _ctx()
+    module = Parser(ctx, text).parse_module()
+    kweights.attach(module, kweights.WeightStore(store or {}))
+    module.verify()
+    ConvertTensorToInferentiaPass().apply(ctx, module)
+    module.verify()
+    return module
+
+
+def _core(module: ModuleOp) -> inf.CoreOp:
+    cores = [op for op in module.ops if isinstance(op, inf.CoreOp)]
+    assert len(cores) == 1
+    assert not any(isinstance(op, FuncOp) for op in module.ops)
+    return cores[0]
+
+
+def _count(module: ModuleOp, kind: type) -> int:
+    return sum(1 for op in module.walk() if isinstance(op, kind))
+
+
+# --- one small program per op kind, with its numpy reference ------------------
+
+
+def _conv_ref(x, w, b, s, p, d):
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])))
+    oh = (h + p[0] + p[2] - d[0] * (kh - 1) - 1) // s[0] + 1
+    ow = (wd + p[1] + p[3] - d[1] * (kw - 1) - 1) // s[1] + 1
+    y = np.zeros((n, o, oh, ow), np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            win = xp[:, :, i * d[0]: i * d[0] + s[0] * (oh - 1) + 1: s[0],
+                     j * d[1]: j * d[1] + s[1] * (ow - 1) + 1: s[1]]
+            y += np.einsum("nchw,oc->nohw", win, w[:, :, i, j])
+    return y + b.reshape(1, -1, 1, 1)
+
+
+def _case_matmul(rng, M=300, K=200, N=100):
+    x = rng.standard_normal((M, K)).astype(np.float32)
+    w = rng.standard_normal((K, N)).astype(np.float32)
+    b = rng.standard_normal(N).astype(np.float32)
+    body = (f'  %w = ktensor.weight "w" : {_t((K, N))}\n  %b = ktensor.weight "b" : {_t((N,))}\n'
+            f'  %y = ktensor.matmul %x, %w bias %b {{activation = "relu"}} : '
+            f'({_t((M, K))}, {_t((K, N))}, {_t((N,))}) -> {_t((M, N))}')
+    return (_program([("x", (M, K))], [("y", (M, N))], body), {"w": w, "b": b}, {"x": x},
+            {"y": np.maximum(x @ w + b, 0)})
+
+
+def _case_matmul_bf16(rng, M=5, K=150, N=70):
+    """Auto-cast's shape of a matmul: an FP32 input cast to BF16 against BF16 weights."""
+    bf = ml_dtypes.bfloat16
+    x = rng.standard_normal((M, K)).astype(np.float32)
+    w = rng.standard_normal((K, N)).astype(bf)
+    body = (f'  %w = ktensor.weight "w" : {_t((K, N), "bf16")}\n'
+            f'  %xb = ktensor.cast %x : ({_t((M, K))}) -> {_t((M, K), "bf16")}\n'
+            f'  %y = ktensor.matmul %xb, %w {{activation = "none"}} : '
+            f'({_t((M, K), "bf16")}, {_t((K, N), "bf16")}) -> {_t((M, N))}')
+    ref = x.astype(bf).astype(np.float32) @ w.astype(np.float32)
+    return _program([("x", (M, K))], [("y", (M, N))], body), {"w": w}, {"x": x}, {"y": ref}
+
+
+def _case_conv(rng, N=2, C=3, H=9, W=11, O=5, KH=3, KW=3, s=(2, 2), p=(1, 0, 1, 2), d=(1, 1)):
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    w = rng.standard_normal((O, C, KH, KW)).astype(np.float32)
+    b = rng.standard_normal(O).astype(np.float32)
+    ref = _conv_ref(x, w, b, s, p, d)
+    r = ref.shape
+    body = (f'  %w = ktensor.weight "w" : {_t(w.shape)}\n  %b = ktensor.weight "b" : {_t((O,))}\n'
+            f'  %y = ktensor.conv2d %x, %w bias %b {{strides = array<i64: {s[0]}, {s[1]}>, '
+            f'pads = array<i64: {p[0]}, {p[1]}, {p[2]}, {p[3]}>, dilations = array<i64: {d[0]}, {d[1]}>, '
+            f'groups = 1 : i64, activation = "relu"}} : ({_t(x.shape)}, {_t(w.shape)}, {_t((O,))}) -> {_t(r)}')
+    return (_program([("x", x.shape)], [("y", r)], body), {"w": w, "b": b}, {"x": x},
+            {"y": np.maximum(ref, 0)})
+
+
+def _case_pool(rng, kind="max", shape=(2, 100, 9, 9), k=(3, 3), s=(2, 2), p=(1, 1, 1, 1)):
+    x = rng.standard_normal(shape).astype(np.float32)
+    n, c, h, w = shape
+    oh, ow = (h + p[0] + p[2] - k[0]) // s[0] + 1, (w + p[1] + p[3] - k[1]) // s[1] + 1
+    fill = -np.inf if kind == "max" else 0.0
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])), constant_values=fill)
+    wins = [xp[:, :, i: i + s[0] * (oh - 1) + 1: s[0], j: j + s[1] * (ow - 1) + 1: s[1]]
+            for i in range(k[0]) for j in range(k[1])]
+    ref = np.max(wins, axis=0) if kind == "max" else np.mean(wins, axis=0)
+    body = (f'  %y = ktensor.pool2d "{kind}" %x {{kernel = array<i64: {k[0]}, {k[1]}>, '
+            f'strides = array<i64: {s[0]}, {s[1]}>, pads = array<i64: {p[0]}, {p[1]}, {p[2]}, {p[3]}>}} : '
+            f'({_t(shape)}) -> {_t(ref.shape)}')
+    return _program([("x", shape)], [("y", ref.shape)], body), {}, {"x": x}, {"y": ref}
+
+
+_NP_ALU = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+           "max": np.maximum, "min": np.minimum}
+
+
+def _case_elementwise(rng, kind="mul", sa=(2, 130, 5, 5), sb=(1, 130, 1, 1), act="relu"):
+    a = rng.standard_normal(sa).astype(np.float32)
+    b = rng.standard_normal(sb).astype(np.float32) + (4.0 if kind == "div" else 0.0)
+    ref = _NP_ALU[kind](a, b)
+    ref = np.maximum(ref, 0) if act == "relu" else ref
+    body = (f'  %y = ktensor.elementwise "{kind}" %a, %b {{activation = "{act}"}} : '
+            f'({_t(sa)}, {_t(sb)}) -> {_t(ref.shape)}')
+    return _program([("a", sa), ("b", sb)], [("y", ref.shape)], body), {}, {"a": a, "b": b}, {"y": ref}
+
+
+def _case_activation_cast(rng, shape=(3, 300)):
+    x = rng.standard_normal(shape).astype(np.float32)
+    body = (f'  %c = ktensor.cast %x : ({_t(shape)}) -> {_t(shape, "bf16")}\n'
+            f'  %s = ktensor.activation "sigmoid" %c : ({_t(shape, "bf16")}) -> {_t(shape, "bf16")}\n'
+            f'  %y = ktensor.cast %s : ({_t(shape, "bf16")}) -> {_t(shape)}')
+    bf = ml_dtypes.bfloat16
+    xs = x.astype(bf).astype(np.float32)
+    ref = (1 / (1 + np.exp(-xs))).astype(bf).astype(np.float32)
+    return _program([("x", shape)], [("y", shape)], body), {}, {"x": x}, {"y": ref}
+
+
+def _case_softmax(rng, shape=(2, 5, 3), axis=1):
+    x = rng.standard_normal(shape).astype(np.float32)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    body = f'  %y = ktensor.softmax %x {{axis = {axis} : i64}} : ({_t(shape)}) -> {_t(shape)}'
+    return (_program([("x", shape)], [("y", shape)], body), {}, {"x": x},
+            {"y": e / e.sum(axis=axis, keepdims=True)})
+
+
+def _case_transpose(rng, shape=(2, 3, 4, 5), perm=(0, 2, 3, 1)):
+    x = rng.standard_normal(shape).astype(np.float32)
+    ref = x.transpose(perm)
+    body = (f'  %y = ktensor.transpose %x {{perm = array<i64: {", ".join(map(str, perm))}>}} : '
+            f'({_t(shape)}) -> {_t(ref.shape)}')
+    return _program([("x", shape)], [("y", ref.shape)], body), {}, {"x": x}, {"y": ref}
+
+
+def _case_reshape(rng):
+    x = rng.standard_normal((2, 6)).astype(np.float32)
+    body = (f'  %r = ktensor.activation "relu" %x : ({_t((2, 6))}) -> {_t((2, 6))}\n'
+            f'  %y = ktensor.reshape %r : ({_t((2, 6))}) -> {_t((3, 4))}\n'
+            f'  %z = ktensor.reshape %x : ({_t((2, 6))}) -> {_t((12,))}')
+    text = _program([("x", (2, 6))], [("y", (3, 4)), ("z", (12,)), ("x", (2, 6))], body)
+    text = text.replace('{kaena.name = "x"}) {', '{kaena.name = "same"}) {')
+    return text, {}, {"x": x}, {"y": np.maximum(x, 0).reshape(3, 4), "z": x.reshape(12), "same": x}
+
+
+CASES = {
+    "matmul": _case_matmul,
+    "matmul-bf16": _case_matmul_bf16,
+    "conv2d": _case_conv,
+    "conv2d-dilated": lambda rng: _case_conv(rng, 1, 4, 12, 10, 3, 3, 2, (1, 2), (0, 0, 0, 0), (2, 1)),
+    "conv2d-channel-tiles": lambda rng: _case_conv(rng, 1, 130, 5, 5, 70, 3, 3, (1, 1), (1, 1, 1, 1)),
+    "maxpool": _case_pool,
+    "avgpool": lambda rng: _case_pool(rng, "avg", (1, 4, 8, 6), (3, 3), (1, 1), (1, 1, 1, 1)),
+    "elementwise-bcast": _case_elementwise,
+    "elementwise-div": lambda rng: _case_elementwise(rng, "div", (3, 1, 5), (4, 1), "none"),
+    "elementwise-flat": lambda rng: _case_elementwise(rng, "add", (1001,), (1001,), "none"),
+    "activation-cast": _case_activation_cast,
+    "softmax-last": lambda rng: _case_softmax(rng, (300, 7), 1),
+    "softmax-inner": _case_softmax,
+    "transpose": _case_transpose,
+    "reshape-return": _case_reshape,
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_lowering_verifies_and_keeps_io_order(case):
+    text, store, _, _ = CASES[case](np.random.default_rng(0))
+    module = _lower(text, store)
+    core = _core(module)
+    kinds = [(op.kind.data, op.var_name.data) for op in core.body.block.ops if isinstance(op, inf.DramOp)]
+    io = [k for k in kinds if k[0] in ("input", "output")]
+    ins = [k for k in io if k[0] == "input"]
+    assert io[: len(ins)] == ins  # inputs first (argument order), then outputs
+    assert not any(op.name.startswith("ktensor.") for op in module.walk())
+    assert _count(module, inf.SemWaitOp) == 0 and _count(module, inf.SemSignalOp) == 0
+    assert all(not op.is_allocated for op in module.walk() if isinstance(op, inf.AllocOp))
+    assert kweights.WEIGHTS_ATTR in module.attributes
+
+
+def test_tiled_matmul_is_a_loop_nest_whose_size_does_not_grow_with_the_problem():
+    rng = np.random.default_rng(0)
+    small = _lower(_case_matmul(rng, 600, 384, 192)[0])
+    big = _lower(_case_matmul(rng, 2400, 1536, 768)[0])
+    loops = [op for op in small.walk() if isinstance(op, inf.LoopOp)]
+    assert sorted(op.trips.value.data for op in loops) == [3, 3, 3]  # m, n, k tiles
+    mm = next(op for op in small.walk() if isinstance(op, inf.MatmulOp))
+    assert mm.accumulate is not None and mm.accumulate.data == inf.AffineExpr(0, (0, 0, 1))
+    n_small = sum(1 for _ in small.walk())
+    n_big = sum(1 for _ in big.walk())
+    assert n_big <= n_small + 8, (n_small, n_big)
+
+
+def test_matmul_respects_the_pe_array_limits():
+    from kaena.target import INF1
+
+    module = _lower(_case_matmul(np.random.default_rng(0), 513, 257, 130)[0])
+    for op in module.walk():
+        if isinstance(op, inf.MatmulOp):
+            assert op.moving_ap.data.partitions <= INF1.pe_rows
+            assert op.moving_ap.data.elements_per_partition <= INF1.pe_max_moving
+            assert op.acc_ap.data.partitions <= INF1.pe_columns
+            assert op.acc_ap.data.partition in [inf.AffineExpr(s) for s in INF1.psum_matmul_partition_starts]
+        if isinstance(op, inf.LoadStationaryOp):
+            assert op.stationary_ap.data.elements_per_partition <= INF1.pe_columns
+
+
+def test_weights_are_declared_once_and_by_name():
+    w = np.ones((4, 4), np.float32)
+    body = (f'  %w1 = ktensor.weight "w" : {_t((4, 4))}\n  %w2 = ktensor.weight "w" : {_t((4, 4))}\n'
+            f'  %a = ktensor.matmul %x, %w1 {{activation = "none"}} : ({_t((2, 4))}, {_t((4, 4))}) -> {_t((2, 4))}\n'
+            f'  %y = ktensor.matmul %a, %w2 {{activation = "none"}} : ({_t((2, 4))}, {_t((4, 4))}) -> {_t((2, 4))}')
+    module = _lower(_program([("x", (2, 4))], [("y", (2, 4))], body), {"w": w})
+    drams = [op for op in module.walk() if isinstance(op, inf.DramOp)]
+    assert [(d.kind.data, d.var_name.data) for d in drams] == [
+        ("input", "x"), ("output", "y"), ("file", "w"), ("tmp", "t0")]
+
+
+@pytest.mark.parametrize("body, ins, outs, message", [
+    (f'  %w = ktensor.weight "dw" : {_t((4, 1, 3, 3))}\n'
+     f'  %y = ktensor.conv2d %x, %w {{strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, '
+     f'dilations = array<i64: 1, 1>, groups = 4 : i64, activation = "none"}} : '
+     f'({_t((1, 4, 8, 8))}, {_t((4, 1, 3, 3))}) -> {_t((1, 4, 6, 6))}',
+     [("x", (1, 4, 8, 8))], [("y", (1, 4, 6, 6))], "groups = 4"),
+    (f'  %w = ktensor.weight "w" : {_t((8, 4), "bf16")}\n'
+     f'  %y = ktensor.matmul %x, %w {{activation = "none"}} : ({_t((2, 8))}, {_t((8, 4), "bf16")}) -> {_t((2, 4))}',
+     [("x", (2, 8))], [("y", (2, 4))], "different element types"),
+    (f'  %y = ktensor.pool2d "max" %x {{kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, '
+     f'pads = array<i64: 0, 0, 0, 0>}} : ({_t((1, 1, 400, 400))}) -> {_t((1, 1, 200, 200))}',
+     [("x", (1, 1, 400, 400))], [("y", (1, 1, 200, 200))], "bytes per SBUF partition"),
+    (f'  %y = ktensor.softmax %x {{axis = 1 : i64}} : ({_t((2, 40000))}) -> {_t((2, 40000))}',
+     [("x", (2, 40000))], [("y", (2, 40000))], "softmax over 40000"),
+])
+def test_unsupported_or_oversized_ops_are_compile_errors(body, ins, outs, message):
+    with pytest.raises(CompileError) as e:
+        _lower(_program(ins, outs, body))
+    assert message in str(e.value) and "\n" not in str(e.value)
+    assert str(e.value).startswith("cannot lower 'ktensor.")
+
+
+def test_missing_main_is_a_compile_error():
+    ctx = _ctx()
+    module = Parser(ctx, "func.func @other() {\n  func.return\n}").parse_module()
+    with pytest.raises(CompileError, match="no func.func @main"):
+        ConvertTensorToInferentiaPass().apply(ctx, module)
+
+
+def test_frontend_models_lower_fast_and_compact():
+    from kaena import modelzoo
+    from kaena.frontends.onnx_importer import import_onnx
+
+    ctx = _ctx()
+    for model in (modelzoo.mlp(batch=4), modelzoo.lenet(batch=2)):
+        module = import_onnx(model)
+        for name in ("convert-framework-to-tensor", "ktensor-fuse-bias-activation", "auto-cast"):
+            ALL_PASSES[name]()().apply(ctx, module)
+        start = time.perf_counter()
+        ALL_PASSES["convert-tensor-to-inferentia"]()().apply(ctx, module)
+        assert time.perf_counter() - start < 2.0
+        module.verify()
+        _core(module)
+        assert sum(1 for _ in module.walk()) < 400
+
+
+def test_deep_chain_lowers_in_linear_time():
+    layers = 150
+    body = [f'  %w = ktensor.weight "w" : {_t((64, 64))}', "  %h0 = ktensor.activation \"relu\" %x : "
+            f"({_t((8, 64))}) -> {_t((8, 64))}"]
+    for i in range(layers):
+        body.append(f'  %h{i + 1} = ktensor.matmul %h{i}, %w {{activation = "relu"}} : '
+                    f"({_t((8, 64))}, {_t((64, 64))}) -> {_t((8, 64))}")
+    text = _program([("x", (8, 64))], [("y", (8, 64))], "\n".join(body) + f"\n  %y = ktensor.reshape %h{layers} : "
+                    f"({_t((8, 64))}) -> {_t((8, 64))}")
+    start = time.perf_counter()
+    module = _lower(text)
+    assert time.perf_counter() - start < 10.0
+    assert _count(module, inf.MatmulOp) == layers
+
+
+# --- numbers, through the real back end (allocation, semaphores, encoder, simulator) ---
+
+
+def _backend_available() -> bool:
+    try:
+        import kaena.codegen  # noqa: F401
+        from kaena.simulator import simulate  # noqa: F401
+    except ImportError:
+        return False
+    return "inf-allocate-sram" in ALL_PASSES and "inf-insert-semaphores" in ALL_PASSES
+
+
+def _run_backend(module: ModuleOp, store: kweights.WeightStore, inputs: dict) -> dict:
+    from kaena.codegen import emit_neff
+    from kaena.simulator import simulate
+
+    ctx = _ctx()
+    for name in ("inf-allocate-sram", "inf-insert-semaphores"):
+        ALL_PASSES[name]()().apply(ctx, module)
+    module.verify()
+    neff = emit_neff(module, store, name="t", compiler_version="test")
+    return simulate(neff, inputs).outputs
+
+
+@pytest.mark.skipif(not _backend_available(), reason="SCHED's passes/encoder or the simulator are not in the tree yet")
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_lowered_programs_match_numpy_in_the_simulator(case):
+    text, store, inputs, expected = CASES[case](np.random.default_rng(1))
+    ws = kweights.WeightStore(store)
+    ctx = _ctx()
+    module = Parser(ctx, text).parse_module()
+    kweights.attach(module, ws)
+    ConvertTensorToInferentiaPass().apply(ctx, module)
+    inputs32 = {k: np.asarray(v).astype(np.float32) for k, v in inputs.items()}
+    got = _run_backend(module, ws, inputs32)
+    for name, ref in expected.items():
+        np.testing.assert_allclose(got[name], ref, rtol=1e-4, atol=1e-4 * float(np.max(np.abs(ref))))
