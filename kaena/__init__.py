@@ -5,6 +5,14 @@ Python API: ``kaena.compile(model, **options) -> Neff``, ``Neff.save(path)``,
 ``kaena.register_pass`` / ``kaena.load_pass_plugin`` for your own passes.
 """
 
+import os as _os
+
+# The simulator runs many small matmuls; a multi-threaded BLAS spends more time
+# synchronising its threads than computing them (10x slower on 2 cores under
+# load). Users can still choose by setting the variable before importing Kaena.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    _os.environ.setdefault(_var, "1")
+
 __version__ = "0.1.0"
 
 from kaena.driver import CompileOptions, CompileReport, compile  # noqa: E402

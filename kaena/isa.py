@@ -13,6 +13,7 @@ row-major (the last dimension innermost).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum, IntFlag
 
 import ml_dtypes
@@ -191,3 +192,101 @@ def empty_records(n: int) -> np.ndarray:
 def ap_elements_per_partition(ap: np.void | np.ndarray) -> int:
     """Elements one partition (DRAM row) of an access pattern covers."""
     return int(np.prod(ap["counts"][: int(ap["ndims"])], dtype=np.int64))
+
+
+# --- operand rules ------------------------------------------------------------
+# For each opcode, the memories each operand (out, in0, in1) may name;
+# ``Mem.NONE`` in a set means the operand is optional (or, alone, absent).
+_N = frozenset({Mem.NONE})
+_SB = frozenset({Mem.SBUF})
+_SB_PS = frozenset({Mem.SBUF, Mem.PSUM})
+_DR_SB = frozenset({Mem.DRAM, Mem.SBUF})
+OPERAND_MEMS: dict[Opcode, tuple[frozenset[Mem], frozenset[Mem], frozenset[Mem]]] = {
+    Opcode.NOP: (_N, _N, _N),
+    Opcode.DMA: (_DR_SB, _DR_SB, _N),
+    Opcode.LOAD_STATIONARY: (_N, _SB, _N),
+    Opcode.MATMUL: (frozenset({Mem.PSUM}), _N, _SB),
+    Opcode.ACTIVATE: (_SB, _SB_PS, _SB_PS | _N),
+    Opcode.TENSOR_TENSOR: (_SB, _SB_PS, _SB_PS),
+    Opcode.TENSOR_SCALAR: (_SB, _SB_PS, _SB_PS | _N),
+    Opcode.REDUCE: (_SB, _SB_PS, _N),
+    Opcode.TRANSPOSE: (_SB, _SB_PS, _N),
+    Opcode.MEMSET: (_SB, _N, _N),
+    Opcode.SEM_SIGNAL: (_N, _N, _N),
+    Opcode.SEM_WAIT: (_N, _N, _N),
+}
+REDUCE_ALUS = frozenset({AluOp.ADD, AluOp.MAX, AluOp.MIN})
+_OPERANDS = ("out", "in0", "in1")
+
+
+def stream_errors(
+    rec: np.ndarray, engine: Engine, num_variables: int, num_semaphores: int
+) -> tuple[int, str] | None:
+    """The first record of ``engine``'s stream whose fields are out of range, as
+    (index, reason), or None. Vectorised: a reader checks a whole stream at once
+    before anything interprets it."""
+    if rec.dtype != INSTR_DTYPE:
+        return (0, f"records have dtype {rec.dtype}, expected INSTR_DTYPE")
+    if len(rec) == 0:
+        return None
+    checks: list[tuple[np.ndarray, Callable[[int], str]]] = []
+    op = rec["opcode"].astype(np.int64)
+    allowed = np.array(sorted(ENGINE_OPCODES[engine]), dtype=np.int64)
+    checks.append((~np.isin(op, allowed), lambda i: f"opcode {op[i]} is not valid on the {engine.stream_name} engine"))
+    flags = rec["flags"].astype(np.int64)
+    checks.append(((flags & ~int(Flags.ACCUMULATE)) != 0, lambda i: f"unknown flags {flags[i]:#x}"))
+    checks.append(((flags != 0) & (op != Opcode.MATMUL), lambda i: "flag ACCUMULATE on a non-MATMUL record"))
+    is_act = op == Opcode.ACTIVATE
+    checks.append((is_act & (rec["func"] >= len(ActFunc)), lambda i: f"activation function {rec['func'][i]} is unknown"))
+    uses_alu = np.isin(op, [Opcode.TENSOR_TENSOR, Opcode.TENSOR_SCALAR, Opcode.REDUCE])
+    checks.append((uses_alu & (rec["alu"] >= len(AluOp)), lambda i: f"ALU op {rec['alu'][i]} is unknown"))
+    red_alus = np.array(sorted(REDUCE_ALUS), dtype=np.int64)
+    checks.append((
+        (op == Opcode.REDUCE) & ~np.isin(rec["alu"].astype(np.int64), red_alus),
+        lambda i: f"REDUCE with ALU op {rec['alu'][i]} (only ADD, MAX, MIN reduce)",
+    ))
+    is_sem = np.isin(op, [Opcode.SEM_SIGNAL, Opcode.SEM_WAIT])
+    checks.append((
+        is_sem & (rec["sem"] >= num_semaphores),
+        lambda i: f"semaphore {rec['sem'][i]} out of range (a core has {num_semaphores})",
+    ))
+    for k, name in enumerate(_OPERANDS):
+        ap = rec[name]
+        mem = ap["mem"].astype(np.int64)
+        checks.append((mem >= len(Mem), lambda i, ap=ap, name=name: f"{name}: memory {ap['mem'][i]} is unknown"))
+        # operand presence / memory kind per opcode
+        ok = np.zeros(len(rec), dtype=bool)
+        for opc, mems in OPERAND_MEMS.items():
+            ok |= (op == opc) & np.isin(mem, np.array(sorted(mems[k]), dtype=np.int64))
+        valid_op = np.isin(op, np.array(sorted(OPERAND_MEMS), dtype=np.int64))
+        checks.append((
+            valid_op & ~ok,
+            lambda i, name=name, mem=mem: (
+                f"{name}: {Opcode(op[i]).name} does not take "
+                + (f"a {Mem(mem[i]).name} operand" if mem[i] < len(Mem) else "this operand")
+            ),
+        ))
+        used = mem != Mem.NONE
+        checks.append((used & (ap["dtype"] >= len(DType)), lambda i, ap=ap, name=name: f"{name}: dtype {ap['dtype'][i]} is unknown"))
+        checks.append((used & (ap["ndims"] > MAX_FREE_DIMS), lambda i, ap=ap, name=name: f"{name}: ndims {ap['ndims'][i]} > {MAX_FREE_DIMS}"))
+        checks.append((used & (ap["num_partitions"] == 0), lambda i, name=name: f"{name}: num_partitions is 0"))
+        dims_used = np.arange(MAX_FREE_DIMS)[None, :] < ap["ndims"][:, None].astype(np.int64)
+        zero_count = (dims_used & (ap["counts"] == 0)).any(axis=1)
+        checks.append((used & zero_count, lambda i, name=name: f"{name}: a free dimension has count 0"))
+        checks.append((
+            (mem == Mem.DRAM) & (ap["var"] >= num_variables),
+            lambda i, ap=ap, name=name: f"{name}: variable index {ap['var'][i]} out of range ({num_variables} variables)",
+        ))
+    first: tuple[int, str] | None = None
+    for mask, msg in checks:
+        idx = np.flatnonzero(mask)
+        if len(idx) and (first is None or idx[0] < first[0]):
+            first = (int(idx[0]), msg(int(idx[0])))
+    return first
+
+
+def ap_counts(ap: np.ndarray) -> np.ndarray:
+    """Per record, the free-dimension counts with unused dimensions set to 1 (int64 [n, 4])."""
+    counts = ap["counts"].astype(np.int64)
+    used = np.arange(MAX_FREE_DIMS)[None, :] < ap["ndims"][:, None].astype(np.int64)
+    return np.where(used, counts, 1)

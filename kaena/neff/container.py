@@ -1,0 +1,562 @@
+"""The NEFF container on disk: a 1024-byte header and a tar.gz archive.
+
+Layout and schemas are specified in ``docs/neff-format.md``. The writer is
+deterministic (same Neff -> same bytes). The reader trusts nothing: it checks
+sizes, hash, version, member names and types, JSON schemas and every record
+field before building a ``Neff``, and reports any problem as one-line
+``NeffError`` naming the file; it never executes anything from the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import struct
+import tarfile
+import tempfile
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import ml_dtypes
+import numpy as np
+
+from kaena.errors import NeffError
+from kaena.isa import INSTR_DTYPE, Engine, stream_errors
+from kaena.neff.model import NEFF_VERSION, VARIABLE_KINDS, Neff, Subgraph, TensorSpec, Variable
+from kaena.target import INF1, MIB
+
+PKG_VERSION = 1
+HEADER_SIZE = 1024
+# <: little-endian, no padding. Field order and offsets: docs/neff-format.md.
+_HEADER = struct.Struct("<QQQQQ128sI32s16s256sI64sQI468s")
+assert _HEADER.size == HEADER_SIZE
+
+FORMAT_TAG = "kaena-neff"
+MAX_JSON_BYTES = 64 * MIB  # neff.json / def.json larger than this are refused
+MAX_TENSOR_ELEMENTS = INF1.dram_bytes_per_chip  # more elements than device bytes: not a real tensor
+DTYPE_NAMES = ("float32", "bfloat16", "float16")
+# .npy members hold bfloat16 as its raw uint16 bits (numpy cannot name bfloat16 in an .npy header)
+_NPY_STORAGE = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "bfloat16": np.dtype("<u2")}
+_MEMBER_RE = re.compile(r"^(neff\.json|sg\d{2,4}/[A-Za-z0-9_][A-Za-z0-9._-]{0,94})$")
+_SANITISE_RE = re.compile(r"[^A-Za-z0-9._-]")
+_ENGINE_FILES = {e: f"{e.stream_name}.bin" for e in Engine}
+
+
+@dataclass(frozen=True)
+class NeffHeader:
+    """The decoded fixed header; enough to tell who built a NEFF without unpacking it."""
+
+    pkg_version: int
+    header_size: int
+    data_size: int
+    version: tuple[int, int]
+    compiler_version: str
+    num_tpb: int
+    sha256: bytes
+    uuid: bytes
+    name: str
+    requested_tpb_count: int
+    feature_bits: int
+
+
+def subgraph_dir(index: int) -> str:
+    return f"sg{index:02d}"
+
+
+def np_dtype(name: str) -> np.dtype:
+    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
+
+
+# --------------------------------------------------------------------------- writer
+
+
+def _fixed(text: str, size: int) -> bytes:
+    """UTF-8, cut on a character boundary to leave a terminating NUL, NUL-padded."""
+    raw = text.encode("utf-8")[: size - 1].decode("utf-8", errors="ignore").encode("utf-8")
+    return raw.ljust(size, b"\0")
+
+
+def _json_bytes(obj: Any, where: str) -> bytes:
+    try:
+        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise NeffError(f"{where}: cannot be written as JSON ({e}); keep metadata to str/int/float/bool/list/dict") from None
+    return (text + "\n").encode()
+
+
+def _file_names(variables: list[Variable]) -> dict[int, str]:
+    """Archive member names (within the subgraph dir) of the ``file`` variables."""
+    names: dict[int, str] = {}
+    used: set[str] = set()
+    for i, v in enumerate(variables):
+        if v.kind != "file":
+            continue
+        base = _SANITISE_RE.sub("_", v.name)[:64].lstrip(".-") or "var"
+        name = f"{base}.npy"
+        if name in used:
+            name = f"{base}_{i}.npy"
+        used.add(name)
+        names[i] = name
+    return names
+
+
+def subgraph_sources(neff: Neff) -> list[dict[str, str]]:
+    """For each subgraph, where each input variable's value comes from: the latest
+    earlier subgraph with an output variable of that name, else the model input."""
+    sources: list[dict[str, str]] = []
+    produced: dict[str, str] = {}
+    for k, sg in enumerate(neff.subgraphs):
+        sources.append({v.name: produced.get(v.name, "model") for v in sg.variables if v.kind == "input"})
+        for v in sg.variables:
+            if v.kind == "output":
+                produced[v.name] = subgraph_dir(k)
+    return sources
+
+
+def neff_json(neff: Neff) -> dict:
+    sources = subgraph_sources(neff)
+    return {
+        "format": FORMAT_TAG,
+        "name": neff.name,
+        "version": {"major": int(neff.version[0]), "minor": int(neff.version[1])},
+        "compiler_version": neff.compiler_version,
+        "num_cores": neff.num_cores,
+        "execution": "serial",
+        "inputs": [_spec_json(t) for t in neff.inputs],
+        "outputs": [_spec_json(t) for t in neff.outputs],
+        "subgraphs": [
+            {
+                "dir": subgraph_dir(k),
+                "core": sg.core,
+                "inputs": [{"name": n, "from": src} for n, src in sources[k].items()],
+                "outputs": [v.name for v in sg.variables if v.kind == "output"],
+            }
+            for k, sg in enumerate(neff.subgraphs)
+        ],
+        "metadata": neff.metadata,
+    }
+
+
+def _spec_json(t: TensorSpec) -> dict:
+    return {"name": t.name, "shape": [int(d) for d in t.shape], "dtype": t.dtype}
+
+
+def def_json(sg: Subgraph) -> dict:
+    files = _file_names(sg.variables)
+    variables = []
+    for i, v in enumerate(sg.variables):
+        entry = {"index": i, "name": v.name, "kind": v.kind, "shape": [int(d) for d in v.shape], "dtype": v.dtype}
+        if i in files:
+            entry["file"] = files[i]
+        variables.append(entry)
+    return {
+        "core": sg.core,
+        "record_size": INSTR_DTYPE.itemsize,
+        "dma_queues": [
+            {"name": f"q{q}", "engine": Engine.DMA.stream_name, "file": _ENGINE_FILES[Engine.DMA]}
+            for q in range(INF1.dma_queues_per_core)
+        ],
+        "engines": {
+            e.stream_name: {"file": _ENGINE_FILES[e], "records": int(len(sg.stream(e)))} for e in Engine
+        },
+        "variables": variables,
+        "sbuf_peak_bytes": int(sg.sbuf_peak_bytes),
+        "psum_peak_bytes": int(sg.psum_peak_bytes),
+    }
+
+
+def _npy_bytes(v: Variable, where: str) -> bytes:
+    if v.data is None:
+        raise NeffError(f"{where}: file variable '{v.name}' has no data")
+    data = np.asarray(v.data)
+    if data.size != int(np.prod(v.shape, dtype=np.int64)):
+        raise NeffError(
+            f"{where}: file variable '{v.name}' holds {data.size} elements but its shape {tuple(v.shape)} needs "
+            f"{int(np.prod(v.shape, dtype=np.int64))}"
+        )
+    arr = np.ascontiguousarray(data.astype(np_dtype(v.dtype)).reshape(v.shape))
+    arr = arr.view(_NPY_STORAGE[v.dtype]) if v.dtype == "bfloat16" else arr.astype(_NPY_STORAGE[v.dtype])
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def archive_members(neff: Neff) -> dict[str, bytes]:
+    """Every archive member, by name (what the writer puts in the tar)."""
+    members = {"neff.json": _json_bytes(neff_json(neff), f"{neff.name}: neff.json")}
+    for k, sg in enumerate(neff.subgraphs):
+        d = subgraph_dir(k)
+        for v in sg.variables:
+            if v.dtype not in DTYPE_NAMES:
+                raise NeffError(f"{neff.name}: variable '{v.name}' has dtype {v.dtype!r}; expected one of {DTYPE_NAMES}")
+            if v.kind not in VARIABLE_KINDS:
+                raise NeffError(f"{neff.name}: variable '{v.name}' has kind {v.kind!r}; expected one of {VARIABLE_KINDS}")
+        members[f"{d}/def.json"] = _json_bytes(def_json(sg), f"{neff.name}: {d}/def.json")
+        for e in Engine:
+            rec = sg.stream(e)
+            if rec.dtype != INSTR_DTYPE:
+                raise NeffError(f"{neff.name}: {d} {e.stream_name} stream is not an INSTR_DTYPE array")
+            members[f"{d}/{_ENGINE_FILES[e]}"] = np.ascontiguousarray(rec).tobytes()
+        for i, fname in _file_names(sg.variables).items():
+            members[f"{d}/{fname}"] = _npy_bytes(sg.variables[i], f"{neff.name} {d}")
+    return members
+
+
+def _tar_bytes(members: dict[str, bytes], compress: bool) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tf:
+        for name in sorted(members):
+            data = members[name]
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 0
+            info.mode = 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            info.type = tarfile.REGTYPE
+            tf.addfile(info, io.BytesIO(data))
+    if not compress:
+        return raw.getvalue()
+    out = io.BytesIO()
+    # filename="" and mtime=0 keep the gzip header free of anything run-dependent
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz:
+        gz.write(raw.getvalue())
+    return out.getvalue()
+
+
+def write_neff_bytes(neff: Neff, *, compress: bool = True) -> bytes:
+    """Serialise ``neff``: header + tar.gz (``compress=False``: the uncompressed
+    "fast loading" tar). Deterministic."""
+    if neff.uuid and len(neff.uuid) != 16:
+        raise NeffError(f"{neff.name}: uuid must be 16 bytes, got {len(neff.uuid)}")
+    archive = _tar_bytes(archive_members(neff), compress)
+    digest = hashlib.sha256(archive).digest()
+    uuid = neff.uuid or hashlib.sha256(b"kaena-neff-uuid" + digest).digest()[:16]
+    header = _HEADER.pack(
+        PKG_VERSION,
+        HEADER_SIZE,
+        len(archive),
+        int(neff.version[0]),
+        int(neff.version[1]),
+        _fixed(neff.compiler_version, 128),
+        neff.num_cores,
+        digest,
+        uuid,
+        _fixed(neff.name, 256),
+        neff.num_cores,
+        bytes(64),
+        0,
+        0,
+        bytes(468),
+    )
+    return header + archive
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same directory and
+    ``os.replace``: readers see the old file or the whole new one, never a part."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".kaena-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# --------------------------------------------------------------------------- reader
+
+
+def _cstr(raw: bytes, source: str, field: str) -> str:
+    try:
+        return raw.split(b"\0", 1)[0].decode("utf-8")
+    except UnicodeDecodeError:
+        raise NeffError(f"{source}: corrupt NEFF header: {field} is not UTF-8") from None
+
+
+def read_header(data: bytes, source: str = "<bytes>") -> NeffHeader:
+    """Decode and sanity-check the fixed header (sizes, packaging, version)."""
+    if len(data) < HEADER_SIZE:
+        raise NeffError(f"{source}: truncated NEFF: {len(data)} bytes, the header alone is {HEADER_SIZE}")
+    (pkg, hsize, dsize, vmaj, vmin, build, num_tpb, digest, uuid, name, req, _tpn, feat, _lnc, _pad) = (
+        _HEADER.unpack_from(data, 0)
+    )
+    if pkg != PKG_VERSION or hsize != HEADER_SIZE:
+        raise NeffError(
+            f"{source}: not a Kaena NEFF (packaging version {pkg}, header size {hsize}; "
+            f"expected {PKG_VERSION} and {HEADER_SIZE})"
+        )
+    header = NeffHeader(
+        pkg, hsize, dsize, (vmaj, vmin), _cstr(build, source, "build version"), num_tpb, digest, uuid,
+        _cstr(name, source, "name"), req, feat,
+    )
+    if vmaj != NEFF_VERSION[0]:
+        raise NeffError(
+            f"{source}: NEFF version mismatch supported: {NEFF_VERSION[0]}.{NEFF_VERSION[1]} received: "
+            f"{vmaj}.{vmin} (built by '{header.compiler_version}'); recompile the model with this Kaena"
+        )
+    if feat != 0:
+        raise NeffError(f"{source}: NEFF uses feature bits {feat:#x} this Kaena does not know; recompile the model with this Kaena")
+    actual = len(data) - HEADER_SIZE
+    if dsize > actual:
+        raise NeffError(f"{source}: truncated NEFF: header announces {dsize} archive bytes, file has {actual}")
+    if dsize < actual:
+        raise NeffError(f"{source}: corrupt NEFF: {actual - dsize} unexpected bytes after the archive")
+    return header
+
+
+def read_neff_file(path: str) -> Neff:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise NeffError(f"{path}: NEFF file not found") from None
+    except OSError as e:
+        raise NeffError(f"{path}: cannot read NEFF file ({e.strerror})") from None
+    return read_neff_bytes(data, path)
+
+
+def read_neff_bytes(data: bytes, source: str = "<bytes>") -> Neff:
+    header = read_header(data, source)
+    archive = memoryview(data)[HEADER_SIZE:]
+    if hashlib.sha256(archive).digest() != header.sha256:
+        raise NeffError(f"{source}: corrupt NEFF: sha256 of the archive does not match the header (hash mismatch)")
+    members = _read_members(bytes(archive), source, header)
+    return _build(members, header, source)
+
+
+def _read_members(archive: bytes, source: str, header: NeffHeader) -> dict[str, bytes]:
+    chips = max(1, -(-header.num_tpb // INF1.cores_per_chip))
+    budget = INF1.dram_bytes_per_chip * chips + MAX_JSON_BYTES * (1 + header.num_tpb)
+    mode = "r:gz" if archive[:2] == b"\x1f\x8b" else "r:"
+    members: dict[str, bytes] = {}
+    total = 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode=mode) as tf:
+            for info in tf:
+                name = info.name
+                if not info.isreg():
+                    kind = "directory" if info.isdir() else "link or device"
+                    raise NeffError(f"{source}: malformed archive member '{name}': a {kind}, only regular files allowed")
+                if not _MEMBER_RE.match(name) or ".." in name.split("/"):
+                    raise NeffError(f"{source}: malformed archive member '{name}': name not allowed in a NEFF")
+                if name in members:
+                    raise NeffError(f"{source}: malformed archive: member '{name}' appears twice")
+                limit = MAX_JSON_BYTES if name.endswith(".json") else budget
+                total += info.size
+                if info.size > limit or total > budget:
+                    raise NeffError(f"{source}: malformed archive member '{name}': {info.size} bytes exceeds the limit")
+                f = tf.extractfile(info)
+                content = f.read(info.size) if f is not None else b""
+                if len(content) != info.size:
+                    raise NeffError(f"{source}: truncated archive member '{name}'")
+                members[name] = content
+    except NeffError:
+        raise
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError, ValueError) as e:
+        raise NeffError(f"{source}: malformed NEFF archive ({type(e).__name__}: {e})") from None
+    return members
+
+
+class _Schema:
+    """Tiny JSON schema checks that name the member and the offending key."""
+
+    def __init__(self, source: str, member: str):
+        self.where = f"{source}: malformed member {member}"
+
+    def fail(self, msg: str) -> NeffError:
+        return NeffError(f"{self.where}: {msg}")
+
+    def get(self, obj: Any, key: str, typ: type | tuple[type, ...], ctx: str = "") -> Any:
+        if not isinstance(obj, dict) or key not in obj:
+            raise self.fail(f"missing key '{ctx}{key}'")
+        val = obj[key]
+        if isinstance(val, bool) and typ in (int, (int,)):
+            raise self.fail(f"'{ctx}{key}' must be {getattr(typ, '__name__', typ)}")
+        if not isinstance(val, typ):
+            name = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
+            raise self.fail(f"'{ctx}{key}' must be {name}")
+        return val
+
+    def count(self, obj: Any, key: str, ctx: str = "", low: int = 0, high: int | None = None) -> int:
+        val = self.get(obj, key, int, ctx)
+        if val < low or (high is not None and val > high):
+            raise self.fail(f"'{ctx}{key}' = {val} out of range")
+        return val
+
+    def shape(self, obj: Any, ctx: str) -> tuple[int, ...]:
+        shape = self.get(obj, "shape", list, ctx)
+        if len(shape) > 8 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in shape):
+            raise self.fail(f"'{ctx}shape' must be a list of at most 8 positive integers")
+        if int(np.prod(shape, dtype=np.float64)) > MAX_TENSOR_ELEMENTS:
+            raise self.fail(f"'{ctx}shape' {shape} is too large")
+        return tuple(shape)
+
+    def dtype(self, obj: Any, ctx: str) -> str:
+        dt = self.get(obj, "dtype", str, ctx)
+        if dt not in DTYPE_NAMES:
+            raise self.fail(f"'{ctx}dtype' {dt!r} is not one of {', '.join(DTYPE_NAMES)}")
+        return dt
+
+
+def _load_json(members: dict[str, bytes], name: str, source: str) -> Any:
+    if name not in members:
+        raise NeffError(f"{source}: malformed NEFF: archive has no member {name}")
+    try:
+        return json.loads(members[name].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise NeffError(f"{source}: malformed member {name}: not valid JSON ({e})") from None
+
+
+def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
+    top = _load_json(members, "neff.json", source)
+    s = _Schema(source, "neff.json")
+    if s.get(top, "format", str) != FORMAT_TAG:
+        raise s.fail(f"'format' is not '{FORMAT_TAG}'")
+    name = s.get(top, "name", str)
+    ver = s.get(top, "version", dict)
+    version = (s.count(ver, "major", "version."), s.count(ver, "minor", "version."))
+    if version != header.version:
+        raise s.fail(f"version {version[0]}.{version[1]} differs from the header's {header.version[0]}.{header.version[1]}")
+    compiler_version = s.get(top, "compiler_version", str)
+    if s.get(top, "execution", str) != "serial":
+        raise s.fail("'execution' must be 'serial'")
+    num_cores = s.count(top, "num_cores", low=1, high=INF1.instance("inf1.24xlarge").neuron_cores)
+    if num_cores != header.num_tpb:
+        raise s.fail(f"num_cores {num_cores} differs from the header's num_tpb {header.num_tpb}")
+    specs: dict[str, list[TensorSpec]] = {}
+    for key in ("inputs", "outputs"):
+        specs[key] = []
+        for i, t in enumerate(s.get(top, key, list)):
+            ctx = f"{key}[{i}]."
+            specs[key].append(TensorSpec(s.get(t, "name", str, ctx), s.shape(t, ctx), s.dtype(t, ctx)))
+        names = [t.name for t in specs[key]]
+        if len(set(names)) != len(names):
+            raise s.fail(f"duplicate names in '{key}'")
+    metadata = s.get(top, "metadata", dict)
+    sg_entries = s.get(top, "subgraphs", list)
+    if len(sg_entries) != num_cores:
+        raise s.fail(f"{len(sg_entries)} subgraphs for num_cores {num_cores}")
+    subgraphs = []
+    for k, entry in enumerate(sg_entries):
+        d = subgraph_dir(k)
+        if s.get(entry, "dir", str, f"subgraphs[{k}].") != d:
+            raise s.fail(f"subgraphs[{k}].dir must be '{d}'")
+        subgraphs.append(_build_subgraph(members, d, k, source))
+    neff = Neff(
+        name=name, inputs=specs["inputs"], outputs=specs["outputs"], subgraphs=subgraphs,
+        compiler_version=compiler_version, version=version, metadata=metadata, uuid=header.uuid,
+    )
+    # the connection table must be what the variables imply
+    for k, src in enumerate(subgraph_sources(neff)):
+        entry = sg_entries[k]
+        listed = {}
+        for j, inp in enumerate(s.get(entry, "inputs", list, f"subgraphs[{k}].")):
+            ctx = f"subgraphs[{k}].inputs[{j}]."
+            listed[s.get(inp, "name", str, ctx)] = s.get(inp, "from", str, ctx)
+        if listed != src:
+            raise s.fail(f"subgraphs[{k}].inputs do not match the input variables of {subgraph_dir(k)}/def.json")
+        outs = s.get(entry, "outputs", list, f"subgraphs[{k}].")
+        if outs != [v.name for v in subgraphs[k].variables if v.kind == "output"]:
+            raise s.fail(f"subgraphs[{k}].outputs do not match the output variables of {subgraph_dir(k)}/def.json")
+    dirs = {subgraph_dir(k) for k in range(num_cores)}
+    extra = sorted(m for m in members if m != "neff.json" and m.split("/")[0] not in dirs)
+    if extra:
+        raise NeffError(f"{source}: malformed archive: unexpected member '{extra[0]}'")
+    return neff
+
+
+def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str) -> Subgraph:
+    member = f"{d}/def.json"
+    dj = _load_json(members, member, source)
+    s = _Schema(source, member)
+    if s.count(dj, "core") != k:
+        raise s.fail(f"'core' must be {k}")
+    if s.count(dj, "record_size") != INSTR_DTYPE.itemsize:
+        raise s.fail(f"'record_size' must be {INSTR_DTYPE.itemsize}")
+    queues = s.get(dj, "dma_queues", list)
+    if not 1 <= len(queues) <= INF1.dma_queues_per_core:
+        raise s.fail(f"'dma_queues' must list 1 to {INF1.dma_queues_per_core} queue(s)")
+    for i, q in enumerate(queues):
+        s.get(q, "name", str, f"dma_queues[{i}].")
+        if s.get(q, "engine", str, f"dma_queues[{i}].") != Engine.DMA.stream_name:
+            raise s.fail(f"dma_queues[{i}].engine must be '{Engine.DMA.stream_name}'")
+    variables: list[Variable] = []
+    expected_files: set[str] = set()
+    for i, vj in enumerate(s.get(dj, "variables", list)):
+        ctx = f"variables[{i}]."
+        if s.count(vj, "index", ctx) != i:
+            raise s.fail(f"'{ctx}index' must be {i}")
+        kind = s.get(vj, "kind", str, ctx)
+        if kind not in VARIABLE_KINDS:
+            raise s.fail(f"'{ctx}kind' {kind!r} is not one of {', '.join(VARIABLE_KINDS)}")
+        v = Variable(s.get(vj, "name", str, ctx), kind, s.shape(vj, ctx), s.dtype(vj, ctx))
+        if kind == "file":
+            fname = s.get(vj, "file", str, ctx)
+            path = f"{d}/{fname}"
+            if not fname.endswith(".npy") or not _MEMBER_RE.match(path) or path not in members:
+                raise s.fail(f"'{ctx}file' {fname!r} is not a .npy member of {d}")
+            if path in expected_files:
+                raise s.fail(f"'{ctx}file' {fname!r} is used twice")
+            expected_files.add(path)
+            v.data = _load_npy(members[path], v, source, path)
+        elif "file" in vj:
+            raise s.fail(f"'{ctx}file' is only allowed on file variables")
+        variables.append(v)
+    sg = Subgraph(core=k, variables=variables)
+    sg.sbuf_peak_bytes = s.count(dj, "sbuf_peak_bytes", high=INF1.sbuf_bytes)
+    sg.psum_peak_bytes = s.count(dj, "psum_peak_bytes", high=INF1.partitions * INF1.psum_bytes_per_partition)
+    engines = s.get(dj, "engines", dict)
+    if set(engines) != {e.stream_name for e in Engine}:
+        raise s.fail(f"'engines' must name exactly {', '.join(e.stream_name for e in Engine)}")
+    for e in Engine:
+        ctx = f"engines.{e.stream_name}."
+        ej = engines[e.stream_name]
+        if s.get(ej, "file", str, ctx) != _ENGINE_FILES[e]:
+            raise s.fail(f"'{ctx}file' must be '{_ENGINE_FILES[e]}'")
+        n = s.count(ej, "records", ctx)
+        path = f"{d}/{_ENGINE_FILES[e]}"
+        raw = members.get(path)
+        if raw is None:
+            raise NeffError(f"{source}: malformed NEFF: archive has no member {path}")
+        if len(raw) % INSTR_DTYPE.itemsize:
+            raise NeffError(
+                f"{source}: malformed member {path}: {len(raw)} bytes is not a multiple of the "
+                f"{INSTR_DTYPE.itemsize}-byte record"
+            )
+        rec = np.frombuffer(raw, dtype=INSTR_DTYPE).copy()
+        if len(rec) != n:
+            raise NeffError(f"{source}: malformed member {path}: {len(rec)} records, def.json says {n}")
+        bad = stream_errors(rec, e, len(variables), INF1.semaphores_per_core)
+        if bad is not None:
+            raise NeffError(f"{source}: malformed member {path}: record {bad[0]}: {bad[1]}")
+        if n:
+            sg.streams[e] = rec
+    expected = expected_files | {member} | {f"{d}/{f}" for f in _ENGINE_FILES.values()}
+    extra = sorted(m for m in members if m.startswith(d + "/") and m not in expected)
+    if extra:
+        raise NeffError(f"{source}: malformed archive: member '{extra[0]}' is not referenced by {member}")
+    return sg
+
+
+def _load_npy(raw: bytes, v: Variable, source: str, path: str) -> np.ndarray:
+    try:
+        arr = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise NeffError(f"{source}: malformed member {path}: not a readable .npy ({e})") from None
+    want = _NPY_STORAGE[v.dtype]
+    if not isinstance(arr, np.ndarray) or arr.dtype != want or tuple(arr.shape) != tuple(v.shape):
+        got = f"{getattr(arr, 'dtype', '?')} {tuple(getattr(arr, 'shape', ()))}"
+        raise NeffError(f"{source}: malformed member {path}: holds {got}, def.json declares {want} {tuple(v.shape)}")
+    arr = np.ascontiguousarray(arr)
+    return arr.view(np_dtype("bfloat16")) if v.dtype == "bfloat16" else arr

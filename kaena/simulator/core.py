@@ -1,0 +1,365 @@
+"""The event loop: the engines of one core run concurrently in simulated time.
+
+The loop always advances the engine whose next step can start earliest (a
+``SEM_WAIT`` can start when the semaphore reaches its value); a step is either
+one semaphore instruction or the whole run of instructions up to the next one,
+since nothing in between can affect another engine's timing. Subgraphs run in
+series: an input variable of subgraph k takes the value of the latest earlier
+subgraph's output variable of that name, else the model input of that name.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kaena.errors import KaenaError, SimulationError
+from kaena.isa import DType, Engine, Flags, Mem, Opcode, stream_errors
+from kaena.neff.model import Neff, Subgraph
+from kaena.simulator import execute as ex
+from kaena.simulator.hazards import HazardChecker
+from kaena.simulator.memory import (
+    NO_WRITER,
+    SHADOW_UNIT,
+    SLOTS,
+    CoreMemory,
+    DecodedAP,
+    Region,
+    check_stream,
+    np_dtype_of,
+)
+from kaena.simulator.timing import stream_costs
+from kaena.target import INF1, NeuronCoreTarget
+
+F32 = np.float32
+
+
+@dataclass
+class SimResult:
+    """What one simulated inference produced and cost."""
+
+    outputs: dict[str, np.ndarray]  # float32, declared output shapes; empty when timing_only
+    cycles: int  # simulated end time of the whole program (subgraphs in series)
+    busy: dict[str, int]  # engine stream name -> cycles the engine was occupied (all cores)
+    instruction_counts: dict[str, dict[str, int]]  # engine -> opcode name -> records executed
+    dma_bytes: int
+    macs: int
+    core_cycles: list[int] = field(default_factory=list)  # per subgraph
+
+    def pe_utilization(self, target: NeuronCoreTarget = INF1) -> float:
+        """(MACs / (peak MACs per cycle x cores)) / cycles, as in the hardware contract."""
+        cores = max(1, len(self.core_cycles))
+        return self.macs / (target.macs_per_cycle * cores) / self.cycles if self.cycles else 0.0
+
+
+class _Engine:
+    """One instruction stream's decoded records, costs and progress."""
+
+    def __init__(self, core: int, engine: Engine, rec: np.ndarray, sg: Subgraph, target: NeuronCoreTarget):
+        self.engine = engine
+        self.n = len(rec)
+        self.aps = {s: DecodedAP(rec[s]) for s in SLOTS}
+        facts = check_stream(core, engine, rec, sg.variables, target, self.aps)
+        occ, drain, self.dma_bytes, self.macs = stream_costs(engine, rec, facts, target)
+        self.op = rec["opcode"].tolist()
+        self.flags = rec["flags"].tolist()
+        self.func = rec["func"].tolist()
+        self.alu = rec["alu"].tolist()
+        self.axes = rec["axes"].tolist()
+        self.sem = rec["sem"].tolist()
+        self.sem_value = rec["sem_value"].tolist()
+        self.scale = rec["scale"].tolist()
+        self.imm = rec["imm"].tolist()
+        cum = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(occ, out=cum[1:])
+        self.cum = cum.tolist()
+        self.fin = cum[1:] + drain  # completion time of each record relative to the stream start
+        op = rec["opcode"]
+        sync = np.flatnonzero((op == Opcode.SEM_SIGNAL) | (op == Opcode.SEM_WAIT))
+        self.next_sync = np.append(sync, self.n)[np.searchsorted(sync, np.arange(self.n))].tolist()
+        self.counts = np.bincount(op.astype(np.int64), minlength=len(Opcode))
+        self.idx = 0
+        self.t = 0
+        self.done = 0
+        self.busy = 0
+
+
+class _Core:
+    def __init__(self, core: int, sg: Subgraph, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool):
+        self.core = core
+        self.sg = sg
+        self.target = target
+        self.timing_only = timing_only
+        for e in Engine:
+            bad = stream_errors(sg.stream(e), e, len(sg.variables), target.semaphores_per_core)
+            if bad is not None:
+                i, why = bad
+                raise SimulationError(f"core {core}, {e.stream_name} instruction {i}: {why}")
+        self.engines = {e: _Engine(core, e, sg.stream(e), sg, target) for e in Engine}
+        self.sem_times: list[list[int]] = [[] for _ in range(target.semaphores_per_core)]
+        self.hazards: HazardChecker | None = None
+        if check_hazards and not timing_only:
+            totals: dict[int, dict[int, int]] = {}
+            for e, st in self.engines.items():
+                for i in np.flatnonzero(np.array(st.op, dtype=np.int64) == Opcode.SEM_SIGNAL):
+                    s = st.sem[i]
+                    totals.setdefault(s, {}).setdefault(int(e), 0)
+                    totals[s][int(e)] += 1
+            self.hazards = HazardChecker(core, {e: st.op for e, st in self.engines.items()}, totals)
+        self.mem = CoreMemory(sg, target, with_data=not timing_only, shadowed=self.hazards is not None)
+        self.stationary: tuple[np.ndarray, int] | None = None  # (transposed [M, K] fp32, dtype)
+
+    # --- the event loop ----------------------------------------------------------
+    def run(self) -> int:
+        active = [st for st in self.engines.values() if st.n]
+        semc = self.target.semaphore_cycles
+        while active:
+            best, best_r = None, math.inf
+            for st in active:
+                k = st.idx
+                r = st.t
+                if st.op[k] == Opcode.SEM_WAIT:
+                    v = st.sem_value[k]
+                    times = self.sem_times[st.sem[k]]
+                    if v > len(times):
+                        r = math.inf
+                    elif v > 0:
+                        r = max(st.t, times[v - 1])
+                if r < best_r:
+                    best, best_r = st, r
+            if best is None:
+                waits = "; ".join(
+                    f"{st.engine.stream_name} instruction {st.idx} waits for semaphore {st.sem[st.idx]} >= "
+                    f"{st.sem_value[st.idx]} (it reaches {len(self.sem_times[st.sem[st.idx]])})"
+                    for st in active
+                )
+                raise SimulationError(f"core {self.core}: deadlock: every unfinished engine is blocked: {waits}")
+            st, k = best, best.idx
+            op = st.op[k]
+            if op == Opcode.SEM_WAIT:
+                st.t = int(best_r) + semc
+                st.busy += semc
+                if self.hazards:
+                    self.hazards.wait(st.engine, st.sem[k], st.sem_value[k])
+                st.idx += 1
+            elif op == Opcode.SEM_SIGNAL:
+                st.t += semc
+                st.busy += semc
+                bisect.insort(self.sem_times[st.sem[k]], max(st.t, st.done))
+                st.done = max(st.done, st.t)
+                if self.hazards:
+                    self.hazards.signal(st.engine, k, st.sem[k])
+                st.idx += 1
+            else:
+                j = st.next_sync[k]
+                base = st.t - st.cum[k]
+                st.done = max(st.done, base + int(st.fin[k:j].max()))
+                st.t = base + st.cum[j]
+                st.busy += st.cum[j] - st.cum[k]
+                if not self.timing_only:
+                    with np.errstate(all="ignore"):
+                        for i in range(k, j):
+                            self._execute(st, i)
+                st.idx = j
+            if st.idx >= st.n:
+                active.remove(st)
+        if self.hazards and self.hazards.uninitialised:
+            raise self.hazards.uninitialised
+        return max([0] + [max(st.t, st.done) for st in self.engines.values()])
+
+    # --- data ----------------------------------------------------------------------
+    def _region(self, st: _Engine, slot: str, i: int) -> Region:
+        return st.aps[slot].region(i, self.mem)
+
+    def _read(self, st: _Engine, i: int, slot: str, native: bool = False) -> np.ndarray:
+        r = self._region(st, slot, i)
+        if self.hazards:
+            self.hazards.read(st.engine, i, r, slot)
+        v = r.view()
+        return np.array(v) if native else v.astype(F32)
+
+    def _write(self, st: _Engine, i: int, values: np.ndarray) -> None:
+        r = self._region(st, "out", i)
+        if self.hazards:
+            self.hazards.write(st.engine, i, r, "out")
+        r.view()[...] = np.asarray(values).astype(r.dtype, copy=False).reshape(r.shape)
+
+    def _fail(self, st: _Engine, i: int, why: str) -> SimulationError:
+        return SimulationError(f"core {self.core}, {st.engine.stream_name} instruction {i} ({Opcode(st.op[i]).name}): {why}")
+
+    def _execute(self, st: _Engine, i: int) -> None:
+        op = st.op[i]
+        if op == Opcode.NOP:
+            return
+        if op == Opcode.DMA:
+            self._write(st, i, self._read(st, i, "in0", native=True))
+        elif op == Opcode.LOAD_STATIONARY:
+            x = self._read(st, i, "in0")
+            self.stationary = (np.ascontiguousarray(x.reshape(x.shape[0], -1).T), st.aps["in0"].dtype[i])
+        elif op == Opcode.MATMUL:
+            if self.stationary is None:
+                raise self._fail(st, i, "no stationary operand loaded (LOAD_STATIONARY first)")
+            stat_t, sdt = self.stationary
+            if st.aps["in1"].dtype[i] != sdt:
+                raise self._fail(
+                    st, i, f"moving operand is {DType(st.aps['in1'].dtype[i]).short}, stationary is {DType(sdt).short}"
+                )
+            mov = self._read(st, i, "in1")
+            mov = mov.reshape(mov.shape[0], -1)
+            if mov.shape[0] != stat_t.shape[1]:
+                raise self._fail(st, i, f"moving K = {mov.shape[0]} differs from stationary K = {stat_t.shape[1]}")
+            if st.aps["out"].np[i] != stat_t.shape[0]:
+                raise self._fail(st, i, f"writes {st.aps['out'].np[i]} PSUM partitions for stationary M = {stat_t.shape[0]}")
+            res = ex.matmul(stat_t, mov)
+            if st.flags[i] & Flags.ACCUMULATE:
+                res = self._read(st, i, "out").reshape(res.shape) + res
+            self._write(st, i, res)
+        elif op == Opcode.ACTIVATE:
+            x = self._read(st, i, "in0")
+            x = x.reshape(x.shape[0], -1)
+            bias = self._scalar(st, i)
+            self._write(st, i, ex.activation(st.func[i], x * F32(st.scale[i]) + bias))
+        elif op == Opcode.TENSOR_TENSOR:
+            a = self._read(st, i, "in0")
+            b = self._read(st, i, "in1")
+            self._write(st, i, ex.alu(st.alu[i], a.reshape(a.shape[0], -1), b.reshape(a.shape[0], -1)))
+        elif op == Opcode.TENSOR_SCALAR:
+            a = self._read(st, i, "in0")
+            self._write(st, i, ex.alu(st.alu[i], a.reshape(a.shape[0], -1), self._scalar(st, i)))
+        elif op == Opcode.REDUCE:
+            x = self._read(st, i, "in0")
+            axes = tuple(range(x.ndim - st.axes[i], x.ndim))
+            self._write(st, i, ex.reduce(st.alu[i], x, axes) * F32(st.scale[i]))
+        elif op == Opcode.TRANSPOSE:
+            x = self._read(st, i, "in0")
+            self._write(st, i, x.reshape(x.shape[0], -1).T)
+        elif op == Opcode.MEMSET:
+            self._write(st, i, np.full(self._region(st, "out", i).shape, F32(st.imm[i])))
+        else:
+            raise AssertionError(op)
+
+    def _scalar(self, st: _Engine, i: int) -> np.ndarray | np.float32:
+        """in1 as one value per partition [P, 1], or the immediate when in1 is absent."""
+        if st.aps["in1"].mem[i] == Mem.NONE:
+            return F32(st.imm[i])
+        b = self._read(st, i, "in1")
+        return b.reshape(b.shape[0], 1)
+
+    # --- DRAM variables in and out --------------------------------------------------
+    def load(self, env: dict[str, np.ndarray]) -> None:
+        for v, space in zip(self.sg.variables, self.mem.dram):
+            if v.kind == "input":
+                if v.name not in env:
+                    raise SimulationError(
+                        f"core {self.core}: input variable '{v.name}' has no value: it is neither a model input "
+                        "nor an output of an earlier subgraph"
+                    )
+                value = env[v.name]
+            elif v.kind == "file":
+                if v.data is None:
+                    raise SimulationError(f"core {self.core}: file variable '{v.name}' has no data")
+                value = v.data
+            else:
+                continue
+            value = np.asarray(value)
+            if value.size * np_dtype_of(v.dtype).itemsize != space.row_bytes:
+                raise SimulationError(
+                    f"core {self.core}: variable '{v.name}' of shape {tuple(v.shape)} gets {value.size} elements"
+                )
+            if space.data is not None:
+                space.data[0] = np.ascontiguousarray(value.astype(np_dtype_of(v.dtype))).reshape(-1).view(np.uint8)
+
+    def outputs(self) -> dict[str, np.ndarray]:
+        out = {}
+        for v, space in zip(self.sg.variables, self.mem.dram):
+            if v.kind != "output":
+                continue
+            if self.hazards is not None:
+                space.ensure(space.row_bytes)
+                unwritten = np.flatnonzero(space.writer[0] == NO_WRITER)
+                if len(unwritten):
+                    raise SimulationError(
+                        f"core {self.core}: output variable '{v.name}' is not fully written by the program "
+                        f"(bytes [{int(unwritten[0]) * SHADOW_UNIT}, {int(unwritten[0] + 1) * SHADOW_UNIT}) never are)"
+                    )
+            out[v.name] = space.data[0].view(np_dtype_of(v.dtype)).reshape(v.shape).copy()
+        return out
+
+
+def _check_inputs(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool) -> dict[str, np.ndarray]:
+    declared = {t.name: t for t in neff.inputs}
+    extra = sorted(set(inputs) - set(declared))
+    if extra:
+        raise KaenaError(
+            f"{neff.name}: unknown input '{extra[0]}'; the model's inputs are: {', '.join(declared) or '(none)'}"
+        )
+    env = {}
+    for name, spec in declared.items():
+        if name not in inputs:
+            if timing_only:
+                continue
+            raise KaenaError(
+                f"{neff.name}: missing input '{name}' (shape {tuple(spec.shape)}, {spec.dtype}); pass a value for it"
+            )
+        try:
+            arr = np.asarray(inputs[name])
+            if arr.dtype.kind not in "biuf" and arr.dtype != np_dtype_of("bfloat16"):
+                raise TypeError(arr.dtype)
+            arr = arr.astype(np_dtype_of(spec.dtype))
+        except (TypeError, ValueError) as e:
+            raise KaenaError(f"{neff.name}: input '{name}' is not a numeric array ({e})") from None
+        if tuple(arr.shape) != tuple(spec.shape):
+            raise KaenaError(
+                f"{neff.name}: input '{name}' has shape {tuple(arr.shape)} but the model expects {tuple(spec.shape)}"
+            )
+        env[name] = arr
+    return env
+
+
+def simulate(
+    neff: Neff,
+    inputs: dict[str, np.ndarray],
+    *,
+    timing_only: bool = False,
+    check_hazards: bool = True,
+    target: NeuronCoreTarget = INF1,
+) -> SimResult:
+    """Execute ``neff``'s records on modelled memories; see docs/isa.md.
+
+    ``timing_only`` skips arithmetic and hazard tracking (inputs may then be
+    omitted; ``outputs`` is empty) and keeps the cycle count exact."""
+    env = _check_inputs(neff, inputs, timing_only)
+    busy = {e.stream_name: 0 for e in Engine}
+    counts = {e.stream_name: {} for e in Engine}
+    core_cycles = []
+    dma_bytes = macs = 0
+    for k, sg in enumerate(neff.subgraphs):
+        core = _Core(k, sg, target, timing_only, check_hazards)
+        if not timing_only:
+            core.load(env)
+        core_cycles.append(core.run())
+        if not timing_only:
+            env.update(core.outputs())
+        for e, st in core.engines.items():
+            busy[e.stream_name] += st.busy
+            for o in np.flatnonzero(st.counts):
+                name = Opcode(int(o)).name
+                counts[e.stream_name][name] = counts[e.stream_name].get(name, 0) + int(st.counts[o])
+            dma_bytes += int(st.dma_bytes.sum())
+            macs += int(st.macs.sum())
+    outputs = {}
+    produced = {v.name for sg in neff.subgraphs for v in sg.variables if v.kind == "output"}
+    if not timing_only:
+        for spec in neff.outputs:
+            if spec.name not in produced:
+                raise SimulationError(f"{neff.name}: model output '{spec.name}' is not an output variable of any subgraph")
+            val = env[spec.name]
+            if val.size != int(np.prod(spec.shape, dtype=np.int64)):
+                raise SimulationError(
+                    f"{neff.name}: output '{spec.name}' has {val.size} elements, declared shape {tuple(spec.shape)}"
+                )
+            outputs[spec.name] = val.astype(F32).reshape(spec.shape)
+    return SimResult(outputs, sum(core_cycles), busy, counts, dma_bytes, macs, core_cycles)
