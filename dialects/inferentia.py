@@ -954,7 +954,8 @@ class SemSignalOp(_SemaphoreOp):
 
 @irdl_op_definition
 class SemWaitOp(_SemaphoreOp):
-    """``engine`` blocks until semaphore ``sem`` reaches ``value`` (affine in the loop indices)."""
+    """``engine`` blocks until semaphore ``sem`` reaches ``value`` (affine in the loop
+    indices; on trips where it is <= 0 the wait does not block and encodes as 0)."""
 
     name = "inf.sem_wait"
     engine_name = prop_def(StringAttr, prop_name="engine")
@@ -978,8 +979,10 @@ class SemWaitOp(_SemaphoreOp):
         v = self.value.data
         if v.depth > len(trips):
             raise VerifyException(f"'inf.sem_wait' value refers to d{v.depth - 1} outside its loops")
-        if v.bounds(trips)[0] < 1:
-            raise VerifyException("'inf.sem_wait' waits for a count >= 1")
+        if v.bounds(trips)[1] < 1:
+            # a value <= 0 on some trips is fine (it does not block there: the
+            # first trip of a loop-carried wait); one that never blocks is a bug
+            raise VerifyException("'inf.sem_wait' value is < 1 on every trip: it never blocks")
 
 
 Inferentia = Dialect(

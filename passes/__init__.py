@@ -14,4 +14,16 @@ def _lazy(module: str, cls: str) -> Callable[[], type[ModulePass]]:
 
 ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     # name: _lazy("conversions.framework_to_tensor", "ConvertFrameworkToTensorPass"),
+    "convert-tensor-to-inferentia": _lazy(
+        "conversions.tensor_to_inferentia", "ConvertTensorToInferentiaPass"
+    ),
+    "convert-framework-to-tensor": _lazy(
+        "conversions.framework_to_tensor", "ConvertFrameworkToTensorPass"
+    ),
+    "ktensor-fuse-bias-activation": _lazy(
+        "transforms.fuse_bias_activation", "FuseBiasActivationPass"
+    ),
+    "auto-cast": _lazy("transforms.auto_cast", "AutoCastPass"),
+    "inf-allocate-sram": _lazy("transforms.allocate_sram", "AllocateSramPass"),
+    "inf-insert-semaphores": _lazy("transforms.insert_semaphores", "InsertSemaphoresPass"),
 }
