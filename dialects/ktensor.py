@@ -16,6 +16,8 @@ import numpy as np
 from xdsl.dialects.builtin import (
     I64,
     DenseArrayBase,
+    FloatAttr,
+    f32,
     IntegerAttr,
     StringAttr,
     TensorType,
@@ -33,11 +35,19 @@ from xdsl.irdl import (
     prop_def,
     result_def,
     traits_def,
+    var_operand_def,
 )
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
-ACTIVATIONS = ("none", "relu", "sigmoid", "tanh", "gelu", "exp")
+# Activations a contraction or elementwise op can fuse (no parameters).
+ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh", "gelu", "exp")
+# Standalone ktensor.activation functions; the parametrised ones read
+# alpha/beta: leaky_relu(alpha), clip(min=alpha, max=beta),
+# hard_sigmoid = clip(alpha*x + beta, 0, 1), hard_swish = x * hard_sigmoid(x; 1/6, 1/2).
+ACTIVATION_FUNCS = ACTIVATIONS[1:] + ("leaky_relu", "clip", "hard_sigmoid", "hard_swish")
+PARAMETRISED = {"leaky_relu": ("alpha",), "clip": ("alpha", "beta"), "hard_sigmoid": ("alpha", "beta")}
+PAD_MODES = ("constant", "edge", "reflect")
 ELEMENTWISE_KINDS = ("add", "sub", "mul", "div", "max", "min")
 POOL_KINDS = ("max", "avg")
 
@@ -245,30 +255,45 @@ class ElementwiseOp(_KTensorOp):
 
 @irdl_op_definition
 class ActivationOp(_KTensorOp):
-    """An elementwise activation function."""
+    """An elementwise activation function; ``alpha``/``beta`` parametrise
+    leaky_relu, clip and hard_sigmoid (see ``ACTIVATION_FUNCS``)."""
 
     name = "ktensor.activation"
     input = operand_def(TensorType)
     func = prop_def(StringAttr)
+    alpha = opt_prop_def(FloatAttr)
+    beta = opt_prop_def(FloatAttr)
     result = result_def(TensorType)
     assembly_format = "$func $input attr-dict `:` functional-type(operands, results)"
 
-    def __init__(self, func: str, input: SSAValue, result_type: TensorType | None = None):
-        super().__init__(
-            operands=[input],
-            properties={"func": StringAttr(func)},
-            result_types=[result_type or input.type],
-        )
+    def __init__(self, func: str, input: SSAValue, result_type: TensorType | None = None,
+                 alpha: float | None = None, beta: float | None = None):
+        props: dict[str, Attribute] = {"func": StringAttr(func)}
+        if alpha is not None:
+            props["alpha"] = FloatAttr(alpha, f32)
+        if beta is not None:
+            props["beta"] = FloatAttr(beta, f32)
+        super().__init__(operands=[input], properties=props,
+                         result_types=[result_type or input.type])
 
     def verify_semantics(self) -> None:
-        _check_choice(self, "func", self.func.data, ACTIVATIONS[1:])
+        f = self.func.data
+        _check_choice(self, "func", f, ACTIVATION_FUNCS)
+        needed = PARAMETRISED.get(f, ())
+        for p in ("alpha", "beta"):
+            present = getattr(self, p) is not None
+            if present != (p in needed):
+                raise VerifyException(
+                    f"'ktensor.activation' {f} {'needs' if p in needed else 'takes no'} {p}"
+                )
         if _shape(self.input) != _shape(self.result):
             raise VerifyException("'ktensor.activation' keeps the shape")
 
 
 @irdl_op_definition
 class Pool2dOp(_KTensorOp):
-    """Max or average pooling over NCHW; pads are [top, left, bottom, right]."""
+    """Max or average pooling over NCHW; pads are [top, left, bottom, right]
+    (ceil_mode is expressed as extra bottom/right padding)."""
 
     name = "ktensor.pool2d"
     input = operand_def(TensorType)
@@ -276,6 +301,8 @@ class Pool2dOp(_KTensorOp):
     kernel = prop_def(DenseArrayBase[I64])
     strides = prop_def(DenseArrayBase[I64])
     pads = prop_def(DenseArrayBase[I64])
+    # avg only: divide by the kernel size (1, default) or by the in-bounds elements (0)
+    count_include_pad = opt_prop_def(IntegerAttr[I64])
     result = result_def(TensorType)
     assembly_format = "$kind $input attr-dict `:` functional-type(operands, results)"
 
@@ -394,6 +421,95 @@ class CastOp(_KTensorOp):
             raise VerifyException("'ktensor.cast' must change the element type")
 
 
+@irdl_op_definition
+class ConcatOp(_KTensorOp):
+    """Concatenation of the operands along ``axis``."""
+
+    name = "ktensor.concat"
+    inputs = var_operand_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    assembly_format = "$inputs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, inputs: Sequence[SSAValue], axis: int, result_type: TensorType):
+        super().__init__(operands=[list(inputs)], properties={"axis": IntegerAttr(axis, i64)},
+                         result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        shapes = [_shape(v) for v in self.inputs]
+        a = self.axis.value.data
+        r = _shape(self.result)
+        if not shapes:
+            raise VerifyException("'ktensor.concat' needs at least one operand")
+        if not 0 <= a < len(r):
+            raise VerifyException(f"'ktensor.concat' axis {a} out of range for rank {len(r)}")
+        for sh in shapes:
+            if len(sh) != len(r) or any(sh[i] != r[i] for i in range(len(r)) if i != a):
+                raise VerifyException(f"'ktensor.concat' operand {sh} does not match result {r} off axis {a}")
+        if sum(sh[a] for sh in shapes) != r[a]:
+            raise VerifyException(f"'ktensor.concat' operands do not add up to {r[a]} along axis {a}")
+
+
+@irdl_op_definition
+class PadOp(_KTensorOp):
+    """Pad every dim: ``pads`` = [begin_0.., end_0..] (non-negative);
+    ``mode`` constant (with ``value``), edge or reflect."""
+
+    name = "ktensor.pad"
+    input = operand_def(TensorType)
+    pads = prop_def(DenseArrayBase[I64])
+    mode = prop_def(StringAttr)
+    value = opt_prop_def(FloatAttr)
+    result = result_def(TensorType)
+    assembly_format = "$mode $input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, pads: Sequence[int], mode: str, result_type: TensorType,
+                 value: float = 0.0):
+        super().__init__(
+            operands=[input],
+            properties={"pads": _i64_array(pads), "mode": StringAttr(mode),
+                        "value": FloatAttr(value, f32)},
+            result_types=[result_type],
+        )
+
+    def verify_semantics(self) -> None:
+        _check_choice(self, "mode", self.mode.data, PAD_MODES)
+        x, r, p = _shape(self.input), _shape(self.result), _ints(self.pads)
+        if len(p) != 2 * len(x) or min(p, default=0) < 0:
+            raise VerifyException(f"'ktensor.pad' needs {2 * len(x)} non-negative pads")
+        want = tuple(x[i] + p[i] + p[i + len(x)] for i in range(len(x)))
+        if r != want:
+            raise VerifyException(f"'ktensor.pad' result must be {want}, got {r}")
+        if self.mode.data == "reflect" and any(
+            p[i] >= x[i] or p[i + len(x)] >= x[i] for i in range(len(x))
+        ):
+            raise VerifyException("'ktensor.pad' reflect pads must be smaller than the dim")
+
+
+@irdl_op_definition
+class ResizeNearestOp(_KTensorOp):
+    """Nearest-neighbour upsampling of NCHW by integer ``scales`` [sh, sw]:
+    ``out[n, c, i, j] = in[n, c, i // sh, j // sw]``."""
+
+    name = "ktensor.resize_nearest"
+    input = operand_def(TensorType)
+    scales = prop_def(DenseArrayBase[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, scales: Sequence[int], result_type: TensorType):
+        super().__init__(operands=[input], properties={"scales": _i64_array(scales)},
+                         result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        x, r, s = _shape(self.input), _shape(self.result), _ints(self.scales)
+        if len(x) != 4 or len(s) != 2 or min(s) < 1:
+            raise VerifyException("'ktensor.resize_nearest' takes NCHW and two integer scales >= 1")
+        want = (x[0], x[1], x[2] * s[0], x[3] * s[1])
+        if r != want:
+            raise VerifyException(f"'ktensor.resize_nearest' result must be {want}, got {r}")
+
+
 KTensor = Dialect(
     "ktensor",
     [
@@ -407,5 +523,8 @@ KTensor = Dialect(
         ReshapeOp,
         TransposeOp,
         CastOp,
+        ConcatOp,
+        PadOp,
+        ResizeNearestOp,
     ],
 )

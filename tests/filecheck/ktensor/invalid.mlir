@@ -10,7 +10,7 @@ func.func @f(%a: tensor<?x3xf32>, %b: tensor<3x4xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.matmul' activation must be one of none, relu, sigmoid, tanh, gelu, exp, got 'softmax'
+// CHECK: Operation does not verify: 'ktensor.matmul' activation must be one of none, relu, relu6, sigmoid, tanh, gelu, exp, got 'softmax'
 func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) {
   %0 = ktensor.matmul %a, %b {activation = "softmax"} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
   func.return
@@ -42,7 +42,7 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.conv2d' activation must be one of none, relu, sigmoid, tanh, gelu, exp, got 'bogus'
+// CHECK: Operation does not verify: 'ktensor.conv2d' activation must be one of none, relu, relu6, sigmoid, tanh, gelu, exp, got 'bogus'
 func.func @f(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
   %0 = ktensor.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, activation = "bogus"} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
   func.return
@@ -106,9 +106,9 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.elementwise' activation must be one of none, relu, sigmoid, tanh, gelu, exp, got 'relu6'
+// CHECK: Operation does not verify: 'ktensor.elementwise' activation must be one of none, relu, relu6, sigmoid, tanh, gelu, exp, got 'swish'
 func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) {
-  %0 = ktensor.elementwise "add" %a, %b {activation = "relu6"} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %0 = ktensor.elementwise "add" %a, %b {activation = "swish"} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
 }
 
@@ -130,7 +130,7 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.activation' func must be one of relu, sigmoid, tanh, gelu, exp, got 'none'
+// CHECK: Operation does not verify: 'ktensor.activation' func must be one of relu, relu6, sigmoid, tanh, gelu, exp, leaky_relu, clip, hard_sigmoid, hard_swish, got 'none'
 func.func @f(%a: tensor<2x3xf32>) {
   %0 = ktensor.activation "none" %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
@@ -237,5 +237,93 @@ func.func @f(%a: tensor<2x3xf32>) {
 // CHECK: Operation does not verify: 'ktensor.cast' must change the element type
 func.func @f(%a: tensor<2x3xf32>) {
   %0 = ktensor.cast %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.activation' clip needs beta
+func.func @f(%x: tensor<2x3xf32>) {
+  %0 = ktensor.activation "clip" %x {alpha = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.activation' relu takes no alpha
+func.func @f(%x: tensor<2x3xf32>) {
+  %0 = ktensor.activation "relu" %x {alpha = 0.1 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.concat' operand (2, 4) does not match result (4, 3) off axis 0
+func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) {
+  %0 = ktensor.concat %a, %b {axis = 0 : i64} : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<4x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.concat' operands do not add up to 5 along axis 1
+func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) {
+  %0 = ktensor.concat %a, %b {axis = 1 : i64} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x5xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.concat' axis 2 out of range for rank 2
+func.func @f(%a: tensor<2x3xf32>) {
+  %0 = ktensor.concat %a {axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.pad' mode must be one of constant, edge, reflect, got 'wrap'
+func.func @f(%a: tensor<2x3xf32>) {
+  %0 = ktensor.pad "wrap" %a {pads = array<i64: 0, 0, 0, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.pad' needs 4 non-negative pads
+func.func @f(%a: tensor<2x3xf32>) {
+  %0 = ktensor.pad "constant" %a {pads = array<i64: 0, 0, -1, 0>} : (tensor<2x3xf32>) -> tensor<1x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.pad' result must be (4, 3), got (2, 3)
+func.func @f(%a: tensor<2x3xf32>) {
+  %0 = ktensor.pad "constant" %a {pads = array<i64: 1, 0, 1, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.pad' reflect pads must be smaller than the dim
+func.func @f(%a: tensor<2x3xf32>) {
+  %0 = ktensor.pad "reflect" %a {pads = array<i64: 2, 0, 0, 0>} : (tensor<2x3xf32>) -> tensor<4x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.resize_nearest' takes NCHW and two integer scales >= 1
+func.func @f(%a: tensor<1x2x3x3xf32>) {
+  %0 = ktensor.resize_nearest %a {scales = array<i64: 0, 2>} : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x6xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.resize_nearest' result must be (1, 2, 6, 6), got (1, 2, 6, 5)
+func.func @f(%a: tensor<1x2x3x3xf32>) {
+  %0 = ktensor.resize_nearest %a {scales = array<i64: 2, 2>} : (tensor<1x2x3x3xf32>) -> tensor<1x2x6x5xf32>
   func.return
 }
