@@ -1,0 +1,307 @@
+"""``inf-allocate-sram``: place every SBUF and PSUM tile of each ``inf.core``.
+
+Liveness is by program position (the index of the top-level op of the core
+body; an op nested in an ``inf.loop`` counts as its top-level loop's whole
+range): a tile is live from its first to its last use. Tiles are placed
+first-fit in order of their first use, in a 2-D space (partition range x
+bytes within a partition), so memory is reused as soon as a tile is dead.
+Allocs that already carry ``partition``/``offset`` are kept where they are and
+the others are placed around them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
+from xdsl.ir import Operation
+from xdsl.passes import ModulePass
+
+from kaena.dialects.inferentia import (
+    AllocOp,
+    CoreOp,
+    LoopOp,
+    MatmulOp,
+    PsumType,
+    SbufType,
+)
+from kaena.errors import AllocationError, CompileError
+from kaena.target import INF1, NeuronCoreTarget
+
+SBUF_PEAK_ATTR = "kaena.sbuf_peak_bytes"
+PSUM_PEAK_ATTR = "kaena.psum_peak_bytes"
+
+
+@dataclass
+class _Tile:
+    op: AllocOp
+    index: int  # order of the alloc in the core (deterministic tie-break)
+    psum: bool
+    parts: int
+    nbytes: int  # bytes per partition
+    itemsize: int
+    first: int
+    last: int
+    # partition offsets (within the tile) at which inf.matmul writes it
+    matmul_rows: frozenset[int] = frozenset()
+    partition: int = -1
+    offset: int = -1
+    fixed: bool = False
+
+    @property
+    def memory(self) -> str:
+        return "PSUM" if self.psum else "SBUF"
+
+    def describe(self) -> str:
+        hint = self.op.result.name_hint
+        name = f"%{hint} " if hint else ""
+        return f"{self.memory} tile {name}({self.op.result.type})"
+
+    def live_overlaps(self, other: "_Tile") -> bool:
+        return self.first <= other.last and other.first <= self.last
+
+    def space_overlaps(self, other: "_Tile") -> bool:
+        return (
+            self.partition < other.partition + other.parts
+            and other.partition < self.partition + self.parts
+            and self.offset < other.offset + other.nbytes
+            and other.offset < self.offset + self.nbytes
+        )
+
+
+def _affine_values(expr, trips: list[int]) -> set[int]:
+    """Every value an affine expression takes over the iteration space."""
+    vals = np.array([expr.const], dtype=np.int64)
+    for c, t in zip(expr.coeffs, trips):
+        if c:
+            vals = np.unique(vals[:, None] + c * np.arange(t, dtype=np.int64)[None, :])
+    return {int(v) for v in vals}
+
+
+def _loop_trips(op: Operation, core: CoreOp) -> list[int]:
+    trips: list[int] = []
+    parent = op.parent_op()
+    while parent is not None and parent is not core:
+        if isinstance(parent, LoopOp):
+            trips.append(parent.trips.value.data)
+        parent = parent.parent_op()
+    return trips[::-1]
+
+
+def _collect_tiles(core: CoreOp) -> list[_Tile]:
+    top_index = {op: i for i, op in enumerate(core.body.block.ops)}
+
+    def position(op: Operation) -> int:
+        while op not in top_index:
+            parent = op.parent_op()
+            if parent is None:  # pragma: no cover - uses outside the core cannot verify
+                raise CompileError(f"'{op.name}' uses an inf.alloc outside its inf.core")
+            op = parent
+        return top_index[op]
+
+    tiles: list[_Tile] = []
+    for op in core.walk():
+        if not isinstance(op, AllocOp):
+            continue
+        t = op.result.type
+        assert isinstance(t, SbufType | PsumType)
+        positions = [position(use.operation) for use in op.result.uses]
+        if not positions:
+            positions = [position(op)]
+        rows: set[int] = set()
+        for use in op.result.uses:
+            user = use.operation
+            if isinstance(user, MatmulOp) and user.acc is op.result:
+                rows |= _affine_values(user.acc_ap.data.partition, _loop_trips(user, core))
+        tile = _Tile(
+            op=op, index=len(tiles), psum=isinstance(t, PsumType), parts=t.partitions,
+            nbytes=t.bytes_per_partition, itemsize=t.dtype.itemsize, first=min(positions), last=max(positions),
+            matmul_rows=frozenset(rows),
+        )
+        if op.is_allocated:
+            tile.partition = op.partition.value.data
+            tile.offset = op.offset.value.data
+            tile.fixed = True
+        tiles.append(tile)
+    return tiles
+
+
+class _Placer:
+    """First-fit placement of one memory (SBUF or PSUM) of one core."""
+
+    def __init__(self, target: NeuronCoreTarget, psum: bool, align: int):
+        self.target = target
+        self.psum = psum
+        self.align = align
+        self.limit = target.psum_bytes_per_partition if psum else target.sbuf_bytes_per_partition
+        self.bank = target.psum_bank_bytes
+
+    def partition_starts(self, tile: _Tile) -> list[int]:
+        t = self.target
+        starts = [p for p in range(0, t.partitions - tile.parts + 1, t.partition_alignment)]
+        if tile.matmul_rows:
+            allowed = set(t.psum_matmul_partition_starts)
+            starts = [p for p in starts if all(p + r in allowed for r in tile.matmul_rows)]
+        return starts
+
+    def _fix(self, off: int, tile: _Tile) -> int:
+        align = max(self.align, tile.itemsize)
+        off = -(-off // align) * align
+        if self.psum:
+            if tile.nbytes > self.bank:
+                off = -(-off // self.bank) * self.bank
+            elif off // self.bank != (off + tile.nbytes - 1) // self.bank:
+                off = (off // self.bank + 1) * self.bank
+        return off
+
+    def lowest_offset(self, tile: _Tile, busy: list[tuple[int, int]]) -> int | None:
+        off = 0
+        while True:
+            off = self._fix(off, tile)
+            if off + tile.nbytes > self.limit:
+                return None
+            for s, e in busy:
+                if s < off + tile.nbytes and off < e:
+                    off = e
+                    break
+            else:
+                return off
+
+    def largest_gap(self, busy: list[tuple[int, int]]) -> int:
+        best, cur = 0, 0
+        for s, e in sorted(busy):
+            best = max(best, s - cur)
+            cur = max(cur, e)
+        return max(best, self.limit - cur)
+
+    def place(self, tiles: list[_Tile], core_id: int) -> None:
+        fixed = [t for t in tiles if t.fixed]
+        todo = sorted((t for t in tiles if not t.fixed), key=lambda t: (t.first, t.index))
+        active: list[_Tile] = []
+        for tile in todo:
+            active = [a for a in active if a.last >= tile.first]
+            live = active + [f for f in fixed if f.live_overlaps(tile)]
+            best: tuple[int, int, int] | None = None  # (end, partition, offset)
+            for p in self.partition_starts(tile):
+                busy = sorted(
+                    (a.offset, a.offset + a.nbytes) for a in live
+                    if a.partition < p + tile.parts and p < a.partition + a.parts
+                )
+                off = self.lowest_offset(tile, busy)
+                if off is not None and (best is None or (off + tile.nbytes, p) < best[:2]):
+                    best = (off + tile.nbytes, p, off)
+            if best is None:
+                self._fail(tile, live, core_id)
+            tile.partition, tile.offset = best[1], best[2]
+            active.append(tile)
+
+    def _fail(self, tile: _Tile, live: list[_Tile], core_id: int) -> None:
+        t = self.target
+        capacity = t.partitions * self.limit
+        used = sum(a.parts * a.nbytes for a in live)
+        starts = self.partition_starts(tile)
+        gap = 0
+        for p in starts:
+            busy = [
+                (a.offset, a.offset + a.nbytes) for a in live
+                if a.partition < p + tile.parts and p < a.partition + a.parts
+            ]
+            gap = max(gap, self.largest_gap(busy))
+        where = f"ops {tile.first}..{tile.last}" if tile.first != tile.last else f"op {tile.first}"
+        raise AllocationError(
+            f"core {core_id}: {tile.describe()} does not fit: it needs {tile.parts} partitions x "
+            f"{tile.nbytes} bytes = {tile.parts * tile.nbytes} bytes while live over top-level "
+            f"{where}, but only {capacity - used} of {capacity} {tile.memory} bytes are free "
+            f"({len(live)} live tiles; largest free run {gap} bytes per partition"
+            f"{'' if starts else ', no valid partition start'}); use smaller tiles "
+            f"(e.g. split the layer) or compile for more NeuronCores"
+        )
+
+
+def _check(tiles: list[_Tile], target: NeuronCoreTarget, core_id: int) -> None:
+    """Re-verify the placement: no two live-overlapping tiles share memory; PSUM
+    rules hold (bank straddling, matmul partition starts)."""
+    for psum in (False, True):
+        group = sorted((t for t in tiles if t.psum == psum), key=lambda t: (t.first, t.index))
+        active: list[_Tile] = []
+        for tile in group:
+            active = [a for a in active if a.last >= tile.first]
+            for a in active:
+                if a.space_overlaps(tile):
+                    raise AllocationError(
+                        f"core {core_id}: {a.describe()} at partition {a.partition} offset {a.offset} "
+                        f"and {tile.describe()} at partition {tile.partition} offset {tile.offset} "
+                        f"overlap while both are live; fix the fixed placements or remove them"
+                    )
+            active.append(tile)
+            if psum:
+                bank = target.psum_bank_bytes
+                straddles = (
+                    tile.offset % bank != 0 if tile.nbytes > bank
+                    else tile.offset // bank != (tile.offset + tile.nbytes - 1) // bank
+                )
+                if straddles:
+                    raise AllocationError(
+                        f"core {core_id}: {tile.describe()} at offset {tile.offset} straddles a "
+                        f"PSUM bank of {bank} bytes; place it inside one bank"
+                    )
+                bad = [r for r in tile.matmul_rows
+                       if tile.partition + r not in target.psum_matmul_partition_starts]
+                if bad:
+                    raise AllocationError(
+                        f"core {core_id}: {tile.describe()} at partition {tile.partition} is written "
+                        f"by inf.matmul at partition {tile.partition + bad[0]}, matmuls write from "
+                        f"partitions {list(target.psum_matmul_partition_starts)}; move the tile"
+                    )
+
+
+def _peak(tiles: list[_Tile], n_positions: int) -> int:
+    """Largest total of live bytes (all partitions) at any program position."""
+    if not tiles:
+        return 0
+    delta = np.zeros(n_positions + 1, dtype=np.int64)
+    for t in tiles:
+        delta[t.first] += t.parts * t.nbytes
+        delta[t.last + 1] -= t.parts * t.nbytes
+    return int(np.cumsum(delta).max())
+
+
+def allocate_core(core: CoreOp, *, check: bool = True, align: int = 32,
+                  target: NeuronCoreTarget = INF1) -> None:
+    """Place every inf.alloc of ``core`` and record the peaks on it."""
+    core_id = core.core.value.data
+    tiles = _collect_tiles(core)
+    for psum in (False, True):
+        _Placer(target, psum, align).place([t for t in tiles if t.psum == psum], core_id)
+    if check:
+        _check(tiles, target, core_id)
+    for t in tiles:
+        if not t.fixed:
+            t.op.partition = IntegerAttr(t.partition, i64)
+            t.op.offset = IntegerAttr(t.offset, i64)
+    n = len(core.body.block.ops)
+    core.attributes[SBUF_PEAK_ATTR] = IntegerAttr(_peak([t for t in tiles if not t.psum], n), i64)
+    core.attributes[PSUM_PEAK_ATTR] = IntegerAttr(_peak([t for t in tiles if t.psum], n), i64)
+
+
+@dataclass(frozen=True)
+class AllocateSramPass(ModulePass):
+    """Set ``partition``/``offset`` of every inf.alloc; ``check`` re-verifies
+    that no two live tiles overlap; ``align`` is the byte alignment of tile
+    starts (a compiler policy that keeps tiles from sharing the semaphore
+    pass's dependence cells)."""
+
+    name: ClassVar[str] = "inf-allocate-sram"
+
+    check: bool = True
+    align: int = 32
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.align < 1:
+            raise CompileError(f"inf-allocate-sram: align must be >= 1, got {self.align}")
+        for core in op.walk():
+            if isinstance(core, CoreOp):
+                allocate_core(core, check=self.check, align=self.align)

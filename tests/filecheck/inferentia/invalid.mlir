@@ -1,0 +1,596 @@
+// RUN: kaena-opt %s --verify-diagnostics --split-input-file | filecheck %s
+
+// One case per verifier check of dialects/inferentia.py (the transpose
+// width check is unreachable: a >128-partition result AP cannot fit a tile).
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.memset %a <p = 0, n = 0, off = 0, dims = [[4, 1]]> {value = 0.0 : f32} : !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: #inf.ap needs at least one partition
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.memset %a <p = 0, n = 4, off = 0, dims = [[1, 1], [1, 1], [1, 1], [1, 1], [1, 1]]> {value = 0.0 : f32} : !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: #inf.ap has 1 to 4 free dims
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.memset %a <p = 0, n = 4, off = 0, dims = [[0, 1]]> {value = 0.0 : f32} : !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: #inf.ap dim counts must be >= 1
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xi32>
+    
+  }
+}
+
+// CHECK: inf.sbuf element type must be f32, bf16 or f16, got i32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<0x4xf32>
+    
+  }
+}
+
+// CHECK: inf.sbuf dims must be >= 1
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4x4xf32>
+    
+  }
+}
+
+// CHECK: inf.sbuf is [partitions x elements], got (4, 4, 4)
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<256x4xf32>
+    
+  }
+}
+
+// CHECK: inf.sbuf has 256 partitions, the core has 128
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<128x30000xf32>
+    
+  }
+}
+
+// CHECK: inf.sbuf tile needs 120000 bytes per partition, SBUF has 98304
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.psum<4x4xbf16>
+    
+  }
+}
+
+// CHECK: inf.psum tiles hold f32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.psum<4x2048xf32>
+    
+  }
+}
+
+// CHECK: inf.psum tile needs 8192 bytes per partition, PSUM has 4096
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.loop 0 {
+      inf.memset %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> {value = 0.0 : f32} : !inf.sbuf<4x4xf32>
+    }
+  }
+}
+
+// CHECK: 'inf.loop' needs at least one trip
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    %x = inf.dram "weird" "x" : !inf.dram<4xf32>
+  }
+}
+
+// CHECK: 'inf.dram' kind must be one of input, output, file, tmp, got 'weird'
+
+// -----
+
+builtin.module {
+  %x = inf.dram "input" "x" : !inf.dram<4xf32>
+}
+
+// CHECK: 'inf.dram' expects parent op 'inf.core'
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc {partition = 0 : i64} : !inf.sbuf<4x4xf32>
+    
+  }
+}
+
+// CHECK: 'inf.alloc' sets partition and offset together
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc {partition = 96 : i64, offset = 0 : i64} : !inf.sbuf<64x4xf32>
+    
+  }
+}
+
+// CHECK: 'inf.alloc' partitions [96, 160) exceed the 128 partitions
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc {partition = 16 : i64, offset = 0 : i64} : !inf.sbuf<4x4xf32>
+    
+  }
+}
+
+// CHECK: 'inf.alloc' partition start 16 is not a multiple of 32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc {partition = 0 : i64, offset = 98300 : i64} : !inf.sbuf<4x4xf32>
+    
+  }
+}
+
+// CHECK: 'inf.alloc' bytes [98300, 98316) exceed the 98304 bytes of a partition
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc {partition = 0 : i64, offset = 4090 : i64} : !inf.psum<4x4xf32>
+    
+  }
+}
+
+// CHECK: 'inf.alloc' bytes [4090, 4106) exceed the 4096 bytes of a partition
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.memset %a <p = 0, n = 4, off = 1*d0, dims = [[4, 1]]> {value = 0.0 : f32} : !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.memset' access pattern refers to d0 but is inside 0 loop(s)
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    %x = inf.dram "input" "x" : !inf.dram<16xf32>
+    inf.dma %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %x <p = 1, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<16xf32>
+  }
+}
+
+// CHECK: 'inf.dma' DRAM access patterns start at partition 0
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    %x = inf.dram "input" "x" : !inf.dram<16xf32>
+    inf.dma %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %x <p = 0, n = 4, pstride = 5, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<16xf32>
+  }
+}
+
+// CHECK: 'inf.dma' reads or writes elements [0, 19) of a DRAM tensor of 16
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.memset %a <p = 0, n = 4, pstride = 4, off = 0, dims = [[4, 1]]> {value = 0.0 : f32} : !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.memset' on-chip access patterns have no pstride
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.memset %a <p = 0, n = 8, off = 0, dims = [[2, 1]]> {value = 0.0 : f32} : !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.memset' partitions [0, 8) exceed the tile's 4
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.memset %a <p = 0, n = 4, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.memset' elements [0, 8) exceed the tile's 4 per partition
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    %x = inf.dram "input" "x" : !inf.dram<16xbf16>
+    inf.dma %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %x <p = 0, n = 1, off = 0, dims = [[16, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<16xbf16>
+  }
+}
+
+// CHECK: 'inf.dma' copies between buffers of the same dtype
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    %x = inf.dram "input" "x" : !inf.dram<16xf32>
+    inf.dma %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %x <p = 0, n = 1, off = 0, dims = [[8, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<16xf32>
+  }
+}
+
+// CHECK: 'inf.dma' moves 8 elements into 16
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<128x128xbf16>
+    inf.load_stationary %a <p = 0, n = 128, off = 0, dims = [[65, 1]]> : !inf.sbuf<128x128xbf16>
+  }
+}
+
+// CHECK: 'inf.load_stationary' operand is [128, 65], the PE array takes at most [128, 64]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<128x512xbf16>
+    %p = inf.alloc : !inf.psum<64x512xf32>
+    inf.matmul %p <p = 0, n = 64, off = 0, dims = [[257, 1]]>, %a <p = 0, n = 128, off = 0, dims = [[257, 1]]> : !inf.psum<64x512xf32>, !inf.sbuf<128x512xbf16>
+  }
+}
+
+// CHECK: 'inf.matmul' moving operand is [128, 257], at most [128, 256]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<128x4xbf16>
+    %p = inf.alloc : !inf.psum<128x4xf32>
+    inf.matmul %p <p = 0, n = 128, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 128, off = 0, dims = [[4, 1]]> : !inf.psum<128x4xf32>, !inf.sbuf<128x4xbf16>
+  }
+}
+
+// CHECK: 'inf.matmul' writes 128 PSUM partitions, at most 64
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<128x4xbf16>
+    %p = inf.alloc : !inf.psum<64x4xf32>
+    inf.matmul %p <p = 0, n = 64, off = 0, dims = [[2, 1]]>, %a <p = 0, n = 128, off = 0, dims = [[4, 1]]> : !inf.psum<64x4xf32>, !inf.sbuf<128x4xbf16>
+  }
+}
+
+// CHECK: 'inf.matmul' result and moving operand have different N
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<128x4xbf16>
+    %p = inf.alloc : !inf.psum<64x4xf32>
+    inf.loop 2 {
+      inf.matmul %p <p = 0, n = 64, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 128, off = 0, dims = [[4, 1]]> {accumulate = #inf.expr<1 - 1*d0>} : !inf.psum<64x4xf32>, !inf.sbuf<128x4xbf16>
+    }
+  }
+}
+
+// CHECK: 'inf.matmul' accumulate must be affine with non-negative terms
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.activation "foo" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.activation' func must be one of identity, relu, gelu, tanh, sigmoid, exp, sqrt, reciprocal, square, rsqrt, neg
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.activation "relu" %a <p = 0, n = 4, off = 0, dims = [[2, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.activation' maps [4, 4] to [4, 2]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.activation "relu" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> bias %a : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.activation' bias and bias_ap go together
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.activation "relu" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> bias %a {bias_ap = #inf.ap<p = 0, n = 4, off = 0, dims = [[2, 1]]>} : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.activation' bias is one element per partition
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.tensor_tensor "pow" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.tensor_tensor' alu must be one of add, sub, mul, max, min, div, bypass
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.tensor_tensor "add" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[2, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.tensor_tensor' out and lhs differ: [4, 4] vs [4, 2]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.tensor_tensor "add" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 2, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.tensor_tensor' out and rhs differ: [4, 4] vs [2, 4]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.tensor_scalar "pow" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.tensor_scalar' alu must be one of add, sub, mul, max, min, div, bypass
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.tensor_scalar "add" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[3, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.tensor_scalar' out and in differ: [4, 4] vs [4, 3]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.tensor_scalar "add" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> scalar %a : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.tensor_scalar' scalar and scalar_ap go together
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.tensor_scalar "add" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> scalar %a {scalar_ap = #inf.ap<p = 0, n = 2, off = 0, dims = [[1, 1]]>} : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.tensor_scalar' scalar is one element per partition
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.reduce "mul" %a <p = 0, n = 4, off = 0, dims = [[1, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> {axes = 1 : i64} : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.reduce' alu must be add, max or min
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.reduce "add" %a <p = 0, n = 4, off = 0, dims = [[1, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> {axes = 2 : i64} : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.reduce' axes must be in [1, 1]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.reduce "add" %a <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> {axes = 1 : i64} : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.reduce' result must be [4, 1], got [4, 4]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.transpose %a <p = 0, n = 4, off = 0, dims = [[3, 1]]>, %a <p = 0, n = 2, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.transpose' of [2, 4] must be [4, 2]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.sem_signal "gpsimd" 0
+  }
+}
+
+// CHECK: 'inf.sem_signal' engine must be one of pe, act, pool, dma
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.sem_signal "pe" 32
+  }
+}
+
+// CHECK: 'inf.sem_signal' semaphore 32 out of range: a core has 32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.sem_wait "foo" 0, <1>
+  }
+}
+
+// CHECK: 'inf.sem_wait' engine must be one of pe, act, pool, dma
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.sem_wait "act" 40, <1>
+  }
+}
+
+// CHECK: 'inf.sem_wait' semaphore 40 out of range: a core has 32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.sem_wait "act" 0, <1 + 1*d0>
+  }
+}
+
+// CHECK: 'inf.sem_wait' value refers to d0 outside its loops
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.loop 3 {
+      inf.sem_wait "act" 0, <1 - 1*d0>
+    }
+  }
+}
+
+// CHECK: 'inf.sem_wait' value is < 1 on every trip: it never blocks
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.sem_wait "act" 0, <0>
+  }
+}
+
+// CHECK: 'inf.sem_wait' value is < 1 on every trip: it never blocks

@@ -1,0 +1,67 @@
+// RUN: kaena-opt %s -p inf-allocate-sram --split-input-file | filecheck %s
+
+// Placement in first-use order, first fit, reuse once a tile is dead:
+// %a and %b overlap in time, %c starts after %a's last use and takes its place.
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<128x16xf32>
+    %b = inf.alloc : !inf.sbuf<128x8xbf16>
+    %c = inf.alloc : !inf.sbuf<64x16xf32>
+    inf.memset %a <p = 0, n = 128, off = 0, dims = [[16, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x16xf32>
+    inf.memset %b <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xbf16>
+    inf.tensor_scalar "add" %a <p = 0, n = 128, off = 0, dims = [[16, 1]]>, %a <p = 0, n = 128, off = 0, dims = [[16, 1]]> : !inf.sbuf<128x16xf32>, !inf.sbuf<128x16xf32>
+    inf.memset %c <p = 0, n = 64, off = 0, dims = [[16, 1]]> {value = 0.0 : f32} : !inf.sbuf<64x16xf32>
+    inf.tensor_scalar "add" %b <p = 0, n = 128, off = 0, dims = [[8, 1]]>, %b <p = 0, n = 128, off = 0, dims = [[8, 1]]> : !inf.sbuf<128x8xbf16>, !inf.sbuf<128x8xbf16>
+  }
+}
+
+// CHECK-LABEL: inf.core 0 attributes {kaena.sbuf_peak_bytes = 10240 : i64, kaena.psum_peak_bytes = 0 : i64}
+// CHECK-NEXT:    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<128x16xf32>
+// CHECK-NEXT:    %b = inf.alloc {partition = 0 : i64, offset = 64 : i64} : !inf.sbuf<128x8xbf16>
+// CHECK-NEXT:    %c = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<64x16xf32>
+
+// -----
+
+// A tile used inside a loop is live over the whole loop; small tiles go side
+// by side in partition groups of 32 before stacking in bytes.
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<32x8xf32>
+    %b = inf.alloc : !inf.sbuf<32x8xf32>
+    %c = inf.alloc : !inf.sbuf<32x8xf32>
+    inf.loop 4 {
+      inf.memset %a <p = 0, n = 32, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<32x8xf32>
+      inf.memset %b <p = 0, n = 32, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<32x8xf32>
+    }
+    inf.memset %c <p = 0, n = 32, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<32x8xf32>
+  }
+}
+
+// CHECK-LABEL: inf.core 0 attributes {kaena.sbuf_peak_bytes = 2048 : i64, kaena.psum_peak_bytes = 0 : i64}
+// CHECK-NEXT:    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64}
+// CHECK-NEXT:    %b = inf.alloc {partition = 32 : i64, offset = 0 : i64}
+// CHECK-NEXT:    %c = inf.alloc {partition = 0 : i64, offset = 0 : i64}
+
+// -----
+
+// PSUM: a tile never straddles a bank (1 KiB per partition); tiles written by
+// inf.matmul start at partition 0 or 64. Fixed placements are kept.
+builtin.module {
+  inf.core 0 {
+    %s = inf.alloc : !inf.sbuf<128x128xbf16>
+    %fixed = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.psum<64x200xf32>
+    %p1 = inf.alloc : !inf.psum<64x128xf32>
+    %p2 = inf.alloc : !inf.psum<32x100xf32>
+    inf.memset %s <p = 0, n = 128, off = 0, dims = [[128, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x128xbf16>
+    inf.matmul %fixed <p = 0, n = 64, off = 0, dims = [[128, 1]]>, %s <p = 0, n = 128, off = 0, dims = [[128, 1]]> : !inf.psum<64x200xf32>, !inf.sbuf<128x128xbf16>
+    inf.matmul %p1 <p = 0, n = 64, off = 0, dims = [[128, 1]]>, %s <p = 0, n = 128, off = 0, dims = [[128, 1]]> : !inf.psum<64x128xf32>, !inf.sbuf<128x128xbf16>
+    inf.activation "relu" %s <p = 0, n = 32, off = 0, dims = [[100, 1]]>, %p2 <p = 0, n = 32, off = 0, dims = [[100, 1]]> : !inf.sbuf<128x128xbf16>, !inf.psum<32x100xf32>
+    inf.activation "relu" %s <p = 0, n = 64, off = 0, dims = [[128, 1]]>, %fixed <p = 0, n = 64, off = 0, dims = [[128, 1]]> : !inf.sbuf<128x128xbf16>, !inf.psum<64x200xf32>
+    inf.activation "relu" %s <p = 0, n = 64, off = 0, dims = [[128, 1]]>, %p1 <p = 0, n = 64, off = 0, dims = [[128, 1]]> : !inf.sbuf<128x128xbf16>, !inf.psum<64x128xf32>
+  }
+}
+
+// CHECK-LABEL: inf.core 0
+// CHECK:         %fixed = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.psum<64x200xf32>
+// CHECK-NEXT:    %p1 = inf.alloc {partition = 64 : i64, offset = 0 : i64} : !inf.psum<64x128xf32>
+// CHECK-NEXT:    %p2 = inf.alloc {partition = 64 : i64, offset = 512 : i64} : !inf.psum<32x100xf32>
