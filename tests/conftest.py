@@ -20,7 +20,7 @@ FILECHECK_DIR = Path(__file__).parent / "filecheck"
 
 
 def pytest_collect_file(parent, file_path: Path):
-    if file_path.suffix == ".mlir" and FILECHECK_DIR in file_path.parents and "Inputs" not in file_path.parts:
+    if file_path.suffix == ".mlir" and FILECHECK_DIR in file_path.parents and not {"Inputs", "Output"} & set(file_path.parts):
         return LitFile.from_parent(parent, path=file_path)
     return None
 

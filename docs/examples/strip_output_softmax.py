@@ -28,7 +28,7 @@ class StripSoftmaxBeforeReturn(RewritePattern):
     def match_and_rewrite(self, op: ktensor.SoftmaxOp, rewriter: PatternRewriter) -> None:
         if not op.result.uses or any(not isinstance(u.operation, func.ReturnOp) for u in op.result.uses):
             return
-        rewriter.replace_op(op, [], [op.input])
+        rewriter.replace(op, [], [op.input])
 
 
 @dataclass(frozen=True)

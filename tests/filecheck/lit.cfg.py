@@ -9,7 +9,9 @@ config.name = "Kaena"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
-config.excludes = ["lit.cfg.py", "Inputs"]
+# Scratch files (%t) go to build/, not beside the tests.
+config.test_exec_root = os.path.join(os.path.dirname(__file__), "..", "..", "build", "lit")
+config.excludes = ["lit.cfg.py", "Inputs", "Output"]
 
 # Tools come from the installed package; run from the test's own directory.
 for var in ("PATH", "PYTHONPATH", "HOME", "KAENA_DEBUG"):
