@@ -120,8 +120,10 @@ def _main() -> int:
         raise KaenaError(str(e)) from None
     try:
         opt.run()
-    except (ParseError, VerifyException, DiagnosticException) as e:
+    except ParseError as e:  # carries file:line:column already
         raise KaenaError(str(e).strip()) from None
+    except (VerifyException, DiagnosticException) as e:
+        raise KaenaError(f"{opt.get_input_name()}: invalid IR: {str(e).strip()}") from None
     except FileNotFoundError as e:
         raise KaenaError(f"{e.filename}: no such file") from None
     except ValueError as e:

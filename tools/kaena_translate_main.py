@@ -30,8 +30,10 @@ def parse_ir_file(path: str) -> ModuleOp:
     try:
         module = Parser(make_context(), text, path).parse_module()
         module.verify()
-    except (ParseError, VerifyException) as e:
+    except ParseError as e:  # carries file:line:column already
         raise KaenaError(str(e).strip()) from None
+    except VerifyException as e:
+        raise KaenaError(f"{path}: invalid IR: {str(e).strip()}") from None
     return module
 
 
