@@ -26,12 +26,13 @@ class LoadedModel:
         return self.neff.outputs
 
     def simulate(self, inputs: dict[str, np.ndarray], *, timing_only: bool = False,
-                 check_hazards: bool = True):
-        """Run and return the simulator's full result (outputs, cycles, engine statistics)."""
+                 check_hazards: bool = True, profile: bool = False):
+        """Run and return the simulator's full result (outputs, cycles, engine statistics;
+        with ``profile``, when every instruction ran: see ``kaena.profile``)."""
         from kaena.simulator import simulate
 
         self.last_result = simulate(
-            self.neff, inputs, timing_only=timing_only, check_hazards=check_hazards
+            self.neff, inputs, timing_only=timing_only, check_hazards=check_hazards, profile=profile
         )
         return self.last_result
 

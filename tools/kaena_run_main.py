@@ -1,11 +1,14 @@
-"""``kaena-run MODEL.neff --inputs IN.npz --output OUT.npz``: execute a NEFF on
-the simulator; npz keys are the model's input and output names."""
+"""``kaena-run MODEL.neff --inputs IN.npz --output OUT.npz [--stats STATS.json]
+[--profile TRACE.json]``: execute a NEFF on the simulator; npz keys are the
+model's input and output names. Prints a summary of where the cycles went
+(docs/profiling.md); ``--timing-only`` skips the arithmetic for a quick count."""
 
 from __future__ import annotations
 
 import argparse
 import io
 import json
+import os
 import sys
 import zipfile
 
@@ -32,39 +35,49 @@ def read_inputs(path: str) -> dict[str, np.ndarray]:
 def _main() -> int:
     p = argparse.ArgumentParser(prog="kaena-run", description="Run a NEFF on Kaena's Inferentia simulator")
     p.add_argument("neff", help="compiled model (.neff)")
-    p.add_argument("--inputs", required=True, help=".npz with one array per model input name")
-    p.add_argument("--output", required=True, help=".npz to write, one array per model output name")
-    p.add_argument("--stats", metavar="STATS.json", help="write run statistics as JSON")
+    p.add_argument("--inputs", help=".npz with one array per model input name (required unless --timing-only)")
+    p.add_argument("--output", help=".npz to write, one array per model output name (required unless --timing-only)")
+    p.add_argument("--stats", metavar="STATS.json", help="write run statistics as JSON (docs/profiling.md)")
+    p.add_argument("--profile", metavar="TRACE.json",
+                   help="write a Chrome-trace/Perfetto profile: open it in ui.perfetto.dev or chrome://tracing")
+    p.add_argument("--timing-only", action="store_true",
+                   help="count cycles without computing values (inputs optional, no output written)")
     p.add_argument("--no-hazard-check", action="store_true",
                    help="skip the check that every cross-engine access is ordered by semaphores")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = p.parse_args()
+    if not args.timing_only and (args.inputs is None or args.output is None):
+        p.error("--inputs and --output are required (or pass --timing-only)")
+    if args.timing_only and args.output is not None:
+        p.error("--timing-only computes no values: drop --output")
+
+    for path in (args.output, args.stats, args.profile):  # fail before a long run, not after
+        if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise KaenaError(f"{path}: output directory does not exist")
 
     import kaena
+    from kaena.profile import format_summary, run_stats, write_chrome_trace
 
     model = kaena.load(args.neff)
-    inputs = read_inputs(args.inputs)
-    result = model.simulate(inputs, check_hazards=not args.no_hazard_check)
-    buf = io.BytesIO()
-    np.savez(buf, **{k: result.outputs[k] for k in sorted(result.outputs)})
-    atomic_write_bytes(args.output, buf.getvalue())
-    stats = run_stats(result)
+    inputs = read_inputs(args.inputs) if args.inputs is not None else {}
+    profile = bool(args.profile or args.stats or not args.quiet)
+    result = model.simulate(inputs, timing_only=args.timing_only, check_hazards=not args.no_hazard_check,
+                            profile=profile)
+    if args.output is not None:
+        buf = io.BytesIO()
+        np.savez(buf, **{k: result.outputs[k] for k in sorted(result.outputs)})
+        atomic_write_bytes(args.output, buf.getvalue())
+    stats = run_stats(model.neff, result)
     if args.stats:
         atomic_write_bytes(args.stats, (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
+    if args.profile:
+        write_chrome_trace(args.profile, model.neff, result)
     if not args.quiet:
+        wrote = [f for f in (args.output, args.stats, args.profile) if f]
         print(f"kaena-run: {model.neff.name}: {stats['cycles']} cycles, "
-              f"{stats['latency_us']:.1f} us simulated; wrote {args.output}")
+              f"{stats['latency_us']:.1f} us simulated" + (f"; wrote {', '.join(wrote)}" if wrote else ""))
+        print(format_summary(stats))
     return 0
-
-
-def run_stats(result) -> dict:
-    from kaena.target import INF1
-
-    stats = {"cycles": int(result.cycles), "latency_us": result.cycles / INF1.clock_hz * 1e6}
-    for key in ("macs", "dma_bytes"):
-        if hasattr(result, key):
-            stats[key] = int(getattr(result, key))
-    return stats
 
 
 def main() -> None:

@@ -35,6 +35,33 @@ from kaena.simulator.timing import stream_costs
 from kaena.target import INF1, NeuronCoreTarget
 
 F32 = np.float32
+NO_SIGNAL = -1  # EngineTrace.wait_src_*: the wait never blocked on a signal
+
+
+@dataclass
+class EngineTrace:
+    """When each record of one engine ran (cycles from the subgraph's start); recorded
+    only when ``simulate(..., profile=True)``. See ``kaena.profile``."""
+
+    engine: Engine
+    records: np.ndarray  # the stream's INSTR_DTYPE records
+    start: np.ndarray  # issue time of each record
+    end: np.ndarray  # end of occupancy (a wait: when the engine continues)
+    complete: np.ndarray  # result complete (end + matmul drain); a signal: when the count rises
+    occupancy: np.ndarray
+    ready: np.ndarray  # SEM_WAIT: when its semaphore reached the value (-1 elsewhere)
+    wait_src_engine: np.ndarray  # SEM_WAIT: engine of the signal that satisfied it, else NO_SIGNAL
+    wait_src_index: np.ndarray  # ... and its record index
+
+
+@dataclass
+class CoreTrace:
+    """One subgraph's run: its engines' traces and where it sits in the whole run."""
+
+    core: int
+    offset: int  # cycles: subgraphs run in series
+    cycles: int
+    engines: dict[Engine, EngineTrace]
 
 
 @dataclass
@@ -48,6 +75,8 @@ class SimResult:
     dma_bytes: int
     macs: int
     core_cycles: list[int] = field(default_factory=list)  # per subgraph
+    pe_weighted_macs: int = 0  # MACs with fp32 ones counted pe_fp32_slowdown times (PE floor)
+    trace: list[CoreTrace] | None = None  # per subgraph, when simulate(..., profile=True)
 
     def pe_utilization(self, target: NeuronCoreTarget = INF1) -> float:
         """(MACs / (peak MACs per cycle x cores)) / cycles, as in the hardware contract."""
@@ -58,12 +87,17 @@ class SimResult:
 class _Engine:
     """One instruction stream's decoded records, costs and progress."""
 
-    def __init__(self, core: int, engine: Engine, rec: np.ndarray, sg: Subgraph, target: NeuronCoreTarget):
+    def __init__(self, core: int, engine: Engine, rec: np.ndarray, sg: Subgraph, target: NeuronCoreTarget,
+                 profile: bool):
         self.engine = engine
+        self.rec = rec
         self.n = len(rec)
         self.aps = {s: DecodedAP(rec[s]) for s in SLOTS}
         facts = check_stream(core, engine, rec, sg.variables, target, self.aps)
-        occ, drain, self.dma_bytes, self.macs = stream_costs(engine, rec, facts, target)
+        costs = stream_costs(engine, rec, facts, target)
+        occ, drain = costs.occupancy, costs.drain
+        self.dma_bytes, self.macs, self.wmacs = costs.dma_bytes, costs.macs, costs.pe_weighted_macs
+        self.occ, self.drain = occ, drain
         self.op = rec["opcode"].tolist()
         self.flags = rec["flags"].tolist()
         self.func = rec["func"].tolist()
@@ -76,6 +110,7 @@ class _Engine:
         cum = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(occ, out=cum[1:])
         self.cum = cum.tolist()
+        self.cum_np = cum
         self.fin = cum[1:] + drain  # completion time of each record relative to the stream start
         op = rec["opcode"]
         sync = np.flatnonzero((op == Opcode.SEM_SIGNAL) | (op == Opcode.SEM_WAIT))
@@ -85,11 +120,36 @@ class _Engine:
         self.t = 0
         self.done = 0
         self.busy = 0
+        self.profile = profile
+        if profile:  # filled by the event loop; only sync records need per-record work
+            self.start = np.zeros(self.n, dtype=np.int64)
+            self.sync_end: dict[int, int] = {}  # wait -> resume time; signal -> count rise
+            self.ready: dict[int, int] = {}
+            self.src: dict[int, tuple[int, int]] = {}
+
+    def trace(self) -> EngineTrace:
+        end = self.start + self.occ
+        complete = end + self.drain
+        ready = np.full(self.n, -1, dtype=np.int64)
+        src_e = np.full(self.n, NO_SIGNAL, dtype=np.int64)
+        src_i = np.full(self.n, NO_SIGNAL, dtype=np.int64)
+        for i, t in self.sync_end.items():
+            if self.op[i] == Opcode.SEM_WAIT:
+                end[i] = complete[i] = t
+            else:
+                complete[i] = t
+        for i, r in self.ready.items():
+            ready[i] = r
+        for i, (e, j) in self.src.items():
+            src_e[i], src_i[i] = e, j
+        return EngineTrace(self.engine, self.rec, self.start, end, complete, self.occ, ready, src_e, src_i)
 
 
 class _Core:
-    def __init__(self, core: int, sg: Subgraph, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool):
+    def __init__(self, core: int, sg: Subgraph, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
+                 profile: bool = False):
         self.core = core
+        self.profile = profile
         self.sg = sg
         self.target = target
         self.timing_only = timing_only
@@ -98,8 +158,10 @@ class _Core:
             if bad is not None:
                 i, why = bad
                 raise SimulationError(f"core {core}, {e.stream_name} instruction {i}: {why}")
-        self.engines = {e: _Engine(core, e, sg.stream(e), sg, target) for e in Engine}
+        self.engines = {e: _Engine(core, e, sg.stream(e), sg, target, profile) for e in Engine}
         self.sem_times: list[list[int]] = [[] for _ in range(target.semaphores_per_core)]
+        # profile: which (engine, record) produced each entry of sem_times, in the same order
+        self.sem_src: list[list[tuple[int, int]]] = [[] for _ in range(target.semaphores_per_core)]
         self.hazards: HazardChecker | None = None
         if check_hazards and not timing_only:
             totals: dict[int, dict[int, int]] = {}
@@ -140,15 +202,30 @@ class _Core:
             st, k = best, best.idx
             op = st.op[k]
             if op == Opcode.SEM_WAIT:
+                if st.profile:
+                    st.start[k] = st.t
+                    v = st.sem_value[k]
+                    if v > 0:
+                        st.ready[k] = self.sem_times[st.sem[k]][v - 1]
+                        st.src[k] = self.sem_src[st.sem[k]][v - 1]
+                    st.sync_end[k] = int(best_r) + semc
                 st.t = int(best_r) + semc
                 st.busy += semc
                 if self.hazards:
                     self.hazards.wait(st.engine, st.sem[k], st.sem_value[k])
                 st.idx += 1
             elif op == Opcode.SEM_SIGNAL:
+                if st.profile:
+                    st.start[k] = st.t
                 st.t += semc
                 st.busy += semc
-                bisect.insort(self.sem_times[st.sem[k]], max(st.t, st.done))
+                rise = max(st.t, st.done)
+                times = self.sem_times[st.sem[k]]
+                pos = bisect.bisect_right(times, rise)
+                times.insert(pos, rise)
+                if st.profile:
+                    self.sem_src[st.sem[k]].insert(pos, (int(st.engine), k))
+                    st.sync_end[k] = rise
                 st.done = max(st.done, st.t)
                 if self.hazards:
                     self.hazards.signal(st.engine, k, st.sem[k])
@@ -156,6 +233,8 @@ class _Core:
             else:
                 j = st.next_sync[k]
                 base = st.t - st.cum[k]
+                if st.profile:
+                    st.start[k:j] = base + st.cum_np[k:j]
                 st.done = max(st.done, base + int(st.fin[k:j].max()))
                 st.t = base + st.cum[j]
                 st.busy += st.cum[j] - st.cum[k]
@@ -326,21 +405,28 @@ def simulate(
     timing_only: bool = False,
     check_hazards: bool = True,
     target: NeuronCoreTarget = INF1,
+    profile: bool = False,
 ) -> SimResult:
     """Execute ``neff``'s records on modelled memories; see docs/isa.md.
 
     ``timing_only`` skips arithmetic and hazard tracking (inputs may then be
-    omitted; ``outputs`` is empty) and keeps the cycle count exact."""
+    omitted; ``outputs`` is empty) and keeps the cycle count exact.
+    ``profile`` also records when every instruction ran (``SimResult.trace``,
+    read by ``kaena.profile``); off, the run stays as fast as without it."""
     env = _check_inputs(neff, inputs, timing_only)
     busy = {e.stream_name: 0 for e in Engine}
     counts = {e.stream_name: {} for e in Engine}
     core_cycles = []
-    dma_bytes = macs = 0
+    dma_bytes = macs = wmacs = 0
+    trace: list[CoreTrace] | None = [] if profile else None
     for k, sg in enumerate(neff.subgraphs):
-        core = _Core(k, sg, target, timing_only, check_hazards)
+        core = _Core(k, sg, target, timing_only, check_hazards, profile)
         if not timing_only:
             core.load(env)
         core_cycles.append(core.run())
+        if trace is not None:
+            engines = {e: st.trace() for e, st in core.engines.items()}
+            trace.append(CoreTrace(k, sum(core_cycles[:-1]), core_cycles[-1], engines))
         if not timing_only:
             env.update(core.outputs())
         for e, st in core.engines.items():
@@ -350,6 +436,7 @@ def simulate(
                 counts[e.stream_name][name] = counts[e.stream_name].get(name, 0) + int(st.counts[o])
             dma_bytes += int(st.dma_bytes.sum())
             macs += int(st.macs.sum())
+            wmacs += int(st.wmacs.sum())
     outputs = {}
     produced = {v.name for sg in neff.subgraphs for v in sg.variables if v.kind == "output"}
     if not timing_only:
@@ -362,4 +449,4 @@ def simulate(
                     f"{neff.name}: output '{spec.name}' has {val.size} elements, declared shape {tuple(spec.shape)}"
                 )
             outputs[spec.name] = val.astype(F32).reshape(spec.shape)
-    return SimResult(outputs, sum(core_cycles), busy, counts, dma_bytes, macs, core_cycles)
+    return SimResult(outputs, sum(core_cycles), busy, counts, dma_bytes, macs, core_cycles, wmacs, trace)

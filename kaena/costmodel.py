@@ -1,0 +1,198 @@
+"""The cost model of the hardware contract, in cycles, from ``kaena.target``.
+
+One module answers "how long does this take" for everyone: the simulator's
+timing (``kaena.simulator.timing`` is a thin user of ``stream_costs``), the
+lowering's tile and schedule decisions (the scalar methods and ``gemm``), the
+profile's roofline (``pe_floor``, ``dma_floor``) and ``kaena-estimate`` (host
+and NeuronLink transfers). The numbers are ``docs/isa.md``'s "Costs" table;
+nothing here writes a hardware number inline.
+
+    from kaena.costmodel import CostModel
+    cm = CostModel()                       # INF1 by default
+    cm.matmul(256, "bf16")                 # 256: engine occupancy
+    cm.gemm(K=512, M=128, N=1024).cycles   # a tiled matmul on the PE array
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from kaena.isa import DType, Engine, Opcode
+from kaena.target import INF1, NeuronCoreTarget
+
+DTypeLike = DType | str
+
+
+def as_dtype(dtype: DTypeLike) -> DType:
+    """``DType`` from a ``DType`` or a name ('bf16', 'float32', ...)."""
+    return dtype if isinstance(dtype, DType) else DType.from_name(str(dtype))
+
+
+class GemmCost(NamedTuple):
+    """A tiled matmul out[M, N] = A[K, M]^T B[K, N] on one PE array."""
+
+    cycles: int  # PE occupancy plus the final PSUM drain
+    stationary_loads: int
+    matmuls: int
+    macs: int  # K*M*N with the real sizes
+
+
+class StreamCosts(NamedTuple):
+    """Per record of one engine stream (int64 arrays)."""
+
+    occupancy: np.ndarray  # cycles the record keeps its engine busy
+    drain: np.ndarray  # cycles after that until its result is complete (matmuls)
+    dma_bytes: np.ndarray  # bytes a DMA moves
+    macs: np.ndarray  # K*M*N of a matmul
+    pe_weighted_macs: np.ndarray  # macs x the dtype's PE slowdown (fp32: x4), for the PE floor
+
+
+class OperandFacts(Protocol):
+    """Per-record operand sizes (``kaena.simulator.memory.StreamFacts`` has them)."""
+
+    elems: dict[str, np.ndarray]  # slot -> elements per partition (0 when absent)
+    parts: dict[str, np.ndarray]  # slot -> partitions (DRAM rows)
+    itemsize: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Instruction costs of one target; every method returns cycles at ``target.clock_hz``."""
+
+    target: NeuronCoreTarget = INF1
+
+    # --- tensor engine -------------------------------------------------------------
+    def pe_slowdown(self, dtype: DTypeLike) -> int:
+        """FP32 operands run the PE array at 1/``pe_fp32_slowdown`` rate."""
+        return self.target.pe_fp32_slowdown if as_dtype(dtype) == DType.FP32 else 1
+
+    def stationary_load(self, dtype: DTypeLike = DType.BF16) -> int:
+        return self.target.pe_stationary_load_cycles * self.pe_slowdown(dtype)
+
+    def matmul(self, n: int, dtype: DTypeLike = DType.BF16) -> int:
+        """Engine occupancy of one matmul with ``n`` moving columns."""
+        return max(n, self.target.pe_min_matmul_cycles) * self.pe_slowdown(dtype)
+
+    def matmul_drain(self) -> int:
+        """Cycles from a matmul's end of occupancy until its PSUM result is complete."""
+        return self.target.pe_drain_cycles
+
+    def matmul_latency(self, n: int, dtype: DTypeLike = DType.BF16) -> int:
+        """Start to complete result of an isolated matmul (320 for bf16 N = 256)."""
+        return self.matmul(n, dtype) + self.matmul_drain()
+
+    @staticmethod
+    def matmul_macs(k: int, m: int, n: int) -> int:
+        return k * m * n
+
+    def gemm(self, K: int, M: int, N: int, dtype: DTypeLike = DType.BF16) -> GemmCost:
+        """PE cycles of out[M, N] = A[K, M]^T B[K, N] tiled to the array, stationary-outer order:
+        each [<=pe_rows, <=pe_columns] stationary tile is loaded once and streams all N columns in
+        chunks of <= pe_max_moving; the last result completes one drain after the last matmul."""
+        t = self.target
+        kt, mt = math.ceil(K / t.pe_rows), math.ceil(M / t.pe_columns)
+        full, rest = divmod(N, t.pe_max_moving)
+        per_stationary = full * self.matmul(t.pe_max_moving, dtype) + (self.matmul(rest, dtype) if rest else 0)
+        chunks = full + (1 if rest else 0)
+        loads = kt * mt
+        cycles = loads * (self.stationary_load(dtype) + per_stationary) + (self.matmul_drain() if chunks else 0)
+        return GemmCost(cycles, loads, loads * chunks, K * M * N)
+
+    # --- scalar and vector engines -------------------------------------------------
+    def activation(self, n: int) -> int:
+        """ACTIVATE over ``n`` elements per partition."""
+        return n + self.target.act_fixed_cycles
+
+    def vector(self, n: int, inputs: int = 1) -> int:
+        """A vector-engine op over ``n`` elements per partition reading ``inputs`` tensors
+        (TENSOR_TENSOR: 2; TENSOR_SCALAR, REDUCE, TRANSPOSE, MEMSET: 1)."""
+        return n * inputs + self.target.vector_fixed_cycles
+
+    # --- DMA, semaphores, host, chip to chip ------------------------------------------
+    def dma(self, nbytes: int) -> int:
+        """One DMA instruction: fixed latency plus bytes at the core's share of DRAM bandwidth."""
+        return self.target.dma_cycles(nbytes)
+
+    def semaphore(self) -> int:
+        """A SEM_SIGNAL or SEM_WAIT on the engine that issues it (a blocked wait costs this after it unblocks)."""
+        return self.target.semaphore_cycles
+
+    def host_transfer(self, nbytes: int) -> int:
+        """One host <-> device PCIe transfer."""
+        return self.seconds_to_cycles(self.target.host_transfer_seconds(nbytes))
+
+    def neuronlink(self, nbytes: int) -> int:
+        """One transfer to another chip over NeuronLink."""
+        t = self.target
+        return self.seconds_to_cycles(t.neuronlink_latency_s + nbytes / t.neuronlink_bytes_per_s)
+
+    # --- floors (roofline) ---------------------------------------------------------------
+    def pe_floor(self, weighted_macs: int, cores: int = 1) -> float:
+        """Cycles the PE arrays of ``cores`` cores need at peak for ``weighted_macs``
+        (MACs with fp32 ones counted ``pe_fp32_slowdown`` times)."""
+        return weighted_macs / (self.target.macs_per_cycle * max(1, cores))
+
+    def dma_floor(self, nbytes: int, transfers: int, cores: int = 1) -> float:
+        """Cycles ``cores`` DMA queues need for ``nbytes`` in at least ``transfers`` instructions,
+        perfectly balanced: bytes at the per-core bandwidth plus one fixed latency per instruction."""
+        t = self.target
+        c = max(1, cores)
+        return (nbytes / t.dma_bytes_per_s_per_core * t.clock_hz + transfers * t.dma_fixed_cycles) / c
+
+    # --- units ---------------------------------------------------------------------------
+    def seconds_to_cycles(self, seconds: float) -> int:
+        return round(seconds * self.target.clock_hz)
+
+    def cycles_to_us(self, cycles: float) -> float:
+        return cycles / self.target.clock_hz * 1e6
+
+    # --- whole streams (vectorised) ---------------------------------------------------------
+    def stream_costs(self, engine: Engine, rec: np.ndarray, facts: OperandFacts) -> StreamCosts:
+        """Costs of every record of one engine's stream: the same rules as the scalar methods,
+        with numpy (a stream may have millions of records)."""
+        t = self.target
+        n = len(rec)
+        op = rec["opcode"].astype(np.int64)
+        occ = np.zeros(n, dtype=np.int64)
+        drain = np.zeros(n, dtype=np.int64)
+        nbytes = np.zeros(n, dtype=np.int64)
+        macs = np.zeros(n, dtype=np.int64)
+        wmacs = np.zeros(n, dtype=np.int64)
+        el, parts = facts.elems, facts.parts
+        occ[(op == Opcode.SEM_SIGNAL) | (op == Opcode.SEM_WAIT)] = self.semaphore()
+        if engine == Engine.PE:
+            slow_in0 = np.where(rec["in0"]["dtype"] == DType.FP32, t.pe_fp32_slowdown, 1)
+            slow_in1 = np.where(rec["in1"]["dtype"] == DType.FP32, t.pe_fp32_slowdown, 1)
+            ls = op == Opcode.LOAD_STATIONARY
+            mm = op == Opcode.MATMUL
+            occ[ls] = (t.pe_stationary_load_cycles * slow_in0)[ls]
+            occ[mm] = (np.maximum(el["in1"], t.pe_min_matmul_cycles) * slow_in1)[mm]
+            drain[mm] = self.matmul_drain()
+            # K = moving partitions, M = PSUM partitions written, N = moving columns
+            macs[mm] = (parts["in1"] * parts["out"] * el["in1"])[mm]
+            wmacs[mm] = (macs * slow_in1)[mm]
+        elif engine == Engine.ACT:
+            act = op == Opcode.ACTIVATE
+            occ[act] = (el["in0"] + t.act_fixed_cycles)[act]
+        elif engine == Engine.POOL:
+            tt = op == Opcode.TENSOR_TENSOR
+            one = (op == Opcode.TENSOR_SCALAR) | (op == Opcode.REDUCE) | (op == Opcode.TRANSPOSE)
+            ms = op == Opcode.MEMSET
+            occ[tt] = (2 * el["in0"] + t.vector_fixed_cycles)[tt]
+            occ[one] = (el["in0"] + t.vector_fixed_cycles)[one]
+            occ[ms] = (el["out"] + t.vector_fixed_cycles)[ms]
+        elif engine == Engine.DMA:
+            dma = op == Opcode.DMA
+            nbytes[dma] = (el["in0"] * parts["in0"] * facts.itemsize["in0"])[dma]
+            if dma.any():
+                sizes, inverse = np.unique(nbytes[dma], return_inverse=True)
+                occ[dma] = np.array([self.dma(int(b)) for b in sizes], dtype=np.int64)[inverse]
+        return StreamCosts(occ, drain, nbytes, macs, wmacs)
+
+
+COSTS = CostModel()
+"""The cost model of ``INF1``."""

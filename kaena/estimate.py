@@ -1,0 +1,175 @@
+"""Latency and throughput of a compiled model on each Inf1 instance size.
+
+The model (``docs/profiling.md``, "Estimates"):
+
+- A NEFF compiled for n cores (n subgraphs) is one *copy*; an instance with C
+  cores runs ``copies = C // n`` of them in parallel (fewer if their DRAM
+  variables do not fit the chips' device DRAM).
+- Device time: the simulator's cycle count (timing only; subgraphs run in
+  series), plus a NeuronLink transfer for each tensor a subgraph passes to a
+  subgraph on another chip (cores fill chips in order).
+- Latency = host-to-device transfer of every input + device time +
+  device-to-host transfer of every output, each transfer at the target's PCIe
+  cost (fixed latency + bytes / bandwidth).
+- Throughput = copies / max(copy interval, copies sharing a host link x host
+  time): a copy accepts a new request every *interval* (its device time; for
+  a pipeline of n > 1 subgraphs, its slowest stage plus all its chip
+  crossings, since requests stream through the stages), and a host link at
+  the target's PCIe cost carries its copies' inputs and outputs in turn. By
+  default the instance has one host link shared by every copy (the contract
+  gives one PCIe figure); ``host_link="chip"`` gives each chip its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from kaena.costmodel import CostModel
+from kaena.isa import DType
+from kaena.neff.model import Neff
+from kaena.simulator import SimResult, simulate
+from kaena.target import INF1, NeuronCoreTarget
+
+
+@dataclass(frozen=True)
+class InstanceEstimate:
+    instance: str
+    cores: int
+    copies: int  # 0: the model does not fit (see ``note``)
+    latency_us: float
+    throughput_per_s: float
+    bound: str  # "device" or "host": what limits throughput
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ModelCosts:
+    """Per-inference costs of one copy, in cycles."""
+
+    cores: int
+    device_cycles: int
+    stage_cycles: int  # the slowest subgraph: a pipeline's interval
+    link_cycles: int  # NeuronLink crossings between chips
+    host_in_cycles: int
+    host_out_cycles: int
+    dram_bytes: int  # device DRAM one copy occupies (all its variables)
+
+    @property
+    def latency_cycles(self) -> int:
+        return self.host_in_cycles + self.device_cycles + self.link_cycles + self.host_out_cycles
+
+    @property
+    def interval_cycles(self) -> int:
+        return (self.device_cycles if self.cores == 1 else self.stage_cycles) + self.link_cycles
+
+
+def _spec_bytes(spec) -> int:
+    return int(np.prod(spec.shape, dtype=np.int64)) * DType.from_name(spec.dtype).itemsize
+
+
+def model_costs(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget = INF1) -> ModelCosts:
+    """One copy's costs; ``result`` is a simulation of ``neff`` (a timing-only one is run if absent)."""
+    cm = CostModel(target)
+    if result is None:
+        result = simulate(neff, {}, timing_only=True, check_hazards=False, target=target)
+    link = 0
+    producer: dict[str, int] = {}  # tensor name -> latest subgraph that outputs it
+    for k, sg in enumerate(neff.subgraphs):
+        for v in sg.variables:
+            j = producer.get(v.name)
+            if v.kind == "input" and j is not None and j // target.cores_per_chip != k // target.cores_per_chip:
+                link += cm.neuronlink(v.nbytes)
+        for v in sg.variables:
+            if v.kind == "output":
+                producer[v.name] = k
+    return ModelCosts(
+        cores=max(1, neff.num_cores),
+        device_cycles=int(result.cycles),
+        stage_cycles=max([int(c) for c in result.core_cycles] or [0]),
+        link_cycles=link,
+        host_in_cycles=sum(cm.host_transfer(_spec_bytes(s)) for s in neff.inputs),
+        host_out_cycles=sum(cm.host_transfer(_spec_bytes(s)) for s in neff.outputs),
+        dram_bytes=sum(v.nbytes for sg in neff.subgraphs for v in sg.variables
+                       if v.kind in ("input", "output", "file", "tmp-buf")),
+    )
+
+
+HOST_LINKS = ("instance", "chip")
+
+
+def estimate(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget = INF1,
+             host_link: str = "instance") -> list[InstanceEstimate]:
+    """One row per instance size of ``target``; ``host_link``: one PCIe link per instance or per chip."""
+    if host_link not in HOST_LINKS:
+        raise ValueError(f"host_link must be one of {HOST_LINKS}")
+    mc = model_costs(neff, result, target)
+    cm = CostModel(target)
+    rows = []
+    for inst in target.instances:
+        copies = inst.neuron_cores // mc.cores
+        note = ""
+        if copies == 0:
+            note = f"needs {mc.cores} cores, the instance has {inst.neuron_cores}"
+        elif mc.dram_bytes:
+            fit = inst.chips * target.dram_bytes_per_chip // mc.dram_bytes
+            if fit < copies:
+                copies, note = fit, f"device DRAM holds {fit} copies"
+        if copies == 0:
+            rows.append(InstanceEstimate(inst.name, inst.neuron_cores, 0, float("nan"), 0.0, "-", note or "does not fit"))
+            continue
+        sharing = copies if host_link == "instance" else -(-copies // inst.chips)
+        host = sharing * (mc.host_in_cycles + mc.host_out_cycles)
+        period = max(mc.interval_cycles, host)
+        rows.append(InstanceEstimate(
+            inst.name, inst.neuron_cores, copies,
+            latency_us=cm.cycles_to_us(mc.latency_cycles),
+            throughput_per_s=copies * target.clock_hz / period if period else float("inf"),
+            bound="host" if host > mc.interval_cycles else "device",
+            note=note,
+        ))
+    return rows
+
+
+def estimate_json(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget = INF1,
+                  host_link: str = "instance") -> dict:
+    mc = model_costs(neff, result, target)
+    cm = CostModel(target)
+    return {
+        "model": neff.name,
+        "cores_per_copy": mc.cores,
+        "device_us": cm.cycles_to_us(mc.device_cycles),
+        "interval_us": cm.cycles_to_us(mc.interval_cycles),
+        "neuronlink_us": cm.cycles_to_us(mc.link_cycles),
+        "host_in_us": cm.cycles_to_us(mc.host_in_cycles),
+        "host_out_us": cm.cycles_to_us(mc.host_out_cycles),
+        "latency_us": cm.cycles_to_us(mc.latency_cycles),
+        "host_link": host_link,
+        "instances": [
+            {**asdict(r), "latency_us": None if r.copies == 0 else r.latency_us}
+            for r in estimate(neff, result, target, host_link)
+        ],
+    }
+
+
+def format_estimate(doc: dict) -> str:
+    """The ``kaena-estimate`` table from ``estimate_json``'s document."""
+    lines = [
+        f"{doc['model']}: {doc['cores_per_copy']} core(s) per copy; per inference: host->device "
+        f"{doc['host_in_us']:.1f} us + device {doc['device_us']:.1f} us"
+        + (f" + NeuronLink {doc['neuronlink_us']:.1f} us" if doc["neuronlink_us"] else "")
+        + f" + device->host {doc['host_out_us']:.1f} us = {doc['latency_us']:.1f} us",
+        f"copies run in parallel, one host link per {doc['host_link']}",
+        "",
+        f"  {'instance':<14} {'cores':>5} {'copies':>6} {'latency us':>11} {'inferences/s':>13}  bound",
+    ]
+    for r in doc["instances"]:
+        if r["copies"] == 0:
+            lines.append(f"  {r['instance']:<14} {r['cores']:>5} {0:>6} {'-':>11} {'-':>13}  {r['note']}")
+            continue
+        lines.append(
+            f"  {r['instance']:<14} {r['cores']:>5} {r['copies']:>6} {r['latency_us']:>11.1f} "
+            f"{r['throughput_per_s']:>13.0f}  {r['bound']}" + (f" ({r['note']})" if r["note"] else "")
+        )
+    return "\n".join(lines)

@@ -1,0 +1,405 @@
+"""What a simulated run cost and why: statistics, the roofline, the critical
+path, a Chrome-trace/Perfetto profile and the terminal summary.
+
+Inputs are a ``Neff`` and the ``SimResult`` of ``simulate(neff, ..., profile=True)``
+(without ``profile`` the trace-based parts, critical path and instruction
+kinds, are left out). Definitions: ``docs/profiling.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kaena.costmodel import CostModel
+from kaena.isa import ActFunc, AluOp, DType, Engine, Mem, Opcode
+from kaena.neff.model import Neff
+from kaena.simulator.core import NO_SIGNAL, CoreTrace, EngineTrace, SimResult
+from kaena.target import INF1, NeuronCoreTarget
+
+TRACK_NAMES = {
+    Engine.PE: "pe (tensor engine)",
+    Engine.ACT: "act (scalar engine)",
+    Engine.POOL: "pool (vector engine)",
+    Engine.DMA: "dma queue 0",
+}
+_SYNC = (int(Opcode.SEM_SIGNAL), int(Opcode.SEM_WAIT))
+_ALU_OPS = (int(Opcode.TENSOR_TENSOR), int(Opcode.TENSOR_SCALAR), int(Opcode.REDUCE))
+
+
+# --- instruction kinds ------------------------------------------------------------------
+def kind_keys(rec: np.ndarray) -> np.ndarray:
+    """One int per record naming its kind: opcode plus what changes its cost or meaning
+    (matmul dtype, activation function, ALU op, DMA direction)."""
+    op = rec["opcode"].astype(np.int64)
+    sub = np.zeros(len(rec), dtype=np.int64)
+    pe = (op == Opcode.MATMUL)
+    sub = np.where(pe, rec["in1"]["dtype"], sub)
+    sub = np.where(op == Opcode.LOAD_STATIONARY, rec["in0"]["dtype"], sub)
+    sub = np.where(op == Opcode.ACTIVATE, rec["func"], sub)
+    sub = np.where(np.isin(op, _ALU_OPS), rec["alu"], sub)
+    sub = np.where(op == Opcode.DMA, rec["in0"]["mem"].astype(np.int64) * 16 + rec["out"]["mem"], sub)
+    return (op << 16) | sub.astype(np.int64)
+
+
+def kind_name(engine: Engine, key: int) -> str:
+    op, sub = Opcode(key >> 16), key & 0xFFFF
+    if op in (Opcode.MATMUL, Opcode.LOAD_STATIONARY):
+        detail = DType(sub).short
+    elif op == Opcode.ACTIVATE:
+        detail = ActFunc(sub).name.lower()
+    elif int(op) in _ALU_OPS:
+        detail = AluOp(sub).name.lower()
+    elif op == Opcode.DMA:
+        detail = f"{Mem(sub >> 4).name}->{Mem(sub & 15).name}"
+    else:
+        detail = ""
+    return f"{engine.stream_name} {op.name}" + (f" {detail}" if detail else "")
+
+
+@dataclass
+class KindCost:
+    name: str
+    count: int = 0
+    cycles: int = 0  # engine occupancy, summed
+    critical_cycles: int = 0  # time the kind spends on the critical path
+
+
+@dataclass
+class CriticalPath:
+    """The chain of instructions, semaphore hand-offs and PSUM drains that sets the run's
+    length; it covers every cycle of the run exactly once."""
+
+    cycles: int = 0
+    by_engine: dict[str, int] = field(default_factory=lambda: {e.stream_name: 0 for e in Engine})
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def _kinds(tr: EngineTrace) -> tuple[np.ndarray, list[str]]:
+    """Per record a compact kind index, and the kinds' names."""
+    if not len(tr.records):
+        return np.zeros(0, dtype=np.int64), []
+    uniq, inv = np.unique(kind_keys(tr.records), return_inverse=True)
+    return inv.reshape(-1), [kind_name(tr.engine, int(k)) for k in uniq]
+
+
+def kind_costs(trace: list[CoreTrace], cp: CriticalPath | None = None) -> dict[str, KindCost]:
+    """Count, occupancy and critical-path cycles of every instruction kind over all cores."""
+    out: dict[str, KindCost] = {}
+    cp = cp if cp is not None else critical_path(trace)
+    for ct in trace:
+        for tr in ct.engines.values():
+            inv, names = _kinds(tr)
+            if not names:
+                continue
+            counts = np.bincount(inv, minlength=len(names))
+            cycles = np.bincount(inv, weights=tr.occupancy, minlength=len(names))
+            for k, name in enumerate(names):
+                kc = out.setdefault(name, KindCost(name))
+                kc.count += int(counts[k])
+                kc.cycles += int(cycles[k])
+    for name, c in cp.by_kind.items():
+        out.setdefault(name, KindCost(name)).critical_cycles = c
+    return out
+
+
+# --- critical path --------------------------------------------------------------------------
+def critical_path(trace: list[CoreTrace]) -> CriticalPath:
+    """Walk back from the last completion: along an engine's program order, to the signal
+    that released a blocked wait, and from a signal whose count rose late to the earlier
+    work (a matmul's drain) that held it. Subgraphs run in series, so their paths add up."""
+    cp = CriticalPath()
+    for ct in trace:
+        _critical_core(ct, cp)
+    return cp
+
+
+class _EngineWalk:
+    def __init__(self, tr: EngineTrace):
+        self.tr = tr
+        n = len(tr.records)
+        self.op = tr.records["opcode"].astype(np.int64)
+        idx = np.arange(n)
+        is_sync = np.isin(self.op, _SYNC)
+        last_sync = np.maximum.accumulate(np.where(is_sync, idx, -1)) if n else idx
+        self.seg_start = np.where(is_sync, idx, last_sync + 1)
+        if n:
+            run_max = np.maximum.accumulate(tr.complete)
+            self.run_arg = np.maximum.accumulate(np.where(tr.complete == run_max, idx, 0))
+        self.kind, self.names = _kinds(tr)
+        self.crit = np.zeros(len(self.names), dtype=np.int64)
+
+    def add(self, a: int, r: int, t_hi: int) -> None:
+        """Records a..r-1 lie whole on the path; record r from its start to t_hi."""
+        tr = self.tr
+        if r > a:
+            self.crit += np.bincount(self.kind[a:r], weights=tr.end[a:r] - tr.start[a:r],
+                                     minlength=len(self.names)).astype(np.int64)
+        self.crit[self.kind[r]] += t_hi - int(tr.start[r])
+
+
+def _critical_core(ct: CoreTrace, cp: CriticalPath) -> None:
+    walks = {e: _EngineWalk(tr) for e, tr in ct.engines.items() if len(tr.records)}
+    if not walks or ct.cycles == 0:
+        return
+    e = max(walks, key=lambda e: int(walks[e].tr.complete.max()))
+    w = walks[e]
+    r = int(np.argmax(w.tr.complete))
+    t_hi = int(w.tr.complete[r])
+    via_rise = False  # arrived at a signal through its semaphore count rising
+    while t_hi > 0 and r >= 0:
+        w = walks[e]
+        tr = w.tr
+        op = int(w.op[r])
+        start = int(tr.start[r])
+        if op == Opcode.SEM_WAIT:
+            ready = int(tr.ready[r])
+            w.crit[w.kind[r]] += t_hi - max(start, ready)
+            if ready > start and tr.wait_src_engine[r] != NO_SIGNAL:
+                e, r = Engine(int(tr.wait_src_engine[r])), int(tr.wait_src_index[r])
+                t_hi, via_rise = ready, True
+            else:
+                t_hi, r = start, r - 1
+            continue
+        if op == Opcode.SEM_SIGNAL and via_rise and int(tr.complete[r]) > int(tr.end[r]) and r > 0:
+            r = int(w.run_arg[r - 1])  # the earlier work whose completion the count waited for
+            via_rise = False
+            continue
+        via_rise = False
+        a = int(w.seg_start[r])
+        w.add(a, r, t_hi)
+        t_hi, r = int(tr.start[a]), a - 1
+    cp.cycles += ct.cycles
+    for e, w in walks.items():
+        for name, c in zip(w.names, w.crit.tolist()):
+            if c:
+                cp.by_kind[name] = cp.by_kind.get(name, 0) + c
+                cp.by_engine[e.stream_name] += c
+
+
+# --- roofline ------------------------------------------------------------------------------
+def must_move(neff: Neff) -> tuple[int, int]:
+    """(bytes, DMA instructions) that every schedule of ``neff`` moves at least: each input and
+    weight (``file``: Kaena keeps no weights resident in SBUF between inferences) read once,
+    each output written once, each spill (``tmp-buf``) written and read back once; a
+    DRAM-to-DRAM DMA does a read and a write in one, so those bytes count once."""
+    nbytes = transfers = 0
+    for sg in neff.subgraphs:
+        read = write = rvars = wvars = 0
+        for v in sg.variables:
+            if v.kind in ("input", "file", "tmp-buf"):
+                read, rvars = read + v.nbytes, rvars + 1
+            if v.kind in ("output", "tmp-buf"):
+                write, wvars = write + v.nbytes, wvars + 1
+        dma = sg.stream(Engine.DMA)
+        d2d = dma[(dma["opcode"] == Opcode.DMA) & (dma["in0"]["mem"] == Mem.DRAM) & (dma["out"]["mem"] == Mem.DRAM)]
+        if len(d2d):
+            from kaena.summary import _ap_bytes
+
+            merged = int(_ap_bytes(d2d["in0"]).sum())
+            nbytes += read + write - min(merged, read, write)
+            transfers += rvars + wvars - min(len(d2d), rvars, wvars)
+        else:
+            nbytes += read + write
+            transfers += rvars + wvars
+    return nbytes, transfers
+
+
+def roofline(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1) -> dict:
+    cm = CostModel(target)
+    cores = max(1, neff.num_cores)
+    nbytes, transfers = must_move(neff)
+    pe = cm.pe_floor(result.pe_weighted_macs, cores)
+    dma = cm.dma_floor(nbytes, transfers, cores)
+    roof = max(pe, dma)
+    return {
+        "pe_floor_cycles": pe,
+        "dma_floor_cycles": dma,
+        "roofline_cycles": roof,
+        "roofline_bound": "pe" if pe >= dma else "dma",
+        "roofline_fraction": roof / result.cycles if result.cycles else 0.0,
+        "dma_must_move_bytes": nbytes,
+        "dma_min_transfers": transfers,
+    }
+
+
+# --- statistics ------------------------------------------------------------------------------
+def run_stats(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1, top: int = 10) -> dict:
+    """The STATS.json of ``kaena-run --stats``: plain JSON types only."""
+    cm = CostModel(target)
+    cycles = int(result.cycles)
+    stats: dict = {
+        "model": neff.name,
+        "cores": neff.num_cores,
+        "clock_hz": target.clock_hz,
+        "cycles": cycles,
+        "core_cycles": [int(c) for c in result.core_cycles],
+        "latency_us": cm.cycles_to_us(cycles),
+        "macs": int(result.macs),
+        "pe_weighted_macs": int(result.pe_weighted_macs),
+        "pe_utilization": result.pe_utilization(target),
+        "busy_cycles": {k: int(v) for k, v in result.busy.items()},
+        "busy_pct": {k: (100.0 * v / cycles if cycles else 0.0) for k, v in result.busy.items()},
+        "dma_bytes": int(result.dma_bytes),
+        "sbuf_peak_bytes": max((sg.sbuf_peak_bytes for sg in neff.subgraphs), default=0),
+        "psum_peak_bytes": max((sg.psum_peak_bytes for sg in neff.subgraphs), default=0),
+        "instruction_counts": result.instruction_counts,
+    }
+    stats.update(roofline(neff, result, target))
+    if result.trace is not None:
+        waits = {e.stream_name: 0 for e in Engine}
+        for ct in result.trace:
+            for e, tr in ct.engines.items():
+                blocked = (tr.records["opcode"] == Opcode.SEM_WAIT) & (tr.ready > tr.start)
+                waits[e.stream_name] += int((tr.ready - tr.start)[blocked].sum())
+        stats["wait_cycles"] = waits
+        cp = critical_path(result.trace)
+        kinds = kind_costs(result.trace, cp)
+        stats["critical_path"] = {
+            "cycles": cp.cycles,
+            "by_engine_cycles": cp.by_engine,
+            "by_engine_pct": {k: (100.0 * v / cp.cycles if cp.cycles else 0.0) for k, v in cp.by_engine.items()},
+        }
+        ranked = sorted(kinds.values(), key=lambda k: (-k.cycles, k.name))
+        stats["top_instruction_kinds"] = [
+            {"kind": k.name, "count": k.count, "cycles": k.cycles, "critical_cycles": k.critical_cycles}
+            for k in ranked[:top]
+        ]
+    return stats
+
+
+def format_summary(stats: dict) -> str:
+    """The terminal table of ``kaena-run``: engines, the costliest instruction kinds, the roofline."""
+    cyc = stats["cycles"] or 1
+    lines = [
+        f"{stats['model']}: {stats['cycles']} cycles ({stats['latency_us']:.1f} us) on {stats['cores']} core(s); "
+        f"PE utilisation {100 * stats['pe_utilization']:.2f}%; roofline {stats['roofline_cycles']:.0f} cycles "
+        f"({stats['roofline_bound']}-bound, {100 * stats['roofline_fraction']:.1f}% of the run)",
+    ]
+    cp = stats.get("critical_path")
+    waits = stats.get("wait_cycles")
+    head = f"  {'engine':<6} {'busy cycles':>12} {'busy %':>7}"
+    head += f" {'blocked %':>9} {'critical %':>10}" if cp else ""
+    lines += ["", head]
+    for eng, busy in stats["busy_cycles"].items():
+        row = f"  {eng:<6} {busy:>12} {100 * busy / cyc:>6.1f}%"
+        if cp:
+            row += f" {100 * waits[eng] / cyc:>8.1f}% {cp['by_engine_pct'][eng]:>9.1f}%"
+        lines.append(row)
+    kinds = stats.get("top_instruction_kinds")
+    if kinds:
+        lines += ["", f"  {'instruction kind':<32} {'count':>8} {'cycles':>12} {'% busy':>7} {'critical %':>10}"]
+        total_busy = sum(stats["busy_cycles"].values()) or 1
+        for k in kinds:
+            lines.append(
+                f"  {k['kind']:<32} {k['count']:>8} {k['cycles']:>12} {100 * k['cycles'] / total_busy:>6.1f}% "
+                f"{100 * k['critical_cycles'] / cyc:>9.1f}%"
+            )
+    return "\n".join(lines)
+
+
+# --- Chrome trace / Perfetto -----------------------------------------------------------------
+def _operand_strings(rec: np.ndarray, slot: str, var_names: list[str]) -> list[str | None]:
+    ap = rec[slot]
+    mem = ap["mem"].tolist()
+    dt = ap["dtype"].tolist()
+    nd = ap["ndims"].tolist()
+    sp = ap["start_partition"].tolist()
+    npart = ap["num_partitions"].tolist()
+    var = ap["var"].tolist()
+    counts = ap["counts"].tolist()
+    out: list[str | None] = []
+    for i in range(len(rec)):
+        m = mem[i]
+        if m == Mem.NONE:
+            out.append(None)
+            continue
+        shape = "x".join(str(c) for c in [npart[i], *counts[i][: nd[i]]])
+        dts = DType(dt[i]).short if dt[i] < len(DType) else "?"
+        if m == Mem.DRAM:
+            name = var_names[var[i]] if var[i] < len(var_names) else "?"
+            out.append(f"DRAM '{name}' [{shape}] {dts}")
+        else:
+            out.append(f"{Mem(m).name} p{sp[i]}:{sp[i] + npart[i]} [{shape}] {dts}")
+    return out
+
+
+def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1) -> dict:
+    """A Chrome-trace (Perfetto) document: one process per core, one track per engine and DMA
+    queue, every instruction a slice (operands' shapes in args), waits as their own slices with
+    a flow arrow from the signal that released them. Times in microseconds."""
+    if result.trace is None:
+        raise ValueError("chrome_trace needs simulate(..., profile=True)")
+    us = 1e6 / target.clock_hz
+    half = target.semaphore_cycles / 2  # flow ends sit inside the signal and wait slices
+    ev: list[dict] = []
+    flow = 0
+    for ct in result.trace:
+        pid = ct.core
+        var_names = [v.name for v in neff.subgraphs[ct.core].variables]
+        ev.append({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": f"core {ct.core}"}})
+        ev.append({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": 0, "args": {"sort_index": ct.core}})
+        for e, tr in ct.engines.items():
+            tid = int(e)
+            ev.append({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid, "args": {"name": TRACK_NAMES[e]}})
+            ev.append({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid, "args": {"sort_index": tid}})
+            n = len(tr.records)
+            if not n:
+                continue
+            inv, names = _kinds(tr)
+            ops = {s: _operand_strings(tr.records, s, var_names) for s in ("out", "in0", "in1")}
+            op = tr.records["opcode"].tolist()
+            sem = tr.records["sem"].tolist()
+            semv = tr.records["sem_value"].tolist()
+            tag = tr.records["tag"].tolist()
+            start = (tr.start + ct.offset).tolist()
+            end = (tr.end + ct.offset).tolist()
+            complete = (tr.complete + ct.offset).tolist()
+            ready = tr.ready.tolist()
+            src_e, src_i = tr.wait_src_engine.tolist(), tr.wait_src_index.tolist()
+            inv_l = inv.tolist()
+            for i in range(n):
+                args: dict = {"index": i, "tag": tag[i], "start_cycle": start[i], "cycles": end[i] - start[i]}
+                for s in ("out", "in0", "in1"):
+                    if ops[s][i] is not None:
+                        args[s] = ops[s][i]
+                o = op[i]
+                if o == Opcode.SEM_WAIT:
+                    name = f"wait sem {sem[i]} >= {semv[i]}"
+                    blocked = max(0, ready[i] - (start[i] - ct.offset))
+                    args["blocked_cycles"] = blocked
+                    if src_e[i] != NO_SIGNAL:
+                        args["released_by"] = f"{Engine(src_e[i]).stream_name} #{src_i[i]}"
+                        src_tr = ct.engines[Engine(src_e[i])]
+                        flow += 1
+                        ev.append({"ph": "s", "id": flow, "name": f"sem {sem[i]}", "cat": "semaphore", "pid": pid,
+                                   "tid": src_e[i], "ts": round((int(src_tr.start[src_i[i]]) + ct.offset + half) * us, 3)})
+                        ev.append({"ph": "f", "bp": "e", "id": flow, "name": f"sem {sem[i]}", "cat": "semaphore",
+                                   "pid": pid, "tid": tid, "ts": round((start[i] + blocked + half) * us, 3)})
+                    cat = "wait"
+                elif o == Opcode.SEM_SIGNAL:
+                    name = f"signal sem {sem[i]}"
+                    args["count_rises_at_cycle"] = complete[i]
+                    cat = "signal"
+                else:
+                    name = names[inv_l[i]]
+                    if complete[i] != end[i]:
+                        args["result_complete_cycle"] = complete[i]
+                    cat = e.stream_name
+                ev.append({"ph": "X", "name": name, "cat": cat, "pid": pid, "tid": tid,
+                           "ts": round(start[i] * us, 3), "dur": round((end[i] - start[i]) * us, 3), "args": args})
+    return {
+        "traceEvents": ev,
+        "displayTimeUnit": "ns",
+        "otherData": {"model": neff.name, "cycles": int(result.cycles), "clock_hz": target.clock_hz,
+                      "time_unit": "microseconds (1 cycle = %g us)" % us},
+    }
+
+
+def write_chrome_trace(path: str, neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1) -> None:
+    from kaena.tools.cli import atomic_write_bytes
+
+    doc = chrome_trace(neff, result, target)
+    atomic_write_bytes(path, json.dumps(doc, separators=(",", ":")).encode())
