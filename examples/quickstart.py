@@ -14,6 +14,7 @@ import onnx
 
 import kaena
 from kaena import modelzoo
+from kaena.estimate import estimate_json, format_estimate
 from kaena.reference import error_metrics, random_inputs, run_onnxruntime
 from kaena.summary import format_summary, neff_summary
 from kaena.target import INF1
@@ -35,6 +36,7 @@ def main(model_path: str) -> int:
     print(header)
     print("-" * len(header))
     ok = True
+    last = result = None
     for auto_cast in ("none", "matmult"):
         t0 = time.perf_counter()
         neff = kaena.compile(model_path, auto_cast=auto_cast)
@@ -49,9 +51,8 @@ def main(model_path: str) -> int:
         last = neff
     print()
     print(format_summary(neff_summary(last)))
-    cores = INF1.instance("inf1.xlarge").neuron_cores
-    print(f"estimate (BF16, one model copy per NeuronCore, host transfers excluded): "
-          f"inf1.xlarge {cores} cores -> about {cores * 1e6 / latency_us:.0f} inferences/s")
+    print()
+    print(format_estimate(estimate_json(last, result)))
     print("PASS: numbers match onnxruntime within the bar" if ok else "FAIL: error above the bar")
     return 0 if ok else 1
 

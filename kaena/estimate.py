@@ -16,8 +16,9 @@ The model (``docs/profiling.md``, "Estimates"):
   a pipeline of n > 1 subgraphs, its slowest stage plus all its chip
   crossings, since requests stream through the stages), and a host link at
   the target's PCIe cost carries its copies' inputs and outputs in turn. By
-  default the instance has one host link shared by every copy (the contract
-  gives one PCIe figure); ``host_link="chip"`` gives each chip its own.
+  default every Inferentia chip has its own link (each chip is its own PCIe
+  device, so transfers to different chips overlap); ``host_link="instance"``
+  is the pessimistic bound of one link shared by every copy.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ HOST_LINKS = ("instance", "chip")
 
 
 def estimate(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget = INF1,
-             host_link: str = "instance") -> list[InstanceEstimate]:
+             host_link: str = "chip") -> list[InstanceEstimate]:
     """One row per instance size of ``target``; ``host_link``: one PCIe link per instance or per chip."""
     if host_link not in HOST_LINKS:
         raise ValueError(f"host_link must be one of {HOST_LINKS}")
@@ -133,7 +134,7 @@ def estimate(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarg
 
 
 def estimate_json(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget = INF1,
-                  host_link: str = "instance") -> dict:
+                  host_link: str = "chip") -> dict:
     mc = model_costs(neff, result, target)
     cm = CostModel(target)
     return {

@@ -43,8 +43,8 @@ def test_one_core_model_one_copy_per_core():
     dma = INF1.dma_cycles(NBYTES)
     host = COSTS.host_transfer(NBYTES)
     assert host == round((INF1.host_transfer_latency_s + NBYTES / INF1.host_bytes_per_s) * INF1.clock_hz)
-    rows = {r.instance: r for r in estimate(neff)}
-    assert [r.instance for r in estimate(neff)] == ["inf1.xlarge", "inf1.2xlarge", "inf1.6xlarge", "inf1.24xlarge"]
+    rows = {r.instance: r for r in estimate(neff, host_link="instance")}
+    assert [r.instance for r in estimate(neff, host_link="instance")] == ["inf1.xlarge", "inf1.2xlarge", "inf1.6xlarge", "inf1.24xlarge"]
     for name, cores in (("inf1.xlarge", 4), ("inf1.2xlarge", 4), ("inf1.6xlarge", 16), ("inf1.24xlarge", 64)):
         r = rows[name]
         assert r.copies == cores
@@ -64,7 +64,7 @@ def test_pipeline_copies_and_chip_crossings():
     assert mc.device_cycles == 5 * dma and mc.stage_cycles == dma
     # subgraph 4 sits on the second chip and reads subgraph 3's output over NeuronLink
     assert mc.link_cycles == COSTS.neuronlink(NBYTES)
-    rows = {r.instance: r for r in estimate(neff)}
+    rows = {r.instance: r for r in estimate(neff, host_link="instance")}
     assert rows["inf1.xlarge"].copies == 0 and "needs 5 cores" in rows["inf1.xlarge"].note
     assert math.isnan(rows["inf1.xlarge"].latency_us) and rows["inf1.xlarge"].throughput_per_s == 0
     r = rows["inf1.6xlarge"]

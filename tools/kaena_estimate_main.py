@@ -18,8 +18,8 @@ def _main() -> int:
     )
     p.add_argument("neff", help="compiled model (.neff)")
     p.add_argument("--json", action="store_true", help="print the estimate as JSON instead of a table")
-    p.add_argument("--host-link", choices=("instance", "chip"), default="instance",
-                   help="PCIe links the copies share: one per instance (default) or one per chip")
+    p.add_argument("--host-link", choices=("instance", "chip"), default="chip",
+                   help="PCIe links the copies share: one per chip (default) or one per instance (pessimistic)")
     args = p.parse_args()
 
     from kaena.estimate import estimate_json, format_estimate
