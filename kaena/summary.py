@@ -23,7 +23,9 @@ def neff_summary(neff: Neff) -> dict:
     """Static figures of a compiled model (per core, summed)."""
     per_engine = {e.stream_name: 0 for e in Engine}
     dma_bytes = 0
+    dma_count = 0
     weight_bytes = 0
+    spilled_bytes = 0  # DRAM scratch: intermediates that live in device DRAM, not SBUF
     sbuf_peak = psum_peak = 0
     for sg in neff.subgraphs:
         for engine, records in sg.streams.items():
@@ -32,7 +34,9 @@ def neff_summary(neff: Neff) -> dict:
         dma = dma[dma["opcode"] == Opcode.DMA]
         if len(dma):
             dma_bytes += int(_ap_bytes(dma["in0"]).sum())
+        dma_count += len(dma)
         weight_bytes += sum(v.nbytes for v in sg.variables if v.kind == "file")
+        spilled_bytes += sum(v.nbytes for v in sg.variables if v.kind == "tmp-buf")
         sbuf_peak = max(sbuf_peak, sg.sbuf_peak_bytes)
         psum_peak = max(psum_peak, sg.psum_peak_bytes)
     return {
@@ -40,7 +44,9 @@ def neff_summary(neff: Neff) -> dict:
         "instructions": per_engine,
         "instructions_total": sum(per_engine.values()),
         "dma_bytes": dma_bytes,
+        "dma_count": dma_count,
         "weight_bytes": weight_bytes,
+        "spilled_bytes": spilled_bytes,
         "sbuf_peak_bytes": sbuf_peak,
         "psum_peak_bytes": psum_peak,
     }
@@ -59,7 +65,8 @@ def format_summary(s: dict) -> str:
     return (
         f"cores: {s['cores']}  SBUF peak: {format_bytes(s['sbuf_peak_bytes'])}  "
         f"PSUM peak: {format_bytes(s['psum_peak_bytes'])}  weights: {format_bytes(s['weight_bytes'])}  "
-        f"DMA: {format_bytes(s['dma_bytes'])}\n"
+        f"spilled to DRAM: {format_bytes(s.get('spilled_bytes', 0))}  "
+        f"DMA: {format_bytes(s['dma_bytes'])} in {s.get('dma_count', 0)} transfers\n"
         f"instructions: {s['instructions_total']} ({engines})"
     )
 
