@@ -32,12 +32,17 @@ from xdsl.irdl import (
     irdl_op_definition,
     operand_def,
     opt_operand_def,
+    opt_prop_def,
     prop_def,
     result_def,
+    var_operand_def,
 )
 from xdsl.utils.exceptions import VerifyException
 
 Shape = tuple[int, ...]
+# Activations fw-fuse-conv can fold into a conv (those the tensor level fuses).
+CONV_ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh")
+PAD_MODES = ("constant", "edge", "reflect")
 
 
 def shape_of(value: SSAValue | Attribute) -> Shape:
@@ -63,7 +68,10 @@ def pool_output_dim(size: int, kernel: int, stride: int, pad_begin: int, pad_end
     """ONNX's output size rule for conv and pooling along one axis."""
     span = dilation * (kernel - 1) + 1
     num = size + pad_begin + pad_end - span
-    return (-(-num // stride) if ceil_mode else num // stride) + 1
+    out = (-(-num // stride) if ceil_mode else num // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + pad_begin:
+        out -= 1  # the last window must start inside the input or its begin padding
+    return out
 
 
 class _FwOp(IRDLOperation):
@@ -148,6 +156,68 @@ class IdentityOp(_UnaryOp):
     name = "fw.identity"
 
 
+def _f32(value: float) -> FloatAttr:
+    return FloatAttr(float(value), Float32Type())
+
+
+@irdl_op_definition
+class LeakyReluOp(_UnaryOp):
+    """``x if x >= 0 else alpha * x``."""
+
+    name = "fw.leaky_relu"
+    alpha = prop_def(FloatAttr[Float32Type])
+
+    def __init__(self, input: SSAValue, alpha: float = 0.01, result_type: Attribute | None = None):
+        IRDLOperation.__init__(self, operands=[input], properties={"alpha": _f32(alpha)},
+                               result_types=[result_type or input.type])
+
+
+@irdl_op_definition
+class ClipOp(_UnaryOp):
+    """``min(max(x, min), max)``; an absent bound does not clip."""
+
+    name = "fw.clip"
+    min = opt_prop_def(FloatAttr[Float32Type])
+    max = opt_prop_def(FloatAttr[Float32Type])
+
+    def __init__(self, input: SSAValue, min: float | None = None, max: float | None = None,
+                 result_type: Attribute | None = None):
+        props = {}
+        if min is not None:
+            props["min"] = _f32(min)
+        if max is not None:
+            props["max"] = _f32(max)
+        IRDLOperation.__init__(self, operands=[input], properties=props,
+                               result_types=[result_type or input.type])
+
+    def bounds(self) -> tuple[float, float]:
+        lo = self.min.value.data if self.min is not None else -math.inf
+        hi = self.max.value.data if self.max is not None else math.inf
+        return lo, hi
+
+
+@irdl_op_definition
+class HardSigmoidOp(_UnaryOp):
+    """``clip(alpha * x + beta, 0, 1)``."""
+
+    name = "fw.hard_sigmoid"
+    alpha = prop_def(FloatAttr[Float32Type])
+    beta = prop_def(FloatAttr[Float32Type])
+
+    def __init__(self, input: SSAValue, alpha: float = 0.2, beta: float = 0.5,
+                 result_type: Attribute | None = None):
+        IRDLOperation.__init__(self, operands=[input],
+                               properties={"alpha": _f32(alpha), "beta": _f32(beta)},
+                               result_types=[result_type or input.type])
+
+
+@irdl_op_definition
+class HardSwishOp(_UnaryOp):
+    """``x * hard_sigmoid(x; 1/6, 1/2)``."""
+
+    name = "fw.hard_swish"
+
+
 class _BinaryOp(_FwOp):
     """Elementwise with numpy (multidirectional) broadcasting."""
 
@@ -186,6 +256,18 @@ class MulOp(_BinaryOp):
 @irdl_op_definition
 class DivOp(_BinaryOp):
     name = "fw.div"
+
+
+@irdl_op_definition
+class MaxOp(_BinaryOp):
+    """Elementwise maximum (ONNX Max of two inputs, Clip with a run-time min)."""
+
+    name = "fw.max"
+
+
+@irdl_op_definition
+class MinOp(_BinaryOp):
+    name = "fw.min"
 
 
 # --- contractions -------------------------------------------------------------
@@ -277,6 +359,8 @@ class ConvOp(_FwOp):
     pads = prop_def(DenseArrayBase[I64])
     dilations = prop_def(DenseArrayBase[I64])
     group = prop_def(IntegerAttr[I64])
+    # set by fw-fuse-conv: an activation applied to the result (see CONV_ACTIVATIONS)
+    activation = opt_prop_def(StringAttr)
     result = result_def(TensorType)
     assembly_format = (
         "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
@@ -285,17 +369,20 @@ class ConvOp(_FwOp):
     def __init__(self, input: SSAValue, weight: SSAValue, bias: SSAValue | None,
                  result_type: Attribute, strides: Sequence[int] = (1, 1),
                  pads: Sequence[int] = (0, 0, 0, 0), dilations: Sequence[int] = (1, 1),
-                 group: int = 1):
-        super().__init__(
-            operands=[input, weight, bias],
-            properties={
-                "strides": i64_array(strides),
-                "pads": i64_array(pads),
-                "dilations": i64_array(dilations),
-                "group": IntegerAttr(group, i64),
-            },
-            result_types=[result_type],
-        )
+                 group: int = 1, activation: str | None = None):
+        props: dict[str, Attribute] = {
+            "strides": i64_array(strides),
+            "pads": i64_array(pads),
+            "dilations": i64_array(dilations),
+            "group": IntegerAttr(group, i64),
+        }
+        if activation is not None and activation != "none":
+            props["activation"] = StringAttr(activation)
+        super().__init__(operands=[input, weight, bias], properties=props,
+                         result_types=[result_type])
+
+    def activation_name(self) -> str:
+        return self.activation.data if self.activation is not None else "none"
 
     def infer_shape(self, shapes: list[Shape]) -> Shape:
         x, w = shapes[0], shapes[1]
@@ -310,6 +397,11 @@ class ConvOp(_FwOp):
             raise VerifyException(f"'fw.conv' channels do not match group={g}: input {x}, weight {w}")
         if len(shapes) == 3 and shapes[2] != (w[0],):
             raise VerifyException(f"'fw.conv' bias must be {(w[0],)}, got {shapes[2]}")
+        if self.activation_name() not in CONV_ACTIVATIONS:
+            raise VerifyException(
+                f"'fw.conv' activation must be one of {', '.join(CONV_ACTIVATIONS)}, "
+                f"got '{self.activation_name()}'"
+            )
         oh = pool_output_dim(x[2], w[2], s[0], p[0], p[2], d[0])
         ow = pool_output_dim(x[3], w[3], s[1], p[1], p[3], d[1])
         if oh < 1 or ow < 1:
@@ -499,6 +591,123 @@ class SoftmaxOp(_FwOp):
         return x
 
 
+@irdl_op_definition
+class BatchNormOp(_FwOp):
+    """Inference batch normalization over axis 1:
+    ``(x - mean) / sqrt(var + epsilon) * scale + bias``, parameters [C]."""
+
+    name = "fw.batch_norm"
+    input = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    bias = operand_def(TensorType)
+    mean = operand_def(TensorType)
+    var = operand_def(TensorType)
+    epsilon = prop_def(FloatAttr[Float32Type])
+    result = result_def(TensorType)
+    assembly_format = (
+        "$input `,` $scale `,` $bias `,` $mean `,` $var attr-dict `:` functional-type(operands, results)"
+    )
+
+    def __init__(self, input: SSAValue, scale: SSAValue, bias: SSAValue, mean: SSAValue,
+                 var: SSAValue, epsilon: float = 1e-5, result_type: Attribute | None = None):
+        super().__init__(operands=[input, scale, bias, mean, var],
+                         properties={"epsilon": _f32(epsilon)},
+                         result_types=[result_type or input.type])
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        x = shapes[0]
+        if len(x) < 2:
+            raise VerifyException(f"'fw.batch_norm' expects rank >= 2, got {x}")
+        for p in shapes[1:]:
+            if p != (x[1],):
+                raise VerifyException(f"'fw.batch_norm' parameters must be {(x[1],)}, got {p}")
+        return x
+
+
+@irdl_op_definition
+class ConcatOp(_FwOp):
+    """Concatenation along ``axis`` (negative counts from the end)."""
+
+    name = "fw.concat"
+    inputs = var_operand_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    assembly_format = "$inputs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, inputs: Sequence[SSAValue], axis: int, result_type: Attribute):
+        super().__init__(operands=[list(inputs)], properties={"axis": IntegerAttr(axis, i64)},
+                         result_types=[result_type])
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        if not shapes:
+            raise VerifyException("'fw.concat' needs at least one operand")
+        rank = len(shapes[0])
+        a = self.axis.value.data
+        if not -rank <= a < rank:
+            raise VerifyException(f"'fw.concat' axis {a} out of range for rank {rank}")
+        a %= rank
+        for sh in shapes:
+            if len(sh) != rank or any(sh[i] != shapes[0][i] for i in range(rank) if i != a):
+                raise VerifyException(f"'fw.concat' operands {shapes} differ off axis {a}")
+        return tuple(sum(sh[a] for sh in shapes) if i == a else shapes[0][i] for i in range(rank))
+
+
+@irdl_op_definition
+class PadOp(_FwOp):
+    """ONNX Pad with non-negative ``pads`` = [begin_0.., end_0..]; ``mode`` constant
+    (fill ``value``), edge or reflect."""
+
+    name = "fw.pad"
+    input = operand_def(TensorType)
+    pads = prop_def(DenseArrayBase[I64])
+    mode = prop_def(StringAttr)
+    value = prop_def(FloatAttr[Float32Type])
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, pads: Sequence[int], mode: str = "constant",
+                 value: float = 0.0, result_type: Attribute | None = None):
+        super().__init__(
+            operands=[input],
+            properties={"pads": i64_array(pads), "mode": StringAttr(mode), "value": _f32(value)},
+            result_types=[result_type or input.type],
+        )
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        x, p = shapes[0], ints(self.pads)
+        if self.mode.data not in PAD_MODES:
+            raise VerifyException(f"'fw.pad' mode must be one of {', '.join(PAD_MODES)}")
+        if len(p) != 2 * len(x) or min(p, default=0) < 0:
+            raise VerifyException(f"'fw.pad' needs {2 * len(x)} non-negative pads, got {p}")
+        if self.mode.data == "reflect" and any(
+            p[i] >= x[i] or p[i + len(x)] >= x[i] for i in range(len(x))
+        ):
+            raise VerifyException(f"'fw.pad' reflect pads {p} must be smaller than the dims {x}")
+        return tuple(x[i] + p[i] + p[i + len(x)] for i in range(len(x)))
+
+
+@irdl_op_definition
+class ResizeNearestOp(_FwOp):
+    """Nearest-neighbour upsampling of NCHW by integer ``scales`` [sh, sw]
+    (the importer accepts only Resize/Upsample forms equal to this)."""
+
+    name = "fw.resize_nearest"
+    input = operand_def(TensorType)
+    scales = prop_def(DenseArrayBase[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, scales: Sequence[int], result_type: Attribute):
+        super().__init__(operands=[input], properties={"scales": i64_array(scales)},
+                         result_types=[result_type])
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        x, s = shapes[0], ints(self.scales)
+        if len(x) != 4 or len(s) != 2 or min(s) < 1:
+            raise VerifyException("'fw.resize_nearest' takes NCHW and two integer scales >= 1")
+        return (x[0], x[1], x[2] * s[0], x[3] * s[1])
+
+
 Framework = Dialect(
     "fw",
     [
@@ -511,6 +720,8 @@ Framework = Dialect(
         SubOp,
         MulOp,
         DivOp,
+        MaxOp,
+        MinOp,
         GemmOp,
         MatmulOp,
         ConvOp,
@@ -521,5 +732,13 @@ Framework = Dialect(
         ReshapeOp,
         TransposeOp,
         SoftmaxOp,
+        LeakyReluOp,
+        ClipOp,
+        HardSigmoidOp,
+        HardSwishOp,
+        BatchNormOp,
+        ConcatOp,
+        PadOp,
+        ResizeNearestOp,
     ],
 )

@@ -67,7 +67,7 @@ class CompileReport:
 def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]:
     """The pass specs of each stage, user passes included."""
     stages: dict[str, list[str | ModulePass]] = {
-        "framework": [],
+        "framework": ["fw-constant-fold", "fw-fold-batchnorm", "fw-fuse-conv", "fw-dce"],
         "tensor": [
             "convert-framework-to-tensor",
             "ktensor-fuse-bias-activation",

@@ -26,4 +26,8 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "auto-cast": _lazy("transforms.auto_cast", "AutoCastPass"),
     "inf-allocate-sram": _lazy("transforms.allocate_sram", "AllocateSramPass"),
     "inf-insert-semaphores": _lazy("transforms.insert_semaphores", "InsertSemaphoresPass"),
+    "fw-constant-fold": _lazy("transforms.fw_constant_fold", "FwConstantFoldPass"),
+    "fw-fold-batchnorm": _lazy("transforms.fold_batchnorm", "FoldBatchNormPass"),
+    "fw-fuse-conv": _lazy("transforms.fw_fuse_conv", "FwFuseConvPass"),
+    "fw-dce": _lazy("transforms.fw_dce", "FwDeadCodeEliminationPass"),
 }

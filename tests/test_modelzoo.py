@@ -68,3 +68,43 @@ def test_round_to_bf16_is_nearest_even():
     # 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties to even (1.0).
     x = np.array([1 + 2**-8, 1 + 3 * 2**-8, -1.5], np.float32)
     np.testing.assert_array_equal(modelzoo.round_to_bf16(x), [1.0, 1 + 2**-6, -1.5])
+
+
+def test_benchmark_models_are_deterministic_valid_and_realistic():
+    import collections
+
+    for build, kw in ((modelzoo.resnet50, {}), (modelzoo.mobilenet_v2, {}),
+                      (modelzoo.ssd_detector, {})):
+        a = build(**kw)
+        assert a.SerializeToString() == build(**kw).SerializeToString()
+        onnx.checker.check_model(a)
+        ops = collections.Counter(n.op_type for n in a.graph.node)
+        assert ops["BatchNormalization"] == ops["Conv"] - (8 if build is modelzoo.ssd_detector else 0)
+        inits = {t.name: numpy_helper.to_array(t) for t in a.graph.initializer}
+        var = np.concatenate([v for k, v in inits.items() if k.endswith(".bn.var")])
+        mean = np.concatenate([v for k, v in inits.items() if k.endswith(".bn.mean")])
+        assert var.min() > 0.5 and np.abs(mean).max() > 0  # real statistics: folding has work
+    r50 = collections.Counter(n.op_type for n in modelzoo.resnet50().graph.node)
+    assert r50["Conv"] == 53 and r50["Add"] == 16 and r50["Gemm"] == 1
+    mb = modelzoo.mobilenet_v2()
+    groups = [a.i for n in mb.graph.node if n.op_type == "Conv" for a in n.attribute if a.name == "group"]
+    assert sum(g > 1 for g in groups) == 17  # depthwise convs
+    assert sum(n.op_type == "Clip" for n in mb.graph.node) == 35  # relu6
+
+
+def test_benchmark_models_run_with_order_one_outputs():
+    rng = np.random.default_rng(0)
+    y = _run(modelzoo.resnet50(image=64), rng.standard_normal((1, 3, 64, 64)).astype(np.float32))
+    assert y.shape == (1, 1000) and np.isfinite(y).all() and 0.1 < y.std() < 100
+    y = _run(modelzoo.mobilenet_v2(image=64), rng.standard_normal((1, 3, 64, 64)).astype(np.float32))
+    assert y.shape == (1, 1000) and 0.1 < y.std() < 100
+    model = modelzoo.ssd_detector(image=64)
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    scores, boxes = sess.run(None, {"input": rng.standard_normal((1, 3, 64, 64)).astype(np.float32)})
+    n = 4 * (16 * 16 + 8 * 8 + 4 * 4 + 2 * 2)
+    assert scores.shape == (1, n, 21) and boxes.shape == (1, n, 4)
+    np.testing.assert_allclose(scores.sum(-1), 1.0, rtol=1e-5)
+    ops = {node.op_type for node in model.graph.node}
+    assert {"Resize", "Concat", "Transpose", "Reshape", "Softmax"} <= ops

@@ -70,9 +70,16 @@ def _np_dtype(t) -> type:
 _ACT = {
     "none": lambda x: x,
     "relu": lambda x: np.maximum(x, 0),
+    "relu6": lambda x: np.clip(x, 0, 6),
     "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
     "tanh": np.tanh,
     "exp": np.exp,
+    "hard_swish": lambda x: x * np.clip(x / 6 + 0.5, 0, 1),
+}
+_PARAM_ACT = {
+    "leaky_relu": lambda x, a, b: np.where(x >= 0, x, a * x),
+    "clip": lambda x, a, b: np.minimum(np.maximum(x, a), b),
+    "hard_sigmoid": lambda x, a, b: np.clip(a * x + b, 0, 1),
 }
 
 
@@ -95,14 +102,23 @@ def _conv2d(x, w, strides, pads, dil, groups):
     return out
 
 
-def _pool2d(x, kind, k, s, p):
+def _pool2d(x, kind, k, s, p, count_include_pad=True):
     fill = -np.inf if kind == "max" else 0.0
-    x = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])), constant_values=fill)
+    pad = ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3]))
+    ones = np.pad(np.ones_like(x), pad)
+    x = np.pad(x, pad, constant_values=fill)
     oh = (x.shape[2] - k[0]) // s[0] + 1
     ow = (x.shape[3] - k[1]) // s[1] + 1
-    wins = np.stack([x[:, :, i: i + s[0] * oh: s[0], j: j + s[1] * ow: s[1]]
-                     for i in range(k[0]) for j in range(k[1])])
-    return wins.max(0) if kind == "max" else wins.mean(0)
+
+    def windows(a):
+        return np.stack([a[:, :, i: i + s[0] * oh: s[0], j: j + s[1] * ow: s[1]]
+                         for i in range(k[0]) for j in range(k[1])])
+
+    if kind == "max":
+        return windows(x).max(0)
+    if count_include_pad:
+        return windows(x).mean(0)
+    return windows(x).sum(0) / windows(ones).sum(0)
 
 
 def evaluate(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
@@ -131,10 +147,16 @@ def evaluate(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
                  "max": np.maximum, "min": np.minimum}[op.kind.data](a, b)
             r = _ACT[op.activation.data](r)
         elif isinstance(op, kt.ActivationOp):
-            r = _ACT[op.func.data](f(op.input))
+            if op.func.data in _PARAM_ACT:
+                a = op.alpha.value.data if op.alpha is not None else None
+                b = op.beta.value.data if op.beta is not None else None
+                r = _PARAM_ACT[op.func.data](f(op.input), a, b)
+            else:
+                r = _ACT[op.func.data](f(op.input))
         elif isinstance(op, kt.Pool2dOp):
+            cip = op.count_include_pad is None or bool(op.count_include_pad.value.data)
             r = _pool2d(f(op.input), op.kind.data, kt._ints(op.kernel), kt._ints(op.strides),
-                        kt._ints(op.pads))
+                        kt._ints(op.pads), cip)
         elif isinstance(op, kt.SoftmaxOp):
             x = f(op.input)
             e = np.exp(x - x.max(axis=op.axis.value.data, keepdims=True))
@@ -145,6 +167,19 @@ def evaluate(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
             r = env[op.input].transpose(kt._ints(op.perm))
         elif isinstance(op, kt.CastOp):
             r = env[op.input]
+        elif isinstance(op, kt.ConcatOp):
+            r = np.concatenate([f(v) for v in op.inputs], axis=op.axis.value.data)
+        elif isinstance(op, kt.PadOp):
+            p = kt._ints(op.pads)
+            rank = len(p) // 2
+            width = [(p[i], p[i + rank]) for i in range(rank)]
+            if op.mode.data == "constant":
+                r = np.pad(f(op.input), width, constant_values=op.value.value.data)
+            else:
+                r = np.pad(f(op.input), width, mode=op.mode.data)
+        elif isinstance(op, kt.ResizeNearestOp):
+            sh, sw = kt._ints(op.scales)
+            r = f(op.input).repeat(sh, axis=2).repeat(sw, axis=3)
         else:
             raise AssertionError(f"no reference for {op.name}")
         want = _np_dtype(op.results[0].type)
@@ -218,7 +253,7 @@ def test_unsupported_ops_listed_together():
     nodes = [
         helper.make_node("Relu", ["x"], ["a"], name="ok_relu"),
         helper.make_node("Erf", ["a"], ["b"], name="my_erf"),
-        helper.make_node("LeakyRelu", ["b"], ["c"]),  # unnamed: "LeakyRelu_2"
+        helper.make_node("Round", ["b"], ["c"]),  # unnamed: "Round_2"
         helper.make_node("If", ["cond"], ["d"], name="branch",
                          then_branch=then_graph, else_branch=then_graph),
         helper.make_node("Add", ["c", "d"], ["y"], name="add"),
@@ -229,7 +264,7 @@ def test_unsupported_ops_listed_together():
         import_onnx(model)
     nodes = info.value.nodes
     assert [(n, op) for n, op, _ in nodes] == [
-        ("my_erf", "Erf"), ("LeakyRelu_2", "LeakyRelu"), ("branch", "If")]
+        ("my_erf", "Erf"), ("Round_2", "Round"), ("branch", "If")]
     assert nodes[2][2] == CONTROL_FLOW_REASON
     assert "3 unsupported node(s)" in str(info.value)
 
@@ -366,16 +401,160 @@ def test_gemm_with_activation_operands_uses_transpose_and_elementwise():
                                rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("attrs, message", [
-    (dict(kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1), "ceil_mode=1 changes the output"),
-    (dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1]), "count_include_pad=0"),
-])
-def test_pool_forms_not_supported_yet(attrs, message):
-    model = make_model([helper.make_node("AveragePool", ["x"], ["y"], name="ap", **attrs)],
-                       [vi("x", [1, 1, 5, 5])], [vi("y", None)])
+def _check(model, feeds, fuse=True, passes=()):
     module = import_onnx(model)
-    with pytest.raises(CompileError, match=message):
-        ConvertFrameworkToTensorPass().apply(CTX, module)
+    module.verify()
+    for p in passes:
+        ALL_PASSES[p]()().apply(CTX, module)
+        module.verify()
+    module = lower(module, fuse=fuse)
+    got = evaluate(module, *feeds.values())
+    for g, w in zip(got, run_ort(model, feeds)):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    return module
+
+
+@pytest.mark.parametrize("attrs", [
+    dict(kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1),
+    dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1, count_include_pad=1),
+    dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1),
+    dict(kernel_shape=[3, 2], auto_pad="SAME_UPPER", strides=[2, 2]),
+])
+@pytest.mark.parametrize("op", ["AveragePool", "MaxPool"])
+def test_pool_forms_match_onnxruntime(op, attrs):
+    if op == "MaxPool":
+        attrs = {k: v for k, v in attrs.items() if k != "count_include_pad"}
+    model = make_model([helper.make_node(op, ["x"], ["y"], name="p", **attrs)],
+                       [vi("x", [1, 2, 6, 7])], [vi("y", None)])
+    _check(model, {"x": RNG.standard_normal((1, 2, 6, 7)).astype(np.float32)})
+
+
+@pytest.mark.parametrize("shape, attrs", [
+    ([1, 2, 9], dict(kernel_shape=[3], strides=[2], pads=[1, 1], ceil_mode=1)),
+    ([1, 2, 5, 6, 7], dict(kernel_shape=[2, 3, 2], strides=[2, 1, 2], pads=[1, 1, 0, 0, 1, 1])),
+])
+@pytest.mark.parametrize("op", ["AveragePool", "MaxPool"])
+def test_1d_and_3d_pools_decompose_to_2d(op, shape, attrs):
+    model = make_model([helper.make_node(op, ["x"], ["y"], **attrs)], [vi("x", shape)], [vi("y", None)])
+    module = _check(model, {"x": RNG.standard_normal(shape).astype(np.float32)})
+    assert op_counts(module)["ktensor.pool2d"] == (1 if len(shape) == 3 else 2)
+
+
+def test_vision_operators_match_onnxruntime():
+    """Depthwise conv, BN (folded), Clip as relu6, LeakyRelu, HardSigmoid/HardSwish,
+    Concat, Pad (reflect/edge), Resize nearest x2, Squeeze/Unsqueeze, 1-D conv."""
+    c = 4
+    inits = [
+        init("dw", RNG.standard_normal((c, 1, 3, 3)).astype(np.float32)),
+        init("scale", RNG.uniform(0.5, 1.5, c).astype(np.float32)),
+        init("bias", RNG.standard_normal(c).astype(np.float32)),
+        init("mean", RNG.standard_normal(c).astype(np.float32)),
+        init("var", RNG.uniform(0.5, 1.5, c).astype(np.float32)),
+        init("lo", np.array(0.0, np.float32)), init("hi", np.array(6.0, np.float32)),
+        init("pads", np.array([0, 0, 1, 2, 0, 0, 1, 0])),
+        init("scales", np.array([1, 1, 2, 2], np.float32)),
+        init("ax", np.array([0])),
+        init("w1", RNG.standard_normal((3, 8, 3)).astype(np.float32)),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "dw"], ["a"], group=c, pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("BatchNormalization", ["a", "scale", "bias", "mean", "var"], ["b"]),
+        helper.make_node("Clip", ["b", "lo", "hi"], ["r6"]),
+        helper.make_node("LeakyRelu", ["r6"], ["l"], alpha=0.2),
+        helper.make_node("HardSigmoid", ["l"], ["hs"], alpha=0.3, beta=0.4),
+        helper.make_node("HardSwish", ["hs"], ["hw"]),
+        helper.make_node("Concat", ["hw", "l"], ["cc"], axis=1),
+        helper.make_node("Pad", ["cc", "pads"], ["p"], mode="reflect"),
+        helper.make_node("Resize", ["p", "", "scales"], ["u"], mode="nearest"),
+        helper.make_node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["b2"]),
+        helper.make_node("Squeeze", ["b2", "ax"], ["sq"]),
+        helper.make_node("Conv", ["sq", "w1"], ["c1"], pads=[1, 1]),
+        helper.make_node("Unsqueeze", ["c1", "ax"], ["y2"]),
+    ]
+    model = make_model(nodes, [vi("x", [1, c, 8, 8])], [vi("u", None), vi("y2", None)], inits)
+    module = _check(model, {"x": RNG.standard_normal((1, c, 8, 8)).astype(np.float32)},
+                    passes=("fw-constant-fold", "fw-fold-batchnorm", "fw-fuse-conv", "fw-dce"))
+    convs = [o for o in module.walk() if isinstance(o, kt.Conv2dOp)]
+    assert convs[0].groups.value.data == c and convs[0].activation.data == "relu6"
+
+
+def test_shape_arithmetic_folds_at_import():
+    """Shape -> Gather -> Unsqueeze -> Concat -> Reshape, as exporters write Flatten."""
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"]),
+        helper.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+        helper.make_node("Unsqueeze", ["n", "ax"], ["n1"]),
+        helper.make_node("Concat", ["n1", "minus1"], ["target"], axis=0),
+        helper.make_node("Cast", ["target"], ["target64"], to=TensorProto.INT64),
+        helper.make_node("Reshape", ["x", "target64"], ["y"]),
+    ]
+    inits = [init("zero", np.array(0)), init("ax", np.array([0])), init("minus1", np.array([-1]))]
+    model = make_model(nodes, [vi("x", [2, 3, 4])], [vi("y", None)], inits)
+    module = import_onnx(model)
+    assert op_counts(module) == {"fw.reshape": 1}
+    _check(model, {"x": RNG.standard_normal((2, 3, 4)).astype(np.float32)})
+
+
+def test_shape_arithmetic_on_run_time_data_is_refused():
+    nodes = [helper.make_node("Gather", ["x", "i"], ["y"], name="g", axis=0)]
+    model = make_model(nodes, [vi("x", [3, 4]), vi("i", [2], TensorProto.INT64)], [vi("y", [2, 4])])
+    with pytest.raises(ModelImportError):
+        import_onnx(model)
+    model = make_model(nodes, [vi("x", [3, 4])], [vi("y", [2, 4])], [init("i", np.array([0, 2]))])
+    with pytest.raises(UnsupportedOperatorError, match="'g' \\(Gather\\): supported only when it folds"):
+        import_onnx(model)
+
+
+@pytest.mark.parametrize("attrs, scales", [
+    (dict(mode="linear"), [1, 1, 2, 2]),
+    (dict(mode="nearest"), [1, 1, 0.5, 0.5]),
+    (dict(mode="nearest"), [1, 1, 1.5, 2]),
+    (dict(mode="nearest", coordinate_transformation_mode="half_pixel", nearest_mode="floor"),
+     [1, 1, 2, 2]),
+])
+def test_resize_other_than_integer_nearest_upsampling_is_refused(attrs, scales):
+    model = make_model([helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", **attrs)],
+                       [vi("x", [1, 1, 4, 4])], [vi("y", None)],
+                       [init("s", np.array(scales, np.float32))])
+    with pytest.raises(UnsupportedOperatorError, match="'up' \\(Resize\\)"):
+        import_onnx(model)
+
+
+def test_batched_matmul_matches_onnxruntime():
+    model = make_model([helper.make_node("MatMul", ["a", "b"], ["y"])],
+                       [vi("a", [2, 3, 4]), vi("b", [2, 4, 5])], [vi("y", None)])
+    _check(model, {"a": RNG.standard_normal((2, 3, 4)).astype(np.float32),
+                   "b": RNG.standard_normal((2, 4, 5)).astype(np.float32)})
+
+
+def test_framework_passes_fold_bn_fuse_and_remove_dead_nodes():
+    model = modelzoo.mobilenet_v2(image=32, num_classes=10)
+    module = import_onnx(model)
+    counts = op_counts(module)
+    assert counts["fw.batch_norm"] == counts["fw.conv"] == 52
+    for p in ("fw-constant-fold", "fw-fold-batchnorm", "fw-fuse-conv", "fw-dce"):
+        ALL_PASSES[p]()().apply(CTX, module)
+        module.verify()
+    counts = op_counts(module)
+    assert "fw.batch_norm" not in counts and "fw.clip" not in counts
+    acts = Counter(o.activation_name() for o in module.walk() if isinstance(o, fw.ConvOp))
+    assert acts == {"relu6": 35, "none": 17}
+    # no weight left unused (the BN statistics and original conv weights went)
+    assert all(o.result.uses for o in module.walk() if isinstance(o, fw.WeightOp))
+    x = RNG.standard_normal((1, 3, 32, 32)).astype(np.float32)
+    got = evaluate(lower(module), x)[0]
+    np.testing.assert_allclose(got, run_ort(model, {"input": x})[0], rtol=1e-4, atol=1e-4)
+
+
+def test_list_operators_names_every_converter():
+    from kaena.frontends.onnx_importer import SUPPORTED_OPERATORS, list_operators
+    from kaena.tools.kaena_compile_main import list_operators as cli_list
+
+    names = [op for op, _ in list_operators()]
+    assert set(SUPPORTED_OPERATORS) <= set(names) and "Shape" in names
+    text = cli_list("onnx")
+    assert "BatchNormalization" in text and "Resize" in text
 
 
 # --- auto-cast --------------------------------------------------------------------------------------

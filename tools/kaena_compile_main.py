@@ -37,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kaena-compile",
         description="Compile a trained model (ONNX) to a NEFF for AWS Inferentia (Inf1)",
     )
-    p.add_argument("model", help="model file (.onnx)")
+    p.add_argument("model", nargs="?", help="model file (.onnx)")
+    p.add_argument("--list-operators", action="store_true",
+                   help="print the operators Kaena supports (for --framework) and exit")
+    p.add_argument("--framework", default="onnx", choices=("onnx",),
+                   help="the framework --list-operators describes (default: onnx)")
     p.add_argument("-o", "--output", help="NEFF file to write (default: MODEL with .neff)")
     p.add_argument("--auto-cast", default="matmult", choices=AUTO_CAST_MODES,
                    help="which FP32 ops compute in the --auto-cast-type (default: matmult; "
@@ -57,8 +61,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def list_operators(framework: str) -> str:
+    """neuron-cc style operator list: one operator per line, with its limits."""
+    from kaena.frontends.onnx_importer import list_operators as onnx_operators
+
+    rows = onnx_operators()
+    width = max(len(op) for op, _ in rows)
+    lines = [f"# {framework} operators supported by kaena-compile ({len(rows)})"]
+    lines += [f"{op:<{width}}  {note}".rstrip() for op, note in rows]
+    return "\n".join(lines)
+
+
 def _main() -> int:
-    args = build_parser().parse_args()
+    parser = build_parser()
+    args = parser.parse_args()
+    if args.list_operators:
+        print(list_operators(args.framework))
+        return 0
+    if args.model is None:
+        parser.error("the following arguments are required: model")
     import kaena
     from kaena.driver import CompileReport
     from kaena.summary import format_summary, neff_summary

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import Float32Type, ModuleOp, TensorType
+from xdsl.dialects.builtin import Float32Type, IntegerAttr, ModuleOp, TensorType, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -147,19 +147,31 @@ class LowerGemm(_StorePattern):
 
 
 class LowerMatmul(_StorePattern):
-    """numpy matmul -> 2-D ktensor.matmul between reshapes (rhs must be 2-D in effect)."""
+    """numpy matmul -> 2-D ktensor.matmul between reshapes. A batched right
+    operand becomes a broadcast product [.., M, K, N] summed over K by a matmul
+    with ones: correct for any batch, but O(B*M*K*N) memory (fine for small heads)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: fw.MatmulOp, rewriter: PatternRewriter) -> None:
         a, b, r = fw.shape_of(op.lhs), fw.shape_of(op.rhs), fw.shape_of(op.result)
-        if len(b) > 2 and math.prod(b[:-2]) != 1:
-            raise CompileError(
-                f"{_describe(op)}: matmul with a batched right operand {b} is not supported yet; "
-                "rewrite the model so the right operand is 2-D"
-            )
         low = _Lowering(self.store)
         k = a[-1]
         n = 1 if len(b) == 1 else b[-1]
+        if len(b) > 2 and math.prod(b[:-2]) != 1:
+            a2 = (1, k) if len(a) == 1 else a
+            m = a2[-2]
+            lhs = low.reshape(op.lhs, (*a2[:-2], m, k, 1))
+            rhs = low.reshape(op.rhs, (*b[:-2], 1, k, n))
+            prod = low.elementwise("mul", lhs, rhs)
+            shape = fw.shape_of(prod)
+            nb = len(shape) - 3
+            perm = (*range(nb), nb, nb + 2, nb + 1)
+            moved = low.add(kt.TransposeOp(prod, perm, _tensor(tuple(shape[p] for p in perm), prod)))
+            flat = low.reshape(moved, (math.prod(shape) // k, k))
+            ones = low.weight("matmul.ones", np.ones((k, 1), np.float32))
+            mm = low.add(kt.MatmulOp(flat, ones, None, _tensor((fw.shape_of(flat)[0], 1), flat)))
+            rewriter.replace(op, low.ops, [low.reshape(mm, r)])
+            return
         lhs = low.reshape(op.lhs, (math.prod(a[:-1]), k))
         rhs = low.reshape(op.rhs, (k, n))
         mm = low.add(kt.MatmulOp(lhs, rhs, None, _tensor((fw.shape_of(lhs)[0], n), lhs)))
@@ -169,6 +181,7 @@ class LowerMatmul(_StorePattern):
 class LowerBinary(RewritePattern):
     KINDS: ClassVar[dict[type, str]] = {
         fw.AddOp: "add", fw.SubOp: "sub", fw.MulOp: "mul", fw.DivOp: "div",
+        fw.MaxOp: "max", fw.MinOp: "min",
     }
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
@@ -179,13 +192,82 @@ class LowerBinary(RewritePattern):
 
 
 class LowerUnary(RewritePattern):
-    FUNCS: ClassVar[dict[type, str]] = {fw.ReluOp: "relu", fw.SigmoidOp: "sigmoid", fw.TanhOp: "tanh"}
+    FUNCS: ClassVar[dict[type, str]] = {
+        fw.ReluOp: "relu", fw.SigmoidOp: "sigmoid", fw.TanhOp: "tanh", fw.HardSwishOp: "hard_swish",
+    }
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if isinstance(op, fw.IdentityOp):
             rewriter.replace(op, [], [op.input])
         elif (func := self.FUNCS.get(type(op))) is not None:
             rewriter.replace(op, kt.ActivationOp(func, op.operands[0], op.results[0].type))
+        elif isinstance(op, fw.LeakyReluOp):
+            rewriter.replace(op, kt.ActivationOp("leaky_relu", op.input, op.result.type,
+                                                 alpha=op.alpha.value.data))
+        elif isinstance(op, fw.HardSigmoidOp):
+            rewriter.replace(op, kt.ActivationOp("hard_sigmoid", op.input, op.result.type,
+                                                 alpha=op.alpha.value.data, beta=op.beta.value.data))
+
+
+def clip_activation(lo: float, hi: float) -> str | None:
+    """The fusable activation equal to clip(lo, hi), if any."""
+    if lo == 0.0 and hi == 6.0:
+        return "relu6"
+    if lo == 0.0 and hi == math.inf:
+        return "relu"
+    return None
+
+
+@dataclass
+class LowerClip(_StorePattern):
+    """relu/relu6 when it is one (fusable), clip when bounded both sides, else max/min by a scalar."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: fw.ClipOp, rewriter: PatternRewriter) -> None:
+        lo, hi = op.bounds()
+        if (act := clip_activation(lo, hi)) is not None:
+            rewriter.replace(op, kt.ActivationOp(act, op.input, op.result.type))
+        elif math.isfinite(lo) and math.isfinite(hi):
+            rewriter.replace(op, kt.ActivationOp("clip", op.input, op.result.type, alpha=lo, beta=hi))
+        elif math.isfinite(lo) or math.isfinite(hi):
+            low = _Lowering(self.store)
+            kind, bound = ("max", lo) if math.isfinite(lo) else ("min", hi)
+            low.elementwise(kind, op.input, low.scalar(f"clip.{kind}", bound))
+            rewriter.replace(op, low.ops)
+        else:
+            rewriter.replace(op, [], [op.input])
+
+
+def batch_norm_affine(store: WeightStore, op: fw.BatchNormOp) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-channel (multiplier, addend) equal to the batch norm, when its
+    parameters are weights; computed in float64, rounded once."""
+    names = [weight_name(v) for v in (op.scale, op.bias, op.mean, op.var)]
+    if any(n is None for n in names):
+        return None
+    scale, bias, mean, var = (store[n].astype(np.float64) for n in names)
+    mul = scale / np.sqrt(var + float(np.float32(op.epsilon.value.data)))
+    return mul.astype(np.float32), (bias - mean * mul).astype(np.float32)
+
+
+@dataclass
+class LowerBatchNorm(_StorePattern):
+    """A batch norm not folded into a conv: a per-channel mul and add by derived weights."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: fw.BatchNormOp, rewriter: PatternRewriter) -> None:
+        affine = batch_norm_affine(self.store, op)
+        if affine is None:
+            raise CompileError(
+                f"{_describe(op)}: BatchNormalization needs constant scale, bias, mean and var "
+                "(initializers); export the model in inference mode with its parameters"
+            )
+        x = fw.shape_of(op.input)
+        shape = (x[1],) + (1,) * (len(x) - 2)
+        base = weight_name(op.scale) or "bn"
+        low = _Lowering(self.store)
+        scaled = low.elementwise("mul", op.input, low.weight(f"{base}.bn_mul", affine[0].reshape(shape)))
+        low.elementwise("add", scaled, low.weight(f"{base}.bn_add", affine[1].reshape(shape)))
+        rewriter.replace(op, low.ops)
 
 
 class LowerConv(RewritePattern):
@@ -195,11 +277,14 @@ class LowerConv(RewritePattern):
             op.input, op.weight, op.bias, op.result.type,
             strides=fw.ints(op.strides), pads=fw.ints(op.pads),
             dilations=fw.ints(op.dilations), groups=op.group.value.data,
+            activation=op.activation_name(),
         ))
 
 
 class LowerPool(RewritePattern):
-    """Max/average pool -> pool2d; ktensor's avg divides by the full kernel size."""
+    """Max/average pool -> pool2d. ceil_mode becomes extra end padding; an average
+    that counts the explicit pads but not the ceil_mode overhang pads explicitly
+    with zeros first and then counts only in-bounds elements."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if isinstance(op, fw.GlobalAveragePoolOp):
@@ -211,21 +296,28 @@ class LowerPool(RewritePattern):
             return
         if not isinstance(op, fw.MaxPoolOp | fw.AveragePoolOp):
             return
-        x = fw.shape_of(op.input)
+        x, out = fw.shape_of(op.input), fw.shape_of(op.result)
         k, s, p = fw.ints(op.kernel_shape), fw.ints(op.strides), fw.ints(op.pads)
-        floor_hw = tuple(fw.pool_output_dim(x[2 + i], k[i], s[i], p[i], p[i + 2]) for i in range(2))
-        if floor_hw != fw.shape_of(op.result)[2:]:
-            raise CompileError(
-                f"{_describe(op)}: ceil_mode=1 changes the output from {floor_hw} to "
-                f"{fw.shape_of(op.result)[2:]}, which is not supported yet; export with ceil_mode=0"
-            )
-        if isinstance(op, fw.AveragePoolOp) and not op.count_include_pad.value.data and any(p):
-            raise CompileError(
-                f"{_describe(op)}: average pooling with pads {p} and count_include_pad=0 is not "
-                "supported yet; export with count_include_pad=1 or without padding"
-            )
+        # ceil_mode: pad the end so the floor rule gives the ceil output size
+        extra = [max(0, (out[2 + i] - 1) * s[i] + k[i] - (x[2 + i] + p[i] + p[i + 2]))
+                 for i in range(2)]
+        pads = [p[0], p[1], p[2] + extra[0], p[3] + extra[1]]
+        ops: list[Operation] = []
+        source = op.input
+        include_pad = isinstance(op, fw.AveragePoolOp) and bool(op.count_include_pad.value.data)
+        if include_pad and any(extra) and any(p):
+            shape = (x[0], x[1], x[2] + p[0] + p[2], x[3] + p[1] + p[3])
+            ops.append(kt.PadOp(op.input, (0, 0, p[0], p[1], 0, 0, p[2], p[3]), "constant",
+                                _tensor(shape, op.input)))
+            source = ops[-1].results[0]
+            pads = [0, 0, extra[0], extra[1]]
         kind = "max" if isinstance(op, fw.MaxPoolOp) else "avg"
-        rewriter.replace(op, kt.Pool2dOp(kind, op.input, op.result.type, k, s, p))
+        pool = kt.Pool2dOp(kind, source, op.result.type, k, s, pads)
+        if kind == "avg" and (not include_pad or any(extra)):
+            # divide by the elements inside the (explicitly padded) input only
+            pool.properties["count_include_pad"] = IntegerAttr(0, i64)
+        ops.append(pool)
+        rewriter.replace(op, ops)
 
 
 class LowerLayout(RewritePattern):
@@ -239,6 +331,14 @@ class LowerLayout(RewritePattern):
             if axis < 0:
                 axis += len(fw.shape_of(op.input))
             rewriter.replace(op, kt.SoftmaxOp(op.input, axis))
+        elif isinstance(op, fw.ConcatOp):
+            axis = op.axis.value.data % len(fw.shape_of(op.result))
+            rewriter.replace(op, kt.ConcatOp(list(op.inputs), axis, op.result.type))
+        elif isinstance(op, fw.PadOp):
+            rewriter.replace(op, kt.PadOp(op.input, fw.ints(op.pads), op.mode.data, op.result.type,
+                                          value=op.value.value.data))
+        elif isinstance(op, fw.ResizeNearestOp):
+            rewriter.replace(op, kt.ResizeNearestOp(op.input, fw.ints(op.scales), op.result.type))
 
 
 def erase_dead_weights(module: ModuleOp) -> None:
@@ -269,7 +369,8 @@ class ConvertFrameworkToTensorPass(ModulePass):
         PatternRewriteWalker(
             GreedyRewritePatternApplier([
                 LowerWeight(store), LowerGemm(store), LowerMatmul(store), LowerBinary(),
-                LowerUnary(), LowerConv(), LowerPool(), LowerLayout(),
+                LowerUnary(), LowerClip(store), LowerBatchNorm(store), LowerConv(), LowerPool(),
+                LowerLayout(),
             ]),
             apply_recursively=False,
         ).rewrite_module(op)

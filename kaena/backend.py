@@ -1,0 +1,171 @@
+"""``kaena.backend``: ONNX's backend interface on compile + simulate.
+
+``onnx.backend.test.BackendTest(kaena.backend.KaenaBackend, __name__)`` runs
+ONNX's own node tests through Kaena: each model is compiled in FP32
+(``auto_cast="none"``) and executed on the simulator with hazard checking on.
+
+Kaena compiles ahead of time for static shapes, but ONNX node tests often feed
+what a trained model holds as constants (Reshape's shape, Pad's pads, Resize's
+scales, BatchNormalization's statistics) as graph inputs. Such *parameter
+inputs* (``PARAMETER_INPUTS``: only inputs every consumer reads in a parameter
+slot) are bound at the first ``run``: the model is specialised on their values
+and recompiled if they change. Data inputs are never bound, so nothing is
+computed at compile time that the hardware would compute at run time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+from onnx.backend.base import Backend, BackendRep, Device, DeviceType, namedtupledict
+
+from kaena.errors import KaenaError
+
+# op type -> input positions that are compile-time parameters, not data
+PARAMETER_INPUTS: dict[str, tuple[int, ...]] = {
+    "Reshape": (1,),
+    "Squeeze": (1,),
+    "Unsqueeze": (1,),
+    "Pad": (1, 2, 3),
+    "Resize": (1, 2, 3),
+    "Upsample": (1,),
+    "Clip": (1, 2),
+    "BatchNormalization": (1, 2, 3, 4),
+    "Dropout": (1, 2),
+}
+
+
+def parameter_inputs(model: onnx.ModelProto) -> list[str]:
+    """Graph inputs that every consumer reads in a parameter slot (in graph order)."""
+    inits = {t.name for t in model.graph.initializer}
+    slots: dict[str, list[bool]] = {}
+    for node in model.graph.node:
+        params = PARAMETER_INPUTS.get(node.op_type, ()) if node.domain in ("", "ai.onnx") else ()
+        for i, name in enumerate(node.input):
+            if name:
+                slots.setdefault(name, []).append(i in params)
+    outputs = {o.name for o in model.graph.output}
+    return [i.name for i in model.graph.input
+            if i.name not in inits and i.name not in outputs and slots.get(i.name)
+            and all(slots[i.name])]
+
+
+def bind_inputs(model: onnx.ModelProto, values: dict[str, np.ndarray]) -> onnx.ModelProto:
+    """A copy of ``model`` whose inputs ``values`` are initializers."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    kept = [i for i in out.graph.input if i.name not in values]
+    del out.graph.input[:]
+    out.graph.input.extend(kept)
+    out.graph.initializer.extend(numpy_helper.from_array(np.asarray(v), n) for n, v in values.items())
+    return out
+
+
+class KaenaRep(BackendRep):
+    """A prepared model: compiled once per set of parameter-input values."""
+
+    def __init__(self, model: onnx.ModelProto, **compile_options: Any):
+        self.model = model
+        self.options = {"auto_cast": "none", **compile_options}
+        inits = {t.name for t in model.graph.initializer}
+        self.input_names = [i.name for i in model.graph.input if i.name not in inits]
+        self.output_names = [o.name for o in model.graph.output]
+        self.parameters = parameter_inputs(model)
+        self._output_shapes = {
+            o.name: tuple(d.dim_value for d in o.type.tensor_type.shape.dim)
+            for o in model.graph.output
+            if o.type.tensor_type.HasField("shape")
+            and all(d.HasField("dim_value") for d in o.type.tensor_type.shape.dim)
+        }
+        self._cache: dict[bytes, Any] = {}
+        if not self.parameters:
+            self._compiled({})
+
+    def _compiled(self, bound: dict[str, np.ndarray]):
+        import kaena
+
+        key = b"".join(n.encode() + str((v.dtype.str, v.shape)).encode() + v.tobytes()
+                       for n, v in sorted(bound.items()))
+        if key not in self._cache:
+            model = bind_inputs(self.model, bound) if bound else self.model
+            self._cache[key] = kaena.load(kaena.compile(model, **self.options))
+        return self._cache[key]
+
+    def run(self, inputs: Any, **kwargs: Any) -> tuple[Any, ...]:
+        if isinstance(inputs, dict):
+            feeds = {k: np.asarray(v) for k, v in inputs.items()}
+        else:
+            if isinstance(inputs, np.ndarray):
+                inputs = [inputs]
+            if len(inputs) != len(self.input_names):
+                raise KaenaError(
+                    f"the model takes {len(self.input_names)} input(s) "
+                    f"({', '.join(self.input_names)}), got {len(inputs)}"
+                )
+            feeds = {n: np.asarray(v) for n, v in zip(self.input_names, inputs)}
+        bound = {n: feeds.pop(n) for n in self.parameters if n in feeds}
+        loaded = self._compiled(bound)
+        # A NEFF has no rank-0 tensors: scalars travel as [1] (same bytes).
+        specs = {t.name: tuple(t.shape) for t in loaded.inputs}
+        for name, value in feeds.items():
+            if name in specs and value.shape != specs[name] and value.size == np.prod(specs[name]):
+                feeds[name] = value.reshape(specs[name])
+        outputs = loaded.run(feeds)  # simulate(..., check_hazards=True)
+        result = []
+        for name in self.output_names:
+            value = outputs[name]
+            want = self._output_shapes.get(name)
+            if want is not None and value.shape != want and value.size == np.prod(want):
+                value = value.reshape(want)
+            result.append(value)
+        return namedtupledict("Outputs", self.output_names)(*result)
+
+
+class KaenaBackend(Backend):
+    """Compile with Kaena and run on the Inferentia simulator (the 'CPU' device
+    of ONNX's test runner stands for the simulator on this host)."""
+
+    @classmethod
+    def is_compatible(cls, model: onnx.ModelProto, device: str = "CPU", **kwargs: Any) -> bool:
+        return cls.supports_device(device)
+
+    @classmethod
+    def prepare(cls, model: onnx.ModelProto, device: str = "CPU", **kwargs: Any) -> KaenaRep:
+        if not cls.supports_device(device):
+            raise KaenaError(f"device '{device}' is not supported: Kaena runs on the simulator ('CPU')")
+        options = {k: v for k, v in kwargs.items() if k in ("auto_cast", "auto_cast_type", "target")}
+        return KaenaRep(model, **options)
+
+    @classmethod
+    def run_model(cls, model: onnx.ModelProto, inputs: Any, device: str = "CPU",
+                  **kwargs: Any) -> tuple[Any, ...]:
+        return cls.prepare(model, device, **kwargs).run(inputs)
+
+    @classmethod
+    def run_node(cls, node: onnx.NodeProto, inputs: Any, device: str = "CPU",
+                 outputs_info: Any = None, **kwargs: Any) -> tuple[Any, ...]:
+        """One node on float32 inputs: wrapped in a graph, compiled and run."""
+        from onnx import helper
+
+        arrays = [np.asarray(x) for x in inputs]
+        graph_inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype),
+                                                      a.shape)
+                        for n, a in zip(node.input, arrays)]
+        graph_outputs = [helper.make_empty_tensor_value_info(o) for o in node.output]
+        graph = helper.make_graph([node], node.name or node.op_type, graph_inputs, graph_outputs)
+        opset = kwargs.get("opset_version", onnx.defs.onnx_opset_version())
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        return cls.prepare(model, device).run(arrays)
+
+    @classmethod
+    def supports_device(cls, device: str) -> bool:
+        return Device(device).type == DeviceType.CPU
+
+
+prepare = KaenaBackend.prepare
+run_model = KaenaBackend.run_model
+run_node = KaenaBackend.run_node
+supports_device = KaenaBackend.supports_device
