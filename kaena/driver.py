@@ -79,12 +79,9 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
             "inf-insert-semaphores",
         ],
     }
+    # User passes run at the end of their stage: after Kaena's rewrites on that
+    # dialect, before the lowering to the next one.
     stages[options.extra_passes_stage] += list(options.extra_passes)
-    # User passes at the tensor stage run after Kaena's tensor passes but
-    # before the lowering; at the framework stage, before the lowering to tensor.
-    if options.extra_passes_stage == "framework":
-        stages["tensor"] = stages["framework"] + stages["tensor"]
-        stages["framework"] = []
     return stages
 
 
