@@ -220,11 +220,15 @@ _OPERANDS = ("out", "in0", "in1")
 
 
 def stream_errors(
-    rec: np.ndarray, engine: Engine, num_variables: int, num_semaphores: int
+    rec: np.ndarray, engine: Engine, num_variables: int, num_semaphores: int,
+    max_ap_bytes: int | None = None, max_dram_ap_bytes: int | None = None,
 ) -> tuple[int, str] | None:
     """The first record of ``engine``'s stream whose fields are out of range, as
     (index, reason), or None. Vectorised: a reader checks a whole stream at once
-    before anything interprets it."""
+    before anything interprets it. ``max_ap_bytes`` bounds the bytes one on-chip
+    operand iterates (the NEFF reader passes the SBUF size) and
+    ``max_dram_ap_bytes`` one DRAM operand (a core's DRAM), so no record can make
+    a consumer allocate more than that."""
     if rec.dtype != INSTR_DTYPE:
         return (0, f"records have dtype {rec.dtype}, expected INSTR_DTYPE")
     if len(rec) == 0:
@@ -250,9 +254,16 @@ def stream_errors(
         is_sem & (rec["sem"] >= num_semaphores),
         lambda i: f"semaphore {rec['sem'][i]} out of range (a core has {num_semaphores})",
     ))
+    for field in ("_r0", "_r1"):
+        checks.append((rec[field] != 0, lambda i, field=field: f"reserved field {field} is {rec[field][i]}, must be 0"))
     for k, name in enumerate(_OPERANDS):
         ap = rec[name]
         mem = ap["mem"].astype(np.int64)
+        for field in ("_r0", "_r1"):
+            checks.append((
+                ap[field] != 0,
+                lambda i, ap=ap, name=name, field=field: f"{name}: reserved field {field} is {ap[field][i]}, must be 0",
+            ))
         checks.append((mem >= len(Mem), lambda i, ap=ap, name=name: f"{name}: memory {ap['mem'][i]} is unknown"))
         # operand presence / memory kind per opcode
         ok = np.zeros(len(rec), dtype=bool)
@@ -273,6 +284,21 @@ def stream_errors(
         dims_used = np.arange(MAX_FREE_DIMS)[None, :] < ap["ndims"][:, None].astype(np.int64)
         zero_count = (dims_used & (ap["counts"] == 0)).any(axis=1)
         checks.append((used & zero_count, lambda i, name=name: f"{name}: a free dimension has count 0"))
+        if max_ap_bytes is not None or max_dram_ap_bytes is not None:
+            # float64: four u32 counts can overflow int64
+            size = np.array([d.itemsize for d in DType] + [0] * 256, dtype=np.float64)[ap["dtype"].astype(np.int64)]
+            nbytes = ap_counts(ap).astype(np.float64).prod(axis=1) * ap["num_partitions"] * size
+            limit = np.where(
+                mem == Mem.DRAM,
+                np.inf if max_dram_ap_bytes is None else max_dram_ap_bytes,
+                np.inf if max_ap_bytes is None else max_ap_bytes,
+            )
+            checks.append((
+                used & (nbytes > limit),
+                lambda i, name=name, nbytes=nbytes, limit=limit: (
+                    f"{name}: iterates {nbytes[i]:.0f} bytes, more than {limit[i]:.0f}"
+                ),
+            ))
         checks.append((
             (mem == Mem.DRAM) & (ap["var"] >= num_variables),
             lambda i, ap=ap, name=name: f"{name}: variable index {ap['var'][i]} out of range ({num_variables} variables)",

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import stat
 import struct
 import tarfile
 import tempfile
@@ -37,8 +38,11 @@ _HEADER = struct.Struct("<QQQQQ128sI32s16s256sI64sQI468s")
 assert _HEADER.size == HEADER_SIZE
 
 FORMAT_TAG = "kaena-neff"
-MAX_JSON_BYTES = 64 * MIB  # neff.json / def.json larger than this are refused
+MAX_JSON_BYTES = 16 * MIB  # neff.json / def.json larger than this are refused
 MAX_TENSOR_ELEMENTS = INF1.dram_bytes_per_chip  # more elements than device bytes: not a real tensor
+MAX_CORES = INF1.instance("inf1.24xlarge").neuron_cores  # the largest instance
+DRAM_BYTES_PER_CORE = INF1.dram_bytes_per_chip // INF1.cores_per_chip
+MAX_AP_BYTES = INF1.sbuf_bytes  # one on-chip operand of one record iterates at most this many bytes
 DTYPE_NAMES = ("float32", "bfloat16", "float16")
 # .npy members hold bfloat16 as its raw uint16 bits (numpy cannot name bfloat16 in an .npy header)
 _NPY_STORAGE = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "bfloat16": np.dtype("<u2")}
@@ -232,29 +236,59 @@ def _tar_bytes(members: dict[str, bytes], compress: bool) -> bytes:
 def write_neff_bytes(neff: Neff, *, compress: bool = True) -> bytes:
     """Serialise ``neff``: header + tar.gz (``compress=False``: the uncompressed
     "fast loading" tar). Deterministic."""
-    if neff.uuid and len(neff.uuid) != 16:
-        raise NeffError(f"{neff.name}: uuid must be 16 bytes, got {len(neff.uuid)}")
     archive = _tar_bytes(archive_members(neff), compress)
+    return header_bytes(archive, neff.name, neff.version, neff.compiler_version, neff.num_cores, neff.uuid) + archive
+
+
+def header_bytes(
+    archive: bytes, name: str, version: tuple[int, int], compiler_version: str, num_cores: int, uuid: bytes = b""
+) -> bytes:
+    """The 1024-byte header for ``archive`` (hash, sizes, versions; layout in docs/neff-format.md)."""
+    if uuid and len(uuid) != 16:
+        raise NeffError(f"{name}: uuid must be 16 bytes, got {len(uuid)}")
+    for what, value, limit in (("major version", version[0], 2**32), ("minor version", version[1], 2**32),
+                               ("core count", num_cores, 2**32)):
+        if not 0 <= int(value) < limit:
+            raise NeffError(f"{name}: {what} {value} does not fit the NEFF header")
     digest = hashlib.sha256(archive).digest()
-    uuid = neff.uuid or hashlib.sha256(b"kaena-neff-uuid" + digest).digest()[:16]
-    header = _HEADER.pack(
+    uuid = uuid or hashlib.sha256(b"kaena-neff-uuid" + digest).digest()[:16]
+    return _HEADER.pack(
         PKG_VERSION,
         HEADER_SIZE,
         len(archive),
-        int(neff.version[0]),
-        int(neff.version[1]),
-        _fixed(neff.compiler_version, 128),
-        neff.num_cores,
+        int(version[0]),
+        int(version[1]),
+        _fixed(compiler_version, 128),
+        int(num_cores),
         digest,
         uuid,
-        _fixed(neff.name, 256),
-        neff.num_cores,
+        _fixed(name, 256),
+        int(num_cores),
         bytes(64),
         0,
         0,
         bytes(468),
     )
-    return header + archive
+
+
+def pack_members(members: dict[str, bytes], uuid: bytes = b"", source: str = "<members>") -> bytes:
+    """A NEFF from archive members (as ``unpack`` wrote them): the header fields
+    come from ``neff.json``. The result is only returned if the reader accepts it."""
+    if "neff.json" not in members:
+        raise NeffError(f"{source}: no neff.json; a NEFF directory holds neff.json and sgNN/ folders")
+    top = _load_json(members, "neff.json", source)
+    s = _Schema(source, "neff.json")
+    ver = s.get(top, "version", dict)
+    data = header_bytes(
+        archive := _tar_bytes(members, compress=True),
+        s.get(top, "name", str),
+        (s.count(ver, "major", "version."), s.count(ver, "minor", "version.")),
+        s.get(top, "compiler_version", str),
+        s.count(top, "num_cores"),
+        uuid,
+    ) + archive
+    read_neff_bytes(data, source)
+    return data
 
 
 def atomic_write(path: str, data: bytes) -> None:
@@ -288,7 +322,7 @@ def read_header(data: bytes, source: str = "<bytes>") -> NeffHeader:
     """Decode and sanity-check the fixed header (sizes, packaging, version)."""
     if len(data) < HEADER_SIZE:
         raise NeffError(f"{source}: truncated NEFF: {len(data)} bytes, the header alone is {HEADER_SIZE}")
-    (pkg, hsize, dsize, vmaj, vmin, build, num_tpb, digest, uuid, name, req, _tpn, feat, _lnc, _pad) = (
+    (pkg, hsize, dsize, vmaj, vmin, build, num_tpb, digest, uuid, name, req, tpn, feat, lnc, pad) = (
         _HEADER.unpack_from(data, 0)
     )
     if pkg != PKG_VERSION or hsize != HEADER_SIZE:
@@ -307,6 +341,13 @@ def read_header(data: bytes, source: str = "<bytes>") -> NeffHeader:
         )
     if feat != 0:
         raise NeffError(f"{source}: NEFF uses feature bits {feat:#x} this Kaena does not know; recompile the model with this Kaena")
+    if not 1 <= num_tpb <= MAX_CORES:
+        raise NeffError(f"{source}: corrupt NEFF header: num_tpb {num_tpb} is not between 1 and {MAX_CORES}")
+    if req != num_tpb:
+        raise NeffError(f"{source}: corrupt NEFF header: requested_tpb_count {req} differs from num_tpb {num_tpb}")
+    # fields this minor leaves zero; a later minor may use them for optional content
+    if vmin <= NEFF_VERSION[1] and (tpn.strip(b"\0") or lnc or pad.strip(b"\0")):
+        raise NeffError(f"{source}: corrupt NEFF header: reserved bytes (tpb_per_node, lnc_size, pad) are not zero")
     actual = len(data) - HEADER_SIZE
     if dsize > actual:
         raise NeffError(f"{source}: truncated NEFF: header announces {dsize} archive bytes, file has {actual}")
@@ -315,36 +356,83 @@ def read_header(data: bytes, source: str = "<bytes>") -> NeffHeader:
     return header
 
 
-def read_neff_file(path: str) -> Neff:
+def archive_budget(num_tpb: int) -> int:
+    """Most bytes the archive of a ``num_tpb``-core NEFF may hold uncompressed:
+    the cores' device DRAM plus the JSON members."""
+    return DRAM_BYTES_PER_CORE * num_tpb + MAX_JSON_BYTES * (1 + num_tpb)
+
+
+def read_file_bytes(path: str) -> bytes:
+    """The bytes of a NEFF file: a regular file no larger than any NEFF can be
+    (never a device or FIFO, which could be endless)."""
     try:
+        st = os.stat(path)  # before open: opening a FIFO would block
+        if stat.S_ISDIR(st.st_mode):
+            raise NeffError(f"{path}: is a directory, not a NEFF file")
+        if not stat.S_ISREG(st.st_mode):
+            raise NeffError(f"{path}: not a regular file; a NEFF is a file written by kaena-compile")
+        limit = HEADER_SIZE + archive_budget(MAX_CORES)
+        if st.st_size > limit:
+            raise NeffError(f"{path}: {st.st_size} bytes is larger than any NEFF ({limit}); not a NEFF")
         with open(path, "rb") as f:
-            data = f.read()
+            data = f.read(st.st_size + 1)
+        if len(data) > st.st_size:
+            raise NeffError(f"{path}: the file grew while it was read; retry when it is complete")
+        return data
     except FileNotFoundError:
         raise NeffError(f"{path}: NEFF file not found") from None
+    except IsADirectoryError:
+        raise NeffError(f"{path}: is a directory, not a NEFF file") from None
     except OSError as e:
         raise NeffError(f"{path}: cannot read NEFF file ({e.strerror})") from None
-    return read_neff_bytes(data, path)
+
+
+def read_neff_file(path: str) -> Neff:
+    return read_neff_bytes(read_file_bytes(path), path)
 
 
 def read_neff_bytes(data: bytes, source: str = "<bytes>") -> Neff:
+    return read_neff_parts(data, source)[2]
+
+
+def read_neff_parts(data: bytes, source: str = "<bytes>") -> tuple[NeffHeader, dict[str, bytes], Neff]:
+    """Validate and decode everything: (header, archive members by name, Neff)."""
     header = read_header(data, source)
     archive = memoryview(data)[HEADER_SIZE:]
     if hashlib.sha256(archive).digest() != header.sha256:
         raise NeffError(f"{source}: corrupt NEFF: sha256 of the archive does not match the header (hash mismatch)")
     members = _read_members(bytes(archive), source, header)
-    return _build(members, header, source)
+    return header, members, _build(members, header, source)
+
+
+def _gunzip(archive: bytes, limit: int, source: str) -> bytes:
+    """Decompress a gzip stream, refusing (before allocating it) more than ``limit`` bytes."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(archive, limit + 1)
+    except zlib.error as e:
+        raise NeffError(f"{source}: malformed NEFF archive (gzip: {e})") from None
+    if len(out) > limit:
+        raise NeffError(f"{source}: malformed NEFF archive: it decompresses to more than {limit} bytes")
+    if not d.eof:
+        raise NeffError(f"{source}: truncated NEFF archive: the gzip stream ends early")
+    if d.unused_data:
+        raise NeffError(f"{source}: malformed NEFF archive: {len(d.unused_data)} bytes after the gzip stream")
+    return out
 
 
 def _read_members(archive: bytes, source: str, header: NeffHeader) -> dict[str, bytes]:
-    chips = max(1, -(-header.num_tpb // INF1.cores_per_chip))
-    budget = INF1.dram_bytes_per_chip * chips + MAX_JSON_BYTES * (1 + header.num_tpb)
-    mode = "r:gz" if archive[:2] == b"\x1f\x8b" else "r:"
+    budget = archive_budget(header.num_tpb)
+    if archive[:2] == b"\x1f\x8b":
+        archive = _gunzip(archive, budget + 2 * MIB, source)  # + tar headers
     members: dict[str, bytes] = {}
     total = 0
     try:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode=mode) as tf:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tf:
             for info in tf:
                 name = info.name
+                if info.pax_headers or info.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
+                    raise NeffError(f"{source}: malformed archive member '{name}': only plain ustar entries allowed")
                 if not info.isreg():
                     kind = "directory" if info.isdir() else "link or device"
                     raise NeffError(f"{source}: malformed archive member '{name}': a {kind}, only regular files allowed")
@@ -363,8 +451,10 @@ def _read_members(archive: bytes, source: str, header: NeffHeader) -> dict[str, 
                 members[name] = content
     except NeffError:
         raise
-    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError, ValueError) as e:
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError, ValueError, UnicodeError) as e:
         raise NeffError(f"{source}: malformed NEFF archive ({type(e).__name__}: {e})") from None
+    if "neff.json" not in members and not members:
+        raise NeffError(f"{source}: malformed NEFF archive: it holds no members")
     return members
 
 
@@ -429,6 +519,13 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
     if version != header.version:
         raise s.fail(f"version {version[0]}.{version[1]} differs from the header's {header.version[0]}.{header.version[1]}")
     compiler_version = s.get(top, "compiler_version", str)
+    if _cstr(_fixed(name, 256), source, "name") != header.name:
+        raise NeffError(f"{source}: corrupt NEFF header: name '{header.name}' differs from neff.json's '{name}'")
+    if _cstr(_fixed(compiler_version, 128), source, "build version") != header.compiler_version:
+        raise NeffError(
+            f"{source}: corrupt NEFF header: build version '{header.compiler_version}' differs from "
+            f"neff.json's '{compiler_version}'"
+        )
     if s.get(top, "execution", str) != "serial":
         raise s.fail("'execution' must be 'serial'")
     num_cores = s.count(top, "num_cores", low=1, high=INF1.instance("inf1.24xlarge").neuron_cores)
@@ -469,11 +566,42 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
         outs = s.get(entry, "outputs", list, f"subgraphs[{k}].")
         if outs != [v.name for v in subgraphs[k].variables if v.kind == "output"]:
             raise s.fail(f"subgraphs[{k}].outputs do not match the output variables of {subgraph_dir(k)}/def.json")
+    _check_io(neff, s)
     dirs = {subgraph_dir(k) for k in range(num_cores)}
     extra = sorted(m for m in members if m != "neff.json" and m.split("/")[0] not in dirs)
     if extra:
         raise NeffError(f"{source}: malformed archive: unexpected member '{extra[0]}'")
     return neff
+
+
+def _check_io(neff: Neff, s: _Schema) -> None:
+    """Model inputs/outputs hold exactly the bytes of the variables they feed or
+    come from, so a runtime never copies more (or less) than the file declares."""
+    consumed: dict[str, Variable] = {}
+    produced: dict[str, Variable] = {}
+    for k, (sg, src) in enumerate(zip(neff.subgraphs, subgraph_sources(neff))):
+        for v in sg.variables:
+            if v.kind == "input" and src.get(v.name) == "model":
+                consumed.setdefault(v.name, v)
+            elif v.kind == "output":
+                produced[v.name] = v
+    specs = {t.name: t for t in neff.inputs}
+    for name, v in consumed.items():
+        t = specs.get(name)
+        if t is None:
+            raise s.fail(f"input variable '{name}' is neither a model input nor an earlier subgraph's output")
+        if _spec_nbytes(t) != v.nbytes:
+            raise s.fail(f"model input '{name}' {list(t.shape)} {t.dtype} does not match its variable {list(v.shape)} {v.dtype}")
+    for t in neff.outputs:
+        v = produced.get(t.name)
+        if v is None:
+            raise s.fail(f"model output '{t.name}' is not an output variable of any subgraph")
+        if int(np.prod(t.shape, dtype=np.int64)) != int(np.prod(v.shape, dtype=np.int64)):
+            raise s.fail(f"model output '{t.name}' {list(t.shape)} does not match its variable {list(v.shape)}")
+
+
+def _spec_nbytes(t: TensorSpec) -> int:
+    return int(np.prod(t.shape, dtype=np.int64)) * np_dtype(t.dtype).itemsize
 
 
 def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str) -> Subgraph:
@@ -513,6 +641,9 @@ def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str) -> S
         elif "file" in vj:
             raise s.fail(f"'{ctx}file' is only allowed on file variables")
         variables.append(v)
+    dram = sum(v.nbytes for v in variables if v.kind != "state-buffer")
+    if dram > DRAM_BYTES_PER_CORE:
+        raise s.fail(f"its DRAM variables need {dram} bytes, more than a core's {DRAM_BYTES_PER_CORE}")
     sg = Subgraph(core=k, variables=variables)
     sg.sbuf_peak_bytes = s.count(dj, "sbuf_peak_bytes", high=INF1.sbuf_bytes)
     sg.psum_peak_bytes = s.count(dj, "psum_peak_bytes", high=INF1.partitions * INF1.psum_bytes_per_partition)
@@ -537,7 +668,8 @@ def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str) -> S
         rec = np.frombuffer(raw, dtype=INSTR_DTYPE).copy()
         if len(rec) != n:
             raise NeffError(f"{source}: malformed member {path}: {len(rec)} records, def.json says {n}")
-        bad = stream_errors(rec, e, len(variables), INF1.semaphores_per_core)
+        bad = stream_errors(rec, e, len(variables), INF1.semaphores_per_core, MAX_AP_BYTES,
+                            DRAM_BYTES_PER_CORE)
         if bad is not None:
             raise NeffError(f"{source}: malformed member {path}: record {bad[0]}: {bad[1]}")
         if n:
@@ -549,14 +681,45 @@ def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str) -> S
     return sg
 
 
-def _load_npy(raw: bytes, v: Variable, source: str, path: str) -> np.ndarray:
+_NPY_MAGIC = b"\x93NUMPY\x01\x00"
+_NPY_HEADER_RE = re.compile(
+    r"\{'descr': *'([<>|=][a-zA-Z][0-9]{0,2})', *'fortran_order': *(False|True), *"
+    r"'shape': *\(((?:[0-9]{1,12}, *)*(?:[0-9]{1,12})?)\), *\} *\n"
+)
+
+
+def _npy_header(raw: bytes, where: str) -> tuple[str, bool, tuple[int, ...], int]:
+    """(descr, fortran_order, shape, data offset) of a .npy format 1.0 member,
+    parsed strictly with a regular expression (never evaluated as Python)."""
+    if len(raw) < 10 or raw[:8] != _NPY_MAGIC:
+        raise NeffError(f"{where}: not a readable .npy (expected the format 1.0 magic \\x93NUMPY\\x01\\x00)")
+    hlen = struct.unpack_from("<H", raw, 8)[0]
+    if 10 + hlen > len(raw):
+        raise NeffError(f"{where}: not a readable .npy (truncated header)")
     try:
-        arr = np.load(io.BytesIO(raw), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise NeffError(f"{source}: malformed member {path}: not a readable .npy ({e})") from None
+        text = raw[10 : 10 + hlen].decode("ascii")
+    except UnicodeDecodeError:
+        raise NeffError(f"{where}: not a readable .npy (header is not ASCII)") from None
+    m = _NPY_HEADER_RE.fullmatch(text.rstrip(" \n") + "\n")
+    if m is None:
+        raise NeffError(f"{where}: not a readable .npy (header {text.strip()[:60]!r}... is not a plain array header)")
+    shape = tuple(int(d) for d in m.group(3).replace(" ", "").split(",") if d)
+    return m.group(1), m.group(2) == "True", shape, 10 + hlen
+
+
+def _load_npy(raw: bytes, v: Variable, source: str, path: str) -> np.ndarray:
+    """Decode a .npy member after checking its header against the variable and
+    its length against the data, so nothing is allocated on the header's word."""
     want = _NPY_STORAGE[v.dtype]
-    if not isinstance(arr, np.ndarray) or arr.dtype != want or tuple(arr.shape) != tuple(v.shape):
-        got = f"{getattr(arr, 'dtype', '?')} {tuple(getattr(arr, 'shape', ()))}"
-        raise NeffError(f"{source}: malformed member {path}: holds {got}, def.json declares {want} {tuple(v.shape)}")
-    arr = np.ascontiguousarray(arr)
+    where = f"{source}: malformed member {path}"
+    descr, fortran, shape, start = _npy_header(raw, where)
+    if "O" in descr:
+        raise NeffError(f"{where}: not a readable .npy (it holds pickled Python objects; a NEFF never runs them)")
+    if fortran or descr != want.str or shape != tuple(v.shape):
+        order = " (Fortran order)" if fortran else ""
+        raise NeffError(f"{where}: holds {descr} {shape}{order}, def.json declares {want.str} {tuple(v.shape)}")
+    data = raw[start:]
+    if len(data) != v.nbytes:
+        raise NeffError(f"{where}: {len(data)} data bytes, {want.str} {tuple(v.shape)} needs {v.nbytes}")
+    arr = np.frombuffer(data, dtype=want).reshape(v.shape).copy()
     return arr.view(np_dtype("bfloat16")) if v.dtype == "bfloat16" else arr
