@@ -40,7 +40,11 @@ def test_reuse_after_death_and_peak():
     names = [f"a{i}" for i in range(12)]
     body = [memset(n, t, 128, 4096) for n in names]  # each tile live at one position only
     m = allocate(program([(n, t) for n in names], body))
-    assert set(placements(m).values()) == {(0, 0)}
+    p = placements(m)
+    # memory free the longest first: the tiles cycle through six places (a ring),
+    # so no tile's writer waits for the readers of the tile just before it
+    assert len(set(p.values())) == 6
+    assert all(p[f"a{i}"] == p[f"a{i + 6}"] for i in range(6))
     core = next(op for op in m.walk() if isinstance(op, CoreOp))
     assert core.attributes["kaena.sbuf_peak_bytes"].value.data == 128 * 4096 * 4
 
@@ -109,5 +113,5 @@ def test_deterministic_and_fast():
     elapsed = time.perf_counter() - t0
     a = placements(module)
     assert a == placements(allocate(text))
-    assert len(set(a.values())) < 40  # memory is reused
+    assert len(set(a.values())) < 200  # memory is reused
     assert elapsed < 10, elapsed

@@ -159,7 +159,7 @@ def test_large_loop_nest_encodes_fast():
     text = """
 builtin.module {
   inf.core 0 {
-    %a = inf.alloc : !inf.sbuf<128x1024xf32>
+    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<128x1024xf32>
     inf.loop 100 {
       inf.loop 100 {
         inf.loop 25 {

@@ -304,7 +304,79 @@ def _case_scalar_weight(rng, shape=(4, 33)):
     return _program([("x", shape)], [("y", shape)], body), {"c": c}, {"x": x}, {"y": x * c}
 
 
+def _conv_txt(name, x, xs, w, ws, out_shape, s=(1, 1), p=(0, 0, 0, 0), act="none", dt="f32"):
+    return (f'  %{name} = ktensor.conv2d %{x}, %{w} {{strides = array<i64: {s[0]}, {s[1]}>, '
+            f'pads = array<i64: {p[0]}, {p[1]}, {p[2]}, {p[3]}>, dilations = array<i64: 1, 1>, '
+            f'groups = 1 : i64, activation = "{act}"}} : ({_t(xs, dt)}, {_t(ws, dt)}) -> {_t(out_shape)}\n')
+
+
+def _case_resident_chain(rng, C=130, H=10, W=12):
+    """Values kept in SBUF between ops: conv (DRAM input) -> max pool reading the
+    conv's stored zero padding (its input is relu'd) -> two convs (1x1 and a
+    padded 3x3 reading one stored plane) -> add + relu -> sigmoid, mul -> a
+    conv whose result goes to DRAM; a global average pool of a resident value."""
+    x = rng.standard_normal((1, C, H, W)).astype(np.float32)
+    w1 = rng.standard_normal((192, C, 3, 3)).astype(np.float32) * 0.1
+    w2 = rng.standard_normal((64, 192, 1, 1)).astype(np.float32) * 0.1
+    w3 = rng.standard_normal((64, 192, 3, 3)).astype(np.float32) * 0.1
+    w4 = rng.standard_normal((10, 64, 1, 1)).astype(np.float32) * 0.1
+    z = lambda n: np.zeros(n, np.float32)  # noqa: E731
+    c1 = np.maximum(_conv_ref(x, w1, z(192), (1, 1), (1, 1, 1, 1), (1, 1)), 0)
+    pp = np.pad(c1, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    oh, ow = (H - 1) // 2 + 1, (W - 1) // 2 + 1
+    pool = np.max([pp[:, :, i: i + 2 * (oh - 1) + 1: 2, j: j + 2 * (ow - 1) + 1: 2]
+                   for i in range(3) for j in range(3)], axis=0)
+    c2 = _conv_ref(pool, w2, z(64), (1, 1), (0, 0, 0, 0), (1, 1))
+    c3 = _conv_ref(pool, w3, z(64), (1, 1), (1, 1, 1, 1), (1, 1))
+    s_ = np.maximum(c2 + c3, 0)
+    t = s_ * (1 / (1 + np.exp(-s_)))
+    y = _conv_ref(t, w4, z(10), (1, 1), (0, 0, 0, 0), (1, 1))
+    g = t.mean(axis=(2, 3), keepdims=True)
+    ps, ys, gs = pool.shape, y.shape, g.shape
+    body = (f'  %w1 = ktensor.weight "w1" : {_t(w1.shape)}\n  %w2 = ktensor.weight "w2" : {_t(w2.shape)}\n'
+            f'  %w3 = ktensor.weight "w3" : {_t(w3.shape)}\n  %w4 = ktensor.weight "w4" : {_t(w4.shape)}\n'
+            + _conv_txt("c1", "x", x.shape, "w1", w1.shape, c1.shape, p=(1, 1, 1, 1), act="relu")
+            + f'  %p = ktensor.pool2d "max" %c1 {{kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, '
+              f'pads = array<i64: 1, 1, 1, 1>}} : ({_t(c1.shape)}) -> {_t(ps)}\n'
+            + _conv_txt("c2", "p", ps, "w2", w2.shape, c2.shape)
+            + _conv_txt("c3", "p", ps, "w3", w3.shape, c3.shape, p=(1, 1, 1, 1))
+            + f'  %s = ktensor.elementwise "add" %c2, %c3 {{activation = "relu"}} : '
+              f'({_t(c2.shape)}, {_t(c3.shape)}) -> {_t(c2.shape)}\n'
+            + f'  %sg = ktensor.activation "sigmoid" %s : ({_t(c2.shape)}) -> {_t(c2.shape)}\n'
+            + f'  %t = ktensor.elementwise "mul" %s, %sg {{activation = "none"}} : '
+              f'({_t(c2.shape)}, {_t(c2.shape)}) -> {_t(c2.shape)}\n'
+            + _conv_txt("y", "t", t.shape, "w4", w4.shape, ys)
+            + f'  %g = ktensor.pool2d "avg" %t {{kernel = array<i64: {oh}, {ow}>, strides = array<i64: 1, 1>, '
+              f'pads = array<i64: 0, 0, 0, 0>}} : ({_t(t.shape)}) -> {_t(gs)}')
+    return (_program([("x", x.shape)], [("y", ys), ("g", gs)], body),
+            {"w1": w1, "w2": w2, "w3": w3, "w4": w4}, {"x": x}, {"y": y, "g": g})
+
+
+def _case_resident_spill(rng, C=128, H=100, W=100):
+    """Three 40 KiB-per-partition values live at once exceed the SBUF budget:
+    the one used farthest ahead (and the pointwise op's other operands with it)
+    lives in DRAM; the rest stays resident."""
+    x = rng.standard_normal((1, C, H, W)).astype(np.float32)
+    ws = [rng.standard_normal((C, C, 1, 1)).astype(np.float32) * 0.1 for _ in range(4)]
+    z = np.zeros(C, np.float32)
+    conv = lambda a, w: _conv_ref(a, w, z, (1, 1), (0, 0, 0, 0), (1, 1))  # noqa: E731
+    c1 = conv(x, ws[0])
+    c2 = conv(c1, ws[1])
+    c3 = conv(c2, ws[2])
+    y = conv(np.maximum(c1 + c3, 0), ws[3])
+    sh = x.shape
+    body = ("".join(f'  %w{i} = ktensor.weight "w{i}" : {_t(ws[i].shape)}\n' for i in range(4))
+            + _conv_txt("c1", "x", sh, "w0", ws[0].shape, sh)
+            + _conv_txt("c2", "c1", sh, "w1", ws[1].shape, sh)
+            + _conv_txt("c3", "c2", sh, "w2", ws[2].shape, sh)
+            + f'  %s = ktensor.elementwise "add" %c1, %c3 {{activation = "relu"}} : ({_t(sh)}, {_t(sh)}) -> {_t(sh)}\n'
+            + _conv_txt("y", "s", sh, "w3", ws[3].shape, sh).rstrip("\n"))
+    return (_program([("x", sh)], [("y", sh)], body), {f"w{i}": ws[i] for i in range(4)}, {"x": x}, {"y": y})
+
+
 CASES = {
+    "resident-chain": _case_resident_chain,
+    "resident-spill": _case_resident_spill,
     "matmul": _case_matmul,
     "matmul-bf16": _case_matmul_bf16,
     "conv2d": _case_conv,
@@ -460,6 +532,36 @@ def test_deep_chain_lowers_in_linear_time():
     module = _lower(text)
     assert time.perf_counter() - start < 10.0
     assert _count(module, inf.MatmulOp) == layers
+
+
+def _resident_names(module: ModuleOp) -> set[str]:
+    return {op.result.name_hint for op in module.walk()
+            if isinstance(op, inf.AllocOp) and "kaena.resident" in op.attributes}
+
+
+def test_values_between_ops_stay_in_sbuf():
+    text, store, _, _ = _case_resident_chain(np.random.default_rng(0))
+    module = _lower(text, store)
+    tmps = [op for op in module.walk() if isinstance(op, inf.DramOp) and op.kind.data == "tmp"]
+    assert not tmps  # nothing but inputs, outputs and weights in DRAM
+    assert _resident_names(module) == {f"{v}_sb" for v in ("c1", "p", "c2", "c3", "s", "sg", "t")}
+    # the conv result feeding the padded pool and the padded conv is stored padded
+    c1 = next(op for op in module.walk() if isinstance(op, inf.AllocOp) and op.result.name_hint == "c1_sb")
+    assert c1.result.type.get_shape() == (128, 2 * 12 * 14)
+    # DMAs: the input, the weights, the two results; no activation round trips
+    dst = {op.operands[0].name_hint for op in module.walk() if isinstance(op, inf.DmaOp)}
+    assert dst <= {"x_t", "w_t", "y", "g"}
+
+
+def test_over_budget_values_spill_farthest_next_use_first():
+    text, store, _, _ = _case_resident_spill(np.random.default_rng(0))
+    module = _lower(text, store)
+    tmps = {op.result.type.get_shape() for op in module.walk()
+            if isinstance(op, inf.DramOp) and op.kind.data == "tmp"}
+    assert len(tmps) >= 1
+    # c1 (next used by the add, the farthest) spills, and the add's operands and
+    # result with it; c2 (used next) stays resident
+    assert _resident_names(module) == {"c2_sb"}
 
 
 # --- numbers, through the real back end (allocation, semaphores, encoder, simulator) ---

@@ -1,13 +1,17 @@
 """Lower ``ktensor`` to the Inferentia dialect: one ``inf.core`` program.
 
-Every ktensor value lives in DRAM in its logical row-major layout (function
-arguments in ``input`` variables, results in ``output`` variables, weights in
-``file`` variables, everything else in ``tmp`` scratch). Each ktensor op DMAs
-its operands into SBUF tiles in the layout its engine wants (strided access
-patterns do transposes and broadcasts), computes, and DMAs the result back.
-The emitted program is correct executed one instruction at a time; SCHED's
-passes place the tiles and add the semaphores. Tile grids are ``inf.loop``
-nests with affine offsets, remainders peeled into separate copies.
+Function arguments live in ``input`` variables, results in ``output``
+variables, weights in ``file`` variables. Intermediate NCHW values produced
+and consumed by convolutions, pools and pointwise ops stay in SBUF between
+ops (``SbufView``: channel-major, zero-padded for the convs/pools that read
+them; chosen by ``_plan_residency`` within an SBUF budget, spilling the value
+used farthest ahead); every other value lives in DRAM in its logical
+row-major layout (``tmp`` scratch), and its ops DMA operands into SBUF tiles
+in the layout their engine wants (strided access patterns do transposes and
+broadcasts), compute, and DMA the result back. The emitted program is correct
+executed one instruction at a time; SCHED's passes place the tiles and add
+the semaphores. Tile grids are ``inf.loop`` nests with affine offsets,
+remainders peeled into separate copies.
 
 This is a whole-function translation (one ordered program out of one
 function), so it walks the function once in order rather than applying
@@ -34,6 +38,7 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     StringAttr,
     TensorType,
+    UnitAttr,
     f32,
     i64,
 )
@@ -62,6 +67,7 @@ from kaena.dialects.inferentia import (
     ap,
 )
 from kaena.errors import CompileError
+from kaena.passes.transforms.allocate_sram import RESIDENT_ATTR
 from kaena.isa import AP_DTYPE, MAX_FREE_DIMS, DType
 from kaena.target import INF1
 
@@ -140,6 +146,78 @@ class DramView:
 
 
 E = AffineExpr
+
+@dataclass(frozen=True)
+class SbufView:
+    """An NCHW ktensor value resident in SBUF (channel-major): channel ``c`` on
+    partition ``c % pc``; free dims [c // pc][n][Hp][Wp], the plane stored with
+    zero padding ``pads`` = [top, left, bottom, right] that its consumers read."""
+
+    tile: SSAValue
+    shape: tuple[int, int, int, int]
+    pc: int
+    pads: tuple[int, int, int, int]
+
+    @property
+    def element_type(self) -> Attribute:
+        t = self.tile.type
+        assert isinstance(t, SbufType)
+        return t.element_type
+
+    @property
+    def itemsize(self) -> int:
+        return DType.from_name(str(self.element_type)).itemsize
+
+    @property
+    def size(self) -> int:
+        return _prod(self.shape)
+
+    @property
+    def Hp(self) -> int:
+        return self.shape[2] + self.pads[0] + self.pads[2]
+
+    @property
+    def Wp(self) -> int:
+        return self.shape[3] + self.pads[1] + self.pads[3]
+
+    @property
+    def plane(self) -> int:
+        return self.Hp * self.Wp
+
+    @property
+    def ct_stride(self) -> int:
+        return self.shape[0] * self.plane
+
+    def base(self, ct: AffineExpr, n: AffineExpr) -> AffineExpr:
+        """Offset of element (n, ct * pc, 0, 0) (inside the padding)."""
+        return (ct.scaled(self.shape[0]) + n).scaled(self.plane) + self.pads[0] * self.Wp + self.pads[1]
+
+    def interior(self, p0: int, cw: int, ct: AffineExpr, n: AffineExpr) -> AccessPatternAttr:
+        """The H x W plane of channels [ct * pc + p0, + cw) of image ``n``."""
+        _, _, H, W = self.shape
+        dims = [[H * W, 1]] if self.Wp == W else [[H, self.Wp], [W, 1]]
+        return ap(p0, cw, self.base(ct, n), dims)
+
+
+def _resident_pc(channels: int) -> int:
+    """Channels per partition tile of a resident value."""
+    return min(channels, INF1.partitions)
+
+
+def _conv_tiling(Cg: int, Og: int, KH: int, KW: int, isz: int, fold: bool,
+                 pc: int | None = None) -> tuple[int, int, int]:
+    """(Pc, otw, Ob) of a PE convolution: contraction rows per channel tile,
+    output channels per PSUM tile and per weight block (SBUF budget)."""
+    if fold:
+        Pc, CT, taps_s = Cg, 1, KW
+    else:
+        Pc = pc if pc is not None else _balanced(Cg, INF1.pe_rows)
+        CT, taps_s = _cdiv(Cg, Pc), KH * KW
+    otw = _balanced(Og, INF1.pe_columns)
+    per = CT * otw * taps_s * isz
+    otb = max(1, min(_cdiv(Og, otw), _BUDGET_BIG // per))
+    return Pc, otw, min(Og, otb * otw)
+
 
 
 def _acc(expr: AffineExpr) -> AffineExpr | None:
@@ -368,6 +446,10 @@ class _FunctionLowering:
         self.tmp_count = 0
         self.op_desc = ""
         self.fused_casts: set[Operation] = set()
+        self.fused: dict[Operation, kt.CastOp] = {}  # producer -> the cast it writes directly
+        # values kept in SBUF between ops -> their stored padding (see _plan_residency)
+        self.resident: dict[SSAValue, tuple[int, int, int, int]] = {}
+        self.store_type: dict[SSAValue, Attribute] = {}  # resident values stored narrower
 
     # --- DRAM variables ---------------------------------------------------------
     def dram(self, kind: str, name: str, shape: Sequence[int], element_type: Attribute) -> SSAValue:
@@ -412,9 +494,15 @@ class _FunctionLowering:
             root = self._direct_root(value)
             if root is not None and root not in direct:
                 direct[root] = DramView(view.var, tuple(root.type.get_shape()))
-        for op in fn.body.block.ops:
-            if op is ret:
-                break
+        ops = [op for op in fn.body.block.ops if op is not ret]
+        for op in ops:
+            if type(op) in _LOWERINGS and op not in self.fused_casts:
+                cast = self._fusable_cast(op, direct)
+                if cast is not None:
+                    self.fused[op] = cast
+                    self.fused_casts.add(cast)
+        self._plan_residency(ops, direct)
+        for op in ops:
             self.op_desc = self._describe(op)
             self._lower_op(op, direct)
         self.op_desc = "func.return"
@@ -494,17 +582,32 @@ class _FunctionLowering:
         res = op.results[0]
         if op in self.fused_casts:
             return  # its producer wrote the cast result directly
-        cast = self._fusable_cast(op, direct)
-        if cast is not None:
-            # the engine rounds once to the destination dtype: the same as
-            # writing the wide result and casting it, without the round trip
-            out = direct.get(cast.result) or self.tmp(cast.result)
-            self.views[cast.result] = out
-            self.fused_casts.add(cast)
-        else:
-            out = direct.get(res) or self.tmp(res)
+        # with a fused cast the engine rounds once to the destination dtype: the
+        # same as writing the wide result and casting it, without the round trip
+        cast = self.fused.get(op)
+        value = res if cast is None else cast.result
+        out = direct.get(value) or self._resident_tile(value) or self.tmp(value)
+        self.views[value] = out
         self.views[res] = out
         lower(self, op, out)
+
+    def _resident_tile(self, value: SSAValue) -> "SbufView | None":
+        """The SBUF tile of a value planned resident (zero-filled when it is
+        stored with padding: its producers write the interior only)."""
+        pads = self.resident.get(value)
+        if pads is None:
+            return None
+        t = value.type
+        assert isinstance(t, TensorType)
+        shape = tuple(t.get_shape())
+        pc = _resident_pc(shape[1])
+        free = _cdiv(shape[1], pc) * shape[0] * (shape[2] + pads[0] + pads[2]) * (shape[3] + pads[1] + pads[3])
+        dtype = self.store_type.get(value, t.element_type)
+        tile = self.b.alloc(SbufType, pc, free, dtype, _hint(value.name_hint or "act") + "_sb")
+        tile.owner.attributes[RESIDENT_ATTR] = UnitAttr()
+        if any(pads):
+            self.b.memset(tile, ap(0, pc, 0, [[free, 1]]), 0.0)
+        return SbufView(tile, shape, pc, pads)
 
     def _fusable_cast(self, op: Operation, direct: dict[SSAValue, DramView]) -> kt.CastOp | None:
         """The single user of ``op``'s result if it is a ktensor.cast that ``op``
@@ -521,8 +624,176 @@ class _FunctionLowering:
             single = isinstance(op, kt.Pool2dOp)
         return user if single else None
 
-    def view(self, v: SSAValue) -> DramView:
+    def view(self, v: SSAValue) -> "DramView | SbufView":
         return self.views[v]
+
+    # --- which values stay in SBUF between ops -----------------------------------------
+    def _materialized(self, op: Operation) -> SSAValue:
+        cast = self.fused.get(op)
+        return op.results[0] if cast is None else cast.result
+
+    @staticmethod
+    def _pool_exclude(op: kt.Pool2dOp) -> bool:
+        return (op.kind.data != "max" and op.count_include_pad is not None
+                and op.count_include_pad.value.data == 0 and any(kt._ints(op.pads)))
+
+    @staticmethod
+    def _nonneg(v: SSAValue) -> bool:
+        """Whether ``v`` is known >= 0 (a relu'd result), so zero padding can
+        stand in for a max pool's -inf."""
+        owner = v.owner
+        if isinstance(owner, kt.CastOp):
+            owner = owner.input.owner
+        if isinstance(owner, kt.Conv2dOp | kt.ElementwiseOp):
+            return owner.activation.data in ("relu", "relu6")
+        return isinstance(owner, kt.ActivationOp) and owner.func.data in ("relu", "relu6")
+
+    def _narrow_type(self, v: SSAValue, users: list[Operation]) -> Attribute | None:
+        """A narrower element type ``v`` can be stored in without changing any
+        result: when its only consumer is a max pool that rounds its result to
+        that type (rounding is monotonic, so it commutes with max)."""
+        if len(users) != 1 or not isinstance(users[0], kt.Pool2dOp) or users[0].kind.data != "max":
+            return None
+        cast = self.fused.get(users[0])
+        if cast is None:
+            return None
+        narrow = cast.result.type.element_type
+        wide = v.type.element_type
+        if DType.from_name(str(narrow)).itemsize >= DType.from_name(str(wide)).itemsize:
+            return None
+        return narrow
+
+    def _can_write(self, op: Operation) -> bool:
+        """Whether ``op``'s lowering can write its result into a resident tile."""
+        t = self._materialized(op).type
+        if not isinstance(t, TensorType) or len(t.get_shape()) != 4:
+            return False
+        if isinstance(op, kt.Conv2dOp):
+            O, Cg, KH, KW = op.weight.type.get_shape()
+            if op.groups.value.data != 1:
+                return False
+            pco = _resident_pc(O)
+            isz = DType.from_name(str(op.input.type.element_type)).itemsize
+            _, otw, Ob = _conv_tiling(Cg, O, KH, KW, isz, False)
+            return (pco % otw == 0 and (otw == pco or otw % INF1.partition_alignment == 0)
+                    and (Ob == O or Ob >= pco))
+        if isinstance(op, kt.Pool2dOp):
+            return not self._pool_exclude(op)
+        return isinstance(op, kt.ElementwiseOp | kt.ActivationOp | kt.CastOp)
+
+    def _can_read(self, user: Operation, v: SSAValue) -> bool:
+        """Whether ``user``'s lowering can read ``v`` from a resident tile."""
+        if isinstance(user, kt.Conv2dOp):
+            return user.input is v and user.weight is not v and user.bias is not v \
+                and user.groups.value.data == 1
+        if isinstance(user, kt.Pool2dOp):
+            if self._pool_exclude(user):
+                return False
+            return user.kind.data != "max" or not any(kt._ints(user.pads)) or self._nonneg(v)
+        if isinstance(user, kt.ElementwiseOp | kt.ActivationOp | kt.CastOp) and user not in self.fused_casts:
+            return v.type.get_shape() == user.results[0].type.get_shape()
+        return False
+
+    def _scratch(self, op: Operation, res: set[SSAValue]) -> int:
+        """Bytes per partition of ``op``'s own tiles (within the per-op budgets)."""
+        if isinstance(op, kt.WeightOp | kt.ReshapeOp) or op in self.fused_casts:
+            return 0
+        mat = self._materialized(op)
+        if isinstance(op, kt.Conv2dOp):
+            O, Cg, KH, KW = op.weight.type.get_shape()
+            groups = op.groups.value.data
+            if Cg == 1 and groups > 1:
+                return _BUDGET_BIG + _BUDGET_MID + _BUDGET_OUT
+            x_res, o_res = op.input in res, mat in res
+            isz = DType.from_name(str(op.input.type.element_type)).itemsize
+            fold = not x_res and KH > 1 and Cg * KH <= INF1.pe_rows
+            pc = _resident_pc(op.input.type.get_shape()[1]) if x_res else None
+            Pc, otw, Ob = _conv_tiling(Cg, O // groups, KH, KW, isz, fold, pc)
+            w = (1 if fold else _cdiv(Cg, Pc)) * Ob * (KW if fold else KH * KW) * isz
+            return w + 4 * _cdiv(O, otw) + (0 if x_res else _BUDGET_MID) + (0 if o_res else _BUDGET_OUT)
+        if isinstance(op, kt.Pool2dOp):
+            return (0 if op.input in res else _BUDGET_BIG) + (0 if mat in res else _BUDGET_OUT)
+        if mat in res:
+            return 0
+        if isinstance(op, kt.MatmulOp):
+            return _BUDGET_BIG + _BUDGET_MID + _BUDGET_OUT
+        return _BUDGET_BIG
+
+    def _plan_residency(self, ops: list[Operation], direct: dict[SSAValue, DramView]) -> None:
+        """Choose the values that stay in SBUF from their producer to their last
+        consumer (channel-major, zero-padded for the convolutions and pools that
+        read them); the others live in DRAM. A value is a candidate when its
+        producer can write that layout and every consumer can read it; pointwise
+        ops keep all their operands on one side. Then, walking the program, while
+        the resident bytes live at an op plus the op's own tiles exceed the SBUF
+        budget, the live value whose next use is farthest goes to DRAM."""
+        order = {op: i for i, op in enumerate(ops)}
+        pointwise = (kt.ElementwiseOp, kt.ActivationOp, kt.CastOp)
+        users: dict[SSAValue, list[Operation]] = {}
+        producer: dict[SSAValue, Operation] = {}
+        for op in ops:
+            if type(op) not in _LOWERINGS or op in self.fused_casts:
+                continue
+            v = self._materialized(op)
+            if v in direct or not self._can_write(op):
+                continue
+            us = [u.operation for u in v.uses]
+            if us and all(u in order and self._can_read(u, v) for u in us):
+                users[v], producer[v] = us, op
+        pads: dict[SSAValue, tuple[int, int, int, int]] = {}
+        nbytes: dict[SSAValue, int] = {}
+        for v, us in users.items():
+            p = [0, 0, 0, 0]
+            for u in us:
+                if isinstance(u, kt.Conv2dOp | kt.Pool2dOp):
+                    p = [max(a, b) for a, b in zip(p, kt._ints(u.pads))]
+            pads[v] = (p[0], p[1], p[2], p[3])
+            N, C, H, W = v.type.get_shape()
+            narrow = self._narrow_type(v, us)
+            if narrow is not None:
+                self.store_type[v] = narrow
+            isz = DType.from_name(str(narrow or v.type.element_type)).itemsize
+            nbytes[v] = _cdiv(C, _resident_pc(C)) * N * (H + p[0] + p[2]) * (W + p[1] + p[3]) * isz
+        res = {v for v in users if nbytes[v] <= _SBUF // 2}
+
+        def settle() -> None:
+            changed = True
+            while changed:
+                changed = False
+                for op in ops:
+                    if op in self.fused_casts or type(op) not in _LOWERINGS:
+                        continue
+                    mat = self._materialized(op)
+                    if isinstance(op, kt.Pool2dOp) and mat in res and op.input not in res:
+                        res.discard(mat)
+                        changed = True
+                    elif isinstance(op, pointwise):
+                        vals = list(op.operands) + [mat]
+                        inside = [x in res for x in vals]
+                        if any(inside) and not all(inside):
+                            res.difference_update(vals)
+                            changed = True
+
+        limit = _SBUF - _SBUF // 8  # headroom for alignment and fragmentation
+        while True:
+            settle()
+            span = {v: (order[producer[v]], max(order[u] for u in users[v])) for v in res}
+            over = None
+            for i, op in enumerate(ops):
+                live = [v for v in users if v in res and span[v][0] <= i <= span[v][1]]
+                if live and sum(nbytes[v] for v in live) + self._scratch(op, res) > limit:
+                    over = (i, live)
+                    break
+            if over is None:
+                break
+            i, live = over
+
+            def next_use(v: SSAValue) -> int:
+                return min((order[u] for u in users[v] if order[u] > i), default=-1)
+
+            # farthest next use, then the largest, then the earliest defined
+            res.discard(max(live, key=lambda v: (next_use(v), nbytes[v], -span[v][0])))
+        self.resident = {v: pads[v] for v in res}
 
     # --- ktensor.matmul -----------------------------------------------------------
     def matmul(self, op: kt.MatmulOp, out: DramView) -> None:
@@ -694,35 +965,40 @@ class _FunctionLowering:
         for gi in range(groups):
             self._conv_pe(x, w, bias, out, g, gi * Cg, Cg, gi * Og, Og, act)
 
-    def _conv_pe(self, x: DramView, w: DramView, bias: DramView | None, out: DramView,
-                 g: "_Geom", cb: int, Cg: int, obase: int, Og: int, act: str) -> None:
+    def _conv_pe(self, x: DramView | SbufView, w: DramView, bias: DramView | None,
+                 out: DramView | SbufView, g: "_Geom", cb: int, Cg: int, obase: int, Og: int,
+                 act: str) -> None:
         """Channels [cb, cb + Cg) -> outputs [obase, obase + Og) on the PE array.
 
         With few channels the (kh, c) pairs are folded onto the contraction
         partitions (each holds a row-shifted copy of its channel's band, DMA'd
         from DRAM), so a 7x7 first layer runs 7 matmuls of K = 7C per tile
         instead of 49 of K = C. Otherwise channels (in tiles of 128) are the
-        contraction and every (kh, kw) tap is one matmul."""
+        contraction and every (kh, kw) tap is one matmul. A resident input is
+        read in place (its stored padding is the conv's), a resident result is
+        written by the epilogue straight into its tile (PSUM partitions 0..M to
+        the channel's partitions); only DRAM operands go through band tiles."""
         b = self.b
         N, C, H, W = x.shape
         O = out.shape[1]
         OH, OW, KH, KW = g.OH, g.OW, g.KH, g.KW
         isz, osz = x.itemsize, out.itemsize
-        fold = KH > 1 and Cg * KH <= INF1.pe_rows
+        x_res, o_res = isinstance(x, SbufView), isinstance(out, SbufView)
+        fold = not x_res and KH > 1 and Cg * KH <= INF1.pe_rows
+        Pc, otw, Ob = _conv_tiling(Cg, Og, KH, KW, isz, fold, x.pc if x_res else None)
         if fold:
-            Pc, CT, CTf, Cr, rows_k = Cg, 1, 1, 0, Cg * KH
+            CT, CTf, Cr, rows_k = 1, 1, 0, Cg * KH
             taps_s = KW
         else:
-            Pc = _balanced(Cg, INF1.pe_rows)
             CT, CTf, Cr = _cdiv(Cg, Pc), Cg // Pc, Cg % Pc
             rows_k = min(Cg, Pc)
             taps_s = KH * KW
         taps = KH * KW
-        otw = _balanced(Og, INF1.pe_columns)
         if CT * otw * taps_s * isz > _BUDGET_BIG:
             raise self.error(f"a {KH}x{KW} kernel over {Cg} channels does not fit in SBUF tiles")
-        otb = max(1, min(_cdiv(Og, otw), _BUDGET_BIG // (CT * otw * taps_s * isz)))
-        Ob = min(Og, otb * otw)
+        if o_res and Ob < Og:
+            Ob = (Ob // out.pc) * out.pc  # weight blocks of whole resident channel tiles
+            assert Ob > 0
         single_block = Ob == Og
         cols = _balanced(OW, INF1.pe_max_moving)
         rows_mt = _balanced(OH, max(1, INF1.pe_max_moving // cols))
@@ -731,15 +1007,19 @@ class _FunctionLowering:
             return rb * g.Wp if fold else CT * g.rows_in(rb) * g.Wp
 
         def fits(rb: int) -> bool:
-            return band_elems(rb) * isz <= _BUDGET_MID and rb * OW * osz <= _BUDGET_OUT
+            return ((x_res or band_elems(rb) * isz <= _BUDGET_MID)
+                    and (o_res or rb * OW * osz <= _BUDGET_OUT))
 
         rb = self._band_rows(g, rows_mt, fits)
         rows_mt = min(rows_mt, rb)
-        bp = g.rows_in(rb) * g.Wp  # one channel tile's band (unfolded)
-        x_t = b.alloc(SbufType, rows_k, band_elems(rb), x.element_type, "x_t")
+        if x_res:
+            x_t, bp, Wx = x.tile, x.ct_stride, x.Wp
+        else:
+            bp, Wx = g.rows_in(rb) * g.Wp, g.Wp  # one channel tile's band (unfolded)
+            x_t = b.alloc(SbufType, rows_k, band_elems(rb), x.element_type, "x_t")
         w_t = b.alloc(SbufType, rows_k, CT * Ob * taps_s, w.element_type, "w_t")
         ps = b.alloc(PsumType, otw, rows_mt * cols, f32, "ps")
-        o_t = b.alloc(SbufType, otw, rb * OW, out.element_type, "o_t")
+        o_t = None if o_res else b.alloc(SbufType, otw, rb * OW, out.element_type, "o_t")
         OTn = _cdiv(Og, otw)
         b_t = b.alloc(SbufType, otw, OTn, bias.element_type, "b_t") if bias else None
 
@@ -759,16 +1039,19 @@ class _FunctionLowering:
                 b.dma(w_t, ap(0, Cr, CTf * ob * taps, [[ob * taps, 1]]),
                       w.var, ap(0, Cr, src0 + CTf * Pc * taps, [[ob, Cg * taps], [taps, 1]], taps))
 
+        # weights first: the DMA queue is in order, so they stream ahead of the work
+        if single_block:
+            load_weights(E(0), Og)
         if bias:
             bf, br = divmod(Og, otw)
             if bf:
                 b.dma(b_t, ap(0, otw, 0, [[bf, 1]]), bias.var, ap(0, otw, obase, [[bf, otw]], 1))
             if br:
                 b.dma(b_t, ap(0, br, bf, [[1, 1]]), bias.var, ap(0, br, obase + bf * otw, [[1, 1]], 1))
-        if single_block:
-            load_weights(E(0), Og)
 
         def load_input(n: AffineExpr, r0: AffineExpr, nr: int, clean: bool, first: bool) -> None:
+            if x_res:
+                return
             plane = n.scaled(C * H * W) + cb * H * W
             if not fold:
                 if CTf:
@@ -794,15 +1077,31 @@ class _FunctionLowering:
                 b.dma(x_t, ap(kh * Cg, Cg, j_lo * g.Wp + g.pl, [[j_hi - j_lo, g.Wp], [W, 1]]),
                       x.var, ap(0, Cg, plane + row0.scaled(W), [[j_hi - j_lo, g.sh * W], [W, 1]], H * W))
 
+        def out_tiles(o0: AffineExpr, ob: int):
+            """(first channel in the block, channels, SBUF partition, channel tile) per PSUM tile."""
+            if not o_res:
+                for _, j0, ow_ in b.tiles(ob, otw):
+                    yield j0, ow_, 0, None
+                return
+            for _, jc0, jw in b.tiles(ob, out.pc):
+                cto = self._div(o0 + jc0 + obase, out.pc)
+                for h in range(_cdiv(jw, otw)):
+                    yield jc0 + h * otw, min(otw, jw - h * otw), h * otw, cto
+
         for n, _, _ in b.tiles(N, 1):
             for _, o0, ob in b.tiles(Og, Ob):
                 if not single_block:
                     load_weights(o0, ob)
                 first = True
-                for r0, nr, clean in self._bands(g, rb):
+                bands = self._bands(g, rb) if not x_res else (
+                    (r0, nr, True) for _, r0, nr in b.tiles(OH, rb))
+                for r0, nr, clean in bands:
                     load_input(n, r0, nr, clean, first)
                     first = False
-                    for _, j0, ow_ in b.tiles(ob, otw):
+                    # moving operand: band tile, or the resident plane (its padding offset)
+                    xb = (n.scaled(x.plane) + (x.pads[0] - g.pt) * Wx + (x.pads[1] - g.pl)
+                          + r0.scaled(g.sh * Wx)) if x_res else E(0)
+                    for j0, ow_, part, cto in out_tiles(o0, ob):
                         b_ap = ap(0, ow_, self._bias_col(o0 + j0, otw), [[1, 1]]) if b_t else None
                         for _, rr, nrr in b.tiles(nr, rows_mt):
                             for _, c0, nc in b.tiles(OW, cols):
@@ -822,17 +1121,29 @@ class _FunctionLowering:
                                             b.add(LoadStationaryOp(
                                                 w_t, ap(0, cw, ct.scaled(ob * taps) + j0.scaled(taps) + tap,
                                                         [[ow_, taps]])))
-                                            mv = (ct.scaled(bp) + (rr.scaled(g.sh) + kh.scaled(g.dh)).scaled(g.Wp)
+                                            mv = (xb + ct.scaled(bp) + (rr.scaled(g.sh) + kh.scaled(g.dh)).scaled(Wx)
                                                   + c0.scaled(g.sw) + kw.scaled(g.dw))
                                             b.add(MatmulOp(
                                                 ps, ap(0, ow_, 0, [[nrr * nc, 1]]),
-                                                x_t, ap(0, cw, mv, [[nrr, g.sh * g.Wp], [nc, g.sw]]),
+                                                x_t, ap(0, cw, mv, [[nrr, g.sh * Wx], [nc, g.sw]]),
                                                 accumulate=_acc(ct + kh + kw)))
-                                b.act(act, o_t, ap(0, ow_, rr.scaled(OW) + c0, [[nrr, OW], [nc, 1]]),
-                                      ps, ap(0, ow_, 0, [[nrr * nc, 1]]), b_t, b_ap)
-                        dst = (n.scaled(O) + o0 + j0 + obase).scaled(OH * OW) + r0.scaled(OW)
-                        b.dma(out.var, ap(0, ow_, dst, [[nr * OW, 1]], OH * OW),
-                              o_t, ap(0, ow_, 0, [[nr * OW, 1]]))
+                                if o_res:
+                                    dst, dst_ap = out.tile, ap(
+                                        part, ow_, out.base(cto, n) + (r0 + rr).scaled(out.Wp) + c0,
+                                        [[nrr, out.Wp], [nc, 1]])
+                                else:
+                                    dst, dst_ap = o_t, ap(0, ow_, rr.scaled(OW) + c0, [[nrr, OW], [nc, 1]])
+                                b.act(act, dst, dst_ap, ps, ap(0, ow_, 0, [[nrr * nc, 1]]), b_t, b_ap)
+                        if not o_res:
+                            dst = (n.scaled(O) + o0 + j0 + obase).scaled(OH * OW) + r0.scaled(OW)
+                            b.dma(out.var, ap(0, ow_, dst, [[nr * OW, 1]], OH * OW),
+                                  o_t, ap(0, ow_, 0, [[nr * OW, 1]]))
+
+    @staticmethod
+    def _div(e: AffineExpr, k: int) -> AffineExpr:
+        """``e / k`` for an affine expression whose every term is a multiple of ``k``."""
+        assert e.const % k == 0 and all(c % k == 0 for c in e.coeffs), (e, k)
+        return AffineExpr(e.const // k, tuple(c // k for c in e.coeffs))
 
     def _conv_vector(self, x: DramView, w: DramView, bias: DramView | None, out: DramView,
                      g: "_Geom", act: str) -> None:
@@ -906,6 +1217,10 @@ class _FunctionLowering:
         reduction per band over a 4-D window pattern."""
         b = self.b
         x = self.view(op.input)
+        if isinstance(x, SbufView):
+            self._pool_resident(op, x, out)
+            return
+        assert isinstance(out, DramView), "a resident pool result needs a resident input"
         N, C, H, W = x.shape
         OH, OW = out.shape[2:]
         KH, KW = kt._ints(op.kernel)
@@ -957,6 +1272,40 @@ class _FunctionLowering:
                     b.tensor_tensor("mul", o_t, o_ap, s_t, o_ap, c_t, o_ap)
                 b.dma(out.var, ap(0, pw, p0.scaled(OH * OW) + r0.scaled(OW), [[nr * OW, 1]], OH * OW),
                       o_t, o_ap)
+
+    def _pool_resident(self, op: kt.Pool2dOp, x: SbufView, out: DramView | SbufView) -> None:
+        """Pool a resident input: one vector reduction per (image, channel tile,
+        band) whose window pattern reads the stored (zero) padding directly, into
+        a resident result or a band tile DMA'd to DRAM."""
+        b = self.b
+        N, C, H, W = x.shape
+        OH, OW = out.shape[2:]
+        KH, KW = kt._ints(op.kernel)
+        g = _Geom.of(x.shape, (KH, KW), kt._ints(op.strides), kt._ints(op.pads), (1, 1), out.shape)
+        is_max = op.kind.data == "max"
+        o_res = isinstance(out, SbufView)
+        Wx = x.Wp
+        if o_res:
+            rb, o_t = OH, None
+        else:
+            rb = self._band_rows(g, 1, lambda r: r * OW * out.itemsize <= _BUDGET_OUT)
+            o_t = b.alloc(SbufType, x.pc, rb * OW, out.element_type, "o_t")
+        for n, _, _ in b.tiles(N, 1):
+            for ct, c0, cw in b.tiles(C, x.pc):
+                xoff = x.base(ct, n) + (-g.pt * Wx - g.pl)
+                for _, r0, nr in b.tiles(OH, rb):
+                    src = ap(0, cw, xoff + r0.scaled(g.sh * Wx),
+                             [[nr, g.sh * Wx], [OW, g.sw], [KH, Wx], [KW, 1]])
+                    if o_res:
+                        dst, dst_ap = out.tile, ap(0, cw, out.base(ct, n) + r0.scaled(out.Wp),
+                                                   [[nr, out.Wp], [OW, 1]])
+                    else:
+                        dst, dst_ap = o_t, ap(0, cw, 0, [[nr * OW, 1]])
+                    b.reduce("max" if is_max else "add", dst, dst_ap, x.tile, src, 2,
+                             scale=None if is_max else 1.0 / (KH * KW))
+                    if not o_res:
+                        b.dma(out.var, ap(0, cw, (n.scaled(C) + c0).scaled(OH * OW) + r0.scaled(OW),
+                                          [[nr * OW, 1]], OH * OW), o_t, dst_ap)
 
     # --- DRAM-to-DRAM copies: concat, pad, resize_nearest ----------------------------------
     def _copy(self, dst: SSAValue, dst_off: int, dst_strides: Sequence[int], src: SSAValue,
@@ -1088,8 +1437,28 @@ class _FunctionLowering:
 
         rec(0, offs)
 
-    def elementwise(self, op: kt.ElementwiseOp, out: DramView) -> None:
+    def _pointwise_resident(self, operands: Sequence[SbufView], out: SbufView,
+                            compute: Callable[[list[tuple[SSAValue, AccessPatternAttr]],
+                                               tuple[SSAValue, AccessPatternAttr]], None]) -> None:
+        """Pointwise work between resident tiles of one shape: one instruction
+        sequence per (image, channel tile) over the interiors, no DMA."""
+        N, C, _, _ = out.shape
+        for n, _, _ in self.b.tiles(N, 1):
+            for ct, _, cw in self.b.tiles(C, out.pc):
+                compute([(v.tile, v.interior(0, cw, ct, n)) for v in operands],
+                        (out.tile, out.interior(0, cw, ct, n)))
+
+    def elementwise(self, op: kt.ElementwiseOp, out: DramView | SbufView) -> None:
         kind, act = op.kind.data, op.activation.data
+        if isinstance(out, SbufView):
+            def compute_sb(ins, o):
+                (l_t, l_ap), (r_t, r_ap) = ins
+                self.b.tensor_tensor(kind, o[0], o[1], l_t, l_ap, r_t, r_ap)
+                if act != "none":
+                    self.b.act(act, o[0], o[1], o[0], o[1])
+
+            self._pointwise_resident([self.view(op.lhs), self.view(op.rhs)], out, compute_sb)
+            return
 
         def compute(tiles, o_t, pw, fw):
             a = ap(0, pw, 0, [[fw, 1]])
@@ -1099,10 +1468,16 @@ class _FunctionLowering:
 
         self._pointwise([self.view(op.lhs), self.view(op.rhs)], out, compute)
 
-    def activation(self, op: kt.ActivationOp, out: DramView) -> None:
+    def activation(self, op: kt.ActivationOp, out: DramView | SbufView) -> None:
         func = op.func.data
         alpha = None if op.alpha is None else float(op.alpha.value.data)
         beta = None if op.beta is None else float(op.beta.value.data)
+        if isinstance(out, SbufView):
+            def compute_sb(ins, o):
+                self.b.act(func, o[0], o[1], ins[0][0], ins[0][1], alpha=alpha, beta=beta)
+
+            self._pointwise_resident([self.view(op.input)], out, compute_sb)
+            return
 
         def compute(tiles, o_t, pw, fw):
             a = ap(0, pw, 0, [[fw, 1]])
@@ -1110,7 +1485,14 @@ class _FunctionLowering:
 
         self._pointwise([self.view(op.input)], out, compute)
 
-    def cast(self, op: kt.CastOp, out: DramView) -> None:
+    def cast(self, op: kt.CastOp, out: DramView | SbufView) -> None:
+        if isinstance(out, SbufView):
+            def compute_sb(ins, o):
+                self.b.activation("identity", o[0], o[1], ins[0][0], ins[0][1])
+
+            self._pointwise_resident([self.view(op.input)], out, compute_sb)
+            return
+
         def compute(tiles, o_t, pw, fw):
             a = ap(0, pw, 0, [[fw, 1]])
             self.b.activation("identity", o_t, a, tiles[0], a)

@@ -2,9 +2,19 @@
 
 Liveness is by program position (the index of the top-level op of the core
 body; an op nested in an ``inf.loop`` counts as its top-level loop's whole
-range): a tile is live from its first to its last use. Tiles are placed
-first-fit in order of their first use, in a 2-D space (partition range x
-bytes within a partition), so memory is reused as soon as a tile is dead.
+range): a tile is live from its first to its last use. Placement is in a 2-D
+space (partition range x bytes within a partition), in two phases:
+
+- tiles marked ``kaena.resident`` (values the lowering keeps in SBUF across
+  ops) first, largest first, each at the lowest place free of the placed
+  tiles whose lifetimes overlap its own (greedy by size: little fragmentation);
+- then the short-lived tiles in order of first use, each in the place free
+  the longest (never used, else whose previous occupants died earliest), from
+  the top down. Consecutive layers' tiles land in different memory, so a
+  tile's first writer (e.g. the next layer's weight DMA) does not wait for the
+  readers of the previous occupant: the free SBUF works as a ring buffer that
+  lets the DMA queue run ahead of the compute engines.
+
 Allocs that already carry ``partition``/``offset`` are kept where they are and
 the others are placed around them.
 """
@@ -32,6 +42,12 @@ from kaena.errors import AllocationError, CompileError
 from kaena.target import INF1, NeuronCoreTarget
 
 SBUF_PEAK_ATTR = "kaena.sbuf_peak_bytes"
+# discardable attribute of an inf.alloc that holds a value across several ops
+# (set by the lowering): such tiles are placed first, largest first, from the
+# bottom; the short-lived tiles then cycle through the rest from the top.
+RESIDENT_ATTR = "kaena.resident"
+# the dead tiles whose memory counts as recently freed (older ones as free long ago)
+_RECENT = 64
 PSUM_PEAK_ATTR = "kaena.psum_peak_bytes"
 
 
@@ -47,6 +63,7 @@ class _Tile:
     last: int
     # partition offsets (within the tile) at which inf.matmul writes it
     matmul_rows: frozenset[int] = frozenset()
+    resident: bool = False
     partition: int = -1
     offset: int = -1
     fixed: bool = False
@@ -119,7 +136,7 @@ def _collect_tiles(core: CoreOp) -> list[_Tile]:
         tile = _Tile(
             op=op, index=len(tiles), psum=isinstance(t, PsumType), parts=t.partitions,
             nbytes=t.bytes_per_partition, itemsize=t.dtype.itemsize, first=min(positions), last=max(positions),
-            matmul_rows=frozenset(rows),
+            matmul_rows=frozenset(rows), resident=RESIDENT_ATTR in op.attributes,
         )
         if op.is_allocated:
             tile.partition = op.partition.value.data
@@ -177,25 +194,86 @@ class _Placer:
             cur = max(cur, e)
         return max(best, self.limit - cur)
 
-    def place(self, tiles: list[_Tile], core_id: int) -> None:
-        fixed = [t for t in tiles if t.fixed]
-        todo = sorted((t for t in tiles if not t.fixed), key=lambda t: (t.first, t.index))
-        active: list[_Tile] = []
-        for tile in todo:
-            active = [a for a in active if a.last >= tile.first]
-            live = active + [f for f in fixed if f.live_overlaps(tile)]
+    def freest_offset(self, tile: _Tile, busy: list[tuple[int, int]],
+                      freed: list[tuple[int, int, int]]) -> tuple[int, int] | None:
+        """(score, offset) of the placement free the longest: among the offsets
+        where ``tile`` fits between the ``busy`` ranges, the one whose previous
+        occupants (``freed``: start, end, last use) died earliest (-1: never
+        used), then the highest. Reusing memory that died long ago keeps the
+        tile's first writer from waiting on the previous occupant's readers."""
+        cands = {0, *(e for _, e in busy), *(e for _, e, _ in freed)}
+        align = max(self.align, tile.itemsize)  # also flush below a range or the top
+        tops = [self.limit, *(st for st, _ in busy), *(st for st, _, _ in freed)]
+        cands.update((t - tile.nbytes) // align * align for t in tops if t >= tile.nbytes)
+        offs = sorted({self._fix(c, tile) for c in cands})
+        offs = np.array([o for o in offs if o + tile.nbytes <= self.limit], dtype=np.int64)
+        if not len(offs):
+            return None
+        ends = offs + tile.nbytes
+        if busy:
+            b = np.array(busy, dtype=np.int64)
+            clash = ((b[None, :, 0] < ends[:, None]) & (offs[:, None] < b[None, :, 1])).any(axis=1)
+            offs, ends = offs[~clash], ends[~clash]
+            if not len(offs):
+                return None
+        score = np.full(len(offs), -1, dtype=np.int64)
+        if freed:
+            f = np.array(freed, dtype=np.int64)
+            hit = (f[None, :, 0] < ends[:, None]) & (offs[:, None] < f[None, :, 1])
+            score = np.where(hit, f[None, :, 2], -1).max(axis=1)
+        i = int(np.lexsort((-offs, score))[0])  # free the longest, then the highest
+        return int(score[i]), int(offs[i])
+
+    def place_resident(self, tiles: list[_Tile], fixed: list[_Tile], core_id: int) -> None:
+        """Resident tiles first, largest first, each at the lowest place free of
+        the tiles already placed whose lifetimes overlap its own (all lifetimes
+        are known: greedy by size fragments far less than first-use order)."""
+        placed = list(fixed)
+        for tile in sorted(tiles, key=lambda t: (-t.parts * t.nbytes, t.first, t.index)):
+            live = [a for a in placed if a.live_overlaps(tile)]
             best: tuple[int, int, int] | None = None  # (end, partition, offset)
             for p in self.partition_starts(tile):
-                busy = sorted(
-                    (a.offset, a.offset + a.nbytes) for a in live
-                    if a.partition < p + tile.parts and p < a.partition + a.parts
-                )
+                busy = sorted((a.offset, a.offset + a.nbytes) for a in live
+                              if a.partition < p + tile.parts and p < a.partition + a.parts)
                 off = self.lowest_offset(tile, busy)
                 if off is not None and (best is None or (off + tile.nbytes, p) < best[:2]):
                     best = (off + tile.nbytes, p, off)
             if best is None:
                 self._fail(tile, live, core_id)
             tile.partition, tile.offset = best[1], best[2]
+            placed.append(tile)
+
+    def place(self, tiles: list[_Tile], core_id: int) -> None:
+        fixed = [t for t in tiles if t.fixed]
+        resident = [t for t in tiles if t.resident and not t.fixed]
+        self.place_resident(resident, fixed, core_id)
+        fixed = fixed + resident
+        todo = sorted((t for t in tiles if not t.fixed and not t.resident), key=lambda t: (t.first, t.index))
+        active: list[_Tile] = []
+        dead: list[_Tile] = []
+        for tile in todo:
+            still = []
+            for a in active:
+                (still if a.last >= tile.first else dead).append(a)
+            active = still
+            if len(dead) > 2 * _RECENT:
+                dead = sorted(dead, key=lambda a: (a.last, a.index))[-_RECENT:]
+            live = active + [f for f in fixed if f.live_overlaps(tile)]
+            best: tuple[int, int, int, int] | None = None  # (score, end, partition, offset)
+            for p in self.partition_starts(tile):
+                busy = [(a.offset, a.offset + a.nbytes) for a in live
+                        if a.partition < p + tile.parts and p < a.partition + a.parts]
+                freed = [(a.offset, a.offset + a.nbytes, a.last) for a in dead + fixed
+                         if a.last < tile.first and a.partition < p + tile.parts and p < a.partition + a.parts]
+                found = self.freest_offset(tile, busy, freed)
+                if found is None:
+                    continue
+                key = (found[0], -(found[1] + tile.nbytes), p, found[1])
+                if best is None or key < best:
+                    best = key
+            if best is None:
+                self._fail(tile, live, core_id)
+            tile.partition, tile.offset = best[2], best[3]
             active.append(tile)
 
     def _fail(self, tile: _Tile, live: list[_Tile], core_id: int) -> None:

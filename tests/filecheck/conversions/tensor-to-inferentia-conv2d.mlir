@@ -1,6 +1,7 @@
 // RUN: kaena-opt %s -p convert-tensor-to-inferentia | filecheck %s
 // Strided, padded conv2d with few channels: (kh, c) pairs folded onto 9 contraction partitions,
 // each a row-shifted copy of its channel (one DMA per kh), zero padding filled once; one matmul per kw tap.
+// The weights are DMAd first (the DMA queue is in order: they stream ahead of the work).
 
 func.func @main(%x: tensor<2x3x10x10xbf16> {kaena.name = "x"}) -> (tensor<2x8x5x5xf32> {kaena.name = "y"}) {
   %w = ktensor.weight "conv.w" : tensor<8x3x3x3xbf16>
@@ -20,10 +21,10 @@ func.func @main(%x: tensor<2x3x10x10xbf16> {kaena.name = "x"}) -> (tensor<2x8x5x
 // CHECK-NEXT: %ps = inf.alloc : !inf.psum<8x25xf32>
 // CHECK-NEXT: %o_t = inf.alloc : !inf.sbuf<8x25xf32>
 // CHECK-NEXT: %b_t = inf.alloc : !inf.sbuf<8x1xf32>
-// CHECK-NEXT: inf.dma %b_t <p = 0, n = 8, off = 0, dims = [[1, 1]]>, %conv.b <p = 0, n = 8, pstride = 1, off = 0, dims = [[1, 8]]> : !inf.sbuf<8x1xf32>, !inf.dram<8xf32>
 // CHECK-NEXT: inf.dma %w_t <p = 0, n = 3, off = 0, dims = [[24, 1]]>, %conv.w <p = 0, n = 3, pstride = 9, off = 0, dims = [[8, 27], [3, 1]]> : !inf.sbuf<9x24xbf16>, !inf.dram<8x3x3x3xbf16>
 // CHECK-NEXT: inf.dma %w_t <p = 3, n = 3, off = 0, dims = [[24, 1]]>, %conv.w <p = 0, n = 3, pstride = 9, off = 3, dims = [[8, 27], [3, 1]]> : !inf.sbuf<9x24xbf16>, !inf.dram<8x3x3x3xbf16>
 // CHECK-NEXT: inf.dma %w_t <p = 6, n = 3, off = 0, dims = [[24, 1]]>, %conv.w <p = 0, n = 3, pstride = 9, off = 6, dims = [[8, 27], [3, 1]]> : !inf.sbuf<9x24xbf16>, !inf.dram<8x3x3x3xbf16>
+// CHECK-NEXT: inf.dma %b_t <p = 0, n = 8, off = 0, dims = [[1, 1]]>, %conv.b <p = 0, n = 8, pstride = 1, off = 0, dims = [[1, 8]]> : !inf.sbuf<8x1xf32>, !inf.dram<8xf32>
 // CHECK-NEXT: inf.memset %x_t <p = 0, n = 9, off = 0, dims = [[60, 1]]> {value = 0.000000e+00 : f32} : !inf.sbuf<9x60xbf16>
 // CHECK-NEXT: inf.loop 2 {
 // CHECK-NEXT: inf.dma %x_t <p = 0, n = 3, off = 13, dims = [[4, 12], [10, 1]]>, %x <p = 0, n = 3, pstride = 100, off = 10 + 300*d0, dims = [[4, 20], [10, 1]]> : !inf.sbuf<9x60xbf16>, !inf.dram<2x3x10x10xbf16>

@@ -1,7 +1,9 @@
 // RUN: kaena-opt %s -p inf-allocate-sram --split-input-file | filecheck %s
 
-// Placement in first-use order, first fit, reuse once a tile is dead:
-// %a and %b overlap in time, %c starts after %a's last use and takes its place.
+// Placement in first-use order, in the memory free the longest (never used
+// first, from the top of the partition): %a and %b overlap in time; %c starts
+// after %a's last use but does not take its place (its writer would wait for
+// %a's readers), it goes to memory never used.
 builtin.module {
   inf.core 0 {
     %a = inf.alloc : !inf.sbuf<128x16xf32>
@@ -16,14 +18,15 @@ builtin.module {
 }
 
 // CHECK-LABEL: inf.core 0 attributes {kaena.sbuf_peak_bytes = 10240 : i64, kaena.psum_peak_bytes = 0 : i64}
-// CHECK-NEXT:    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<128x16xf32>
-// CHECK-NEXT:    %b = inf.alloc {partition = 0 : i64, offset = 64 : i64} : !inf.sbuf<128x8xbf16>
-// CHECK-NEXT:    %c = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<64x16xf32>
+// CHECK-NEXT:    %a = inf.alloc {partition = 0 : i64, offset = 98240 : i64} : !inf.sbuf<128x16xf32>
+// CHECK-NEXT:    %b = inf.alloc {partition = 0 : i64, offset = 98208 : i64} : !inf.sbuf<128x8xbf16>
+// CHECK-NEXT:    %c = inf.alloc {partition = 0 : i64, offset = 98144 : i64} : !inf.sbuf<64x16xf32>
 
 // -----
 
 // A tile used inside a loop is live over the whole loop; small tiles go side
-// by side in partition groups of 32 before stacking in bytes.
+// by side in partition groups of 32 before stacking in bytes (%c takes the
+// group never used rather than %a's).
 builtin.module {
   inf.core 0 {
     %a = inf.alloc : !inf.sbuf<32x8xf32>
@@ -38,9 +41,9 @@ builtin.module {
 }
 
 // CHECK-LABEL: inf.core 0 attributes {kaena.sbuf_peak_bytes = 2048 : i64, kaena.psum_peak_bytes = 0 : i64}
-// CHECK-NEXT:    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64}
-// CHECK-NEXT:    %b = inf.alloc {partition = 32 : i64, offset = 0 : i64}
-// CHECK-NEXT:    %c = inf.alloc {partition = 0 : i64, offset = 0 : i64}
+// CHECK-NEXT:    %a = inf.alloc {partition = 0 : i64, offset = 98272 : i64}
+// CHECK-NEXT:    %b = inf.alloc {partition = 32 : i64, offset = 98272 : i64}
+// CHECK-NEXT:    %c = inf.alloc {partition = 64 : i64, offset = 98272 : i64}
 
 // -----
 
@@ -63,5 +66,26 @@ builtin.module {
 
 // CHECK-LABEL: inf.core 0
 // CHECK:         %fixed = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.psum<64x200xf32>
-// CHECK-NEXT:    %p1 = inf.alloc {partition = 64 : i64, offset = 0 : i64} : !inf.psum<64x128xf32>
-// CHECK-NEXT:    %p2 = inf.alloc {partition = 64 : i64, offset = 512 : i64} : !inf.psum<32x100xf32>
+// CHECK-NEXT:    %p1 = inf.alloc {partition = 0 : i64, offset = 3584 : i64} : !inf.psum<64x128xf32>
+// CHECK-NEXT:    %p2 = inf.alloc {partition = 64 : i64, offset = 3680 : i64} : !inf.psum<32x100xf32>
+
+// -----
+
+// Tiles marked kaena.resident (values kept in SBUF across ops) pack from the
+// bottom by first fit, apart from the short-lived tiles cycling at the top;
+// a resident tile reuses a dead resident's place at once.
+builtin.module {
+  inf.core 0 {
+    %r1 = inf.alloc {kaena.resident} : !inf.sbuf<128x1024xf32>
+    %w = inf.alloc : !inf.sbuf<128x512xbf16>
+    %r2 = inf.alloc {kaena.resident} : !inf.sbuf<128x1024xf32>
+    inf.memset %r1 <p = 0, n = 128, off = 0, dims = [[1024, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x1024xf32>
+    inf.memset %w <p = 0, n = 128, off = 0, dims = [[512, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x512xbf16>
+    inf.memset %r2 <p = 0, n = 128, off = 0, dims = [[1024, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x1024xf32>
+  }
+}
+
+// CHECK-LABEL: inf.core 0
+// CHECK-NEXT:    %r1 = inf.alloc {kaena.resident, partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<128x1024xf32>
+// CHECK-NEXT:    %w = inf.alloc {partition = 0 : i64, offset = 97280 : i64} : !inf.sbuf<128x512xbf16>
+// CHECK-NEXT:    %r2 = inf.alloc {kaena.resident, partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<128x1024xf32>
