@@ -39,24 +39,11 @@ from xdsl.irdl import (
 )
 from xdsl.utils.exceptions import VerifyException
 
-Shape = tuple[int, ...]
+from kaena.dialects.utils import Shape, i64_array, ints, shape_of
+
 # Activations fw-fuse-conv can fold into a conv (those the tensor level fuses).
 CONV_ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh")
 PAD_MODES = ("constant", "edge", "reflect")
-
-
-def shape_of(value: SSAValue | Attribute) -> Shape:
-    t = value.type if isinstance(value, SSAValue) else value
-    assert isinstance(t, TensorType)
-    return tuple(t.get_shape())
-
-
-def ints(attr: DenseArrayBase) -> tuple[int, ...]:
-    return tuple(int(v) for v in attr.get_values())
-
-
-def i64_array(values: Sequence[int]) -> DenseArrayBase:
-    return DenseArrayBase.from_list(i64, [int(v) for v in values])
 
 
 def _bool(value: bool) -> BoolAttr:
@@ -194,6 +181,15 @@ class ClipOp(_UnaryOp):
         lo = self.min.value.data if self.min is not None else -math.inf
         hi = self.max.value.data if self.max is not None else math.inf
         return lo, hi
+
+    def fusable_activation(self) -> str | None:
+        """The parameterless activation equal to this clip (relu6, relu), if any."""
+        lo, hi = self.bounds()
+        if lo == 0.0 and hi == 6.0:
+            return "relu6"
+        if lo == 0.0 and hi == math.inf:
+            return "relu"
+        return None
 
 
 @irdl_op_definition

@@ -40,6 +40,8 @@ from xdsl.irdl import (
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from kaena.dialects.utils import i64_array, ints, shape_of
+
 # Activations a contraction or elementwise op can fuse (no parameters).
 ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh", "gelu", "exp")
 # Standalone ktensor.activation functions; the parametrised ones read
@@ -50,20 +52,6 @@ PARAMETRISED = {"leaky_relu": ("alpha",), "clip": ("alpha", "beta"), "hard_sigmo
 PAD_MODES = ("constant", "edge", "reflect")
 ELEMENTWISE_KINDS = ("add", "sub", "mul", "div", "max", "min")
 POOL_KINDS = ("max", "avg")
-
-
-def _shape(value: SSAValue | Attribute) -> tuple[int, ...]:
-    t = value.type if isinstance(value, SSAValue) else value
-    assert isinstance(t, TensorType)
-    return tuple(t.get_shape())
-
-
-def _ints(attr: DenseArrayBase) -> tuple[int, ...]:
-    return tuple(int(v) for v in attr.get_values())
-
-
-def _i64_array(values: Sequence[int]) -> DenseArrayBase:
-    return DenseArrayBase.from_list(i64, list(values))
 
 
 def _check_choice(op: IRDLOperation, prop: str, value: str, choices: Sequence[str]) -> None:
@@ -134,16 +122,16 @@ class MatmulOp(_KTensorOp):
 
     def verify_semantics(self) -> None:
         _check_choice(self, "activation", self.activation.data, ACTIVATIONS)
-        a, b, r = _shape(self.lhs), _shape(self.rhs), _shape(self.result)
+        a, b, r = shape_of(self.lhs), shape_of(self.rhs), shape_of(self.result)
         if len(a) != 2 or len(b) != 2 or a[1] != b[0] or r != (a[0], b[1]):
             raise VerifyException(
                 f"'ktensor.matmul' expects [M,K] x [K,N] -> [M,N], got {a} x {b} -> {r}"
             )
-        if self.bias is not None and _shape(self.bias) != (b[1],):
+        if self.bias is not None and shape_of(self.bias) != (b[1],):
             raise VerifyException(
-                f"'ktensor.matmul' bias must be [{b[1]}], got {_shape(self.bias)}"
+                f"'ktensor.matmul' bias must be [{b[1]}], got {shape_of(self.bias)}"
             )
-        if self.tile is not None and len(_ints(self.tile)) != 3:
+        if self.tile is not None and len(ints(self.tile)) != 3:
             raise VerifyException("'ktensor.matmul' tile must be [M, K, N]")
 
 
@@ -185,9 +173,9 @@ class Conv2dOp(_KTensorOp):
         super().__init__(
             operands=[input, weight, bias],
             properties={
-                "strides": _i64_array(strides),
-                "pads": _i64_array(pads),
-                "dilations": _i64_array(dilations),
+                "strides": i64_array(strides),
+                "pads": i64_array(pads),
+                "dilations": i64_array(dilations),
                 "groups": IntegerAttr(groups, i64),
                 "activation": StringAttr(activation),
             },
@@ -196,8 +184,8 @@ class Conv2dOp(_KTensorOp):
 
     def verify_semantics(self) -> None:
         _check_choice(self, "activation", self.activation.data, ACTIVATIONS)
-        x, w, r = _shape(self.input), _shape(self.weight), _shape(self.result)
-        strides, pads, dil = _ints(self.strides), _ints(self.pads), _ints(self.dilations)
+        x, w, r = shape_of(self.input), shape_of(self.weight), shape_of(self.result)
+        strides, pads, dil = ints(self.strides), ints(self.pads), ints(self.dilations)
         g = self.groups.value.data
         if len(x) != 4 or len(w) != 4 or len(r) != 4:
             raise VerifyException("'ktensor.conv2d' expects 4-D input, weight and result")
@@ -209,7 +197,7 @@ class Conv2dOp(_KTensorOp):
             raise VerifyException(
                 f"'ktensor.conv2d' channels do not match groups={g}: input {x}, weight {w}"
             )
-        if self.bias is not None and _shape(self.bias) != (w[0],):
+        if self.bias is not None and shape_of(self.bias) != (w[0],):
             raise VerifyException(f"'ktensor.conv2d' bias must be [{w[0]}]")
         oh, ow = conv_output_hw(x[2:], w[2:], strides, pads, dil)
         if r != (x[0], w[0], oh, ow):
@@ -242,14 +230,14 @@ class ElementwiseOp(_KTensorOp):
         _check_choice(self, "kind", self.kind.data, ELEMENTWISE_KINDS)
         _check_choice(self, "activation", self.activation.data, ACTIVATIONS)
         try:
-            shape = np.broadcast_shapes(_shape(self.lhs), _shape(self.rhs))
+            shape = np.broadcast_shapes(shape_of(self.lhs), shape_of(self.rhs))
         except ValueError:
             raise VerifyException(
-                f"'ktensor.elementwise' operands do not broadcast: {_shape(self.lhs)}, {_shape(self.rhs)}"
+                f"'ktensor.elementwise' operands do not broadcast: {shape_of(self.lhs)}, {shape_of(self.rhs)}"
             ) from None
-        if tuple(shape) != _shape(self.result):
+        if tuple(shape) != shape_of(self.result):
             raise VerifyException(
-                f"'ktensor.elementwise' result must be {tuple(shape)}, got {_shape(self.result)}"
+                f"'ktensor.elementwise' result must be {tuple(shape)}, got {shape_of(self.result)}"
             )
 
 
@@ -286,7 +274,7 @@ class ActivationOp(_KTensorOp):
                 raise VerifyException(
                     f"'ktensor.activation' {f} {'needs' if p in needed else 'takes no'} {p}"
                 )
-        if _shape(self.input) != _shape(self.result):
+        if shape_of(self.input) != shape_of(self.result):
             raise VerifyException("'ktensor.activation' keeps the shape")
 
 
@@ -312,17 +300,17 @@ class Pool2dOp(_KTensorOp):
             operands=[input],
             properties={
                 "kind": StringAttr(kind),
-                "kernel": _i64_array(kernel),
-                "strides": _i64_array(strides),
-                "pads": _i64_array(pads),
+                "kernel": i64_array(kernel),
+                "strides": i64_array(strides),
+                "pads": i64_array(pads),
             },
             result_types=[result_type],
         )
 
     def verify_semantics(self) -> None:
         _check_choice(self, "kind", self.kind.data, POOL_KINDS)
-        x, r = _shape(self.input), _shape(self.result)
-        k, s, p = _ints(self.kernel), _ints(self.strides), _ints(self.pads)
+        x, r = shape_of(self.input), shape_of(self.result)
+        k, s, p = ints(self.kernel), ints(self.strides), ints(self.pads)
         if len(x) != 4 or len(k) != 2 or len(s) != 2 or len(p) != 4:
             raise VerifyException("'ktensor.pool2d' expects NCHW input, 2 kernel, 2 strides, 4 pads")
         if min(k) < 1 or min(s) < 1 or min(p) < 0:
@@ -352,11 +340,11 @@ class SoftmaxOp(_KTensorOp):
         )
 
     def verify_semantics(self) -> None:
-        x = _shape(self.input)
+        x = shape_of(self.input)
         a = self.axis.value.data
         if not 0 <= a < len(x):
             raise VerifyException(f"'ktensor.softmax' axis {a} out of range for rank {len(x)}")
-        if x != _shape(self.result):
+        if x != shape_of(self.result):
             raise VerifyException("'ktensor.softmax' keeps the shape")
 
 
@@ -373,9 +361,9 @@ class ReshapeOp(_KTensorOp):
         super().__init__(operands=[input], result_types=[result_type])
 
     def verify_semantics(self) -> None:
-        if int(np.prod(_shape(self.input))) != int(np.prod(_shape(self.result))):
+        if int(np.prod(shape_of(self.input))) != int(np.prod(shape_of(self.result))):
             raise VerifyException(
-                f"'ktensor.reshape' changes the element count: {_shape(self.input)} -> {_shape(self.result)}"
+                f"'ktensor.reshape' changes the element count: {shape_of(self.input)} -> {shape_of(self.result)}"
             )
 
 
@@ -391,14 +379,14 @@ class TransposeOp(_KTensorOp):
 
     def __init__(self, input: SSAValue, perm: Sequence[int], result_type: TensorType):
         super().__init__(
-            operands=[input], properties={"perm": _i64_array(perm)}, result_types=[result_type]
+            operands=[input], properties={"perm": i64_array(perm)}, result_types=[result_type]
         )
 
     def verify_semantics(self) -> None:
-        x, perm = _shape(self.input), _ints(self.perm)
+        x, perm = shape_of(self.input), ints(self.perm)
         if sorted(perm) != list(range(len(x))):
             raise VerifyException(f"'ktensor.transpose' perm {perm} is not a permutation of rank {len(x)}")
-        if tuple(x[p] for p in perm) != _shape(self.result):
+        if tuple(x[p] for p in perm) != shape_of(self.result):
             raise VerifyException("'ktensor.transpose' result shape does not match perm")
 
 
@@ -415,7 +403,7 @@ class CastOp(_KTensorOp):
         super().__init__(operands=[input], result_types=[result_type])
 
     def verify_semantics(self) -> None:
-        if _shape(self.input) != _shape(self.result):
+        if shape_of(self.input) != shape_of(self.result):
             raise VerifyException("'ktensor.cast' keeps the shape")
         if self.input.type.element_type == self.result.type.element_type:
             raise VerifyException("'ktensor.cast' must change the element type")
@@ -436,9 +424,9 @@ class ConcatOp(_KTensorOp):
                          result_types=[result_type])
 
     def verify_semantics(self) -> None:
-        shapes = [_shape(v) for v in self.inputs]
+        shapes = [shape_of(v) for v in self.inputs]
         a = self.axis.value.data
-        r = _shape(self.result)
+        r = shape_of(self.result)
         if not shapes:
             raise VerifyException("'ktensor.concat' needs at least one operand")
         if not 0 <= a < len(r):
@@ -467,14 +455,14 @@ class PadOp(_KTensorOp):
                  value: float = 0.0):
         super().__init__(
             operands=[input],
-            properties={"pads": _i64_array(pads), "mode": StringAttr(mode),
+            properties={"pads": i64_array(pads), "mode": StringAttr(mode),
                         "value": FloatAttr(value, f32)},
             result_types=[result_type],
         )
 
     def verify_semantics(self) -> None:
         _check_choice(self, "mode", self.mode.data, PAD_MODES)
-        x, r, p = _shape(self.input), _shape(self.result), _ints(self.pads)
+        x, r, p = shape_of(self.input), shape_of(self.result), ints(self.pads)
         if len(p) != 2 * len(x) or min(p, default=0) < 0:
             raise VerifyException(f"'ktensor.pad' needs {2 * len(x)} non-negative pads")
         want = tuple(x[i] + p[i] + p[i + len(x)] for i in range(len(x)))
@@ -498,11 +486,11 @@ class ResizeNearestOp(_KTensorOp):
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
     def __init__(self, input: SSAValue, scales: Sequence[int], result_type: TensorType):
-        super().__init__(operands=[input], properties={"scales": _i64_array(scales)},
+        super().__init__(operands=[input], properties={"scales": i64_array(scales)},
                          result_types=[result_type])
 
     def verify_semantics(self) -> None:
-        x, r, s = _shape(self.input), _shape(self.result), _ints(self.scales)
+        x, r, s = shape_of(self.input), shape_of(self.result), ints(self.scales)
         if len(x) != 4 or len(s) != 2 or min(s) < 1:
             raise VerifyException("'ktensor.resize_nearest' takes NCHW and two integer scales >= 1")
         want = (x[0], x[1], x[2] * s[0], x[3] * s[1])

@@ -303,7 +303,6 @@ def test_rehash_helper_only_fixes_size_and_hash(lenet_neff):
 def test_large_dram_to_dram_dma_is_accepted():
     """DRAM operands are bounded by a core's DRAM, not by the SBUF size: the
     lowering copies whole tensors DRAM to DRAM (concat, pad, transpose)."""
-    import numpy as np
 
     from kaena.isa import DType, Engine, Mem, Opcode, empty_records
     from kaena.neff.model import Neff, Subgraph, TensorSpec, Variable

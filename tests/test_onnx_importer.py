@@ -22,7 +22,8 @@ from xdsl.dialects.builtin import BFloat16Type, Float16Type, ModuleOp
 from kaena import modelzoo
 from kaena.dialects import framework as fw
 from kaena.dialects import ktensor as kt
-from kaena.errors import CompileError, KaenaError, ModelImportError, UnsupportedOperatorError
+from kaena.dialects.utils import ints
+from kaena.errors import KaenaError, ModelImportError, UnsupportedOperatorError
 from kaena.frontends import import_onnx
 from kaena.frontends.onnx_importer import CONTROL_FLOW_REASON
 from kaena.passes import ALL_PASSES
@@ -136,8 +137,8 @@ def evaluate(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
             r = f(op.lhs) @ f(op.rhs) + (f(op.bias) if op.bias is not None else 0)
             r = _ACT[op.activation.data](r)
         elif isinstance(op, kt.Conv2dOp):
-            r = _conv2d(f(op.input), f(op.weight), kt._ints(op.strides), kt._ints(op.pads),
-                        kt._ints(op.dilations), op.groups.value.data)
+            r = _conv2d(f(op.input), f(op.weight), ints(op.strides), ints(op.pads),
+                        ints(op.dilations), op.groups.value.data)
             if op.bias is not None:
                 r = r + f(op.bias)[None, :, None, None]
             r = _ACT[op.activation.data](r)
@@ -155,8 +156,8 @@ def evaluate(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
                 r = _ACT[op.func.data](f(op.input))
         elif isinstance(op, kt.Pool2dOp):
             cip = op.count_include_pad is None or bool(op.count_include_pad.value.data)
-            r = _pool2d(f(op.input), op.kind.data, kt._ints(op.kernel), kt._ints(op.strides),
-                        kt._ints(op.pads), cip)
+            r = _pool2d(f(op.input), op.kind.data, ints(op.kernel), ints(op.strides),
+                        ints(op.pads), cip)
         elif isinstance(op, kt.SoftmaxOp):
             x = f(op.input)
             e = np.exp(x - x.max(axis=op.axis.value.data, keepdims=True))
@@ -164,13 +165,13 @@ def evaluate(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
         elif isinstance(op, kt.ReshapeOp):
             r = env[op.input].reshape(op.result.type.get_shape())
         elif isinstance(op, kt.TransposeOp):
-            r = env[op.input].transpose(kt._ints(op.perm))
+            r = env[op.input].transpose(ints(op.perm))
         elif isinstance(op, kt.CastOp):
             r = env[op.input]
         elif isinstance(op, kt.ConcatOp):
             r = np.concatenate([f(v) for v in op.inputs], axis=op.axis.value.data)
         elif isinstance(op, kt.PadOp):
-            p = kt._ints(op.pads)
+            p = ints(op.pads)
             rank = len(p) // 2
             width = [(p[i], p[i + rank]) for i in range(rank)]
             if op.mode.data == "constant":
@@ -178,7 +179,7 @@ def evaluate(module: ModuleOp, *inputs: np.ndarray) -> list[np.ndarray]:
             else:
                 r = np.pad(f(op.input), width, mode=op.mode.data)
         elif isinstance(op, kt.ResizeNearestOp):
-            sh, sw = kt._ints(op.scales)
+            sh, sw = ints(op.scales)
             r = f(op.input).repeat(sh, axis=2).repeat(sw, axis=3)
         else:
             raise AssertionError(f"no reference for {op.name}")

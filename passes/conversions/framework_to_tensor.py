@@ -209,15 +209,6 @@ class LowerUnary(RewritePattern):
                                                  alpha=op.alpha.value.data, beta=op.beta.value.data))
 
 
-def clip_activation(lo: float, hi: float) -> str | None:
-    """The fusable activation equal to clip(lo, hi), if any."""
-    if lo == 0.0 and hi == 6.0:
-        return "relu6"
-    if lo == 0.0 and hi == math.inf:
-        return "relu"
-    return None
-
-
 @dataclass
 class LowerClip(_StorePattern):
     """relu/relu6 when it is one (fusable), clip when bounded both sides, else max/min by a scalar."""
@@ -225,7 +216,7 @@ class LowerClip(_StorePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: fw.ClipOp, rewriter: PatternRewriter) -> None:
         lo, hi = op.bounds()
-        if (act := clip_activation(lo, hi)) is not None:
+        if (act := op.fusable_activation()) is not None:
             rewriter.replace(op, kt.ActivationOp(act, op.input, op.result.type))
         elif math.isfinite(lo) and math.isfinite(hi):
             rewriter.replace(op, kt.ActivationOp("clip", op.input, op.result.type, alpha=lo, beta=hi))

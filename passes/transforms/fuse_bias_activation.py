@@ -23,7 +23,7 @@ from xdsl.pattern_rewriter import (
 )
 
 from kaena.dialects import ktensor as kt
-from kaena.dialects.framework import shape_of
+from kaena.dialects.utils import ints, shape_of
 from kaena.passes.conversions.framework_to_tensor import erase_dead_weights, weight_name
 from kaena.weights import WeightStore, module_store
 
@@ -36,8 +36,8 @@ def rebuild(op: kt.MatmulOp | kt.Conv2dOp | kt.ElementwiseOp, *, bias: SSAValue 
         new = kt.MatmulOp(op.lhs, op.rhs, bias if bias is not None else op.bias, op.result.type, act)
     elif isinstance(op, kt.Conv2dOp):
         new = kt.Conv2dOp(op.input, op.weight, bias if bias is not None else op.bias, op.result.type,
-                          strides=kt._ints(op.strides), pads=kt._ints(op.pads),
-                          dilations=kt._ints(op.dilations), groups=op.groups.value.data,
+                          strides=ints(op.strides), pads=ints(op.pads),
+                          dilations=ints(op.dilations), groups=op.groups.value.data,
                           activation=act)
     else:
         new = kt.ElementwiseOp(op.kind.data, op.lhs, op.rhs, op.result.type, act)

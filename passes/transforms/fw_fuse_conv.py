@@ -7,7 +7,6 @@ applies while results leave PSUM. Clip(0, 6) fuses as relu6."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,11 +43,7 @@ def fusable_activation(op: Operation) -> str | None:
     if isinstance(op, fw.TanhOp):
         return "tanh"
     if isinstance(op, fw.ClipOp):
-        lo, hi = op.bounds()
-        if lo == 0.0 and hi == 6.0:
-            return "relu6"
-        if lo == 0.0 and hi == math.inf:
-            return "relu"
+        return op.fusable_activation()
     return None
 
 

@@ -1,4 +1,5 @@
 """lit configuration for Kaena's FileCheck tests (`lit -v tests/filecheck`)."""
+# ruff: noqa: F821  (lit injects config and lit_config)
 
 import os
 import shutil
