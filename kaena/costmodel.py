@@ -41,6 +41,28 @@ class GemmCost(NamedTuple):
     macs: int  # K*M*N with the real sizes
 
 
+class EngineCycles(NamedTuple):
+    """Modelled busy cycles per engine of one lowered op (the compiler's estimate)."""
+
+    pe: int = 0
+    act: int = 0
+    pool: int = 0
+    dma: int = 0
+
+    @property
+    def cycles(self) -> int:
+        """The engines overlap (semaphores pipeline them), so the busiest one sets the op's length."""
+        return max(self)
+
+
+def _split(total: int, cap: int) -> list[tuple[int, int]]:
+    """(size, count) of the tiles that cut ``total`` into the fewest, most even tiles of <= cap,
+    as the lowering does (full tiles of ceil(total / ceil(total / cap)), then the remainder)."""
+    size = -(-total // -(-total // cap))
+    full, rest = divmod(total, size)
+    return [(size, full)] + ([(rest, 1)] if rest else [])
+
+
 class StreamCosts(NamedTuple):
     """Per record of one engine stream (int64 arrays)."""
 
@@ -111,6 +133,43 @@ class CostModel:
         """A vector-engine op over ``n`` elements per partition reading ``inputs`` tensors
         (TENSOR_TENSOR: 2; TENSOR_SCALAR, REDUCE, TRANSPOSE, MEMSET: 1)."""
         return n * inputs + self.target.vector_fixed_cycles
+
+    # --- estimators for the lowering's decisions ---------------------------------------
+    def depthwise_conv(self, engine: str, channels: int, taps: int, out_rows: int, out_cols: int,
+                       dtype: DTypeLike = DType.BF16, bands: int = 1) -> EngineCycles:
+        """Engine cycles of a depthwise convolution (one input channel per output
+        channel) as ``convert-tensor-to-inferentia`` emits it on ``engine``:
+
+        - ``"pe"``: per block of <= ``pe_columns`` channels and per tap, a diagonal
+          stationary matrix (built once per op on the vector engine from an identity
+          times the per-partition weights) and one matmul per moving chunk of
+          <= ``pe_max_moving`` output columns, accumulated in PSUM; the scalar engine
+          drains each chunk with the bias and activation;
+        - ``"vector"``: channels on partitions, per tap one multiply by the
+          per-partition weight and one add of the whole band (``bands`` bands).
+        Both read the operand dtype: PE FP32 operands run at 1/``pe_fp32_slowdown``."""
+        t = self.target
+        if engine == "pe":  # channel c on partition c % partitions (the resident layout)
+            full, rest = divmod(channels, t.partitions)
+            tiles = [t.partitions] * full + ([rest] if rest else [])
+        else:
+            tiles = [size for size, count in _split(channels, t.partitions) for _ in range(count)]
+        if engine == "pe":
+            blocks = sum(-(-cw // t.pe_columns) for cw in tiles)
+            cols = _split(out_cols, t.pe_max_moving)
+            rows = _split(out_rows, max(1, t.pe_max_moving // cols[0][0]))
+            chunks = [(r * c, rn * cn) for r, rn in rows for c, cn in cols]
+            pe = blocks * taps * sum(k * (self.stationary_load(dtype) + self.matmul(n, dtype)) for n, k in chunks)
+            act = blocks * sum(k * self.activation(n) for n, k in chunks)
+            pool = self.vector(len(tiles) * taps * t.pe_columns, inputs=2)
+            return EngineCycles(pe=pe + self.matmul_drain(), act=act, pool=pool)
+        if engine == "vector":
+            per_band = [(r * out_cols, k) for r, k in _split(out_rows, -(-out_rows // max(1, bands)))]
+            pool = len(tiles) * sum(k * (taps * self.vector(n) + (taps - 1) * self.vector(n, inputs=2))
+                                    for n, k in per_band)
+            act = len(tiles) * sum(k * self.activation(n) for n, k in per_band)
+            return EngineCycles(act=act, pool=pool)
+        raise ValueError(f"unknown engine '{engine}' (pe or vector)")
 
     # --- DMA, semaphores, host, chip to chip ------------------------------------------
     def dma(self, nbytes: int) -> int:

@@ -601,3 +601,133 @@ def test_lowered_programs_match_numpy_in_the_simulator(case):
     got = _run_backend(module, ws, inputs32)
     for name, ref in expected.items():
         np.testing.assert_allclose(got[name], ref, rtol=1e-4, atol=1e-4 * float(np.max(np.abs(ref))))
+
+
+# --- decisions priced by the cost model (kaena.costmodel) -------------------------------
+
+
+def _bf(a):
+    return np.asarray(a, np.float32).astype(ml_dtypes.bfloat16).astype(np.float32)
+
+
+def _dw_txt(name, x, xs, w, ws, out_shape, s=(1, 1), p=(1, 1, 1, 1), act="relu6", dt="bf16", bias=None):
+    b = f" bias %{bias}" if bias else ""
+    bt = f", {_t((ws[0],))}" if bias else ""
+    return (f'  %{name} = ktensor.conv2d %{x}, %{w}{b} {{strides = array<i64: {s[0]}, {s[1]}>, '
+            f'pads = array<i64: {p[0]}, {p[1]}, {p[2]}, {p[3]}>, dilations = array<i64: 1, 1>, '
+            f'groups = {ws[0]} : i64, activation = "{act}"}} : ({_t(xs, dt)}, {_t(ws, dt)}{bt}) -> {_t(out_shape)}\n')
+
+
+def _case_dw_bf16_dram(rng, N=2, C=130, H=13, W=11, s=(2, 2), p=(1, 1, 1, 0), dt="bf16"):
+    """A depthwise conv in ``dt`` reading and writing DRAM (a cast input, a function result)."""
+    bf = ml_dtypes.bfloat16 if dt == "bf16" else np.float32
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    w = rng.standard_normal((C, 1, 3, 3)).astype(bf)
+    bias = rng.standard_normal(C).astype(np.float32)
+    xr = _bf(x) if dt == "bf16" else x
+    ref = np.clip(_conv_grouped_ref(xr, w.astype(np.float32), bias, s, p, (1, 1), C), 0, 6)
+    body = (f'  %w = ktensor.weight "w" : {_t(w.shape, dt)}\n  %b = ktensor.weight "b" : {_t((C,))}\n'
+            + (f'  %xb = ktensor.cast %x : ({_t(x.shape)}) -> {_t(x.shape, dt)}\n' if dt == "bf16" else "")
+            + _dw_txt("y", "xb" if dt == "bf16" else "x", x.shape, "w", w.shape, ref.shape, s, p, dt=dt,
+                      bias="b").rstrip("\n"))
+    return _program([("x", x.shape)], [("y", ref.shape)], body), {"w": w, "b": bias}, {"x": x}, {"y": ref}
+
+
+def _case_dw_bf16_resident(rng, C=96, H=12, W=10):
+    """conv 1x1 -> depthwise 3x3 (bf16, on the PE array) -> conv 1x1: the depthwise conv reads
+    and writes resident SBUF tiles (the casts are fused into their producers)."""
+    bf = ml_dtypes.bfloat16
+    x = rng.standard_normal((1, C, H, W)).astype(np.float32)
+    w1 = (rng.standard_normal((C, C, 1, 1)) * 0.1).astype(bf)
+    wd = rng.standard_normal((C, 1, 3, 3)).astype(bf)
+    w2 = (rng.standard_normal((16, C, 1, 1)) * 0.1).astype(bf)
+    z = lambda n: np.zeros(n, np.float32)  # noqa: E731
+    f = lambda a: a.astype(np.float32)  # noqa: E731
+    c1 = _bf(np.maximum(_conv_ref(_bf(x), f(w1), z(C), (1, 1), (0, 0, 0, 0), (1, 1)), 0))
+    d = _bf(np.clip(_conv_grouped_ref(c1, f(wd), z(C), (1, 1), (1, 1, 1, 1), (1, 1), C), 0, 6))
+    y = _conv_ref(d, f(w2), z(16), (1, 1), (0, 0, 0, 0), (1, 1))
+    sh, ys = x.shape, y.shape
+    body = (f'  %w1 = ktensor.weight "w1" : {_t(w1.shape, "bf16")}\n'
+            f'  %wd = ktensor.weight "wd" : {_t(wd.shape, "bf16")}\n'
+            f'  %w2 = ktensor.weight "w2" : {_t(w2.shape, "bf16")}\n'
+            f'  %xb = ktensor.cast %x : ({_t(sh)}) -> {_t(sh, "bf16")}\n'
+            + _conv_txt("c1", "xb", sh, "w1", w1.shape, sh, act="relu", dt="bf16")
+            + f'  %c1b = ktensor.cast %c1 : ({_t(sh)}) -> {_t(sh, "bf16")}\n'
+            + _dw_txt("d", "c1b", sh, "wd", wd.shape, sh)
+            + f'  %db = ktensor.cast %d : ({_t(sh)}) -> {_t(sh, "bf16")}\n'
+            + _conv_txt("y", "db", sh, "w2", w2.shape, ys, dt="bf16").rstrip("\n"))
+    return (_program([("x", sh)], [("y", ys)], body), {"w1": w1, "wd": wd, "w2": w2}, {"x": x}, {"y": y})
+
+
+def _dw_engine_of(module) -> str:
+    mm = _count(module, inf.MatmulOp)
+    ts = sum(1 for op in module.walk() if isinstance(op, inf.TensorScalarOp) and op.alu.data == "mul")
+    assert bool(mm) != bool(ts), (mm, ts)
+    return "pe" if mm else "vector"
+
+
+def test_depthwise_engine_follows_the_cost_model():
+    """BF16: diagonal stationaries on the PE array are cheaper; FP32 (PE at 1/4 rate): the
+    vector engine. A target whose PE runs FP32 at full rate flips the FP32 choice."""
+    import dataclasses
+
+    from kaena.costmodel import CostModel
+    from kaena.target import INF1, TARGETS
+
+    cm = CostModel()
+    for dt, engine in (("bf16", "pe"), ("fp32", "vector")):
+        pe, vec = (cm.depthwise_conv(e, 130, 9, 7, 6, dt) for e in ("pe", "vector"))
+        assert (pe.cycles < vec.cycles) == (engine == "pe")
+        text, store, _, _ = _case_dw_bf16_dram(np.random.default_rng(0), dt="bf16" if dt == "bf16" else "f32")
+        assert _dw_engine_of(_lower(text, store)) == engine
+    fast = dataclasses.replace(INF1, name="inf1-fast-fp32", pe_fp32_slowdown=1)
+    assert CostModel(fast).depthwise_conv("pe", 130, 9, 7, 6, "fp32").cycles < \
+        CostModel(fast).depthwise_conv("vector", 130, 9, 7, 6, "fp32").cycles
+    text, store, _, _ = _case_dw_bf16_dram(np.random.default_rng(0), dt="f32")
+    TARGETS[fast.name] = fast
+    try:
+        ctx = _ctx()
+        module = Parser(ctx, text).parse_module()
+        kweights.attach(module, kweights.WeightStore(store))
+        ALL_PASSES["convert-tensor-to-inferentia"]()(target=fast.name).apply(ctx, module)
+        assert _dw_engine_of(module) == "pe"
+    finally:
+        del TARGETS[fast.name]
+
+
+def test_depthwise_on_the_pe_array_stays_resident():
+    text, store, _, _ = _case_dw_bf16_resident(np.random.default_rng(0))
+    module = _lower(text, store)
+    assert {"c1b_sb", "db_sb"} <= _resident_names(module)
+    tmps = [op for op in module.walk() if isinstance(op, inf.DramOp) and op.kind.data == "tmp"]
+    # in DRAM: only the cast input (its operand is a function argument) and the identity's scratch row
+    assert sorted(t.result.type.get_shape() for t in tmps) == [(1, 96, 12, 10), (2 * 64 - 1,)]
+
+
+@pytest.mark.skipif(not _backend_available(), reason="back end not in the tree")
+@pytest.mark.parametrize("case", ["dw-bf16-dram", "dw-bf16-resident", "dw-f32-fast-pe"])
+def test_depthwise_on_the_pe_array_matches_numpy(case, monkeypatch):
+    import dataclasses
+
+    from kaena.target import INF1, TARGETS
+
+    rng = np.random.default_rng(1)
+    target = "inf1"
+    if case == "dw-bf16-dram":
+        text, store, inputs, expected = _case_dw_bf16_dram(rng)
+    elif case == "dw-bf16-resident":
+        text, store, inputs, expected = _case_dw_bf16_resident(rng)
+    else:  # FP32 on the PE array (a target variant prices it lower): exact to FP32
+        text, store, inputs, expected = _case_dw_bf16_dram(rng, C=70, H=9, W=8, s=(1, 1), dt="f32")
+        target = "inf1-fast-fp32"
+        monkeypatch.setitem(TARGETS, target, dataclasses.replace(INF1, name=target, pe_fp32_slowdown=1))
+    ws = kweights.WeightStore(store)
+    ctx = _ctx()
+    module = Parser(ctx, text).parse_module()
+    kweights.attach(module, ws)
+    ConvertTensorToInferentiaPass(target=target).apply(ctx, module)
+    assert _dw_engine_of(module) == "pe" if case != "dw-bf16-resident" else True
+    got = _run_backend(module, ws, inputs)
+    tol = 1e-5 if case == "dw-f32-fast-pe" else 2e-2
+    for name, ref in expected.items():
+        np.testing.assert_allclose(got[name], ref, rtol=tol, atol=tol * float(np.max(np.abs(ref))))

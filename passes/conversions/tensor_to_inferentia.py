@@ -66,10 +66,11 @@ from kaena.dialects.inferentia import (
     TensorTensorOp,
     ap,
 )
+from kaena.costmodel import CostModel
 from kaena.errors import CompileError
 from kaena.passes.transforms.allocate_sram import RESIDENT_ATTR
 from kaena.isa import AP_DTYPE, MAX_FREE_DIMS, DType
-from kaena.target import INF1
+from kaena.target import INF1, NeuronCoreTarget, get_target
 
 NAME_ATTR = "kaena.name"
 
@@ -85,6 +86,11 @@ _MAX_DMA_ROWS = int(np.iinfo(AP_DTYPE["num_partitions"]).max)
 
 _ACT_FUNC = {"none": "identity", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
              "gelu": "gelu", "exp": "exp"}
+
+
+def _ints(attr) -> tuple[int, ...]:
+    """The values of a dense i64 array property (strides, pads, ...)."""
+    return tuple(int(v) for v in attr.get_values())
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -205,15 +211,21 @@ def _resident_pc(channels: int) -> int:
 
 
 def _conv_tiling(Cg: int, Og: int, KH: int, KW: int, isz: int, fold: bool,
-                 pc: int | None = None) -> tuple[int, int, int]:
+                 pc: int | None = None, pco: int | None = None) -> tuple[int, int, int]:
     """(Pc, otw, Ob) of a PE convolution: contraction rows per channel tile,
-    output channels per PSUM tile and per weight block (SBUF budget)."""
+    output channels per PSUM tile and per weight block (SBUF budget). With a
+    resident result (``pco`` channels per partition tile) the PSUM tiles must
+    land on aligned partitions of whole channel tiles: the largest aligned
+    width dividing ``pco`` when the balanced one does not."""
     if fold:
         Pc, CT, taps_s = Cg, 1, KW
     else:
         Pc = pc if pc is not None else _balanced(Cg, INF1.pe_rows)
         CT, taps_s = _cdiv(Cg, Pc), KH * KW
     otw = _balanced(Og, INF1.pe_columns)
+    align = INF1.partition_alignment
+    if pco is not None and not (pco % otw == 0 and (otw == pco or otw % align == 0)):
+        otw = next((m for m in range(INF1.pe_columns // align * align, 0, -align) if pco % m == 0), otw)
     per = CT * otw * taps_s * isz
     otb = max(1, min(_cdiv(Og, otw), _BUDGET_BIG // per))
     return Pc, otw, min(Og, otb * otw)
@@ -436,8 +448,12 @@ class _Geom:
 class _FunctionLowering:
     """Lowers one ``func.func`` of ktensor ops into the body of an ``inf.core``."""
 
-    def __init__(self, fn: func.FuncOp):
+    def __init__(self, fn: func.FuncOp, target: NeuronCoreTarget = INF1):
         self.fn = fn
+        self.target = target
+        self.cm = CostModel(target)  # prices the performance decisions (e.g. _dw_engine)
+        self.identity: dict[str, SSAValue] = {}  # dtype -> identity tile (diagonal stationaries)
+        self._dw_cache: dict[Operation, str] = {}
         self.block = Block()
         self.b = _Builder(self.block)
         self.drams: list[Operation] = []
@@ -635,7 +651,7 @@ class _FunctionLowering:
     @staticmethod
     def _pool_exclude(op: kt.Pool2dOp) -> bool:
         return (op.kind.data != "max" and op.count_include_pad is not None
-                and op.count_include_pad.value.data == 0 and any(kt._ints(op.pads)))
+                and op.count_include_pad.value.data == 0 and any(_ints(op.pads)))
 
     @staticmethod
     def _nonneg(v: SSAValue) -> bool:
@@ -671,10 +687,10 @@ class _FunctionLowering:
         if isinstance(op, kt.Conv2dOp):
             O, Cg, KH, KW = op.weight.type.get_shape()
             if op.groups.value.data != 1:
-                return False
+                return self._dw_engine(op) == "pe"
             pco = _resident_pc(O)
             isz = DType.from_name(str(op.input.type.element_type)).itemsize
-            _, otw, Ob = _conv_tiling(Cg, O, KH, KW, isz, False)
+            _, otw, Ob = _conv_tiling(Cg, O, KH, KW, isz, False, pco=pco)
             return (pco % otw == 0 and (otw == pco or otw % INF1.partition_alignment == 0)
                     and (Ob == O or Ob >= pco))
         if isinstance(op, kt.Pool2dOp):
@@ -685,11 +701,11 @@ class _FunctionLowering:
         """Whether ``user``'s lowering can read ``v`` from a resident tile."""
         if isinstance(user, kt.Conv2dOp):
             return user.input is v and user.weight is not v and user.bias is not v \
-                and user.groups.value.data == 1
+                and (user.groups.value.data == 1 or self._dw_engine(user) == "pe")
         if isinstance(user, kt.Pool2dOp):
             if self._pool_exclude(user):
                 return False
-            return user.kind.data != "max" or not any(kt._ints(user.pads)) or self._nonneg(v)
+            return user.kind.data != "max" or not any(_ints(user.pads)) or self._nonneg(v)
         if isinstance(user, kt.ElementwiseOp | kt.ActivationOp | kt.CastOp) and user not in self.fused_casts:
             return v.type.get_shape() == user.results[0].type.get_shape()
         return False
@@ -703,12 +719,19 @@ class _FunctionLowering:
             O, Cg, KH, KW = op.weight.type.get_shape()
             groups = op.groups.value.data
             if Cg == 1 and groups > 1:
-                return _BUDGET_BIG + _BUDGET_MID + _BUDGET_OUT
+                if self._dw_engine(op) == "vector":
+                    return _BUDGET_BIG + _BUDGET_MID + _BUDGET_OUT
+                C = op.input.type.get_shape()[1]
+                isz = DType.from_name(str(op.input.type.element_type)).itemsize
+                wsz = _cdiv(C, _resident_pc(C)) * KH * KW * (1 + self.target.pe_columns) * isz
+                return (wsz + self.target.pe_columns * isz + 4 * _cdiv(C, _resident_pc(C))
+                        + (0 if op.input in res else _BUDGET_MID) + (0 if mat in res else _BUDGET_OUT))
             x_res, o_res = op.input in res, mat in res
             isz = DType.from_name(str(op.input.type.element_type)).itemsize
             fold = not x_res and KH > 1 and Cg * KH <= INF1.pe_rows
             pc = _resident_pc(op.input.type.get_shape()[1]) if x_res else None
-            Pc, otw, Ob = _conv_tiling(Cg, O // groups, KH, KW, isz, fold, pc)
+            Pc, otw, Ob = _conv_tiling(Cg, O // groups, KH, KW, isz, fold, pc,
+                                       _resident_pc(O) if o_res else None)
             w = (1 if fold else _cdiv(Cg, Pc)) * Ob * (KW if fold else KH * KW) * isz
             return w + 4 * _cdiv(O, otw) + (0 if x_res else _BUDGET_MID) + (0 if o_res else _BUDGET_OUT)
         if isinstance(op, kt.Pool2dOp):
@@ -746,7 +769,7 @@ class _FunctionLowering:
             p = [0, 0, 0, 0]
             for u in us:
                 if isinstance(u, kt.Conv2dOp | kt.Pool2dOp):
-                    p = [max(a, b) for a, b in zip(p, kt._ints(u.pads))]
+                    p = [max(a, b) for a, b in zip(p, _ints(u.pads))]
             pads[v] = (p[0], p[1], p[2], p[3])
             N, C, H, W = v.type.get_shape()
             narrow = self._narrow_type(v, us)
@@ -955,11 +978,15 @@ class _FunctionLowering:
         groups = op.groups.value.data
         _, C, _, _ = x.shape
         O, Cg, KH, KW = w.shape
-        g = _Geom.of(x.shape, (KH, KW), kt._ints(op.strides), kt._ints(op.pads),
-                     kt._ints(op.dilations), out.shape)
+        g = _Geom.of(x.shape, (KH, KW), _ints(op.strides), _ints(op.pads),
+                     _ints(op.dilations), out.shape)
         act = op.activation.data
         if Cg == 1 and groups > 1:
-            self._conv_vector(x, w, bias, out, g, act)
+            if self._dw_engine(op) == "pe":
+                self._conv_dw_pe(x, w, bias, out, g, act)
+            else:
+                assert isinstance(x, DramView) and isinstance(out, DramView)
+                self._conv_vector(x, w, bias, out, g, act)
             return
         Og = O // groups
         for gi in range(groups):
@@ -985,7 +1012,8 @@ class _FunctionLowering:
         isz, osz = x.itemsize, out.itemsize
         x_res, o_res = isinstance(x, SbufView), isinstance(out, SbufView)
         fold = not x_res and KH > 1 and Cg * KH <= INF1.pe_rows
-        Pc, otw, Ob = _conv_tiling(Cg, Og, KH, KW, isz, fold, x.pc if x_res else None)
+        Pc, otw, Ob = _conv_tiling(Cg, Og, KH, KW, isz, fold, x.pc if x_res else None,
+                                   out.pc if o_res else None)
         if fold:
             CT, CTf, Cr, rows_k = 1, 1, 0, Cg * KH
             taps_s = KW
@@ -1145,6 +1173,137 @@ class _FunctionLowering:
         assert e.const % k == 0 and all(c % k == 0 for c in e.coeffs), (e, k)
         return AffineExpr(e.const // k, tuple(c // k for c in e.coeffs))
 
+    def _dw_engine(self, op: kt.Conv2dOp) -> str:
+        """The engine of a depthwise conv (one input channel per group): the one the cost
+        model prices lower in the operand dtype. "pe": diagonal stationary matrices (needs
+        one output per input channel); "vector": per-partition multiply-adds."""
+        cached = self._dw_cache.get(op)
+        if cached is not None:
+            return cached
+        O, Cg, KH, KW = op.weight.type.get_shape()
+        C = op.input.type.get_shape()[1]
+        OH, OW = op.results[0].type.get_shape()[2:]
+        choice = "vector"
+        if Cg == 1 and O == C:
+            dt = str(op.input.type.element_type)
+            pe = self.cm.depthwise_conv("pe", C, KH * KW, OH, OW, dt)
+            vec = self.cm.depthwise_conv("vector", C, KH * KW, OH, OW, dt)
+            choice = "pe" if pe.cycles < vec.cycles else "vector"
+        self._dw_cache[op] = choice
+        return choice
+
+    def _identity_tile(self, dtype: Attribute) -> SSAValue:
+        """A [partitions, pe_columns] tile, 1 where column == partition % pe_columns, built
+        once per dtype: a DRAM scratch row of zeros with a one in the middle, read back
+        with a partition stride of -1 (row p starts p elements earlier)."""
+        key = str(dtype)
+        if key in self.identity:
+            return self.identity[key]
+        b, M, P = self.b, self.target.pe_columns, self.target.partitions
+        L = 2 * M - 1
+        row = b.alloc(SbufType, 1, L, dtype, "eye_row")
+        b.memset(row, ap(0, 1, 0, [[L, 1]]), 0.0)
+        b.memset(row, ap(0, 1, M - 1, [[1, 1]]), 1.0)
+        var = self.dram("tmp", f"t{self.tmp_count}", [L], dtype)
+        self.tmp_count += 1
+        b.dma(var, ap(0, 1, 0, [[L, 1]]), row, ap(0, 1, 0, [[L, 1]]))
+        eye = b.alloc(SbufType, P, M, dtype, "eye")
+        eye.owner.attributes[RESIDENT_ATTR] = UnitAttr()
+        for p0 in range(0, P, M):
+            n = min(M, P - p0)
+            b.dma(eye, ap(p0, n, 0, [[M, 1]]), var, ap(0, n, M - 1, [[M, 1]], -1))
+        self.identity[key] = eye
+        return eye
+
+    def _conv_dw_pe(self, x: DramView | SbufView, w: DramView, bias: DramView | None,
+                    out: DramView | SbufView, g: "_Geom", act: str) -> None:
+        """Depthwise convolution (one output per input channel) on the PE array: channel
+        ``c`` on partition ``c % 128`` (the resident layout, read and written in place);
+        per block of <= 64 channels and per tap the stationary is a diagonal matrix
+        (identity x per-partition weight, one vector instruction per op) and one matmul
+        per moving chunk accumulates the tap in PSUM, like a dense conv with K = M = 64."""
+        b = self.b
+        M = self.target.pe_columns
+        N, C, H, W = x.shape
+        OH, OW, KH, KW = g.OH, g.OW, g.KH, g.KW
+        taps = KH * KW
+        pc = _resident_pc(C)
+        CT, CTf, Cr = _cdiv(C, pc), C // pc, C % pc
+        x_res, o_res = isinstance(x, SbufView), isinstance(out, SbufView)
+        isz, osz = x.itemsize, out.itemsize
+        eye = self._identity_tile(w.element_type)
+        w_col = b.alloc(SbufType, pc, CT * taps, w.element_type, "w_col")
+        diag = b.alloc(SbufType, pc, CT * taps * M, w.element_type, "w_diag")
+        b_t = b.alloc(SbufType, pc, CT, bias.element_type, "b_t") if bias else None
+        for t_, var, k in ((w_col, w, taps), (b_t, bias, 1)):
+            if t_ is None or var is None:
+                continue
+            if CTf:
+                b.dma(t_, ap(0, pc, 0, [[CTf * k, 1]]), var.var, ap(0, pc, 0, [[CTf, pc * k], [k, 1]], k))
+            if Cr:
+                b.dma(t_, ap(0, Cr, CTf * k, [[k, 1]]), var.var, ap(0, Cr, CTf * pc * k, [[k, 1]], k))
+        # diag[p, (ct, tap, j)] = w[ct * pc + p, tap] where j == p % M, else 0
+        for n_t, parts, c_off in ((CTf, pc, 0), (1 if Cr else 0, Cr, CTf)):
+            if n_t:
+                k = n_t * taps
+                b.tensor_tensor("mul", diag, ap(0, parts, c_off * taps * M, [[k, M], [M, 1]]),
+                                eye, ap(0, parts, 0, [[k, 0], [M, 1]]),
+                                w_col, ap(0, parts, c_off * taps, [[k, 1], [M, 0]]))
+        cols = _balanced(OW, self.target.pe_max_moving)
+        rows_mt = _balanced(OH, max(1, self.target.pe_max_moving // cols))
+
+        def fits(rb: int) -> bool:
+            return ((x_res or g.rows_in(rb) * g.Wp * isz <= _BUDGET_MID)
+                    and (o_res or rb * OW * osz <= _BUDGET_OUT))
+
+        rb = self._band_rows(g, rows_mt, fits)
+        rows_mt = min(rows_mt, rb)
+        if x_res:
+            x_t, Wx = x.tile, x.Wp
+        else:
+            Wx = g.Wp
+            x_t = b.alloc(SbufType, pc, g.rows_in(rb) * g.Wp, x.element_type, "x_t")
+        ps = b.alloc(PsumType, M, rows_mt * cols, f32, "ps")
+        o_t = None if o_res else b.alloc(SbufType, pc, rb * OW, out.element_type, "o_t")
+        for n, _, _ in b.tiles(N, 1):
+            for ct, c0, cw in b.tiles(C, pc):
+                first = True
+                bands = self._bands(g, rb) if not x_res else (
+                    (r0, nr, True) for _, r0, nr in b.tiles(OH, rb))
+                for r0, nr, clean in bands:
+                    if x_res:
+                        xb = x.base(ct, n) + (-g.pt * Wx - g.pl) + r0.scaled(g.sh * Wx)
+                    else:
+                        self._load_band(g, x, x_t, cw, n.scaled(C * H * W) + c0.scaled(H * W), r0, nr,
+                                        clean, 0.0, first)
+                        xb = E(0)
+                    first = False
+                    for p0 in range(0, cw, M):
+                        bw = min(M, cw - p0)
+                        b_ap = ap(p0, bw, ct, [[1, 1]]) if b_t else None
+                        for _, rr, nrr in b.tiles(nr, rows_mt):
+                            for _, cc, nc in b.tiles(OW, cols):
+                                with b.loop(KH) as kh, b.loop(KW) as kw:
+                                    tap = kh.scaled(KW) + kw
+                                    b.add(LoadStationaryOp(
+                                        diag, ap(p0, bw, (ct.scaled(taps) + tap).scaled(M), [[bw, 1]])))
+                                    mv = (xb + (rr.scaled(g.sh) + kh.scaled(g.dh)).scaled(Wx)
+                                          + cc.scaled(g.sw) + kw.scaled(g.dw))
+                                    b.add(MatmulOp(ps, ap(0, bw, 0, [[nrr * nc, 1]]),
+                                                   x_t, ap(p0, bw, mv, [[nrr, g.sh * Wx], [nc, g.sw]]),
+                                                   accumulate=_acc(kh + kw)))
+                                if o_res:
+                                    dst, dst_ap = out.tile, ap(
+                                        p0, bw, out.base(ct, n) + (r0 + rr).scaled(out.Wp) + cc,
+                                        [[nrr, out.Wp], [nc, 1]])
+                                else:
+                                    dst, dst_ap = o_t, ap(p0, bw, rr.scaled(OW) + cc, [[nrr, OW], [nc, 1]])
+                                b.act(act, dst, dst_ap, ps, ap(0, bw, 0, [[nrr * nc, 1]]), b_t, b_ap)
+                    if not o_res:
+                        b.dma(out.var, ap(0, cw, (n.scaled(C) + c0).scaled(OH * OW) + r0.scaled(OW),
+                                          [[nr * OW, 1]], OH * OW),
+                              o_t, ap(0, cw, 0, [[nr * OW, 1]]))
+
     def _conv_vector(self, x: DramView, w: DramView, bias: DramView | None, out: DramView,
                      g: "_Geom", act: str) -> None:
         """Depthwise convolution (one input channel per group, ``m`` outputs each)
@@ -1223,8 +1382,8 @@ class _FunctionLowering:
         assert isinstance(out, DramView), "a resident pool result needs a resident input"
         N, C, H, W = x.shape
         OH, OW = out.shape[2:]
-        KH, KW = kt._ints(op.kernel)
-        g = _Geom.of(x.shape, (KH, KW), kt._ints(op.strides), kt._ints(op.pads), (1, 1), out.shape)
+        KH, KW = _ints(op.kernel)
+        g = _Geom.of(x.shape, (KH, KW), _ints(op.strides), _ints(op.pads), (1, 1), out.shape)
         is_max = op.kind.data == "max"
         exclude = (not is_max and op.count_include_pad is not None
                    and op.count_include_pad.value.data == 0 and (g.pt or g.pl or g.pb or g.pr))
@@ -1280,8 +1439,8 @@ class _FunctionLowering:
         b = self.b
         N, C, H, W = x.shape
         OH, OW = out.shape[2:]
-        KH, KW = kt._ints(op.kernel)
-        g = _Geom.of(x.shape, (KH, KW), kt._ints(op.strides), kt._ints(op.pads), (1, 1), out.shape)
+        KH, KW = _ints(op.kernel)
+        g = _Geom.of(x.shape, (KH, KW), _ints(op.strides), _ints(op.pads), (1, 1), out.shape)
         is_max = op.kind.data == "max"
         o_res = isinstance(out, SbufView)
         Wx = x.Wp
@@ -1344,7 +1503,7 @@ class _FunctionLowering:
         b = self.b
         x = self.view(op.input)
         r = len(x.shape)
-        pads = kt._ints(op.pads)
+        pads = _ints(op.pads)
         before, after = pads[:r], pads[r:]
         ost = _row_major_strides(out.shape)
         mode = op.mode.data
@@ -1376,7 +1535,7 @@ class _FunctionLowering:
     def resize_nearest(self, op: kt.ResizeNearestOp, out: DramView) -> None:
         x = self.view(op.input)
         N, C, H, W = x.shape
-        s_h, s_w = kt._ints(op.scales)
+        s_h, s_w = _ints(op.scales)
         OW = W * s_w
         # out viewed as [N*C, H, s_h, W, s_w]; the source repeats with stride 0
         self._copy(out.var, 0, (H * s_h * OW, s_h * OW, OW, s_w, 1),
@@ -1536,7 +1695,7 @@ class _FunctionLowering:
     # --- ktensor.transpose --------------------------------------------------------------
     def transpose(self, op: kt.TransposeOp, out: DramView) -> None:
         x = self.view(op.input)
-        perm = kt._ints(op.perm)
+        perm = _ints(op.perm)
         in_strides = _row_major_strides(x.shape)
         dims, (src,) = _coalesce(out.shape, [tuple(in_strides[p] for p in perm)])
         if not dims:
@@ -1574,13 +1733,15 @@ class ConvertTensorToInferentiaPass(ModulePass):
     name: ClassVar[str] = "convert-tensor-to-inferentia"
 
     core: int = 0
+    # the target whose cost model prices the lowering's decisions (kaena.target.get_target)
+    target: str = "inf1"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         mains = [f for f in op.ops if isinstance(f, func.FuncOp) and f.sym_name.data == "main"]
         if not mains:
             raise CompileError("convert-tensor-to-inferentia: the module has no func.func @main to lower")
         fn = mains[0]
-        block = _FunctionLowering(fn).run()
+        block = _FunctionLowering(fn, get_target(self.target)).run()
         core = CoreOp(self.core, Region(block))
         op.body.block.insert_op_before(core, fn)
         fn.detach()
