@@ -72,3 +72,24 @@ def test_all_three_dialects_are_visited():
                      "convert-tensor-to-inferentia", "inf-allocate-sram",
                      "inf-insert-semaphores", "encode-neff"):
         assert expected in names
+
+
+def test_fp16_matmult_is_at_least_as_accurate_as_bf16(model_case):
+    """FP16 keeps 10 mantissa bits to BF16's 7: its error stays within the BF16 bar."""
+    _, model, inputs, ref = model_case
+    emulated = error_metrics(run_onnxruntime(modelzoo.bf16_emulation(model), inputs), ref)
+    err = error_metrics(kaena.load(kaena.compile(model, auto_cast_type="fp16")).run(inputs), ref)
+    assert err.max_rel <= 2 * emulated.max_rel, (err, emulated)
+
+
+def test_auto_cast_all_keeps_fp32_io_and_stays_close(model_case):
+    """--auto-cast all computes everything in BF16 (more rounding than the matmul-only
+    emulation, so a looser bar), while inputs and outputs stay FP32."""
+    _, model, inputs, ref = model_case
+    emulated = error_metrics(run_onnxruntime(modelzoo.bf16_emulation(model), inputs), ref)
+    neff = kaena.compile(model, auto_cast="all")
+    assert all(spec.dtype == "float32" for spec in (*neff.inputs, *neff.outputs))
+    out = kaena.load(neff).run(inputs)
+    err = error_metrics(out, ref)
+    assert err.max_rel <= 10 * emulated.max_rel, (err, emulated)
+    assert err.one_minus_cosine <= 1e-4, err
