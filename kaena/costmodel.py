@@ -136,15 +136,16 @@ class CostModel:
 
     # --- estimators for the lowering's decisions ---------------------------------------
     def depthwise_conv(self, engine: str, channels: int, taps: int, out_rows: int, out_cols: int,
-                       dtype: DTypeLike = DType.BF16, bands: int = 1) -> EngineCycles:
+                       dtype: DTypeLike = DType.BF16, bands: int = 1, group: int = 1) -> EngineCycles:
         """Engine cycles of a depthwise convolution (one input channel per output
         channel) as ``convert-tensor-to-inferentia`` emits it on ``engine``:
 
         - ``"pe"``: per block of <= ``pe_columns`` channels and per tap, a diagonal
           stationary matrix (built once per op on the vector engine from an identity
           times the per-partition weights) and one matmul per moving chunk of
-          <= ``pe_max_moving`` output columns, accumulated in PSUM; the scalar engine
-          drains each chunk with the bias and activation;
+          <= ``pe_max_moving`` output columns, accumulated in PSUM; each stationary
+          is loaded once per ``group`` consecutive row chunks (one PSUM bank each);
+          the scalar engine drains each chunk with the bias and activation;
         - ``"vector"``: channels on partitions, per tap one multiply by the
           per-partition weight and one add of the whole band (``bands`` bands).
         Both read the operand dtype: PE FP32 operands run at 1/``pe_fp32_slowdown``."""
@@ -159,7 +160,9 @@ class CostModel:
             cols = _split(out_cols, t.pe_max_moving)
             rows = _split(out_rows, max(1, t.pe_max_moving // cols[0][0]))
             chunks = [(r * c, rn * cn) for r, rn in rows for c, cn in cols]
-            pe = blocks * taps * sum(k * (self.stationary_load(dtype) + self.matmul(n, dtype)) for n, k in chunks)
+            loads = sum(cn for _, cn in cols) * -(-sum(rn for _, rn in rows) // max(1, group))
+            pe = blocks * taps * (loads * self.stationary_load(dtype)
+                                  + sum(k * self.matmul(n, dtype) for n, k in chunks))
             act = blocks * sum(k * self.activation(n) for n, k in chunks)
             pool = self.vector(len(tiles) * taps * t.pe_columns, inputs=2)
             return EngineCycles(pe=pe + self.matmul_drain(), act=act, pool=pool)
@@ -170,6 +173,21 @@ class CostModel:
             act = len(tiles) * sum(k * self.activation(n) for n, k in per_band)
             return EngineCycles(act=act, pool=pool)
         raise ValueError(f"unknown engine '{engine}' (pe or vector)")
+
+    def pipeline(self, stages: list[int], trips: int, buffers: int) -> int:
+        """Cycles of a loop of ``trips`` iterations whose work passes through ``stages``
+        (cycles per stage, each on its own engine) in a buffer rotation of ``buffers``:
+        one buffer serialises the stages (the producer waits for the consumer to free
+        it), two or more overlap them so the slowest stage sets the pace."""
+        if trips <= 0 or not stages:
+            return 0
+        if buffers <= 1:
+            return trips * sum(stages)
+        return sum(stages) + (trips - 1) * max(stages)
+
+    def buffer_count(self, stages: list[int], trips: int, most: int) -> int:
+        """The fewest buffers (<= ``most``) at which ``pipeline`` is fastest."""
+        return min(range(1, max(1, most) + 1), key=lambda k: (self.pipeline(stages, trips, min(k, 2)), k))
 
     # --- DMA, semaphores, host, chip to chip ------------------------------------------
     def dma(self, nbytes: int) -> int:

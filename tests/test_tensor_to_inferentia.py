@@ -704,8 +704,78 @@ def test_depthwise_on_the_pe_array_stays_resident():
     assert sorted(t.result.type.get_shape() for t in tmps) == [(1, 96, 12, 10), (2 * 64 - 1,)]
 
 
+def _lower_for(text, store, **changes):
+    """Lower for a variant of INF1 (registered in kaena.target.TARGETS only meanwhile)."""
+    import dataclasses
+
+    from kaena.target import INF1, TARGETS
+
+    name = "inf1-variant-" + "-".join(f"{k}{v}" for k, v in sorted(changes.items()))
+    TARGETS[name] = dataclasses.replace(INF1, name=name, **changes)
+    try:
+        ctx = _ctx()
+        module = Parser(ctx, text).parse_module()
+        kweights.attach(module, kweights.WeightStore(store))
+        ALL_PASSES["convert-tensor-to-inferentia"]()(target=name).apply(ctx, module)
+        return module
+    finally:
+        del TARGETS[name]
+
+
+def _alloc_shapes(module, hint: str) -> list[tuple[int, ...]]:
+    return [op.result.type.get_shape() for op in module.walk()
+            if isinstance(op, inf.AllocOp) and op.result.name_hint == hint]
+
+
+def _case_conv_dram(C=64, O=128, H=20, W=20):
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((O, C, 3, 3)).astype(np.float32)
+    body = (f'  %w = ktensor.weight "w" : {_t(w.shape)}\n'
+            + _conv_txt("y", "x", (1, C, H, W), "w", w.shape, (1, O, H, W), p=(1, 1, 1, 1)).rstrip("\n"))
+    return _program([("x", (1, C, H, W))], [("y", (1, O, H, W))], body), {"w": w}
+
+
+def test_tiling_sizes_come_from_the_pass_target():
+    """PE columns and SBUF bytes are the target's: a variant with a 32-column array tiles the
+    conv's outputs 32 wide; one with a quarter of the SBUF takes smaller weight blocks."""
+    text, store = _case_conv_dram()
+    base = _lower_for(text, store)
+    assert {s[0] for s in _alloc_shapes(base, "ps")} == {64}
+    assert {s[0] for s in _alloc_shapes(_lower_for(text, store, pe_columns=32), "ps")} == {32}
+    (w_base,) = _alloc_shapes(base, "w_t")
+    (w_small,) = _alloc_shapes(_lower_for(text, store, sbuf_bytes_per_partition=6 * 1024), "w_t")
+    assert w_small[1] < w_base[1]
+
+
+def test_psum_double_buffering_follows_the_cost_model():
+    """The conv's PE tiles and their scalar-engine drains pipeline through two PSUM buffers
+    when the cost model prices that faster and a bank is left for it; one bank to spare: one."""
+    from kaena.costmodel import CostModel
+
+    cm = CostModel()
+    assert cm.pipeline([500, 300], 10, 2) < cm.pipeline([500, 300], 10, 1)
+    assert cm.buffer_count([500, 300], 10, 3) == 2 and cm.buffer_count([500, 300], 1, 3) == 1
+    text, store = _case_conv_dram()
+    assert len(_alloc_shapes(_lower_for(text, store), "ps")) == 2
+    assert len(_alloc_shapes(_lower_for(text, store, psum_banks=2), "ps")) == 1
+
+
+def test_depthwise_stationaries_are_shared_by_psum_chunks_per_the_cost_model():
+    """With INF1's stationary-load cost each diagonal stationary serves several PSUM chunks
+    (one bank each, a bank kept free); a target whose loads are free keeps one chunk per load."""
+    from kaena.costmodel import CostModel
+
+    text, store, _, _ = _case_dw_bf16_dram(np.random.default_rng(0), N=1, C=96, H=40, W=40, s=(1, 1),
+                                           p=(1, 1, 1, 1))
+    cm = CostModel()
+    assert cm.depthwise_conv("pe", 96, 9, 40, 40, "bf16", group=3).pe <         cm.depthwise_conv("pe", 96, 9, 40, 40, "bf16", group=1).pe
+    chunk = 6 * 40  # 40 columns x 6 rows <= 256 moving columns
+    assert _alloc_shapes(_lower_for(text, store), "ps") == [(64, 2 * 256 + chunk)]
+    assert _alloc_shapes(_lower_for(text, store, pe_stationary_load_cycles=0), "ps") == [(64, chunk)]
+
+
 @pytest.mark.skipif(not _backend_available(), reason="back end not in the tree")
-@pytest.mark.parametrize("case", ["dw-bf16-dram", "dw-bf16-resident", "dw-f32-fast-pe"])
+@pytest.mark.parametrize("case", ["dw-bf16-dram", "dw-bf16-resident", "dw-f32-fast-pe", "dw-bf16-grouped"])
 def test_depthwise_on_the_pe_array_matches_numpy(case, monkeypatch):
     import dataclasses
 
@@ -717,6 +787,9 @@ def test_depthwise_on_the_pe_array_matches_numpy(case, monkeypatch):
         text, store, inputs, expected = _case_dw_bf16_dram(rng)
     elif case == "dw-bf16-resident":
         text, store, inputs, expected = _case_dw_bf16_resident(rng)
+    elif case == "dw-bf16-grouped":  # 7 row chunks: groups of 3 sharing a stationary, a remainder
+        text, store, inputs, expected = _case_dw_bf16_dram(rng, N=1, C=70, H=40, W=40, s=(1, 1),
+                                                           p=(1, 1, 1, 1))
     else:  # FP32 on the PE array (a target variant prices it lower): exact to FP32
         text, store, inputs, expected = _case_dw_bf16_dram(rng, C=70, H=9, W=8, s=(1, 1), dt="f32")
         target = "inf1-fast-fp32"

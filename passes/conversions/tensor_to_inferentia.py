@@ -74,13 +74,24 @@ from kaena.target import INF1, NeuronCoreTarget, get_target
 
 NAME_ATTR = "kaena.name"
 
-# Policy, not hardware: the share of one SBUF partition the tiles of a single
-# ktensor op may take (the program is sequential, so one op's tiles are live
-# at a time; the rest is headroom for the allocator and later pipelining).
-_SBUF = INF1.sbuf_bytes_per_partition
-_BUDGET_BIG = _SBUF * 3 // 8  # the big operand (weights, padded image)
-_BUDGET_MID = _SBUF // 4  # the moving operand
-_BUDGET_OUT = _SBUF // 8  # results waiting for their DMA
+
+
+@dataclass(frozen=True)
+class _Budgets:
+    """Policy, not hardware: the share of one SBUF partition of the pass's target
+    that the tiles of a single ktensor op may take (one op's tiles are live at a
+    time; the rest is headroom for the allocator and the next ops' prefetch)."""
+
+    sbuf: int  # bytes per partition
+    big: int  # the big operand (weights, padded image)
+    mid: int  # the moving operand
+    out: int  # results waiting for their DMA
+
+    @staticmethod
+    def of(target: NeuronCoreTarget) -> "_Budgets":
+        s = target.sbuf_bytes_per_partition
+        return _Budgets(s, s * 3 // 8, s // 4, s // 8)
+
 # DRAM rows one DMA access pattern can address (the ISA's num_partitions field).
 _MAX_DMA_ROWS = int(np.iinfo(AP_DTYPE["num_partitions"]).max)
 
@@ -205,12 +216,12 @@ class SbufView:
         return ap(p0, cw, self.base(ct, n), dims)
 
 
-def _resident_pc(channels: int) -> int:
+def _resident_pc(target: NeuronCoreTarget, channels: int) -> int:
     """Channels per partition tile of a resident value."""
-    return min(channels, INF1.partitions)
+    return min(channels, target.partitions)
 
 
-def _conv_tiling(Cg: int, Og: int, KH: int, KW: int, isz: int, fold: bool,
+def _conv_tiling(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, isz: int, fold: bool,
                  pc: int | None = None, pco: int | None = None) -> tuple[int, int, int]:
     """(Pc, otw, Ob) of a PE convolution: contraction rows per channel tile,
     output channels per PSUM tile and per weight block (SBUF budget). With a
@@ -220,14 +231,14 @@ def _conv_tiling(Cg: int, Og: int, KH: int, KW: int, isz: int, fold: bool,
     if fold:
         Pc, CT, taps_s = Cg, 1, KW
     else:
-        Pc = pc if pc is not None else _balanced(Cg, INF1.pe_rows)
+        Pc = pc if pc is not None else _balanced(Cg, target.pe_rows)
         CT, taps_s = _cdiv(Cg, Pc), KH * KW
-    otw = _balanced(Og, INF1.pe_columns)
-    align = INF1.partition_alignment
+    otw = _balanced(Og, target.pe_columns)
+    align = target.partition_alignment
     if pco is not None and not (pco % otw == 0 and (otw == pco or otw % align == 0)):
-        otw = next((m for m in range(INF1.pe_columns // align * align, 0, -align) if pco % m == 0), otw)
+        otw = next((m for m in range(target.pe_columns // align * align, 0, -align) if pco % m == 0), otw)
     per = CT * otw * taps_s * isz
-    otb = max(1, min(_cdiv(Og, otw), _BUDGET_BIG // per))
+    otb = max(1, min(_cdiv(Og, otw), _Budgets.of(target).big // per))
     return Pc, otw, min(Og, otb * otw)
 
 
@@ -305,6 +316,26 @@ class _Builder:
                 yield d, d.scaled(tile), tile
         if rem:
             yield E(full), E(full * tile), rem
+
+    def pingpong(self, size: int, tile: int, buffers: int
+                 ) -> Iterator[tuple[AffineExpr, AffineExpr, int, int]]:
+        """``tiles`` with the buffer slot (0/1) of each tile: with two buffers the
+        full tiles go in pairs (a loop whose body holds both), so that consecutive
+        tiles alternate slots with affine offsets."""
+        if buffers < 2:
+            for i, s0, n in self.tiles(size, tile):
+                yield i, s0, n, 0
+            return
+        full, rem = divmod(size, tile)
+        pairs, odd = divmod(full, 2)
+        if pairs:
+            with self.loop(pairs) as d:
+                yield d.scaled(2), d.scaled(2 * tile), tile, 0
+                yield d.scaled(2) + 1, d.scaled(2 * tile) + tile, tile, 1
+        if odd:
+            yield E(2 * pairs), E(2 * pairs * tile), tile, 0
+        if rem:
+            yield E(full), E(full * tile), rem, odd
 
     # --- instructions ---------------------------------------------------------
     def dma(self, dst: SSAValue, dst_ap: AccessPatternAttr, src: SSAValue, src_ap: AccessPatternAttr):
@@ -452,6 +483,7 @@ class _FunctionLowering:
         self.fn = fn
         self.target = target
         self.cm = CostModel(target)  # prices the performance decisions (e.g. _dw_engine)
+        self.budget = _Budgets.of(target)
         self.identity: dict[str, SSAValue] = {}  # dtype -> identity tile (diagonal stationaries)
         self._dw_cache: dict[Operation, str] = {}
         self.block = Block()
@@ -466,6 +498,9 @@ class _FunctionLowering:
         # values kept in SBUF between ops -> their stored padding (see _plan_residency)
         self.resident: dict[SSAValue, tuple[int, int, int, int]] = {}
         self.store_type: dict[SSAValue, Attribute] = {}  # resident values stored narrower
+
+    def _pc(self, channels: int) -> int:
+        return _resident_pc(self.target, channels)
 
     # --- DRAM variables ---------------------------------------------------------
     def dram(self, kind: str, name: str, shape: Sequence[int], element_type: Attribute) -> SSAValue:
@@ -616,7 +651,7 @@ class _FunctionLowering:
         t = value.type
         assert isinstance(t, TensorType)
         shape = tuple(t.get_shape())
-        pc = _resident_pc(shape[1])
+        pc = self._pc(shape[1])
         free = _cdiv(shape[1], pc) * shape[0] * (shape[2] + pads[0] + pads[2]) * (shape[3] + pads[1] + pads[3])
         dtype = self.store_type.get(value, t.element_type)
         tile = self.b.alloc(SbufType, pc, free, dtype, _hint(value.name_hint or "act") + "_sb")
@@ -688,10 +723,10 @@ class _FunctionLowering:
             O, Cg, KH, KW = op.weight.type.get_shape()
             if op.groups.value.data != 1:
                 return self._dw_engine(op) == "pe"
-            pco = _resident_pc(O)
+            pco = self._pc(O)
             isz = DType.from_name(str(op.input.type.element_type)).itemsize
-            _, otw, Ob = _conv_tiling(Cg, O, KH, KW, isz, False, pco=pco)
-            return (pco % otw == 0 and (otw == pco or otw % INF1.partition_alignment == 0)
+            _, otw, Ob = _conv_tiling(self.target, Cg, O, KH, KW, isz, False, pco=pco)
+            return (pco % otw == 0 and (otw == pco or otw % self.target.partition_alignment == 0)
                     and (Ob == O or Ob >= pco))
         if isinstance(op, kt.Pool2dOp):
             return not self._pool_exclude(op)
@@ -720,27 +755,27 @@ class _FunctionLowering:
             groups = op.groups.value.data
             if Cg == 1 and groups > 1:
                 if self._dw_engine(op) == "vector":
-                    return _BUDGET_BIG + _BUDGET_MID + _BUDGET_OUT
+                    return self.budget.big + self.budget.mid + self.budget.out
                 C = op.input.type.get_shape()[1]
                 isz = DType.from_name(str(op.input.type.element_type)).itemsize
-                wsz = _cdiv(C, _resident_pc(C)) * KH * KW * (1 + self.target.pe_columns) * isz
-                return (wsz + self.target.pe_columns * isz + 4 * _cdiv(C, _resident_pc(C))
-                        + (0 if op.input in res else _BUDGET_MID) + (0 if mat in res else _BUDGET_OUT))
+                wsz = _cdiv(C, self._pc(C)) * KH * KW * (1 + self.target.pe_columns) * isz
+                return (wsz + self.target.pe_columns * isz + 4 * _cdiv(C, self._pc(C))
+                        + (0 if op.input in res else self.budget.mid) + (0 if mat in res else self.budget.out))
             x_res, o_res = op.input in res, mat in res
             isz = DType.from_name(str(op.input.type.element_type)).itemsize
-            fold = not x_res and KH > 1 and Cg * KH <= INF1.pe_rows
-            pc = _resident_pc(op.input.type.get_shape()[1]) if x_res else None
-            Pc, otw, Ob = _conv_tiling(Cg, O // groups, KH, KW, isz, fold, pc,
-                                       _resident_pc(O) if o_res else None)
+            fold = not x_res and KH > 1 and Cg * KH <= self.target.pe_rows
+            pc = self._pc(op.input.type.get_shape()[1]) if x_res else None
+            Pc, otw, Ob = _conv_tiling(self.target, Cg, O // groups, KH, KW, isz, fold, pc,
+                                       self._pc(O) if o_res else None)
             w = (1 if fold else _cdiv(Cg, Pc)) * Ob * (KW if fold else KH * KW) * isz
-            return w + 4 * _cdiv(O, otw) + (0 if x_res else _BUDGET_MID) + (0 if o_res else _BUDGET_OUT)
+            return w + 4 * _cdiv(O, otw) + (0 if x_res else self.budget.mid) + (0 if o_res else self.budget.out)
         if isinstance(op, kt.Pool2dOp):
-            return (0 if op.input in res else _BUDGET_BIG) + (0 if mat in res else _BUDGET_OUT)
+            return (0 if op.input in res else self.budget.big) + (0 if mat in res else self.budget.out)
         if mat in res:
             return 0
         if isinstance(op, kt.MatmulOp):
-            return _BUDGET_BIG + _BUDGET_MID + _BUDGET_OUT
-        return _BUDGET_BIG
+            return self.budget.big + self.budget.mid + self.budget.out
+        return self.budget.big
 
     def _plan_residency(self, ops: list[Operation], direct: dict[SSAValue, DramView]) -> None:
         """Choose the values that stay in SBUF from their producer to their last
@@ -776,8 +811,8 @@ class _FunctionLowering:
             if narrow is not None:
                 self.store_type[v] = narrow
             isz = DType.from_name(str(narrow or v.type.element_type)).itemsize
-            nbytes[v] = _cdiv(C, _resident_pc(C)) * N * (H + p[0] + p[2]) * (W + p[1] + p[3]) * isz
-        res = {v for v in users if nbytes[v] <= _SBUF // 2}
+            nbytes[v] = _cdiv(C, self._pc(C)) * N * (H + p[0] + p[2]) * (W + p[1] + p[3]) * isz
+        res = {v for v in users if nbytes[v] <= self.budget.sbuf // 2}
 
         def settle() -> None:
             changed = True
@@ -797,7 +832,7 @@ class _FunctionLowering:
                             res.difference_update(vals)
                             changed = True
 
-        limit = _SBUF - _SBUF // 8  # headroom for alignment and fragmentation
+        limit = self.budget.sbuf - self.budget.sbuf // 8  # headroom for alignment and fragmentation
         while True:
             settle()
             span = {v: (order[producer[v]], max(order[u] for u in users[v])) for v in res}
@@ -831,20 +866,20 @@ class _FunctionLowering:
                 "run auto-cast so both are the same"
             )
         isz, osz = lhs.itemsize, out.itemsize
-        NT, MT = INF1.pe_columns, INF1.pe_max_moving
-        P = _balanced(K, INF1.pe_rows)  # rows of one K tile
+        NT, MT = self.target.pe_columns, self.target.pe_max_moving
+        P = _balanced(K, self.target.pe_rows)  # rows of one K tile
         KT, Kp, KTf, Kr = _cdiv(K, P), min(K, P), K // P, K % P
         # moving tile: all of K for Mt rows of lhs
         Mt = _balanced(M, MT)
-        while KT * Mt * isz > _BUDGET_MID and Mt > 1:
+        while KT * Mt * isz > self.budget.mid and Mt > 1:
             Mt = _cdiv(Mt, 2)
         ntw = _balanced(N, NT)
-        while KT * ntw * isz > _BUDGET_BIG and ntw > 1:
+        while KT * ntw * isz > self.budget.big and ntw > 1:
             ntw = _cdiv(ntw, 2)
-        if KT * Mt * isz > _BUDGET_MID or KT * ntw * isz > _BUDGET_BIG:
+        if KT * Mt * isz > self.budget.mid or KT * ntw * isz > self.budget.big:
             raise self.error(f"K = {K} is too long for SBUF tiles ({KT} tiles of {P} rows); "
                              "split the contraction in the model")
-        ntb = max(1, min(_cdiv(N, ntw), _BUDGET_BIG // (KT * ntw * isz), _BUDGET_OUT // (Mt * osz)))
+        ntb = max(1, min(_cdiv(N, ntw), self.budget.big // (KT * ntw * isz), self.budget.out // (Mt * osz)))
         Nb = min(N, ntb * ntw)
         ntb = _cdiv(Nb, ntw)
         w_t = b.alloc(SbufType, Kp, KT * Nb, rhs.element_type, "w_t")
@@ -1011,8 +1046,8 @@ class _FunctionLowering:
         OH, OW, KH, KW = g.OH, g.OW, g.KH, g.KW
         isz, osz = x.itemsize, out.itemsize
         x_res, o_res = isinstance(x, SbufView), isinstance(out, SbufView)
-        fold = not x_res and KH > 1 and Cg * KH <= INF1.pe_rows
-        Pc, otw, Ob = _conv_tiling(Cg, Og, KH, KW, isz, fold, x.pc if x_res else None,
+        fold = not x_res and KH > 1 and Cg * KH <= self.target.pe_rows
+        Pc, otw, Ob = _conv_tiling(self.target, Cg, Og, KH, KW, isz, fold, x.pc if x_res else None,
                                    out.pc if o_res else None)
         if fold:
             CT, CTf, Cr, rows_k = 1, 1, 0, Cg * KH
@@ -1022,21 +1057,21 @@ class _FunctionLowering:
             rows_k = min(Cg, Pc)
             taps_s = KH * KW
         taps = KH * KW
-        if CT * otw * taps_s * isz > _BUDGET_BIG:
+        if CT * otw * taps_s * isz > self.budget.big:
             raise self.error(f"a {KH}x{KW} kernel over {Cg} channels does not fit in SBUF tiles")
         if o_res and Ob < Og:
             Ob = (Ob // out.pc) * out.pc  # weight blocks of whole resident channel tiles
             assert Ob > 0
         single_block = Ob == Og
-        cols = _balanced(OW, INF1.pe_max_moving)
-        rows_mt = _balanced(OH, max(1, INF1.pe_max_moving // cols))
+        cols = _balanced(OW, self.target.pe_max_moving)
+        rows_mt = _balanced(OH, max(1, self.target.pe_max_moving // cols))
 
         def band_elems(rb: int) -> int:
             return rb * g.Wp if fold else CT * g.rows_in(rb) * g.Wp
 
         def fits(rb: int) -> bool:
-            return ((x_res or band_elems(rb) * isz <= _BUDGET_MID)
-                    and (o_res or rb * OW * osz <= _BUDGET_OUT))
+            return ((x_res or band_elems(rb) * isz <= self.budget.mid)
+                    and (o_res or rb * OW * osz <= self.budget.out))
 
         rb = self._band_rows(g, rows_mt, fits)
         rows_mt = min(rows_mt, rb)
@@ -1046,7 +1081,13 @@ class _FunctionLowering:
             bp, Wx = g.rows_in(rb) * g.Wp, g.Wp  # one channel tile's band (unfolded)
             x_t = b.alloc(SbufType, rows_k, band_elems(rb), x.element_type, "x_t")
         w_t = b.alloc(SbufType, rows_k, CT * Ob * taps_s, w.element_type, "w_t")
-        ps = b.alloc(PsumType, otw, rows_mt * cols, f32, "ps")
+        # PSUM buffers: the count the cost model prices fastest for the (PE tile,
+        # scalar-engine drain) pipeline; one bank each, one kept for the neighbours
+        mm = self.cm.matmul(rows_mt * cols, x.element_type)
+        pe_tile = CT * taps_s * (self.cm.stationary_load(x.element_type) + mm)
+        nps = self.cm.buffer_count([pe_tile, self.cm.activation(rows_mt * cols)],
+                                   _cdiv(Og, otw) * _cdiv(OH, rows_mt), self.target.psum_banks - 1)
+        pss = [b.alloc(PsumType, otw, rows_mt * cols, f32, "ps") for _ in range(min(nps, 2))]
         o_t = None if o_res else b.alloc(SbufType, otw, rb * OW, out.element_type, "o_t")
         OTn = _cdiv(Og, otw)
         b_t = b.alloc(SbufType, otw, OTn, bias.element_type, "b_t") if bias else None
@@ -1106,15 +1147,17 @@ class _FunctionLowering:
                       x.var, ap(0, Cg, plane + row0.scaled(W), [[j_hi - j_lo, g.sh * W], [W, 1]], H * W))
 
         def out_tiles(o0: AffineExpr, ob: int):
-            """(first channel in the block, channels, SBUF partition, channel tile) per PSUM tile."""
+            """(first channel in the block, channels, SBUF partition, channel tile, PSUM
+            slot) per PSUM tile; consecutive tiles alternate slots."""
             if not o_res:
-                for _, j0, ow_ in b.tiles(ob, otw):
-                    yield j0, ow_, 0, None
+                for _, j0, ow_, slot in b.pingpong(ob, otw, len(pss)):
+                    yield j0, ow_, 0, None, slot
                 return
-            for _, jc0, jw in b.tiles(ob, out.pc):
+            per = _cdiv(out.pc, otw)
+            for _, jc0, jw, slot in b.pingpong(ob, out.pc, len(pss) if per % 2 else 1):
                 cto = self._div(o0 + jc0 + obase, out.pc)
                 for h in range(_cdiv(jw, otw)):
-                    yield jc0 + h * otw, min(otw, jw - h * otw), h * otw, cto
+                    yield jc0 + h * otw, min(otw, jw - h * otw), h * otw, cto, (slot + h) % len(pss)
 
         for n, _, _ in b.tiles(N, 1):
             for _, o0, ob in b.tiles(Og, Ob):
@@ -1129,9 +1172,10 @@ class _FunctionLowering:
                     # moving operand: band tile, or the resident plane (its padding offset)
                     xb = (n.scaled(x.plane) + (x.pads[0] - g.pt) * Wx + (x.pads[1] - g.pl)
                           + r0.scaled(g.sh * Wx)) if x_res else E(0)
-                    for j0, ow_, part, cto in out_tiles(o0, ob):
+                    for j0, ow_, part, cto, slot in out_tiles(o0, ob):
                         b_ap = ap(0, ow_, self._bias_col(o0 + j0, otw), [[1, 1]]) if b_t else None
-                        for _, rr, nrr in b.tiles(nr, rows_mt):
+                        for _, rr, nrr, rslot in b.pingpong(nr, rows_mt, len(pss)):
+                            ps = pss[(slot + rslot) % len(pss)]
                             for _, c0, nc in b.tiles(OW, cols):
                                 if fold:
                                     with b.loop(KW) as kw:
@@ -1186,11 +1230,25 @@ class _FunctionLowering:
         choice = "vector"
         if Cg == 1 and O == C:
             dt = str(op.input.type.element_type)
-            pe = self.cm.depthwise_conv("pe", C, KH * KW, OH, OW, dt)
+            group = self._dw_group(C, KH * KW, OH, OW, dt)
+            pe = self.cm.depthwise_conv("pe", C, KH * KW, OH, OW, dt, group=group)
             vec = self.cm.depthwise_conv("vector", C, KH * KW, OH, OW, dt)
             choice = "pe" if pe.cycles < vec.cycles else "vector"
         self._dw_cache[op] = choice
         return choice
+
+    def _dw_group(self, C: int, taps: int, OH: int, OW: int, dtype: str) -> int:
+        """Row chunks (one PSUM bank each) that share each diagonal stationary of a depthwise
+        conv on the PE array: the count the cost model prices lowest (fewest banks on a tie),
+        keeping one bank for the neighbouring ops' PSUM tiles."""
+        t = self.target
+        cols = _balanced(OW, t.pe_max_moving)
+        chunk = _balanced(OH, max(1, t.pe_max_moving // cols)) * cols
+        per_bank = _cdiv(chunk, t.psum_bank_entries)
+        row_chunks = _cdiv(OH, _balanced(OH, max(1, t.pe_max_moving // cols)))
+        most = max(1, min(row_chunks, (t.psum_banks - 1) // per_bank))
+        return min(range(1, most + 1),
+                   key=lambda g: (self.cm.depthwise_conv("pe", C, taps, OH, OW, dtype, group=g).cycles, g))
 
     def _identity_tile(self, dtype: Attribute) -> SSAValue:
         """A [partitions, pe_columns] tile, 1 where column == partition % pe_columns, built
@@ -1227,7 +1285,7 @@ class _FunctionLowering:
         N, C, H, W = x.shape
         OH, OW, KH, KW = g.OH, g.OW, g.KH, g.KW
         taps = KH * KW
-        pc = _resident_pc(C)
+        pc = self._pc(C)
         CT, CTf, Cr = _cdiv(C, pc), C // pc, C % pc
         x_res, o_res = isinstance(x, SbufView), isinstance(out, SbufView)
         isz, osz = x.itemsize, out.itemsize
@@ -1253,17 +1311,20 @@ class _FunctionLowering:
         rows_mt = _balanced(OH, max(1, self.target.pe_max_moving // cols))
 
         def fits(rb: int) -> bool:
-            return ((x_res or g.rows_in(rb) * g.Wp * isz <= _BUDGET_MID)
-                    and (o_res or rb * OW * osz <= _BUDGET_OUT))
+            return ((x_res or g.rows_in(rb) * g.Wp * isz <= self.budget.mid)
+                    and (o_res or rb * OW * osz <= self.budget.out))
 
         rb = self._band_rows(g, rows_mt, fits)
         rows_mt = min(rows_mt, rb)
+        # G row chunks share each stationary load, chunk i in PSUM bank(s) i
+        G = min(self._dw_group(C, taps, OH, OW, str(w.element_type)), _cdiv(rb, rows_mt))
+        bank = _cdiv(rows_mt * cols, self.target.psum_bank_entries) * self.target.psum_bank_entries
         if x_res:
             x_t, Wx = x.tile, x.Wp
         else:
             Wx = g.Wp
             x_t = b.alloc(SbufType, pc, g.rows_in(rb) * g.Wp, x.element_type, "x_t")
-        ps = b.alloc(PsumType, M, rows_mt * cols, f32, "ps")
+        ps = b.alloc(PsumType, M, (G - 1) * bank + rows_mt * cols, f32, "ps")
         o_t = None if o_res else b.alloc(SbufType, pc, rb * OW, out.element_type, "o_t")
         for n, _, _ in b.tiles(N, 1):
             for ct, c0, cw in b.tiles(C, pc):
@@ -1281,24 +1342,29 @@ class _FunctionLowering:
                     for p0 in range(0, cw, M):
                         bw = min(M, cw - p0)
                         b_ap = ap(p0, bw, ct, [[1, 1]]) if b_t else None
-                        for _, rr, nrr in b.tiles(nr, rows_mt):
-                            for _, cc, nc in b.tiles(OW, cols):
+                        for _, cc, nc in b.tiles(OW, cols):
+                            for _, rg, ng in b.tiles(nr, G * rows_mt):
                                 with b.loop(KH) as kh, b.loop(KW) as kw:
                                     tap = kh.scaled(KW) + kw
                                     b.add(LoadStationaryOp(
                                         diag, ap(p0, bw, (ct.scaled(taps) + tap).scaled(M), [[bw, 1]])))
-                                    mv = (xb + (rr.scaled(g.sh) + kh.scaled(g.dh)).scaled(Wx)
-                                          + cc.scaled(g.sw) + kw.scaled(g.dw))
-                                    b.add(MatmulOp(ps, ap(0, bw, 0, [[nrr * nc, 1]]),
-                                                   x_t, ap(p0, bw, mv, [[nrr, g.sh * Wx], [nc, g.sw]]),
-                                                   accumulate=_acc(kh + kw)))
-                                if o_res:
-                                    dst, dst_ap = out.tile, ap(
-                                        p0, bw, out.base(ct, n) + (r0 + rr).scaled(out.Wp) + cc,
-                                        [[nrr, out.Wp], [nc, 1]])
-                                else:
-                                    dst, dst_ap = o_t, ap(p0, bw, rr.scaled(OW) + cc, [[nrr, OW], [nc, 1]])
-                                b.act(act, dst, dst_ap, ps, ap(0, bw, 0, [[nrr * nc, 1]]), b_t, b_ap)
+                                    for gi, ri, nrr in b.tiles(ng, rows_mt):
+                                        rr = rg + ri
+                                        mv = (xb + (rr.scaled(g.sh) + kh.scaled(g.dh)).scaled(Wx)
+                                              + cc.scaled(g.sw) + kw.scaled(g.dw))
+                                        b.add(MatmulOp(ps, ap(0, bw, gi.scaled(bank), [[nrr * nc, 1]]),
+                                                       x_t, ap(p0, bw, mv, [[nrr, g.sh * Wx], [nc, g.sw]]),
+                                                       accumulate=_acc(kh + kw)))
+                                for gi, ri, nrr in b.tiles(ng, rows_mt):
+                                    rr = rg + ri
+                                    if o_res:
+                                        dst, dst_ap = out.tile, ap(
+                                            p0, bw, out.base(ct, n) + (r0 + rr).scaled(out.Wp) + cc,
+                                            [[nrr, out.Wp], [nc, 1]])
+                                    else:
+                                        dst, dst_ap = o_t, ap(p0, bw, rr.scaled(OW) + cc, [[nrr, OW], [nc, 1]])
+                                    b.act(act, dst, dst_ap, ps, ap(0, bw, gi.scaled(bank), [[nrr * nc, 1]]),
+                                          b_t, b_ap)
                     if not o_res:
                         b.dma(out.var, ap(0, cw, (n.scaled(C) + c0).scaled(OH * OW) + r0.scaled(OW),
                                           [[nr * OW, 1]], OH * OW),
@@ -1319,12 +1385,12 @@ class _FunctionLowering:
         OH, OW, KH, KW = g.OH, g.OW, g.KH, g.KW
         taps = KH * KW
         isz, osz = x.itemsize, out.itemsize
-        Pc = _balanced(C, INF1.partitions)
+        Pc = _balanced(C, self.target.partitions)
         CT, CTf, Cr = _cdiv(C, Pc), C // Pc, C % Pc
 
         def fits(rb: int) -> bool:
-            return (g.rows_in(rb) * g.Wp * isz <= _BUDGET_MID and 2 * rb * OW * 4 <= _BUDGET_BIG
-                    and rb * OW * osz <= _BUDGET_OUT)
+            return (g.rows_in(rb) * g.Wp * isz <= self.budget.mid and 2 * rb * OW * 4 <= self.budget.big
+                    and rb * OW * osz <= self.budget.out)
 
         rb = self._band_rows(g, 1, fits)
         x_t = b.alloc(SbufType, Pc, g.rows_in(rb) * g.Wp, x.element_type, "x_t")
@@ -1392,11 +1458,11 @@ class _FunctionLowering:
         def fits(rb: int) -> bool:
             nin = g.rows_in(rb) * g.Wp
             extra = (nin + 2 * rb * OW) * 4 if exclude else 0
-            return nin * x.itemsize + extra <= _BUDGET_BIG and rb * OW * out.itemsize <= _BUDGET_OUT
+            return nin * x.itemsize + extra <= self.budget.big and rb * OW * out.itemsize <= self.budget.out
 
         rb = self._band_rows(g, 1, fits)
         planes = N * C
-        pp = _balanced(planes, INF1.partitions)
+        pp = _balanced(planes, self.target.partitions)
         nin = g.rows_in(rb) * g.Wp
         x_t = b.alloc(SbufType, pp, nin, x.element_type, "x_t")
         o_t = b.alloc(SbufType, pp, rb * OW, out.element_type, "o_t")
@@ -1447,7 +1513,7 @@ class _FunctionLowering:
         if o_res:
             rb, o_t = OH, None
         else:
-            rb = self._band_rows(g, 1, lambda r: r * OW * out.itemsize <= _BUDGET_OUT)
+            rb = self._band_rows(g, 1, lambda r: r * OW * out.itemsize <= self.budget.out)
             o_t = b.alloc(SbufType, x.pc, rb * OW, out.element_type, "o_t")
         for n, _, _ in b.tiles(N, 1):
             for ct, c0, cw in b.tiles(C, x.pc):
@@ -1552,9 +1618,9 @@ class _FunctionLowering:
         strides = [_broadcast_strides(v.shape, shape) for v in operands]
         strides.append(_row_major_strides(shape))
         dims, st = _coalesce(shape, strides)
-        P = INF1.partitions
+        P = self.target.partitions
         per_elem = sum(v.itemsize for v in operands) + out.itemsize
-        cap = max(1, _BUDGET_BIG // per_elem)
+        cap = max(1, self.budget.big // per_elem)
         blocks: list[tuple[list[int], list[list[int]], list[int]]] = []
         if len(dims) <= 1:
             n = dims[0] if dims else 1
@@ -1577,7 +1643,7 @@ class _FunctionLowering:
 
     def _pointwise_block(self, dims, strides, base, drams, tiles, o_t, cap, compute) -> None:
         b = self.b
-        P = INF1.partitions
+        P = self.target.partitions
         offs = [E(x) for x in base]
 
         def rec(k: int, offs: list[AffineExpr]) -> None:
@@ -1665,9 +1731,9 @@ class _FunctionLowering:
         axis = op.axis.value.data
         shape = x.shape
         outer, L, inner = _prod(shape[:axis]), shape[axis], _prod(shape[axis + 1:])
-        if L * (x.itemsize + 4 + out.itemsize) > _BUDGET_BIG:
+        if L * (x.itemsize + 4 + out.itemsize) > self.budget.big:
             raise self.error(f"a softmax over {L} elements does not fit in one SBUF partition")
-        P = INF1.partitions
+        P = self.target.partitions
         # rows on partitions: the inner index when the axis is not last, else the outer one
         if inner > 1:
             loop_n, loop_s, rows, pstride, fstride = outer, L * inner, inner, 1, inner

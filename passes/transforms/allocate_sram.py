@@ -39,7 +39,7 @@ from kaena.dialects.inferentia import (
     SbufType,
 )
 from kaena.errors import AllocationError, CompileError
-from kaena.target import INF1, NeuronCoreTarget
+from kaena.target import INF1, NeuronCoreTarget, get_target
 
 SBUF_PEAK_ATTR = "kaena.sbuf_peak_bytes"
 # discardable attribute of an inf.alloc that holds a value across several ops
@@ -370,16 +370,19 @@ class AllocateSramPass(ModulePass):
     """Set ``partition``/``offset`` of every inf.alloc; ``check`` re-verifies
     that no two live tiles overlap; ``align`` is the byte alignment of tile
     starts (a compiler policy that keeps tiles from sharing the semaphore
-    pass's dependence cells)."""
+    pass's dependence cells); ``target`` names the ``kaena.target`` whose
+    memories are filled (the one the lowering tiled for)."""
 
     name: ClassVar[str] = "inf-allocate-sram"
 
     check: bool = True
     align: int = 32
+    target: str = "inf1"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.align < 1:
             raise CompileError(f"inf-allocate-sram: align must be >= 1, got {self.align}")
+        target = get_target(self.target)
         for core in op.walk():
             if isinstance(core, CoreOp):
-                allocate_core(core, check=self.check, align=self.align)
+                allocate_core(core, check=self.check, align=self.align, target=target)
