@@ -74,8 +74,8 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
             f"auto-cast{{mode={options.auto_cast} type={options.auto_cast_type}}}",
         ],
         "inferentia": [
-            "convert-tensor-to-inferentia",
-            "inf-allocate-sram",
+            f"convert-tensor-to-inferentia{{target={options.target}}}",
+            f"inf-allocate-sram{{target={options.target}}}",
             "inf-insert-semaphores",
         ],
     }
