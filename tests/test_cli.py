@@ -114,3 +114,25 @@ def test_translate_refuses_unallocated_ir(tmp_path):
     proc = run("kaena-translate", str(ir), "--target", "neff", "-o", str(out))
     assert_clean_error(proc)
     assert not out.exists()
+
+
+def test_input_and_operator_problems_in_one_message(tmp_path):
+    """A bool input, an unsupported op and control flow: all named in one line."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    c = helper.make_tensor_value_info("c", TensorProto.BOOL, [])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    branch = helper.make_graph([helper.make_node("Identity", ["x"], ["t"])], "then", [],
+                               [helper.make_tensor_value_info("t", TensorProto.FLOAT, [1, 4])])
+    nodes = [
+        helper.make_node("Erf", ["x"], ["a"], name="erf1"),
+        helper.make_node("If", ["c"], ["b"], name="branch", then_branch=branch, else_branch=branch),
+        helper.make_node("Add", ["a", "b"], ["y"], name="add"),
+    ]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x, c], [y]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "cf.onnx"
+    onnx.save(model, str(path))
+    proc = run("kaena-compile", str(path), "-o", str(tmp_path / "cf.neff"))
+    assert_clean_error(proc, "input 'c' is bool", "'erf1' (Erf)", "'branch' (If)", "control flow",
+                       "partition the model")
+    assert not (tmp_path / "cf.neff").exists()

@@ -248,7 +248,17 @@ class _Importer:
 
     # --- driver ---------------------------------------------------------------------------
     def run(self) -> ModuleOp:
-        input_types = self._input_types()
+        try:
+            input_types = self._input_types()
+        except ModelImportError as e:
+            # Report unsupported operators in the same message, so one run tells the whole story.
+            nodes = [(node.name or f"{node.op_type}_{i}", node.op_type, conv)
+                     for i, node in enumerate(self.graph.node)
+                     if isinstance(conv := self._converter(node), str)]
+            if not nodes:
+                raise
+            listed = UnsupportedOperatorError(self.source, nodes).message
+            raise ModelImportError(f"{e.message}; also {listed.split(': ', 1)[1]}") from None
         self._infer_shapes(input_types)
         for t in self.graph.initializer:
             self.consts[t.name] = numpy_helper.to_array(t)
