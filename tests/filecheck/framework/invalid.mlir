@@ -279,3 +279,75 @@ func.func @f(%x: tensor<2x3xf32>) {
   %0 = fw.softmax %x {axis = -3 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
 }
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.max' operands do not broadcast: (2, 3), (2, 4)
+func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) {
+  %0 = fw.max %a, %b : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.batch_norm' expects rank >= 2, got (4,)
+func.func @f(%x: tensor<4xf32>, %p: tensor<4xf32>) {
+  %0 = fw.batch_norm %x, %p, %p, %p, %p {epsilon = 1.0e-5 : f32} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.batch_norm' parameters must be (4,), got (3,)
+func.func @f(%x: tensor<1x4x2x2xf32>, %p: tensor<3xf32>) {
+  %0 = fw.batch_norm %x, %p, %p, %p, %p {epsilon = 1.0e-5 : f32} : (tensor<1x4x2x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x4x2x2xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.concat' axis 2 out of range for rank 2
+func.func @f(%a: tensor<2x3xf32>) {
+  %0 = fw.concat %a {axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.concat' operands {{\[}}(2, 3), (2, 4)] differ off axis 0
+func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) {
+  %0 = fw.concat %a, %b {axis = 0 : i64} : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<4x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.pad' mode must be one of constant, edge, reflect
+func.func @f(%a: tensor<2x3xf32>) {
+  %0 = fw.pad %a {pads = array<i64: 0, 0, 0, 0>, mode = "wrap", value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.pad' needs 4 non-negative pads, got (0, -1, 0, 0)
+func.func @f(%a: tensor<2x3xf32>) {
+  %0 = fw.pad %a {pads = array<i64: 0, -1, 0, 0>, mode = "constant", value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x2xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.pad' reflect pads (2, 0, 0, 0) must be smaller than the dims (2, 3)
+func.func @f(%a: tensor<2x3xf32>) {
+  %0 = fw.pad %a {pads = array<i64: 2, 0, 0, 0>, mode = "reflect", value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<4x3xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.resize_nearest' takes NCHW and two integer scales >= 1
+func.func @f(%a: tensor<1x2x3x3xf32>) {
+  %0 = fw.resize_nearest %a {scales = array<i64: 0, 2>} : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x6xf32>
+  func.return
+}
