@@ -189,6 +189,36 @@ class CostModel:
         """The fewest buffers (<= ``most``) at which ``pipeline`` is fastest."""
         return min(range(1, max(1, most) + 1), key=lambda k: (self.pipeline(stages, trips, min(k, 2)), k))
 
+    def band_loop(self, loads: list[int], computes: list[int], stores: list[int], buffers: int) -> int:
+        """Cycles of a loop over bands as the lowering emits it on one in-order DMA queue:
+        band i's input DMA (``loads[i]``), its compute (``computes[i]``, PE and epilogue),
+        then its result DMA (``stores[i]``, waits for the compute). With one input buffer
+        each band's load waits for the previous compute; with two or more the load of band
+        i + 1 is issued before band i's store, into the buffer band i + 1 - ``buffers``
+        freed (a prefetch one band ahead)."""
+        n = len(loads)
+        if n == 0:
+            return 0
+        queue = comp = 0
+        comp_end: list[int] = []
+        if buffers <= 1:
+            for i in range(n):
+                queue = max(queue, comp) + loads[i]
+                comp = max(comp, queue) + computes[i]
+                queue = max(queue, comp) + stores[i]
+            return max(queue, comp)
+        load_end = [loads[0]]
+        queue = loads[0]
+        for i in range(n):
+            if i + 1 < n:
+                j = i + 1 - buffers
+                queue = max(queue, comp_end[j] if j >= 0 else 0) + loads[i + 1]
+                load_end.append(queue)
+            comp = max(comp, load_end[i]) + computes[i]
+            comp_end.append(comp)
+            queue = max(queue, comp) + stores[i]
+        return max(queue, comp)
+
     # --- DMA, semaphores, host, chip to chip ------------------------------------------
     def dma(self, nbytes: int) -> int:
         """One DMA instruction: fixed latency plus bytes at the core's share of DRAM bandwidth."""

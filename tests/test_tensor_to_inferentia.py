@@ -804,3 +804,84 @@ def test_depthwise_on_the_pe_array_matches_numpy(case, monkeypatch):
     tol = 1e-5 if case == "dw-f32-fast-pe" else 2e-2
     for name, ref in expected.items():
         np.testing.assert_allclose(got[name], ref, rtol=tol, atol=tol * float(np.max(np.abs(ref))))
+
+
+def test_band_loop_prices_prefetch_one_band_ahead():
+    """The band-loop estimator: two buffers overlap band i + 1's DMA with band i's compute
+    (on one in-order DMA queue); with one buffer each load waits for the previous compute."""
+    from kaena.costmodel import CostModel
+
+    cm = CostModel()
+    loads, computes, stores = [100] * 4, [100] * 4, [10] * 4
+    assert cm.band_loop(loads, computes, stores, 1) == 4 * (100 + 100 + 10)
+    assert cm.band_loop(loads, computes, stores, 2) == 530  # load 0, then 4 computes, the last store
+    assert cm.band_loop([], [], [], 2) == 0
+
+
+def test_input_bands_and_their_prefetch_follow_the_cost_model():
+    """A conv reading DRAM: at INF1's DMA costs the cost model picks smaller bands, two
+    buffers and the next band's DMA issued before the current band computes; when every DMA
+    costs 100 us of fixed latency, the fewest bands (one buffer each) win."""
+    text, store = _case_conv_dram(C=64, O=64, H=56, W=56)
+    base = _lower_for(text, store)
+    x_ts, o_ts = _alloc_shapes(base, "x_t"), _alloc_shapes(base, "o_t")
+    assert len(x_ts) == 2 and len(o_ts) == 2
+    slow = _lower_for(text, store, dma_fixed_latency_s=1e-4)
+    (x_slow,) = _alloc_shapes(slow, "x_t")
+    assert x_slow[1] > x_ts[0][1]  # taller bands: fewer fixed DMA costs
+    assert len(_alloc_shapes(slow, "o_t")) == 1
+
+
+def _case_conv_matmul_biases(rng, C=8, H=6, W=6, O=16, O2=80, N=30):
+    """Two convs and a matmul, each with a bias: the convs' biases can come from one table
+    (80 outputs: 2 PSUM tiles of 40), the matmul keeps its own bias DMA."""
+    x = rng.standard_normal((1, C, H, W)).astype(np.float32)
+    w1 = rng.standard_normal((O, C, 3, 3)).astype(np.float32) * 0.3
+    b1 = rng.standard_normal(O).astype(np.float32)
+    w2 = rng.standard_normal((O2, O, 1, 1)).astype(np.float32) * 0.3
+    b2 = rng.standard_normal(O2).astype(np.float32)
+    K = O2 * H * W
+    w3 = rng.standard_normal((K, N)).astype(np.float32) * 0.1
+    b3 = rng.standard_normal(N).astype(np.float32)
+    y = np.maximum(_conv_ref(x, w1, b1, (1, 1), (1, 1, 1, 1), (1, 1)), 0)
+    y2 = _conv_ref(y, w2, b2, (1, 1), (0, 0, 0, 0), (1, 1))
+    ref = y2.reshape(1, K) @ w3 + b3
+    conv = ('{{strides = array<i64: 1, 1>, pads = array<i64: {p}>, dilations = array<i64: 1, 1>, '
+            'groups = 1 : i64, activation = "{a}"}}')
+    body = (f'  %w1 = ktensor.weight "w1" : {_t(w1.shape)}\n  %b1 = ktensor.weight "b1" : {_t((O,))}\n'
+            f'  %w2 = ktensor.weight "w2" : {_t(w2.shape)}\n  %b2 = ktensor.weight "b2" : {_t((O2,))}\n'
+            f'  %w3 = ktensor.weight "w3" : {_t(w3.shape)}\n  %b3 = ktensor.weight "b3" : {_t((N,))}\n'
+            f'  %y = ktensor.conv2d %x, %w1 bias %b1 {conv.format(p="1, 1, 1, 1", a="relu")} : '
+            f'({_t(x.shape)}, {_t(w1.shape)}, {_t((O,))}) -> {_t((1, O, H, W))}\n'
+            f'  %y2 = ktensor.conv2d %y, %w2 bias %b2 {conv.format(p="0, 0, 0, 0", a="none")} : '
+            f'({_t((1, O, H, W))}, {_t(w2.shape)}, {_t((O2,))}) -> {_t((1, O2, H, W))}\n'
+            f'  %r = ktensor.reshape %y2 : ({_t((1, O2, H, W))}) -> {_t((1, K))}\n'
+            f'  %z = ktensor.matmul %r, %w3 bias %b3 {{activation = "none"}} : '
+            f'({_t((1, K))}, {_t((K, N))}, {_t((N,))}) -> {_t((1, N))}')
+    store = {"w1": w1, "b1": b1, "w2": w2, "b2": b2, "w3": w3, "b3": b3}
+    return _program([("x", x.shape)], [("z", (1, N))], body), store, {"x": x}, {"z": ref}
+
+
+def test_bias_dmas_merge_into_one_table_per_the_cost_model():
+    """With INF1's 1 us per DMA the two convs' biases come from one resident table loaded by
+    one DMA (the matmul keeps its own); with free fixed costs each op DMAs its own (fewer bytes)."""
+    text, store, _, _ = _case_conv_matmul_biases(np.random.default_rng(0))
+    base = _lower_for(text, store)
+    assert _alloc_shapes(base, "bias_table") == [(128, 1 + 2)]  # 16 biases: 1 column; 80: 2 x 40
+    assert len(_alloc_shapes(base, "b_t")) == 1  # the matmul's
+    free = _lower_for(text, store, dma_fixed_latency_s=0.0)
+    assert _alloc_shapes(free, "bias_table") == [] and len(_alloc_shapes(free, "b_t")) == 3
+
+
+@pytest.mark.skipif(not _backend_available(), reason="back end not in the tree")
+def test_bias_table_matches_numpy():
+    text, store, inputs, expected = _case_conv_matmul_biases(np.random.default_rng(2))
+    ws = kweights.WeightStore(store)
+    ctx = _ctx()
+    module = Parser(ctx, text).parse_module()
+    kweights.attach(module, ws)
+    ConvertTensorToInferentiaPass().apply(ctx, module)
+    assert _alloc_shapes(module, "bias_table")
+    got = _run_backend(module, ws, inputs)
+    for name, ref in expected.items():
+        np.testing.assert_allclose(got[name], ref, rtol=1e-4, atol=1e-4 * float(np.max(np.abs(ref))))

@@ -20,6 +20,7 @@ independent rewrite patterns.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -71,6 +72,7 @@ from kaena.errors import CompileError
 from kaena.passes.transforms.allocate_sram import RESIDENT_ATTR
 from kaena.isa import AP_DTYPE, MAX_FREE_DIMS, DType
 from kaena.target import INF1, NeuronCoreTarget, get_target
+from kaena.weights import WEIGHTS_ATTR, WeightStore, module_store
 
 NAME_ATTR = "kaena.name"
 
@@ -479,8 +481,13 @@ class _Geom:
 class _FunctionLowering:
     """Lowers one ``func.func`` of ktensor ops into the body of an ``inf.core``."""
 
-    def __init__(self, fn: func.FuncOp, target: NeuronCoreTarget = INF1):
+    def __init__(self, fn: func.FuncOp, target: NeuronCoreTarget = INF1, store: WeightStore | None = None):
         self.fn = fn
+        self.store = store  # the weights (read to pack the bias table), None: no table
+        # dtype -> (placeholder tile, columns [partitions, k] in order) of the packed biases
+        self.bias_tables: dict[str, tuple[SSAValue, list[np.ndarray]]] = {}
+        self.bias_table = False  # the cost model chose one bias DMA per model (see _plan_bias_table)
+        self.reserved = 0  # SBUF bytes per partition kept for the bias table
         self.target = target
         self.cm = CostModel(target)  # prices the performance decisions (e.g. _dw_engine)
         self.budget = _Budgets.of(target)
@@ -501,6 +508,86 @@ class _FunctionLowering:
 
     def _pc(self, channels: int) -> int:
         return _resident_pc(self.target, channels)
+
+    # --- biases: one table per model ----------------------------------------------------
+    def _bias_uses(self, ops: list[Operation]) -> list[tuple[int, int, int, int]]:
+        """(bytes, DMAs, table columns, bytes per element) of each bias the dense convs DMA
+        (per group) when each op loads its own. Matmul biases stay their own DMA: a model's
+        last layers (often matmuls) are where NEFF constants get edited in place (kaena-neff
+        unpack/pack), and the table would leave an edited bias unread."""
+        t, uses = self.target, []
+        for op in ops:
+            if not isinstance(op, kt.Conv2dOp) or op.bias is None \
+                    or not isinstance(op.bias.owner, kt.WeightOp):
+                continue
+            isz = DType.from_name(str(op.bias.type.element_type)).itemsize
+            O, Cg = op.weight.type.get_shape()[:2]
+            groups = op.groups.value.data
+            if Cg == 1 and groups > 1:
+                continue  # depthwise: its own bias layout
+            Og = O // groups
+            otw = _balanced(Og, t.pe_columns)
+            uses += [(Og * isz, 1 + (Og % otw > 0), _cdiv(Og, otw), isz)] * groups
+        return uses
+
+    def _plan_bias_table(self, ops: list[Operation]) -> None:
+        """One DMA for all the biases of the dense convs (a derived
+        [partitions, columns] weight loaded once into a resident tile) when the cost
+        model prices it below each op's own bias DMAs (their fixed cost dominates)."""
+        uses = self._bias_uses(ops)
+        if self.store is None or not uses:
+            return
+        cols = sum(u[2] for u in uses)
+        isz = max(u[3] for u in uses)  # the widest bias dtype: an upper bound of the table's bytes
+        separate = sum(k * self.cm.dma(nb // k) for nb, k, _, _ in uses)
+        packed = self.cm.dma(self.target.partitions * cols * isz)
+        self.bias_table = packed < separate
+        # the resident layout may need narrower PSUM tiles (more columns): keep twice the estimate
+        self.reserved = 2 * cols * isz if self.bias_table else 0
+
+    def _bias_columns(self, bias: DramView, start: int, count: int, width: int) -> tuple[SSAValue, int] | None:
+        """(table tile, first column) of biases [start, start + count) laid out as the op
+        reads them (column k holds ``width`` consecutive biases on partitions 0..), or None
+        when the op loads its own bias."""
+        owner = bias.var.owner
+        if not self.bias_table or not isinstance(owner, DramOp) or owner.kind.data != "file" \
+                or owner.var_name.data not in self.store:
+            return None
+        key = str(bias.element_type)
+        data = np.asarray(self.store[owner.var_name.data]).reshape(-1)[start:start + count]
+        data = data.astype(DType.from_name(key).np, copy=False)  # one dtype per table
+        if key not in self.bias_tables:
+            placeholder = AllocOp(SbufType([self.target.partitions, 1], bias.element_type))
+            self.bias_tables[key] = (placeholder.result, [])
+        tile, columns = self.bias_tables[key]
+        col0 = sum(c.shape[1] for c in columns)
+        k = _cdiv(count, width)
+        block = np.zeros((self.target.partitions, k), data.dtype)
+        for j in range(k):
+            part = data[j * width:(j + 1) * width]
+            block[:len(part), j] = part
+        columns.append(block)
+        return tile, col0
+
+    def _emit_bias_tables(self) -> None:
+        """Each packed table: a derived weight, its resident tile and its one DMA, first in the program."""
+        for placeholder, columns in self.bias_tables.values():
+            table = np.concatenate(columns, axis=1)
+            P, cols = table.shape
+            elem = placeholder.type.element_type
+            name = self.store.add_derived("kaena.bias_table", table)
+            var = self.dram("file", name, [P, cols], elem)
+            alloc = AllocOp(SbufType([P, cols], elem))
+            alloc.result.name_hint = "bias_table"
+            alloc.attributes[RESIDENT_ATTR] = UnitAttr()
+            placeholder.replace_all_uses_with(alloc.result)
+            dma = DmaOp(alloc.result, _squeeze(ap(0, P, 0, [[cols, 1]])), var, _squeeze(ap(0, P, 0, [[cols, 1]], cols)))
+            first = self.block.first_op
+            for new in (alloc, dma):
+                if first is None:
+                    self.block.add_op(new)
+                else:
+                    self.block.insert_op_before(new, first)
 
     # --- DRAM variables ---------------------------------------------------------
     def dram(self, kind: str, name: str, shape: Sequence[int], element_type: Attribute) -> SSAValue:
@@ -552,10 +639,12 @@ class _FunctionLowering:
                 if cast is not None:
                     self.fused[op] = cast
                     self.fused_casts.add(cast)
+        self._plan_bias_table(ops)
         self._plan_residency(ops, direct)
         for op in ops:
             self.op_desc = self._describe(op)
             self._lower_op(op, direct)
+        self._emit_bias_tables()
         self.op_desc = "func.return"
         for value, out in zip(ret.arguments, outputs):
             src = self.views[value]
@@ -832,7 +921,8 @@ class _FunctionLowering:
                             res.difference_update(vals)
                             changed = True
 
-        limit = self.budget.sbuf - self.budget.sbuf // 8  # headroom for alignment and fragmentation
+        # headroom for alignment and fragmentation, and the bias table
+        limit = self.budget.sbuf - self.budget.sbuf // 8 - self.reserved
         while True:
             settle()
             span = {v: (order[producer[v]], max(order[u] for u in users[v])) for v in res}
@@ -944,6 +1034,60 @@ class _FunctionLowering:
             f"one output row of {g.OW} columns (an input row band of {g.rows_in(1)} x {g.Wp}) "
             "does not fit the SBUF tiles of one operation; reduce the image width"
         )
+
+    def _band_plan(self, g: "_Geom", unit: int, fits: Callable[[int, int], bool],
+                   cost: Callable[[int, int], int]) -> tuple[int, int]:
+        """(output rows per band, input buffers) of a banded op whose input comes from
+        DRAM: among the band heights that fit the SBUF budgets (multiples of ``unit``,
+        or the whole image) with one or two buffers, the one ``cost`` (the cost model's
+        modelled cycles) prices lowest; on a tie fewer buffers, then fewer bands."""
+        best: tuple[tuple[int, int, int], int, int] | None = None
+        for k in range(1, _cdiv(g.OH, unit) + 1):
+            rb = min(g.OH, _cdiv(_cdiv(g.OH, k), unit) * unit)
+            if _cdiv(g.OH, rb) != k:
+                continue  # the same bands as a smaller k
+            for nb in (1, 2) if k > 1 else (1,):
+                if fits(rb, nb):
+                    key = (cost(rb, nb), nb, k)
+                    if best is None or key < best[0]:
+                        best = (key, rb, nb)
+        if best is None:
+            return self._band_rows(g, unit, fits), 1  # raises: not even one row fits
+        return best[1], best[2]
+
+    def _prefetched_bands(self, g: "_Geom", rb: int, load: Callable[..., None]
+                          ) -> Iterator[tuple[AffineExpr, int, int]]:
+        """(first output row, rows, buffer) per band of ``rb`` rows, double-buffered:
+        ``load(r0, rows, clean, first, buffer)`` DMAs band i + 1 into the other buffer
+        before band i is yielded (the in-order DMA queue then fetches it while band i
+        computes). Runs of clean bands become a loop over pairs of bands."""
+        bands = [(r0, min(rb, g.OH - r0)) for r0 in range(0, g.OH, rb)]
+        bands = [(r0, nr, nr == rb and g.clean(r0, nr)) for r0, nr in bands]
+        filled = [False, False]  # a buffer's padding columns are filled before its first load
+
+        def issue(i: int, r0: AffineExpr) -> None:
+            load(r0, bands[i][1], bands[i][2], not filled[i % 2], i % 2)
+            filled[i % 2] = True
+
+        issue(0, E(bands[0][0]))
+        i = 0
+        while i < len(bands):
+            pairs = 0
+            while i > 0 and i + 2 * pairs + 2 < len(bands) and all(
+                    bands[j][2] for j in range(i + 2 * pairs, i + 2 * pairs + 3)):
+                pairs += 1
+            if pairs >= 2:
+                with self.b.loop(pairs) as d:
+                    for h in (0, 1):
+                        r0 = E(bands[i][0]) + d.scaled(2 * rb) + h * rb
+                        issue(i + h + 1, r0 + rb)
+                        yield r0, rb, (i + h) % 2
+                i += 2 * pairs
+                continue
+            if i + 1 < len(bands):
+                issue(i + 1, E(bands[i + 1][0]))
+            yield E(bands[i][0]), bands[i][1], i % 2
+            i += 1
 
     def _bands(self, g: "_Geom", rb: int) -> Iterator[tuple[AffineExpr, int, bool]]:
         """(first output row, rows, clean) per band of ``rb`` rows. A run of full
@@ -1069,28 +1213,56 @@ class _FunctionLowering:
         def band_elems(rb: int) -> int:
             return rb * g.Wp if fold else CT * g.rows_in(rb) * g.Wp
 
-        def fits(rb: int) -> bool:
-            return ((x_res or band_elems(rb) * isz <= self.budget.mid)
-                    and (o_res or rb * OW * osz <= self.budget.out))
+        def fits(rb: int, nb: int = 1) -> bool:
+            return ((x_res or nb * band_elems(rb) * isz <= self.budget.mid)
+                    and (o_res or nb * rb * OW * osz <= self.budget.out))
 
-        rb = self._band_rows(g, rows_mt, fits)
+        def psum_buffers(rmt: int, trips: int) -> int:
+            """PSUM buffers: the count the cost model prices fastest for the (PE tile,
+            scalar-engine drain) pipeline; one bank each, one kept for the neighbours."""
+            pe_tile = CT * taps_s * (self.cm.stationary_load(x.element_type)
+                                     + self.cm.matmul(rmt * cols, x.element_type))
+            return self.cm.buffer_count([pe_tile, self.cm.activation(rmt * cols)], trips,
+                                        self.target.psum_banks - 1)
+
+        def band_cost(rb: int, nb: int) -> int:
+            """Modelled cycles of one weight block's band loop (input DMAs, PE + drain, result DMAs)."""
+            rmt = min(rows_mt, rb)
+            chunk = CT * taps_s * (self.cm.stationary_load(x.element_type)
+                                   + self.cm.matmul(rmt * cols, x.element_type))
+            loads, computes, stores = [], [], []
+            for r0 in range(0, OH, rb):
+                nr = min(rb, OH - r0)
+                if fold:
+                    loads.append(KH * self.cm.dma(Cg * nr * W * isz))
+                else:
+                    loads.append(sum(self.cm.dma(c * g.rows_in(nr) * W * isz) for c in (CTf * Pc, Cr) if c))
+                trips = _cdiv(Ob, otw) * _cdiv(nr, rmt) * _cdiv(OW, cols)
+                nps_ = psum_buffers(rmt, trips)
+                computes.append(self.cm.pipeline([chunk, self.cm.activation(rmt * cols)], trips, nps_))
+                stores.append(0 if o_res else sum(self.cm.dma(sz * nr * OW * osz) * k
+                                                  for sz, k in ((otw, Ob // otw), (Ob % otw, 1)) if sz and k))
+            return self.cm.band_loop(loads, computes, stores, nb)
+
+        if x_res:
+            rb, nxb = self._band_rows(g, rows_mt, fits), 1
+        else:
+            rb, nxb = self._band_plan(g, rows_mt, fits, band_cost)
         rows_mt = min(rows_mt, rb)
         if x_res:
-            x_t, bp, Wx = x.tile, x.ct_stride, x.Wp
+            x_ts, bp, Wx = [x.tile], x.ct_stride, x.Wp
         else:
             bp, Wx = g.rows_in(rb) * g.Wp, g.Wp  # one channel tile's band (unfolded)
-            x_t = b.alloc(SbufType, rows_k, band_elems(rb), x.element_type, "x_t")
+            x_ts = [b.alloc(SbufType, rows_k, band_elems(rb), x.element_type, "x_t") for _ in range(nxb)]
         w_t = b.alloc(SbufType, rows_k, CT * Ob * taps_s, w.element_type, "w_t")
-        # PSUM buffers: the count the cost model prices fastest for the (PE tile,
-        # scalar-engine drain) pipeline; one bank each, one kept for the neighbours
-        mm = self.cm.matmul(rows_mt * cols, x.element_type)
-        pe_tile = CT * taps_s * (self.cm.stationary_load(x.element_type) + mm)
-        nps = self.cm.buffer_count([pe_tile, self.cm.activation(rows_mt * cols)],
-                                   _cdiv(Og, otw) * _cdiv(OH, rows_mt), self.target.psum_banks - 1)
+        nps = psum_buffers(rows_mt, _cdiv(Og, otw) * _cdiv(OH, rows_mt))
         pss = [b.alloc(PsumType, otw, rows_mt * cols, f32, "ps") for _ in range(min(nps, 2))]
-        o_t = None if o_res else b.alloc(SbufType, otw, rb * OW, out.element_type, "o_t")
+        o_ts = [None] * nxb if o_res else [b.alloc(SbufType, otw, rb * OW, out.element_type, "o_t")
+                                     for _ in range(nxb)]
         OTn = _cdiv(Og, otw)
-        b_t = b.alloc(SbufType, otw, OTn, bias.element_type, "b_t") if bias else None
+        table = self._bias_columns(bias, obase, Og, otw) if bias else None
+        b_t = table[0] if table else b.alloc(SbufType, otw, OTn, bias.element_type, "b_t") if bias else None
+        bcol = table[1] if table else 0
 
         def load_weights(o0: AffineExpr, ob: int) -> None:
             src0 = o0.scaled(Cg * taps) + obase * Cg * taps
@@ -1111,16 +1283,17 @@ class _FunctionLowering:
         # weights first: the DMA queue is in order, so they stream ahead of the work
         if single_block:
             load_weights(E(0), Og)
-        if bias:
+        if bias and not table:
             bf, br = divmod(Og, otw)
             if bf:
                 b.dma(b_t, ap(0, otw, 0, [[bf, 1]]), bias.var, ap(0, otw, obase, [[bf, otw]], 1))
             if br:
                 b.dma(b_t, ap(0, br, bf, [[1, 1]]), bias.var, ap(0, br, obase + bf * otw, [[1, 1]], 1))
 
-        def load_input(n: AffineExpr, r0: AffineExpr, nr: int, clean: bool, first: bool) -> None:
+        def load_input(n: AffineExpr, r0: AffineExpr, nr: int, clean: bool, first: bool, slot: int = 0) -> None:
             if x_res:
                 return
+            x_t = x_ts[slot]
             plane = n.scaled(C * H * W) + cb * H * W
             if not fold:
                 if CTf:
@@ -1159,57 +1332,66 @@ class _FunctionLowering:
                 for h in range(_cdiv(jw, otw)):
                     yield jc0 + h * otw, min(otw, jw - h * otw), h * otw, cto, (slot + h) % len(pss)
 
+        def compute_band(n: AffineExpr, o0: AffineExpr, ob: int, r0: AffineExpr, nr: int, buf: int) -> None:
+            x_t, o_t = x_ts[buf], o_ts[buf]
+            # moving operand: band tile, or the resident plane (its padding offset)
+            xb = (n.scaled(x.plane) + (x.pads[0] - g.pt) * Wx + (x.pads[1] - g.pl)
+                  + r0.scaled(g.sh * Wx)) if x_res else E(0)
+            for j0, ow_, part, cto, slot in out_tiles(o0, ob):
+                b_ap = ap(0, ow_, self._bias_col(o0 + j0, otw) + bcol, [[1, 1]]) if b_t else None
+                for _, rr, nrr, rslot in b.pingpong(nr, rows_mt, len(pss)):
+                    ps = pss[(slot + rslot) % len(pss)]
+                    for _, c0, nc in b.tiles(OW, cols):
+                        if fold:
+                            with b.loop(KW) as kw:
+                                b.add(LoadStationaryOp(
+                                    w_t, ap(0, rows_k, j0.scaled(KW) + kw, [[ow_, KW]])))
+                                b.add(MatmulOp(
+                                    ps, ap(0, ow_, 0, [[nrr * nc, 1]]),
+                                    x_t, ap(0, rows_k, rr.scaled(g.Wp) + c0.scaled(g.sw) + kw.scaled(g.dw),
+                                            [[nrr, g.Wp], [nc, g.sw]]),
+                                    accumulate=_acc(kw)))
+                        else:
+                            for ct, _, cw in b.tiles(Cg, Pc):
+                                with b.loop(KH) as kh, b.loop(KW) as kw:
+                                    tap = kh.scaled(KW) + kw
+                                    b.add(LoadStationaryOp(
+                                        w_t, ap(0, cw, ct.scaled(ob * taps) + j0.scaled(taps) + tap,
+                                                [[ow_, taps]])))
+                                    mv = (xb + ct.scaled(bp) + (rr.scaled(g.sh) + kh.scaled(g.dh)).scaled(Wx)
+                                          + c0.scaled(g.sw) + kw.scaled(g.dw))
+                                    b.add(MatmulOp(
+                                        ps, ap(0, ow_, 0, [[nrr * nc, 1]]),
+                                        x_t, ap(0, cw, mv, [[nrr, g.sh * Wx], [nc, g.sw]]),
+                                        accumulate=_acc(ct + kh + kw)))
+                        if o_res:
+                            dst, dst_ap = out.tile, ap(
+                                part, ow_, out.base(cto, n) + (r0 + rr).scaled(out.Wp) + c0,
+                                [[nrr, out.Wp], [nc, 1]])
+                        else:
+                            dst, dst_ap = o_t, ap(0, ow_, rr.scaled(OW) + c0, [[nrr, OW], [nc, 1]])
+                        b.act(act, dst, dst_ap, ps, ap(0, ow_, 0, [[nrr * nc, 1]]), b_t, b_ap)
+                if not o_res:
+                    dst = (n.scaled(O) + o0 + j0 + obase).scaled(OH * OW) + r0.scaled(OW)
+                    b.dma(out.var, ap(0, ow_, dst, [[nr * OW, 1]], OH * OW),
+                          o_t, ap(0, ow_, 0, [[nr * OW, 1]]))
+
         for n, _, _ in b.tiles(N, 1):
             for _, o0, ob in b.tiles(Og, Ob):
                 if not single_block:
                     load_weights(o0, ob)
-                first = True
-                bands = self._bands(g, rb) if not x_res else (
-                    (r0, nr, True) for _, r0, nr in b.tiles(OH, rb))
-                for r0, nr, clean in bands:
-                    load_input(n, r0, nr, clean, first)
-                    first = False
-                    # moving operand: band tile, or the resident plane (its padding offset)
-                    xb = (n.scaled(x.plane) + (x.pads[0] - g.pt) * Wx + (x.pads[1] - g.pl)
-                          + r0.scaled(g.sh * Wx)) if x_res else E(0)
-                    for j0, ow_, part, cto, slot in out_tiles(o0, ob):
-                        b_ap = ap(0, ow_, self._bias_col(o0 + j0, otw), [[1, 1]]) if b_t else None
-                        for _, rr, nrr, rslot in b.pingpong(nr, rows_mt, len(pss)):
-                            ps = pss[(slot + rslot) % len(pss)]
-                            for _, c0, nc in b.tiles(OW, cols):
-                                if fold:
-                                    with b.loop(KW) as kw:
-                                        b.add(LoadStationaryOp(
-                                            w_t, ap(0, rows_k, j0.scaled(KW) + kw, [[ow_, KW]])))
-                                        b.add(MatmulOp(
-                                            ps, ap(0, ow_, 0, [[nrr * nc, 1]]),
-                                            x_t, ap(0, rows_k, rr.scaled(g.Wp) + c0.scaled(g.sw) + kw.scaled(g.dw),
-                                                    [[nrr, g.Wp], [nc, g.sw]]),
-                                            accumulate=_acc(kw)))
-                                else:
-                                    for ct, _, cw in b.tiles(Cg, Pc):
-                                        with b.loop(KH) as kh, b.loop(KW) as kw:
-                                            tap = kh.scaled(KW) + kw
-                                            b.add(LoadStationaryOp(
-                                                w_t, ap(0, cw, ct.scaled(ob * taps) + j0.scaled(taps) + tap,
-                                                        [[ow_, taps]])))
-                                            mv = (xb + ct.scaled(bp) + (rr.scaled(g.sh) + kh.scaled(g.dh)).scaled(Wx)
-                                                  + c0.scaled(g.sw) + kw.scaled(g.dw))
-                                            b.add(MatmulOp(
-                                                ps, ap(0, ow_, 0, [[nrr * nc, 1]]),
-                                                x_t, ap(0, cw, mv, [[nrr, g.sh * Wx], [nc, g.sw]]),
-                                                accumulate=_acc(ct + kh + kw)))
-                                if o_res:
-                                    dst, dst_ap = out.tile, ap(
-                                        part, ow_, out.base(cto, n) + (r0 + rr).scaled(out.Wp) + c0,
-                                        [[nrr, out.Wp], [nc, 1]])
-                                else:
-                                    dst, dst_ap = o_t, ap(0, ow_, rr.scaled(OW) + c0, [[nrr, OW], [nc, 1]])
-                                b.act(act, dst, dst_ap, ps, ap(0, ow_, 0, [[nrr * nc, 1]]), b_t, b_ap)
-                        if not o_res:
-                            dst = (n.scaled(O) + o0 + j0 + obase).scaled(OH * OW) + r0.scaled(OW)
-                            b.dma(out.var, ap(0, ow_, dst, [[nr * OW, 1]], OH * OW),
-                                  o_t, ap(0, ow_, 0, [[nr * OW, 1]]))
+                if x_res:
+                    for _, r0, nr in b.tiles(OH, rb):
+                        compute_band(n, o0, ob, r0, nr, 0)
+                elif nxb == 1:
+                    first = True
+                    for r0, nr, clean in self._bands(g, rb):
+                        load_input(n, r0, nr, clean, first)
+                        first = False
+                        compute_band(n, o0, ob, r0, nr, 0)
+                else:
+                    for r0, nr, buf in self._prefetched_bands(g, rb, functools.partial(load_input, n)):
+                        compute_band(n, o0, ob, r0, nr, buf)
 
     @staticmethod
     def _div(e: AffineExpr, k: int) -> AffineExpr:
@@ -1807,7 +1989,9 @@ class ConvertTensorToInferentiaPass(ModulePass):
         if not mains:
             raise CompileError("convert-tensor-to-inferentia: the module has no func.func @main to lower")
         fn = mains[0]
-        block = _FunctionLowering(fn, get_target(self.target)).run()
+        # the weights, when the module names a store (the bias table is a derived weight)
+        store = module_store(op) if WEIGHTS_ATTR in op.attributes else None
+        block = _FunctionLowering(fn, get_target(self.target), store).run()
         core = CoreOp(self.core, Region(block))
         op.body.block.insert_op_before(core, fn)
         fn.detach()

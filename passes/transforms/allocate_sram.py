@@ -229,7 +229,11 @@ class _Placer:
         the tiles already placed whose lifetimes overlap its own (all lifetimes
         are known: greedy by size fragments far less than first-use order)."""
         placed = list(fixed)
-        for tile in sorted(tiles, key=lambda t: (-t.parts * t.nbytes, t.first, t.index)):
+        # the tiles live from the first resident tile's birth (e.g. the bias table, loaded by
+        # the program's first DMA) go first, at the bottom: placed after the larger ones they
+        # would sit higher and split the memory the short-lived tiles rotate through
+        born = min((t.first for t in tiles), default=0)
+        for tile in sorted(tiles, key=lambda t: (t.first != born, -t.parts * t.nbytes, t.first, t.index)):
             live = [a for a in placed if a.live_overlaps(tile)]
             best: tuple[int, int, int] | None = None  # (end, partition, offset)
             for p in self.partition_starts(tile):
