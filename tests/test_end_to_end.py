@@ -93,3 +93,18 @@ def test_auto_cast_all_keeps_fp32_io_and_stays_close(model_case):
     err = error_metrics(out, ref)
     assert err.max_rel <= 10 * emulated.max_rel, (err, emulated)
     assert err.one_minus_cosine <= 1e-4, err
+
+
+def test_every_neff_variable_is_used():
+    """Nothing the program never touches (e.g. biases gathered into a bias table)
+    is shipped in the NEFF."""
+    from kaena.isa import Mem
+
+    for model in (modelzoo.lenet(batch=1), modelzoo.ssd_detector()):
+        sg = kaena.compile(model).subgraphs[0]
+        used = set()
+        for records in sg.streams.values():
+            for slot in ("out", "in0", "in1"):
+                ap = records[slot]
+                used |= set(ap["var"][ap["mem"] == Mem.DRAM].tolist())
+        assert [v.name for i, v in enumerate(sg.variables) if i not in used] == []

@@ -1992,6 +1992,11 @@ class ConvertTensorToInferentiaPass(ModulePass):
         # the weights, when the module names a store (the bias table is a derived weight)
         store = module_store(op) if WEIGHTS_ATTR in op.attributes else None
         block = _FunctionLowering(fn, get_target(self.target), store).run()
+        # Weights and scratch no instruction reads (e.g. biases gathered into a bias
+        # table) must not reach the NEFF: they would cost bytes and mislead editors.
+        for dram in [o for o in block.ops if isinstance(o, DramOp)]:
+            if dram.kind.data in ("file", "tmp") and not dram.result.uses:
+                block.erase_op(dram)
         core = CoreOp(self.core, Region(block))
         op.body.block.insert_op_before(core, fn)
         fn.detach()
