@@ -3,6 +3,7 @@
     python benchmarks/run.py                         # every model, BF16 (default auto-cast)
     python benchmarks/run.py --models resnet50 --auto-cast none
     python benchmarks/run.py --markdown              # a table for docs/benchmarks.md
+    python benchmarks/run.py --profiles out/         # also each model's stats, trace and estimate
 
 Each model runs in its own process so that its peak memory is its own. The
 figures are measurements on this machine; tests never assert them.
@@ -34,7 +35,7 @@ COLUMNS = [
     ("compile_peak_mib", "{:.0f}", "peak RSS MiB"),
     ("simulate_s", "{:.2f}", "simulate s"),
     ("ort_s", "{:.3f}", "onnxruntime s"),
-    ("max_rel_err", "{:.2e}", "max err / max|ref|"),
+    ("max_rel_err", "{:.2e}", "max err (rel. to max abs ref)"),
     ("bar", "{:.2e}", "bar"),
     ("latency_us", "{:.0f}", "sim latency us"),
     ("pe_utilization", "{:.1%}", "PE util"),
@@ -42,8 +43,9 @@ COLUMNS = [
 ]
 
 
-def run_one(model_name: str, auto_cast: str) -> dict:
-    """Measure one model; runs in a child process."""
+def run_one(model_name: str, auto_cast: str, profiles: str | None = None) -> dict:
+    """Measure one model; runs in a child process. With ``profiles``, also write
+    ``<model>-<auto_cast>.{stats,trace,estimate}.json`` there."""
     import kaena
     from kaena import modelzoo
     from kaena.reference import error_metrics, random_inputs, run_onnxruntime
@@ -61,8 +63,10 @@ def run_one(model_name: str, auto_cast: str) -> dict:
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     t0 = time.perf_counter()
-    result = kaena.load(neff).simulate(inputs)
+    result = kaena.load(neff).simulate(inputs, profile=profiles is not None)
     simulate_s = time.perf_counter() - t0
+    if profiles is not None:
+        _write_profiles(profiles, f"{model_name}-{auto_cast}", neff, result)
     err = error_metrics(result.outputs, reference)
     if auto_cast == "none":
         bar = 1e-3  # issue 3: within 1e-3 of the largest output magnitude
@@ -84,6 +88,19 @@ def run_one(model_name: str, auto_cast: str) -> dict:
     return row
 
 
+def _write_profiles(directory: str, stem: str, neff, result) -> None:
+    from kaena.estimate import estimate_json
+    from kaena.profile import run_stats, write_chrome_trace
+
+    os.makedirs(directory, exist_ok=True)
+    base = os.path.join(directory, stem)
+    with open(f"{base}.stats.json", "w") as f:
+        json.dump(run_stats(neff, result), f, indent=1, sort_keys=True, default=float)
+    write_chrome_trace(f"{base}.trace.json", neff, result)
+    with open(f"{base}.estimate.json", "w") as f:
+        json.dump(estimate_json(neff, result), f, indent=1, sort_keys=True, default=float)
+
+
 def _timing_figures(neff, result) -> dict:
     """Simulated latency, PE utilisation and the roofline ratio, from the run's statistics."""
     from kaena.target import INF1
@@ -102,8 +119,10 @@ def _timing_figures(neff, result) -> dict:
     return figures
 
 
-def _child(model: str, auto_cast: str, timeout: float) -> dict:
+def _child(model: str, auto_cast: str, timeout: float, profiles: str | None) -> dict:
     cmd = [sys.executable, os.path.abspath(__file__), "--one", model, "--auto-cast", auto_cast]
+    if profiles is not None:
+        cmd += ["--profiles", os.path.abspath(profiles)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -140,10 +159,12 @@ def main() -> int:
                    help="'both' runs none and matmult")
     p.add_argument("--timeout", type=float, default=1800, help="seconds per model")
     p.add_argument("--markdown", action="store_true")
+    p.add_argument("--profiles", metavar="DIR",
+                   help="write each model's stats.json, Perfetto trace.json and estimate.json to DIR")
     p.add_argument("--one", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.auto_cast)))
+        print(json.dumps(run_one(args.one, args.auto_cast, args.profiles)))
         return 0
     casts = ("none", "matmult") if args.auto_cast == "both" else (args.auto_cast,)
     rows = []
@@ -151,7 +172,7 @@ def main() -> int:
         if model not in MODELS:
             p.error(f"unknown model '{model}' (choose from {', '.join(MODELS)})")
         for cast in casts:
-            rows.append(_child(model, cast, args.timeout))
+            rows.append(_child(model, cast, args.timeout, args.profiles))
             print(f"  {model} ({cast}): done", file=sys.stderr)
     print(format_table(rows, args.markdown))
     return 0 if all(r.get("ok") for r in rows) else 1

@@ -20,3 +20,17 @@ def test_one_model_row_and_table():
     table = run.format_table([row, {"model": "x", "auto_cast": "none", "error": "boom"}], markdown=True)
     assert table.splitlines()[0].startswith("| model | auto-cast | compile s")
     assert "| lenet | none |" in table and "x (none): boom" in table
+
+
+def test_profiles_are_written(tmp_path):
+    import json
+
+    run = _runner()
+    row = run.run_one("mlp", "matmult", profiles=str(tmp_path))
+    assert row["ok"]
+    stats = json.loads((tmp_path / "mlp-matmult.stats.json").read_text())
+    assert stats["cycles"] == row["cycles"] and stats["cycles"] >= stats["roofline_cycles"] > 0
+    trace = json.loads((tmp_path / "mlp-matmult.trace.json").read_text())
+    assert trace["traceEvents"]
+    estimate = json.loads((tmp_path / "mlp-matmult.estimate.json").read_text())
+    assert "inf1.xlarge" in json.dumps(estimate)
