@@ -417,6 +417,17 @@ class _PoolOp(_FwOp):
     result = result_def(TensorType)
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
+    @staticmethod
+    def window_properties(kernel_shape: Sequence[int], strides: Sequence[int], pads: Sequence[int],
+                          ceil_mode: bool) -> dict[str, Attribute]:
+        """The properties every pooling op shares."""
+        return {
+            "kernel_shape": i64_array(kernel_shape),
+            "strides": i64_array(strides),
+            "pads": i64_array(pads),
+            "ceil_mode": _bool(ceil_mode),
+        }
+
     def infer_shape(self, shapes: list[Shape]) -> Shape:
         x = shapes[0]
         k, s, p = ints(self.kernel_shape), ints(self.strides), ints(self.pads)
@@ -444,12 +455,7 @@ class MaxPoolOp(_PoolOp):
                  strides: Sequence[int], pads: Sequence[int], ceil_mode: bool = False):
         super().__init__(
             operands=[input],
-            properties={
-                "kernel_shape": i64_array(kernel_shape),
-                "strides": i64_array(strides),
-                "pads": i64_array(pads),
-                "ceil_mode": _bool(ceil_mode),
-            },
+            properties=self.window_properties(kernel_shape, strides, pads, ceil_mode),
             result_types=[result_type],
         )
 
@@ -467,10 +473,7 @@ class AveragePoolOp(_PoolOp):
         super().__init__(
             operands=[input],
             properties={
-                "kernel_shape": i64_array(kernel_shape),
-                "strides": i64_array(strides),
-                "pads": i64_array(pads),
-                "ceil_mode": _bool(ceil_mode),
+                **self.window_properties(kernel_shape, strides, pads, ceil_mode),
                 "count_include_pad": _bool(count_include_pad),
             },
             result_types=[result_type],
