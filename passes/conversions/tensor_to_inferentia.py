@@ -142,17 +142,19 @@ def _hint(name: str) -> str:
     return h if re.match(r"[A-Za-z_$.-]", h) else f"v{h}"
 
 
-@dataclass(frozen=True)
-class DramView:
-    """A ktensor value: a DRAM variable seen with a logical row-major shape."""
+class _ValueView:
+    """Dtype and size of a ktensor value, wherever it lives (``buffer``)."""
 
-    var: SSAValue
     shape: tuple[int, ...]
 
     @property
+    def buffer(self) -> SSAValue:
+        raise NotImplementedError
+
+    @property
     def element_type(self) -> Attribute:
-        t = self.var.type
-        assert isinstance(t, DramType)
+        t = self.buffer.type
+        assert isinstance(t, DramType | SbufType)
         return t.element_type
 
     @property
@@ -164,10 +166,22 @@ class DramView:
         return _prod(self.shape)
 
 
+@dataclass(frozen=True)
+class DramView(_ValueView):
+    """A ktensor value: a DRAM variable seen with a logical row-major shape."""
+
+    var: SSAValue
+    shape: tuple[int, ...]
+
+    @property
+    def buffer(self) -> SSAValue:
+        return self.var
+
+
 E = AffineExpr
 
 @dataclass(frozen=True)
-class SbufView:
+class SbufView(_ValueView):
     """An NCHW ktensor value resident in SBUF (channel-major): channel ``c`` on
     partition ``c % pc``; free dims [c // pc][n][Hp][Wp], the plane stored with
     zero padding ``pads`` = [top, left, bottom, right] that its consumers read."""
@@ -178,18 +192,8 @@ class SbufView:
     pads: tuple[int, int, int, int]
 
     @property
-    def element_type(self) -> Attribute:
-        t = self.tile.type
-        assert isinstance(t, SbufType)
-        return t.element_type
-
-    @property
-    def itemsize(self) -> int:
-        return DType.from_name(str(self.element_type)).itemsize
-
-    @property
-    def size(self) -> int:
-        return _prod(self.shape)
+    def buffer(self) -> SSAValue:
+        return self.tile
 
     @property
     def Hp(self) -> int:
