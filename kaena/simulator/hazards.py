@@ -72,28 +72,14 @@ class HazardChecker:
                 f"core {self.core}: {self._name(e, seq)} reads {what} {region.describe()} "
                 f"that nothing wrote (uninitialised memory, first at {region.describe_unit(idx)})"
             )
-        bad = self._unordered(w, e)
-        if bad is not None and bad.any():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            code = int(w[idx])
-            raise HazardError(
-                f"core {self.core}: {self._name(e, seq)} reads {what} {region.describe()} (first conflict at {region.describe_unit(idx)}) written by "
-                f"{self._name(code & 3, code >> 2)} with no semaphore ordering them (read-after-write hazard)"
-            )
+        self._check_writer(e, seq, region, what, w, "reads", "written by", "read-after-write")
         region.reader_view(int(e))[...] = seq
 
     def write(self, e: Engine, seq: int, region: Region, what: str) -> None:
         if not region.space.shadowed:
             return
         w = region.writer_view()
-        bad = self._unordered(w, e)
-        if bad is not None and bad.any():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            code = int(w[idx])
-            raise HazardError(
-                f"core {self.core}: {self._name(e, seq)} writes {what} {region.describe()} (first conflict at {region.describe_unit(idx)}) also written by "
-                f"{self._name(code & 3, code >> 2)} with no semaphore ordering them (write-after-write hazard)"
-            )
+        self._check_writer(e, seq, region, what, w, "writes", "also written by", "write-after-write")
         for f in Engine:
             if f == e:
                 continue
@@ -105,3 +91,16 @@ class HazardChecker:
                     f"{self._name(f, int(r[idx]))} with no semaphore ordering them (write-after-read hazard)"
                 )
         w[...] = seq * 4 + int(e)
+
+    def _check_writer(self, e: Engine, seq: int, region: Region, what: str, w: np.ndarray,
+                      verb: str, relation: str, kind: str) -> None:
+        """Raise if the last writer of any byte in ``w`` is not ordered before ``e``."""
+        bad = self._unordered(w, e)
+        if bad is not None and bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            code = int(w[idx])
+            raise HazardError(
+                f"core {self.core}: {self._name(e, seq)} {verb} {what} {region.describe()} "
+                f"(first conflict at {region.describe_unit(idx)}) {relation} "
+                f"{self._name(code & 3, code >> 2)} with no semaphore ordering them ({kind} hazard)"
+            )
