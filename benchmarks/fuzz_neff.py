@@ -5,7 +5,7 @@
     python benchmarks/fuzz_neff.py --reproduce 1234 -o case.neff   # write one case to disk
 
 Each worker is a subprocess with an address-space limit (RLIMIT_AS, --memory-mb)
-that mutates the seed NEFFs (kaena/neff/fuzz.py) and runs every mutant through
+that mutates the seed NEFFs (kaena/testing/neff_fuzz.py) and runs every mutant through
 ``kaena-neff info``'s and ``kaena-run``'s code under a per-case deadline. A
 worker that dies (out of memory, a signal) or stalls past the hard deadline
 is counted as a crash of the case it was on and restarted after it. Case ``i``
@@ -37,7 +37,7 @@ def case_rng(seed: int, i: int) -> random.Random:
 def worker(seed: int, start: int, step: int, stop: int, deadline: float) -> None:
     """Run cases start, start+step, ... < stop; one JSON line before and after each."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from kaena.neff.fuzz import default_seeds, mutate, run_case
+    from kaena.testing.neff_fuzz import default_seeds, mutate, run_case
 
     seeds = default_seeds()
     for i in range(start, stop, step):
@@ -50,7 +50,7 @@ def worker(seed: int, start: int, step: int, stop: int, deadline: float) -> None
 
 
 def reproduce(seed: int, i: int, path: str) -> None:
-    from kaena.neff.fuzz import default_seeds, mutate, run_case
+    from kaena.testing.neff_fuzz import default_seeds, mutate, run_case
 
     seeds = default_seeds()
     s = seeds[i % len(seeds)]

@@ -47,8 +47,8 @@ def run_one(model_name: str, auto_cast: str, profiles: str | None = None) -> dic
     """Measure one model; runs in a child process. With ``profiles``, also write
     ``<model>-<auto_cast>.{stats,trace,estimate}.json`` there."""
     import kaena
-    from kaena import modelzoo
-    from kaena.reference import error_metrics, random_inputs, run_onnxruntime
+    from kaena.testing import modelzoo
+    from kaena.testing.reference import error_metrics, random_inputs, run_onnxruntime
 
     builder, kwargs = MODELS[model_name]
     model = getattr(modelzoo, builder)(**kwargs)
@@ -89,8 +89,8 @@ def run_one(model_name: str, auto_cast: str, profiles: str | None = None) -> dic
 
 
 def _write_profiles(directory: str, stem: str, neff, result) -> None:
-    from kaena.estimate import estimate_json
-    from kaena.profile import run_stats, write_chrome_trace
+    from kaena.reports.estimate import estimate_json
+    from kaena.reports.profile import run_stats, write_chrome_trace
 
     os.makedirs(directory, exist_ok=True)
     base = os.path.join(directory, stem)
@@ -107,7 +107,7 @@ def _timing_figures(neff, result) -> dict:
 
     figures = {"latency_us": result.cycles / INF1.clock_hz * 1e6}
     try:
-        from kaena.profile import run_stats
+        from kaena.reports.profile import run_stats
     except ImportError:  # before the profiling module exists
         if hasattr(result, "pe_utilization"):
             figures["pe_utilization"] = result.pe_utilization()

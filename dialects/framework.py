@@ -10,7 +10,7 @@ result against it, so adding an op is a few lines.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -25,7 +25,7 @@ from xdsl.dialects.builtin import (
     i1,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
@@ -40,6 +40,7 @@ from xdsl.irdl import (
 from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects.utils import Shape, i64_array, ints, shape_of
+from kaena.weights import WeightStore
 
 # Activations fw-fuse-conv can fold into a conv (those the tensor level fuses).
 CONV_ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh")
@@ -705,6 +706,44 @@ class ResizeNearestOp(_FwOp):
         if len(x) != 4 or len(s) != 2 or min(s) < 1:
             raise VerifyException("'fw.resize_nearest' takes NCHW and two integer scales >= 1")
         return (x[0], x[1], x[2] * s[0], x[3] * s[1])
+
+
+# --- helpers for fw rewrites -------------------------------------------------------------
+
+
+def fw_weight(value: SSAValue) -> str | None:
+    """The store name behind ``value`` if an ``fw.weight`` produces it."""
+    owner = value.owner
+    return owner.weight_name.data if isinstance(owner, WeightOp) else None
+
+
+def new_weight(store: WeightStore, base: str, array: np.ndarray) -> WeightOp:
+    """An ``fw.weight`` op for a derived (content-named) float32 weight."""
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    name = store.add_derived(base, array)
+    op = WeightOp(name, TensorType(Float32Type(), array.shape))
+    if SSAValue.is_valid_name(base):
+        op.result.name_hint = base
+    return op
+
+
+def sole_use_producer(value: SSAValue, cls: type[Operation]) -> Operation | None:
+    """``value``'s producer if it is a ``cls`` and ``value`` has no other use."""
+    owner = value.owner
+    return owner if isinstance(owner, cls) and value.has_one_use() else None
+
+
+def batch_norm_affine(store: WeightStore, op: BatchNormOp,
+                      name_of: Callable[[SSAValue], str | None] = fw_weight) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-channel (multiplier, addend) equal to the batch norm, when its
+    parameters are weights (``name_of`` tells their store names); computed in
+    float64, rounded once."""
+    names = [name_of(v) for v in (op.scale, op.bias, op.mean, op.var)]
+    if any(n is None for n in names):
+        return None
+    scale, bias, mean, var = (store[n].astype(np.float64) for n in names)
+    mul = scale / np.sqrt(var + float(np.float32(op.epsilon.value.data)))
+    return mul.astype(np.float32), (bias - mean * mul).astype(np.float32)
 
 
 Framework = Dialect(

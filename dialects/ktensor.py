@@ -23,7 +23,7 @@ from xdsl.dialects.builtin import (
     TensorType,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
     AttrSizedOperandSegments,
     IRDLOperation,
@@ -496,6 +496,32 @@ class ResizeNearestOp(_KTensorOp):
         want = (x[0], x[1], x[2] * s[0], x[3] * s[1])
         if r != want:
             raise VerifyException(f"'ktensor.resize_nearest' result must be {want}, got {r}")
+
+
+# --- helpers for ktensor rewrites --------------------------------------------------------
+
+
+def weight_name(value: SSAValue) -> str | None:
+    """The store name behind ``value`` if a ``ktensor.weight`` produces it."""
+    owner = value.owner
+    return owner.weight_name.data if isinstance(owner, WeightOp) else None
+
+
+def erase_dead_weights(module: Operation) -> None:
+    """Drop weights whose uses were all rewritten to derived weights, and merge
+    repeated ``ktensor.weight`` ops of one name and type within a block (the
+    same derived weight made for several users)."""
+    seen: dict[tuple[object, str, object], WeightOp] = {}
+    for op in list(module.walk()):
+        if isinstance(op, WeightOp):
+            key = (op.parent, op.weight_name.data, op.result.type)
+            first = seen.setdefault(key, op)
+            if first is not op:
+                op.result.replace_all_uses_with(first.result)
+    for op in list(module.walk(reverse=True)):
+        if isinstance(op, WeightOp) and not op.result.uses:
+            op.detach()
+            op.erase()
 
 
 KTensor = Dialect(

@@ -13,10 +13,10 @@ from pathlib import Path
 import onnx
 
 import kaena
-from kaena import modelzoo
-from kaena.estimate import estimate_json, format_estimate
-from kaena.reference import error_metrics, random_inputs, run_onnxruntime
-from kaena.summary import format_summary, neff_summary
+from kaena.testing import modelzoo
+from kaena.reports.estimate import estimate_json, format_estimate
+from kaena.testing.reference import error_metrics, random_inputs, run_onnxruntime
+from kaena.reports.summary import format_summary, neff_summary
 from kaena.target import INF1
 
 HERE = Path(__file__).parent

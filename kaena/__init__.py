@@ -13,11 +13,10 @@ import os as _os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     _os.environ.setdefault(_var, "1")
 
-__version__ = "0.1.0"
-
+from kaena.version import __version__  # noqa: E402
 from kaena.driver import CompileOptions, CompileReport, compile  # noqa: E402
 from kaena.errors import KaenaError  # noqa: E402
-from kaena.neff.model import Neff  # noqa: E402
+from kaena.neff import Neff  # noqa: E402
 from kaena.registry import load_pass_plugin, register_pass  # noqa: E402
 from kaena.runtime import LoadedModel, load  # noqa: E402
 

@@ -40,6 +40,7 @@ from kaena.dialects.inferentia import (
     engine_of,
     float_prop,
 )
+from kaena.dialects.attributes import PSUM_PEAK_ATTR, SBUF_PEAK_ATTR
 from kaena.errors import CompileError
 from kaena.isa import (
     MAX_FREE_DIMS,
@@ -52,7 +53,7 @@ from kaena.isa import (
     Opcode,
     empty_records,
 )
-from kaena.neff.model import Neff, Subgraph, TensorSpec, Variable
+from kaena.neff import Neff, Subgraph, TensorSpec, Variable
 
 DRAM_VARIABLE_KINDS = {"input": "input", "output": "output", "file": "file", "tmp": "tmp-buf"}
 NP_DTYPE_NAMES = {DType.FP32: "float32", DType.BF16: "bfloat16", DType.FP16: "float16"}
@@ -309,8 +310,8 @@ class _CoreEncoder:
         streams = self.unroll()
         attrs = self.core.attributes
         sg = Subgraph(core=self.core_id, variables=self.variables, streams=streams)
-        for field, attr in (("sbuf_peak_bytes", "kaena.sbuf_peak_bytes"),
-                            ("psum_peak_bytes", "kaena.psum_peak_bytes")):
+        for field, attr in (("sbuf_peak_bytes", SBUF_PEAK_ATTR),
+                            ("psum_peak_bytes", PSUM_PEAK_ATTR)):
             value = attrs.get(attr)
             if isinstance(value, IntegerAttr):
                 setattr(sg, field, value.value.data)

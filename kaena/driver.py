@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
 
-from kaena import __version__
+from kaena.version import __version__
+from kaena.dialects.attributes import MODEL_NAME_ATTR
 from kaena.errors import CompileError, KaenaError
-from kaena.neff.model import Neff
+from kaena.neff import Neff
 from kaena.registry import all_passes, load_pass_plugin, make_context
 from kaena.target import get_target
 
@@ -67,15 +68,16 @@ class CompileReport:
 def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]:
     """The pass specs of each stage, user passes included."""
     stages: dict[str, list[str | ModulePass]] = {
-        "framework": ["fw-constant-fold", "fw-fold-batchnorm", "fw-fuse-conv", "fw-dce"],
+        "framework": [f"inf-set-target{{target={options.target}}}",
+                      "fw-constant-fold", "fw-fold-batchnorm", "fw-fuse-conv", "fw-dce"],
         "tensor": [
             "convert-framework-to-tensor",
             "ktensor-fuse-bias-activation",
-            f"auto-cast{{mode={options.auto_cast} type={options.auto_cast_type}}}",
+            f"ktensor-auto-cast{{mode={options.auto_cast} type={options.auto_cast_type}}}",
         ],
         "inferentia": [
-            f"convert-tensor-to-inferentia{{target={options.target}}}",
-            f"inf-allocate-sram{{target={options.target}}}",
+            "convert-tensor-to-inferentia",
+            "inf-allocate-sram",
             "inf-insert-semaphores",
         ],
     }
@@ -194,7 +196,7 @@ def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
 def _model_name(model, module: ModuleOp) -> str:
     from xdsl.dialects.builtin import StringAttr
 
-    attr = module.attributes.get("kaena.model_name")
+    attr = module.attributes.get(MODEL_NAME_ATTR)
     if isinstance(attr, StringAttr) and attr.data:
         return attr.data
     if isinstance(model, str | os.PathLike):

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from kaena.neff.model import Neff
+from kaena.neff import Neff
 
 
 class LoadedModel:
@@ -28,7 +28,7 @@ class LoadedModel:
     def simulate(self, inputs: dict[str, np.ndarray], *, timing_only: bool = False,
                  check_hazards: bool = True, profile: bool = False):
         """Run and return the simulator's full result (outputs, cycles, engine statistics;
-        with ``profile``, when every instruction ran: see ``kaena.profile``)."""
+        with ``profile``, when every instruction ran: see ``kaena.reports.profile``)."""
         from kaena.simulator import simulate
 
         self.last_result = simulate(

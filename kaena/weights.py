@@ -11,6 +11,7 @@ A module names its store with the ``kaena.weights`` attribute: a path to an
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import zipfile
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from kaena.errors import KaenaError
+from kaena.files import atomic_write
 
 WEIGHTS_ATTR = "kaena.weights"
 
@@ -98,15 +100,10 @@ class WeightStore:
     # --- files ----------------------------------------------------------------
     def save(self, path: str) -> None:
         """Write an uncompressed ``.npz`` atomically (temp file + rename)."""
-        tmp = f"{path}.tmp{os.getpid()}"
-        try:
-            with open(tmp, "wb") as f:
-                np.savez(f, **{_encode_key(k, self._arrays[k]): _encode_array(self._arrays[k])
-                               for k in sorted(self._arrays)})
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        buf = io.BytesIO()
+        np.savez(buf, **{_encode_key(k, self._arrays[k]): _encode_array(self._arrays[k])
+                         for k in sorted(self._arrays)})
+        atomic_write(path, buf.getvalue())
 
     @classmethod
     def load(cls, path: str) -> "WeightStore":

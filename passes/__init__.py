@@ -1,6 +1,12 @@
-"""Kaena's passes: ``conversions`` lower between dialects, ``transforms`` rewrite
-within one. ``ALL_PASSES`` is what ``kaena-opt`` and ``kaena.compile`` can name;
-entries import lazily so the tools start fast."""
+"""Kaena's passes, grouped by level: ``transforms/fw``, ``transforms/ktensor``,
+``transforms/inf`` rewrite within one dialect, ``conversions`` lower between
+dialects. Every pass name starts with its level (``fw-``, ``ktensor-``,
+``inf-``, ``convert-``) and its module is named after it.
+
+``ALL_PASSES`` is what ``kaena-opt`` and ``kaena.compile`` can name; entries
+import lazily so the tools start fast. ``PASS_ALIASES`` keeps the names older
+scripts use.
+"""
 
 import importlib
 from collections.abc import Callable
@@ -13,21 +19,37 @@ def _lazy(module: str, cls: str) -> Callable[[], type[ModulePass]]:
 
 
 ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
-    # name: _lazy("conversions.framework_to_tensor", "ConvertFrameworkToTensorPass"),
-    "convert-tensor-to-inferentia": _lazy(
-        "conversions.tensor_to_inferentia", "ConvertTensorToInferentiaPass"
-    ),
+    # framework level
+    "fw-constant-fold": _lazy("transforms.fw.fw_constant_fold", "FwConstantFoldPass"),
+    "fw-fold-batchnorm": _lazy("transforms.fw.fw_fold_batchnorm", "FoldBatchNormPass"),
+    "fw-fuse-conv": _lazy("transforms.fw.fw_fuse_conv", "FwFuseConvPass"),
+    "fw-dce": _lazy("transforms.fw.fw_dce", "FwDeadCodeEliminationPass"),
     "convert-framework-to-tensor": _lazy(
         "conversions.framework_to_tensor", "ConvertFrameworkToTensorPass"
     ),
+    # tensor level
     "ktensor-fuse-bias-activation": _lazy(
-        "transforms.fuse_bias_activation", "FuseBiasActivationPass"
+        "transforms.ktensor.ktensor_fuse_bias_activation", "FuseBiasActivationPass"
     ),
-    "auto-cast": _lazy("transforms.auto_cast", "AutoCastPass"),
-    "inf-allocate-sram": _lazy("transforms.allocate_sram", "AllocateSramPass"),
-    "inf-insert-semaphores": _lazy("transforms.insert_semaphores", "InsertSemaphoresPass"),
-    "fw-constant-fold": _lazy("transforms.fw_constant_fold", "FwConstantFoldPass"),
-    "fw-fold-batchnorm": _lazy("transforms.fold_batchnorm", "FoldBatchNormPass"),
-    "fw-fuse-conv": _lazy("transforms.fw_fuse_conv", "FwFuseConvPass"),
-    "fw-dce": _lazy("transforms.fw_dce", "FwDeadCodeEliminationPass"),
+    "ktensor-auto-cast": _lazy("transforms.ktensor.ktensor_auto_cast", "AutoCastPass"),
+    "convert-tensor-to-inferentia": _lazy(
+        "conversions.tensor_to_inferentia", "ConvertTensorToInferentiaPass"
+    ),
+    # Inferentia level
+    "inf-set-target": _lazy("transforms.inf.inf_set_target", "SetTargetPass"),
+    "inf-allocate-sram": _lazy("transforms.inf.inf_allocate_sram", "AllocateSramPass"),
+    "inf-insert-semaphores": _lazy("transforms.inf.inf_insert_semaphores", "InsertSemaphoresPass"),
 }
+
+PASS_ALIASES: dict[str, str] = {"auto-cast": "ktensor-auto-cast"}
+"""Old name -> pass name, for scripts written before the level prefixes."""
+
+
+
+def _alias(old: str, new: str) -> Callable[[], type[ModulePass]]:
+    """The pass ``new`` under the name ``old`` (xDSL matches a spec's name to the class's)."""
+    return lambda: type(ALL_PASSES[new]().__name__, (ALL_PASSES[new](),), {"name": old})
+
+
+for _old, _new in PASS_ALIASES.items():
+    ALL_PASSES[_old] = _alias(_old, _new)

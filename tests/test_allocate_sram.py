@@ -9,7 +9,7 @@ from xdsl.context import Context
 
 from kaena.dialects.inferentia import AllocOp, CoreOp
 from kaena.errors import AllocationError
-from kaena.passes.transforms.allocate_sram import AllocateSramPass
+from kaena.passes.transforms.inf.inf_allocate_sram import AllocateSramPass
 from kaena.target import INF1
 from test_insert_semaphores import parse
 

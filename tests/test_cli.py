@@ -9,8 +9,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from kaena import modelzoo
-from kaena.reference import error_metrics, random_inputs, run_onnxruntime
+from kaena.testing import modelzoo
+from kaena.testing.reference import error_metrics, random_inputs, run_onnxruntime
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

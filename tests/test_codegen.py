@@ -12,7 +12,7 @@ from xdsl.context import Context
 from kaena.codegen import emit_neff
 from kaena.errors import CompileError
 from kaena.isa import ActFunc, AluOp, DType, Engine, Flags, Mem, Opcode, stream_errors
-from kaena.passes.transforms.allocate_sram import AllocateSramPass
+from kaena.passes.transforms.inf.inf_allocate_sram import AllocateSramPass
 from kaena.target import INF1
 from kaena.weights import WeightStore
 from test_insert_semaphores import parse

@@ -9,7 +9,7 @@ import sys
 SCRIPT = r"""
 import hashlib, sys
 import kaena
-from kaena import modelzoo
+from kaena.testing import modelzoo
 from kaena.neff.listing import disassemble
 for name, model, opts in (
     ("lenet", modelzoo.lenet(batch=2), {}),

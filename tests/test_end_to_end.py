@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import kaena
-from kaena import modelzoo
-from kaena.reference import error_metrics, random_inputs, run_onnxruntime
+from kaena.testing import modelzoo
+from kaena.testing.reference import error_metrics, random_inputs, run_onnxruntime
 
 MODELS = {
     "mlp": lambda: modelzoo.mlp(batch=4),
@@ -68,7 +68,7 @@ def test_all_three_dialects_are_visited():
     report = kaena.CompileReport()
     kaena.compile(modelzoo.mlp(batch=2), report=report)
     names = [n for n, _ in report.pass_seconds]
-    for expected in ("import", "convert-framework-to-tensor", "auto-cast",
+    for expected in ("import", "inf-set-target", "convert-framework-to-tensor", "ktensor-auto-cast",
                      "convert-tensor-to-inferentia", "inf-allocate-sram",
                      "inf-insert-semaphores", "encode-neff"):
         assert expected in names

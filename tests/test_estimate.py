@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import kaena
-from kaena import modelzoo
-from kaena.costmodel import COSTS
-from kaena.estimate import estimate, estimate_json, format_estimate, model_costs
+from kaena.testing import modelzoo
+from kaena.target.costmodel import COSTS
+from kaena.reports.estimate import estimate, estimate_json, format_estimate, model_costs
 from kaena.isa import Engine, Opcode
-from kaena.neff.model import Neff, TensorSpec
+from kaena.neff import Neff, TensorSpec
 from kaena.simulator import simulate
 from kaena.simulator.builder import Program, dram, row
 from kaena.target import INF1

@@ -15,8 +15,8 @@ from xdsl.parser import Parser
 from kaena.codegen import emit_neff
 from kaena.dialects.inferentia import LoopOp, SemSignalOp, SemWaitOp
 from kaena.errors import CompileError, HazardError
-from kaena.passes.transforms.allocate_sram import AllocateSramPass
-from kaena.passes.transforms.insert_semaphores import InsertSemaphoresPass, semaphore_of
+from kaena.passes.transforms.inf.inf_allocate_sram import AllocateSramPass
+from kaena.passes.transforms.inf.inf_insert_semaphores import InsertSemaphoresPass, semaphore_of
 from kaena.isa import Engine
 from kaena.registry import kaena_dialects
 from kaena.simulator import simulate

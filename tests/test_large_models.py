@@ -20,8 +20,8 @@ import onnx
 import pytest
 
 import kaena
-from kaena.modelzoo import INPUT, _GraphBuilder
-from kaena.reference import error_metrics, random_inputs, run_onnxruntime
+from kaena.testing.modelzoo import INPUT, _GraphBuilder
+from kaena.testing.reference import error_metrics, random_inputs, run_onnxruntime
 
 
 def _bn_free_conv(g: _GraphBuilder, x: str, name: str, c_in: int, c_out: int, k: int,
@@ -134,7 +134,7 @@ def test_resnet50_stem_at_full_size_compiles_fast():
 
 def benchmark(name: str, model: onnx.ModelProto, auto_cast: str = "matmult", check: bool = True) -> dict:
     from kaena.simulator import simulate
-    from kaena.summary import format_summary, neff_summary
+    from kaena.reports.summary import format_summary, neff_summary
     from kaena.target import INF1
 
     report = kaena.CompileReport()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 import kaena
-from kaena import modelzoo
-from kaena.reference import error_metrics, random_inputs, run_onnxruntime
+from kaena.testing import modelzoo
+from kaena.testing.reference import error_metrics, random_inputs, run_onnxruntime
 
 MODELS = ("resnet50", "mobilenet_v2", "ssd_detector")
 

@@ -7,7 +7,7 @@ import onnx
 import onnxruntime as ort
 from onnx import numpy_helper
 
-from kaena import modelzoo
+from kaena.testing import modelzoo
 
 
 def _run(model, x):

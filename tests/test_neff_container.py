@@ -279,7 +279,8 @@ def test_pickled_npy_is_refused():
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path, monkeypatch):
-    from kaena.neff import container
+    from kaena import files
+    from kaena.errors import KaenaError
 
     path = tmp_path / "m.neff"
     path.write_bytes(b"old")
@@ -287,7 +288,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path, monkeypatch):
     def boom(*a):
         raise OSError("disk full")
 
-    monkeypatch.setattr(container.os, "replace", boom)
-    with pytest.raises(OSError):
-        container.atomic_write(str(path), b"new contents")
+    monkeypatch.setattr(files.os, "replace", boom)
+    with pytest.raises(KaenaError, match="m.neff: cannot write: disk full"):
+        files.atomic_write(str(path), b"new contents")
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["m.neff"]

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kaena.neff import fuzz
-from kaena.neff.fuzz import MUTATIONS, default_seeds, mutate, run_case
+from kaena.testing.neff_fuzz import MUTATIONS, default_seeds, mutate, run_case
 
 CASES = 2000
 DEADLINE_S = 10.0

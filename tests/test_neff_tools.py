@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 import kaena
-from kaena import modelzoo
+from kaena.testing import modelzoo
 from kaena.errors import NeffError
 from kaena.isa import Engine, Opcode, empty_records
 from kaena.neff.container import HEADER_SIZE, read_neff_bytes
-from kaena.neff.fuzz import rehash, repack, split
+from kaena.testing.neff_fuzz import rehash, repack, split
 from kaena.neff.listing import assemble, disassemble, neff_weights, streams_equal
 from kaena.tools import kaena_neff_main as tool
 
@@ -305,7 +305,7 @@ def test_large_dram_to_dram_dma_is_accepted():
     lowering copies whole tensors DRAM to DRAM (concat, pad, transpose)."""
 
     from kaena.isa import DType, Engine, Mem, Opcode, empty_records
-    from kaena.neff.model import Neff, Subgraph, TensorSpec, Variable
+    from kaena.neff import Neff, Subgraph, TensorSpec, Variable
     from kaena.target import INF1
 
     rows, cols = 4096, 1024  # 16 MiB of fp32 > SBUF

@@ -19,7 +19,7 @@ from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import BFloat16Type, Float16Type, ModuleOp
 
-from kaena import modelzoo
+from kaena.testing import modelzoo
 from kaena.dialects import framework as fw
 from kaena.dialects import ktensor as kt
 from kaena.dialects.utils import ints
@@ -28,8 +28,8 @@ from kaena.frontends import import_onnx
 from kaena.frontends.onnx_importer import CONTROL_FLOW_REASON
 from kaena.passes import ALL_PASSES
 from kaena.passes.conversions.framework_to_tensor import ConvertFrameworkToTensorPass
-from kaena.passes.transforms.auto_cast import AutoCastPass
-from kaena.passes.transforms.fuse_bias_activation import FuseBiasActivationPass
+from kaena.passes.transforms.ktensor.ktensor_auto_cast import AutoCastPass
+from kaena.passes.transforms.ktensor.ktensor_fuse_bias_activation import FuseBiasActivationPass
 from kaena.weights import WeightStore, module_store
 
 CTX = Context()
@@ -617,8 +617,11 @@ def test_auto_cast_rejects_bad_options():
 def test_passes_are_registered():
     for name, cls in [("convert-framework-to-tensor", ConvertFrameworkToTensorPass),
                       ("ktensor-fuse-bias-activation", FuseBiasActivationPass),
-                      ("auto-cast", AutoCastPass)]:
+                      ("ktensor-auto-cast", AutoCastPass)]:
         assert ALL_PASSES[name]() is cls and cls.name == name
+    # the name scripts used before the level prefixes still works
+    old = ALL_PASSES["auto-cast"]()
+    assert issubclass(old, AutoCastPass) and old.name == "auto-cast"
 
 
 def test_weight_store_bf16_round_trip(tmp_path):

@@ -7,8 +7,8 @@ import onnx
 import pytest
 
 import kaena
-from kaena import modelzoo
-from kaena.reference import error_metrics, random_inputs, run_onnxruntime
+from kaena.testing import modelzoo
+from kaena.testing.reference import error_metrics, random_inputs, run_onnxruntime
 
 PLUGIN = Path(__file__).parents[1] / "docs" / "examples" / "strip_output_softmax.py"
 

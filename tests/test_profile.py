@@ -10,11 +10,11 @@ import onnx
 import pytest
 
 import kaena
-from kaena import modelzoo
-from kaena.costmodel import COSTS, CostModel
+from kaena.testing import modelzoo
+from kaena.target.costmodel import COSTS, CostModel
 from kaena.isa import ActFunc, DType, Engine, Opcode
-from kaena.profile import chrome_trace, critical_path, format_summary, must_move, run_stats
-from kaena.reference import random_inputs
+from kaena.reports.profile import chrome_trace, critical_path, format_summary, must_move, run_stats
+from kaena.testing.reference import random_inputs
 from kaena.simulator import simulate
 from kaena.simulator.builder import Program, dram, psum, row, sbuf
 from kaena.target import INF1
@@ -246,7 +246,7 @@ def test_kaena_run_refuses_missing_output_dir_before_running(tmp_path):
 
 
 def test_subgraphs_are_processes_laid_out_in_series():
-    from kaena.neff.model import Neff, TensorSpec
+    from kaena.neff import Neff, TensorSpec
 
     subgraphs = []
     for k in range(3):

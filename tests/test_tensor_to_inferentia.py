@@ -503,13 +503,13 @@ def test_missing_main_is_a_compile_error():
 
 
 def test_frontend_models_lower_fast_and_compact():
-    from kaena import modelzoo
+    from kaena.testing import modelzoo
     from kaena.frontends.onnx_importer import import_onnx
 
     ctx = _ctx()
     for model in (modelzoo.mlp(batch=4), modelzoo.lenet(batch=2)):
         module = import_onnx(model)
-        for name in ("convert-framework-to-tensor", "ktensor-fuse-bias-activation", "auto-cast"):
+        for name in ("convert-framework-to-tensor", "ktensor-fuse-bias-activation", "ktensor-auto-cast"):
             ALL_PASSES[name]()().apply(ctx, module)
         start = time.perf_counter()
         ALL_PASSES["convert-tensor-to-inferentia"]()().apply(ctx, module)
@@ -603,7 +603,7 @@ def test_lowered_programs_match_numpy_in_the_simulator(case):
         np.testing.assert_allclose(got[name], ref, rtol=1e-4, atol=1e-4 * float(np.max(np.abs(ref))))
 
 
-# --- decisions priced by the cost model (kaena.costmodel) -------------------------------
+# --- decisions priced by the cost model (kaena.target.costmodel) -------------------------------
 
 
 def _bf(a):
@@ -671,7 +671,7 @@ def test_depthwise_engine_follows_the_cost_model():
     vector engine. A target whose PE runs FP32 at full rate flips the FP32 choice."""
     import dataclasses
 
-    from kaena.costmodel import CostModel
+    from kaena.target.costmodel import CostModel
     from kaena.target import INF1, TARGETS
 
     cm = CostModel()
@@ -750,7 +750,7 @@ def test_tiling_sizes_come_from_the_pass_target():
 def test_psum_double_buffering_follows_the_cost_model():
     """The conv's PE tiles and their scalar-engine drains pipeline through two PSUM buffers
     when the cost model prices that faster and a bank is left for it; one bank to spare: one."""
-    from kaena.costmodel import CostModel
+    from kaena.target.costmodel import CostModel
 
     cm = CostModel()
     assert cm.pipeline([500, 300], 10, 2) < cm.pipeline([500, 300], 10, 1)
@@ -763,7 +763,7 @@ def test_psum_double_buffering_follows_the_cost_model():
 def test_depthwise_stationaries_are_shared_by_psum_chunks_per_the_cost_model():
     """With INF1's stationary-load cost each diagonal stationary serves several PSUM chunks
     (one bank each, a bank kept free); a target whose loads are free keeps one chunk per load."""
-    from kaena.costmodel import CostModel
+    from kaena.target.costmodel import CostModel
 
     text, store, _, _ = _case_dw_bf16_dram(np.random.default_rng(0), N=1, C=96, H=40, W=40, s=(1, 1),
                                            p=(1, 1, 1, 1))
@@ -809,7 +809,7 @@ def test_depthwise_on_the_pe_array_matches_numpy(case, monkeypatch):
 def test_band_loop_prices_prefetch_one_band_ahead():
     """The band-loop estimator: two buffers overlap band i + 1's DMA with band i's compute
     (on one in-order DMA queue); with one buffer each load waits for the previous compute."""
-    from kaena.costmodel import CostModel
+    from kaena.target.costmodel import CostModel
 
     cm = CostModel()
     loads, computes, stores = [100] * 4, [100] * 4, [10] * 4

@@ -34,20 +34,3 @@ def run_tool(prog: str, main: Callable[[], int | None]) -> int:
             file=sys.stderr,
         )
         return 70
-
-
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write via a temp file in the same directory and rename: never half-written."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise KaenaError(f"{path}: output directory does not exist")
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise KaenaError(f"{path}: cannot write: {e.strerror}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

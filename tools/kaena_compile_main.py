@@ -82,8 +82,8 @@ def _main() -> int:
         parser.error("the following arguments are required: model")
     import kaena
     from kaena.driver import CompileReport
-    from kaena.summary import format_summary, neff_summary
-    from kaena.tools.cli import atomic_write_bytes
+    from kaena.reports.summary import format_summary, neff_summary
+    from kaena.files import atomic_write
 
     output = args.output or os.path.splitext(args.model)[0] + ".neff"
     report = CompileReport()
@@ -98,7 +98,7 @@ def _main() -> int:
         extra_passes_stage=args.passes_stage,
         pass_plugins=args.load_pass_plugin,
     )
-    atomic_write_bytes(output, neff.to_bytes())
+    atomic_write(output, neff.to_bytes())
     if not args.quiet:
         total = sum(s for _, s in report.pass_seconds)
         print(f"kaena-compile: wrote {output} ({neff.name}, {total:.2f} s)")

@@ -1,6 +1,6 @@
 """``kaena-estimate MODEL.neff [--json]``: latency and throughput of a compiled
 model on every Inf1 instance size, as many copies as fit running in parallel,
-host transfers included (the model: ``kaena.estimate``, docs/profiling.md)."""
+host transfers included (the model: ``kaena.reports.estimate``, docs/profiling.md)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def _main() -> int:
                    help="PCIe links the copies share: one per chip (default) or one per instance (pessimistic)")
     args = p.parse_args()
 
-    from kaena.estimate import estimate_json, format_estimate
-    from kaena.neff.model import Neff
+    from kaena.reports.estimate import estimate_json, format_estimate
+    from kaena.neff import Neff
     from kaena.simulator import simulate
 
     neff = Neff.load(args.neff)

@@ -23,7 +23,6 @@ import sys
 from kaena.errors import KaenaError, NeffError
 from kaena.isa import INSTR_DTYPE, Engine
 from kaena.neff.container import (
-    HEADER_SIZE,
     MAX_CORES,
     NeffHeader,
     archive_budget,
@@ -32,49 +31,17 @@ from kaena.neff.container import (
     read_neff_bytes,
     read_neff_parts,
 )
+from kaena.neff.info import neff_info
 from kaena.neff.listing import assemble, disassemble, neff_weights
-from kaena.neff.model import Neff
-from kaena.tools.cli import atomic_write_bytes, run_tool
+from kaena.neff import Neff
+from kaena.files import atomic_write
+from kaena.tools.cli import run_tool
 
 PROG = "kaena-neff"
 HEADER_JSON = "header.json"  # unpack's copy of the header fields the archive does not repeat
 
 
 # --------------------------------------------------------------------------- info
-
-
-def neff_info(data: bytes, source: str) -> dict:
-    """Everything ``info`` prints, as JSON-able data (after full validation)."""
-    header, members, neff = read_neff_parts(data, source)
-    compressed = len(data) - HEADER_SIZE
-    sections: dict[str, int] = {"header": HEADER_SIZE, "archive": compressed}
-    uncompressed = {"json": 0, "instructions": 0, "constants": 0}
-    for name, raw in members.items():
-        kind = "json" if name.endswith(".json") else "instructions" if name.endswith(".bin") else "constants"
-        uncompressed[kind] += len(raw)
-    cores = []
-    for k, sg in enumerate(neff.subgraphs):
-        cores.append({
-            "core": k,
-            "records": {e.stream_name: int(len(sg.stream(e))) for e in Engine},
-            "variables": len(sg.variables),
-            "constant_bytes": sum(len(members[m]) for m in members if m.startswith(f"sg{k:02d}/") and m.endswith(".npy")),
-            "sbuf_peak_bytes": sg.sbuf_peak_bytes,
-            "psum_peak_bytes": sg.psum_peak_bytes,
-        })
-    return {
-        "file": source,
-        "format_version": f"{header.version[0]}.{header.version[1]}",
-        "compiler_version": neff.compiler_version,
-        "name": neff.name,
-        "uuid": header.uuid.hex(),
-        "sha256": header.sha256.hex(),
-        "cores": neff.num_cores,
-        "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in neff.inputs],
-        "outputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in neff.outputs],
-        "size": {"file": len(data), **sections, "uncompressed": uncompressed},
-        "per_core": cores,
-    }
 
 
 def format_info(info: dict) -> str:
@@ -160,7 +127,7 @@ def unpack_neff(data: bytes, source: str, directory: str) -> list[str]:
         # names were validated by the reader: neff.json or sgNN/<plain name>
         path = os.path.join(directory, *name.split("/"))
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        atomic_write_bytes(path, files[name])
+        atomic_write(path, files[name])
         written.append(name)
     return written
 
@@ -273,12 +240,12 @@ def _main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: wrote {len(names)} files to {args.dir}")
     elif args.cmd == "pack":
         data = pack_directory(args.dir)
-        atomic_write_bytes(args.file, data)
+        atomic_write(args.file, data)
         print(f"{PROG}: wrote {args.file} ({len(data)} bytes)")
     elif args.cmd == "disasm":
         text = disassemble(read_neff_bytes(read_file_bytes(args.file), args.file))
         if args.output:
-            atomic_write_bytes(args.output, text.encode())
+            atomic_write(args.output, text.encode())
         else:
             sys.stdout.write(text)
     elif args.cmd == "asm":
@@ -288,7 +255,7 @@ def _main(argv: list[str] | None = None) -> int:
         except (OSError, UnicodeDecodeError) as e:
             raise KaenaError(f"{args.listing}: cannot read the listing ({getattr(e, 'strerror', None) or e})") from None
         data = assemble_listing(text, args.listing, args.weights, args.like)
-        atomic_write_bytes(args.output, data)
+        atomic_write(args.output, data)
         print(f"{PROG}: wrote {args.output} ({len(data)} bytes)")
     return 0
 

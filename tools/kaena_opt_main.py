@@ -19,7 +19,8 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 from kaena import __version__
 from kaena.errors import KaenaError
 from kaena.registry import all_passes, kaena_dialects, load_pass_plugin
-from kaena.tools.cli import atomic_write_bytes, run_tool
+from kaena.files import atomic_write
+from kaena.tools.cli import run_tool
 from kaena.weights import set_default_base_dir
 
 
@@ -100,7 +101,7 @@ class KaenaOptMain(xDSLOptMain):
 
     def finish(self) -> None:
         if self._deferred is not None:
-            atomic_write_bytes(self.args.output_file, self._deferred.getvalue().encode())
+            atomic_write(self.args.output_file, self._deferred.getvalue().encode())
 
 
 def _plugin_paths(argv: list[str]) -> list[str]:

@@ -15,7 +15,8 @@ import zipfile
 import numpy as np
 
 from kaena.errors import KaenaError
-from kaena.tools.cli import atomic_write_bytes, run_tool
+from kaena.files import atomic_write
+from kaena.tools.cli import run_tool
 
 
 def read_inputs(path: str) -> dict[str, np.ndarray]:
@@ -56,7 +57,7 @@ def _main() -> int:
             raise KaenaError(f"{path}: output directory does not exist")
 
     import kaena
-    from kaena.profile import format_summary, run_stats, write_chrome_trace
+    from kaena.reports.profile import format_summary, run_stats, write_chrome_trace
 
     model = kaena.load(args.neff)
     inputs = read_inputs(args.inputs) if args.inputs is not None else {}
@@ -66,10 +67,10 @@ def _main() -> int:
     if args.output is not None:
         buf = io.BytesIO()
         np.savez(buf, **{k: result.outputs[k] for k in sorted(result.outputs)})
-        atomic_write_bytes(args.output, buf.getvalue())
+        atomic_write(args.output, buf.getvalue())
     stats = run_stats(model.neff, result)
     if args.stats:
-        atomic_write_bytes(args.stats, (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
+        atomic_write(args.stats, (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
     if args.profile:
         write_chrome_trace(args.profile, model.neff, result)
     if not args.quiet:

@@ -11,9 +11,11 @@ from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 
+from kaena.dialects.attributes import MODEL_NAME_ATTR
 from kaena.errors import KaenaError
 from kaena.registry import make_context
-from kaena.tools.cli import atomic_write_bytes, run_tool
+from kaena.files import atomic_write
+from kaena.tools.cli import run_tool
 
 TARGETS = ("neff",)
 
@@ -55,11 +57,11 @@ def _main() -> int:
     set_default_base_dir(os.path.dirname(os.path.abspath(args.input_file)))
     name = args.name
     if name is None:
-        attr = module.attributes.get("kaena.model_name")
+        attr = module.attributes.get(MODEL_NAME_ATTR)
         name = attr.data if isinstance(attr, StringAttr) else os.path.splitext(
             os.path.basename(args.input_file))[0]
     neff = emit_neff(module, module_store(module), name=name, compiler_version=COMPILER_VERSION)
-    atomic_write_bytes(args.output_file, neff.to_bytes())
+    atomic_write(args.output_file, neff.to_bytes())
     return 0
 
 

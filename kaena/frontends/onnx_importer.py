@@ -32,11 +32,10 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects import framework as fw
+from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR
 from kaena.errors import ModelImportError, UnsupportedOperatorError
 from kaena.weights import WeightStore, attach
 
-MODEL_NAME_ATTR = "kaena.model_name"
-NAME_ATTR = "kaena.name"
 CONTROL_FLOW = frozenset(("If", "Loop", "Scan"))
 # Never evaluated at import time (random, training-only or too costly to fold).
 _NO_FOLD = frozenset(("RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",

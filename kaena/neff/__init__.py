@@ -1,5 +1,9 @@
-"""The NEFF container: model (in memory), writer and hardened reader."""
+"""The NEFF format, data and bytes only: ``model`` (variables, subgraphs,
+specs), ``container`` (``Neff`` and its reader and writer), ``listing`` (the
+text form ``kaena-neff disasm`` writes), ``info`` (what ``kaena-neff info``
+reports)."""
 
-from kaena.neff.model import NEFF_VERSION, Neff, Subgraph, TensorSpec, Variable
+from kaena.neff.container import Neff
+from kaena.neff.model import NEFF_VERSION, Subgraph, TensorSpec, Variable
 
 __all__ = ["NEFF_VERSION", "Neff", "Subgraph", "TensorSpec", "Variable"]

@@ -1,4 +1,5 @@
-"""The NEFF container on disk: a 1024-byte header and a tar.gz archive.
+"""The NEFF container: ``Neff`` (a compiled model in memory) and its bytes on
+disk, a 1024-byte header and a tar.gz archive.
 
 Layout and schemas are specified in ``docs/neff-format.md``. The writer is
 deterministic (same Neff -> same bytes). The reader trusts nothing: it checks
@@ -18,9 +19,8 @@ import re
 import stat
 import struct
 import tarfile
-import tempfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ml_dtypes
@@ -28,7 +28,8 @@ import numpy as np
 
 from kaena.errors import NeffError
 from kaena.isa import INSTR_DTYPE, Engine, stream_errors
-from kaena.neff.model import NEFF_VERSION, VARIABLE_KINDS, Neff, Subgraph, TensorSpec, Variable
+from kaena.files import atomic_write
+from kaena.neff.model import NEFF_VERSION, VARIABLE_KINDS, Subgraph, TensorSpec, Variable
 from kaena.target import INF1, MIB
 
 PKG_VERSION = 1
@@ -49,6 +50,39 @@ _NPY_STORAGE = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "bfloat1
 _MEMBER_RE = re.compile(r"^(neff\.json|sg\d{2,4}/[A-Za-z0-9_][A-Za-z0-9._-]{0,94})$")
 _SANITISE_RE = re.compile(r"[^A-Za-z0-9._-]")
 _ENGINE_FILES = {e: f"{e.stream_name}.bin" for e in Engine}
+
+
+@dataclass
+class Neff:
+    """A compiled model: inputs/outputs, subgraphs (one per core), metadata."""
+
+    name: str
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    subgraphs: list[Subgraph]
+    compiler_version: str = ""
+    version: tuple[int, int] = NEFF_VERSION
+    metadata: dict = field(default_factory=dict)  # free-form JSON-able (options, summary)
+    uuid: bytes = b""  # 16 bytes; derived from the contents when written if empty
+
+    @property
+    def num_cores(self) -> int:
+        return len(self.subgraphs)
+
+    def to_bytes(self) -> bytes:
+        return write_neff_bytes(self)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> "Neff":
+        return read_neff_bytes(data, source)
+
+    def save(self, path: str) -> None:
+        """Write atomically: a partly written file never appears at ``path``."""
+        atomic_write(path, self.to_bytes())
+
+    @classmethod
+    def load(cls, path: str) -> "Neff":
+        return read_neff_file(path)
 
 
 @dataclass(frozen=True)
@@ -289,26 +323,6 @@ def pack_members(members: dict[str, bytes], uuid: bytes = b"", source: str = "<m
     ) + archive
     read_neff_bytes(data, source)
     return data
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same directory and
-    ``os.replace``: readers see the old file or the whole new one, never a part."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".kaena-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-# --------------------------------------------------------------------------- reader
 
 
 def _cstr(raw: bytes, source: str, field: str) -> str:

@@ -27,7 +27,8 @@ from kaena.isa import (
     Opcode,
     empty_records,
 )
-from kaena.neff.model import Neff, Subgraph, TensorSpec, Variable
+from kaena.neff.container import Neff
+from kaena.neff.model import Subgraph, TensorSpec, Variable
 
 _AP_FIELDS = ("out", "in0", "in1")
 _BLANK = empty_records(1)[0]

@@ -1,7 +1,6 @@
-"""The in-memory form of a NEFF: what the code generator builds, the container
-writer serialises, the reader rebuilds and the simulator executes.
-
-``Neff.to_bytes()`` / ``Neff.from_bytes()`` live in ``kaena.neff.container``.
+"""The parts of a NEFF in memory: variables, per-core subgraphs (one record
+stream per engine) and the model's input/output specs. ``kaena.neff.container``
+assembles them into a ``Neff`` and reads and writes its bytes.
 """
 
 from __future__ import annotations
@@ -64,47 +63,6 @@ class TensorSpec:
     name: str
     shape: tuple[int, ...]
     dtype: str = "float32"
-
-
-@dataclass
-class Neff:
-    """A compiled model: inputs/outputs, subgraphs (one per core), metadata."""
-
-    name: str
-    inputs: list[TensorSpec]
-    outputs: list[TensorSpec]
-    subgraphs: list[Subgraph]
-    compiler_version: str = ""
-    version: tuple[int, int] = NEFF_VERSION
-    metadata: dict = field(default_factory=dict)  # free-form JSON-able (options, summary)
-    uuid: bytes = b""  # 16 bytes; derived from the contents when written if empty
-
-    @property
-    def num_cores(self) -> int:
-        return len(self.subgraphs)
-
-    def to_bytes(self) -> bytes:
-        from kaena.neff.container import write_neff_bytes
-
-        return write_neff_bytes(self)
-
-    @classmethod
-    def from_bytes(cls, data: bytes, source: str = "<bytes>") -> "Neff":
-        from kaena.neff.container import read_neff_bytes
-
-        return read_neff_bytes(data, source)
-
-    def save(self, path: str) -> None:
-        """Write atomically: a partly written file never appears at ``path``."""
-        from kaena.neff.container import atomic_write
-
-        atomic_write(path, self.to_bytes())
-
-    @classmethod
-    def load(cls, path: str) -> "Neff":
-        from kaena.neff.container import read_neff_file
-
-        return read_neff_file(path)
 
 
 def _np_dtype(name: str) -> np.dtype:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kaena.isa import DType, Engine, Mem, Opcode, empty_records
-from kaena.neff.model import Neff, Subgraph, TensorSpec, Variable
+from kaena.neff import Neff, Subgraph, TensorSpec, Variable
 
 
 @dataclass(frozen=True)

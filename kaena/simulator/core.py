@@ -18,7 +18,7 @@ import numpy as np
 
 from kaena.errors import KaenaError, SimulationError
 from kaena.isa import DType, Engine, Flags, Mem, Opcode, stream_errors
-from kaena.neff.model import Neff, Subgraph
+from kaena.neff import Neff, Subgraph
 from kaena.simulator import execute as ex
 from kaena.simulator.hazards import HazardChecker
 from kaena.simulator.memory import (
@@ -41,7 +41,7 @@ NO_SIGNAL = -1  # EngineTrace.wait_src_*: the wait never blocked on a signal
 @dataclass
 class EngineTrace:
     """When each record of one engine ran (cycles from the subgraph's start); recorded
-    only when ``simulate(..., profile=True)``. See ``kaena.profile``."""
+    only when ``simulate(..., profile=True)``. See ``kaena.reports.profile``."""
 
     engine: Engine
     records: np.ndarray  # the stream's INSTR_DTYPE records
@@ -412,7 +412,7 @@ def simulate(
     ``timing_only`` skips arithmetic and hazard tracking (inputs may then be
     omitted; ``outputs`` is empty) and keeps the cycle count exact.
     ``profile`` also records when every instruction ran (``SimResult.trace``,
-    read by ``kaena.profile``); off, the run stays as fast as without it."""
+    read by ``kaena.reports.profile``); off, the run stays as fast as without it."""
     env = _check_inputs(neff, inputs, timing_only)
     busy = {e.stream_name: 0 for e in Engine}
     counts = {e.stream_name: {} for e in Engine}

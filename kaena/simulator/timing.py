@@ -1,4 +1,4 @@
-"""Instruction costs for the simulator: a thin user of ``kaena.costmodel``.
+"""Instruction costs for the simulator: a thin user of ``kaena.target.costmodel``.
 
 The compiler's scheduling and the simulator price instructions with the same
 ``CostModel`` (docs/isa.md, "Costs"); this module only adapts the simulator's
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kaena.costmodel import CostModel, StreamCosts
+from kaena.target.costmodel import CostModel, StreamCosts
 from kaena.isa import Engine
 from kaena.simulator.memory import StreamFacts
 from kaena.target import NeuronCoreTarget

@@ -1,1 +1,1 @@
-"""passes/conversions"""
+"""Lowerings between dialects: ``fw`` -> ``ktensor`` -> ``inf``."""

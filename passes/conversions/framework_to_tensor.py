@@ -39,7 +39,7 @@ def _describe(op: Operation) -> str:
     return f"{op.name} '%{hint}'" if hint else op.name
 
 
-def weight_name(value: SSAValue) -> str | None:
+def _weight_name(value: SSAValue) -> str | None:
     """The store name behind ``value`` if it is a weight (fw or ktensor level)."""
     owner = value.owner
     if isinstance(owner, fw.WeightOp | kt.WeightOp):
@@ -75,7 +75,7 @@ class _Lowering:
 
     def transpose(self, value: SSAValue) -> SSAValue:
         """2-D transpose: folded into a derived weight when ``value`` is one."""
-        if (name := weight_name(value)) is not None:
+        if (name := _weight_name(value)) is not None:
             return self.weight(name, self.store[name].T)
         shape = fw.shape_of(value)
         return self.add(kt.TransposeOp(value, (1, 0), _tensor((shape[1], shape[0]), value)))
@@ -83,7 +83,7 @@ class _Lowering:
     def reshape(self, value: SSAValue, shape: Shape) -> SSAValue:
         if fw.shape_of(value) == tuple(shape):
             return value
-        if (name := weight_name(value)) is not None:
+        if (name := _weight_name(value)) is not None:
             return self.weight(name, self.store[name].reshape(shape))
         return self.add(kt.ReshapeOp(value, _tensor(shape, value)))
 
@@ -114,16 +114,16 @@ class LowerGemm(_StorePattern):
         b = op.b
         if op.trans_b.value.data:
             b = low.transpose(b)
-        if alpha != 1.0 and (name := weight_name(b)) is not None:
+        if alpha != 1.0 and (name := _weight_name(b)) is not None:
             b, alpha = low.weight(name, self.store[name] * np.float32(alpha)), 1.0
-        elif alpha != 1.0 and (name := weight_name(a)) is not None:
+        elif alpha != 1.0 and (name := _weight_name(a)) is not None:
             a, alpha = low.weight(name, self.store[name] * np.float32(alpha)), 1.0
         m, n = fw.shape_of(a)[0], fw.shape_of(b)[1]
 
         bias: SSAValue | None = None
         addend: SSAValue | None = None
         c = op.c if beta != 0.0 else None
-        if c is not None and (name := weight_name(c)) is not None:
+        if c is not None and (name := _weight_name(c)) is not None:
             arr = self.store[name]
             if beta != 1.0:
                 arr = arr * np.float32(beta)
@@ -229,24 +229,13 @@ class LowerClip(_StorePattern):
             rewriter.replace(op, [], [op.input])
 
 
-def batch_norm_affine(store: WeightStore, op: fw.BatchNormOp) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per-channel (multiplier, addend) equal to the batch norm, when its
-    parameters are weights; computed in float64, rounded once."""
-    names = [weight_name(v) for v in (op.scale, op.bias, op.mean, op.var)]
-    if any(n is None for n in names):
-        return None
-    scale, bias, mean, var = (store[n].astype(np.float64) for n in names)
-    mul = scale / np.sqrt(var + float(np.float32(op.epsilon.value.data)))
-    return mul.astype(np.float32), (bias - mean * mul).astype(np.float32)
-
-
 @dataclass
 class LowerBatchNorm(_StorePattern):
     """A batch norm not folded into a conv: a per-channel mul and add by derived weights."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: fw.BatchNormOp, rewriter: PatternRewriter) -> None:
-        affine = batch_norm_affine(self.store, op)
+        affine = fw.batch_norm_affine(self.store, op, _weight_name)
         if affine is None:
             raise CompileError(
                 f"{_describe(op)}: BatchNormalization needs constant scale, bias, mean and var "
@@ -254,7 +243,7 @@ class LowerBatchNorm(_StorePattern):
             )
         x = fw.shape_of(op.input)
         shape = (x[1],) + (1,) * (len(x) - 2)
-        base = weight_name(op.scale) or "bn"
+        base = _weight_name(op.scale) or "bn"
         low = _Lowering(self.store)
         scaled = low.elementwise("mul", op.input, low.weight(f"{base}.bn_mul", affine[0].reshape(shape)))
         low.elementwise("add", scaled, low.weight(f"{base}.bn_add", affine[1].reshape(shape)))
@@ -333,18 +322,11 @@ class LowerLayout(RewritePattern):
 
 
 def erase_dead_weights(module: ModuleOp) -> None:
-    """Drop weights whose uses were all rewritten to derived weights, and merge
-    repeated ``ktensor.weight`` ops of one name and type within a block (the
-    same derived weight made for several users)."""
-    seen: dict[tuple[object, str, object], kt.WeightOp] = {}
-    for op in list(module.walk()):
-        if isinstance(op, kt.WeightOp):
-            key = (op.parent, op.weight_name.data, op.result.type)
-            first = seen.setdefault(key, op)
-            if first is not op:
-                op.result.replace_all_uses_with(first.result)
+    """Merge repeated derived ktensor weights, then drop the weights (fw or
+    ktensor) whose uses were all rewritten."""
+    kt.erase_dead_weights(module)
     for op in list(module.walk(reverse=True)):
-        if isinstance(op, kt.WeightOp | fw.WeightOp) and not op.result.uses:
+        if isinstance(op, fw.WeightOp) and not op.result.uses:
             op.detach()
             op.erase()
 

@@ -67,14 +67,13 @@ from kaena.dialects.inferentia import (
     TensorTensorOp,
     ap,
 )
-from kaena.costmodel import CostModel
+from kaena.target.costmodel import CostModel
 from kaena.errors import CompileError
-from kaena.passes.transforms.allocate_sram import RESIDENT_ATTR
+from kaena.dialects.attributes import NAME_ATTR, RESIDENT_ATTR
 from kaena.isa import AP_DTYPE, MAX_FREE_DIMS, DType
 from kaena.target import INF1, NeuronCoreTarget, get_target
 from kaena.weights import WEIGHTS_ATTR, WeightStore, module_store
 
-NAME_ATTR = "kaena.name"
 
 
 

@@ -1,1 +1,1 @@
-"""passes/transforms"""
+"""Rewrites within one dialect, one package per level: ``fw/``, ``ktensor/``, ``inf/``."""

@@ -18,8 +18,7 @@ from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
 
 from kaena.dialects import framework as fw
-from kaena.passes.transforms.fw_common import fw_weight, new_weight
-from kaena.passes.transforms.fw_dce import erase_dead_fw_ops
+from kaena.passes.transforms.fw.fw_dce import erase_dead_fw_ops
 from kaena.weights import WeightStore, module_store
 
 
@@ -66,13 +65,13 @@ class FoldConstantOp(RewritePattern):
         folder = FOLDERS.get(type(op))
         if folder is None or not op.operands:
             return
-        names = [fw_weight(v) for v in op.operands]
+        names = [fw.fw_weight(v) for v in op.operands]
         if any(n is None for n in names):
             return
         value = folder(op, *(self.store[n].astype(np.float32) for n in names))
         value = np.asarray(value, np.float32).reshape(fw.shape_of(op.results[0]))
         base = op.results[0].name_hint or names[0]
-        rewriter.replace(op, new_weight(self.store, base, value))
+        rewriter.replace(op, fw.new_weight(self.store, base, value))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from kaena.dialects import ktensor as kt
 from kaena.errors import KaenaError
-from kaena.passes.conversions.framework_to_tensor import erase_dead_weights, weight_name
 from kaena.weights import WeightStore, module_store
 
 MODES = ("none", "matmult", "all")
@@ -65,7 +64,7 @@ class _Caster:
         if value in self.cache:
             return self.cache[value]
         owner = value.owner
-        if weight_name(value) is not None and isinstance(owner, kt.WeightOp):
+        if kt.weight_name(value) is not None and isinstance(owner, kt.WeightOp):
             new: Operation = self.weight(owner)
         else:
             new = kt.CastOp(value, _with_elt(value.type, self.low))
@@ -137,7 +136,7 @@ def _cast_function_edges(fn: func.FuncOp, low: Attribute) -> None:
 class AutoCastPass(ModulePass):
     """Cast FP32 compute to ``type``: ``mode`` is none, matmult (contraction operands) or all."""
 
-    name = "auto-cast"
+    name = "ktensor-auto-cast"
 
     mode: str = "matmult"
     type: str = "bf16"
@@ -162,4 +161,4 @@ class AutoCastPass(ModulePass):
             for fn in [o for o in op.walk() if isinstance(o, func.FuncOp)]:
                 if fn.body.blocks:
                     _cast_function_edges(fn, low)
-        erase_dead_weights(op)
+        kt.erase_dead_weights(op)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kaena.isa import Engine, Opcode
-from kaena.neff.model import Neff
+from kaena.neff import Neff
 
 
 def _ap_bytes(ap: np.ndarray) -> np.ndarray:

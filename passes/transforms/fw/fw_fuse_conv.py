@@ -22,8 +22,7 @@ from xdsl.pattern_rewriter import (
 )
 
 from kaena.dialects import framework as fw
-from kaena.passes.transforms.fw_common import fw_weight, new_weight, sole_use_producer
-from kaena.passes.transforms.fw_dce import erase_dead_fw_ops
+from kaena.passes.transforms.fw.fw_dce import erase_dead_fw_ops
 from kaena.weights import WeightStore, module_store
 
 
@@ -57,19 +56,19 @@ class FuseConvBias(RewritePattern):
         if not isinstance(op, fw.AddOp):
             return
         for conv_val, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
-            conv = sole_use_producer(conv_val, fw.ConvOp)
-            name = fw_weight(other)
+            conv = fw.sole_use_producer(conv_val, fw.ConvOp)
+            name = fw.fw_weight(other)
             if conv is None or name is None or conv.activation_name() != "none":
                 continue
             channels = fw.shape_of(conv.result)[1]
             if fw.shape_of(other) not in ((channels, 1, 1), (1, channels, 1, 1)):
                 continue
-            if conv.bias is not None and fw_weight(conv.bias) is None:
+            if conv.bias is not None and fw.fw_weight(conv.bias) is None:
                 continue
             add = self.store[name].reshape(channels).astype(np.float64)
             if conv.bias is not None:
-                add = add + self.store[fw_weight(conv.bias)].astype(np.float64)
-            bias = new_weight(self.store, fw_weight(conv.bias) or name, add)
+                add = add + self.store[fw.fw_weight(conv.bias)].astype(np.float64)
+            bias = fw.new_weight(self.store, fw.fw_weight(conv.bias) or name, add)
             new = _rebuild(conv, bias.result, "none")
             new.result.name_hint = op.result.name_hint
             rewriter.replace(op, [bias, new])
@@ -83,7 +82,7 @@ class FuseConvActivation(RewritePattern):
         act = fusable_activation(op)
         if act is None:
             return
-        conv = sole_use_producer(op.operands[0], fw.ConvOp)
+        conv = fw.sole_use_producer(op.operands[0], fw.ConvOp)
         if conv is None or conv.activation_name() != "none":
             return
         new = _rebuild(conv, conv.bias, act)

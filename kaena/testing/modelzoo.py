@@ -84,7 +84,7 @@ class _GraphBuilder:
             initializer=self.initializers,
         )
         model = helper.make_model(
-            graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="kaena.modelzoo"
+            graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="kaena.testing.modelzoo"
         )
         model.ir_version = 8  # widely readable by onnxruntime
         onnx.checker.check_model(model)

@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from kaena.costmodel import CostModel
+from kaena.target.costmodel import CostModel
 from kaena.isa import DType
-from kaena.neff.model import Neff
+from kaena.neff import Neff
 from kaena.simulator import SimResult, simulate
 from kaena.target import INF1, NeuronCoreTarget
 

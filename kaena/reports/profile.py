@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kaena.costmodel import CostModel
+from kaena.target.costmodel import CostModel
 from kaena.isa import ActFunc, AluOp, DType, Engine, Mem, Opcode
-from kaena.neff.model import Neff
+from kaena.files import atomic_write
+from kaena.neff import Neff
 from kaena.simulator.core import NO_SIGNAL, CoreTrace, EngineTrace, SimResult
 from kaena.target import INF1, NeuronCoreTarget
 
@@ -196,7 +197,7 @@ def must_move(neff: Neff) -> tuple[int, int]:
         dma = sg.stream(Engine.DMA)
         d2d = dma[(dma["opcode"] == Opcode.DMA) & (dma["in0"]["mem"] == Mem.DRAM) & (dma["out"]["mem"] == Mem.DRAM)]
         if len(d2d):
-            from kaena.summary import _ap_bytes
+            from kaena.reports.summary import _ap_bytes
 
             merged = int(_ap_bytes(d2d["in0"]).sum())
             nbytes += read + write - min(merged, read, write)
@@ -399,7 +400,6 @@ def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1)
 
 
 def write_chrome_trace(path: str, neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1) -> None:
-    from kaena.tools.cli import atomic_write_bytes
 
     doc = chrome_trace(neff, result, target)
-    atomic_write_bytes(path, json.dumps(doc, separators=(",", ":")).encode())
+    atomic_write(path, json.dumps(doc, separators=(",", ":")).encode())

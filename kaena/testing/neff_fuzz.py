@@ -335,7 +335,7 @@ def run_case(data: bytes, inputs: dict[str, np.ndarray], seconds: float = 10.0, 
     """What ``kaena-neff info`` and ``kaena-run`` do with ``data``: each must
     finish with a result or a KaenaError. Anything else is a crash."""
     from kaena.runtime import load
-    from kaena.tools.kaena_neff_main import neff_info
+    from kaena.neff.info import neff_info
 
     try:
         with deadline(seconds):
@@ -361,7 +361,7 @@ def default_seeds() -> list[Seed]:
     """Small valid NEFFs: a one-core program with a bf16 constant, a two-core
     pipeline, and a compiled MLP (so codegen's record patterns are covered)."""
     from kaena.isa import DType, Engine, Opcode
-    from kaena.neff.model import Neff, TensorSpec
+    from kaena.neff import Neff, TensorSpec
     from kaena.simulator.builder import Program, dram, row, sbuf
 
     def stage(src: str, dst: str, first: bool) -> Program:
@@ -393,7 +393,7 @@ def default_seeds() -> list[Seed]:
     seeds = [Seed(one.to_bytes(), x), Seed(two.to_bytes(), x)]
     try:
         import kaena
-        from kaena import modelzoo
+        from kaena.testing import modelzoo
 
         model = modelzoo.mlp(batch=1, sizes=(32, 16, 8))
         neff = kaena.driver.compile(model)

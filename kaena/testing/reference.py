@@ -2,7 +2,7 @@
 
 Kaena's accuracy bar (DEVELOPERS' guide): FP32 compiles match onnxruntime to
 about 1e-5 relative; BF16 compiles may have at most twice the error of a
-faithful BF16 emulation of the same graph (``kaena.modelzoo.bf16_emulation``).
+faithful BF16 emulation of the same graph (``kaena.testing.modelzoo.bf16_emulation``).
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ from xdsl.pattern_rewriter import (
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.utils import ints, shape_of
-from kaena.passes.conversions.framework_to_tensor import erase_dead_weights, weight_name
 from kaena.weights import WeightStore, module_store
 
 
@@ -66,7 +65,7 @@ class FuseBias(RewritePattern):
             return
         for prod_val, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
             producer = _sole_producer(prod_val, (kt.MatmulOp, kt.Conv2dOp))
-            name = weight_name(other)
+            name = kt.weight_name(other)
             if producer is None or name is None or producer.bias is not None:
                 continue
             if producer.activation.data != "none" or shape_of(op.result) != shape_of(prod_val):
@@ -120,4 +119,4 @@ class FuseBiasActivationPass(ModulePass):
         PatternRewriteWalker(
             GreedyRewritePatternApplier([FuseBias(module_store(op)), FuseActivation()])
         ).rewrite_module(op)
-        erase_dead_weights(op)
+        kt.erase_dead_weights(op)

@@ -38,15 +38,10 @@ from kaena.dialects.inferentia import (
     PsumType,
     SbufType,
 )
+from kaena.dialects.attributes import PSUM_PEAK_ATTR, RESIDENT_ATTR, SBUF_PEAK_ATTR
 from kaena.errors import AllocationError, CompileError
 from kaena.target import INF1, NeuronCoreTarget, get_target
 
-SBUF_PEAK_ATTR = "kaena.sbuf_peak_bytes"
-PSUM_PEAK_ATTR = "kaena.psum_peak_bytes"
-# discardable attribute of an inf.alloc that holds a value across several ops
-# (set by the lowering): such tiles are placed first, largest first, from the
-# bottom; the short-lived tiles then cycle through the rest from the top.
-RESIDENT_ATTR = "kaena.resident"
 # the dead tiles whose memory counts as recently freed (older ones as free long ago)
 _RECENT = 64
 

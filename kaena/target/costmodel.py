@@ -7,7 +7,7 @@ profile's roofline (``pe_floor``, ``dma_floor``) and ``kaena-estimate`` (host
 and NeuronLink transfers). The numbers are ``docs/isa.md``'s "Costs" table;
 nothing here writes a hardware number inline.
 
-    from kaena.costmodel import CostModel
+    from kaena.target.costmodel import CostModel
     cm = CostModel()                       # INF1 by default
     cm.matmul(256, "bf16")                 # 256: engine occupancy
     cm.gemm(K=512, M=128, N=1024).cycles   # a tiled matmul on the PE array

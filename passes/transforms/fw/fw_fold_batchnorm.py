@@ -22,9 +22,7 @@ from xdsl.pattern_rewriter import (
 )
 
 from kaena.dialects import framework as fw
-from kaena.passes.conversions.framework_to_tensor import batch_norm_affine
-from kaena.passes.transforms.fw_common import fw_weight, new_weight, sole_use_producer
-from kaena.passes.transforms.fw_dce import erase_dead_fw_ops
+from kaena.passes.transforms.fw.fw_dce import erase_dead_fw_ops
 from kaena.weights import WeightStore, module_store
 
 
@@ -34,21 +32,21 @@ class FoldBatchNormIntoConv(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: fw.BatchNormOp, rewriter: PatternRewriter) -> None:
-        conv = sole_use_producer(op.input, fw.ConvOp)
+        conv = fw.sole_use_producer(op.input, fw.ConvOp)
         if conv is None or conv.activation_name() != "none":
             return
-        w_name = fw_weight(conv.weight)
-        b_name = fw_weight(conv.bias) if conv.bias is not None else None
+        w_name = fw.fw_weight(conv.weight)
+        b_name = fw.fw_weight(conv.bias) if conv.bias is not None else None
         if w_name is None or (conv.bias is not None and b_name is None):
             return
-        affine = batch_norm_affine(self.store, op)
+        affine = fw.batch_norm_affine(self.store, op)
         if affine is None:
             return
         mul, add = (a.astype(np.float64) for a in affine)
         w = self.store[w_name].astype(np.float64) * mul[:, None, None, None]
         b = (self.store[b_name].astype(np.float64) if b_name else 0.0) * mul + add
-        weight = new_weight(self.store, w_name, w)
-        bias = new_weight(self.store, b_name or f"{w_name}.bn_bias", b)
+        weight = fw.new_weight(self.store, w_name, w)
+        bias = fw.new_weight(self.store, b_name or f"{w_name}.bn_bias", b)
         new_conv = fw.ConvOp(conv.input, weight.result, bias.result, op.result.type,
                              strides=fw.ints(conv.strides), pads=fw.ints(conv.pads),
                              dilations=fw.ints(conv.dilations), group=conv.group.value.data)

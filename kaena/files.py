@@ -1,0 +1,32 @@
+"""Writing files so that nothing is ever half-written: the one atomic writer."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from kaena.errors import KaenaError
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same directory and
+    ``os.replace``: readers see the old file or the whole new one, never a part.
+    A missing directory or a failed write is a ``KaenaError`` naming ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise KaenaError(f"{path}: output directory does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise KaenaError(f"{path}: cannot write: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        raise KaenaError(f"{path}: cannot write: {e.strerror or e}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

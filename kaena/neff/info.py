@@ -1,0 +1,42 @@
+"""What ``kaena-neff info`` reports about a NEFF file, as JSON-able data: the
+tools print it, the fuzzer checks that every file either gets it or a clean
+error."""
+
+from __future__ import annotations
+
+from kaena.isa import Engine
+from kaena.neff.container import HEADER_SIZE, read_neff_parts
+
+
+def neff_info(data: bytes, source: str) -> dict:
+    """Everything ``info`` prints, as JSON-able data (after full validation)."""
+    header, members, neff = read_neff_parts(data, source)
+    compressed = len(data) - HEADER_SIZE
+    sections: dict[str, int] = {"header": HEADER_SIZE, "archive": compressed}
+    uncompressed = {"json": 0, "instructions": 0, "constants": 0}
+    for name, raw in members.items():
+        kind = "json" if name.endswith(".json") else "instructions" if name.endswith(".bin") else "constants"
+        uncompressed[kind] += len(raw)
+    cores = []
+    for k, sg in enumerate(neff.subgraphs):
+        cores.append({
+            "core": k,
+            "records": {e.stream_name: int(len(sg.stream(e))) for e in Engine},
+            "variables": len(sg.variables),
+            "constant_bytes": sum(len(members[m]) for m in members if m.startswith(f"sg{k:02d}/") and m.endswith(".npy")),
+            "sbuf_peak_bytes": sg.sbuf_peak_bytes,
+            "psum_peak_bytes": sg.psum_peak_bytes,
+        })
+    return {
+        "file": source,
+        "format_version": f"{header.version[0]}.{header.version[1]}",
+        "compiler_version": neff.compiler_version,
+        "name": neff.name,
+        "uuid": header.uuid.hex(),
+        "sha256": header.sha256.hex(),
+        "cores": neff.num_cores,
+        "inputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in neff.inputs],
+        "outputs": [{"name": t.name, "shape": list(t.shape), "dtype": t.dtype} for t in neff.outputs],
+        "size": {"file": len(data), **sections, "uncompressed": uncompressed},
+        "per_core": cores,
+    }

@@ -1,0 +1,1 @@
+"""Reports over a compiled or simulated NEFF: compile summary, run profile, instance estimates."""

@@ -1,0 +1,1 @@
+"""Framework-level (``fw``) rewrites: constant folding, batch-norm folding, conv fusion, DCE."""

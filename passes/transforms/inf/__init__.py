@@ -1,0 +1,1 @@
+"""Inferentia-level (``inf``) passes: the target on the module, SRAM allocation, semaphores."""

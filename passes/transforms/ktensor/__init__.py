@@ -1,0 +1,1 @@
+"""Tensor-level (``ktensor``) rewrites: bias/activation fusion, auto-cast."""
