@@ -7,6 +7,13 @@ implements), ``kaena.resident`` (an ``inf.alloc`` tile that stays in SBUF),
 and on an ``inf.core`` the allocator's peaks.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from xdsl.dialects.builtin import ArrayAttr, StringAttr
+from xdsl.ir import Operation
+
 from kaena.target import TARGET_ATTR
 from kaena.weights import WEIGHTS_ATTR
 
@@ -26,4 +33,44 @@ __all__ = [
     "SOURCE_ATTR",
     "TARGET_ATTR",
     "WEIGHTS_ATTR",
+    "describe_sources",
+    "inherit_sources",
+    "set_sources",
+    "sources_of",
 ]
+
+
+# --- source locations: the framework nodes an op implements --------------------------------
+
+
+def sources_of(op: Operation) -> tuple[str, ...]:
+    """The framework node names recorded on ``op`` (empty when none are)."""
+    attr = op.attributes.get(SOURCE_ATTR)
+    if not isinstance(attr, ArrayAttr):
+        return ()
+    return tuple(a.data for a in attr.data if isinstance(a, StringAttr))
+
+
+def set_sources(op: Operation, names: Iterable[str]) -> None:
+    """Record ``names`` (in order, without repeats) on ``op``; none: remove the attribute."""
+    unique = tuple(dict.fromkeys(names))
+    if unique:
+        op.attributes[SOURCE_ATTR] = ArrayAttr([StringAttr(n) for n in unique])
+    else:
+        op.attributes.pop(SOURCE_ATTR, None)
+
+
+def inherit_sources(new_ops: Iterable[Operation], *old_ops: Operation) -> None:
+    """Give every op of ``new_ops`` the sources of ``old_ops`` (a rewrite that
+    replaces or fuses them), keeping any the new op already has."""
+    names = [n for old in old_ops for n in sources_of(old)]
+    for op in new_ops:
+        set_sources(op, [*sources_of(op), *names])
+
+
+def describe_sources(op: Operation) -> str:
+    """``node 'a'`` / ``nodes 'a', 'b'`` for messages; empty when ``op`` has no sources."""
+    names = sources_of(op)
+    if not names:
+        return ""
+    return ("node " if len(names) == 1 else "nodes ") + ", ".join(f"'{n}'" for n in names)
