@@ -1,0 +1,185 @@
+"""Compile speed side by side: Kaena against TVM, model file to compiled file on disk.
+
+    python benchmarks/compile_speed.py                      # resnet50, mobilenet_v2; median of 3
+    python benchmarks/compile_speed.py --models resnet50 --repeats 5
+    python benchmarks/compile_speed.py --markdown           # a table for docs/benchmarks.md
+
+TVM (``apache-tvm==0.27.0.post1``) is installed by this script in a venv of its
+own (``build/bench-venv-tvm``; the first run takes a minute), so it never meets
+Kaena's dependencies. Both compilers run in fresh processes, interleaved
+(Kaena, TVM, Kaena, TVM, ...) so that this noisy 2-core machine slows both
+alike, and the median of the repeats is printed. The clock starts after each
+process has imported its compiler (process start-up excluded for all) and stops
+when the compiled file is on disk:
+
+- Kaena: ``kaena.compile(path)`` then ``Neff.save`` (the default BF16 auto-cast);
+- TVM: ``onnx.load``, ``relax.frontend.onnx.from_onnx``, ``tvm.compile(target="llvm")``
+  untuned, then ``export_library`` to a shared object.
+
+Peak memory is each child's peak RSS (``ru_maxrss``, imports included). The
+figures are measurements on this machine; tests never assert them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import venv
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TVM_VENV = os.path.join(ROOT, "build", "bench-venv-tvm")
+TVM_REQUIREMENTS = ["apache-tvm==0.27.0.post1", "onnx"]
+
+# (name, modelzoo builder, builder kwargs)
+MODELS: dict[str, tuple[str, dict]] = {
+    "resnet50": ("resnet50", {}),
+    "mobilenet_v2": ("mobilenet_v2", {}),
+    "ssd": ("ssd_detector", {}),
+}
+
+_KAENA_CHILD = r"""
+import json, os, resource, sys, time
+import kaena
+path, out = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+kaena.compile(path).save(out)
+seconds = time.perf_counter() - t0
+print(json.dumps({"seconds": seconds, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "output_bytes": os.path.getsize(out)}))
+"""
+
+_TVM_CHILD = r"""
+import json, os, resource, sys, time
+import onnx
+import tvm
+from tvm import relax
+from tvm.relax.frontend.onnx import from_onnx
+path, out = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+mod = from_onnx(onnx.load(path))
+ex = tvm.compile(mod, target="llvm")
+ex.export_library(out)
+seconds = time.perf_counter() - t0
+print(json.dumps({"seconds": seconds, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "output_bytes": os.path.getsize(out)}))
+"""
+
+
+def tvm_python() -> str:
+    """The TVM venv's interpreter, creating the venv on first use."""
+    python = os.path.join(TVM_VENV, "bin", "python")
+    if not os.path.exists(python):
+        print(f"installing {TVM_REQUIREMENTS[0]} into {TVM_VENV} ...", file=sys.stderr)
+        venv.create(TVM_VENV, with_pip=True)
+        proc = subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                               *TVM_REQUIREMENTS], capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"compile_speed: installing TVM failed:\n{proc.stderr[-2000:]}")
+    return python
+
+
+def run_child(python: str, code: str, model_path: str, out_path: str, timeout: float) -> dict:
+    proc = subprocess.run([python, "-c", code, model_path, out_path], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def weight_bytes(model) -> int:
+    from onnx import numpy_helper
+
+    return sum(numpy_helper.to_array(t).nbytes for t in model.graph.initializer)
+
+
+def measure(models: list[str], repeats: int, timeout: float) -> list[dict]:
+    import onnx
+
+    from kaena.testing import modelzoo
+
+    python = tvm_python()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for name in models:
+            builder, kwargs = MODELS[name]
+            model = getattr(modelzoo, builder)(**kwargs)
+            paths[name] = os.path.join(tmp, f"{name}.onnx")
+            onnx.save(model, paths[name])
+            rows.append({"model": name, "weights_mib": weight_bytes(model) / 2**20, "kaena": [], "tvm": []})
+        for rep in range(repeats):
+            for row in rows:
+                name = row["model"]
+                print(f"  {name}: repeat {rep + 1}/{repeats}", file=sys.stderr)
+                row["kaena"].append(run_child(sys.executable, _KAENA_CHILD, paths[name],
+                                              os.path.join(tmp, f"{name}.neff"), timeout))
+                row["tvm"].append(run_child(python, _TVM_CHILD, paths[name],
+                                            os.path.join(tmp, f"{name}.so"), timeout))
+    for row in rows:
+        for who in ("kaena", "tvm"):
+            runs = [r for r in row[who] if "error" not in r]
+            row[f"{who}_s"] = statistics.median(r["seconds"] for r in runs) if runs else None
+            row[f"{who}_peak_mib"] = max(r["peak_mib"] for r in runs) if runs else None
+            row[f"{who}_out_mib"] = runs[-1]["output_bytes"] / 2**20 if runs else None
+            row[f"{who}_error"] = next((r["error"] for r in row[who] if "error" in r), "")
+        k, t = row["kaena_s"], row["tvm_s"]
+        row["ratio"] = k / t if k and t else None
+        # the issue's memory bar: at most twice the weights plus the NEFF
+        row["memory_bar_mib"] = 2 * row["weights_mib"] + (row["kaena_out_mib"] or 0)
+    return rows
+
+
+COLUMNS = [
+    ("model", "{}", "model"),
+    ("kaena_s", "{:.2f}", "Kaena s"),
+    ("tvm_s", "{:.2f}", "TVM s"),
+    ("ratio", "{:.2f}", "Kaena/TVM"),
+    ("kaena_peak_mib", "{:.0f}", "Kaena peak MiB"),
+    ("memory_bar_mib", "{:.0f}", "2x weights + NEFF MiB"),
+    ("tvm_peak_mib", "{:.0f}", "TVM peak MiB"),
+    ("weights_mib", "{:.1f}", "weights MiB"),
+    ("kaena_out_mib", "{:.1f}", "NEFF MiB"),
+]
+
+
+def table(rows: list[dict], markdown: bool) -> str:
+    cells = [[("-" if r.get(k) is None else fmt.format(r[k])) for k, fmt, _ in COLUMNS] for r in rows]
+    heads = [h for _, _, h in COLUMNS]
+    if markdown:
+        lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+        lines += ["| " + " | ".join(c) + " |" for c in cells]
+    else:
+        widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
+        lines = ["  ".join(h.rjust(w) for h, w in zip(heads, widths)),
+                 "  ".join("-" * w for w in widths)]
+        lines += ["  ".join(c.rjust(w) for c, w in zip(cs, widths)) for cs in cells]
+    errors = [f"{r['model']}: {who}: {r[who + '_error']}" for r in rows for who in ("kaena", "tvm")
+              if r[who + "_error"]]
+    return "\n".join(lines + errors)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="resnet50,mobilenet_v2",
+                        help=f"comma-separated: {', '.join(MODELS)}")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per compile")
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--json", action="store_true", help="the raw measurements")
+    args = parser.parse_args()
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        parser.error(f"unknown models: {', '.join(unknown)}; choose from {', '.join(MODELS)}")
+    rows = measure(models, args.repeats, args.timeout)
+    print(json.dumps(rows, indent=1) if args.json else table(rows, args.markdown))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
