@@ -34,3 +34,35 @@ def test_profiles_are_written(tmp_path):
     assert trace["traceEvents"]
     estimate = json.loads((tmp_path / "mlp-matmult.estimate.json").read_text())
     assert "inf1.xlarge" in json.dumps(estimate)
+
+
+def _compile_speed():
+    path = RUNNER.parent / "compile_speed.py"
+    spec = importlib.util.spec_from_file_location("kaena_benchmarks_compile_speed", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_compile_speed_times_kaena_from_file_to_file(tmp_path):
+    """The Kaena side of the side-by-side benchmark (TVM's side needs its own venv,
+    installed by the script, so it is not run here)."""
+    import sys
+
+    import onnx
+
+    from kaena.testing import modelzoo
+
+    speed = _compile_speed()
+    model = tmp_path / "lenet.onnx"
+    onnx.save(modelzoo.lenet(), model)
+    out = tmp_path / "lenet.neff"
+    run = speed.run_child(sys.executable, speed._KAENA_CHILD, str(model), str(out), timeout=300)
+    assert run["seconds"] > 0 and run["output_bytes"] == out.stat().st_size > 0
+    failed = speed.run_child(sys.executable, speed._KAENA_CHILD, str(tmp_path / "missing.onnx"), str(out), 300)
+    assert "missing.onnx: file not found" in failed["error"]
+    row = {"model": "lenet", "kaena_s": run["seconds"], "tvm_s": None, "ratio": None, "kaena_peak_mib": 1.0,
+           "memory_bar_mib": 2.0, "tvm_peak_mib": None, "weights_mib": 0.2, "kaena_out_mib": 0.1,
+           "kaena_error": "", "tvm_error": "boom"}
+    text = speed.table([row], markdown=True)
+    assert text.startswith("| model | Kaena s | TVM s |") and "lenet: tvm: boom" in text
