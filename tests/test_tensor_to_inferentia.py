@@ -21,6 +21,7 @@ from kaena.dialects.ktensor import KTensor
 from kaena.errors import CompileError
 from kaena.passes import ALL_PASSES
 from kaena.passes.conversions.tensor_to_inferentia import ConvertTensorToInferentiaPass
+from kaena.target import set_target
 
 
 def _ctx() -> Context:
@@ -689,7 +690,8 @@ def test_depthwise_engine_follows_the_cost_model():
         ctx = _ctx()
         module = Parser(ctx, text).parse_module()
         kweights.attach(module, kweights.WeightStore(store))
-        ALL_PASSES["convert-tensor-to-inferentia"]()(target=fast.name).apply(ctx, module)
+        set_target(module, fast)
+        ALL_PASSES["convert-tensor-to-inferentia"]()().apply(ctx, module)
         assert _dw_engine_of(module) == "pe"
     finally:
         del TARGETS[fast.name]
@@ -716,7 +718,8 @@ def _lower_for(text, store, **changes):
         ctx = _ctx()
         module = Parser(ctx, text).parse_module()
         kweights.attach(module, kweights.WeightStore(store))
-        ALL_PASSES["convert-tensor-to-inferentia"]()(target=name).apply(ctx, module)
+        set_target(module, TARGETS[name])
+        ALL_PASSES["convert-tensor-to-inferentia"]()().apply(ctx, module)
         return module
     finally:
         del TARGETS[name]
@@ -798,7 +801,8 @@ def test_depthwise_on_the_pe_array_matches_numpy(case, monkeypatch):
     ctx = _ctx()
     module = Parser(ctx, text).parse_module()
     kweights.attach(module, ws)
-    ConvertTensorToInferentiaPass(target=target).apply(ctx, module)
+    set_target(module, TARGETS[target])
+    ConvertTensorToInferentiaPass().apply(ctx, module)
     assert _dw_engine_of(module) == "pe" if case != "dw-bf16-resident" else True
     got = _run_backend(module, ws, inputs)
     tol = 1e-5 if case == "dw-f32-fast-pe" else 2e-2
