@@ -264,7 +264,9 @@ class _DenseConv:
         self.rb = d.get_int(op, d.BAND_ROWS_ATTR)
         self.nxb = d.get_int(op, d.BAND_BUFFERS_ATTR)
         nps = d.get_int(op, d.PSUM_BUFFERS_ATTR)
-        assert None not in (self.rb, self.nxb, nps), "convert-tensor-to-inferentia needs a band plan"
+        if None in (self.rb, self.nxb, nps):
+            raise fl.error(f"it has no band plan ({d.BAND_ROWS_ATTR}, {d.BAND_BUFFERS_ATTR}, "
+                           f"{d.PSUM_BUFFERS_ATTR}): run ktensor-plan-conv-bands after changing the IR")
         self.rows_mt = min(tl.rows_mt, self.rb)
         self.taps = g.KH * g.KW
         self._alloc_tiles(nps)

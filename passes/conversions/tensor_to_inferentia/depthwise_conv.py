@@ -95,7 +95,8 @@ class DepthwisePeFamily(ConvFamily):
         x, w = fl.view(op.input), fl.view(op.weight)
         bias = fl.view(op.bias) if op.bias is not None else None
         group = d.get_int(op, d.PSUM_GROUP_ATTR)
-        assert group is not None, "a depthwise conv on the PE array needs its planned PSUM group"
+        if group is None:
+            raise fl.error(f"it has no {d.PSUM_GROUP_ATTR}: run ktensor-plan-engines after changing the IR")
         _DepthwisePe(fl, op, x, w, bias, out, group).emit()
 
 
