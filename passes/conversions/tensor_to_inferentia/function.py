@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Attribute, Operation, SSAValue
 
+from kaena.dialects.attributes import sources_of
 from kaena.dialects.inferentia import CoreOp, SbufType, ap
 from kaena.errors import CompileError
 from kaena.target.tiling import cdiv
 
 from .bias_table import BiasTables
 from .builder import Builder
-from .planning import FunctionPlan, io_names
+from .planning import FunctionPlan, io_names, nodes
 from .utils import hint
 from .views import DramView, SbufView, View
 
@@ -110,8 +111,10 @@ class FunctionLowering:
             self.current = op
             family = plan.family(op)
             if family is None:
+                names = nodes(sources_of(op))
+                what = f"{names} ('{op.name}')" if names else f"'{op.name}'"
                 raise CompileError(
-                    f"cannot lower '{op.name}' to Inferentia: only ktensor ops are supported here "
+                    f"cannot lower {what} to Inferentia: only ktensor ops are supported here "
                     "(run convert-framework-to-tensor first)"
                 )
             with self.b.lowering(plan.sources(op)):
