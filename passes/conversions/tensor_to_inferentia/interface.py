@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Attribute, Operation, SSAValue
 
 if TYPE_CHECKING:
@@ -27,7 +26,7 @@ class OpFamily:
     """A family of ktensor ops lowered by one module. The defaults describe an op
     that reads and writes DRAM only and fuses nothing."""
 
-    op_types: ClassVar[tuple[type[Operation], ...]] = ()
+    op_types: ClassVar[tuple[type[Operation], ...]] = ()  # the ktensor ops it lowers
 
     def accepts(self, op: Operation, plan: FunctionPlan) -> bool:
         """Whether this family lowers ``op`` (families sharing an op type split it)."""
@@ -97,10 +96,6 @@ class OpFamily:
 
     def emit(self, fl: FunctionLowering, op: Operation, out: View) -> None:
         raise NotImplementedError
-
-
-def is_4d(value: SSAValue) -> bool:
-    return isinstance(value.type, TensorType) and len(value.type.get_shape()) == 4
 
 
 def family_of(op: Operation, plan: FunctionPlan) -> OpFamily | None:
