@@ -76,6 +76,12 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
             f"ktensor-auto-cast{{mode={options.auto_cast} type={options.auto_cast_type}}}",
         ],
         "inferentia": [
+            # the lowering's decisions, recorded as kaena.plan.* attributes, then the lowering
+            "ktensor-plan-engines",
+            "ktensor-plan-fused-casts",
+            "ktensor-plan-bias-table",
+            "ktensor-plan-residency",
+            "ktensor-plan-conv-bands",
             "convert-tensor-to-inferentia",
             "inf-allocate-sram",
             "inf-insert-semaphores",

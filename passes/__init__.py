@@ -32,6 +32,22 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
         "transforms.ktensor.ktensor_fuse_bias_activation", "FuseBiasActivationPass"
     ),
     "ktensor-auto-cast": _lazy("transforms.ktensor.ktensor_auto_cast", "AutoCastPass"),
+    # the lowering's planning passes (decisions as kaena.plan.* attributes), then the lowering
+    "ktensor-plan-engines": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_engines", "KtensorPlanEnginesPass"
+    ),
+    "ktensor-plan-fused-casts": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_fused_casts", "KtensorPlanFusedCastsPass"
+    ),
+    "ktensor-plan-bias-table": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_bias_table", "KtensorPlanBiasTablePass"
+    ),
+    "ktensor-plan-residency": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_residency", "KtensorPlanResidencyPass"
+    ),
+    "ktensor-plan-conv-bands": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_conv_bands", "KtensorPlanConvBandsPass"
+    ),
     "convert-tensor-to-inferentia": _lazy(
         "conversions.tensor_to_inferentia", "ConvertTensorToInferentiaPass"
     ),

@@ -21,6 +21,7 @@ from kaena.dialects.ktensor import KTensor
 from kaena.errors import CompileError
 from kaena.passes import ALL_PASSES
 from kaena.passes.conversions.tensor_to_inferentia import ConvertTensorToInferentiaPass
+from kaena.target import set_target
 
 
 def _ctx() -> Context:
@@ -689,7 +690,8 @@ def test_depthwise_engine_follows_the_cost_model():
         ctx = _ctx()
         module = Parser(ctx, text).parse_module()
         kweights.attach(module, kweights.WeightStore(store))
-        ALL_PASSES["convert-tensor-to-inferentia"]()(target=fast.name).apply(ctx, module)
+        set_target(module, fast)
+        ALL_PASSES["convert-tensor-to-inferentia"]()().apply(ctx, module)
         assert _dw_engine_of(module) == "pe"
     finally:
         del TARGETS[fast.name]
@@ -716,7 +718,8 @@ def _lower_for(text, store, **changes):
         ctx = _ctx()
         module = Parser(ctx, text).parse_module()
         kweights.attach(module, kweights.WeightStore(store))
-        ALL_PASSES["convert-tensor-to-inferentia"]()(target=name).apply(ctx, module)
+        set_target(module, TARGETS[name])
+        ALL_PASSES["convert-tensor-to-inferentia"]()().apply(ctx, module)
         return module
     finally:
         del TARGETS[name]
@@ -798,7 +801,8 @@ def test_depthwise_on_the_pe_array_matches_numpy(case, monkeypatch):
     ctx = _ctx()
     module = Parser(ctx, text).parse_module()
     kweights.attach(module, ws)
-    ConvertTensorToInferentiaPass(target=target).apply(ctx, module)
+    set_target(module, TARGETS[target])
+    ConvertTensorToInferentiaPass().apply(ctx, module)
     assert _dw_engine_of(module) == "pe" if case != "dw-bf16-resident" else True
     got = _run_backend(module, ws, inputs)
     tol = 1e-5 if case == "dw-f32-fast-pe" else 2e-2
@@ -885,3 +889,59 @@ def test_bias_table_matches_numpy():
     got = _run_backend(module, ws, inputs)
     for name, ref in expected.items():
         np.testing.assert_allclose(got[name], ref, rtol=1e-4, atol=1e-4 * float(np.max(np.abs(ref))))
+
+
+# --- planning as passes (kaena.plan.* attributes) and the op families ---------------------------
+def test_every_ktensor_op_has_an_op_family():
+    from kaena.dialects import ktensor as kt
+    from kaena.passes.conversions.tensor_to_inferentia.convert_tensor_to_inferentia import FAMILIES_BY_TYPE
+
+    ops = [c for c in vars(kt).values() if isinstance(c, type) and issubclass(c, kt._KTensorOp)
+           and c is not kt._KTensorOp]
+    assert ops and all(op in FAMILIES_BY_TYPE for op in ops), [op for op in ops if op not in FAMILIES_BY_TYPE]
+
+
+@pytest.mark.parametrize("case", ["resident-chain", "dw-bf16-resident", "conv-matmul-biases"])
+def test_planning_passes_then_lowering_equals_lowering_alone(case):
+    """The lowering runs the planning itself on unplanned IR; run explicitly first, the
+    planning passes give the same program (emission only reads their attributes)."""
+    from kaena.passes.conversions.tensor_to_inferentia import PLANNING
+
+    rng = np.random.default_rng(0)
+    text, store = {"resident-chain": lambda: _case_resident_chain(rng)[:2],
+                   "dw-bf16-resident": lambda: _case_dw_bf16_resident(rng)[:2],
+                   "conv-matmul-biases": lambda: _case_conv_matmul_biases(rng)[:2]}[case]()
+    alone = _lower(text, store)
+    ctx = _ctx()
+    module = Parser(ctx, text).parse_module()
+    kweights.attach(module, kweights.WeightStore(store))
+    for name in ("ktensor-plan-engines", "ktensor-plan-fused-casts", "ktensor-plan-bias-table",
+                 "ktensor-plan-residency", "ktensor-plan-conv-bands"):
+        ALL_PASSES[name]()().apply(ctx, module)
+        module.verify()
+    assert [p.name for p in PLANNING] == ["ktensor-plan-engines", "ktensor-plan-fused-casts",
+                                           "ktensor-plan-bias-table", "ktensor-plan-residency",
+                                           "ktensor-plan-conv-bands"]
+    assert any(k.startswith("kaena.plan.") for op in module.walk() for k in op.attributes)
+    ConvertTensorToInferentiaPass().apply(ctx, module)
+    strip = lambda m: [line for line in str(m).splitlines() if "kaena.weights" not in line]  # noqa: E731
+    assert strip(module) == strip(alone)
+
+
+def test_compile_runs_the_planning_passes_before_the_lowering():
+    import kaena
+    from kaena.testing import modelzoo
+
+    report = kaena.CompileReport()
+    kaena.compile(modelzoo.lenet(batch=1), report=report)
+    names = [n for n, _ in report.pass_seconds]
+    plans = [i for i, n in enumerate(names) if n.startswith("ktensor-plan-")]
+    assert len(plans) == 5 and max(plans) < names.index("convert-tensor-to-inferentia")
+
+
+def test_the_cost_model_tiles_with_the_lowering_arithmetic():
+    from kaena.target import costmodel, tiling
+
+    assert costmodel.split is tiling.split and not hasattr(costmodel, "_split")
+    assert tiling.split(300, 128) == [(100, 3)] and tiling.split(130, 128) == [(65, 2)]
+    assert tiling.split(7, 3) == [(3, 2), (1, 1)]

@@ -23,6 +23,7 @@ import numpy as np
 
 from kaena.isa import DType, Engine, Opcode
 from kaena.target import INF1, NeuronCoreTarget
+from kaena.target.tiling import cdiv, split
 
 DTypeLike = DType | str
 
@@ -53,14 +54,6 @@ class EngineCycles(NamedTuple):
     def cycles(self) -> int:
         """The engines overlap (semaphores pipeline them), so the busiest one sets the op's length."""
         return max(self)
-
-
-def _split(total: int, cap: int) -> list[tuple[int, int]]:
-    """(size, count) of the tiles that cut ``total`` into the fewest, most even tiles of <= cap,
-    as the lowering does (full tiles of ceil(total / ceil(total / cap)), then the remainder)."""
-    size = -(-total // -(-total // cap))
-    full, rest = divmod(total, size)
-    return [(size, full)] + ([(rest, 1)] if rest else [])
 
 
 class StreamCosts(NamedTuple):
@@ -154,20 +147,20 @@ class CostModel:
             full, rest = divmod(channels, t.partitions)
             tiles = [t.partitions] * full + ([rest] if rest else [])
         else:
-            tiles = [size for size, count in _split(channels, t.partitions) for _ in range(count)]
+            tiles = [size for size, count in split(channels, t.partitions) for _ in range(count)]
         if engine == "pe":
-            blocks = sum(-(-cw // t.pe_columns) for cw in tiles)
-            cols = _split(out_cols, t.pe_max_moving)
-            rows = _split(out_rows, max(1, t.pe_max_moving // cols[0][0]))
+            blocks = sum(cdiv(cw, t.pe_columns) for cw in tiles)
+            cols = split(out_cols, t.pe_max_moving)
+            rows = split(out_rows, max(1, t.pe_max_moving // cols[0][0]))
             chunks = [(r * c, rn * cn) for r, rn in rows for c, cn in cols]
-            loads = sum(cn for _, cn in cols) * -(-sum(rn for _, rn in rows) // max(1, group))
+            loads = sum(cn for _, cn in cols) * cdiv(sum(rn for _, rn in rows), max(1, group))
             pe = blocks * taps * (loads * self.stationary_load(dtype)
                                   + sum(k * self.matmul(n, dtype) for n, k in chunks))
             act = blocks * sum(k * self.activation(n) for n, k in chunks)
             pool = self.vector(len(tiles) * taps * t.pe_columns, inputs=2)
             return EngineCycles(pe=pe + self.matmul_drain(), act=act, pool=pool)
         if engine == "vector":
-            per_band = [(r * out_cols, k) for r, k in _split(out_rows, -(-out_rows // max(1, bands)))]
+            per_band = [(r * out_cols, k) for r, k in split(out_rows, cdiv(out_rows, max(1, bands)))]
             pool = len(tiles) * sum(k * (taps * self.vector(n) + (taps - 1) * self.vector(n, inputs=2))
                                     for n, k in per_band)
             act = len(tiles) * sum(k * self.activation(n) for n, k in per_band)

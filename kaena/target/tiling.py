@@ -1,0 +1,93 @@
+"""Tiling arithmetic shared by the lowering and the cost model.
+
+``convert-tensor-to-inferentia`` cuts every op into tiles with these functions
+and ``kaena.target.costmodel`` prices the same tiles with them, so an estimate
+can never drift from what is emitted. Pure integers and the target's sizes:
+no IR here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kaena.target.description import NeuronCoreTarget
+
+
+def cdiv(a: int, b: int) -> int:
+    """``ceil(a / b)`` for integers."""
+    return -(-a // b)
+
+
+def balanced(n: int, cap: int) -> int:
+    """The tile size <= cap that splits n into the fewest, most even tiles."""
+    return cdiv(n, cdiv(n, cap))
+
+
+def split(total: int, cap: int) -> list[tuple[int, int]]:
+    """(size, count) of the tiles ``balanced`` cuts ``total`` into: full tiles, then the remainder."""
+    size = balanced(total, cap)
+    full, rest = divmod(total, size)
+    return [(size, full)] + ([(rest, 1)] if rest else [])
+
+
+def row_length(n: int, rows: int, cap: int) -> int:
+    """Elements per row when ``n`` flat elements are cut into rows of at most
+    ``cap`` for ``rows`` partitions: the shortest that fills the partitions,
+    preferring one that divides ``n`` (no ragged tail)."""
+    lo = min(cap, cdiv(n, rows))
+    candidates = range(lo, min(cap, 2 * lo) + 1) if lo < cap else range(cap, cap // 2, -1)
+    return next((f for f in candidates if n % f == 0), lo)
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Policy, not hardware: the share of one SBUF partition of the target that
+    the tiles of a single ktensor op may take (one op's tiles are live at a
+    time; the rest is headroom for the allocator and the next ops' prefetch)."""
+
+    sbuf: int  # bytes per partition
+    big: int  # the big operand (weights, padded image)
+    mid: int  # the moving operand
+    out: int  # results waiting for their DMA
+
+    @staticmethod
+    def of(target: NeuronCoreTarget) -> "Budgets":
+        s = target.sbuf_bytes_per_partition
+        return Budgets(s, s * 3 // 8, s // 4, s // 8)
+
+
+def resident_partitions(target: NeuronCoreTarget, channels: int) -> int:
+    """Channels per partition tile of a value resident in SBUF (channel-major)."""
+    return min(channels, target.partitions)
+
+
+def moving_chunk(target: NeuronCoreTarget, out_rows: int, out_cols: int) -> tuple[int, int]:
+    """(rows, columns) of one PE moving tile over an output plane: the most even
+    column tiles of <= ``pe_max_moving``, then as many rows as still fit."""
+    cols = balanced(out_cols, target.pe_max_moving)
+    return balanced(out_rows, max(1, target.pe_max_moving // cols)), cols
+
+
+def conv_tiling(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, isz: int, fold: bool,
+                pc: int | None = None, pco: int | None = None) -> tuple[int, int, int]:
+    """(Pc, otw, Ob) of a PE convolution: contraction rows per channel tile,
+    output channels per PSUM tile and per weight block (SBUF budget). With a
+    resident result (``pco`` channels per partition tile) the PSUM tiles must
+    land on aligned partitions of whole channel tiles: the largest aligned
+    width dividing ``pco`` when the balanced one does not."""
+    if fold:
+        Pc, CT, taps_s = Cg, 1, KW
+    else:
+        Pc = pc if pc is not None else balanced(Cg, target.pe_rows)
+        CT, taps_s = cdiv(Cg, Pc), KH * KW
+    otw = balanced(Og, target.pe_columns)
+    align = target.partition_alignment
+    if pco is not None and not (pco % otw == 0 and (otw == pco or otw % align == 0)):
+        otw = next((m for m in range(target.pe_columns // align * align, 0, -align) if pco % m == 0), otw)
+    per = CT * otw * taps_s * isz
+    otb = max(1, min(cdiv(Og, otw), Budgets.of(target).big // per))
+    return Pc, otw, min(Og, otb * otw)
+
+
+__all__ = ["Budgets", "balanced", "cdiv", "conv_tiling", "moving_chunk", "resident_partitions",
+           "row_length", "split"]

@@ -1,0 +1,98 @@
+"""The lowering's decisions, recorded as ``kaena.plan.*`` attributes on the ktensor ops.
+
+The ``ktensor-plan-*`` passes write them (IREE's lowering configs are the model),
+``convert-tensor-to-inferentia`` reads them and decides nothing itself, so a
+decision can be inspected (``kaena-opt --print-between-passes``) or forced by
+writing the attribute by hand. On ktensor ops:
+
+====================================  ===================================================
+``kaena.plan.engine = "pe"``          a depthwise conv's engine: ``"pe"`` (diagonal
+                                      stationaries) or ``"vector"`` (multiply-adds)
+``kaena.plan.psum_group = 3``         PSUM row chunks sharing one diagonal stationary
+``kaena.plan.fuse_cast``              the op writes its single user ``ktensor.cast``'s
+                                      result directly (the cast emits nothing)
+``kaena.plan.bias_table``             a dense conv reads its bias from the model's table
+``kaena.plan.resident = array<..>``   the op's result stays in SBUF, stored with this
+                                      zero padding [top, left, bottom, right]
+``kaena.plan.store_type = bf16``      ... and stored in this narrower element type
+``kaena.plan.band_rows = 28``         a dense conv's output rows per band
+``kaena.plan.band_buffers = 2``       ... its input/result band buffers (1 or 2)
+``kaena.plan.psum_buffers = 2``       ... its PSUM tiles in rotation
+====================================  ===================================================
+
+On the ``func.func``: ``kaena.plan.bias_table_bytes`` (SBUF bytes per partition
+kept for the bias table, when there is one) and ``kaena.plan.done`` (the
+planning stages that ran, in order).
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntegerAttr, StringAttr, UnitAttr, i64
+from xdsl.ir import Attribute, Operation
+
+PLAN_PREFIX = "kaena.plan."
+ENGINE_ATTR = "kaena.plan.engine"
+PSUM_GROUP_ATTR = "kaena.plan.psum_group"
+FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
+BIAS_TABLE_ATTR = "kaena.plan.bias_table"
+RESIDENT_PLAN_ATTR = "kaena.plan.resident"
+STORE_TYPE_ATTR = "kaena.plan.store_type"
+BAND_ROWS_ATTR = "kaena.plan.band_rows"
+BAND_BUFFERS_ATTR = "kaena.plan.band_buffers"
+PSUM_BUFFERS_ATTR = "kaena.plan.psum_buffers"
+BIAS_TABLE_BYTES_ATTR = "kaena.plan.bias_table_bytes"
+DONE_ATTR = "kaena.plan.done"
+
+ENGINES = ("pe", "vector")
+
+
+def get_int(op: Operation, name: str) -> int | None:
+    attr = op.attributes.get(name)
+    return attr.value.data if isinstance(attr, IntegerAttr) else None
+
+
+def set_int(op: Operation, name: str, value: int) -> None:
+    op.attributes[name] = IntegerAttr(value, i64)
+
+
+def get_str(op: Operation, name: str) -> str | None:
+    attr = op.attributes.get(name)
+    return attr.data if isinstance(attr, StringAttr) else None
+
+
+def set_str(op: Operation, name: str, value: str) -> None:
+    op.attributes[name] = StringAttr(value)
+
+
+def has_flag(op: Operation, name: str) -> bool:
+    return name in op.attributes
+
+
+def set_flag(op: Operation, name: str) -> None:
+    op.attributes[name] = UnitAttr()
+
+
+def get_ints(op: Operation, name: str) -> tuple[int, ...] | None:
+    attr = op.attributes.get(name)
+    if not isinstance(attr, DenseArrayBase):
+        return None
+    return tuple(int(v) for v in attr.get_values())
+
+
+def set_ints(op: Operation, name: str, values: tuple[int, ...]) -> None:
+    op.attributes[name] = DenseArrayBase.from_list(i64, list(values))
+
+
+def get_type(op: Operation, name: str) -> Attribute | None:
+    return op.attributes.get(name)
+
+
+def stages_done(fn: Operation) -> tuple[str, ...]:
+    attr = fn.attributes.get(DONE_ATTR)
+    if not isinstance(attr, ArrayAttr):
+        return ()
+    return tuple(a.data for a in attr.data if isinstance(a, StringAttr))
+
+
+def mark_done(fn: Operation, stage: str) -> None:
+    fn.attributes[DONE_ATTR] = ArrayAttr([StringAttr(s) for s in (*stages_done(fn), stage)])

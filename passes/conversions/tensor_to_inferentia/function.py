@@ -1,0 +1,129 @@
+"""The emission walk over one ``func.func``: DRAM variables, value views, dispatch
+to the op families, errors. Decisions come from ``FunctionPlan`` (the plan
+attributes); nothing here chooses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from kaena.dialects.attributes import sources_of
+from kaena.dialects.inferentia import CoreOp, SbufType, ap
+from kaena.errors import CompileError
+from kaena.target.tiling import cdiv
+
+from .bias_table import BiasTables
+from .builder import Builder
+from .planning import FunctionPlan, io_names, nodes
+from .utils import hint
+from .views import DramView, SbufView, View
+
+
+class FunctionLowering:
+    """Lowers one ``func.func`` of planned ktensor ops into the body of an ``inf.core``."""
+
+    def __init__(self, plan: FunctionPlan):
+        self.plan = plan
+        self.target = plan.target
+        self.cm = plan.cm
+        self.budget = plan.budget
+        self.b = Builder()
+        self.views: dict[SSAValue, View] = {}
+        self.direct: dict[SSAValue, DramView] = {}  # values written straight into an output
+        self.weights: dict[str, SSAValue] = {}  # weight name -> its file variable
+        self.identity: dict[str, SSAValue] = {}  # dtype -> identity tile (diagonal stationaries)
+        self.bias_tables = BiasTables(self)
+        self.tmp_count = 0
+        self.current: Operation | None = None  # the op being lowered, for messages
+
+    def pc(self, channels: int) -> int:
+        return self.plan.pc(channels)
+
+    def view(self, v: SSAValue) -> View:
+        return self.views[v]
+
+    def error(self, why: str) -> CompileError:
+        assert self.current is not None
+        return self.plan.error(self.current, why)
+
+    # --- DRAM variables ---------------------------------------------------------
+    def dram(self, kind: str, name: str, shape: Sequence[int], element_type: Attribute) -> SSAValue:
+        return self.b.dram(kind, name, shape, element_type)
+
+    def scratch(self, shape: Sequence[int], element_type: Attribute) -> SSAValue:
+        """A fresh ``tmp`` DRAM variable."""
+        var = self.dram("tmp", f"t{self.tmp_count}", shape, element_type)
+        self.tmp_count += 1
+        return var
+
+    def tmp(self, value: SSAValue) -> DramView:
+        t = value.type
+        assert isinstance(t, TensorType)
+        return DramView(self.scratch(t.get_shape(), t.element_type), tuple(t.get_shape()))
+
+    def weight(self, name: str, t: TensorType) -> SSAValue:
+        """The file variable of weight ``name``, declared once."""
+        if name not in self.weights:
+            self.weights[name] = self.dram("file", name, t.get_shape(), t.element_type)
+        return self.weights[name]
+
+    def destination(self, value: SSAValue) -> View:
+        """Where an op writes ``value``: the function's output, its resident tile, or scratch."""
+        return self.direct.get(value) or self.resident_tile(value) or self.tmp(value)
+
+    def resident_tile(self, value: SSAValue) -> SbufView | None:
+        """The SBUF tile of a value planned resident (zero-filled when it is
+        stored with padding: its producers write the interior only)."""
+        pads = self.plan.resident_pads(value)
+        if pads is None:
+            return None
+        t = value.type
+        assert isinstance(t, TensorType)
+        shape = tuple(t.get_shape())
+        pc = self.pc(shape[1])
+        free = cdiv(shape[1], pc) * shape[0] * (shape[2] + pads[0] + pads[2]) * (shape[3] + pads[1] + pads[3])
+        tile = self.b.alloc(SbufType, pc, free, self.plan.stored_type(value),
+                            hint(value.name_hint or "act") + "_sb", resident=True)
+        if any(pads):
+            self.b.memset(tile, ap(0, pc, 0, [[free, 1]]), 0.0)
+        return SbufView(tile, shape, pc, pads)
+
+    # --- driver -----------------------------------------------------------------
+    def run(self, core: int) -> CoreOp:
+        fn, plan = self.plan.fn, self.plan
+        args = fn.body.block.args
+        for arg, name in zip(args, io_names(fn.arg_attrs, len(args), "input")):
+            t = arg.type
+            self.views[arg] = DramView(self.dram("input", name, t.get_shape(), t.element_type),
+                                       tuple(t.get_shape()))
+        ret = plan.ret
+        outputs: list[DramView] = []
+        for value, name in zip(ret.arguments, io_names(fn.res_attrs, len(ret.arguments), "output")):
+            t = value.type
+            assert isinstance(t, TensorType)
+            outputs.append(DramView(self.dram("output", name, t.get_shape(), t.element_type),
+                                    tuple(t.get_shape())))
+        for root, i in plan.direct.items():
+            self.direct[root] = DramView(outputs[i].var, tuple(root.type.get_shape()))
+        for op in plan.ops:
+            self.current = op
+            family = plan.family(op)
+            if family is None:
+                names = nodes(sources_of(op))
+                what = f"{names} ('{op.name}')" if names else f"'{op.name}'"
+                raise CompileError(
+                    f"cannot lower {what} to Inferentia: only ktensor ops are supported here "
+                    "(run convert-framework-to-tensor first)"
+                )
+            with self.b.lowering(plan.sources(op)):
+                family.lower(self, op)
+        self.bias_tables.emit()
+        self.current = ret
+        for value, out in zip(ret.arguments, outputs):
+            src = self.views[value]
+            if src.var is not out.var:
+                n = src.size
+                self.b.dma(out.var, ap(0, 1, 0, [[n, 1]]), src.var, ap(0, 1, 0, [[n, 1]]))
+        return self.b.finish(core)

@@ -1,0 +1,36 @@
+"""``ktensor-plan-conv-bands``: band heights, band buffers and PSUM rotation of the dense convs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from . import decisions as d
+from .ktensor_plan_residency import KtensorPlanResidencyPass
+from .planning import FunctionPlan, PlanPass
+
+
+@dataclass(frozen=True)
+class KtensorPlanConvBandsPass(PlanPass):
+    """Record ``kaena.plan.band_rows``, ``kaena.plan.band_buffers`` and
+    ``kaena.plan.psum_buffers`` on each op whose family plans bands (dense convs):
+    reading DRAM, the band height and 1 or 2 input/result buffers that
+    ``CostModel.band_loop`` prices lowest among those fitting the per-op SBUF shares;
+    reading a resident input, the tallest band whose tiles fit; and the PSUM buffer
+    count ``CostModel.buffer_count`` prices fastest. Needs the residency plan (a
+    resident operand has no band tiles). A plan already recorded is kept."""
+
+    name: ClassVar[str] = "ktensor-plan-conv-bands"
+    stage: ClassVar[str] = "conv-bands"
+    after: ClassVar[type[PlanPass]] = KtensorPlanResidencyPass
+
+    def plan(self, plan: FunctionPlan) -> None:
+        names = (d.BAND_ROWS_ATTR, d.BAND_BUFFERS_ATTR, d.PSUM_BUFFERS_ATTR)
+        for op in plan.ops:
+            family = plan.family(op)
+            if family is None or all(d.get_int(op, n) is not None for n in names):
+                continue
+            bands = family.band_plan(op, plan)
+            if bands is not None:
+                for n, v in zip(names, bands):
+                    d.set_int(op, n, v)

@@ -1,0 +1,138 @@
+"""``ktensor-plan-residency``: which values stay in SBUF between ops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from kaena.target.tiling import cdiv
+
+from . import decisions as d
+from .interface import Pads
+from .ktensor_plan_bias_table import KtensorPlanBiasTablePass
+from .planning import FunctionPlan, PlanPass, itemsize
+
+
+@dataclass(frozen=True)
+class KtensorPlanResidencyPass(PlanPass):
+    """Choose the values that stay in SBUF from their producer to their last consumer
+    (channel-major, zero-padded for the convolutions and pools that read them); the
+    others live in DRAM. A value is a candidate when its producer's family can write
+    that layout and every consumer's can read it (families keep their own mixes
+    consistent, e.g. pointwise ops keep all operands on one side). Then, walking the
+    program, while the resident bytes live at an op plus the op's own tiles exceed
+    7/8 of SBUF (less the bias table), the live value whose next use is farthest goes
+    to DRAM. Records ``kaena.plan.resident`` (the stored padding) and, for a value
+    only a max pool rounding to a narrower type reads, ``kaena.plan.store_type`` on
+    the op defining each resident value."""
+
+    name: ClassVar[str] = "ktensor-plan-residency"
+    stage: ClassVar[str] = "residency"
+    after: ClassVar[type[PlanPass]] = KtensorPlanBiasTablePass
+
+    def plan(self, plan: FunctionPlan) -> None:
+        users, producer = _candidates(plan)
+        pads: dict[SSAValue, Pads] = {}
+        narrow: dict[SSAValue, Attribute] = {}
+        nbytes: dict[SSAValue, int] = {}
+        for v, us in users.items():
+            pads[v], narrow_type, nbytes[v] = _layout(plan, v, us)
+            if narrow_type is not None:
+                narrow[v] = narrow_type
+        resident = {v for v in users if nbytes[v] <= plan.budget.sbuf // 2}
+        _spill(plan, resident, users, producer, nbytes)
+        for v in users:  # program order: a deterministic attribute order
+            if v in resident:
+                d.set_ints(v.owner, d.RESIDENT_PLAN_ATTR, pads[v])
+                if v in narrow:
+                    v.owner.attributes[d.STORE_TYPE_ATTR] = narrow[v]
+
+
+def _planned_ops(plan: FunctionPlan):
+    """(op, family) of the ops that lower to instructions of their own."""
+    for op in plan.ops:
+        family = plan.family(op)
+        if family is not None and not plan.is_fused_cast(op):
+            yield op, family
+
+
+def _candidates(plan: FunctionPlan) -> tuple[dict[SSAValue, list[Operation]], dict[SSAValue, Operation]]:
+    """Value -> its consumers, and value -> its producer, of the values that could stay in SBUF."""
+    users: dict[SSAValue, list[Operation]] = {}
+    producer: dict[SSAValue, Operation] = {}
+    for op, family in _planned_ops(plan):
+        v = plan.materialized(op)
+        t = v.type
+        if v in plan.direct or not isinstance(t, TensorType) or len(t.get_shape()) != 4 \
+                or not family.can_write_resident(op, plan):
+            continue
+        us = [u.operation for u in v.uses]
+        if us and all(u in plan.order and _can_read(plan, u, v) for u in us):
+            users[v], producer[v] = us, op
+    return users, producer
+
+
+def _can_read(plan: FunctionPlan, user: Operation, v: SSAValue) -> bool:
+    family = plan.family(user)
+    return family is not None and family.can_read_resident(user, v, plan)
+
+
+def _layout(plan: FunctionPlan, v: SSAValue, users: list[Operation]) -> tuple[Pads, Attribute | None, int]:
+    """(stored padding, narrower store type or None, bytes per partition) of a resident ``v``:
+    the largest padding any consumer reads, stored in its only consumer's narrower type."""
+    p = [0, 0, 0, 0]
+    for u in users:
+        p = [max(a, b) for a, b in zip(p, plan.family(u).resident_padding(u))]
+    narrow = None
+    if len(users) == 1:
+        narrow = plan.family(users[0]).narrower_input_type(users[0], plan)
+    N, C, H, W = v.type.get_shape()
+    isz = itemsize(narrow or v.type.element_type)
+    nbytes = cdiv(C, plan.pc(C)) * N * (H + p[0] + p[2]) * (W + p[1] + p[3]) * isz
+    return (p[0], p[1], p[2], p[3]), narrow, nbytes
+
+
+def _settle(plan: FunctionPlan, resident: set[SSAValue]) -> None:
+    """Let every family drop the resident values it cannot mix, until none does."""
+    changed = True
+    while changed:
+        changed = False
+        for op, family in _planned_ops(plan):
+            changed |= family.settle_residency(op, plan, resident)
+
+
+def _scratch(plan: FunctionPlan, op: Operation, resident: set[SSAValue]) -> int:
+    if plan.is_fused_cast(op):
+        return 0
+    family = plan.family(op)
+    return plan.budget.big if family is None else family.scratch_bytes(op, plan, resident)
+
+
+def _spill(plan: FunctionPlan, resident: set[SSAValue], users: dict[SSAValue, list[Operation]],
+           producer: dict[SSAValue, Operation], nbytes: dict[SSAValue, int]) -> None:
+    """Send values to DRAM, farthest next use first, until every op fits."""
+    order, ops = plan.order, plan.ops
+    budget = plan.budget
+    # headroom for alignment and fragmentation, and the bias table
+    limit = budget.sbuf - budget.sbuf // 8 - (d.get_int(plan.fn, d.BIAS_TABLE_BYTES_ATTR) or 0)
+    while True:
+        _settle(plan, resident)
+        span = {v: (order[producer[v]], max(order[u] for u in users[v])) for v in resident}
+        over = None
+        for i, op in enumerate(ops):
+            live = [v for v in users if v in resident and span[v][0] <= i <= span[v][1]]
+            if live and sum(nbytes[v] for v in live) + _scratch(plan, op, resident) > limit:
+                over = (i, live)
+                break
+        if over is None:
+            return
+        i, live = over
+
+        def next_use(v: SSAValue) -> int:
+            return min((order[u] for u in users[v] if order[u] > i), default=-1)
+
+        # farthest next use, then the largest, then the earliest defined
+        resident.discard(max(live, key=lambda v: (next_use(v), nbytes[v], -span[v][0])))

@@ -1,0 +1,142 @@
+"""``ktensor.matmul`` on the PE array: output tiles transposed (features on PSUM
+partitions) so that the bias and the activation are one scalar-engine
+instruction per tile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import f32
+from xdsl.ir import SSAValue
+
+from kaena.dialects import ktensor as kt
+from kaena.dialects.inferentia import PsumType, SbufType, ap
+from kaena.target.tiling import balanced, cdiv
+
+from .function import FunctionLowering
+from .interface import OpFamily
+from .planning import FunctionPlan
+from .utils import E, accumulate
+from .views import DramView
+
+
+@dataclass(frozen=True)
+class _Tiles:
+    """K tiles of P rows (KTf full, Kr remainder), Mt moving rows, ntw output features per
+    PSUM tile, Nb per weight block."""
+
+    P: int
+    KT: int
+    KTf: int
+    Kr: int
+    Mt: int
+    ntw: int
+    Nb: int
+    ntb: int
+
+
+def _tiles(fl: FunctionLowering, M: int, K: int, N: int, isz: int, osz: int) -> _Tiles:
+    t, budget = fl.target, fl.budget
+    P = balanced(K, t.pe_rows)  # rows of one K tile
+    KT = cdiv(K, P)
+    # moving tile: all of K for Mt rows of lhs
+    Mt = balanced(M, t.pe_max_moving)
+    while KT * Mt * isz > budget.mid and Mt > 1:
+        Mt = cdiv(Mt, 2)
+    ntw = balanced(N, t.pe_columns)
+    while KT * ntw * isz > budget.big and ntw > 1:
+        ntw = cdiv(ntw, 2)
+    if KT * Mt * isz > budget.mid or KT * ntw * isz > budget.big:
+        raise fl.error(f"K = {K} is too long for SBUF tiles ({KT} tiles of {P} rows); "
+                       "split the contraction in the model")
+    ntb = max(1, min(cdiv(N, ntw), budget.big // (KT * ntw * isz), budget.out // (Mt * osz)))
+    Nb = min(N, ntb * ntw)
+    return _Tiles(P, KT, K // P, K % P, Mt, ntw, Nb, cdiv(Nb, ntw))
+
+
+class MatmulFamily(OpFamily):
+    op_types = (kt.MatmulOp,)
+
+    def fuses_cast(self, op: kt.MatmulOp) -> bool:
+        return op.activation.data in ("none", "relu", "relu6")
+
+    def scratch_bytes(self, op, plan: FunctionPlan, resident) -> int:
+        if plan.materialized(op) in resident:
+            return 0
+        return plan.budget.big + plan.budget.mid + plan.budget.out
+
+    def emit(self, fl: FunctionLowering, op: kt.MatmulOp, out: DramView) -> None:
+        b = fl.b
+        lhs, rhs = fl.view(op.lhs), fl.view(op.rhs)
+        bias = fl.view(op.bias) if op.bias is not None else None
+        M, K = lhs.shape
+        N = rhs.shape[1]
+        if lhs.element_type != rhs.element_type:
+            raise fl.error(
+                f"operands have different element types ({lhs.element_type} and {rhs.element_type}); "
+                "run auto-cast so both are the same"
+            )
+        tl = _tiles(fl, M, K, N, lhs.itemsize, out.itemsize)
+        Kp = min(K, tl.P)
+        w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t")
+        x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_t")
+        ps = b.alloc(PsumType, tl.ntw, tl.Mt, f32, "ps")
+        o_t = b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
+        b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias else None
+        for _, n0, nb in b.tiles(N, tl.Nb):
+            _load_weights(fl, tl, rhs, w_t, n0, nb, N)
+            if bias:
+                _load_bias(fl, tl, bias, b_t, n0, nb)
+            for _, m0, mt in b.tiles(M, tl.Mt):
+                _block(fl, op, tl, (lhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N), n0, nb, m0, mt)
+
+
+def _load_weights(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue, n0: E, nb: int, N: int):
+    """weights [K, nb] -> [k partitions, (kt, n)]"""
+    b, P = fl.b, tl.P
+    if tl.KTf:
+        b.dma(w_t, ap(0, P, 0, [[tl.KTf * nb, 1]]),
+              rhs.var, ap(0, P, n0, [[tl.KTf, P * N], [nb, 1]], N))
+    if tl.Kr:
+        b.dma(w_t, ap(0, tl.Kr, tl.KTf * nb, [[nb, 1]]),
+              rhs.var, ap(0, tl.Kr, n0 + tl.KTf * P * N, [[nb, 1]], N))
+
+
+def _load_bias(fl: FunctionLowering, tl: _Tiles, bias: DramView, b_t: SSAValue, n0: E, nb: int):
+    b, ntw = fl.b, tl.ntw
+    ft, fr = divmod(nb, ntw)
+    if ft:
+        b.dma(b_t, ap(0, ntw, 0, [[ft, 1]]), bias.var, ap(0, ntw, n0, [[ft, ntw]], 1))
+    if fr:
+        b.dma(b_t, ap(0, fr, ft, [[1, 1]]), bias.var, ap(0, fr, n0 + ft * ntw, [[1, 1]], 1))
+
+
+def _block(fl: FunctionLowering, op: kt.MatmulOp, tl: _Tiles, views, tiles, dims, n0: E, nb: int,
+           m0: E, mt: int) -> None:
+    """One [mt rows] x [nb features] block: lhs^T in, PE tiles, epilogue, out^T tiles to DRAM."""
+    b, P, ntw = fl.b, tl.P, tl.ntw
+    lhs, out = views
+    w_t, x_t, ps, o_t, b_t = tiles
+    M, K, N = dims
+    ft, fr = divmod(nb, ntw)
+    # lhs^T [k partitions, (kt, m)]
+    if tl.KTf:
+        b.dma(x_t, ap(0, P, 0, [[tl.KTf * mt, 1]]),
+              lhs.var, ap(0, P, m0.scaled(K), [[tl.KTf, P], [mt, K]], 1))
+    if tl.Kr:
+        b.dma(x_t, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]),
+              lhs.var, ap(0, tl.Kr, m0.scaled(K) + tl.KTf * P, [[mt, K]], 1))
+    for jt, j0, nw in b.tiles(nb, ntw):
+        for kk, _, kw in b.tiles(K, P):
+            b.load_stationary(w_t, ap(0, kw, kk.scaled(nb) + j0, [[nw, 1]]))
+            b.matmul(ps, ap(0, nw, 0, [[mt, 1]]), x_t, ap(0, kw, kk.scaled(mt), [[mt, 1]]),
+                     accumulate=accumulate(kk))
+        b.act(op.activation.data, o_t, ap(0, nw, jt.scaled(mt), [[mt, 1]]),
+              ps, ap(0, nw, 0, [[mt, 1]]),
+              b_t, ap(0, nw, jt, [[1, 1]]) if b_t else None)
+    # out^T tiles -> out [M, N]
+    base = m0.scaled(N) + n0
+    if ft:
+        b.dma(out.var, ap(0, ntw, base, [[ft, ntw], [mt, N]], 1), o_t, ap(0, ntw, 0, [[ft * mt, 1]]))
+    if fr:
+        b.dma(out.var, ap(0, fr, base + ft * ntw, [[mt, N]], 1), o_t, ap(0, fr, ft * mt, [[mt, 1]]))

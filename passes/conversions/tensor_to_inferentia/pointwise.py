@@ -1,0 +1,158 @@
+"""Pointwise ops (``ktensor.elementwise``, ``activation``, ``cast``): streamed
+through SBUF in [partitions, free] chunks with their operands broadcast by DMA
+access patterns, or computed in place between resident tiles of one shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from xdsl.ir import SSAValue
+
+from kaena.dialects import ktensor as kt
+from kaena.dialects.inferentia import AccessPatternAttr, SbufType, ap
+from kaena.target.tiling import balanced, row_length
+
+from .function import FunctionLowering
+from .interface import OpFamily
+from .planning import FunctionPlan
+from .utils import E, broadcast_strides, coalesce, row_major_strides
+from .views import DramView, SbufView, View
+
+Tile = tuple[SSAValue, AccessPatternAttr]
+
+
+class PointwiseFamily(OpFamily):
+    """What the pointwise families share: any operand may be resident when it has the
+    result's shape, but an op keeps all its operands and its result on one side."""
+
+    def can_write_resident(self, op, plan: FunctionPlan) -> bool:
+        return True
+
+    def can_read_resident(self, op, value: SSAValue, plan: FunctionPlan) -> bool:
+        return not plan.is_fused_cast(op) and value.type.get_shape() == op.results[0].type.get_shape()
+
+    def settle_residency(self, op, plan: FunctionPlan, resident: set[SSAValue]) -> bool:
+        values = list(op.operands) + [plan.materialized(op)]
+        inside = [v in resident for v in values]
+        if any(inside) and not all(inside):
+            resident.difference_update(values)
+            return True
+        return False
+
+    def emit(self, fl: FunctionLowering, op, out: View) -> None:
+        operands = [fl.view(v) for v in op.operands]
+        if isinstance(out, SbufView):
+            _resident(fl, operands, out, lambda ins, o: self.compute(fl, op, ins, o))
+            return
+
+        def chunk(tiles, o_t, pw, fw):
+            a = ap(0, pw, 0, [[fw, 1]])
+            self.compute(fl, op, [(t, a) for t in tiles], (o_t, a))
+
+        _stream(fl, operands, out, chunk)
+
+    def compute(self, fl: FunctionLowering, op, ins: list[Tile], out: Tile) -> None:
+        """The engine work of one chunk: ``out = op(ins)``."""
+        raise NotImplementedError
+
+
+class ElementwiseFamily(PointwiseFamily):
+    op_types = (kt.ElementwiseOp,)
+
+    def fuses_cast(self, op: kt.ElementwiseOp) -> bool:
+        return op.activation.data in ("none", "relu", "relu6")
+
+    def nonnegative(self, op: kt.ElementwiseOp, plan: FunctionPlan) -> bool:
+        return op.activation.data in ("relu", "relu6")
+
+    def compute(self, fl, op: kt.ElementwiseOp, ins, out) -> None:
+        (l_t, l_ap), (r_t, r_ap) = ins
+        fl.b.tensor_tensor(op.kind.data, out[0], out[1], l_t, l_ap, r_t, r_ap)
+        if op.activation.data != "none":
+            fl.b.act(op.activation.data, out[0], out[1], out[0], out[1])
+
+
+class ActivationFamily(PointwiseFamily):
+    op_types = (kt.ActivationOp,)
+
+    def nonnegative(self, op: kt.ActivationOp, plan: FunctionPlan) -> bool:
+        return op.func.data in ("relu", "relu6")
+
+    def compute(self, fl, op: kt.ActivationOp, ins, out) -> None:
+        alpha = None if op.alpha is None else float(op.alpha.value.data)
+        beta = None if op.beta is None else float(op.beta.value.data)
+        fl.b.act(op.func.data, out[0], out[1], ins[0][0], ins[0][1], alpha=alpha, beta=beta)
+
+
+class CastFamily(PointwiseFamily):
+    """A standalone cast: the scalar engine's identity, rounding once to the output dtype."""
+
+    op_types = (kt.CastOp,)
+
+    def compute(self, fl, op: kt.CastOp, ins, out) -> None:
+        fl.b.activation("identity", out[0], out[1], ins[0][0], ins[0][1])
+
+
+def _stream(fl: FunctionLowering, operands: Sequence[DramView], out: DramView,
+            compute: Callable[[list[SSAValue], SSAValue, int, int], None]) -> None:
+    """Stream ``out`` through SBUF in [partitions, free] chunks, operands
+    broadcast by their DMA access patterns; ``compute(in_tiles, out_tile,
+    partitions, free)`` emits the engine work of one chunk."""
+    b = fl.b
+    shape = out.shape
+    strides = [broadcast_strides(v.shape, shape) for v in operands]
+    strides.append(row_major_strides(shape))
+    dims, st = coalesce(shape, strides)
+    P = fl.target.partitions
+    per_elem = sum(v.itemsize for v in operands) + out.itemsize
+    cap = max(1, fl.budget.big // per_elem)
+    blocks: list[tuple[list[int], list[list[int]], list[int]]] = []
+    if len(dims) <= 1:
+        n = dims[0] if dims else 1
+        s = [x[0] if x else 0 for x in st]
+        f = row_length(n, P, cap)
+        rows, tail = divmod(n, f)
+        blocks.append(([rows, f], [[si * f, si] for si in s], [0] * len(s)))
+        if tail:
+            blocks.append(([1, tail], [[0, si] for si in s], [si * rows * f for si in s]))
+    else:
+        blocks.append((dims, st, [0] * len(st)))
+    free_max = max(balanced(d[-1], cap) for d, _, _ in blocks)
+    part_max = max(balanced(d[-2], P) for d, _, _ in blocks)
+    tiles = [b.alloc(SbufType, part_max, free_max, v.element_type, f"in{i}_t") for i, v in enumerate(operands)]
+    o_t = b.alloc(SbufType, part_max, free_max, out.element_type, "o_t")
+    drams = [v.var for v in operands] + [out.var]
+    for d, s, base in blocks:
+        _stream_block(fl, d, s, base, drams, tiles, o_t, cap, compute)
+
+
+def _stream_block(fl: FunctionLowering, dims, strides, base, drams, tiles, o_t, cap, compute) -> None:
+    b = fl.b
+    P = fl.target.partitions
+
+    def rec(k: int, offs: list[E]) -> None:
+        if k < len(dims) - 2:
+            with b.loop(dims[k]) as d:
+                rec(k + 1, [o + d.scaled(s[k]) for o, s in zip(offs, strides)])
+            return
+        for _, p0, pw in b.tiles(dims[-2], balanced(dims[-2], P)):
+            for _, f0, fw in b.tiles(dims[-1], balanced(dims[-1], cap)):
+                at = [o + p0.scaled(s[-2]) + f0.scaled(s[-1]) for o, s in zip(offs, strides)]
+                for t, var, a, s in zip(tiles, drams, at, strides):
+                    b.dma(t, ap(0, pw, 0, [[fw, 1]]), var, ap(0, pw, a, [[fw, s[-1]]], s[-2]))
+                compute(tiles, o_t, pw, fw)
+                b.dma(drams[-1], ap(0, pw, at[-1], [[fw, strides[-1][-1]]], strides[-1][-2]),
+                      o_t, ap(0, pw, 0, [[fw, 1]]))
+
+    rec(0, [E(x) for x in base])
+
+
+def _resident(fl: FunctionLowering, operands: Sequence[SbufView], out: SbufView,
+              compute: Callable[[list[Tile], Tile], None]) -> None:
+    """Pointwise work between resident tiles of one shape: one instruction
+    sequence per (image, channel tile) over the interiors, no DMA."""
+    N, C, _, _ = out.shape
+    for n, _, _ in fl.b.tiles(N, 1):
+        for ct, _, cw in fl.b.tiles(C, out.pc):
+            compute([(v.tile, v.interior(0, cw, ct, n)) for v in operands],
+                    (out.tile, out.interior(0, cw, ct, n)))
