@@ -76,3 +76,22 @@ def test_importer_names_every_op_and_synthesizes_unnamed_nodes():
     assert [s for n, s in got if n == "fw.max"] == [("max3",), ("max3",)]
     assert all(s for n, s in got if n != "fw.weight")
     assert not any(isinstance(op, fw.WeightOp) and sources_of(op) for op in module.walk())
+
+
+def test_front_half_error_names_the_node_op_and_file(tmp_path):
+    """A batch norm with run-time statistics cannot lower: the message names the
+    file, the ONNX node and the fw op."""
+    from kaena.errors import CompileError
+    import kaena
+
+    c = [4]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 3])]
+    inputs += [helper.make_tensor_value_info(n, TensorProto.FLOAT, c) for n in ("s", "b", "m", "v")]
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 3, 3])
+    node = helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], name="my_bn")
+    path = tmp_path / "bn.onnx"
+    onnx.save(helper.make_model(helper.make_graph([node], "bn", inputs, [y]),
+                                opset_imports=[helper.make_opsetid("", 15)]), str(path))
+    with pytest.raises(CompileError) as info:
+        kaena.compile(str(path))
+    assert str(info.value).startswith(f"{path}: node 'my_bn' (fw.batch_norm '%y'): BatchNormalization")

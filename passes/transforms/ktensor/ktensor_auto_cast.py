@@ -127,7 +127,7 @@ def _cast_function_edges(fn: func.FuncOp, low: Attribute) -> None:
     for arg in reversed(block.args):
         if _is_f32(arg) and arg.uses:
             cast = kt.CastOp(arg, _with_elt(arg.type, low))
-            inherit_sources([cast], *dict.fromkeys(use.operation for use in arg.uses))
+            inherit_sources([cast], *(o for o in block.ops if arg in o.operands))  # in program order
             Rewriter.insert_op(cast, InsertPoint.at_start(block))
             cast.result.name_hint = arg.name_hint
             arg.replace_uses_with_if(cast.result, lambda use, c=cast: use.operation is not c)
