@@ -6,6 +6,10 @@ attributes onto an ``fw`` op, with result types from ONNX shape inference
 ``WeightStore`` and appear as ``fw.weight`` by name; integer constants that
 feed shapes (Reshape's shape) are consumed at import time. Every unsupported
 node is collected first so the user sees all of them in one error.
+
+Each ``fw`` op made from a node records the node's name in ``kaena.source``
+(``node_name``: an unnamed node is ``<OpType>_<index in graph.node>``), so
+later passes and messages can say which node an op implements.
 """
 
 from __future__ import annotations
