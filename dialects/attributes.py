@@ -10,9 +10,12 @@ and on an ``inf.core`` the allocator's peaks.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from xdsl.dialects.builtin import ArrayAttr, StringAttr
 from xdsl.ir import Operation
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
+from xdsl.traits import ConstantLike
 
 from kaena.target import TARGET_ATTR
 from kaena.weights import WEIGHTS_ATTR
@@ -33,7 +36,9 @@ __all__ = [
     "SOURCE_ATTR",
     "TARGET_ATTR",
     "WEIGHTS_ATTR",
+    "KeepSources",
     "describe_sources",
+    "describe_op",
     "inherit_sources",
     "set_sources",
     "sources_of",
@@ -74,3 +79,49 @@ def describe_sources(op: Operation) -> str:
     if not names:
         return ""
     return ("node " if len(names) == 1 else "nodes ") + ", ".join(f"'{n}'" for n in names)
+
+
+def describe_op(op: Operation) -> str:
+    """``node 'a' (fw.conv '%c')`` for error messages: the framework node(s) first,
+    then the op and its SSA name; just the op when it has no sources."""
+    hint = op.results[0].name_hint if op.results else None
+    what = f"{op.name} '%{hint}'" if hint else op.name
+    nodes = describe_sources(op)
+    return f"{nodes} ({what})" if nodes else what
+
+
+@dataclass
+class KeepSources(RewritePattern):
+    """Wrap a pattern so that source locations survive its rewrites.
+
+    Every op one match inserts gets the sources of the ops the match removes
+    (the producers it fused, in removal order) and then of the matched op,
+    after any it already has; ordered, without repeats. So ``replace`` keeps a
+    node's names, a fusion that erases its producers keeps all of theirs, and an
+    op inserted for the matched op without replacing it (a cast) names it too.
+    Weights (``ConstantLike``) get none: they are data, shared by many nodes.
+    One mechanism (the match's rewriter listener) instead of code in each pattern.
+    """
+
+    pattern: RewritePattern
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        inserted: list[Operation] = []
+        removed: list[Operation] = []
+        on_insert, on_remove = inserted.append, removed.append
+        rewriter.operation_insertion_handler.append(on_insert)
+        rewriter.operation_removal_handler.append(on_remove)
+        try:
+            self.pattern.match_and_rewrite(op, rewriter)
+        finally:
+            rewriter.operation_insertion_handler.remove(on_insert)
+            rewriter.operation_removal_handler.remove(on_remove)
+        if not inserted:
+            return
+        donors = [o for o in removed if o is not op] + [op]
+        names = [n for donor in donors for n in sources_of(donor)]
+        if not names:
+            return
+        for new in inserted:
+            if new.parent is not None and not new.has_trait(ConstantLike):
+                set_sources(new, [*sources_of(new), *names])

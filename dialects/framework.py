@@ -35,8 +35,10 @@ from xdsl.irdl import (
     opt_prop_def,
     prop_def,
     result_def,
+    traits_def,
     var_operand_def,
 )
+from xdsl.traits import ConstantLike, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects.utils import Shape, i64_array, ints, shape_of
@@ -65,6 +67,8 @@ def pool_output_dim(size: int, kernel: int, stride: int, pad_begin: int, pad_end
 class _FwOp(IRDLOperation):
     """Shared verifier: static shapes, one element type, result shape from ``infer_shape``."""
 
+    # A graph node computes its result and nothing else: xDSL's dce and cse apply.
+    traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
 
     def verify_(self) -> None:
@@ -98,6 +102,8 @@ class WeightOp(_FwOp):
     """A trained parameter, by name in the module's weight store."""
 
     name = "fw.weight"
+    # A constant: rewrites treat it as data (no source location of its own).
+    traits = traits_def(Pure(), ConstantLike())
     weight_name = prop_def(StringAttr, prop_name="name")
     result = result_def(TensorType)
     assembly_format = "$name attr-dict `:` type($result)"

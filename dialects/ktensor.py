@@ -37,7 +37,7 @@ from xdsl.irdl import (
     traits_def,
     var_operand_def,
 )
-from xdsl.traits import Pure
+from xdsl.traits import ConstantLike, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects.utils import i64_array, ints, shape_of
@@ -85,6 +85,8 @@ class WeightOp(_KTensorOp):
     """A trained parameter, by name in the module's weight store."""
 
     name = "ktensor.weight"
+    # A constant: rewrites treat it as data (no source location of its own).
+    traits = traits_def(Pure(), ConstantLike())
     weight_name = prop_def(StringAttr, prop_name="name")
     result = result_def(TensorType)
     assembly_format = "$name attr-dict `:` type($result)"

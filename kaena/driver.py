@@ -21,6 +21,7 @@ from kaena.errors import CompileError, KaenaError
 from kaena.neff import Neff
 from kaena.registry import all_passes, load_pass_plugin, make_context
 from kaena.target import get_target
+from kaena.weights import module_store
 
 AUTO_CAST_MODES = ("none", "matmult", "all")
 AUTO_CAST_TYPES = ("bf16", "fp16")
@@ -142,25 +143,42 @@ def lower(model, options: CompileOptions, report: CompileReport | None = None) -
     t0 = time.perf_counter()
     module = import_model(model, options)
     report.pass_seconds.append(("import", time.perf_counter() - t0))
+    # Held for the compile (the module holds it too): registries only refer to it weakly.
+    store = module_store(module)  # noqa: F841
     ctx = make_context()
     stages = pipeline_specs(options)
-    for stage in ("framework", "tensor", "inferentia"):
-        for p in _build_passes(stages[stage]):
-            t0 = time.perf_counter()
-            try:
-                p.apply(ctx, module)
-                module.verify()
-            except KaenaError:
-                raise
-            except Exception as e:
-                # A verifier failure after a pass is a compiler bug: name the pass.
-                raise CompileError(
-                    f"internal error in pass '{p.name}': {type(e).__name__}: {e}. "
-                    "Please report it with the model"
-                ) from e
-            report.pass_seconds.append((p.name, time.perf_counter() - t0))
+    try:
+        for stage in ("framework", "tensor", "inferentia"):
+            for p in _build_passes(stages[stage]):
+                t0 = time.perf_counter()
+                try:
+                    p.apply(ctx, module)
+                    module.verify()
+                except KaenaError:
+                    raise
+                except Exception as e:
+                    # A verifier failure after a pass is a compiler bug: name the pass.
+                    raise CompileError(
+                        f"internal error in pass '{p.name}': {type(e).__name__}: {e}. "
+                        "Please report it with the model"
+                    ) from e
+                report.pass_seconds.append((p.name, time.perf_counter() - t0))
+    except CompileError as e:
+        _prefix_model_file(e, model)
+        raise
     report.module = module
     return module
+
+
+def _prefix_model_file(error: CompileError, model) -> None:
+    """Start the message with the model file (``model.onnx: ...``), as import errors do,
+    so one line names the file and (from the pass) the node."""
+    if not isinstance(model, str | os.PathLike):
+        return
+    path = os.fspath(model)
+    if not error.message.startswith(f"{path}: "):
+        error.message = f"{path}: {error.message}"
+        error.args = (error.message, *error.args[1:])
 
 
 def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
@@ -171,7 +189,6 @@ def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
     ``extra_passes_stage``, ``pass_plugins``, ``name``).
     """
     from kaena.codegen import emit_neff
-    from kaena.weights import module_store
 
     try:
         options = CompileOptions(**kwargs)

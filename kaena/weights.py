@@ -4,15 +4,19 @@ IR refers to a weight by name (``fw.weight``, ``ktensor.weight``, the
 Inferentia dialect's DRAM constants); the values sit in a ``WeightStore``.
 A module names its store with the ``kaena.weights`` attribute: a path to an
 ``.npz`` file (relative to the IR file that mentions it) or an in-memory key
-``mem:<id>`` for stores created in this process by ``kaena.compile``. So a
-100 MB model prints and parses as fast as a small one.
+``mem:<n>`` for stores created in this process by ``kaena.compile``. So a
+100 MB model prints and parses as fast as a small one. Stores are registered
+weakly: the modules that name them keep them alive, so a compiled model's
+weights are freed with its IR instead of staying for the life of the process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
+import weakref
 import zipfile
 from collections.abc import Iterator
 
@@ -62,6 +66,8 @@ class WeightStore:
         # names added since the store was created or loaded: a tool that
         # prints IR referring to them must save the store beside it
         self.added: set[str] = set()
+        # this store's name in the in-memory registry, once registered
+        self._memory_key: str | None = None
 
     def __contains__(self, name: str) -> bool:
         return name in self._arrays
@@ -116,21 +122,35 @@ class WeightStore:
             raise KaenaError(f"{path}: not a readable weight file ({e})") from None
 
 
+# The registries are weak: a store lives while something uses it (a module that
+# names it, a compile, a caller) and is freed with the last of them, not at exit.
 # In-memory stores, keyed by the ``mem:`` names modules carry.
-_MEMORY_STORES: dict[str, WeightStore] = {}
-# Stores loaded from files, keyed by absolute path.
-_FILE_STORES: dict[str, WeightStore] = {}
+_MEMORY_STORES: weakref.WeakValueDictionary[str, WeightStore] = weakref.WeakValueDictionary()
+# Stores loaded from files, keyed by absolute path (shared while in use).
+_FILE_STORES: weakref.WeakValueDictionary[str, WeightStore] = weakref.WeakValueDictionary()
+# What keeps a store alive: each module object holds the (reference, store) it
+# named when attached or last resolved, for as long as the module exists.
+_MODULE_STORES: weakref.WeakKeyDictionary[ModuleOp, tuple[str, WeightStore]] = weakref.WeakKeyDictionary()
+# ``mem:`` names are never reused (``id()`` would be, once a store is freed).
+_MEMORY_KEYS = itertools.count(1)
 
 
 def register_in_memory(store: WeightStore) -> str:
-    key = f"mem:{id(store):x}"
-    _MEMORY_STORES[key] = store
+    """The ``mem:`` name of ``store`` in this process (registered weakly: the
+    caller, or the module ``attach`` gives it to, keeps it alive)."""
+    key = store._memory_key
+    if key is None or _MEMORY_STORES.get(key) is not store:
+        key = f"mem:{next(_MEMORY_KEYS):x}"
+        store._memory_key = key
+        _MEMORY_STORES[key] = store
     return key
 
 
 def attach(module: ModuleOp, store: WeightStore) -> None:
-    """Make ``module`` refer to ``store`` (in memory)."""
-    module.attributes[WEIGHTS_ATTR] = StringAttr(register_in_memory(store))
+    """Make ``module`` refer to ``store`` (in memory); the module keeps it alive."""
+    key = register_in_memory(store)
+    module.attributes[WEIGHTS_ATTR] = StringAttr(key)
+    _MODULE_STORES[module] = (key, store)
 
 
 def store_for(module: ModuleOp, base_dir: str | None = None) -> WeightStore:
@@ -141,17 +161,23 @@ def store_for(module: ModuleOp, base_dir: str | None = None) -> WeightStore:
     if not isinstance(attr, StringAttr):
         raise KaenaError(f"module attribute {WEIGHTS_ATTR} must be a string")
     ref = attr.data
+    held = _MODULE_STORES.get(module)
+    if held is not None and held[0] == ref:
+        return held[1]
     if ref.startswith("mem:"):
-        if ref not in _MEMORY_STORES:
+        store = _MEMORY_STORES.get(ref)
+        if store is None:
             raise KaenaError(f"in-memory weight store '{ref}' is not loaded in this process")
-        return _MEMORY_STORES[ref]
-    path = ref if os.path.isabs(ref) else os.path.join(base_dir or os.getcwd(), ref)
-    path = os.path.abspath(path)
-    if path not in _FILE_STORES:
-        _FILE_STORES[path] = WeightStore.load(path)
-    # From now on the module refers to the loaded store in memory, so passes
-    # that add derived weights see and extend the same object.
-    store = _FILE_STORES[path]
+    else:
+        path = ref if os.path.isabs(ref) else os.path.join(base_dir or os.getcwd(), ref)
+        path = os.path.abspath(path)
+        store = _FILE_STORES.get(path)
+        if store is None:
+            store = WeightStore.load(path)
+            _FILE_STORES[path] = store
+    # From now on the module refers to this store object (and keeps it alive), so
+    # passes that add derived weights see and extend the same object.
+    _MODULE_STORES[module] = (ref, store)
     return store
 
 

@@ -136,3 +136,30 @@ def test_input_and_operator_problems_in_one_message(tmp_path):
     assert_clean_error(proc, "input 'c' is bool", "'erf1' (Erf)", "'branch' (If)", "control flow",
                        "partition the model")
     assert not (tmp_path / "cf.neff").exists()
+
+
+def _giant_conv_model(path) -> None:
+    """A Conv whose rows are far too wide for SBUF: [1, 3, 4, 200000]."""
+    from onnx import numpy_helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 200000])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    w = numpy_helper.from_array(np.ones((8, 3, 3, 3), np.float32), "w")
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="giant_conv", pads=[1, 1, 1, 1])
+    graph = helper.make_graph([node], "giant", [x], [y], [w])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def test_compile_error_names_the_model_file(tmp_path):
+    model = tmp_path / "giant.onnx"
+    _giant_conv_model(model)
+    proc = run("kaena-compile", str(model), "-o", str(tmp_path / "giant.neff"))
+    assert_clean_error(proc, f"kaena-compile: error: {model}: ", "does not fit")
+
+
+@pytest.mark.xfail(strict=True, reason="needs the lowering's source names")
+def test_compile_error_names_the_node_and_the_file(tmp_path):
+    model = tmp_path / "giant.onnx"
+    _giant_conv_model(model)
+    proc = run("kaena-compile", str(model), "-o", str(tmp_path / "giant.neff"))
+    assert_clean_error(proc, f"kaena-compile: error: {model}: ", "'giant_conv'")

@@ -6,6 +6,10 @@ attributes onto an ``fw`` op, with result types from ONNX shape inference
 ``WeightStore`` and appear as ``fw.weight`` by name; integer constants that
 feed shapes (Reshape's shape) are consumed at import time. Every unsupported
 node is collected first so the user sees all of them in one error.
+
+Each ``fw`` op made from a node records the node's name in ``kaena.source``
+(``node_name``: an unnamed node is ``<OpType>_<index in graph.node>``), so
+later passes and messages can say which node an op implements.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects import framework as fw
-from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR
+from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR, set_sources
 from kaena.errors import ModelImportError, UnsupportedOperatorError
 from kaena.weights import WeightStore, attach
 
@@ -78,6 +82,12 @@ def _load(model: str | os.PathLike | onnx.ModelProto) -> tuple[str, onnx.ModelPr
             "re-export it or check the file is complete"
         )
     return path, proto
+
+
+def node_name(node: onnx.NodeProto, index: int) -> str:
+    """How Kaena names a graph node (``kaena.source``, messages): its ``name``, or
+    for an unnamed node ``<OpType>_<index in graph.node>``, stable for a given file."""
+    return node.name or f"{node.op_type}_{index}"
 
 
 def _sanitize(name: str) -> str | None:
@@ -251,7 +261,7 @@ class _Importer:
             input_types = self._input_types()
         except ModelImportError as e:
             # Report unsupported operators in the same message, so one run tells the whole story.
-            nodes = [(node.name or f"{node.op_type}_{i}", node.op_type, conv)
+            nodes = [(node_name(node, i), node.op_type, conv)
                      for i, node in enumerate(self.graph.node)
                      if isinstance(conv := self._converter(node), str)]
             if not nodes:
@@ -269,7 +279,9 @@ class _Importer:
 
         poisoned: set[str] = set()
         for index, node in enumerate(self.graph.node):
-            name = node.name or f"{node.op_type}_{index}"
+            # The node's name, or for an unnamed node "<OpType>_<index in graph.node>"
+            # (stable for a given file): messages and kaena.source use it.
+            name = node_name(node, index)
             if not any(i in poisoned for i in node.input) and self._fold(node):
                 continue
             conv = self._converter(node)
@@ -280,11 +292,14 @@ class _Importer:
             if any(i in poisoned for i in node.input):
                 poisoned.update(node.output)
                 continue
+            last = self.block.last_op
             try:
                 conv(self, node)
             except _Unsupported as e:
                 self.unsupported.append((name, node.op_type, str(e)))
                 poisoned.update(node.output)
+                continue
+            self._mark_sources(last, name)
         if self.unsupported:
             raise UnsupportedOperatorError(self.source, self.unsupported)
 
@@ -310,6 +325,16 @@ class _Importer:
         module.attributes[MODEL_NAME_ATTR] = StringAttr(self.graph.name or "model")
         attach(module, self.store)
         return module
+
+    def _mark_sources(self, last: Operation | None, name: str) -> None:
+        """Every op a node's converter emitted (those after ``last``) implements
+        that node: record its name (``kaena.source``). Weights are data, not the node."""
+        assert self.block is not None
+        op = self.block.first_op if last is None else last.next_op
+        while op is not None:
+            if not isinstance(op, fw.WeightOp):
+                set_sources(op, [name])
+            op = op.next_op
 
     def _fold(self, node: onnx.NodeProto) -> bool:
         """Evaluate ``node`` at import time when its inputs are all constants

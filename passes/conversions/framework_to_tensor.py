@@ -28,15 +28,11 @@ from xdsl.pattern_rewriter import (
 
 from kaena.dialects import framework as fw
 from kaena.dialects import ktensor as kt
+from kaena.dialects.attributes import KeepSources, describe_op
 from kaena.errors import CompileError
 from kaena.weights import WeightStore, module_store
 
 Shape = tuple[int, ...]
-
-
-def _describe(op: Operation) -> str:
-    hint = op.results[0].name_hint if op.results else None
-    return f"{op.name} '%{hint}'" if hint else op.name
 
 
 def _weight_name(value: SSAValue) -> str | None:
@@ -238,7 +234,7 @@ class LowerBatchNorm(_StorePattern):
         affine = fw.batch_norm_affine(self.store, op, _weight_name)
         if affine is None:
             raise CompileError(
-                f"{_describe(op)}: BatchNormalization needs constant scale, bias, mean and var "
+                f"{describe_op(op)}: BatchNormalization needs constant scale, bias, mean and var "
                 "(initializers); export the model in inference mode with its parameters"
             )
         x = fw.shape_of(op.input)
@@ -270,7 +266,7 @@ class LowerPool(RewritePattern):
         if isinstance(op, fw.GlobalAveragePoolOp):
             x = fw.shape_of(op.input)
             if len(x) != 4:
-                raise CompileError(f"{_describe(op)}: only 4-D NCHW global average pooling is supported")
+                raise CompileError(f"{describe_op(op)}: only 4-D NCHW global average pooling is supported")
             rewriter.replace(op, kt.Pool2dOp("avg", op.input, op.result.type, x[2:], (1, 1),
                                              (0, 0, 0, 0)))
             return
@@ -339,15 +335,17 @@ class ConvertFrameworkToTensorPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         store = module_store(op)
+        # KeepSources: every ktensor op made from an fw op names that op's nodes.
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([
+            KeepSources(GreedyRewritePatternApplier([
                 LowerWeight(store), LowerGemm(store), LowerMatmul(store), LowerBinary(),
                 LowerUnary(), LowerClip(store), LowerBatchNorm(store), LowerConv(), LowerPool(),
                 LowerLayout(),
-            ]),
+            ])),
             apply_recursively=False,
         ).rewrite_module(op)
         erase_dead_weights(op)
-        left = sorted({o.name for o in op.walk() if o.dialect_name() == "fw"})
+        left = [o for o in op.walk() if o.dialect_name() == "fw"]
         if left:
-            raise CompileError(f"convert-framework-to-tensor: no lowering for {', '.join(left)}")
+            raise CompileError("convert-framework-to-tensor: no lowering for "
+                               + ", ".join(dict.fromkeys(describe_op(o) for o in left)))

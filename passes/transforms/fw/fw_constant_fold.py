@@ -18,7 +18,8 @@ from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
 
 from kaena.dialects import framework as fw
-from kaena.passes.transforms.fw.fw_dce import erase_dead_fw_ops
+from kaena.dialects.attributes import KeepSources
+from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from kaena.weights import WeightStore, module_store
 
 
@@ -79,5 +80,5 @@ class FwConstantFoldPass(ModulePass):
     name = "fw-constant-fold"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(FoldConstantOp(module_store(op))).rewrite_module(op)
-        erase_dead_fw_ops(op)
+        PatternRewriteWalker(KeepSources(FoldConstantOp(module_store(op)))).rewrite_module(op)
+        FwDeadCodeEliminationPass().apply(ctx, op)

@@ -1,7 +1,9 @@
 """Remove dead framework nodes: ``fw`` ops (weights included) whose results are
 unused, e.g. ONNX nodes feeding nothing or what a fold left behind.
 
-Every ``fw`` op is side-effect free, so an unused one can always go."""
+``fw`` ops are ``Pure``, so this is xDSL's dead-code elimination
+(``RemoveUnusedOperations``) restricted to the ``fw`` dialect: other dialects'
+ops are left to ``-p dce``, as before."""
 
 from __future__ import annotations
 
@@ -9,20 +11,18 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation
 from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker
+from xdsl.transforms.dead_code_elimination import RemoveUnusedOperations
 
-from kaena.dialects import framework as fw
 
+class RemoveDeadFwOp(RemoveUnusedOperations):
+    """xDSL's trivially-dead check and erase, for ``fw`` ops only."""
 
-def erase_dead_fw_ops(module: ModuleOp) -> int:
-    """Erase unused fw ops (one reverse walk frees whole dead chains); returns the count."""
-    erased = 0
-    for op in list(module.walk(reverse=True)):
-        if isinstance(op, fw._FwOp) and all(not r.uses for r in op.results):
-            op.detach()
-            op.erase()
-            erased += 1
-    return erased
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if op.dialect_name() == "fw":
+            super().match_and_rewrite(op, rewriter)
 
 
 @dataclass(frozen=True)
@@ -30,4 +30,5 @@ class FwDeadCodeEliminationPass(ModulePass):
     name = "fw-dce"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        erase_dead_fw_ops(op)
+        # Uses before definitions: one reverse walk frees whole dead chains.
+        PatternRewriteWalker(RemoveDeadFwOp(), walk_reverse=True).rewrite_module(op)

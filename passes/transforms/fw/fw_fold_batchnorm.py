@@ -22,7 +22,8 @@ from xdsl.pattern_rewriter import (
 )
 
 from kaena.dialects import framework as fw
-from kaena.passes.transforms.fw.fw_dce import erase_dead_fw_ops
+from kaena.dialects.attributes import KeepSources
+from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from kaena.weights import WeightStore, module_store
 
 
@@ -52,6 +53,7 @@ class FoldBatchNormIntoConv(RewritePattern):
                              dilations=fw.ints(conv.dilations), group=conv.group.value.data)
         new_conv.result.name_hint = op.result.name_hint
         rewriter.replace(op, [weight, bias, new_conv])
+        rewriter.erase(conv)  # removed here, so the new conv keeps the conv's sources too
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,6 @@ class FoldBatchNormPass(ModulePass):
     name = "fw-fold-batchnorm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(FoldBatchNormIntoConv(module_store(op)),
+        PatternRewriteWalker(KeepSources(FoldBatchNormIntoConv(module_store(op))),
                              apply_recursively=False).rewrite_module(op)
-        erase_dead_fw_ops(op)
+        FwDeadCodeEliminationPass().apply(ctx, op)

@@ -22,7 +22,8 @@ from xdsl.pattern_rewriter import (
 )
 
 from kaena.dialects import framework as fw
-from kaena.passes.transforms.fw.fw_dce import erase_dead_fw_ops
+from kaena.dialects.attributes import KeepSources
+from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from kaena.weights import WeightStore, module_store
 
 
@@ -72,6 +73,7 @@ class FuseConvBias(RewritePattern):
             new = _rebuild(conv, bias.result, "none")
             new.result.name_hint = op.result.name_hint
             rewriter.replace(op, [bias, new])
+            rewriter.erase(conv)  # fused: the new conv keeps the conv's sources and the add's
             return
 
 
@@ -88,6 +90,7 @@ class FuseConvActivation(RewritePattern):
         new = _rebuild(conv, conv.bias, act)
         new.result.name_hint = op.results[0].name_hint
         rewriter.replace(op, new)
+        rewriter.erase(conv)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,6 @@ class FwFuseConvPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         store = module_store(op)
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([FuseConvBias(store), FuseConvActivation()]),
+            KeepSources(GreedyRewritePatternApplier([FuseConvBias(store), FuseConvActivation()])),
         ).rewrite_module(op)
-        erase_dead_fw_ops(op)
+        FwDeadCodeEliminationPass().apply(ctx, op)

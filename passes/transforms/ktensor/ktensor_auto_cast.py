@@ -28,6 +28,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from kaena.dialects import ktensor as kt
+from kaena.dialects.attributes import KeepSources, inherit_sources
 from kaena.errors import KaenaError
 from kaena.weights import WeightStore, module_store
 
@@ -60,9 +61,14 @@ class _Caster:
                                       self.store[op.weight_name.data].astype(self.np_dtype))
         return kt.WeightOp(name, _with_elt(op.result.type, self.low))
 
-    def lowered(self, value: SSAValue, rewriter: PatternRewriter) -> SSAValue:
+    def lowered(self, value: SSAValue, rewriter: PatternRewriter, user: Operation) -> SSAValue:
+        """The low-precision ``value`` for ``user``; a cast it shares also names ``user``'s nodes
+        (a new one gets them from ``KeepSources``)."""
         if value in self.cache:
-            return self.cache[value]
+            cached = self.cache[value]
+            if isinstance(cached.owner, kt.CastOp):
+                inherit_sources([cached.owner], user)
+            return cached
         owner = value.owner
         if kt.weight_name(value) is not None and isinstance(owner, kt.WeightOp):
             new: Operation = self.weight(owner)
@@ -86,7 +92,7 @@ class CastContractionOperands(RewritePattern):
         for index in self.OPERANDS.get(type(op), ()):
             value = op.operands[index]
             if _is_f32(value):
-                low = self.caster.lowered(value, rewriter)
+                low = self.caster.lowered(value, rewriter, op)
                 rewriter.replace_uses_with_if(
                     value, low, lambda use, o=op, i=index: use.operation is o and use.index == i
                 )
@@ -121,6 +127,7 @@ def _cast_function_edges(fn: func.FuncOp, low: Attribute) -> None:
     for arg in reversed(block.args):
         if _is_f32(arg) and arg.uses:
             cast = kt.CastOp(arg, _with_elt(arg.type, low))
+            inherit_sources([cast], *(o for o in block.ops if arg in o.operands))  # in program order
             Rewriter.insert_op(cast, InsertPoint.at_start(block))
             cast.result.name_hint = arg.name_hint
             arg.replace_uses_with_if(cast.result, lambda use, c=cast: use.operation is not c)
@@ -128,6 +135,8 @@ def _cast_function_edges(fn: func.FuncOp, low: Attribute) -> None:
         for i, (value, want) in enumerate(zip(ret.operands, fn.function_type.outputs)):
             if isinstance(value.type, TensorType) and value.type != want:
                 cast = kt.CastOp(value, want)
+                if isinstance(value.owner, Operation):
+                    inherit_sources([cast], value.owner)
                 Rewriter.insert_op(cast, InsertPoint.before(ret))
                 ret.operands = [*ret.operands[:i], cast.result, *ret.operands[i + 1:]]
 
@@ -155,7 +164,8 @@ class AutoCastPass(ModulePass):
         low, np_dtype = TYPES[self.type]
         caster = _Caster(module_store(op), low, np_dtype)
         pattern = (CastContractionOperands if self.mode == "matmult" else ComputeInLowType)(caster)
-        PatternRewriteWalker(GreedyRewritePatternApplier([pattern]),
+        # KeepSources: a cast inserted for an op names that op's nodes.
+        PatternRewriteWalker(KeepSources(GreedyRewritePatternApplier([pattern])),
                              apply_recursively=False).rewrite_module(op)
         if self.mode == "all":
             for fn in [o for o in op.walk() if isinstance(o, func.FuncOp)]:

@@ -23,6 +23,7 @@ from xdsl.pattern_rewriter import (
 )
 
 from kaena.dialects import ktensor as kt
+from kaena.dialects.attributes import KeepSources
 from kaena.dialects.utils import ints, shape_of
 from kaena.weights import WeightStore, module_store
 
@@ -117,6 +118,7 @@ class FuseBiasActivationPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([FuseBias(module_store(op)), FuseActivation()])
+            # KeepSources: the fused op names the producer's nodes, then the add's, the activation's.
+            KeepSources(GreedyRewritePatternApplier([FuseBias(module_store(op)), FuseActivation()]))
         ).rewrite_module(op)
         kt.erase_dead_weights(op)
