@@ -157,7 +157,6 @@ def test_compile_error_names_the_model_file(tmp_path):
     assert_clean_error(proc, f"kaena-compile: error: {model}: ", "does not fit")
 
 
-@pytest.mark.xfail(strict=True, reason="needs the lowering's source names")
 def test_compile_error_names_the_node_and_the_file(tmp_path):
     model = tmp_path / "giant.onnx"
     _giant_conv_model(model)
