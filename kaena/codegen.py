@@ -209,7 +209,7 @@ class _CoreEncoder:
                 self._affine(i, ("accumulate", None), op.accumulate.data)
         elif isinstance(op, ActivationOp):
             rec["opcode"] = Opcode.ACTIVATE
-            rec["func"] = ActFunc[op.func.data.upper()]
+            rec["func"] = op.func.isa
             rec["scale"] = float_prop(op, "scale", 1.0)
             rec["imm"] = float_prop(op, "imm", 0.0)
             self._operand(i, rec, "out", op.out, op.out_ap.data)
@@ -218,13 +218,13 @@ class _CoreEncoder:
                 self._operand(i, rec, "in1", op.bias, op.bias_ap.data)
         elif isinstance(op, TensorTensorOp):
             rec["opcode"] = Opcode.TENSOR_TENSOR
-            rec["alu"] = AluOp[op.alu.data.upper()]
+            rec["alu"] = op.alu.isa
             self._operand(i, rec, "out", op.out, op.out_ap.data)
             self._operand(i, rec, "in0", op.lhs, op.lhs_ap.data)
             self._operand(i, rec, "in1", op.rhs, op.rhs_ap.data)
         elif isinstance(op, TensorScalarOp):
             rec["opcode"] = Opcode.TENSOR_SCALAR
-            rec["alu"] = AluOp[op.alu.data.upper()]
+            rec["alu"] = op.alu.isa
             rec["imm"] = float_prop(op, "imm", 0.0)
             self._operand(i, rec, "out", op.out, op.out_ap.data)
             self._operand(i, rec, "in0", op.input, op.in_ap.data)
@@ -232,7 +232,7 @@ class _CoreEncoder:
                 self._operand(i, rec, "in1", op.scalar, op.scalar_ap.data)
         elif isinstance(op, ReduceOp):
             rec["opcode"] = Opcode.REDUCE
-            rec["alu"] = AluOp[op.alu.data.upper()]
+            rec["alu"] = op.alu.isa
             rec["axes"] = op.axes.value.data
             rec["scale"] = float_prop(op, "scale", 1.0)
             self._operand(i, rec, "out", op.out, op.out_ap.data)

@@ -50,7 +50,7 @@ from kaena.dialects.inferentia import (
 )
 from kaena.errors import CompileError
 from kaena.isa import Engine
-from kaena.target import INF1, NeuronCoreTarget
+from kaena.target import NeuronCoreTarget, target_of
 
 # Granularity of the top-level shadow table (an analysis choice, not hardware):
 # coarser cells only add (safe) dependencies between neighbouring tiles.
@@ -469,4 +469,4 @@ class InsertSemaphoresPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for core in op.walk():
             if isinstance(core, CoreOp):
-                _CoreScheduler(core, INF1).run()
+                _CoreScheduler(core, target_of(core)).run()
