@@ -44,7 +44,6 @@ from kaena.dialects.attributes import PSUM_PEAK_ATTR, SBUF_PEAK_ATTR, sources_of
 from kaena.errors import CompileError
 from kaena.isa import (
     MAX_FREE_DIMS,
-    DType,
     Engine,
     Flags,
     Mem,
@@ -55,7 +54,6 @@ from kaena.neff import NO_SOURCE, Neff, Subgraph, TensorSpec, Variable
 from kaena.target import target_of
 
 DRAM_VARIABLE_KINDS = {"input": "input", "output": "output", "file": "file", "tmp": "tmp-buf"}
-NP_DTYPE_NAMES = {DType.FP32: "float32", DType.BF16: "bfloat16", DType.FP16: "float16"}
 
 # Fields that may be affine in the loop indices: (record field, AP sub-field or None).
 _AFFINE_FIELDS: tuple[tuple[str, str | None], ...] = (
@@ -105,7 +103,7 @@ class _CoreEncoder:
             assert isinstance(t, DramType)
             kind = op.kind.data
             name = op.var_name.data
-            dtype = NP_DTYPE_NAMES[t.dtype]
+            dtype = t.dtype.numpy_name
             shape = t.get_shape()
             data = None
             if kind == "file":

@@ -23,11 +23,10 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 from kaena.errors import NeffError
-from kaena.isa import INSTR_DTYPE, Engine, stream_errors
+from kaena.isa import INSTR_DTYPE, DType, Engine, stream_errors
 from kaena.files import atomic_write
 from kaena.neff.model import NEFF_VERSION, NO_SOURCE, SOURCE_DTYPE, VARIABLE_KINDS, Subgraph, TensorSpec, Variable
 from kaena.target import DEFAULT_TARGET, MIB, TARGETS, NeuronCoreTarget, get_target
@@ -82,7 +81,7 @@ MAX_TENSOR_ELEMENTS = _DEFAULT_LIMITS.max_tensor_elements
 MAX_CORES = _DEFAULT_LIMITS.max_cores
 DRAM_BYTES_PER_CORE = _DEFAULT_LIMITS.dram_bytes_per_core
 MAX_AP_BYTES = _DEFAULT_LIMITS.max_ap_bytes
-DTYPE_NAMES = ("float32", "bfloat16", "float16")
+DTYPE_NAMES = tuple(d.numpy_name for d in DType)
 # .npy members hold bfloat16 as its raw uint16 bits (numpy cannot name bfloat16 in an .npy header)
 _NPY_STORAGE = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "bfloat16": np.dtype("<u2")}
 _MEMBER_RE = re.compile(r"^(neff\.json|sg\d{2,4}/[A-Za-z0-9_][A-Za-z0-9._-]{0,94})$")
@@ -152,7 +151,7 @@ def subgraph_dir(index: int) -> str:
 
 
 def np_dtype(name: str) -> np.dtype:
-    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
+    return DType.from_name(name).np
 
 
 # --------------------------------------------------------------------------- writer

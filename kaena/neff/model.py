@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kaena.isa import INSTR_DTYPE, Engine
+from kaena.isa import INSTR_DTYPE, DType, Engine
 
 NEFF_VERSION = (1, 2)  # (major, minor) this build writes; it reads every minor of the major
 # 1.2: neff.json "target"; per-subgraph source table and per-record source indices
@@ -92,6 +92,4 @@ class TensorSpec:
 
 
 def _np_dtype(name: str) -> np.dtype:
-    import ml_dtypes
-
-    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
+    return DType.from_name(name).np

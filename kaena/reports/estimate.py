@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from kaena.target.costmodel import CostModel
-from kaena.isa import DType
+from kaena.isa import DType, ceil_div
 from kaena.neff import Neff
 from kaena.simulator import SimResult, simulate
 from kaena.target import NeuronCoreTarget
@@ -122,7 +122,7 @@ def estimate(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarg
         if copies == 0:
             rows.append(InstanceEstimate(inst.name, inst.neuron_cores, 0, float("nan"), 0.0, "-", note or "does not fit"))
             continue
-        sharing = copies if host_link == "instance" else -(-copies // inst.chips)
+        sharing = copies if host_link == "instance" else ceil_div(copies, inst.chips)
         host = sharing * (mc.host_in_cycles + mc.host_out_cycles)
         period = max(mc.interval_cycles, host)
         rows.append(InstanceEstimate(

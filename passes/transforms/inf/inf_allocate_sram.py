@@ -39,6 +39,7 @@ from kaena.dialects.inferentia import (
     SbufType,
 )
 from kaena.dialects.attributes import PSUM_PEAK_ATTR, RESIDENT_ATTR, SBUF_PEAK_ATTR, describe_sources
+from kaena.isa import ceil_div
 from kaena.errors import AllocationError, CompileError
 from kaena.target import NeuronCoreTarget, target_of
 
@@ -162,10 +163,10 @@ class _Placer:
 
     def _fix(self, off: int, tile: _Tile) -> int:
         align = max(self.align, tile.itemsize)
-        off = -(-off // align) * align
+        off = ceil_div(off, align) * align
         if self.psum:
             if tile.nbytes > self.bank:
-                off = -(-off // self.bank) * self.bank
+                off = ceil_div(off, self.bank) * self.bank
             elif off // self.bank != (off + tile.nbytes - 1) // self.bank:
                 off = (off // self.bank + 1) * self.bank
         return off
