@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kaena.neff import fuzz
+from kaena.testing import neff_fuzz as fuzz
 from kaena.testing.neff_fuzz import MUTATIONS, default_seeds, mutate, run_case
 
 CASES = 2000
@@ -68,7 +68,7 @@ def test_the_campaign_reached_the_deep_checks():
 def test_harness_reports_crashes_and_hangs(monkeypatch):
     """run_case itself must be able to fail: a raw exception is a crash, a stall a timeout."""
     s = seeds()[0]
-    import kaena.tools.kaena_neff_main as tool
+    import kaena.neff.info as tool  # run_case reads files with kaena.neff.info.neff_info
 
     monkeypatch.setattr(tool, "neff_info", lambda data, source: (_ for _ in ()).throw(IndexError("boom")))
     assert run_case(s.data, s.inputs).kind == "crash"
