@@ -11,9 +11,10 @@ structure; only the NEFF encoder unrolls them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from xdsl.dialects.builtin import (
     I64,
@@ -22,6 +23,7 @@ from xdsl.dialects.builtin import (
     IntAttr,
     IntegerAttr,
     StringAttr,
+    f32,
     i64,
 )
 from xdsl.ir import (
@@ -31,6 +33,7 @@ from xdsl.ir import (
     Operation,
     ParametrizedAttribute,
     Region,
+    SpacedOpaqueSyntaxAttribute,
     SSAValue,
     TypeAttribute,
 )
@@ -49,11 +52,13 @@ from xdsl.irdl import (
 )
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
+from xdsl.dialects.utils.enum_attribute import EnumAttribute
 from xdsl.traits import HasParent, NoTerminator
 from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
 
-from kaena.isa import DType, Engine
-from kaena.target import INF1
+from kaena.isa import REDUCE_ALUS, ActFunc, AluOp, DType, Engine
+from kaena.target import NeuronCoreTarget, target_of
 
 # ---------------------------------------------------------------------------
 # Affine expressions over enclosing loop indices and access patterns
@@ -280,6 +285,134 @@ class AffineExprAttr(Data[AffineExpr]):
 
 
 # ---------------------------------------------------------------------------
+# Enumerated properties: the ISA's enums, by their lower-case names
+# ---------------------------------------------------------------------------
+
+
+def _names_of(enum_cls: type, name: str) -> type[StrEnum]:
+    """A StrEnum whose members are ``enum_cls``'s, valued by their lower-case names,
+    so the IR and the ISA cannot disagree on what a function or ALU op is called."""
+    return StrEnum(name, [(m.name, m.name.lower()) for m in enum_cls], module=__name__)  # type: ignore[return-value]
+
+
+ActFuncName = _names_of(ActFunc, "ActFuncName")
+"""Activation functions of the scalar engine (``kaena.isa.ActFunc``) by name."""
+AluOpName = _names_of(AluOp, "AluOpName")
+"""ALU operations of the vector engine (``kaena.isa.AluOp``) by name."""
+EngineName = _names_of(Engine, "EngineName")
+"""Instruction streams of a core (``kaena.isa.Engine``) by stream name."""
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _parse_enum_parameter(parser: AttrParser, enum_cls: type[_E], what: str) -> _E:
+    """``"name"`` (or a bare ``name``) of ``enum_cls``; an unknown name is a parse
+    error that lists the valid ones."""
+    span = parser._current_token.span
+    value = parser.parse_optional_identifier_or_str_literal()
+    if value is None or value not in enum_cls.__members__.values():
+        got = f", got '{value}'" if value is not None else ""
+        parser.raise_error(f"{what} must be one of {', '.join(m.value for m in enum_cls)}{got}", span)
+    return enum_cls(value)
+
+
+def _print_quoted(attr: Data, printer: Printer) -> None:
+    # quoted, as when the property was a StringAttr: `inf.activation "relu" ...`
+    printer.print_string_literal(attr.data.value)
+
+
+@irdl_attr_definition
+class ActFuncAttr(EnumAttribute[ActFuncName], SpacedOpaqueSyntaxAttribute):
+    """``inf.activation``'s function (generic form ``#inf<act_func "relu">``)."""
+
+    name = "inf.act_func"
+
+    def print_parameter(self, printer: Printer) -> None:
+        _print_quoted(self, printer)
+
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> ActFuncName:
+        return _parse_enum_parameter(parser, ActFuncName, "activation function")
+
+    @property
+    def isa(self) -> ActFunc:
+        return ActFunc[self.data.name]
+
+
+@irdl_attr_definition
+class AluOpAttr(EnumAttribute[AluOpName], SpacedOpaqueSyntaxAttribute):
+    """A vector-engine ALU operation (generic form ``#inf<alu "mul">``)."""
+
+    name = "inf.alu"
+
+    def print_parameter(self, printer: Printer) -> None:
+        _print_quoted(self, printer)
+
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> AluOpName:
+        return _parse_enum_parameter(parser, AluOpName, "ALU op")
+
+    @property
+    def isa(self) -> AluOp:
+        return AluOp[self.data.name]
+
+
+@irdl_attr_definition
+class EngineAttr(EnumAttribute[EngineName], SpacedOpaqueSyntaxAttribute):
+    """The engine a semaphore op runs on (generic form ``#inf<engine "dma">``)."""
+
+    name = "inf.engine"
+
+    def print_parameter(self, printer: Printer) -> None:
+        _print_quoted(self, printer)
+
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> EngineName:
+        return _parse_enum_parameter(parser, EngineName, "engine")
+
+    @property
+    def isa(self) -> Engine:
+        return Engine[self.data.name]
+
+
+def act_func_attr(func: ActFunc | str | ActFuncAttr) -> ActFuncAttr:
+    """The property for ``func``: an ``ActFunc``, its name (``"relu"``) or the attribute."""
+    if isinstance(func, ActFuncAttr):
+        return func
+    if isinstance(func, ActFunc):
+        return ActFuncAttr(ActFuncName[func.name])
+    return ActFuncAttr(_enum_by_value(ActFuncName, func, "activation function"))
+
+
+def alu_op_attr(alu: AluOp | str | AluOpAttr) -> AluOpAttr:
+    """The property for ``alu``: an ``AluOp``, its name (``"add"``) or the attribute."""
+    if isinstance(alu, AluOpAttr):
+        return alu
+    if isinstance(alu, AluOp):
+        return AluOpAttr(AluOpName[alu.name])
+    return AluOpAttr(_enum_by_value(AluOpName, alu, "ALU op"))
+
+
+def engine_attr(engine: Engine | str | EngineAttr) -> EngineAttr:
+    """The property for ``engine``: an ``Engine``, its stream name (``"pe"``) or the attribute."""
+    if isinstance(engine, EngineAttr):
+        return engine
+    if isinstance(engine, Engine):
+        return EngineAttr(EngineName[engine.name])
+    return EngineAttr(_enum_by_value(EngineName, engine, "engine"))
+
+
+_ENUM_CONVERTERS = {"func": act_func_attr, "alu": alu_op_attr, "engine": engine_attr}
+
+
+def _enum_by_value(enum_cls: type[_E], value: str, what: str) -> _E:
+    try:
+        return enum_cls(str(value).lower())
+    except ValueError:
+        raise ValueError(f"{what} must be one of {', '.join(m.value for m in enum_cls)}, got '{value}'") from None
+
+
+# ---------------------------------------------------------------------------
 # Buffer types
 # ---------------------------------------------------------------------------
 
@@ -352,10 +485,25 @@ class _OnChipType(_BufferType):
         shape = self.get_shape()
         if len(shape) != 2:
             raise VerifyException(f"{self.name} is [partitions x elements], got {shape}")
-        if shape[0] > INF1.partitions:
+
+    def verify_fits(self, target: NeuronCoreTarget) -> None:
+        """The tile fits ``target``'s memory. Called by the verifier of the op that
+        creates the tile (``inf.alloc``): a type cannot see the module's target."""
+        if self.partitions > target.partitions:
             raise VerifyException(
-                f"{self.name} has {shape[0]} partitions, the core has {INF1.partitions}"
+                f"{self.name} has {self.partitions} partitions, the core has {target.partitions}"
             )
+        limit = self.partition_bytes_limit(target)
+        if self.bytes_per_partition > limit:
+            raise VerifyException(
+                f"{self.name} tile needs {self.bytes_per_partition} bytes per partition, "
+                f"{self.MEMORY} has {limit}"
+            )
+
+    MEMORY: ClassVar[str]
+
+    def partition_bytes_limit(self, target: NeuronCoreTarget) -> int:
+        raise NotImplementedError
 
 
 @irdl_attr_definition
@@ -363,14 +511,10 @@ class SbufType(_OnChipType):
     """A tile of the State Buffer: ``!inf.sbuf<128x512xbf16>`` (partitions x elements)."""
 
     name = "inf.sbuf"
+    MEMORY: ClassVar[str] = "SBUF"
 
-    def verify(self) -> None:
-        super().verify()
-        if self.bytes_per_partition > INF1.sbuf_bytes_per_partition:
-            raise VerifyException(
-                f"{self.name} tile needs {self.bytes_per_partition} bytes per partition, "
-                f"SBUF has {INF1.sbuf_bytes_per_partition}"
-            )
+    def partition_bytes_limit(self, target: NeuronCoreTarget) -> int:
+        return target.sbuf_bytes_per_partition
 
 
 @irdl_attr_definition
@@ -378,16 +522,15 @@ class PsumType(_OnChipType):
     """A tile of the partial-sum buffer, FP32: ``!inf.psum<64x256xf32>``."""
 
     name = "inf.psum"
+    MEMORY: ClassVar[str] = "PSUM"
 
     def verify(self) -> None:
         super().verify()
         if self.dtype != DType.FP32:
             raise VerifyException("inf.psum tiles hold f32")
-        if self.bytes_per_partition > INF1.psum_bytes_per_partition:
-            raise VerifyException(
-                f"inf.psum tile needs {self.bytes_per_partition} bytes per partition, "
-                f"PSUM has {INF1.psum_bytes_per_partition}"
-            )
+
+    def partition_bytes_limit(self, target: NeuronCoreTarget) -> int:
+        return target.psum_bytes_per_partition
 
 
 BufferType = DramType | SbufType | PsumType
@@ -483,21 +626,20 @@ class AllocOp(IRDLOperation):
     def verify_(self) -> None:
         t = self.result.type
         assert isinstance(t, SbufType | PsumType)
+        target = target_of(self)
+        t.verify_fits(target)
         if (self.partition is None) != (self.offset is None):
             raise VerifyException("'inf.alloc' sets partition and offset together")
         if self.is_allocated:
             p, off = self.partition.value.data, self.offset.value.data
-            limit = (
-                INF1.sbuf_bytes_per_partition if isinstance(t, SbufType)
-                else INF1.psum_bytes_per_partition
-            )
-            if p < 0 or p + t.partitions > INF1.partitions:
+            limit = t.partition_bytes_limit(target)
+            if p < 0 or p + t.partitions > target.partitions:
                 raise VerifyException(
-                    f"'inf.alloc' partitions [{p}, {p + t.partitions}) exceed the {INF1.partitions} partitions"
+                    f"'inf.alloc' partitions [{p}, {p + t.partitions}) exceed the {target.partitions} partitions"
                 )
-            if p % INF1.partition_alignment:
+            if p % target.partition_alignment:
                 raise VerifyException(
-                    f"'inf.alloc' partition start {p} is not a multiple of {INF1.partition_alignment}"
+                    f"'inf.alloc' partition start {p} is not a multiple of {target.partition_alignment}"
                 )
             if off < 0 or off + t.bytes_per_partition > limit:
                 raise VerifyException(
@@ -596,9 +738,38 @@ def _dtype(v: SSAValue) -> DType:
     return t.dtype
 
 
-ACT_FUNCS = ("identity", "relu", "gelu", "tanh", "sigmoid", "exp", "sqrt",
-             "reciprocal", "square", "rsqrt", "neg")
-ALU_OPS = ("add", "sub", "mul", "max", "min", "div", "bypass")
+ACT_FUNCS = tuple(f.value for f in ActFuncName)
+ALU_OPS = tuple(a.value for a in AluOpName)
+REDUCE_ALU_NAMES = tuple(AluOpName[a.name].value for a in sorted(REDUCE_ALUS))
+
+
+_GENERIC_KWARGS = frozenset({"operands", "result_types", "properties", "attributes", "successors", "regions"})
+_ENUM_PROPS: dict[str, Callable[[str], Attribute]] = _ENUM_CONVERTERS
+
+
+def _accepts_generic_form(cls: type[IRDLOperation]) -> type[IRDLOperation]:
+    """Transitional: the lowering's builder still builds these ops in IRDL's generic
+    form (``operands=[...]``, ``properties={"func": StringAttr("relu"), ...}``). Keep
+    accepting that, string enum values converted, until it calls the typed constructor."""
+    typed = cls.__init__
+
+    @functools.wraps(typed)
+    def __init__(self, *args, **kwargs):
+        if args or not kwargs or not set(kwargs) <= _GENERIC_KWARGS:
+            typed(self, *args, **kwargs)
+            return
+        props = dict(kwargs.pop("properties", None) or {})
+        for key, value in props.items():
+            if isinstance(value, StringAttr) and key in _ENUM_PROPS:
+                props[key] = _ENUM_PROPS[key](value.data)
+        IRDLOperation.__init__(self, properties=props, **kwargs)
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    return cls
+
+
+def _float(value: float | None) -> FloatAttr | None:
+    return None if value is None else FloatAttr(float(value), f32)
 
 
 @irdl_op_definition
@@ -648,11 +819,12 @@ class LoadStationaryOp(InstructionOp):
         yield Access(self.stationary, _ap(self.stationary_ap), False)
 
     def verify_instruction(self) -> None:
+        target = target_of(self)
         p = _ap(self.stationary_ap)
-        if p.partitions > INF1.pe_rows or p.elements_per_partition > INF1.pe_columns:
+        if p.partitions > target.pe_rows or p.elements_per_partition > target.pe_columns:
             raise VerifyException(
                 f"'inf.load_stationary' operand is [{p.partitions}, {p.elements_per_partition}], "
-                f"the PE array takes at most [{INF1.pe_rows}, {INF1.pe_columns}]"
+                f"the PE array takes at most [{target.pe_rows}, {target.pe_columns}]"
             )
 
 
@@ -692,15 +864,16 @@ class MatmulOp(InstructionOp):
         yield Access(self.acc, _ap(self.acc_ap), True)
 
     def verify_instruction(self) -> None:
+        target = target_of(self)
         mv, acc = _ap(self.moving_ap), _ap(self.acc_ap)
-        if mv.partitions > INF1.pe_rows or mv.elements_per_partition > INF1.pe_max_moving:
+        if mv.partitions > target.pe_rows or mv.elements_per_partition > target.pe_max_moving:
             raise VerifyException(
                 f"'inf.matmul' moving operand is [{mv.partitions}, {mv.elements_per_partition}], "
-                f"at most [{INF1.pe_rows}, {INF1.pe_max_moving}]"
+                f"at most [{target.pe_rows}, {target.pe_max_moving}]"
             )
-        if acc.partitions > INF1.pe_columns:
+        if acc.partitions > target.pe_columns:
             raise VerifyException(
-                f"'inf.matmul' writes {acc.partitions} PSUM partitions, at most {INF1.pe_columns}"
+                f"'inf.matmul' writes {acc.partitions} PSUM partitions, at most {target.pe_columns}"
             )
         if acc.elements_per_partition != mv.elements_per_partition:
             raise VerifyException("'inf.matmul' result and moving operand have different N")
@@ -710,6 +883,7 @@ class MatmulOp(InstructionOp):
                 raise VerifyException("'inf.matmul' accumulate must be affine with non-negative terms")
 
 
+@_accepts_generic_form
 @irdl_op_definition
 class ActivationOp(InstructionOp):
     """Scalar engine: ``out = func(in * scale + bias)``, bias per partition
@@ -720,7 +894,7 @@ class ActivationOp(InstructionOp):
     out = operand_def(SbufType)
     input = operand_def(SbufType | PsumType)
     bias = opt_operand_def(SbufType)
-    func = prop_def(StringAttr)
+    func = prop_def(ActFuncAttr)
     out_ap = prop_def(AccessPatternAttr)
     in_ap = prop_def(AccessPatternAttr)
     bias_ap = opt_prop_def(AccessPatternAttr)
@@ -732,6 +906,19 @@ class ActivationOp(InstructionOp):
         " (`,` type($bias)^)?"
     )
 
+    def __init__(self, func: ActFunc | str, out: SSAValue, out_ap: AccessPatternAttr, input: SSAValue,
+                 in_ap: AccessPatternAttr, bias: SSAValue | None = None, bias_ap: AccessPatternAttr | None = None,
+                 scale: float | None = None, imm: float | None = None):
+        super().__init__(
+            operands=[out, input, bias],
+            properties={"func": act_func_attr(func), "out_ap": out_ap, "in_ap": in_ap, "bias_ap": bias_ap,
+                        "scale": _float(scale), "imm": _float(imm)},
+        )
+
+    @property
+    def act_func(self) -> ActFunc:
+        return self.func.isa
+
     def accesses(self) -> Iterator[Access]:
         yield Access(self.input, _ap(self.in_ap), False)
         if self.bias is not None and self.bias_ap is not None:
@@ -739,8 +926,6 @@ class ActivationOp(InstructionOp):
         yield Access(self.out, _ap(self.out_ap), True)
 
     def verify_instruction(self) -> None:
-        if self.func.data not in ACT_FUNCS:
-            raise VerifyException(f"'inf.activation' func must be one of {', '.join(ACT_FUNCS)}")
         o, i = _ap(self.out_ap), _ap(self.in_ap)
         if (o.partitions, o.elements_per_partition) != (i.partitions, i.elements_per_partition):
             raise VerifyException(
@@ -767,11 +952,7 @@ def _same_shape(op: Operation, a: AccessPattern, b: AccessPattern, what: str) ->
         )
 
 
-def _check_alu(op: Operation, alu: StringAttr) -> None:
-    if alu.data not in ALU_OPS:
-        raise VerifyException(f"'{op.name}' alu must be one of {', '.join(ALU_OPS)}")
-
-
+@_accepts_generic_form
 @irdl_op_definition
 class TensorTensorOp(_VectorOp):
     """Vector engine: ``out = lhs <alu> rhs`` elementwise."""
@@ -780,7 +961,7 @@ class TensorTensorOp(_VectorOp):
     out = operand_def(SbufType)
     lhs = operand_def(SbufType | PsumType)
     rhs = operand_def(SbufType | PsumType)
-    alu = prop_def(StringAttr)
+    alu = prop_def(AluOpAttr)
     out_ap = prop_def(AccessPatternAttr)
     lhs_ap = prop_def(AccessPatternAttr)
     rhs_ap = prop_def(AccessPatternAttr)
@@ -789,17 +970,24 @@ class TensorTensorOp(_VectorOp):
         "$alu $out $out_ap `,` $lhs $lhs_ap `,` $rhs $rhs_ap attr-dict `:` type($out) `,` type($lhs) `,` type($rhs)"
     )
 
+    def __init__(self, alu: AluOp | str, out: SSAValue, out_ap: AccessPatternAttr, lhs: SSAValue,
+                 lhs_ap: AccessPatternAttr, rhs: SSAValue, rhs_ap: AccessPatternAttr):
+        super().__init__(
+            operands=[out, lhs, rhs],
+            properties={"alu": alu_op_attr(alu), "out_ap": out_ap, "lhs_ap": lhs_ap, "rhs_ap": rhs_ap},
+        )
+
     def accesses(self) -> Iterator[Access]:
         yield Access(self.lhs, _ap(self.lhs_ap), False)
         yield Access(self.rhs, _ap(self.rhs_ap), False)
         yield Access(self.out, _ap(self.out_ap), True)
 
     def verify_instruction(self) -> None:
-        _check_alu(self, self.alu)
         _same_shape(self, _ap(self.out_ap), _ap(self.lhs_ap), "out and lhs differ")
         _same_shape(self, _ap(self.out_ap), _ap(self.rhs_ap), "out and rhs differ")
 
 
+@_accepts_generic_form
 @irdl_op_definition
 class TensorScalarOp(_VectorOp):
     """Vector engine: ``out = in <alu> s``, s one element per partition of
@@ -809,7 +997,7 @@ class TensorScalarOp(_VectorOp):
     out = operand_def(SbufType)
     input = operand_def(SbufType | PsumType)
     scalar = opt_operand_def(SbufType)
-    alu = prop_def(StringAttr)
+    alu = prop_def(AluOpAttr)
     out_ap = prop_def(AccessPatternAttr)
     in_ap = prop_def(AccessPatternAttr)
     scalar_ap = opt_prop_def(AccessPatternAttr)
@@ -820,6 +1008,15 @@ class TensorScalarOp(_VectorOp):
         " (`,` type($scalar)^)?"
     )
 
+    def __init__(self, alu: AluOp | str, out: SSAValue, out_ap: AccessPatternAttr, input: SSAValue,
+                 in_ap: AccessPatternAttr, scalar: SSAValue | None = None,
+                 scalar_ap: AccessPatternAttr | None = None, imm: float | None = None):
+        super().__init__(
+            operands=[out, input, scalar],
+            properties={"alu": alu_op_attr(alu), "out_ap": out_ap, "in_ap": in_ap, "scalar_ap": scalar_ap,
+                        "imm": _float(imm)},
+        )
+
     def accesses(self) -> Iterator[Access]:
         yield Access(self.input, _ap(self.in_ap), False)
         if self.scalar is not None and self.scalar_ap is not None:
@@ -827,7 +1024,6 @@ class TensorScalarOp(_VectorOp):
         yield Access(self.out, _ap(self.out_ap), True)
 
     def verify_instruction(self) -> None:
-        _check_alu(self, self.alu)
         _same_shape(self, _ap(self.out_ap), _ap(self.in_ap), "out and in differ")
         if (self.scalar is None) != (self.scalar_ap is None):
             raise VerifyException("'inf.tensor_scalar' scalar and scalar_ap go together")
@@ -837,6 +1033,7 @@ class TensorScalarOp(_VectorOp):
                 raise VerifyException("'inf.tensor_scalar' scalar is one element per partition")
 
 
+@_accepts_generic_form
 @irdl_op_definition
 class ReduceOp(_VectorOp):
     """Vector engine: reduce the last ``axes`` free dims of ``in`` with ``alu``
@@ -845,7 +1042,7 @@ class ReduceOp(_VectorOp):
     name = "inf.reduce"
     out = operand_def(SbufType)
     input = operand_def(SbufType | PsumType)
-    alu = prop_def(StringAttr)
+    alu = prop_def(AluOpAttr)
     axes = prop_def(IntegerAttr[I64])
     out_ap = prop_def(AccessPatternAttr)
     in_ap = prop_def(AccessPatternAttr)
@@ -853,12 +1050,20 @@ class ReduceOp(_VectorOp):
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$alu $out $out_ap `,` $input $in_ap attr-dict `:` type($out) `,` type($input)"
 
+    def __init__(self, alu: AluOp | str, out: SSAValue, out_ap: AccessPatternAttr, input: SSAValue,
+                 in_ap: AccessPatternAttr, axes: int, scale: float | None = None):
+        super().__init__(
+            operands=[out, input],
+            properties={"alu": alu_op_attr(alu), "axes": IntegerAttr(axes, i64), "out_ap": out_ap,
+                        "in_ap": in_ap, "scale": _float(scale)},
+        )
+
     def accesses(self) -> Iterator[Access]:
         yield Access(self.input, _ap(self.in_ap), False)
         yield Access(self.out, _ap(self.out_ap), True)
 
     def verify_instruction(self) -> None:
-        if self.alu.data not in ("add", "max", "min"):
+        if self.alu.isa not in REDUCE_ALUS:
             raise VerifyException("'inf.reduce' alu must be add, max or min")
         i, o = _ap(self.in_ap), _ap(self.out_ap)
         axes = self.axes.value.data
@@ -874,6 +1079,7 @@ class ReduceOp(_VectorOp):
             )
 
 
+@_accepts_generic_form
 @irdl_op_definition
 class TransposeOp(_VectorOp):
     """Vector engine: ``out[f, p] = in[p, f]`` for a tile of at most 128 x 128."""
@@ -886,6 +1092,9 @@ class TransposeOp(_VectorOp):
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$out $out_ap `,` $input $in_ap attr-dict `:` type($out) `,` type($input)"
 
+    def __init__(self, out: SSAValue, out_ap: AccessPatternAttr, input: SSAValue, in_ap: AccessPatternAttr):
+        super().__init__(operands=[out, input], properties={"out_ap": out_ap, "in_ap": in_ap})
+
     def accesses(self) -> Iterator[Access]:
         yield Access(self.input, _ap(self.in_ap), False)
         yield Access(self.out, _ap(self.out_ap), True)
@@ -897,10 +1106,11 @@ class TransposeOp(_VectorOp):
                 f"'inf.transpose' of [{i.partitions}, {i.elements_per_partition}] must be "
                 f"[{i.elements_per_partition}, {i.partitions}]"
             )
-        if i.elements_per_partition > INF1.partitions:
-            raise VerifyException(f"'inf.transpose' tiles are at most {INF1.partitions} wide")
+        if i.elements_per_partition > target_of(self).partitions:
+            raise VerifyException(f"'inf.transpose' tiles are at most {target_of(self).partitions} wide")
 
 
+@_accepts_generic_form
 @irdl_op_definition
 class MemsetOp(_VectorOp):
     """Vector engine: fill with the immediate ``value``."""
@@ -912,25 +1122,25 @@ class MemsetOp(_VectorOp):
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$out $out_ap attr-dict `:` type($out)"
 
+    def __init__(self, out: SSAValue, out_ap: AccessPatternAttr, value: float):
+        super().__init__(operands=[out], properties={"out_ap": out_ap, "value": FloatAttr(float(value), f32)})
+
     def accesses(self) -> Iterator[Access]:
         yield Access(self.out, _ap(self.out_ap), True)
 
 
-ENGINE_NAMES = tuple(e.stream_name for e in Engine)
+ENGINE_NAMES = tuple(e.value for e in EngineName)
 
 
 class _SemaphoreOp(IRDLOperation):
     def engine_of(self) -> Engine:
-        return Engine[self.engine_name.data.upper()]
+        return self.engine_name.isa  # type: ignore[attr-defined]
 
     def _verify_common(self) -> None:
-        if self.engine_name.data not in ENGINE_NAMES:
-            raise VerifyException(f"'{self.name}' engine must be one of {', '.join(ENGINE_NAMES)}")
         s = self.sem.value.data
-        if not 0 <= s < INF1.semaphores_per_core:
-            raise VerifyException(
-                f"'{self.name}' semaphore {s} out of range: a core has {INF1.semaphores_per_core}"
-            )
+        semaphores = target_of(self).semaphores_per_core
+        if not 0 <= s < semaphores:
+            raise VerifyException(f"'{self.name}' semaphore {s} out of range: a core has {semaphores}")
 
 
 @irdl_op_definition
@@ -938,15 +1148,13 @@ class SemSignalOp(_SemaphoreOp):
     """``engine`` increments semaphore ``sem`` once all its earlier work is complete."""
 
     name = "inf.sem_signal"
-    engine_name = prop_def(StringAttr, prop_name="engine")
+    engine_name = prop_def(EngineAttr, prop_name="engine")
     sem = prop_def(IntegerAttr[I64])
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$engine $sem attr-dict"
 
-    def __init__(self, engine: Engine, sem: int):
-        super().__init__(
-            properties={"engine": StringAttr(engine.stream_name), "sem": IntegerAttr(sem, i64)}
-        )
+    def __init__(self, engine: Engine | str, sem: int):
+        super().__init__(properties={"engine": engine_attr(engine), "sem": IntegerAttr(sem, i64)})
 
     def verify_(self) -> None:
         self._verify_common()
@@ -958,16 +1166,16 @@ class SemWaitOp(_SemaphoreOp):
     indices; on trips where it is <= 0 the wait does not block and encodes as 0)."""
 
     name = "inf.sem_wait"
-    engine_name = prop_def(StringAttr, prop_name="engine")
+    engine_name = prop_def(EngineAttr, prop_name="engine")
     sem = prop_def(IntegerAttr[I64])
     value = prop_def(AffineExprAttr)
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$engine $sem `,` $value attr-dict"
 
-    def __init__(self, engine: Engine, sem: int, value: AffineExpr | int):
+    def __init__(self, engine: Engine | str, sem: int, value: AffineExpr | int):
         super().__init__(
             properties={
-                "engine": StringAttr(engine.stream_name),
+                "engine": engine_attr(engine),
                 "sem": IntegerAttr(sem, i64),
                 "value": AffineExprAttr(AffineExpr.of(value)),
             }
@@ -1004,7 +1212,7 @@ Inferentia = Dialect(
         SemSignalOp,
         SemWaitOp,
     ],
-    [AccessPatternAttr, AffineExprAttr, DramType, SbufType, PsumType],
+    [AccessPatternAttr, AffineExprAttr, ActFuncAttr, AluOpAttr, EngineAttr, DramType, SbufType, PsumType],
 )
 
 

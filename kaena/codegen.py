@@ -40,23 +40,20 @@ from kaena.dialects.inferentia import (
     engine_of,
     float_prop,
 )
-from kaena.dialects.attributes import PSUM_PEAK_ATTR, SBUF_PEAK_ATTR
+from kaena.dialects.attributes import PSUM_PEAK_ATTR, SBUF_PEAK_ATTR, sources_of
 from kaena.errors import CompileError
 from kaena.isa import (
     MAX_FREE_DIMS,
-    ActFunc,
-    AluOp,
-    DType,
     Engine,
     Flags,
     Mem,
     Opcode,
     empty_records,
 )
-from kaena.neff import Neff, Subgraph, TensorSpec, Variable
+from kaena.neff import NO_SOURCE, Neff, Subgraph, TensorSpec, Variable
+from kaena.target import target_of
 
 DRAM_VARIABLE_KINDS = {"input": "input", "output": "output", "file": "file", "tmp": "tmp-buf"}
-NP_DTYPE_NAMES = {DType.FP32: "float32", DType.BF16: "bfloat16", DType.FP16: "float16"}
 
 # Fields that may be affine in the loop indices: (record field, AP sub-field or None).
 _AFFINE_FIELDS: tuple[tuple[str, str | None], ...] = (
@@ -94,6 +91,8 @@ class _CoreEncoder:
         self.variables: list[Variable] = []
         self.depth = _loop_depth(core.body.block)
         self.static_ids: dict[Operation, int] = {}
+        # the subgraph's source table: each distinct kaena.source of an instruction, in program order
+        self.source_index: dict[tuple[str, ...], int] = {}
 
     # --- variables --------------------------------------------------------
     def encode_variables(self) -> None:
@@ -104,7 +103,7 @@ class _CoreEncoder:
             assert isinstance(t, DramType)
             kind = op.kind.data
             name = op.var_name.data
-            dtype = NP_DTYPE_NAMES[t.dtype]
+            dtype = t.dtype.numpy_name
             shape = t.get_shape()
             data = None
             if kind == "file":
@@ -132,6 +131,7 @@ class _CoreEncoder:
         n = len(ops)
         self.records = empty_records(n)
         self.engines = np.zeros(n, dtype=np.int64)
+        self.sources = np.full(n, NO_SOURCE, dtype=np.uint32)
         self.const = np.zeros((n, len(_AFFINE_FIELDS)), dtype=np.int64)
         self.coef = np.zeros((n, len(_AFFINE_FIELDS), max(self.depth, 1)), dtype=np.int64)
         has_sems = False
@@ -143,6 +143,9 @@ class _CoreEncoder:
             self.engines[i] = int(eng)
             rec = self.records[i]
             rec["tag"] = self.tags[op]
+            names = sources_of(op)
+            if names:
+                self.sources[i] = self.source_index.setdefault(names, len(self.source_index))
             if isinstance(op, SemSignalOp | SemWaitOp):
                 has_sems = True
             else:
@@ -209,7 +212,7 @@ class _CoreEncoder:
                 self._affine(i, ("accumulate", None), op.accumulate.data)
         elif isinstance(op, ActivationOp):
             rec["opcode"] = Opcode.ACTIVATE
-            rec["func"] = ActFunc[op.func.data.upper()]
+            rec["func"] = op.func.isa
             rec["scale"] = float_prop(op, "scale", 1.0)
             rec["imm"] = float_prop(op, "imm", 0.0)
             self._operand(i, rec, "out", op.out, op.out_ap.data)
@@ -218,13 +221,13 @@ class _CoreEncoder:
                 self._operand(i, rec, "in1", op.bias, op.bias_ap.data)
         elif isinstance(op, TensorTensorOp):
             rec["opcode"] = Opcode.TENSOR_TENSOR
-            rec["alu"] = AluOp[op.alu.data.upper()]
+            rec["alu"] = op.alu.isa
             self._operand(i, rec, "out", op.out, op.out_ap.data)
             self._operand(i, rec, "in0", op.lhs, op.lhs_ap.data)
             self._operand(i, rec, "in1", op.rhs, op.rhs_ap.data)
         elif isinstance(op, TensorScalarOp):
             rec["opcode"] = Opcode.TENSOR_SCALAR
-            rec["alu"] = AluOp[op.alu.data.upper()]
+            rec["alu"] = op.alu.isa
             rec["imm"] = float_prop(op, "imm", 0.0)
             self._operand(i, rec, "out", op.out, op.out_ap.data)
             self._operand(i, rec, "in0", op.input, op.in_ap.data)
@@ -232,7 +235,7 @@ class _CoreEncoder:
                 self._operand(i, rec, "in1", op.scalar, op.scalar_ap.data)
         elif isinstance(op, ReduceOp):
             rec["opcode"] = Opcode.REDUCE
-            rec["alu"] = AluOp[op.alu.data.upper()]
+            rec["alu"] = op.alu.isa
             rec["axes"] = op.axes.value.data
             rec["scale"] = float_prop(op, "scale", 1.0)
             self._operand(i, rec, "out", op.out, op.out_ap.data)
@@ -285,7 +288,9 @@ class _CoreEncoder:
             return np.zeros(0, dtype=np.int64), np.zeros((0, width), dtype=np.int64)
         return np.concatenate(ids_parts), np.concatenate(idx_parts)
 
-    def unroll(self) -> dict[Engine, np.ndarray]:
+    def unroll(self) -> tuple[dict[Engine, np.ndarray], dict[Engine, np.ndarray]]:
+        """Per engine, the records in program order and each one's source index
+        (an unrolled loop's records keep their op's source)."""
         ids, idx = self._sequence(self.core.body.block, 0)
         rec = self.records[ids]
         n = len(ids)
@@ -302,14 +307,20 @@ class _CoreEncoder:
             else:
                 rec[name][sub] = vals
         engines = self.engines[ids] if n else np.zeros(0, dtype=np.int64)
-        return {e: np.ascontiguousarray(rec[engines == int(e)]) for e in Engine}
+        src = self.sources[ids] if n else np.zeros(0, dtype=np.uint32)
+        streams = {e: np.ascontiguousarray(rec[engines == int(e)]) for e in Engine}
+        sources = {e: np.ascontiguousarray(src[engines == int(e)]) for e in Engine}
+        return streams, sources
 
     def encode(self) -> Subgraph:
         self.encode_variables()
         self.encode_static()
-        streams = self.unroll()
+        streams, sources = self.unroll()
         attrs = self.core.attributes
         sg = Subgraph(core=self.core_id, variables=self.variables, streams=streams)
+        if self.source_index:
+            sg.sources = list(self.source_index)
+            sg.source_ids = {e: ids for e, ids in sources.items() if len(ids)}
         for field, attr in (("sbuf_peak_bytes", SBUF_PEAK_ATTR),
                             ("psum_peak_bytes", PSUM_PEAK_ATTR)):
             value = attrs.get(attr)
@@ -353,6 +364,7 @@ def emit_neff(module: ModuleOp, store, *, name: str, compiler_version: str,
         subgraphs=subgraphs,
         compiler_version=compiler_version,
         metadata=dict(metadata or {}),
+        target=target_of(module).name,
     )
 
 

@@ -77,6 +77,11 @@ class DType(IntEnum):
     def short(self) -> str:
         return self.name.lower()
 
+    @property
+    def numpy_name(self) -> str:
+        """The name NEFF JSON and numpy use: 'float32', 'bfloat16', 'float16'."""
+        return _NUMPY_NAMES[self]
+
     @classmethod
     def from_name(cls, name: str) -> "DType":
         """Accepts 'fp32'/'f32'/'float32', 'bf16'/'bfloat16', 'fp16'/'f16'/'float16'."""
@@ -88,6 +93,23 @@ _NP_DTYPES = {
     DType.BF16: np.dtype(ml_dtypes.bfloat16),
     DType.FP16: np.dtype(np.float16),
 }
+_NUMPY_NAMES = {DType.FP32: "float32", DType.BF16: "bfloat16", DType.FP16: "float16"}
+DTYPE_ITEMSIZE = np.array([d.itemsize for d in DType], dtype=np.int64)
+"""Bytes per element, indexed by a record's ``dtype`` code: the one itemsize table."""
+
+
+def itemsizes(codes: np.ndarray) -> np.ndarray:
+    """Bytes per element of each ``dtype`` code (int64); 0 for codes that name no DType."""
+    codes = np.asarray(codes).astype(np.int64)
+    known = (codes >= 0) & (codes < len(DTYPE_ITEMSIZE))
+    return np.where(known, DTYPE_ITEMSIZE[np.where(known, codes, 0)], 0)
+
+
+def ceil_div(a, b):
+    """``ceil(a / b)`` for integers (and integer arrays), without floats."""
+    return -(-a // b)
+
+
 _DTYPE_NAMES = {
     "fp32": DType.FP32, "f32": DType.FP32, "float32": DType.FP32,
     "bf16": DType.BF16, "bfloat16": DType.BF16,
@@ -286,7 +308,7 @@ def stream_errors(
         checks.append((used & zero_count, lambda i, name=name: f"{name}: a free dimension has count 0"))
         if max_ap_bytes is not None or max_dram_ap_bytes is not None:
             # float64: four u32 counts can overflow int64
-            size = np.array([d.itemsize for d in DType] + [0] * 256, dtype=np.float64)[ap["dtype"].astype(np.int64)]
+            size = itemsizes(ap["dtype"]).astype(np.float64)
             nbytes = ap_counts(ap).astype(np.float64).prod(axis=1) * ap["num_partitions"] * size
             limit = np.where(
                 mem == Mem.DRAM,

@@ -90,7 +90,7 @@ def test_header_fields_follow_the_doc():
     neff = make_neff()
     data = write_neff_bytes(neff)
     pkg, hsize, dsize, vmaj, vmin = struct.unpack_from("<5Q", data, 0)
-    assert (pkg, hsize, dsize, vmaj, vmin) == (1, 1024, len(data) - 1024, 1, 1)
+    assert (pkg, hsize, dsize, vmaj, vmin) == (1, 1024, len(data) - 1024, 1, 2)
     assert data[40:168].rstrip(b"\0") == b"kaena 0.1.0"
     assert struct.unpack_from("<I", data, 168)[0] == 1
     assert data[172:204] == hashlib.sha256(data[1024:]).digest()
@@ -98,7 +98,7 @@ def test_header_fields_follow_the_doc():
     assert struct.unpack_from("<I", data, 476)[0] == 1
     assert data[480:] [: 1024 - 480].strip(b"\0") == b""
     h = read_header(data)
-    assert (h.compiler_version, h.name, h.num_tpb, h.version) == ("kaena 0.1.0", "tiny", 1, (1, 1))
+    assert (h.compiler_version, h.name, h.num_tpb, h.version) == ("kaena 0.1.0", "tiny", 1, (1, 2))
 
 
 def test_archive_members_and_doc_examples():
@@ -139,7 +139,7 @@ def test_isa_doc_offsets_match_the_record_dtypes():
 # --- a reader that refuses bad files -------------------------------------------
 
 
-def rebuild(members: dict[str, bytes], version=(1, 1), tweak=None) -> bytes:
+def rebuild(members: dict[str, bytes], version=(1, 2), tweak=None) -> bytes:
     """A NEFF with arbitrary members and a valid header/hash."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
@@ -163,7 +163,7 @@ def test_version_mismatch():
     with pytest.raises(NeffError) as e:
         read_neff_bytes(write_neff_bytes(neff), "m.neff")
     msg = str(e.value)
-    assert msg.startswith("m.neff: NEFF version mismatch supported: 1.1 received: 2.0")
+    assert msg.startswith("m.neff: NEFF version mismatch supported: 1.2 received: 2.0")
     assert "recompile the model with this Kaena" in msg
     neff.version = (1, 7)  # any minor of major 1 loads
     assert read_neff_bytes(write_neff_bytes(neff)).version == (1, 7)

@@ -68,7 +68,7 @@ def test_the_campaign_reached_the_deep_checks():
 def test_harness_reports_crashes_and_hangs(monkeypatch):
     """run_case itself must be able to fail: a raw exception is a crash, a stall a timeout."""
     s = seeds()[0]
-    import kaena.neff.info as tool
+    import kaena.neff.info as tool  # run_case reads files with kaena.neff.info.neff_info
 
     monkeypatch.setattr(tool, "neff_info", lambda data, source: (_ for _ in ()).throw(IndexError("boom")))
     assert run_case(s.data, s.inputs).kind == "crash"

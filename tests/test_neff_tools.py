@@ -57,7 +57,7 @@ def test_info_text_and_json(lenet_neff):
     proc = cli("info", lenet_neff)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for expected in ("format version:   1.1", "compiler version: kaena 0.1.0", "name:             lenet",
+    for expected in ("format version:   1.2", "compiler version: kaena 0.1.0", "name:             lenet",
                      "cores:            1", "input  [2,1,28,28]  float32", "output  [2,10]  float32",
                      "instructions", "constants"):
         assert expected in out
@@ -72,7 +72,7 @@ def test_info_text_and_json(lenet_neff):
 
 def test_verify_good_and_bad(lenet_neff, tmp_path):
     proc = cli("verify", lenet_neff)
-    assert proc.returncode == 0 and proc.stdout.startswith(f"{lenet_neff}: OK: NEFF 1.1 'lenet'")
+    assert proc.returncode == 0 and proc.stdout.startswith(f"{lenet_neff}: OK: NEFF 1.2 'lenet'")
     data = bytearray(lenet_neff.read_bytes())
     data[-100] ^= 0x10
     bad = tmp_path / "flipped.neff"
@@ -119,10 +119,10 @@ def test_other_major_is_refused_naming_both_versions(lenet_neff, tmp_path):
             [sys.executable, "-m", "kaena.tools.kaena_run_main", str(path), "--inputs", "x.npz", "--output", "y.npz"],
             capture_output=True, text=True)):
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
-        assert "NEFF version mismatch supported: 1.1 received: 2.3" in proc.stderr
+        assert "NEFF version mismatch supported: 1.2 received: 2.3" in proc.stderr
         assert "recompile" in proc.stderr
     struct.pack_into("<QQ", data, 24, 0, 9)
-    with pytest.raises(NeffError, match="NEFF version mismatch supported: 1.1 received: 0.9"):
+    with pytest.raises(NeffError, match="NEFF version mismatch supported: 1.2 received: 0.9"):
         read_neff_bytes(bytes(data))
 
 
@@ -149,11 +149,11 @@ def test_later_minor_may_use_reserved_header_bytes(lenet_neff):
         read_neff_bytes(bytes(data))
     header, members = split(bytes(data))
     top = json.loads(members["neff.json"])
-    top["version"]["minor"] = 2
+    top["version"]["minor"] = 3
     members["neff.json"] = json.dumps(top).encode()
     newer = bytearray(repack(header, members))
-    struct.pack_into("<Q", newer, 32, 2)
-    assert read_neff_bytes(bytes(newer)).version == (1, 2)
+    struct.pack_into("<Q", newer, 32, 3)
+    assert read_neff_bytes(bytes(newer)).version == (1, 3)
 
 
 # --- unpack / pack --------------------------------------------------------------------------

@@ -55,6 +55,7 @@ def format_info(info: dict) -> str:
         f"format version:   {info['format_version']}",
         f"compiler version: {info['compiler_version']}",
         f"name:             {info['name']}",
+        f"target:           {info['target']}",
         f"uuid:             {info['uuid']}",
         f"sha256:           {info['sha256']}",
         f"cores:            {info['cores']}",
@@ -86,16 +87,16 @@ def verify_neff(data: bytes, source: str) -> str:
     """Reader checks, then the simulator's static operand checks (bounds,
     alignment, shapes) on every stream; returns the one-line verdict."""
     from kaena.simulator.memory import SLOTS, DecodedAP, check_stream
-    from kaena.target import INF1
 
     header, _members, neff = read_neff_parts(data, source)
+    target = neff.target_description  # the one the NEFF declares
     records = 0
     for k, sg in enumerate(neff.subgraphs):
         for e in Engine:
             rec = sg.stream(e)
             records += len(rec)
             try:
-                check_stream(k, e, rec, sg.variables, INF1, {s: DecodedAP(rec[s]) for s in SLOTS})
+                check_stream(k, e, rec, sg.variables, target, {s: DecodedAP(rec[s]) for s in SLOTS})
             except KaenaError as err:
                 raise NeffError(f"{source}: invalid program: {err}") from None
     return (

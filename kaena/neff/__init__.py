@@ -4,6 +4,6 @@ text form ``kaena-neff disasm`` writes), ``info`` (what ``kaena-neff info``
 reports)."""
 
 from kaena.neff.container import Neff
-from kaena.neff.model import NEFF_VERSION, Subgraph, TensorSpec, Variable
+from kaena.neff.model import NEFF_VERSION, NO_SOURCE, Subgraph, TensorSpec, Variable
 
-__all__ = ["NEFF_VERSION", "Neff", "Subgraph", "TensorSpec", "Variable"]
+__all__ = ["NEFF_VERSION", "NO_SOURCE", "Neff", "Subgraph", "TensorSpec", "Variable"]

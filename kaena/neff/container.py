@@ -23,14 +23,13 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 from kaena.errors import NeffError
-from kaena.isa import INSTR_DTYPE, Engine, stream_errors
+from kaena.isa import INSTR_DTYPE, DType, Engine, stream_errors
 from kaena.files import atomic_write
-from kaena.neff.model import NEFF_VERSION, VARIABLE_KINDS, Subgraph, TensorSpec, Variable
-from kaena.target import INF1, MIB
+from kaena.neff.model import NEFF_VERSION, NO_SOURCE, SOURCE_DTYPE, VARIABLE_KINDS, Subgraph, TensorSpec, Variable
+from kaena.target import DEFAULT_TARGET, MIB, TARGETS, NeuronCoreTarget, get_target
 
 PKG_VERSION = 1
 HEADER_SIZE = 1024
@@ -40,16 +39,55 @@ assert _HEADER.size == HEADER_SIZE
 
 FORMAT_TAG = "kaena-neff"
 MAX_JSON_BYTES = 16 * MIB  # neff.json / def.json larger than this are refused
-MAX_TENSOR_ELEMENTS = INF1.dram_bytes_per_chip  # more elements than device bytes: not a real tensor
-MAX_CORES = INF1.instance("inf1.24xlarge").neuron_cores  # the largest instance
-DRAM_BYTES_PER_CORE = INF1.dram_bytes_per_chip // INF1.cores_per_chip
-MAX_AP_BYTES = INF1.sbuf_bytes  # one on-chip operand of one record iterates at most this many bytes
-DTYPE_NAMES = ("float32", "bfloat16", "float16")
+MAX_SOURCE_NAME = 1024  # characters of one source (framework node) name
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a NEFF for ``target`` can hold: the reader bounds every size by the
+    target the NEFF declares, so no field makes it allocate more than that device has."""
+
+    target: NeuronCoreTarget
+
+    @property
+    def max_tensor_elements(self) -> int:  # more elements than device bytes: not a real tensor
+        return self.target.dram_bytes_per_chip
+
+    @property
+    def max_cores(self) -> int:  # the largest instance
+        return max(inst.neuron_cores for inst in self.target.instances)
+
+    @property
+    def dram_bytes_per_core(self) -> int:
+        return self.target.dram_bytes_per_chip // self.target.cores_per_chip
+
+    @property
+    def max_ap_bytes(self) -> int:  # one on-chip operand of one record iterates at most this many bytes
+        return self.target.sbuf_bytes
+
+
+def limits_of(target: NeuronCoreTarget | str = DEFAULT_TARGET) -> Limits:
+    return Limits(get_target(target) if isinstance(target, str) else target)
+
+
+def _loosest() -> Limits:
+    """Bounds checked before neff.json names the target (header, archive size):
+    the largest over every known target."""
+    return max((Limits(t) for t in TARGETS.values()), key=lambda lim: (lim.max_cores, lim.dram_bytes_per_core))
+
+
+_DEFAULT_LIMITS = limits_of(DEFAULT_TARGET)
+MAX_TENSOR_ELEMENTS = _DEFAULT_LIMITS.max_tensor_elements
+MAX_CORES = _DEFAULT_LIMITS.max_cores
+DRAM_BYTES_PER_CORE = _DEFAULT_LIMITS.dram_bytes_per_core
+MAX_AP_BYTES = _DEFAULT_LIMITS.max_ap_bytes
+DTYPE_NAMES = tuple(d.numpy_name for d in DType)
 # .npy members hold bfloat16 as its raw uint16 bits (numpy cannot name bfloat16 in an .npy header)
 _NPY_STORAGE = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "bfloat16": np.dtype("<u2")}
 _MEMBER_RE = re.compile(r"^(neff\.json|sg\d{2,4}/[A-Za-z0-9_][A-Za-z0-9._-]{0,94})$")
 _SANITISE_RE = re.compile(r"[^A-Za-z0-9._-]")
 _ENGINE_FILES = {e: f"{e.stream_name}.bin" for e in Engine}
+_SOURCE_FILES = {e: f"{e.stream_name}.src.bin" for e in Engine}
 
 
 @dataclass
@@ -64,6 +102,12 @@ class Neff:
     version: tuple[int, int] = NEFF_VERSION
     metadata: dict = field(default_factory=dict)  # free-form JSON-able (options, summary)
     uuid: bytes = b""  # 16 bytes; derived from the contents when written if empty
+    target: str = DEFAULT_TARGET  # the kaena.target compiled for (neff.json "target")
+
+    @property
+    def target_description(self) -> NeuronCoreTarget:
+        """The ``NeuronCoreTarget`` this NEFF was compiled for: what the simulator models."""
+        return get_target(self.target)
 
     @property
     def num_cores(self) -> int:
@@ -107,7 +151,7 @@ def subgraph_dir(index: int) -> str:
 
 
 def np_dtype(name: str) -> np.dtype:
-    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
+    return DType.from_name(name).np
 
 
 # --------------------------------------------------------------------------- writer
@@ -163,6 +207,7 @@ def neff_json(neff: Neff) -> dict:
         "name": neff.name,
         "version": {"major": int(neff.version[0]), "minor": int(neff.version[1])},
         "compiler_version": neff.compiler_version,
+        "target": neff.target,
         "num_cores": neff.num_cores,
         "execution": "serial",
         "inputs": [_spec_json(t) for t in neff.inputs],
@@ -184,7 +229,12 @@ def _spec_json(t: TensorSpec) -> dict:
     return {"name": t.name, "shape": [int(d) for d in t.shape], "dtype": t.dtype}
 
 
-def def_json(sg: Subgraph) -> dict:
+def _has_sources(sg: Subgraph, e: Engine) -> bool:
+    return bool(sg.sources) and len(sg.stream(e)) > 0
+
+
+def def_json(sg: Subgraph, target: NeuronCoreTarget | None = None) -> dict:
+    target = target or get_target(DEFAULT_TARGET)
     files = _file_names(sg.variables)
     variables = []
     for i, v in enumerate(sg.variables):
@@ -197,11 +247,16 @@ def def_json(sg: Subgraph) -> dict:
         "record_size": INSTR_DTYPE.itemsize,
         "dma_queues": [
             {"name": f"q{q}", "engine": Engine.DMA.stream_name, "file": _ENGINE_FILES[Engine.DMA]}
-            for q in range(INF1.dma_queues_per_core)
+            for q in range(target.dma_queues_per_core)
         ],
         "engines": {
-            e.stream_name: {"file": _ENGINE_FILES[e], "records": int(len(sg.stream(e)))} for e in Engine
+            e.stream_name: {
+                "file": _ENGINE_FILES[e], "records": int(len(sg.stream(e))),
+                **({"source_file": _SOURCE_FILES[e]} if _has_sources(sg, e) else {}),
+            }
+            for e in Engine
         },
+        "sources": [list(names) for names in sg.sources],
         "variables": variables,
         "sbuf_peak_bytes": int(sg.sbuf_peak_bytes),
         "psum_peak_bytes": int(sg.psum_peak_bytes),
@@ -234,12 +289,17 @@ def archive_members(neff: Neff) -> dict[str, bytes]:
                 raise NeffError(f"{neff.name}: variable '{v.name}' has dtype {v.dtype!r}; expected one of {DTYPE_NAMES}")
             if v.kind not in VARIABLE_KINDS:
                 raise NeffError(f"{neff.name}: variable '{v.name}' has kind {v.kind!r}; expected one of {VARIABLE_KINDS}")
-        members[f"{d}/def.json"] = _json_bytes(def_json(sg), f"{neff.name}: {d}/def.json")
+        members[f"{d}/def.json"] = _json_bytes(def_json(sg, neff.target_description), f"{neff.name}: {d}/def.json")
         for e in Engine:
             rec = sg.stream(e)
             if rec.dtype != INSTR_DTYPE:
                 raise NeffError(f"{neff.name}: {d} {e.stream_name} stream is not an INSTR_DTYPE array")
             members[f"{d}/{_ENGINE_FILES[e]}"] = np.ascontiguousarray(rec).tobytes()
+            if _has_sources(sg, e):
+                ids = np.asarray(sg.stream_sources(e))
+                if ids.shape != (len(rec),) or ((ids >= len(sg.sources)) & (ids != NO_SOURCE)).any():
+                    raise NeffError(f"{neff.name}: {d} {e.stream_name} source indices do not match its records")
+                members[f"{d}/{_SOURCE_FILES[e]}"] = ids.astype(SOURCE_DTYPE).tobytes()
         for i, fname in _file_names(sg.variables).items():
             members[f"{d}/{fname}"] = _npy_bytes(sg.variables[i], f"{neff.name} {d}")
     return members
@@ -355,8 +415,9 @@ def read_header(data: bytes, source: str = "<bytes>") -> NeffHeader:
         )
     if feat != 0:
         raise NeffError(f"{source}: NEFF uses feature bits {feat:#x} this Kaena does not know; recompile the model with this Kaena")
-    if not 1 <= num_tpb <= MAX_CORES:
-        raise NeffError(f"{source}: corrupt NEFF header: num_tpb {num_tpb} is not between 1 and {MAX_CORES}")
+    max_cores = _loosest().max_cores  # neff.json's target bounds it again
+    if not 1 <= num_tpb <= max_cores:
+        raise NeffError(f"{source}: corrupt NEFF header: num_tpb {num_tpb} is not between 1 and {max_cores}")
     if req != num_tpb:
         raise NeffError(f"{source}: corrupt NEFF header: requested_tpb_count {req} differs from num_tpb {num_tpb}")
     # fields this minor leaves zero; a later minor may use them for optional content
@@ -370,10 +431,12 @@ def read_header(data: bytes, source: str = "<bytes>") -> NeffHeader:
     return header
 
 
-def archive_budget(num_tpb: int) -> int:
+def archive_budget(num_tpb: int, limits: Limits | None = None) -> int:
     """Most bytes the archive of a ``num_tpb``-core NEFF may hold uncompressed:
-    the cores' device DRAM plus the JSON members."""
-    return DRAM_BYTES_PER_CORE * num_tpb + MAX_JSON_BYTES * (1 + num_tpb)
+    the cores' device DRAM plus the JSON members (before the target is known:
+    the largest of every known target's)."""
+    per_core = (limits or _loosest()).dram_bytes_per_core
+    return per_core * num_tpb + MAX_JSON_BYTES * (1 + num_tpb)
 
 
 def read_file_bytes(path: str) -> bytes:
@@ -385,7 +448,7 @@ def read_file_bytes(path: str) -> bytes:
             raise NeffError(f"{path}: is a directory, not a NEFF file")
         if not stat.S_ISREG(st.st_mode):
             raise NeffError(f"{path}: not a regular file; a NEFF is a file written by kaena-compile")
-        limit = HEADER_SIZE + archive_budget(MAX_CORES)
+        limit = HEADER_SIZE + archive_budget(_loosest().max_cores)
         if st.st_size > limit:
             raise NeffError(f"{path}: {st.st_size} bytes is larger than any NEFF ({limit}); not a NEFF")
         with open(path, "rb") as f:
@@ -475,8 +538,9 @@ def _read_members(archive: bytes, source: str, header: NeffHeader) -> dict[str, 
 class _Schema:
     """Tiny JSON schema checks that name the member and the offending key."""
 
-    def __init__(self, source: str, member: str):
+    def __init__(self, source: str, member: str, limits: Limits | None = None):
         self.where = f"{source}: malformed member {member}"
+        self.limits = limits or _DEFAULT_LIMITS
 
     def fail(self, msg: str) -> NeffError:
         return NeffError(f"{self.where}: {msg}")
@@ -502,7 +566,7 @@ class _Schema:
         shape = self.get(obj, "shape", list, ctx)
         if len(shape) > 8 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in shape):
             raise self.fail(f"'{ctx}shape' must be a list of at most 8 positive integers")
-        if int(np.prod(shape, dtype=np.float64)) > MAX_TENSOR_ELEMENTS:
+        if int(np.prod(shape, dtype=np.float64)) > self.limits.max_tensor_elements:
             raise self.fail(f"'{ctx}shape' {shape} is too large")
         return tuple(shape)
 
@@ -533,6 +597,13 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
     if version != header.version:
         raise s.fail(f"version {version[0]}.{version[1]} differs from the header's {header.version[0]}.{header.version[1]}")
     compiler_version = s.get(top, "compiler_version", str)
+    target_name = DEFAULT_TARGET  # NEFFs before 1.2 declare none: they were built for inf1
+    if "target" in top:
+        target_name = s.get(top, "target", str)
+        if target_name not in TARGETS:
+            raise s.fail(f"'target' {target_name!r} is not a known target ({', '.join(sorted(TARGETS))})")
+    limits = limits_of(target_name)
+    s.limits = limits
     if _cstr(_fixed(name, 256), source, "name") != header.name:
         raise NeffError(f"{source}: corrupt NEFF header: name '{header.name}' differs from neff.json's '{name}'")
     if _cstr(_fixed(compiler_version, 128), source, "build version") != header.compiler_version:
@@ -542,7 +613,7 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
         )
     if s.get(top, "execution", str) != "serial":
         raise s.fail("'execution' must be 'serial'")
-    num_cores = s.count(top, "num_cores", low=1, high=INF1.instance("inf1.24xlarge").neuron_cores)
+    num_cores = s.count(top, "num_cores", low=1, high=limits.max_cores)
     if num_cores != header.num_tpb:
         raise s.fail(f"num_cores {num_cores} differs from the header's num_tpb {header.num_tpb}")
     specs: dict[str, list[TensorSpec]] = {}
@@ -563,10 +634,11 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
         d = subgraph_dir(k)
         if s.get(entry, "dir", str, f"subgraphs[{k}].") != d:
             raise s.fail(f"subgraphs[{k}].dir must be '{d}'")
-        subgraphs.append(_build_subgraph(members, d, k, source))
+        subgraphs.append(_build_subgraph(members, d, k, source, limits))
     neff = Neff(
         name=name, inputs=specs["inputs"], outputs=specs["outputs"], subgraphs=subgraphs,
         compiler_version=compiler_version, version=version, metadata=metadata, uuid=header.uuid,
+        target=target_name,
     )
     # the connection table must be what the variables imply
     for k, src in enumerate(subgraph_sources(neff)):
@@ -618,17 +690,18 @@ def _spec_nbytes(t: TensorSpec) -> int:
     return int(np.prod(t.shape, dtype=np.int64)) * np_dtype(t.dtype).itemsize
 
 
-def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str) -> Subgraph:
+def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str, limits: Limits) -> Subgraph:
     member = f"{d}/def.json"
     dj = _load_json(members, member, source)
-    s = _Schema(source, member)
+    s = _Schema(source, member, limits)
+    target = limits.target
     if s.count(dj, "core") != k:
         raise s.fail(f"'core' must be {k}")
     if s.count(dj, "record_size") != INSTR_DTYPE.itemsize:
         raise s.fail(f"'record_size' must be {INSTR_DTYPE.itemsize}")
     queues = s.get(dj, "dma_queues", list)
-    if not 1 <= len(queues) <= INF1.dma_queues_per_core:
-        raise s.fail(f"'dma_queues' must list 1 to {INF1.dma_queues_per_core} queue(s)")
+    if not 1 <= len(queues) <= target.dma_queues_per_core:
+        raise s.fail(f"'dma_queues' must list 1 to {target.dma_queues_per_core} queue(s)")
     for i, q in enumerate(queues):
         s.get(q, "name", str, f"dma_queues[{i}].")
         if s.get(q, "engine", str, f"dma_queues[{i}].") != Engine.DMA.stream_name:
@@ -656,11 +729,13 @@ def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str) -> S
             raise s.fail(f"'{ctx}file' is only allowed on file variables")
         variables.append(v)
     dram = sum(v.nbytes for v in variables if v.kind != "state-buffer")
-    if dram > DRAM_BYTES_PER_CORE:
-        raise s.fail(f"its DRAM variables need {dram} bytes, more than a core's {DRAM_BYTES_PER_CORE}")
+    if dram > limits.dram_bytes_per_core:
+        raise s.fail(f"its DRAM variables need {dram} bytes, more than a core's {limits.dram_bytes_per_core}")
     sg = Subgraph(core=k, variables=variables)
-    sg.sbuf_peak_bytes = s.count(dj, "sbuf_peak_bytes", high=INF1.sbuf_bytes)
-    sg.psum_peak_bytes = s.count(dj, "psum_peak_bytes", high=INF1.partitions * INF1.psum_bytes_per_partition)
+    sg.sbuf_peak_bytes = s.count(dj, "sbuf_peak_bytes", high=target.sbuf_bytes)
+    sg.psum_peak_bytes = s.count(dj, "psum_peak_bytes", high=target.partitions * target.psum_bytes_per_partition)
+    sg.sources = _sources(dj, s)
+    source_members: set[str] = set()
     engines = s.get(dj, "engines", dict)
     if set(engines) != {e.stream_name for e in Engine}:
         raise s.fail(f"'engines' must name exactly {', '.join(e.stream_name for e in Engine)}")
@@ -682,17 +757,67 @@ def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str) -> S
         rec = np.frombuffer(raw, dtype=INSTR_DTYPE).copy()
         if len(rec) != n:
             raise NeffError(f"{source}: malformed member {path}: {len(rec)} records, def.json says {n}")
-        bad = stream_errors(rec, e, len(variables), INF1.semaphores_per_core, MAX_AP_BYTES,
-                            DRAM_BYTES_PER_CORE)
+        bad = stream_errors(rec, e, len(variables), target.semaphores_per_core, limits.max_ap_bytes,
+                            limits.dram_bytes_per_core)
         if bad is not None:
             raise NeffError(f"{source}: malformed member {path}: record {bad[0]}: {bad[1]}")
         if n:
             sg.streams[e] = rec
-    expected = expected_files | {member} | {f"{d}/{f}" for f in _ENGINE_FILES.values()}
+        ids = _source_ids(members, d, e, ej, n, len(sg.sources), s, source)
+        if ids is not None:
+            sg.source_ids[e] = ids
+            source_members.add(f"{d}/{_SOURCE_FILES[e]}")
+    expected = expected_files | source_members | {member} | {f"{d}/{f}" for f in _ENGINE_FILES.values()}
     extra = sorted(m for m in members if m.startswith(d + "/") and m not in expected)
     if extra:
         raise NeffError(f"{source}: malformed archive: member '{extra[0]}' is not referenced by {member}")
     return sg
+
+
+def _sources(dj: dict, s: _Schema) -> list[tuple[str, ...]]:
+    """def.json's source table (absent before NEFF 1.2): distinct entries, each a
+    non-empty list of distinct node names of 1 to MAX_SOURCE_NAME characters."""
+    if "sources" not in dj:
+        return []
+    table: list[tuple[str, ...]] = []
+    for i, names in enumerate(s.get(dj, "sources", list)):
+        if (not isinstance(names, list) or not names or len(set(map(str, names))) != len(names)
+                or not all(isinstance(n, str) and 1 <= len(n) <= MAX_SOURCE_NAME for n in names)):
+            raise s.fail(f"'sources[{i}]' must be a list of distinct node names of 1 to {MAX_SOURCE_NAME} characters")
+        table.append(tuple(names))
+    if len(set(table)) != len(table):
+        raise s.fail("'sources' lists an entry twice")
+    return table
+
+
+def _source_ids(members: dict[str, bytes], d: str, e: Engine, ej: dict, n: int, num_sources: int,
+                s: _Schema, source: str) -> np.ndarray | None:
+    """The stream's per-record source indices: a member exactly when the subgraph has
+    sources and the stream has records, one uint32 per record, each in the table or NO_SOURCE."""
+    ctx = f"engines.{e.stream_name}."
+    want = num_sources > 0 and n > 0
+    if "source_file" not in ej:
+        if want:
+            raise s.fail(f"missing key '{ctx}source_file' (the subgraph has sources)")
+        return None
+    if not want:
+        raise s.fail(f"'{ctx}source_file' is only allowed on a stream with records when 'sources' is not empty")
+    if s.get(ej, "source_file", str, ctx) != _SOURCE_FILES[e]:
+        raise s.fail(f"'{ctx}source_file' must be '{_SOURCE_FILES[e]}'")
+    path = f"{d}/{_SOURCE_FILES[e]}"
+    raw = members.get(path)
+    if raw is None:
+        raise NeffError(f"{source}: malformed NEFF: archive has no member {path}")
+    if len(raw) != n * SOURCE_DTYPE.itemsize:
+        raise NeffError(f"{source}: malformed member {path}: {len(raw)} bytes, {n} records need {n * SOURCE_DTYPE.itemsize}")
+    ids = np.frombuffer(raw, dtype=SOURCE_DTYPE).copy()
+    bad = np.flatnonzero((ids >= num_sources) & (ids != NO_SOURCE))
+    if len(bad):
+        raise NeffError(
+            f"{source}: malformed member {path}: record {int(bad[0])}: source index {int(ids[bad[0]])} out of range "
+            f"({num_sources} sources)"
+        )
+    return ids
 
 
 _NPY_MAGIC = b"\x93NUMPY\x01\x00"

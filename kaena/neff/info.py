@@ -26,12 +26,14 @@ def neff_info(data: bytes, source: str) -> dict:
             "constant_bytes": sum(len(members[m]) for m in members if m.startswith(f"sg{k:02d}/") and m.endswith(".npy")),
             "sbuf_peak_bytes": sg.sbuf_peak_bytes,
             "psum_peak_bytes": sg.psum_peak_bytes,
+            "sources": len(sg.sources),
         })
     return {
         "file": source,
         "format_version": f"{header.version[0]}.{header.version[1]}",
         "compiler_version": neff.compiler_version,
         "name": neff.name,
+        "target": neff.target,
         "uuid": header.uuid.hex(),
         "sha256": header.sha256.hex(),
         "cores": neff.num_cores,

@@ -28,7 +28,8 @@ from kaena.isa import (
     empty_records,
 )
 from kaena.neff.container import Neff
-from kaena.neff.model import Subgraph, TensorSpec, Variable
+from kaena.neff.model import NO_SOURCE, Subgraph, TensorSpec, Variable, source_label
+from kaena.target import DEFAULT_TARGET
 
 _AP_FIELDS = ("out", "in0", "in1")
 _BLANK = empty_records(1)[0]
@@ -121,6 +122,8 @@ def disassemble(neff: Neff) -> str:
         f"neff {json.dumps(neff.name)} version {int(neff.version[0])}.{int(neff.version[1])} "
         f"compiler {json.dumps(neff.compiler_version)}",
     ]
+    if neff.target != DEFAULT_TARGET:
+        lines.append(f"target {json.dumps(neff.target)}")
     if neff.uuid:
         lines.append(f"uuid {neff.uuid.hex()}")
     if neff.metadata:
@@ -135,10 +138,18 @@ def disassemble(neff: Neff) -> str:
         lines.append(f"core {sg.core} sbuf_peak {sg.sbuf_peak_bytes} psum_peak {sg.psum_peak_bytes}")
         for i, v in enumerate(sg.variables):
             lines.append(f"  var {i} {v.kind} {json.dumps(v.name)} {_shape(v.shape)} {v.dtype}")
+        for k, names in enumerate(sg.sources):
+            lines.append(f"  source {k} " + ", ".join(json.dumps(n) for n in names))
         for engine in Engine:
             records = sg.stream(engine)
             lines.append(f"  engine {engine.stream_name}  ; {len(records)} instructions")
-            lines.extend(f"    {i}: {format_record(rec)}" for i, rec in enumerate(records))
+            if not sg.sources:
+                lines.extend(f"    {i}: {format_record(rec)}" for i, rec in enumerate(records))
+                continue
+            for i, (rec, src) in enumerate(zip(records, sg.stream_sources(engine).tolist())):
+                names = sg.source_names(src)
+                tail = f" src={src}  ; {source_label(names)}" if names else ""
+                lines.append(f"    {i}: {format_record(rec)}{tail}")
     return "\n".join(lines) + "\n"
 
 
@@ -151,13 +162,15 @@ def _shape(shape) -> str:
 # --------------------------------------------------------------------------
 
 GRAMMAR = r"""
-start: header uuid? metadata? io* core*
+start: header target? uuid? metadata? io* core*
 header: "neff" STRING "version" INT "." INT "compiler" STRING
+target: "target" STRING
 uuid: "uuid" HEXSTR
 metadata: "metadata" STRING
 io: IOKIND STRING shape NAME
-core: "core" INT "sbuf_peak" INT "psum_peak" INT var* engine*
+core: "core" INT "sbuf_peak" INT "psum_peak" INT var* source* engine*
 var: "var" INT VARKIND STRING shape NAME
+source: "source" INT STRING ("," STRING)*
 engine: "engine" NAME instr*
 instr: INT ":" word field*
 field: NAME "=" value
@@ -279,8 +292,9 @@ def _float_value(kind: str, text: str, ctx: _Ctx, key: str) -> np.float32:
     return np.float32(_SPECIAL_FLOATS.get(text, text))
 
 
-def _assemble_instr(tree: lark.Tree, rec: np.ndarray, ctx: _Ctx) -> None:
-    """Fill ``rec`` (a length-1 view into the stream) from one ``instr`` tree."""
+def _assemble_instr(tree: lark.Tree, rec: np.ndarray, ctx: _Ctx, src: np.ndarray) -> None:
+    """Fill ``rec`` (a length-1 view into the stream) and its source index ``src``
+    (length-1) from one ``instr`` tree."""
     ctx.line = tree.meta.line
     r = rec[0]
     name, *fields = tree.children[1:]
@@ -301,7 +315,11 @@ def _assemble_instr(tree: lark.Tree, rec: np.ndarray, ctx: _Ctx) -> None:
         if key in _AP_FIELDS:
             raise ctx.fail(f"operand '{key}' must be an access pattern '(mem dtype ... [dims])'")
         text = str(val.children[0])
-        if key in ("scale", "imm"):
+        if key == "src":
+            if kind != "number" or not 0 <= _int_text(text, ctx, key) < NO_SOURCE:
+                raise ctx.fail(f"src must be a source number, got '{text}'")
+            src[0] = int(text)
+        elif key in ("scale", "imm"):
             r[key] = _float_value(kind, text, ctx, key)
         elif key in _INT_FIELDS:
             field, enum_cls = _INT_FIELDS[key]
@@ -316,14 +334,15 @@ def _assemble_instr(tree: lark.Tree, rec: np.ndarray, ctx: _Ctx) -> None:
             raise ctx.fail(f"unknown field '{key}'")
 
 
-def _assemble_stream(instrs: list[lark.Tree], ctx: _Ctx) -> np.ndarray:
+def _assemble_stream(instrs: list[lark.Tree], ctx: _Ctx) -> tuple[np.ndarray, np.ndarray]:
     recs = empty_records(len(instrs))
+    srcs = np.full(len(instrs), NO_SOURCE, dtype=np.uint32)
     for i, tree in enumerate(instrs):
         ctx.line = tree.meta.line
         if int(tree.children[0]) != i:
             raise ctx.fail(f"instruction numbered {tree.children[0]}, expected {i} (number them 0, 1, 2, ...)")
-        _assemble_instr(tree, recs[i : i + 1], ctx)
-    return recs
+        _assemble_instr(tree, recs[i : i + 1], ctx, srcs[i : i + 1])
+    return recs, srcs
 
 
 WeightLookup = Callable[[int, str], np.ndarray | None]
@@ -350,7 +369,9 @@ def assemble(
                 compiler_version=json.loads(str(compiler)), version=(int(major), int(minor)))
     for node in rest:
         ctx.line = node.meta.line
-        if node.data == "uuid":
+        if node.data == "target":
+            neff.target = json.loads(str(node.children[0]))
+        elif node.data == "uuid":
             neff.uuid = bytes.fromhex(str(node.children[0]))
         elif node.data == "metadata":
             try:
@@ -388,6 +409,12 @@ def _assemble_core(node: lark.Tree, lookup: WeightLookup, ctx: _Ctx) -> Subgraph
                     )
             sg.variables.append(Variable(vname, str(kind), _parse_shape(shape), str(dtype), data))
             continue
+        if item.data == "source":
+            index, *names = item.children
+            if int(index) != len(sg.sources):
+                raise ctx.fail(f"source numbered {index}, expected {len(sg.sources)}")
+            sg.sources.append(tuple(json.loads(str(n)) for n in names))
+            continue
         ename = str(item.children[0])
         try:
             engine = Engine[ename.upper()]
@@ -395,10 +422,15 @@ def _assemble_core(node: lark.Tree, lookup: WeightLookup, ctx: _Ctx) -> Subgraph
             raise ctx.fail(f"unknown engine '{ename}' (one of {', '.join(e.stream_name for e in Engine)})") from None
         if engine in sg.streams:
             raise ctx.fail(f"engine {ename} listed twice in core {sg.core}")
-        sg.streams[engine] = _assemble_stream(item.children[1:], ctx)
+        sg.streams[engine], srcs = _assemble_stream(item.children[1:], ctx)
+        if (srcs != NO_SOURCE).any():
+            if (srcs[srcs != NO_SOURCE] >= len(sg.sources)).any():
+                raise ctx.fail(f"engine {ename}: a src= names no source line of core {sg.core}")
+            sg.source_ids[engine] = srcs
     for e in list(sg.streams):
         if not len(sg.streams[e]):
             del sg.streams[e]
+            sg.source_ids.pop(e, None)
     return sg
 
 

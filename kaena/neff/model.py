@@ -9,9 +9,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kaena.isa import INSTR_DTYPE, Engine
+from kaena.isa import INSTR_DTYPE, DType, Engine
 
-NEFF_VERSION = (1, 1)  # (major, minor) this build writes and reads
+NEFF_VERSION = (1, 2)  # (major, minor) this build writes; it reads every minor of the major
+# 1.2: neff.json "target"; per-subgraph source table and per-record source indices
+
+NO_SOURCE = 0xFFFFFFFF
+"""Source index of a record that implements no framework node (``sgNN/<engine>.src.bin``)."""
+SOURCE_DTYPE = np.dtype("<u4")
 
 VARIABLE_KINDS = ("input", "output", "file", "tmp-buf", "state-buffer")
 
@@ -45,9 +50,30 @@ class Subgraph:
     streams: dict[Engine, np.ndarray] = field(default_factory=dict)  # INSTR_DTYPE arrays
     sbuf_peak_bytes: int = 0
     psum_peak_bytes: int = 0
+    # source locations: a table of the framework node-name sets the records implement
+    # (one name, or several for a fused op), and per engine one index into ``sources``
+    # per record (NO_SOURCE where none); absent = none known
+    sources: list[tuple[str, ...]] = field(default_factory=list)
+    source_ids: dict[Engine, np.ndarray] = field(default_factory=dict)
 
     def stream(self, engine: Engine) -> np.ndarray:
         return self.streams.get(engine, np.zeros(0, dtype=INSTR_DTYPE))
+
+    def stream_sources(self, engine: Engine) -> np.ndarray:
+        """The source index of every record of ``engine``'s stream (uint32; NO_SOURCE where unknown)."""
+        ids = self.source_ids.get(engine)
+        if ids is None:
+            return np.full(len(self.stream(engine)), NO_SOURCE, dtype=SOURCE_DTYPE)
+        return ids
+
+    def source_names(self, index: int) -> tuple[str, ...]:
+        """The node names of table entry ``index`` (empty for NO_SOURCE)."""
+        return () if index == NO_SOURCE or index >= len(self.sources) else self.sources[index]
+
+
+def source_label(names: tuple[str, ...]) -> str:
+    """How reports name a source entry: its node, or its fused nodes joined by ' + '."""
+    return " + ".join(names)
 
     def variable_index(self, name: str) -> int:
         for i, v in enumerate(self.variables):
@@ -66,6 +92,4 @@ class TensorSpec:
 
 
 def _np_dtype(name: str) -> np.dtype:
-    import ml_dtypes
-
-    return np.dtype(ml_dtypes.bfloat16) if name == "bfloat16" else np.dtype(name)
+    return DType.from_name(name).np

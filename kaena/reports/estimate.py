@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from kaena.target.costmodel import CostModel
-from kaena.isa import DType
+from kaena.isa import DType, ceil_div
 from kaena.neff import Neff
 from kaena.simulator import SimResult, simulate
-from kaena.target import INF1, NeuronCoreTarget
+from kaena.target import NeuronCoreTarget
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,9 @@ def _spec_bytes(spec) -> int:
     return int(np.prod(spec.shape, dtype=np.int64)) * DType.from_name(spec.dtype).itemsize
 
 
-def model_costs(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget = INF1) -> ModelCosts:
+def model_costs(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget | None = None) -> ModelCosts:
     """One copy's costs; ``result`` is a simulation of ``neff`` (a timing-only one is run if absent)."""
+    target = target or neff.target_description
     cm = CostModel(target)
     if result is None:
         result = simulate(neff, {}, timing_only=True, check_hazards=False, target=target)
@@ -100,9 +101,10 @@ def model_costs(neff: Neff, result: SimResult | None = None, target: NeuronCoreT
 HOST_LINKS = ("instance", "chip")
 
 
-def estimate(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget = INF1,
+def estimate(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget | None = None,
              host_link: str = "chip") -> list[InstanceEstimate]:
     """One row per instance size of ``target``; ``host_link``: one PCIe link per instance or per chip."""
+    target = target or neff.target_description
     if host_link not in HOST_LINKS:
         raise ValueError(f"host_link must be one of {HOST_LINKS}")
     mc = model_costs(neff, result, target)
@@ -120,7 +122,7 @@ def estimate(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarg
         if copies == 0:
             rows.append(InstanceEstimate(inst.name, inst.neuron_cores, 0, float("nan"), 0.0, "-", note or "does not fit"))
             continue
-        sharing = copies if host_link == "instance" else -(-copies // inst.chips)
+        sharing = copies if host_link == "instance" else ceil_div(copies, inst.chips)
         host = sharing * (mc.host_in_cycles + mc.host_out_cycles)
         period = max(mc.interval_cycles, host)
         rows.append(InstanceEstimate(
@@ -133,8 +135,9 @@ def estimate(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarg
     return rows
 
 
-def estimate_json(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget = INF1,
+def estimate_json(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget | None = None,
                   host_link: str = "chip") -> dict:
+    target = target or neff.target_description
     mc = model_costs(neff, result, target)
     cm = CostModel(target)
     return {

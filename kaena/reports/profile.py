@@ -16,9 +16,10 @@ import numpy as np
 from kaena.target.costmodel import CostModel
 from kaena.isa import ActFunc, AluOp, DType, Engine, Mem, Opcode
 from kaena.files import atomic_write
-from kaena.neff import Neff
+from kaena.neff import NO_SOURCE, Neff
+from kaena.neff.model import source_label
 from kaena.simulator.core import NO_SIGNAL, CoreTrace, EngineTrace, SimResult
-from kaena.target import INF1, NeuronCoreTarget
+from kaena.target import NeuronCoreTarget
 
 TRACK_NAMES = {
     Engine.PE: "pe (tensor engine)",
@@ -208,7 +209,8 @@ def must_move(neff: Neff) -> tuple[int, int]:
     return nbytes, transfers
 
 
-def roofline(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1) -> dict:
+def roofline(neff: Neff, result: SimResult, target: NeuronCoreTarget | None = None) -> dict:
+    target = target or neff.target_description
     cm = CostModel(target)
     cores = max(1, neff.num_cores)
     nbytes, transfers = must_move(neff)
@@ -227,8 +229,9 @@ def roofline(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1) -> 
 
 
 # --- statistics ------------------------------------------------------------------------------
-def run_stats(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1, top: int = 10) -> dict:
+def run_stats(neff: Neff, result: SimResult, target: NeuronCoreTarget | None = None, top: int = 10) -> dict:
     """The STATS.json of ``kaena-run --stats``: plain JSON types only."""
+    target = target or neff.target_description
     cm = CostModel(target)
     cycles = int(result.cycles)
     stats: dict = {
@@ -248,6 +251,7 @@ def run_stats(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1, to
         "psum_peak_bytes": max((sg.psum_peak_bytes for sg in neff.subgraphs), default=0),
         "instruction_counts": result.instruction_counts,
     }
+    stats.update(node_stats(result))
     stats.update(roofline(neff, result, target))
     if result.trace is not None:
         waits = {e.stream_name: 0 for e in Engine}
@@ -269,6 +273,23 @@ def run_stats(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1, to
             for k in ranked[:top]
         ]
     return stats
+
+
+def node_stats(result: SimResult) -> dict:
+    """Busy cycles per source (framework node, or the fused nodes of one op), costliest
+    first; ``share`` is of all engines' busy cycles. Instructions without a source
+    (semaphores, hand-written code) are ``unattributed_cycles``."""
+    total = sum(result.busy.values())
+    named = [(names, c) for names, c in result.source_cycles.items() if names]
+    named.sort(key=lambda nc: (-nc[1], source_label(nc[0])))
+    return {
+        "nodes": [
+            {"name": source_label(names), "sources": list(names), "cycles": int(c),
+             "share": c / total if total else 0.0}
+            for names, c in named
+        ],
+        "unattributed_cycles": int(result.source_cycles.get((), 0)),
+    }
 
 
 def format_summary(stats: dict) -> str:
@@ -298,7 +319,21 @@ def format_summary(stats: dict) -> str:
                 f"  {k['kind']:<32} {k['count']:>8} {k['cycles']:>12} {100 * k['cycles'] / total_busy:>6.1f}% "
                 f"{100 * k['critical_cycles'] / cyc:>9.1f}%"
             )
+    nodes = stats.get("nodes")
+    if nodes:
+        shown = nodes[:TOP_NODES]
+        lines += ["", f"  {'source node (top ' + str(len(shown)) + ' of ' + str(len(nodes)) + ')':<40} "
+                      f"{'busy cycles':>12} {'% busy':>7}"]
+        for n in shown:
+            lines.append(f"  {_cut(n['name'], 40):<40} {n['cycles']:>12} {100 * n['share']:>6.1f}%")
     return "\n".join(lines)
+
+
+TOP_NODES = 10  # source nodes kaena-run prints
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 # --- Chrome trace / Perfetto -----------------------------------------------------------------
@@ -327,10 +362,11 @@ def _operand_strings(rec: np.ndarray, slot: str, var_names: list[str]) -> list[s
     return out
 
 
-def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1) -> dict:
+def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget | None = None) -> dict:
     """A Chrome-trace (Perfetto) document: one process per core, one track per engine and DMA
     queue, every instruction a slice (operands' shapes in args), waits as their own slices with
     a flow arrow from the signal that released them. Times in microseconds."""
+    target = target or neff.target_description
     if result.trace is None:
         raise ValueError("chrome_trace needs simulate(..., profile=True)")
     us = 1e6 / target.clock_hz
@@ -349,7 +385,7 @@ def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1)
             n = len(tr.records)
             if not n:
                 continue
-            inv, names = _kinds(tr)
+            inv, kinds = _kinds(tr)
             ops = {s: _operand_strings(tr.records, s, var_names) for s in ("out", "in0", "in1")}
             op = tr.records["opcode"].tolist()
             sem = tr.records["sem"].tolist()
@@ -361,8 +397,14 @@ def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1)
             ready = tr.ready.tolist()
             src_e, src_i = tr.wait_src_engine.tolist(), tr.wait_src_index.tolist()
             inv_l = inv.tolist()
+            sg = neff.subgraphs[ct.core]
+            src = sg.stream_sources(e).tolist() if sg.sources else [NO_SOURCE] * n
             for i in range(n):
                 args: dict = {"index": i, "tag": tag[i], "start_cycle": start[i], "cycles": end[i] - start[i]}
+                names = sg.source_names(src[i])
+                if names:
+                    args["node"] = source_label(names)
+                    args["sources"] = list(names)
                 for s in ("out", "in0", "in1"):
                     if ops[s][i] is not None:
                         args[s] = ops[s][i]
@@ -385,7 +427,7 @@ def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1)
                     args["count_rises_at_cycle"] = complete[i]
                     cat = "signal"
                 else:
-                    name = names[inv_l[i]]
+                    name = kinds[inv_l[i]] + (f" [{args['node']}]" if "node" in args else "")
                     if complete[i] != end[i]:
                         args["result_complete_cycle"] = complete[i]
                     cat = e.stream_name
@@ -399,7 +441,8 @@ def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1)
     }
 
 
-def write_chrome_trace(path: str, neff: Neff, result: SimResult, target: NeuronCoreTarget = INF1) -> None:
+def write_chrome_trace(path: str, neff: Neff, result: SimResult, target: NeuronCoreTarget | None = None) -> None:
+    target = target or neff.target_description
 
     doc = chrome_trace(neff, result, target)
     atomic_write(path, json.dumps(doc, separators=(",", ":")).encode())

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from kaena.isa import Engine, Opcode
+from kaena.isa import Engine, Opcode, itemsizes
 from kaena.neff import Neff
 
 
 def _ap_bytes(ap: np.ndarray) -> np.ndarray:
-    from kaena.isa import DType
-
-    itemsize = np.array([DType(d).itemsize for d in range(len(DType))])
     counts = ap["counts"].astype(np.int64)
     ndims = ap["ndims"].astype(np.int64)
     used = np.arange(counts.shape[-1])[None, :] < ndims[:, None]
     per_partition = np.where(used, counts, 1).prod(axis=1)
-    return per_partition * ap["num_partitions"].astype(np.int64) * itemsize[ap["dtype"]]
+    return per_partition * ap["num_partitions"].astype(np.int64) * itemsizes(ap["dtype"])
 
 
 def neff_summary(neff: Neff) -> dict:

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from kaena.errors import KaenaError, SimulationError
 from kaena.isa import DType, Engine, Flags, Mem, Opcode, stream_errors
@@ -32,6 +33,7 @@ from kaena.simulator.memory import (
     np_dtype_of,
 )
 from kaena.simulator.timing import stream_costs
+from kaena.neff.model import NO_SOURCE
 from kaena.target import INF1, NeuronCoreTarget
 
 F32 = np.float32
@@ -77,6 +79,9 @@ class SimResult:
     core_cycles: list[int] = field(default_factory=list)  # per subgraph
     pe_weighted_macs: int = 0  # MACs with fp32 ones counted pe_fp32_slowdown times (PE floor)
     trace: list[CoreTrace] | None = None  # per subgraph, when simulate(..., profile=True)
+    # busy cycles (as in ``busy``, all engines and cores) per source: the framework node
+    # names of the instructions (the NEFF's source table), () for instructions with none
+    source_cycles: dict[tuple[str, ...], int] = field(default_factory=dict)
 
     def pe_utilization(self, target: NeuronCoreTarget = INF1) -> float:
         """(MACs / (peak MACs per cycle x cores)) / cycles, as in the hardware contract."""
@@ -116,6 +121,7 @@ class _Engine:
         sync = np.flatnonzero((op == Opcode.SEM_SIGNAL) | (op == Opcode.SEM_WAIT))
         self.next_sync = np.append(sync, self.n)[np.searchsorted(sync, np.arange(self.n))].tolist()
         self.counts = np.bincount(op.astype(np.int64), minlength=len(Opcode))
+        self.source_cycles = _source_cycles(sg, engine, occ)
         self.idx = 0
         self.t = 0
         self.done = 0
@@ -143,6 +149,21 @@ class _Engine:
         for i, (e, j) in self.src.items():
             src_e[i], src_i[i] = e, j
         return EngineTrace(self.engine, self.rec, self.start, end, complete, self.occ, ready, src_e, src_i)
+
+
+def _source_cycles(sg: Subgraph, engine: Engine, occ: np.ndarray) -> dict[tuple[str, ...], int]:
+    """Occupancy of ``engine``'s records summed per source entry (what ``busy`` adds up)."""
+    ids = sg.source_ids.get(engine)
+    if ids is None or not len(ids):
+        total = int(np.asarray(occ).sum())
+        return {(): total} if total else {}
+    known = ids != NO_SOURCE
+    per = np.bincount(ids[known].astype(np.int64), weights=np.asarray(occ)[known], minlength=len(sg.sources))
+    out = {sg.sources[k]: int(c) for k, c in enumerate(per.tolist()) if c}
+    rest = int(np.asarray(occ)[~known].sum())
+    if rest:
+        out[()] = rest
+    return out
 
 
 class _Core:
@@ -404,17 +425,31 @@ def simulate(
     *,
     timing_only: bool = False,
     check_hazards: bool = True,
-    target: NeuronCoreTarget = INF1,
+    target: NeuronCoreTarget | None = None,
     profile: bool = False,
 ) -> SimResult:
     """Execute ``neff``'s records on modelled memories; see docs/isa.md.
+
+    ``target`` defaults to the one the NEFF declares (``Neff.target``).
 
     ``timing_only`` skips arithmetic and hazard tracking (inputs may then be
     omitted; ``outputs`` is empty) and keeps the cycle count exact.
     ``profile`` also records when every instruction ran (``SimResult.trace``,
     read by ``kaena.reports.profile``); off, the run stays as fast as without it."""
+    if target is None:
+        target = neff.target_description
+    # The run is many small matmuls: a multi-threaded BLAS spends more time synchronising
+    # its threads than computing them (10x slower on 2 cores under load). One thread, for
+    # this call only, so that importing Kaena leaves the process's BLAS alone.
+    with threadpool_limits(limits=1):
+        return _simulate(neff, inputs, timing_only, check_hazards, target, profile)
+
+
+def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, check_hazards: bool,
+              target: NeuronCoreTarget, profile: bool) -> SimResult:
     env = _check_inputs(neff, inputs, timing_only)
     busy = {e.stream_name: 0 for e in Engine}
+    source_cycles: dict[tuple[str, ...], int] = {}
     counts = {e.stream_name: {} for e in Engine}
     core_cycles = []
     dma_bytes = macs = wmacs = 0
@@ -431,6 +466,8 @@ def simulate(
             env.update(core.outputs())
         for e, st in core.engines.items():
             busy[e.stream_name] += st.busy
+            for names, c in st.source_cycles.items():
+                source_cycles[names] = source_cycles.get(names, 0) + c
             for o in np.flatnonzero(st.counts):
                 name = Opcode(int(o)).name
                 counts[e.stream_name][name] = counts[e.stream_name].get(name, 0) + int(st.counts[o])
@@ -449,4 +486,5 @@ def simulate(
                     f"{neff.name}: output '{spec.name}' has {val.size} elements, declared shape {tuple(spec.shape)}"
                 )
             outputs[spec.name] = val.astype(F32).reshape(spec.shape)
-    return SimResult(outputs, sum(core_cycles), busy, counts, dma_bytes, macs, core_cycles, wmacs, trace)
+    return SimResult(outputs, sum(core_cycles), busy, counts, dma_bytes, macs, core_cycles, wmacs, trace,
+                     source_cycles)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from kaena.errors import SimulationError
-from kaena.isa import MAX_FREE_DIMS, DType, Engine, Mem, Opcode, ap_counts
+from kaena.isa import DTYPE_ITEMSIZE, MAX_FREE_DIMS, DType, Engine, Mem, Opcode, ap_counts, ceil_div
 from kaena.neff.model import Subgraph, Variable
 from kaena.target import NeuronCoreTarget
 
-ITEMSIZE = np.array([DType(d).itemsize for d in range(len(DType))], dtype=np.int64)
+ITEMSIZE = DTYPE_ITEMSIZE
 SHADOW_UNIT = 2  # bytes per hazard-shadow entry: the smallest itemsize
 NO_WRITER = -1  # shadow writer code: never written
 DRAM_WRITABLE = ("output", "tmp-buf")
@@ -52,10 +52,10 @@ class Space:
 
     def ensure(self, hi_byte: int) -> None:
         """Grow the shadow to cover bytes [0, hi_byte) of every row."""
-        need = -(-hi_byte // SHADOW_UNIT)
+        need = ceil_div(hi_byte, SHADOW_UNIT)
         if need <= self.width:
             return
-        new = min(max(need, 2 * self.width, 256), -(-self.row_bytes // SHADOW_UNIT))
+        new = min(max(need, 2 * self.width, 256), ceil_div(self.row_bytes, SHADOW_UNIT))
         w = np.full((self.rows, new), NO_WRITER, dtype=np.int32)
         r = np.full((len(Engine), self.rows, new), -1, dtype=np.int32)
         w[:, : self.width] = self.writer

@@ -38,9 +38,10 @@ from kaena.dialects.inferentia import (
     PsumType,
     SbufType,
 )
-from kaena.dialects.attributes import PSUM_PEAK_ATTR, RESIDENT_ATTR, SBUF_PEAK_ATTR
+from kaena.dialects.attributes import PSUM_PEAK_ATTR, RESIDENT_ATTR, SBUF_PEAK_ATTR, describe_sources
+from kaena.isa import ceil_div
 from kaena.errors import AllocationError, CompileError
-from kaena.target import INF1, NeuronCoreTarget, get_target
+from kaena.target import NeuronCoreTarget, target_of
 
 # the dead tiles whose memory counts as recently freed (older ones as free long ago)
 _RECENT = 64
@@ -70,7 +71,8 @@ class _Tile:
     def describe(self) -> str:
         hint = self.op.result.name_hint
         name = f"%{hint} " if hint else ""
-        return f"{self.memory} tile {name}({self.op.result.type})"
+        src = describe_sources(self.op)  # the framework node(s) the tile serves, when stamped
+        return f"{self.memory} tile {name}({self.op.result.type})" + (f" of {src}" if src else "")
 
     def live_overlaps(self, other: "_Tile") -> bool:
         return self.first <= other.last and other.first <= self.last
@@ -161,10 +163,10 @@ class _Placer:
 
     def _fix(self, off: int, tile: _Tile) -> int:
         align = max(self.align, tile.itemsize)
-        off = -(-off // align) * align
+        off = ceil_div(off, align) * align
         if self.psum:
             if tile.nbytes > self.bank:
-                off = -(-off // self.bank) * self.bank
+                off = ceil_div(off, self.bank) * self.bank
             elif off // self.bank != (off + tile.nbytes - 1) // self.bank:
                 off = (off // self.bank + 1) * self.bank
         return off
@@ -347,8 +349,10 @@ def _peak(tiles: list[_Tile], n_positions: int) -> int:
 
 
 def allocate_core(core: CoreOp, *, check: bool = True, align: int = 32,
-                  target: NeuronCoreTarget = INF1) -> None:
-    """Place every inf.alloc of ``core`` and record the peaks on it."""
+                  target: NeuronCoreTarget | None = None) -> None:
+    """Place every inf.alloc of ``core`` and record the peaks on it; ``target``
+    defaults to the one recorded on the enclosing module."""
+    target = target_of(core) if target is None else target
     core_id = core.core.value.data
     tiles = _collect_tiles(core)
     for psum in (False, True):
@@ -369,19 +373,18 @@ class AllocateSramPass(ModulePass):
     """Set ``partition``/``offset`` of every inf.alloc; ``check`` re-verifies
     that no two live tiles overlap; ``align`` is the byte alignment of tile
     starts (a compiler policy that keeps tiles from sharing the semaphore
-    pass's dependence cells); ``target`` names the ``kaena.target`` whose
-    memories are filled (the one the lowering tiled for)."""
+    pass's dependence cells). The memories filled are those of the module's
+    ``kaena.target`` (``inf-set-target``), the one the lowering tiled for."""
 
     name: ClassVar[str] = "inf-allocate-sram"
 
     check: bool = True
     align: int = 32
-    target: str = "inf1"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.align < 1:
             raise CompileError(f"inf-allocate-sram: align must be >= 1, got {self.align}")
-        target = get_target(self.target)
+        target = target_of(op)
         for core in op.walk():
             if isinstance(core, CoreOp):
                 allocate_core(core, check=self.check, align=self.align, target=target)

@@ -49,8 +49,8 @@ from kaena.dialects.inferentia import (
     SemWaitOp,
 )
 from kaena.errors import CompileError
-from kaena.isa import Engine
-from kaena.target import INF1, NeuronCoreTarget
+from kaena.isa import Engine, ceil_div
+from kaena.target import NeuronCoreTarget, target_of
 
 # Granularity of the top-level shadow table (an analysis choice, not hardware):
 # coarser cells only add (safe) dependencies between neighbouring tiles.
@@ -226,9 +226,9 @@ class _CoreScheduler:
         n_vars = max(1, len(self.var_index))
         cells = {
             ("sbuf",): (t.partition_alignment, SBUF_CELL_BYTES,
-                        -(-t.sbuf_bytes_per_partition // SBUF_CELL_BYTES), groups),
+                        ceil_div(t.sbuf_bytes_per_partition, SBUF_CELL_BYTES), groups),
             ("psum",): (t.partition_alignment, PSUM_CELL_BYTES,
-                        -(-t.psum_bytes_per_partition // PSUM_CELL_BYTES), groups),
+                        ceil_div(t.psum_bytes_per_partition, PSUM_CELL_BYTES), groups),
         }
         tables = {
             mem: np.full((2, len(_ENGINES), g, ncols), -1, dtype=np.int64)
@@ -249,9 +249,9 @@ class _CoreScheduler:
             plo, phi = x.part.bounds(trips)
             olo, ohi = x.off.bounds(trips)
             g0 = max(0, plo // palign)
-            g1 = min(g, -(-(phi + x.nparts) // palign))
+            g1 = min(g, ceil_div(phi + x.nparts, palign))
             c0 = max(0, (olo + x.lo) // cell)
-            c1 = min(ncols, -(-(ohi + x.hi) // cell))
+            c1 = min(ncols, ceil_div(ohi + x.hi, cell))
             return tables[x.mem], (slice(g0, max(g1, g0 + 1)), slice(c0, max(c1, c0 + 1)))
 
         # know[c][p]: the latest top-level item whose work on engine p engine c
@@ -469,4 +469,4 @@ class InsertSemaphoresPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for core in op.walk():
             if isinstance(core, CoreOp):
-                _CoreScheduler(core, INF1).run()
+                _CoreScheduler(core, target_of(core)).run()

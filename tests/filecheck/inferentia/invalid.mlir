@@ -1,7 +1,9 @@
-// RUN: kaena-opt %s --verify-diagnostics --split-input-file | filecheck %s
+// RUN: kaena-opt %s --verify-diagnostics --parsing-diagnostics --split-input-file | filecheck %s
 
 // One case per verifier check of dialects/inferentia.py (the transpose
 // width check is unreachable: a >128-partition result AP cannot fit a tile).
+// Unknown enum names (activation function, ALU op, engine) are parse errors
+// (--parsing-diagnostics); target-dependent limits: tests/test_inf_target.py.
 
 builtin.module {
   inf.core 0 {
@@ -360,7 +362,7 @@ builtin.module {
   }
 }
 
-// CHECK: 'inf.activation' func must be one of identity, relu, gelu, tanh, sigmoid, exp, sqrt, reciprocal, square, rsqrt, neg
+// CHECK: activation function must be one of identity, relu, gelu, tanh, sigmoid, exp, sqrt, reciprocal, square, rsqrt, neg, got 'foo'
 
 // -----
 
@@ -404,7 +406,7 @@ builtin.module {
   }
 }
 
-// CHECK: 'inf.tensor_tensor' alu must be one of add, sub, mul, max, min, div, bypass
+// CHECK: ALU op must be one of add, sub, mul, max, min, div, bypass, got 'pow'
 
 // -----
 
@@ -437,7 +439,7 @@ builtin.module {
   }
 }
 
-// CHECK: 'inf.tensor_scalar' alu must be one of add, sub, mul, max, min, div, bypass
+// CHECK: ALU op must be one of add, sub, mul, max, min, div, bypass, got 'pow'
 
 // -----
 
@@ -525,7 +527,7 @@ builtin.module {
   }
 }
 
-// CHECK: 'inf.sem_signal' engine must be one of pe, act, pool, dma
+// CHECK: engine must be one of pe, act, pool, dma, got 'gpsimd'
 
 // -----
 
@@ -547,7 +549,7 @@ builtin.module {
   }
 }
 
-// CHECK: 'inf.sem_wait' engine must be one of pe, act, pool, dma
+// CHECK: engine must be one of pe, act, pool, dma, got 'foo'
 
 // -----
 

@@ -79,14 +79,14 @@ builtin.module {
 // GENERIC:        %ps = "inf.alloc"() : () -> !inf.psum<32x4xf32>
 // GENERIC:        "inf.loop"() <{trips = 2 : i64}> ({
 // GENERIC:          "inf.dma"(%xs, %x) <{dst_ap = #inf.ap<p = 0, n = 64, off = 1*d1, dims = {{\[\[2, 1\]\]}}>, src_ap = #inf.ap<p = 0, n = 64, pstride = 1, off = 3 + 2*d0 - 1*d1, dims = {{\[\[2, 64\]\]}}>}> : (!inf.sbuf<64x4xf32>, !inf.dram<4x64xf32>) -> ()
-// GENERIC:          "inf.sem_signal"() <{engine = "dma", sem = 3 : i64}> : () -> ()
-// GENERIC:          "inf.sem_wait"() <{engine = "pe", sem = 3 : i64, value = #inf.expr<1 + 3*d0 + 1*d1>}> : () -> ()
+// GENERIC:          "inf.sem_signal"() <{engine = #inf<engine "dma">, sem = 3 : i64}> : () -> ()
+// GENERIC:          "inf.sem_wait"() <{engine = #inf<engine "pe">, sem = 3 : i64, value = #inf.expr<1 + 3*d0 + 1*d1>}> : () -> ()
 // GENERIC:        "inf.load_stationary"(%ws) <{stationary_ap = #inf.ap<p = 0, n = 64, off = 0, dims = {{\[\[32, 1\]\]}}>}>
 // GENERIC:        "inf.matmul"(%ps, %xs) <{acc_ap = {{.*}}, moving_ap = {{.*}}, accumulate = #inf.expr<1*d0>}>
-// GENERIC:        "inf.activation"(%o, %ps, %b) <{func = "exp", out_ap = {{.*}}, in_ap = {{.*}}, bias_ap = {{.*}}, scale = 2.000000e+00 : f32, imm = 5.000000e-01 : f32}>
-// GENERIC:        "inf.tensor_tensor"(%o, %o, %ps) <{alu = "add"
-// GENERIC:        "inf.tensor_scalar"(%o, %o) <{alu = "mul"
-// GENERIC:        "inf.tensor_scalar"(%o, %o, %b) <{alu = "sub"
-// GENERIC:        "inf.reduce"(%b, %o) <{alu = "max", {{.*}}axes = 2 : i64
+// GENERIC:        "inf.activation"(%o, %ps, %b) <{func = #inf<act_func "exp">, out_ap = {{.*}}, in_ap = {{.*}}, bias_ap = {{.*}}, scale = 2.000000e+00 : f32, imm = 5.000000e-01 : f32}>
+// GENERIC:        "inf.tensor_tensor"(%o, %o, %ps) <{alu = #inf<alu "add">
+// GENERIC:        "inf.tensor_scalar"(%o, %o) <{alu = #inf<alu "mul">
+// GENERIC:        "inf.tensor_scalar"(%o, %o, %b) <{alu = #inf<alu "sub">
+// GENERIC:        "inf.reduce"(%b, %o) <{alu = #inf<alu "max">, {{.*}}axes = 2 : i64
 // GENERIC:        "inf.transpose"(%xs, %o)
 // GENERIC:        "inf.memset"(%o) <{out_ap = {{.*}}, value = -1.500000e+00 : f32}>
