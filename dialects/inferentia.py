@@ -11,8 +11,7 @@ structure; only the NEFF encoder unrolls them.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
@@ -402,9 +401,6 @@ def engine_attr(engine: Engine | str | EngineAttr) -> EngineAttr:
     return EngineAttr(_enum_by_value(EngineName, engine, "engine"))
 
 
-_ENUM_CONVERTERS = {"func": act_func_attr, "alu": alu_op_attr, "engine": engine_attr}
-
-
 def _enum_by_value(enum_cls: type[_E], value: str, what: str) -> _E:
     try:
         return enum_cls(str(value).lower())
@@ -743,31 +739,6 @@ ALU_OPS = tuple(a.value for a in AluOpName)
 REDUCE_ALU_NAMES = tuple(AluOpName[a.name].value for a in sorted(REDUCE_ALUS))
 
 
-_GENERIC_KWARGS = frozenset({"operands", "result_types", "properties", "attributes", "successors", "regions"})
-_ENUM_PROPS: dict[str, Callable[[str], Attribute]] = _ENUM_CONVERTERS
-
-
-def _accepts_generic_form(cls: type[IRDLOperation]) -> type[IRDLOperation]:
-    """Transitional: the lowering's builder still builds these ops in IRDL's generic
-    form (``operands=[...]``, ``properties={"func": StringAttr("relu"), ...}``). Keep
-    accepting that, string enum values converted, until it calls the typed constructor."""
-    typed = cls.__init__
-
-    @functools.wraps(typed)
-    def __init__(self, *args, **kwargs):
-        if args or not kwargs or not set(kwargs) <= _GENERIC_KWARGS:
-            typed(self, *args, **kwargs)
-            return
-        props = dict(kwargs.pop("properties", None) or {})
-        for key, value in props.items():
-            if isinstance(value, StringAttr) and key in _ENUM_PROPS:
-                props[key] = _ENUM_PROPS[key](value.data)
-        IRDLOperation.__init__(self, properties=props, **kwargs)
-
-    cls.__init__ = __init__  # type: ignore[method-assign]
-    return cls
-
-
 def _float(value: float | None) -> FloatAttr | None:
     return None if value is None else FloatAttr(float(value), f32)
 
@@ -883,7 +854,6 @@ class MatmulOp(InstructionOp):
                 raise VerifyException("'inf.matmul' accumulate must be affine with non-negative terms")
 
 
-@_accepts_generic_form
 @irdl_op_definition
 class ActivationOp(InstructionOp):
     """Scalar engine: ``out = func(in * scale + bias)``, bias per partition
@@ -952,7 +922,6 @@ def _same_shape(op: Operation, a: AccessPattern, b: AccessPattern, what: str) ->
         )
 
 
-@_accepts_generic_form
 @irdl_op_definition
 class TensorTensorOp(_VectorOp):
     """Vector engine: ``out = lhs <alu> rhs`` elementwise."""
@@ -987,7 +956,6 @@ class TensorTensorOp(_VectorOp):
         _same_shape(self, _ap(self.out_ap), _ap(self.rhs_ap), "out and rhs differ")
 
 
-@_accepts_generic_form
 @irdl_op_definition
 class TensorScalarOp(_VectorOp):
     """Vector engine: ``out = in <alu> s``, s one element per partition of
@@ -1033,7 +1001,6 @@ class TensorScalarOp(_VectorOp):
                 raise VerifyException("'inf.tensor_scalar' scalar is one element per partition")
 
 
-@_accepts_generic_form
 @irdl_op_definition
 class ReduceOp(_VectorOp):
     """Vector engine: reduce the last ``axes`` free dims of ``in`` with ``alu``
@@ -1079,7 +1046,6 @@ class ReduceOp(_VectorOp):
             )
 
 
-@_accepts_generic_form
 @irdl_op_definition
 class TransposeOp(_VectorOp):
     """Vector engine: ``out[f, p] = in[p, f]`` for a tile of at most 128 x 128."""
@@ -1110,7 +1076,6 @@ class TransposeOp(_VectorOp):
             raise VerifyException(f"'inf.transpose' tiles are at most {target_of(self).partitions} wide")
 
 
-@_accepts_generic_form
 @irdl_op_definition
 class MemsetOp(_VectorOp):
     """Vector engine: fill with the immediate ``value``."""

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 from xdsl.context import Context
-from xdsl.dialects.builtin import FloatAttr, StringAttr, f32
+from xdsl.dialects.builtin import f32
 from xdsl.ir import Block, Region
 from xdsl.utils.exceptions import VerifyException
 
@@ -205,22 +205,6 @@ def test_enum_names_mirror_the_isa():
     assert [m.name for m in inf.ActFuncName] == [m.name for m in ActFunc]
     assert [m.name for m in inf.AluOpName] == [m.name for m in AluOp]
     assert [m.value for m in inf.EngineName] == [e.stream_name for e in Engine]
-
-
-def test_generic_construction_of_the_lowering_still_works():
-    """The lowering's builder passes operands=/properties= with StringAttr enums (transitional)."""
-    _, block = _core_block()
-    a = inf.AllocOp(inf.SbufType([4, 4], f32))
-    block.add_op(a)
-    ap4 = inf.ap(0, 4, 0, [(4, 1)])
-    op = inf.ActivationOp(operands=[a.result, a.result, None], properties={
-        "func": StringAttr("exp"), "out_ap": ap4, "in_ap": ap4, "bias_ap": None, "scale": None,
-        "imm": FloatAttr(1.0, f32)})
-    assert op.func == inf.ActFuncAttr(inf.ActFuncName.EXP) and op.bias is None
-    ts = inf.TensorScalarOp(operands=[a.result, a.result, None],
-                            properties={"alu": StringAttr("min"), "out_ap": ap4, "in_ap": ap4, "scalar_ap": None,
-                                        "imm": FloatAttr(6.0, f32)})
-    assert ts.alu.isa == AluOp.MIN
 
 
 def test_import_kaena_sets_no_blas_variables():

@@ -89,7 +89,8 @@ def test_cli_tools_on_broken_files(tmp_path):
     rng = random.Random(11)
     s = seeds()[0]
     np.savez(tmp_path / "in.npz", **s.inputs)
-    kinds = ["truncate", "bitflip", "header-field", "json-field", "record-field", "npy", "members", "tar-bytes"]
+    kinds = ["truncate", "bitflip", "header-field", "json-field", "record-field", "npy", "sources", "members",
+             "tar-bytes"]
     checked = 0
     for kind in kinds:
         for _ in range(20):  # find a mutant the reader refuses

@@ -69,6 +69,7 @@ def format_info(info: dict) -> str:
         f"    archive         {size['archive']:>12}  (compressed)",
         f"      json          {un['json']:>12}  (uncompressed)",
         f"      instructions  {un['instructions']:>12}  (uncompressed, {INSTR_DTYPE.itemsize} bytes per record)",
+        f"      sources       {un['sources']:>12}  (uncompressed, 4 bytes per record)",
         f"      constants     {un['constants']:>12}  (uncompressed)",
     ]
     for c in info["per_core"]:

@@ -8,15 +8,23 @@ from kaena.isa import Engine
 from kaena.neff.container import HEADER_SIZE, read_neff_parts
 
 
+def _member_kind(name: str) -> str:
+    """Which section of the size report an archive member counts in."""
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith(".src.bin"):
+        return "sources"  # per-record source indices, beside the record streams
+    return "instructions" if name.endswith(".bin") else "constants"
+
+
 def neff_info(data: bytes, source: str) -> dict:
     """Everything ``info`` prints, as JSON-able data (after full validation)."""
     header, members, neff = read_neff_parts(data, source)
     compressed = len(data) - HEADER_SIZE
     sections: dict[str, int] = {"header": HEADER_SIZE, "archive": compressed}
-    uncompressed = {"json": 0, "instructions": 0, "constants": 0}
+    uncompressed = {"json": 0, "instructions": 0, "sources": 0, "constants": 0}
     for name, raw in members.items():
-        kind = "json" if name.endswith(".json") else "instructions" if name.endswith(".bin") else "constants"
-        uncompressed[kind] += len(raw)
+        uncompressed[_member_kind(name)] += len(raw)
     cores = []
     for k, sg in enumerate(neff.subgraphs):
         cores.append({

@@ -199,7 +199,8 @@ def mutate_json(header: bytes, members: dict[str, bytes], data: bytes, rng: rand
 
 
 def mutate_record(header: bytes, members: dict[str, bytes], data: bytes, rng: random.Random) -> bytes:
-    bins = [n for n in members if n.endswith(".bin") and members[n]] or [n for n in members if n.endswith(".bin")]
+    streams = [n for n in members if n.endswith(".bin") and not n.endswith(".src.bin")]
+    bins = [n for n in streams if members[n]] or streams
     name = rng.choice(bins)
     members = dict(members)
     raw = members[name]
@@ -225,6 +226,28 @@ def mutate_record(header: bytes, members: dict[str, bytes], data: bytes, rng: ra
             else:
                 target[i] = val
     members[name] = rec.tobytes()
+    return repack(header, members)
+
+
+def mutate_sources(header: bytes, members: dict[str, bytes], data: bytes, rng: random.Random) -> bytes:
+    """Corrupt the per-record source indices (``*.src.bin``): out-of-table indices,
+    a length that does not match the records, a member dropped."""
+    names = [n for n in members if n.endswith(".src.bin")]
+    if not names:
+        return mutate_record(header, members, data, rng)
+    name = rng.choice(names)
+    members = dict(members)
+    idx = np.frombuffer(members[name], dtype="<u4").copy()
+    choice = rng.randrange(4)
+    if choice == 0 and len(idx):
+        idx[rng.randrange(len(idx))] = rng.choice([len(idx) + 7, 0xFFFFFFFE, 2**31, rng.getrandbits(32)])
+        members[name] = idx.tobytes()
+    elif choice == 1:
+        members[name] = members[name][: max(0, len(members[name]) - rng.choice([1, 3, 4, 8]))]
+    elif choice == 2:
+        members[name] = members[name] + bytes(rng.choice([1, 4, 5]))
+    else:
+        del members[name]
     return repack(header, members)
 
 
@@ -292,11 +315,12 @@ MUTATIONS: dict[str, Callable[[bytes, dict[str, bytes], bytes, random.Random], b
     "json-field": mutate_json,
     "record-field": mutate_record,
     "npy": mutate_npy,
+    "sources": mutate_sources,
     "members": mutate_members,
 }
 # deep (re-packed) mutations get more weight: they reach most of the reader
 WEIGHTS = {"truncate": 1, "bitflip": 1, "bitflip-rehashed": 1, "tar-bytes": 1, "header-field": 1, "json-field": 4,
-           "record-field": 5, "npy": 1, "members": 2}
+           "record-field": 5, "npy": 1, "sources": 1, "members": 2}
 
 
 class Seed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, UnitAttr, f32, i64
+from xdsl.dialects.builtin import UnitAttr
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from kaena.dialects.attributes import RESIDENT_ATTR, set_sources
@@ -208,37 +208,21 @@ class Builder:
                    in_ap: AccessPatternAttr, bias: SSAValue | None = None,
                    bias_ap: AccessPatternAttr | None = None, scale: float | None = None,
                    imm: float | None = None):
-        props: dict[str, Attribute | None] = {
-            "func": StringAttr(func_name), "out_ap": out_ap, "in_ap": in_ap, "bias_ap": bias_ap,
-            "scale": None if scale is None else FloatAttr(scale, f32),
-            "imm": None if imm is None else FloatAttr(imm, f32),
-        }
-        self._add(ActivationOp(operands=[out, inp, bias], properties=props))
+        self._add(ActivationOp(func_name, out, out_ap, inp, in_ap, bias, bias_ap, scale=scale, imm=imm))
 
     def tensor_tensor(self, alu: str, out, out_ap, lhs, lhs_ap, rhs, rhs_ap):
-        self._add(TensorTensorOp(
-            operands=[out, lhs, rhs],
-            properties={"alu": StringAttr(alu), "out_ap": out_ap, "lhs_ap": lhs_ap, "rhs_ap": rhs_ap},
-        ))
+        self._add(TensorTensorOp(alu, out, out_ap, lhs, lhs_ap, rhs, rhs_ap))
 
     def tensor_scalar(self, alu: str, out, out_ap, inp, in_ap, scalar=None, scalar_ap=None,
                       imm: float | None = None):
-        self._add(TensorScalarOp(
-            operands=[out, inp, scalar],
-            properties={"alu": StringAttr(alu), "out_ap": out_ap, "in_ap": in_ap,
-                        "scalar_ap": scalar_ap, "imm": None if imm is None else FloatAttr(imm, f32)},
-        ))
+        self._add(TensorScalarOp(alu, out, out_ap, inp, in_ap, scalar, scalar_ap, imm=imm))
 
     def reduce(self, alu: str, out, out_ap, inp, in_ap, axes: int, scale: float | None = None):
-        self._add(ReduceOp(
-            operands=[out, inp],
-            properties={"alu": StringAttr(alu), "axes": IntegerAttr(axes, i64), "out_ap": out_ap,
-                        "in_ap": in_ap, "scale": None if scale is None else FloatAttr(scale, f32)},
-        ))
+        self._add(ReduceOp(alu, out, out_ap, inp, in_ap, axes, scale=scale))
 
     def memset(self, out, out_ap, value: float, hoisted: bool = False):
         """Fill ``out_ap`` with ``value``; ``hoisted``: once, before the loop nest being built."""
-        op = MemsetOp(operands=[out], properties={"out_ap": out_ap, "value": FloatAttr(value, f32)})
+        op = MemsetOp(out, out_ap, value)
         if hoisted:
             self._before_nest(op)
         else:
