@@ -95,3 +95,39 @@ def test_front_half_error_names_the_node_op_and_file(tmp_path):
     with pytest.raises(CompileError) as info:
         kaena.compile(str(path))
     assert str(info.value).startswith(f"{path}: node 'my_bn' (fw.batch_norm '%y'): BatchNormalization")
+
+
+def test_kaena_run_names_resnet50s_costliest_conv_nodes(tmp_path):
+    """The whole way: ONNX node names -> NEFF source table -> the simulator's per-node
+    cycles -> kaena-run's top ten and stats.json, for a real ResNet-50 graph."""
+    import json
+    import subprocess
+
+    import numpy as np
+
+    import kaena
+    from kaena.testing.reference import random_inputs
+
+    model = modelzoo.resnet50(image=64)
+    path = tmp_path / "resnet50.onnx"
+    onnx.save(model, path)
+    kaena.compile(str(path)).save(str(tmp_path / "r.neff"))
+    np.savez(tmp_path / "in.npz", **random_inputs(model, seed=0))
+    proc = subprocess.run(["kaena-run", str(tmp_path / "r.neff"), "--inputs", str(tmp_path / "in.npz"),
+                           "--output", str(tmp_path / "out.npz"), "--stats", str(tmp_path / "stats.json")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    conv_names = {n.name for n in model.graph.node if n.op_type == "Conv"}
+    graph_names = {n.name for n in model.graph.node}
+    table = proc.stdout[proc.stdout.index("source node (top 10"):].splitlines()[1:11]
+    assert len(table) == 10
+    assert all(line.split()[0] in graph_names for line in table), table
+    assert sum(line.split()[0] in conv_names for line in table) >= 8, table
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    nodes = stats["nodes"]
+    assert [n["cycles"] for n in nodes] == sorted((n["cycles"] for n in nodes), reverse=True)
+    assert all(set(n["sources"]) <= graph_names for n in nodes)
+    # every Conv of the graph is accounted for, and the attributed cycles add up
+    assert conv_names <= {s for n in nodes for s in n["sources"]}
+    busy = sum(stats["busy_cycles"].values()) if isinstance(stats["busy_cycles"], dict) else stats["busy_cycles"]
+    assert sum(n["cycles"] for n in nodes) + stats["unattributed_cycles"] == busy

@@ -325,11 +325,20 @@ def format_summary(stats: dict) -> str:
         lines += ["", f"  {'source node (top ' + str(len(shown)) + ' of ' + str(len(nodes)) + ')':<40} "
                       f"{'busy cycles':>12} {'% busy':>7}"]
         for n in shown:
-            lines.append(f"  {_cut(n['name'], 40):<40} {n['cycles']:>12} {100 * n['share']:>6.1f}%")
+            lines.append(f"  {_cut(_node_label(n, 40), 40):<40} {n['cycles']:>12} {100 * n['share']:>6.1f}%")
     return "\n".join(lines)
 
 
 TOP_NODES = 10  # source nodes kaena-run prints
+
+
+def _node_label(node: dict, width: int = 40) -> str:
+    """The node names of a (fused) op, ``conv1 + relu1``; when they do not fit ``width``,
+    the first and how many more, ``layer4.0.conv2.conv (+2 fused)``, so the name the
+    user knows stays readable."""
+    sources = node.get("sources") or [node["name"]]
+    full = " + ".join(sources)
+    return full if len(full) <= width or len(sources) == 1 else f"{sources[0]} (+{len(sources) - 1} fused)"
 
 
 def _cut(text: str, width: int) -> str:

@@ -62,18 +62,21 @@ class _Caster:
         return kt.WeightOp(name, _with_elt(op.result.type, self.low))
 
     def lowered(self, value: SSAValue, rewriter: PatternRewriter, user: Operation) -> SSAValue:
-        """The low-precision ``value`` for ``user``; a cast it shares also names ``user``'s nodes
-        (a new one gets them from ``KeepSources``)."""
+        """The low-precision ``value`` for ``user``. A cast of a computed value is the
+        compiler's, converting its producer's result: it names the producer's nodes (so
+        a producer that writes the cast directly is attributed to its own nodes only).
+        A cast of a function argument names the ops it is made for."""
+        owner = value.owner
         if value in self.cache:
             cached = self.cache[value]
-            if isinstance(cached.owner, kt.CastOp):
+            if isinstance(cached.owner, kt.CastOp) and not isinstance(owner, Operation):
                 inherit_sources([cached.owner], user)
             return cached
-        owner = value.owner
         if kt.weight_name(value) is not None and isinstance(owner, kt.WeightOp):
             new: Operation = self.weight(owner)
         else:
             new = kt.CastOp(value, _with_elt(value.type, self.low))
+            inherit_sources([new], owner if isinstance(owner, Operation) else user)
         where = InsertPoint.at_start(owner) if isinstance(owner, Block) else InsertPoint.after(owner)
         rewriter.insert(new, where)
         new.results[0].name_hint = value.name_hint
@@ -163,9 +166,11 @@ class AutoCastPass(ModulePass):
             return
         low, np_dtype = TYPES[self.type]
         caster = _Caster(module_store(op), low, np_dtype)
-        pattern = (CastContractionOperands if self.mode == "matmult" else ComputeInLowType)(caster)
-        # KeepSources: a cast inserted for an op names that op's nodes.
-        PatternRewriteWalker(KeepSources(GreedyRewritePatternApplier([pattern])),
+        # matmult mode names its casts itself (``_Caster.lowered``); all mode replaces
+        # ops, whose replacements keep their nodes through KeepSources
+        pattern = (CastContractionOperands(caster) if self.mode == "matmult"
+                   else KeepSources(ComputeInLowType(caster)))
+        PatternRewriteWalker(GreedyRewritePatternApplier([pattern]),
                              apply_recursively=False).rewrite_module(op)
         if self.mode == "all":
             for fn in [o for o in op.walk() if isinstance(o, func.FuncOp)]:
