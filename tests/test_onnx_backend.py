@@ -19,7 +19,7 @@ from onnx import TensorProto
 
 from kaena.backend import KaenaBackend, parameter_inputs
 from kaena.errors import KaenaError
-from kaena.frontends.onnx_importer import SUPPORTED_OPERATORS
+from kaena.frontends.onnx import SUPPORTED_OPERATORS
 
 # Cast/CastLike node tests all convert between other types (int, bf16, fp8, strings);
 # Kaena takes them only float32 -> float32 or on constants.

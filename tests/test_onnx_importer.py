@@ -25,7 +25,7 @@ from kaena.dialects import ktensor as kt
 from kaena.dialects.utils import ints
 from kaena.errors import KaenaError, ModelImportError, UnsupportedOperatorError
 from kaena.frontends import import_onnx
-from kaena.frontends.onnx_importer import CONTROL_FLOW_REASON
+from kaena.frontends.onnx import CONTROL_FLOW_REASON
 from kaena.passes import ALL_PASSES
 from kaena.passes.conversions.framework_to_tensor import ConvertFrameworkToTensorPass
 from kaena.passes.transforms.ktensor.ktensor_auto_cast import AutoCastPass
@@ -549,7 +549,7 @@ def test_framework_passes_fold_bn_fuse_and_remove_dead_nodes():
 
 
 def test_list_operators_names_every_converter():
-    from kaena.frontends.onnx_importer import SUPPORTED_OPERATORS, list_operators
+    from kaena.frontends.onnx import SUPPORTED_OPERATORS, list_operators
     from kaena.tools.kaena_compile_main import list_operators as cli_list
 
     names = [op for op, _ in list_operators()]

@@ -1,0 +1,36 @@
+"""Gemm and MatMul: contractions, lowered to ktensor.matmul / ktensor.batch_matmul."""
+
+from __future__ import annotations
+
+
+import onnx
+
+from kaena.dialects import framework as fw
+from kaena.frontends.onnx.core import (
+    Importer,
+    attrs,
+)
+
+
+def _gemm(imp: Importer, node: onnx.NodeProto) -> None:
+    at = attrs(node)
+    a, b = imp.operand(node.input[0]), imp.operand(node.input[1])
+    c = imp.operand(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    op = fw.GemmOp(a, b, c, a.type, alpha=at.get("alpha", 1.0), beta=at.get("beta", 1.0),
+                   trans_a=bool(at.get("transA", 0)), trans_b=bool(at.get("transB", 0)))
+    imp.define(node, imp.emit(op))
+
+
+def _matmul(imp: Importer, node: onnx.NodeProto) -> None:
+    a, b = imp.operand(node.input[0]), imp.operand(node.input[1])
+    imp.define(node, imp.emit(fw.MatmulOp(a, b, a.type)))
+
+
+CONVERTERS = {
+    "Gemm": ({"alpha", "beta", "transA", "transB"}, _gemm),
+    "MatMul": (set(), _matmul),
+}
+NOTES = {
+    "Gemm": "",
+    "MatMul": "right operand 2-D (or batch 1)",
+}
