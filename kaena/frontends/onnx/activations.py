@@ -85,3 +85,57 @@ CONVERTERS = {
     "Softmax": ({"axis"}, _softmax),
 }
 NOTES = {"Clip": "constant or scalar run-time min/max"}
+
+
+# --- transformer activations ---------------------------------------------------------
+
+# Pow exponents the lowering maps onto the scalar engine (x, square, cube as x * square,
+# sqrt, rsqrt, reciprocal).
+POW_EXPONENTS = (1.0, 2.0, 3.0, 0.5, -0.5, -1.0)
+
+
+def _gelu(imp: Importer, node: onnx.NodeProto) -> None:
+    approx = attrs(node).get("approximate", "none")
+    if approx not in fw.GELU_APPROXIMATIONS:
+        raise Unsupported(f"approximate '{approx}' is not supported (none, tanh are)")
+    imp.define(node, imp.emit(fw.GeluOp(float_input(imp, node), approx)))
+
+
+def _pow(imp: Importer, node: onnx.NodeProto) -> None:
+    x = float_input(imp, node)
+    if node.input[1] not in imp.consts:
+        raise Unsupported("the exponent must be a constant")
+    e = const_scalar(imp, node, 1, "Pow's exponent")
+    if e not in POW_EXPONENTS:
+        raise Unsupported(f"exponent {e} is not supported (1, 2, 3, 0.5, -0.5, -1 are)")
+    imp.define(node, imp.emit(fw.PowOp(x, e)))
+
+
+def _log_softmax(imp: Importer, node: onnx.NodeProto) -> None:
+    x = imp.operand(node.input[0])
+    rank = len(fw.shape_of(x))
+    axis = int(attrs(node).get("axis", -1 if imp.opset >= 13 else 1))
+    if imp.opset < 13 and axis % rank != rank - 1:
+        raise Unsupported("before opset 13 LogSoftmax flattens at axis: only the last axis is supported")
+    imp.define(node, imp.emit(fw.LogSoftmaxOp(x, axis)))
+
+
+CONVERTERS.update({
+    "Erf": (set(), unary(fw.ErfOp)),
+    "Exp": (set(), unary(fw.ExpOp)),
+    "Log": (set(), unary(fw.LogOp)),
+    "Sqrt": (set(), unary(fw.SqrtOp)),
+    "Reciprocal": (set(), unary(fw.ReciprocalOp)),
+    "Neg": (set(), unary(fw.NegOp)),
+    "Gelu": ({"approximate"}, _gelu),
+    "Pow": (set(), _pow),
+    "LogSoftmax": ({"axis"}, _log_softmax),
+})
+NOTES.update({
+    "Gelu": "approximate none (erf) or tanh; the erf and tanh patterns older exporters write fuse into it",
+    "Pow": "constant scalar exponent 1, 2, 3, 0.5, -0.5 or -1",
+    "Softmax": "any axis",
+    "LogSoftmax": "any axis (opset >= 13; the last axis before)",
+    "Erf": "float32",
+    "Neg": "float32",
+})

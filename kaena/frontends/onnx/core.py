@@ -29,6 +29,8 @@ from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,
     Float32Type,
+    i1,
+    i32,
     ModuleOp,
     StringAttr,
     TensorType,
@@ -50,13 +52,34 @@ _NO_FOLD = frozenset(("RandomNormal", "RandomUniform", "RandomNormalLike", "Rand
 
 
 FOLD_ONLY = ("Ceil", "ConstantOfShape", "Equal", "Expand", "Floor", "Gather", "Greater", "Less",
-             "Range", "ReduceProd", "Shape", "Size", "Slice", "Sqrt", "Where")
+             "Range", "ReduceProd", "Shape", "Size", "Slice", "Sqrt", "Trilu", "Where")
 
 
 CONTROL_FLOW_REASON = "control flow is not supported: partition the model so it runs on the host"
 
 
 f32 = Float32Type()
+# ONNX element types Kaena's fw and ktensor functions carry: integers are i32
+# (token ids and masks are far below 2**31), booleans i1.
+ELEMENT_TYPES = {TensorProto.FLOAT: f32, TensorProto.INT64: i32, TensorProto.INT32: i32,
+                 TensorProto.BOOL: i1}
+# The model inputs Kaena takes (int64 ones become i32 in the function and the NEFF).
+INPUT_TYPES = (TensorProto.FLOAT, TensorProto.INT64, TensorProto.INT32)
+# Argument attribute naming the model's own dtype where the function's differs.
+INPUT_DTYPE_ATTR = "kaena.input_dtype"
+INPUT_DTYPE_NAMES = {TensorProto.INT64: "int64"}
+
+
+def element_type_of(dtype: np.dtype):
+    """The fw element type for a numpy dtype (constants), or None."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float32:
+        return f32
+    if dtype == np.bool_:
+        return i1
+    if np.issubdtype(dtype, np.integer):
+        return i32
+    return None
 
 
 class Unsupported(Exception):
@@ -150,10 +173,11 @@ class Importer:
             tt = inp.type.tensor_type
             if not inp.type.HasField("tensor_type"):
                 raise ModelImportError(f"{self.source}: input '{inp.name}' is not a tensor")
-            if tt.elem_type != TensorProto.FLOAT:
+            if tt.elem_type not in INPUT_TYPES:
                 raise ModelImportError(
                     f"{self.source}: input '{inp.name}' is {elem_name(tt.elem_type)}; Kaena models "
-                    "take float32 inputs: convert the input outside the model or re-export with float32"
+                    "take float32 inputs, or int64/int32 ones (token ids, masks): convert the input "
+                    "outside the model or re-export it"
                 )
             if inp.name in self.input_shapes:
                 shape = [int(d) for d in self.input_shapes[inp.name]]
@@ -185,7 +209,7 @@ class Importer:
                             f"(kaena-compile --input-shapes {inp.name}:{'x'.join(map(str, example))})"
                         )
                     shape.append(d.dim_value)
-            types.append(TensorType(f32, shape))
+            types.append(TensorType(ELEMENT_TYPES[tt.elem_type], shape))
         return types
 
     def _infer_shapes(self, input_types: list[TensorType]) -> None:
@@ -215,8 +239,8 @@ class Importer:
             tt = vi.type.tensor_type
             if vi.type.HasField("tensor_type") and tt.HasField("shape"):
                 dims = [d.dim_value if d.HasField("dim_value") else -1 for d in tt.shape.dim]
-                if all(d >= 0 for d in dims) and tt.elem_type == TensorProto.FLOAT:
-                    self.types[vi.name] = TensorType(f32, dims)
+                if all(d >= 0 for d in dims) and tt.elem_type in ELEMENT_TYPES:
+                    self.types[vi.name] = TensorType(ELEMENT_TYPES[tt.elem_type], dims)
 
     # --- values ----------------------------------------------------------------------
     def emit(self, op: Operation) -> Operation:
@@ -231,15 +255,22 @@ class Importer:
             return self.weights[name]
         if name in self.consts:
             arr = self.consts[name]
-            if arr.dtype != np.float32:
-                raise Unsupported(
-                    f"constant '{name}' is {arr.dtype}, only float32 tensors are supported"
-                )
-            self.store.add(name, arr)
+            etype = element_type_of(arr.dtype)
+            if etype is None:
+                raise Unsupported(f"constant '{name}' is {arr.dtype}, only float32, integer and bool "
+                                  "tensors are supported")
+            if etype != f32 and np.abs(arr.astype(np.int64)).max(initial=0) > 2**24:
+                raise Unsupported(f"integer constant '{name}' exceeds 2**24 (its float32 weight would round)")
+            # The weight store holds float32: an integer or bool constant is a
+            # float32 weight (exact below 2**24) cast to i32 / i1.
+            self.store.add(name, np.asarray(arr, np.float32))
             op = self.emit(fw.WeightOp(name, TensorType(f32, arr.shape)))
             op.results[0].name_hint = sanitize(name)
-            self.weights[name] = op.results[0]
-            return op.results[0]
+            value = op.results[0]
+            if etype != f32:
+                value = self.emit(fw.CastOp(value, TensorType(etype, arr.shape))).results[0]
+            self.weights[name] = value
+            return value
         raise Unsupported(f"input '{name}' is not produced by any supported node")
 
     def const(self, name: str, what: str) -> np.ndarray:
@@ -260,7 +291,8 @@ class Importer:
         if inferred is None and isinstance(op, fw._FwOp):
             # No static type from ONNX: use the op's own shape rule.
             shape = op.infer_shape([fw.shape_of(o) for o in op.operands])
-            result = Rewriter.replace_value_with_new_type(result, TensorType(f32, shape))
+            result = Rewriter.replace_value_with_new_type(
+                result, TensorType(result.type.element_type, shape))
         result.name_hint = sanitize(name)
         try:
             op.verify()
@@ -324,14 +356,23 @@ class Importer:
                 raise ModelImportError(f"{self.source}: output '{out.name}': {e}") from None
         self.emit(func.ReturnOp(*results))
 
-        def names(ns: list[str]) -> ArrayAttr:
-            return ArrayAttr([DictionaryAttr({NAME_ATTR: StringAttr(n)}) for n in ns])
+        def names(ns: list[str], dtypes: list[int | None] | None = None) -> ArrayAttr:
+            dicts = []
+            for n, dt in zip(ns, dtypes or [None] * len(ns)):
+                entry = {NAME_ATTR: StringAttr(n)}
+                if dt is not None and dt in INPUT_DTYPE_NAMES:
+                    # the model's int64 input is i32 here (and in the NEFF):
+                    # the runtime converts on the host
+                    entry[INPUT_DTYPE_ATTR] = StringAttr(INPUT_DTYPE_NAMES[dt])
+                dicts.append(DictionaryAttr(entry))
+            return ArrayAttr(dicts)
 
+        inputs = self._model_inputs()
         main = func.FuncOp(
             "main",
             (input_types, [r.type for r in results]),
             Region(self.block),
-            arg_attrs=names([i.name for i in self._model_inputs()]),
+            arg_attrs=names([i.name for i in inputs], [i.type.tensor_type.elem_type for i in inputs]),
             res_attrs=names([o.name for o in self.graph.output]),
         )
         module = ModuleOp([main])
@@ -469,7 +510,7 @@ def spatial_pads(at: dict, in_sizes: tuple[int, ...], kernel: list[int], strides
 def reshape_to(imp: Importer, value: SSAValue, shape: list[int] | tuple[int, ...]) -> SSAValue:
     if fw.shape_of(value) == tuple(shape):
         return value
-    return imp.emit(fw.ReshapeOp(value, shape, TensorType(f32, list(shape)))).results[0]
+    return imp.emit(fw.ReshapeOp(value, shape, TensorType(value.type.element_type, list(shape)))).results[0]
 
 
 def define_reshaped(imp: Importer, node: onnx.NodeProto, value: SSAValue) -> None:
@@ -480,14 +521,13 @@ def define_reshaped(imp: Importer, node: onnx.NodeProto, value: SSAValue) -> Non
     imp.define(node, imp.emit(fw.ReshapeOp(value, want.get_shape(), want)))
 
 
-def define_or_reshape(imp: Importer, node: onnx.NodeProto, value: SSAValue) -> None:
-    """Record ``value`` (already emitted) as the node's output, checking its type."""
-    want = imp.result_type(node.output[0])
+def define_or_reshape(imp: Importer, node: onnx.NodeProto, value: SSAValue, index: int = 0) -> None:
+    """Record ``value`` (already emitted) as the node's output ``index``, checking its type."""
+    want = imp.result_type(node.output[index])
     if want is not None and want != value.type:
-        raise Unsupported(f"computed shape {fw.shape_of(value)} differs from ONNX's "
-                           f"{tuple(want.get_shape())}")
-    value.name_hint = sanitize(node.output[0])
-    imp.values[node.output[0]] = value
+        raise Unsupported(f"computed type {value.type} differs from ONNX's {want}")
+    value.name_hint = sanitize(node.output[index])
+    imp.values[node.output[index]] = value
 
 
 def const_scalar(imp: Importer, node: onnx.NodeProto, index: int, what: str) -> float | None:

@@ -13,6 +13,7 @@ from kaena.frontends.onnx import (
     contractions,
     conv,
     elementwise,
+    indexing,
     layout,
     masks,
     normalization,
@@ -21,7 +22,8 @@ from kaena.frontends.onnx import (
 )
 from kaena.frontends.onnx.core import FOLD_ONLY, Converter, Importer, load
 
-FAMILIES = (contractions, conv, pooling, elementwise, activations, normalization, layout, masks, shape)
+FAMILIES = (contractions, conv, pooling, elementwise, activations, normalization, layout, indexing, masks,
+            shape)
 
 CONVERTERS: dict[str, Converter] = {}
 OPERATOR_NOTES: dict[str, str] = {}

@@ -40,7 +40,7 @@ def _squeeze(imp: Importer, node: onnx.NodeProto) -> None:
     if any(xs[a] != 1 for a in axes):
         raise Unsupported(f"cannot squeeze axes {axes} of shape {list(xs)}")
     shape = [d for i, d in enumerate(xs) if i not in axes]
-    imp.define(node, imp.emit(fw.ReshapeOp(x, shape, TensorType(f32, shape))))
+    imp.define(node, imp.emit(fw.ReshapeOp(x, shape, TensorType(x.type.element_type, shape))))
 
 
 def _unsqueeze(imp: Importer, node: onnx.NodeProto) -> None:
@@ -51,7 +51,7 @@ def _unsqueeze(imp: Importer, node: onnx.NodeProto) -> None:
     shape = list(fw.shape_of(x))
     for a in norm_axes(axes, len(shape) + len(axes)):
         shape.insert(a, 1)
-    imp.define(node, imp.emit(fw.ReshapeOp(x, shape, TensorType(f32, shape))))
+    imp.define(node, imp.emit(fw.ReshapeOp(x, shape, TensorType(x.type.element_type, shape))))
 
 
 def _pad(imp: Importer, node: onnx.NodeProto) -> None:
@@ -172,7 +172,7 @@ def _reshape(imp: Importer, node: onnx.NodeProto) -> None:
         if known == 0 or math.prod(xs) % known:
             raise Unsupported(f"cannot reshape {list(xs)} to {target}")
         shape[shape.index(-1)] = math.prod(xs) // known
-    imp.define(node, imp.emit(fw.ReshapeOp(x, shape, TensorType(f32, shape))))
+    imp.define(node, imp.emit(fw.ReshapeOp(x, shape, TensorType(x.type.element_type, shape))))
 
 
 def _transpose(imp: Importer, node: onnx.NodeProto) -> None:
@@ -180,7 +180,7 @@ def _transpose(imp: Importer, node: onnx.NodeProto) -> None:
     rank = len(fw.shape_of(x))
     perm = list(attrs(node).get("perm", range(rank - 1, -1, -1)))
     shape = [fw.shape_of(x)[p] for p in perm] if sorted(perm) == list(range(rank)) else fw.shape_of(x)
-    imp.define(node, imp.emit(fw.TransposeOp(x, perm, TensorType(f32, shape))))
+    imp.define(node, imp.emit(fw.TransposeOp(x, perm, TensorType(x.type.element_type, shape))))
 
 
 _RESIZE_ATTRS = {"mode", "coordinate_transformation_mode", "nearest_mode", "axes",

@@ -83,10 +83,11 @@ class _Caster:
 
 @dataclass
 class CastContractionOperands(RewritePattern):
-    """matmult mode: lhs/rhs of matmul and input/weight of conv2d in the low type."""
+    """matmult mode: lhs/rhs of matmul and batch_matmul, input/weight of conv2d in the low type."""
 
     caster: _Caster
-    OPERANDS: ClassVar[dict[type, tuple[int, int]]] = {kt.MatmulOp: (0, 1), kt.Conv2dOp: (0, 1)}
+    OPERANDS: ClassVar[dict[type, tuple[int, int]]] = {kt.MatmulOp: (0, 1), kt.Conv2dOp: (0, 1),
+                                                       kt.BatchMatmulOp: (0, 1)}
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         for index in self.OPERANDS.get(type(op), ()):
@@ -115,6 +116,8 @@ class ComputeInLowType(RewritePattern):
             elts = {op.input.type.element_type, op.result.type.element_type}
             if elts <= {Float32Type(), self.caster.low}:
                 rewriter.replace(op, [], [op.input])
+            elif _is_f32(op.result):  # i32/i1 -> f32 (masks, ids): straight to the low type
+                rewriter.replace_value_with_new_type(op.result, _with_elt(op.result.type, self.caster.low))
             return
         for result in op.results:
             if _is_f32(result):

@@ -100,6 +100,8 @@ class FuseActivation(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: kt.ActivationOp, rewriter: PatternRewriter) -> None:
+        if op.func.data not in kt.ACTIVATIONS:
+            return  # parametrised or standalone-only functions (leaky_relu, erf, rsqrt...)
         producer = _sole_producer(op.input, (kt.MatmulOp, kt.Conv2dOp, kt.ElementwiseOp))
         if producer is None or producer.activation.data != "none":
             return
