@@ -800,7 +800,9 @@ class LogSoftmaxOp(_FwOp):
     result = result_def(TensorType)
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
-    __init__ = SoftmaxOp.__init__
+    def __init__(self, input: SSAValue, axis: int, result_type: Attribute | None = None):
+        super().__init__(operands=[input], properties={"axis": IntegerAttr(axis, i64)},
+                         result_types=[result_type or input.type])
 
     def infer_shape(self, shapes: list[Shape]) -> Shape:
         x, a = shapes[0], self.axis.value.data
