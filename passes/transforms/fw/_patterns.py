@@ -58,5 +58,5 @@ def erase_dead(rewriter: PatternRewriter, ops: list[Operation]) -> None:
         for op in ops:
             if op.parent is not None and not isinstance(op, fw.WeightOp) and \
                     all(not r.uses for r in op.results):
-                rewriter.erase_op(op)
+                rewriter.erase(op)
                 changed = True

@@ -96,7 +96,7 @@ class FuseGelu(RewritePattern):
                 matched = [o for o in _producers(op) if o is not op]
                 new = fw.GeluOp(x, approx)
                 new.result.name_hint = op.result.name_hint
-                rewriter.replace_op(op, new)
+                rewriter.replace(op, new)
                 erase_dead(rewriter, matched)
                 return
 

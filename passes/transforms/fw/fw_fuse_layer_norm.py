@@ -98,7 +98,7 @@ class FuseLayerNorm(RewritePattern):
             if new.result.type != op.result.type:
                 continue
             new.result.name_hint = op.result.name_hint
-            rewriter.replace_op(op, new)
+            rewriter.replace(op, new)
             erase_dead(rewriter, matched)
             return
 
@@ -120,8 +120,8 @@ class FuseLayerNormBias(RewritePattern):
             if new.result.type != op.result.type:
                 continue
             new.result.name_hint = op.result.name_hint
-            rewriter.replace_op(op, new)
-            rewriter.erase_op(ln)
+            rewriter.replace(op, new)
+            rewriter.erase(ln)
             return
 
 
