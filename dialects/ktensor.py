@@ -1,8 +1,10 @@
 """The tensor dialect (``ktensor``): hardware-agnostic, explicit about dtype.
 
 Framework ops lower here to a small set of contractions (``matmul``,
-``conv2d``), elementwise ops with a fused activation, pooling, softmax and
-layout changes. Auto-casting shows up as ``ktensor.cast`` ops around
+``conv2d``, ``batch_matmul``), elementwise ops with a fused activation,
+pooling, softmax, normalisation and reductions, embedding gathers, masks
+(``compare``/``select`` on i1) and layout changes (the transformer ops'
+contract is in docs/pipeline.md). Auto-casting shows up as ``ktensor.cast`` ops around
 contractions, tiling as the ``tile`` property a tiling pass sets. Shapes are
 static; activations are in the framework's logical layout (NCHW, row-major),
 the Inferentia lowering chooses the physical layout.
@@ -793,6 +795,13 @@ class BroadcastOp(_KTensorOp):
             raise VerifyException(f"'ktensor.broadcast' cannot broadcast {x} to {r}")
         if _elt(self.input) != _elt(self.result):
             raise VerifyException("'ktensor.broadcast' keeps the element type")
+
+
+# The transformer ops convert-tensor-to-inferentia does not implement yet: the
+# lowering engineer removes each from here with its op family
+# (tests/test_tensor_to_inferentia.py checks both directions).
+PENDING_LOWERING = (BatchMatmulOp, GatherOp, LayerNormOp, ReduceOp, LogSoftmaxOp, CompareOp,
+                    LogicalNotOp, SelectOp, SliceOp, BroadcastOp)
 
 
 # --- helpers for ktensor rewrites --------------------------------------------------------

@@ -32,5 +32,6 @@ CONVERTERS = {
 }
 NOTES = {
     "Gemm": "",
-    "MatMul": "right operand 2-D (or batch 1)",
+    "MatMul": "any rank, numpy broadcasting; by a 2-D weight a 2-D matmul (bias fused), both operands "
+              "batched (attention) ktensor.batch_matmul",
 }
