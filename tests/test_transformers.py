@@ -11,17 +11,17 @@ from collections import Counter
 import numpy as np
 import onnx
 import pytest
+from kaena.dialects import ktensor as kt
+from kaena.dialects.attributes import sources_of
 from onnx import TensorProto, helper
 from xdsl.context import Context
 from xdsl.dialects import func
+from xdsl.traits import ConstantLike
 
-from kaena.dialects import ktensor as kt
-from kaena.dialects.attributes import sources_of
 from kaena.driver import CompileOptions, _build_passes, pipeline_specs
 from kaena.frontends.onnx import import_onnx
 from kaena.testing import modelzoo
 from kaena.testing.reference import random_inputs, run_onnxruntime
-from xdsl.traits import ConstantLike
 
 # fw-fuse-gelu and fw-fuse-layer-norm run in the framework stage (as user passes
 # until kaena.driver lists them).

@@ -1,4 +1,5 @@
-"""Activation functions and Softmax."""
+"""Activation functions (ReLU family, sigmoid, tanh, erf, exp, log, sqrt,
+reciprocal, neg, Gelu, Pow by a constant), Softmax and LogSoftmax."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Gemm and MatMul: contractions, lowered to ktensor.matmul / ktensor.batch_matmul."""
+"""Gemm and MatMul. MatMul keeps numpy semantics at the fw level; the conversion
+makes a 2-D ktensor.matmul of a matmul by a weight and ktensor.batch_matmul of two
+batched operands (attention)."""
 
 from __future__ import annotations
-
 
 import onnx
 

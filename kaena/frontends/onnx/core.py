@@ -29,11 +29,11 @@ from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,
     Float32Type,
-    i1,
-    i32,
     ModuleOp,
     StringAttr,
     TensorType,
+    i1,
+    i32,
 )
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.rewriter import Rewriter

@@ -10,10 +10,10 @@ from xdsl.dialects.builtin import TensorType
 
 from kaena.dialects import framework as fw
 from kaena.frontends.onnx.core import (
-    unary,
     Importer,
     Unsupported,
     f32,
+    unary,
 )
 
 

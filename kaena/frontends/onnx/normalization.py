@@ -1,20 +1,19 @@
-"""BatchNormalization (and, below, LayerNormalization)."""
+"""Normalization and reductions: BatchNormalization (inference), LayerNormalization
+(opset 17), ReduceSum/Mean/Max/Min."""
 
 from __future__ import annotations
 
-
 import onnx
-
-from kaena.dialects import framework as fw
 from xdsl.dialects.builtin import TensorType
 
+from kaena.dialects import framework as fw
 from kaena.frontends.onnx.core import (
-    f32,
-    norm_axes,
-    raw_axes,
     Importer,
     Unsupported,
     attrs,
+    f32,
+    norm_axes,
+    raw_axes,
 )
 
 

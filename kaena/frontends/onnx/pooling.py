@@ -8,7 +8,6 @@ from collections.abc import Callable
 import onnx
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import SSAValue
-
 from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects import framework as fw

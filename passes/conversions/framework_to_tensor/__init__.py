@@ -13,13 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriteWalker
-
 from kaena.dialects.attributes import KeepSources, describe_op
-from kaena.errors import CompileError
 from kaena.passes.conversions.framework_to_tensor.common import Lowering, erase_dead_weights
 from kaena.passes.conversions.framework_to_tensor.contractions import LowerGemm, LowerMatmul
 from kaena.passes.conversions.framework_to_tensor.convolution import LowerBatchNorm, LowerConv, LowerPool
@@ -33,6 +27,12 @@ from kaena.passes.conversions.framework_to_tensor.elementwise import (
 from kaena.passes.conversions.framework_to_tensor.indexing import LowerGather
 from kaena.passes.conversions.framework_to_tensor.layout import LowerExpand, LowerLayout, LowerWeight
 from kaena.passes.conversions.framework_to_tensor.normalization import LowerLayerNorm, LowerReduce
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriteWalker
+
+from kaena.errors import CompileError
 from kaena.weights import module_store
 
 __all__ = ["ConvertFrameworkToTensorPass", "Lowering", "erase_dead_weights"]

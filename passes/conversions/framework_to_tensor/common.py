@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from kaena.dialects import framework as fw
+from kaena.dialects import ktensor as kt
 from xdsl.dialects.builtin import Float32Type, ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import RewritePattern
 
-from kaena.dialects import framework as fw
-from kaena.dialects import ktensor as kt
 from kaena.weights import WeightStore
 
 Shape = tuple[int, ...]

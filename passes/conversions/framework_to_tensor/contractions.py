@@ -5,9 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from xdsl.ir import SSAValue
-from xdsl.pattern_rewriter import PatternRewriter, op_type_rewrite_pattern
-
 from kaena.dialects import framework as fw
 from kaena.dialects import ktensor as kt
 from kaena.passes.conversions.framework_to_tensor.common import (
@@ -16,6 +13,8 @@ from kaena.passes.conversions.framework_to_tensor.common import (
     tensor,
     weight_name,
 )
+from xdsl.ir import SSAValue
+from xdsl.pattern_rewriter import PatternRewriter, op_type_rewrite_pattern
 
 
 class LowerGemm(StorePattern):

@@ -6,17 +6,17 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from xdsl.ir import Operation
-from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
-
 from kaena.dialects import framework as fw
 from kaena.dialects import ktensor as kt
 from kaena.dialects.attributes import describe_op
-from kaena.errors import CompileError
 from kaena.passes.conversions.framework_to_tensor.common import (
     Lowering,
     StorePattern,
 )
+from xdsl.ir import Operation
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
+
+from kaena.errors import CompileError
 
 
 class LowerBinary(RewritePattern):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import TensorType, i32
-from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
-
 from kaena.dialects import framework as fw
 from kaena.dialects import ktensor as kt
 from kaena.dialects.attributes import describe_op
+from xdsl.dialects.builtin import TensorType, i32
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
+
 from kaena.errors import CompileError
 
 

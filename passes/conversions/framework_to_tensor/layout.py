@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xdsl.ir import Operation
-from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
-
 from kaena.dialects import framework as fw
 from kaena.dialects import ktensor as kt
 from kaena.passes.conversions.framework_to_tensor.common import (
     Lowering,
     StorePattern,
 )
+from xdsl.ir import Operation
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 
 class LowerWeight(StorePattern):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from xdsl.ir import SSAValue
-from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
-
 from kaena.dialects import framework as fw
 from kaena.dialects import ktensor as kt
 from kaena.passes.conversions.framework_to_tensor.common import Lowering, StorePattern, tensor, weight_name
+from xdsl.ir import SSAValue
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
 
 class LowerLayerNorm(StorePattern):

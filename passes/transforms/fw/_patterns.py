@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import math
 
+from kaena.dialects import framework as fw
 from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter
 
-from kaena.dialects import framework as fw
 from kaena.weights import WeightStore
 
 

@@ -14,16 +14,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from kaena.dialects import framework as fw
+from kaena.dialects.attributes import KeepSources
+from kaena.passes.transforms.fw._patterns import erase_dead, factors, is_scalar, owner, take
+from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern, op_type_rewrite_pattern
 
-from kaena.dialects import framework as fw
-from kaena.dialects.attributes import KeepSources
-from kaena.passes.transforms.fw._patterns import erase_dead, factors, is_scalar, owner, take
-from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from kaena.weights import WeightStore, module_store
 
 SQRT2 = math.sqrt(2.0)

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kaena.dialects import framework as fw
+from kaena.dialects.attributes import KeepSources
+from kaena.passes.transforms.fw._patterns import erase_dead, owner, scalar
+from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import SSAValue
@@ -25,10 +29,6 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from kaena.dialects import framework as fw
-from kaena.dialects.attributes import KeepSources
-from kaena.passes.transforms.fw._patterns import erase_dead, owner, scalar
-from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from kaena.weights import WeightStore, module_store
 
 

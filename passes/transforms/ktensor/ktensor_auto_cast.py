@@ -43,6 +43,11 @@ def _is_f32(value: SSAValue) -> bool:
     return isinstance(value.type, TensorType) and isinstance(value.type.element_type, Float32Type)
 
 
+def _is_float(value: SSAValue) -> bool:
+    return isinstance(value.type, TensorType) and isinstance(
+        value.type.element_type, Float32Type | BFloat16Type | Float16Type)
+
+
 def _with_elt(t: TensorType, elt: Attribute) -> TensorType:
     return TensorType(elt, t.get_shape())
 
@@ -109,7 +114,11 @@ class ComputeInLowType(RewritePattern):
         if op.dialect_name() != "ktensor":
             return
         if isinstance(op, kt.WeightOp):
-            if _is_f32(op.result):
+            # an integer or bool constant is an f32 weight cast to i32/i1: keep it exact
+            feeds_ints = op.result.uses and all(
+                isinstance(u.operation, kt.CastOp) and not _is_float(u.operation.result)
+                for u in op.result.uses)
+            if _is_f32(op.result) and not feeds_ints:
                 rewriter.replace(op, self.caster.weight(op))
             return
         if isinstance(op, kt.CastOp):
