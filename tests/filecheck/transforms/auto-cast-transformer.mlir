@@ -14,9 +14,9 @@ builtin.module attributes {kaena.weights = "../Inputs/frontend-weights.npz"} {
 }
 
 // matmult: batch_matmul operands are contraction operands; masks and ints are left alone.
-// MATMULT:      %q_1 = ktensor.cast %q : (tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xbf16>
-// MATMULT-NEXT: %k_1 = ktensor.cast %k : (tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xbf16>
-// MATMULT-NEXT: %s = ktensor.batch_matmul %q_1, %k_1 {{.*}} : (tensor<1x2x8x4xbf16>, tensor<1x2x4x8xbf16>) -> tensor<1x2x8x8xf32>
+// MATMULT-DAG:  %q_1 = ktensor.cast %q : (tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xbf16>
+// MATMULT-DAG:  %k_1 = ktensor.cast %k : (tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xbf16>
+// MATMULT:      %s = ktensor.batch_matmul %q_1, %k_1 {{.*}} : (tensor<1x2x8x4xbf16>, tensor<1x2x4x8xbf16>) -> tensor<1x2x8x8xf32>
 // MATMULT-NEXT: %mf = ktensor.cast %m : (tensor<1x8xi32>) -> tensor<1x8xf32>
 // MATMULT-NEXT: %v = ktensor.weight "vec" : tensor<32xf32>
 
