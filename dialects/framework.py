@@ -16,6 +16,7 @@ import numpy as np
 from xdsl.dialects.builtin import (
     I64,
     BoolAttr,
+    IntegerType,
     DenseArrayBase,
     Float32Type,
     FloatAttr,
@@ -714,6 +715,371 @@ class ResizeNearestOp(_FwOp):
         return (x[0], x[1], x[2] * s[0], x[3] * s[1])
 
 
+# --- transformer operators -------------------------------------------------------------
+#
+# Integer tensors are i32 at this level (token ids, masks, gather indices; the
+# importer narrows the model's int64 and records it on the function argument),
+# booleans (comparison results, Where's condition) are i1.
+
+
+@irdl_op_definition
+class ErfOp(_UnaryOp):
+    name = "fw.erf"
+
+
+@irdl_op_definition
+class ExpOp(_UnaryOp):
+    name = "fw.exp"
+
+
+@irdl_op_definition
+class LogOp(_UnaryOp):
+    """Natural logarithm."""
+
+    name = "fw.log"
+
+
+@irdl_op_definition
+class SqrtOp(_UnaryOp):
+    name = "fw.sqrt"
+
+
+@irdl_op_definition
+class ReciprocalOp(_UnaryOp):
+    name = "fw.reciprocal"
+
+
+@irdl_op_definition
+class NegOp(_UnaryOp):
+    name = "fw.neg"
+
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+@irdl_op_definition
+class GeluOp(_UnaryOp):
+    """ONNX Gelu (opset 20): ``x * Phi(x)``; ``approximate = "tanh"`` is
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``. Also what fw-fuse-gelu
+    makes of the erf and tanh patterns older exporters write."""
+
+    name = "fw.gelu"
+    approximate = prop_def(StringAttr)
+
+    def __init__(self, input: SSAValue, approximate: str = "none", result_type: Attribute | None = None):
+        IRDLOperation.__init__(self, operands=[input], properties={"approximate": StringAttr(approximate)},
+                               result_types=[result_type or input.type])
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        if self.approximate.data not in GELU_APPROXIMATIONS:
+            raise VerifyException(f"'fw.gelu' approximate must be one of {', '.join(GELU_APPROXIMATIONS)}, "
+                                  f"got '{self.approximate.data}'")
+        return shapes[0]
+
+
+@irdl_op_definition
+class PowOp(_UnaryOp):
+    """``x ** exponent`` for a constant exponent (ONNX Pow with a scalar constant
+    exponent); the lowering takes 1, 2, 0.5, -0.5 and -1."""
+
+    name = "fw.pow"
+    exponent = prop_def(FloatAttr[Float32Type])
+
+    def __init__(self, input: SSAValue, exponent: float, result_type: Attribute | None = None):
+        IRDLOperation.__init__(self, operands=[input], properties={"exponent": _f32(exponent)},
+                               result_types=[result_type or input.type])
+
+
+@irdl_op_definition
+class LogSoftmaxOp(_FwOp):
+    """``log(softmax(x))`` along ``axis`` (negative axes count from the end)."""
+
+    name = "fw.log_softmax"
+    input = operand_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, axis: int, result_type: Attribute | None = None):
+        super().__init__(operands=[input], properties={"axis": IntegerAttr(axis, i64)},
+                         result_types=[result_type or input.type])
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        x, a = shapes[0], self.axis.value.data
+        if not -len(x) <= a < len(x):
+            raise VerifyException(f"'fw.log_softmax' axis {a} out of range for rank {len(x)}")
+        return x
+
+
+@irdl_op_definition
+class LayerNormOp(_FwOp):
+    """ONNX LayerNormalization (opset 17), inference: over the dims from ``axis``
+    (negative counts from the end) to the last,
+    ``(x - mean) / sqrt(var + epsilon) * scale + bias`` with the biased variance;
+    scale and bias broadcast to those dims."""
+
+    name = "fw.layer_norm"
+    input = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    bias = opt_operand_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    epsilon = prop_def(FloatAttr[Float32Type])
+    result = result_def(TensorType)
+    assembly_format = "$input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, scale: SSAValue, bias: SSAValue | None, axis: int = -1,
+                 epsilon: float = 1e-5, result_type: Attribute | None = None):
+        super().__init__(operands=[input, scale, bias],
+                         properties={"axis": IntegerAttr(axis, i64), "epsilon": _f32(epsilon)},
+                         result_types=[result_type or input.type])
+
+    def normalized_axis(self) -> int:
+        rank = len(shape_of(self.input))
+        a = self.axis.value.data
+        return a + rank if a < 0 else a
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        x, a = shapes[0], self.axis.value.data
+        if not -len(x) <= a < len(x):
+            raise VerifyException(f"'fw.layer_norm' axis {a} out of range for rank {len(x)}")
+        norm = x[a % len(x):]
+        for p in shapes[1:]:
+            try:
+                ok = len(p) <= len(norm) and tuple(np.broadcast_shapes(p, norm)) == norm
+            except ValueError:
+                ok = False
+            if not ok:
+                raise VerifyException(f"'fw.layer_norm' scale and bias must broadcast to {norm}, got {p}")
+        return x
+
+
+REDUCE_KINDS = ("sum", "mean", "max", "min")
+
+
+@irdl_op_definition
+class ReduceOp(_FwOp):
+    """ONNX ReduceSum/Mean/Max/Min over ``axes`` (resolved: sorted, non-negative,
+    non-empty); ``keepdims`` keeps the reduced dims as 1."""
+
+    name = "fw.reduce"
+    input = operand_def(TensorType)
+    kind = prop_def(StringAttr)
+    axes = prop_def(DenseArrayBase[I64])
+    keepdims = prop_def(BoolAttr)
+    result = result_def(TensorType)
+    assembly_format = "$kind $input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, kind: str, input: SSAValue, axes: Sequence[int], keepdims: bool,
+                 result_type: Attribute):
+        super().__init__(operands=[input], properties={
+            "kind": StringAttr(kind), "axes": i64_array(axes), "keepdims": _bool(keepdims)},
+            result_types=[result_type])
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        x, axes = shapes[0], ints(self.axes)
+        if self.kind.data not in REDUCE_KINDS:
+            raise VerifyException(f"'fw.reduce' kind must be one of {', '.join(REDUCE_KINDS)}, "
+                                  f"got '{self.kind.data}'")
+        if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= len(x):
+            raise VerifyException(f"'fw.reduce' axes {list(axes)} must be sorted, unique and in [0, {len(x)})")
+        if self.keepdims.value.data:
+            return tuple(1 if i in axes else d for i, d in enumerate(x))
+        return tuple(d for i, d in enumerate(x) if i not in axes)
+
+
+class _MixedTypeOp(_FwOp):
+    """An fw op whose operands and result do not share one element type; each
+    op checks its own (``verify_types``)."""
+
+    def verify_(self) -> None:
+        for v in (*self.operands, *self.results):
+            if not isinstance(v.type, TensorType):
+                raise VerifyException(f"'{self.name}' expects tensor types, got {v.type}")
+            if any(d < 0 for d in v.type.get_shape()):
+                raise VerifyException(f"'{self.name}' needs static shapes, got {v.type}")
+        self.verify_types()
+        expected = tuple(self.infer_shape([shape_of(o) for o in self.operands]))
+        got = shape_of(self.results[0])
+        if expected != got:
+            raise VerifyException(f"'{self.name}' result shape must be {expected}, got {got}")
+
+    def verify_types(self) -> None:
+        raise NotImplementedError
+
+
+def _elt(value: SSAValue) -> Attribute:
+    return value.type.element_type
+
+
+def is_int(t: Attribute) -> bool:
+    return isinstance(t, IntegerType) and t.width.data > 1
+
+
+@irdl_op_definition
+class CastOp(_MixedTypeOp, _UnaryOp):
+    """Element type conversion (ONNX Cast between float32, int32/int64 -> i32 and
+    bool -> i1): float -> int truncates toward zero, bool -> number is 0/1,
+    number -> bool is ``x != 0``."""
+
+    name = "fw.cast"
+
+    def __init__(self, input: SSAValue, result_type: Attribute):
+        IRDLOperation.__init__(self, operands=[input], result_types=[result_type])
+
+    def verify_types(self) -> None:
+        if _elt(self.input) == _elt(self.result):
+            raise VerifyException("'fw.cast' must change the element type")
+
+
+COMPARE_KINDS = ("equal", "less", "greater", "less_equal", "greater_equal")
+
+
+@irdl_op_definition
+class CompareOp(_MixedTypeOp, _BinaryOp):
+    """Elementwise comparison with broadcasting; the result is i1."""
+
+    name = "fw.compare"
+    kind = prop_def(StringAttr)
+    assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: Attribute):
+        IRDLOperation.__init__(self, operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
+                               result_types=[result_type])
+
+    def verify_types(self) -> None:
+        if self.kind.data not in COMPARE_KINDS:
+            raise VerifyException(f"'fw.compare' kind must be one of {', '.join(COMPARE_KINDS)}, "
+                                  f"got '{self.kind.data}'")
+        if _elt(self.lhs) != _elt(self.rhs):
+            raise VerifyException("'fw.compare' operands must share one element type")
+        if _elt(self.result) != i1:
+            raise VerifyException("'fw.compare' result must be i1")
+
+
+@irdl_op_definition
+class NotOp(_UnaryOp):
+    """Logical not of an i1 tensor."""
+
+    name = "fw.not"
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        if _elt(self.input) != i1:
+            raise VerifyException("'fw.not' takes an i1 tensor")
+        return shapes[0]
+
+
+@irdl_op_definition
+class WhereOp(_MixedTypeOp):
+    """ONNX Where: ``cond ? lhs : rhs`` elementwise, all three broadcast; cond is i1."""
+
+    name = "fw.where"
+    cond = operand_def(TensorType)
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$cond `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, cond: SSAValue, lhs: SSAValue, rhs: SSAValue, result_type: Attribute):
+        super().__init__(operands=[cond, lhs, rhs], result_types=[result_type])
+
+    def verify_types(self) -> None:
+        if _elt(self.cond) != i1:
+            raise VerifyException("'fw.where' condition must be i1")
+        if not _elt(self.lhs) == _elt(self.rhs) == _elt(self.result):
+            raise VerifyException("'fw.where' values and result must share one element type")
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        try:
+            return tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            raise VerifyException(f"'fw.where' operands do not broadcast: {shapes}") from None
+
+
+@irdl_op_definition
+class ExpandOp(_FwOp):
+    """ONNX Expand to the static ``shape``: numpy broadcasting of the input and shape."""
+
+    name = "fw.expand"
+    input = operand_def(TensorType)
+    shape = prop_def(DenseArrayBase[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, shape: Sequence[int], result_type: Attribute):
+        super().__init__(operands=[input], properties={"shape": i64_array(shape)},
+                         result_types=[result_type])
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        try:
+            return tuple(np.broadcast_shapes(shapes[0], ints(self.shape)))
+        except ValueError:
+            raise VerifyException(f"'fw.expand' {shapes[0]} does not broadcast to {ints(self.shape)}") from None
+
+
+@irdl_op_definition
+class SliceOp(_FwOp):
+    """A strided slice with one (start, size, step) per dim, resolved: starts in
+    range, sizes >= 1, steps >= 1: ``out[i] = in[start + i * step]`` per dim
+    (ONNX Slice/Split, Gather by a constant index)."""
+
+    name = "fw.slice"
+    input = operand_def(TensorType)
+    starts = prop_def(DenseArrayBase[I64])
+    sizes = prop_def(DenseArrayBase[I64])
+    steps = prop_def(DenseArrayBase[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, starts: Sequence[int], sizes: Sequence[int], steps: Sequence[int],
+                 result_type: Attribute):
+        super().__init__(operands=[input], properties={
+            "starts": i64_array(starts), "sizes": i64_array(sizes), "steps": i64_array(steps)},
+            result_types=[result_type])
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        return check_slice(self.name, shapes[0], ints(self.starts), ints(self.sizes), ints(self.steps))
+
+
+def check_slice(name: str, x: Shape, starts: Sequence[int], sizes: Sequence[int],
+                steps: Sequence[int]) -> Shape:
+    """The shape of a resolved strided slice (``sizes``), or VerifyException."""
+    if not len(starts) == len(sizes) == len(steps) == len(x):
+        raise VerifyException(f"'{name}' needs one start, size and step per dim of {x}")
+    for d, st, sz, sp in zip(x, starts, sizes, steps):
+        if st < 0 or sz < 1 or sp < 1 or st + (sz - 1) * sp >= d:
+            raise VerifyException(f"'{name}' slice (start {st}, size {sz}, step {sp}) is out of a dim of {d}")
+    return tuple(sizes)
+
+
+@irdl_op_definition
+class GatherOp(_MixedTypeOp):
+    """ONNX Gather along ``axis`` by run-time i32 ``indices`` (in range, not
+    negative): result shape ``table[:axis] + indices + table[axis+1:]``."""
+
+    name = "fw.gather"
+    table = operand_def(TensorType)
+    indices = operand_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    assembly_format = "$table `,` $indices attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, table: SSAValue, indices: SSAValue, axis: int, result_type: Attribute):
+        super().__init__(operands=[table, indices], properties={"axis": IntegerAttr(axis, i64)},
+                         result_types=[result_type])
+
+    def verify_types(self) -> None:
+        if not is_int(_elt(self.indices)):
+            raise VerifyException(f"'fw.gather' indices must be integers, got {_elt(self.indices)}")
+        if _elt(self.table) != _elt(self.result):
+            raise VerifyException("'fw.gather' table and result must share one element type")
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        t, idx, a = shapes[0], shapes[1], self.axis.value.data
+        if not 0 <= a < len(t):
+            raise VerifyException(f"'fw.gather' axis {a} out of range for rank {len(t)}")
+        return (*t[:a], *idx, *t[a + 1:])
+
+
 # --- helpers for fw rewrites -------------------------------------------------------------
 
 
@@ -784,5 +1150,23 @@ Framework = Dialect(
         ConcatOp,
         PadOp,
         ResizeNearestOp,
+        ErfOp,
+        ExpOp,
+        LogOp,
+        SqrtOp,
+        ReciprocalOp,
+        NegOp,
+        GeluOp,
+        PowOp,
+        LogSoftmaxOp,
+        LayerNormOp,
+        ReduceOp,
+        CastOp,
+        CompareOp,
+        NotOp,
+        WhereOp,
+        ExpandOp,
+        SliceOp,
+        GatherOp,
     ],
 )

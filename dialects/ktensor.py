@@ -1,8 +1,10 @@
 """The tensor dialect (``ktensor``): hardware-agnostic, explicit about dtype.
 
 Framework ops lower here to a small set of contractions (``matmul``,
-``conv2d``), elementwise ops with a fused activation, pooling, softmax and
-layout changes. Auto-casting shows up as ``ktensor.cast`` ops around
+``conv2d``, ``batch_matmul``), elementwise ops with a fused activation,
+pooling, softmax, normalisation and reductions, embedding gathers, masks
+(``compare``/``select`` on i1) and layout changes (the transformer ops'
+contract is in docs/pipeline.md). Auto-casting shows up as ``ktensor.cast`` ops around
 contractions, tiling as the ``tile`` property a tiling pass sets. Shapes are
 static; activations are in the framework's logical layout (NCHW, row-major),
 the Inferentia lowering chooses the physical layout.
@@ -15,12 +17,15 @@ from collections.abc import Sequence
 import numpy as np
 from xdsl.dialects.builtin import (
     I64,
+    BoolAttr,
     DenseArrayBase,
     FloatAttr,
     f32,
     IntegerAttr,
     StringAttr,
     TensorType,
+    i1,
+    i32,
     i64,
 )
 from xdsl.ir import Attribute, Dialect, Operation, SSAValue
@@ -42,16 +47,23 @@ from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects.utils import i64_array, ints, shape_of
 
-# Activations a contraction or elementwise op can fuse (no parameters).
-ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh", "gelu", "exp")
-# Standalone ktensor.activation functions; the parametrised ones read
+# Activations a contraction or elementwise op can fuse (no parameters): the
+# scalar engine applies them while results leave PSUM. gelu is the exact (erf)
+# form x * Phi(x), gelu_tanh 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh", "gelu", "exp", "gelu_tanh")
+# Standalone ktensor.activation functions: the fusable ones, the scalar engine's
+# other functions (erf, log = natural log, sqrt, rsqrt = 1/sqrt(x),
+# reciprocal = 1/x, square = x*x, neg = -x) and the parametrised ones, which read
 # alpha/beta: leaky_relu(alpha), clip(min=alpha, max=beta),
 # hard_sigmoid = clip(alpha*x + beta, 0, 1), hard_swish = x * hard_sigmoid(x; 1/6, 1/2).
-ACTIVATION_FUNCS = ACTIVATIONS[1:] + ("leaky_relu", "clip", "hard_sigmoid", "hard_swish")
+ACTIVATION_FUNCS = ACTIVATIONS[1:] + ("erf", "log", "sqrt", "rsqrt", "reciprocal", "square", "neg",
+                                      "leaky_relu", "clip", "hard_sigmoid", "hard_swish")
 PARAMETRISED = {"leaky_relu": ("alpha",), "clip": ("alpha", "beta"), "hard_sigmoid": ("alpha", "beta")}
 PAD_MODES = ("constant", "edge", "reflect")
 ELEMENTWISE_KINDS = ("add", "sub", "mul", "div", "max", "min")
 POOL_KINDS = ("max", "avg")
+REDUCE_KINDS = ("sum", "mean", "max", "min")
+COMPARE_KINDS = ("equal", "less", "greater", "less_equal", "greater_equal")
 
 
 def _check_choice(op: IRDLOperation, prop: str, value: str, choices: Sequence[str]) -> None:
@@ -394,7 +406,8 @@ class TransposeOp(_KTensorOp):
 
 @irdl_op_definition
 class CastOp(_KTensorOp):
-    """Element type conversion (round to nearest even)."""
+    """Element type conversion: between floats round to nearest even; float ->
+    i32 truncates toward zero; i1 -> number is 0/1; number -> i1 is ``x != 0``."""
 
     name = "ktensor.cast"
     input = operand_def(TensorType)
@@ -500,6 +513,297 @@ class ResizeNearestOp(_KTensorOp):
             raise VerifyException(f"'ktensor.resize_nearest' result must be {want}, got {r}")
 
 
+# --- transformer ops ------------------------------------------------------------------
+#
+# Element types: activations and weights are f32 (bf16/f16 after auto-cast);
+# integer tensors (token ids, gather indices) are i32; masks are i1, produced
+# by ktensor.compare / ktensor.logical_not and read by ktensor.select. How an i1
+# tensor is stored is the lowering's choice (e.g. 0.0/1.0 in the compute dtype,
+# which is what the vector engine's compare writes): ktensor.cast i1 -> f32
+# gives 0.0/1.0, f32 -> i1 is ``x != 0``, f32 -> i32 truncates toward zero.
+
+
+def _elt(value: SSAValue) -> Attribute:
+    return value.type.element_type
+
+
+def _broadcast(op: IRDLOperation, *values: SSAValue) -> tuple[int, ...]:
+    try:
+        shape = tuple(np.broadcast_shapes(*(shape_of(v) for v in values)))
+    except ValueError:
+        raise VerifyException(
+            f"'{op.name}' operands do not broadcast: {', '.join(str(shape_of(v)) for v in values)}"
+        ) from None
+    if shape != shape_of(op.results[0]):
+        raise VerifyException(f"'{op.name}' result must be {shape}, got {shape_of(op.results[0])}")
+    return shape
+
+
+@irdl_op_definition
+class BatchMatmulOp(_KTensorOp):
+    """Batched matrix product, accumulated in FP32:
+    ``result[b..., m, n] = sum_k lhs[b..., m, k] * rhs[b..., k, n]``.
+
+    Both operands have the same rank >= 3 and equal batch dims (the conversion
+    materialises numpy broadcasting with ``ktensor.broadcast``). ``transpose_rhs``
+    means rhs is given as [b..., N, K] (attention's ``Q @ K^T`` without moving K),
+    ``transpose_lhs`` that lhs is [b..., K, M]."""
+
+    name = "ktensor.batch_matmul"
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    transpose_lhs = prop_def(BoolAttr)
+    transpose_rhs = prop_def(BoolAttr)
+    result = result_def(TensorType)
+    assembly_format = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue, result_type: TensorType,
+                 transpose_lhs: bool = False, transpose_rhs: bool = False):
+        super().__init__(operands=[lhs, rhs], properties={
+            "transpose_lhs": IntegerAttr(int(transpose_lhs), i1),
+            "transpose_rhs": IntegerAttr(int(transpose_rhs), i1)}, result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        a, b, r = shape_of(self.lhs), shape_of(self.rhs), shape_of(self.result)
+        if len(a) < 3 or len(a) != len(b) or a[:-2] != b[:-2]:
+            raise VerifyException(
+                f"'ktensor.batch_matmul' expects operands of one rank >= 3 with equal batch dims, got {a} x {b}"
+            )
+        m, k = (a[-1], a[-2]) if self.transpose_lhs.value.data else (a[-2], a[-1])
+        kb, n = (b[-1], b[-2]) if self.transpose_rhs.value.data else (b[-2], b[-1])
+        if k != kb or r != (*a[:-2], m, n):
+            raise VerifyException(
+                f"'ktensor.batch_matmul' expects [..,M,K] x [..,K,N] -> [..,M,N], got {a} x {b} -> {r}"
+            )
+        if len({_elt(self.lhs), _elt(self.rhs)}) != 1:
+            raise VerifyException("'ktensor.batch_matmul' operands must share one element type")
+
+
+@irdl_op_definition
+class GatherOp(_KTensorOp):
+    """Row gather (embedding lookup): ``result[i..., :] = table[indices[i...], :]``.
+
+    table [V, D...] (f32, typically a weight), indices i32 of any shape, each in
+    [0, V) (out-of-range indices are undefined: the lowering may clamp);
+    result ``indices.shape + table.shape[1:]`` of the table's element type."""
+
+    name = "ktensor.gather"
+    table = operand_def(TensorType)
+    indices = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$table `,` $indices attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, table: SSAValue, indices: SSAValue, result_type: TensorType):
+        super().__init__(operands=[table, indices], result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        t, idx, r = shape_of(self.table), shape_of(self.indices), shape_of(self.result)
+        if _elt(self.indices) != i32:
+            raise VerifyException(f"'ktensor.gather' indices must be i32, got {_elt(self.indices)}")
+        if not t or r != (*idx, *t[1:]):
+            raise VerifyException(f"'ktensor.gather' result must be {(*idx, *t[1:])}, got {r}")
+        if _elt(self.table) != _elt(self.result):
+            raise VerifyException("'ktensor.gather' table and result must share one element type")
+
+
+@irdl_op_definition
+class LayerNormOp(_KTensorOp):
+    """Layer normalization over the last dim D:
+    ``(x - mean) / sqrt(var + epsilon) * scale + bias``, mean and (biased)
+    variance over D, accumulated in FP32; scale and the optional bias are [D]."""
+
+    name = "ktensor.layer_norm"
+    input = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    bias = opt_operand_def(TensorType)
+    epsilon = prop_def(FloatAttr)
+    result = result_def(TensorType)
+    assembly_format = "$input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, scale: SSAValue, bias: SSAValue | None, epsilon: float,
+                 result_type: TensorType | None = None):
+        super().__init__(operands=[input, scale, bias], properties={"epsilon": FloatAttr(epsilon, f32)},
+                         result_types=[result_type or input.type])
+
+    def verify_semantics(self) -> None:
+        x = shape_of(self.input)
+        if not x or shape_of(self.result) != x:
+            raise VerifyException("'ktensor.layer_norm' keeps the (non-scalar) shape")
+        for p in (self.scale, self.bias):
+            if p is not None and shape_of(p) != (x[-1],):
+                raise VerifyException(f"'ktensor.layer_norm' scale and bias must be [{x[-1]}], got {shape_of(p)}")
+        if self.epsilon.value.data < 0:
+            raise VerifyException("'ktensor.layer_norm' epsilon must be >= 0")
+
+
+@irdl_op_definition
+class ReduceOp(_KTensorOp):
+    """``kind`` (sum, mean, max, min) over ``axes`` (sorted, unique, non-negative,
+    non-empty); the result keeps the rank, reduced dims become 1; sums accumulate in FP32."""
+
+    name = "ktensor.reduce"
+    input = operand_def(TensorType)
+    kind = prop_def(StringAttr)
+    axes = prop_def(DenseArrayBase[I64])
+    result = result_def(TensorType)
+    assembly_format = "$kind $input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, kind: str, input: SSAValue, axes: Sequence[int], result_type: TensorType):
+        super().__init__(operands=[input], properties={"kind": StringAttr(kind), "axes": i64_array(axes)},
+                         result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        _check_choice(self, "kind", self.kind.data, REDUCE_KINDS)
+        x, axes = shape_of(self.input), ints(self.axes)
+        if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= len(x):
+            raise VerifyException(f"'ktensor.reduce' axes {list(axes)} must be sorted, unique and in [0, {len(x)})")
+        want = tuple(1 if i in axes else d for i, d in enumerate(x))
+        if shape_of(self.result) != want:
+            raise VerifyException(f"'ktensor.reduce' result must be {want}, got {shape_of(self.result)}")
+
+
+@irdl_op_definition
+class LogSoftmaxOp(_KTensorOp):
+    """``log(softmax(x))`` along ``axis`` (non-negative)."""
+
+    name = "ktensor.log_softmax"
+    input = operand_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, axis: int):
+        super().__init__(operands=[input], properties={"axis": IntegerAttr(axis, i64)},
+                         result_types=[input.type])
+
+    def verify_semantics(self) -> None:
+        x, a = shape_of(self.input), self.axis.value.data
+        if not 0 <= a < len(x):
+            raise VerifyException(f"'ktensor.log_softmax' axis {a} out of range for rank {len(x)}")
+        if x != shape_of(self.result):
+            raise VerifyException("'ktensor.log_softmax' keeps the shape")
+
+
+@irdl_op_definition
+class CompareOp(_KTensorOp):
+    """``lhs <kind> rhs`` elementwise with numpy broadcasting; operands share one
+    element type (f32 or i32), the result is the i1 mask."""
+
+    name = "ktensor.compare"
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    kind = prop_def(StringAttr)
+    result = result_def(TensorType)
+    assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: TensorType):
+        super().__init__(operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
+                         result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        _check_choice(self, "kind", self.kind.data, COMPARE_KINDS)
+        if _elt(self.lhs) != _elt(self.rhs):
+            raise VerifyException("'ktensor.compare' operands must share one element type")
+        if _elt(self.result) != i1:
+            raise VerifyException("'ktensor.compare' result must be i1")
+        _broadcast(self, self.lhs, self.rhs)
+
+
+@irdl_op_definition
+class LogicalNotOp(_KTensorOp):
+    """Logical not of an i1 mask."""
+
+    name = "ktensor.logical_not"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue):
+        super().__init__(operands=[input], result_types=[input.type])
+
+    def verify_semantics(self) -> None:
+        if _elt(self.input) != i1 or self.input.type != self.result.type:
+            raise VerifyException("'ktensor.logical_not' maps an i1 tensor to one of the same type")
+
+
+@irdl_op_definition
+class SelectOp(_KTensorOp):
+    """``cond ? on_true : on_false`` elementwise, all three broadcast (numpy);
+    cond is i1, the values and result share one element type."""
+
+    name = "ktensor.select"
+    cond = operand_def(TensorType)
+    on_true = operand_def(TensorType)
+    on_false = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$cond `,` $on_true `,` $on_false attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, cond: SSAValue, on_true: SSAValue, on_false: SSAValue, result_type: TensorType):
+        super().__init__(operands=[cond, on_true, on_false], result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        if _elt(self.cond) != i1:
+            raise VerifyException("'ktensor.select' condition must be i1")
+        if not _elt(self.on_true) == _elt(self.on_false) == _elt(self.result):
+            raise VerifyException("'ktensor.select' values and result must share one element type")
+        _broadcast(self, self.cond, self.on_true, self.on_false)
+
+
+@irdl_op_definition
+class SliceOp(_KTensorOp):
+    """Static strided slice: ``result[i...] = input[offsets + i * strides]`` per
+    dim; offsets >= 0, strides >= 1, the result shape is the sizes, every index in bounds."""
+
+    name = "ktensor.slice"
+    input = operand_def(TensorType)
+    offsets = prop_def(DenseArrayBase[I64])
+    strides = prop_def(DenseArrayBase[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, offsets: Sequence[int], strides: Sequence[int], result_type: TensorType):
+        super().__init__(operands=[input], properties={"offsets": i64_array(offsets), "strides": i64_array(strides)},
+                         result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        x, r, o, s = shape_of(self.input), shape_of(self.result), ints(self.offsets), ints(self.strides)
+        if not len(o) == len(s) == len(x) == len(r):
+            raise VerifyException(f"'ktensor.slice' needs one offset and stride per dim of {x} (and the same rank)")
+        for d, off, st, sz in zip(x, o, s, r):
+            if off < 0 or st < 1 or off + (sz - 1) * st >= d:
+                raise VerifyException(f"'ktensor.slice' (offset {off}, size {sz}, stride {st}) is out of a dim of {d}")
+        if _elt(self.input) != _elt(self.result):
+            raise VerifyException("'ktensor.slice' keeps the element type")
+
+
+@irdl_op_definition
+class BroadcastOp(_KTensorOp):
+    """Materialise numpy broadcasting: input and result of one rank, each input
+    dim 1 or equal to the result's; size-1 dims are repeated."""
+
+    name = "ktensor.broadcast"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, result_type: TensorType):
+        super().__init__(operands=[input], result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        x, r = shape_of(self.input), shape_of(self.result)
+        if len(x) != len(r) or any(a not in (1, b) for a, b in zip(x, r)):
+            raise VerifyException(f"'ktensor.broadcast' cannot broadcast {x} to {r}")
+        if _elt(self.input) != _elt(self.result):
+            raise VerifyException("'ktensor.broadcast' keeps the element type")
+
+
+# The transformer ops convert-tensor-to-inferentia does not implement yet: the
+# lowering engineer removes each from here with its op family
+# (tests/test_tensor_to_inferentia.py checks both directions).
+PENDING_LOWERING = (BatchMatmulOp, GatherOp, LayerNormOp, ReduceOp, LogSoftmaxOp, CompareOp,
+                    LogicalNotOp, SelectOp, SliceOp, BroadcastOp)
+
+
 # --- helpers for ktensor rewrites --------------------------------------------------------
 
 
@@ -542,5 +846,15 @@ KTensor = Dialect(
         ConcatOp,
         PadOp,
         ResizeNearestOp,
+        BatchMatmulOp,
+        GatherOp,
+        LayerNormOp,
+        ReduceOp,
+        LogSoftmaxOp,
+        CompareOp,
+        LogicalNotOp,
+        SelectOp,
+        SliceOp,
+        BroadcastOp,
     ],
 )

@@ -113,14 +113,14 @@ def import_model(model, options: CompileOptions) -> ModuleOp:
     import onnx
 
     if isinstance(model, onnx.ModelProto):
-        from kaena.frontends.onnx_importer import import_onnx
+        from kaena.frontends.onnx import import_onnx
 
         return import_onnx(model, input_shapes=options.input_shapes)
     if isinstance(model, str | os.PathLike):
         path = os.fspath(model)
         ext = os.path.splitext(path)[1].lower()
         if ext == ".onnx":
-            from kaena.frontends.onnx_importer import import_onnx
+            from kaena.frontends.onnx import import_onnx
 
             return import_onnx(path, input_shapes=options.input_shapes)
         if not os.path.exists(path):

@@ -23,6 +23,8 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "fw-constant-fold": _lazy("transforms.fw.fw_constant_fold", "FwConstantFoldPass"),
     "fw-fold-batchnorm": _lazy("transforms.fw.fw_fold_batchnorm", "FoldBatchNormPass"),
     "fw-fuse-conv": _lazy("transforms.fw.fw_fuse_conv", "FwFuseConvPass"),
+    "fw-fuse-gelu": _lazy("transforms.fw.fw_fuse_gelu", "FwFuseGeluPass"),
+    "fw-fuse-layer-norm": _lazy("transforms.fw.fw_fuse_layer_norm", "FwFuseLayerNormPass"),
     "fw-dce": _lazy("transforms.fw.fw_dce", "FwDeadCodeEliminationPass"),
     "convert-framework-to-tensor": _lazy(
         "conversions.framework_to_tensor", "ConvertFrameworkToTensorPass"

@@ -19,11 +19,21 @@ from onnx import TensorProto
 
 from kaena.backend import KaenaBackend, parameter_inputs
 from kaena.errors import KaenaError
-from kaena.frontends.onnx_importer import SUPPORTED_OPERATORS
+from kaena.frontends.onnx import SUPPORTED_OPERATORS
 
+# Operators the importer and convert-framework-to-tensor take (transformers) whose
+# ktensor ops have no Inferentia lowering yet: their node tests join the suite
+# with it. Until then models using them are refused cleanly by the lowering.
+AWAITING_LOWERING = {
+    "Erf", "Exp", "Log", "Sqrt", "Reciprocal", "Neg", "Gelu", "Pow", "LogSoftmax",
+    "LayerNormalization", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
+    "Gather", "Slice", "Split", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+    "Not", "Where", "Expand",
+}
+LOWERED = set(SUPPORTED_OPERATORS) - AWAITING_LOWERING
 # Cast/CastLike node tests all convert between other types (int, bf16, fp8, strings);
 # Kaena takes them only float32 -> float32 or on constants.
-SUITE_OPERATORS = sorted(set(SUPPORTED_OPERATORS) - {"Cast", "CastLike"})
+SUITE_OPERATORS = sorted(LOWERED - {"Cast", "CastLike"})
 # node test name prefixes that do not spell the operator
 ALIASES = {"basic_conv": "Conv", "batchnorm": "BatchNormalization", "constant_pad": "Pad",
            "edge_pad": "Pad", "reflect_pad": "Pad", "wrap_pad": "Pad"}
@@ -42,6 +52,7 @@ EXCLUDED: dict[str, str] = {
     r"^test_wrap_pad$": "Pad mode wrap",
     r"^test_identity_(opt|sequence)$": "optional and sequence types",
     r"^test_reshape_allowzero_reordered$": "empty (size 0) tensor",
+    r"^test_matmul_(3d|4d|bcast|1d_3d)$": "both operands batched: ktensor.batch_matmul awaits its lowering",
 }
 
 
@@ -80,10 +91,10 @@ CASES = _node_cases()
 
 
 def exclusion(case) -> str | None:
-    others = {n.op_type for n in case.model.graph.node} - set(SUPPORTED_OPERATORS)
+    others = {n.op_type for n in case.model.graph.node} - LOWERED
     if re.search(r"_expanded(_ver\d+)?$", case.name) and others:
-        return ("function-body expansion using run-time operators Kaena does not take: "
-                + ", ".join(sorted(others)))
+        return ("function-body expansion using run-time operators Kaena does not take (or not "
+                "lower yet): " + ", ".join(sorted(others)))
     for pattern, reason in EXCLUDED.items():
         if re.search(pattern, case.name):
             return reason

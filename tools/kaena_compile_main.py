@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def list_operators(framework: str) -> str:
     """neuron-cc style operator list: one operator per line, with its limits."""
-    from kaena.frontends.onnx_importer import list_operators as onnx_operators
+    from kaena.frontends.onnx import list_operators as onnx_operators
 
     rows = onnx_operators()
     width = max(len(op) for op, _ in rows)

@@ -48,17 +48,39 @@ def error_metrics(actual: dict[str, np.ndarray], reference: dict[str, np.ndarray
 
 
 def random_inputs(model, seed: int = 0) -> dict[str, np.ndarray]:
-    """Deterministic standard-normal inputs for every graph input of a ModelProto."""
+    """Deterministic inputs for every graph input of a ModelProto: standard-normal
+    floats; for integer inputs, 0/1 masks (names containing "mask": ones, with
+    trailing padding zeros on some rows, never a whole row) and token ids in
+    range of the embedding table they index (``Gather`` of an initializer; else [0, 100))."""
     import onnx
+    from onnx import helper, numpy_helper
 
     if not isinstance(model, onnx.ModelProto):
         model = onnx.load(model)
     rng = np.random.default_rng(seed)
-    inits = {i.name for i in model.graph.initializer}
+    inits = {i.name: i for i in model.graph.initializer}
     out = {}
     for inp in model.graph.input:
         if inp.name in inits:
             continue
-        shape = [d.dim_value for d in inp.type.tensor_type.shape.dim]
-        out[inp.name] = rng.standard_normal(shape).astype(np.float32)
+        tt = inp.type.tensor_type
+        shape = [d.dim_value for d in tt.shape.dim]
+        dtype = helper.tensor_dtype_to_np_dtype(tt.elem_type)
+        if not np.issubdtype(dtype, np.integer):
+            out[inp.name] = rng.standard_normal(shape).astype(dtype)
+        elif "mask" in inp.name.lower():
+            mask = np.ones(shape, dtype)
+            rows = mask.reshape(-1, shape[-1]) if shape else mask.reshape(1, 1)
+            for r in rows:
+                pad = int(rng.integers(0, max(1, rows.shape[1] // 4) + 1))
+                if pad:
+                    r[-pad:] = 0
+            out[inp.name] = mask
+        else:
+            high = 100
+            for node in model.graph.node:
+                if node.op_type == "Gather" and node.input[1] == inp.name and node.input[0] in inits:
+                    high = int(numpy_helper.to_array(inits[node.input[0]]).shape[0])
+                    break
+            out[inp.name] = rng.integers(0, high, shape).astype(dtype)
     return out

@@ -11,15 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from kaena.dialects import framework as fw
+from kaena.dialects.attributes import KeepSources
+from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
 
-from kaena.dialects import framework as fw
-from kaena.dialects.attributes import KeepSources
-from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from kaena.weights import WeightStore, module_store
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from kaena.dialects import framework as fw
+from kaena.dialects.attributes import KeepSources
+from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -21,9 +24,6 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from kaena.dialects import framework as fw
-from kaena.dialects.attributes import KeepSources
-from kaena.passes.transforms.fw.fw_dce import FwDeadCodeEliminationPass
 from kaena.weights import WeightStore, module_store
 
 

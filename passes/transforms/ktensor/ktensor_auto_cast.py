@@ -43,6 +43,11 @@ def _is_f32(value: SSAValue) -> bool:
     return isinstance(value.type, TensorType) and isinstance(value.type.element_type, Float32Type)
 
 
+def _is_float(value: SSAValue) -> bool:
+    return isinstance(value.type, TensorType) and isinstance(
+        value.type.element_type, Float32Type | BFloat16Type | Float16Type)
+
+
 def _with_elt(t: TensorType, elt: Attribute) -> TensorType:
     return TensorType(elt, t.get_shape())
 
@@ -86,10 +91,11 @@ class _Caster:
 
 @dataclass
 class CastContractionOperands(RewritePattern):
-    """matmult mode: lhs/rhs of matmul and input/weight of conv2d in the low type."""
+    """matmult mode: lhs/rhs of matmul and batch_matmul, input/weight of conv2d in the low type."""
 
     caster: _Caster
-    OPERANDS: ClassVar[dict[type, tuple[int, int]]] = {kt.MatmulOp: (0, 1), kt.Conv2dOp: (0, 1)}
+    OPERANDS: ClassVar[dict[type, tuple[int, int]]] = {kt.MatmulOp: (0, 1), kt.Conv2dOp: (0, 1),
+                                                       kt.BatchMatmulOp: (0, 1)}
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         for index in self.OPERANDS.get(type(op), ()):
@@ -111,13 +117,19 @@ class ComputeInLowType(RewritePattern):
         if op.dialect_name() != "ktensor":
             return
         if isinstance(op, kt.WeightOp):
-            if _is_f32(op.result):
+            # an integer or bool constant is an f32 weight cast to i32/i1: keep it exact
+            feeds_ints = op.result.uses and all(
+                isinstance(u.operation, kt.CastOp) and not _is_float(u.operation.result)
+                for u in op.result.uses)
+            if _is_f32(op.result) and not feeds_ints:
                 rewriter.replace(op, self.caster.weight(op))
             return
         if isinstance(op, kt.CastOp):
             elts = {op.input.type.element_type, op.result.type.element_type}
             if elts <= {Float32Type(), self.caster.low}:
                 rewriter.replace(op, [], [op.input])
+            elif _is_f32(op.result):  # i32/i1 -> f32 (masks, ids): straight to the low type
+                rewriter.replace_value_with_new_type(op.result, _with_elt(op.result.type, self.caster.low))
             return
         for result in op.results:
             if _is_f32(result):

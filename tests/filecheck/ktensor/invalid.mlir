@@ -10,7 +10,7 @@ func.func @f(%a: tensor<?x3xf32>, %b: tensor<3x4xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.matmul' activation must be one of none, relu, relu6, sigmoid, tanh, gelu, exp, got 'softmax'
+// CHECK: Operation does not verify: 'ktensor.matmul' activation must be one of none, relu, relu6, sigmoid, tanh, gelu, exp, gelu_tanh, got 'softmax'
 func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) {
   %0 = ktensor.matmul %a, %b {activation = "softmax"} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
   func.return
@@ -42,7 +42,7 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.conv2d' activation must be one of none, relu, relu6, sigmoid, tanh, gelu, exp, got 'bogus'
+// CHECK: Operation does not verify: 'ktensor.conv2d' activation must be one of none, relu, relu6, sigmoid, tanh, gelu, exp, gelu_tanh, got 'bogus'
 func.func @f(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
   %0 = ktensor.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64, activation = "bogus"} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
   func.return
@@ -106,7 +106,7 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.elementwise' activation must be one of none, relu, relu6, sigmoid, tanh, gelu, exp, got 'swish'
+// CHECK: Operation does not verify: 'ktensor.elementwise' activation must be one of none, relu, relu6, sigmoid, tanh, gelu, exp, gelu_tanh, got 'swish'
 func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) {
   %0 = ktensor.elementwise "add" %a, %b {activation = "swish"} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
@@ -130,7 +130,7 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.activation' func must be one of relu, relu6, sigmoid, tanh, gelu, exp, leaky_relu, clip, hard_sigmoid, hard_swish, got 'none'
+// CHECK: Operation does not verify: 'ktensor.activation' func must be one of relu, relu6, sigmoid, tanh, gelu, exp, gelu_tanh, erf, log, sqrt, rsqrt, reciprocal, square, neg, leaky_relu, clip, hard_sigmoid, hard_swish, got 'none'
 func.func @f(%a: tensor<2x3xf32>) {
   %0 = ktensor.activation "none" %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return

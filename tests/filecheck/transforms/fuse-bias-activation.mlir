@@ -88,4 +88,38 @@ func.func @no_fusion(%x: tensor<4x32xf32>) -> (tensor<4x6xf32>, tensor<4x6xf32>,
   func.return %r, %m, %s, %pa, %qa : tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>, tensor<4x6xf32>
 }
 
+// A Linear layer on [B, S, H] lowers to a matmul between reshapes: the bias add
+// and the gelu after the reshape still fuse (the reshape moves after the matmul).
+// CHECK-LABEL: func.func @linear_3d_bias_gelu
+// CHECK-NEXT:    %w = ktensor.weight "mm.weight" : tensor<32x6xf32>
+// CHECK-NEXT:    %b = ktensor.weight "fc.bias" : tensor<6xf32>
+// CHECK-NEXT:    %{{.*}} = ktensor.matmul %x, %w bias %b {activation = "gelu"} : (tensor<16x32xf32>, tensor<32x6xf32>, tensor<6xf32>) -> tensor<16x6xf32>
+// CHECK-NEXT:    %{{.*}} = ktensor.reshape %{{.*}} : (tensor<16x6xf32>) -> tensor<2x8x6xf32>
+// CHECK-NEXT:    func.return
+func.func @linear_3d_bias_gelu(%x: tensor<16x32xf32>) -> tensor<2x8x6xf32> {
+  %w = ktensor.weight "mm.weight" : tensor<32x6xf32>
+  %b = ktensor.weight "fc.bias" : tensor<6xf32>
+  %m = ktensor.matmul %x, %w {activation = "none"} : (tensor<16x32xf32>, tensor<32x6xf32>) -> tensor<16x6xf32>
+  %r = ktensor.reshape %m : (tensor<16x6xf32>) -> tensor<2x8x6xf32>
+  %a = ktensor.elementwise "add" %b, %r {activation = "none"} : (tensor<6xf32>, tensor<2x8x6xf32>) -> tensor<2x8x6xf32>
+  %g = ktensor.activation "gelu" %a : (tensor<2x8x6xf32>) -> tensor<2x8x6xf32>
+  func.return %g : tensor<2x8x6xf32>
+}
+
+// Functions the scalar engine cannot apply while results leave PSUM
+// (parametrised, or standalone-only such as erf and rsqrt) do not fuse.
+// CHECK-LABEL: func.func @not_fusable
+// CHECK:         ktensor.matmul {{.*}}activation = "none"
+// CHECK-NEXT:    ktensor.activation "leaky_relu"
+// CHECK:         ktensor.matmul {{.*}}activation = "none"
+// CHECK-NEXT:    ktensor.activation "rsqrt"
+func.func @not_fusable(%x: tensor<4x32xf32>) -> (tensor<4x6xf32>, tensor<4x6xf32>) {
+  %w = ktensor.weight "mm.weight" : tensor<32x6xf32>
+  %m = ktensor.matmul %x, %w {activation = "none"} : (tensor<4x32xf32>, tensor<32x6xf32>) -> tensor<4x6xf32>
+  %l = ktensor.activation "leaky_relu" %m {alpha = 1.000000e-01 : f32} : (tensor<4x6xf32>) -> tensor<4x6xf32>
+  %m2 = ktensor.matmul %x, %w {activation = "none"} : (tensor<4x32xf32>, tensor<32x6xf32>) -> tensor<4x6xf32>
+  %q = ktensor.activation "rsqrt" %m2 : (tensor<4x6xf32>) -> tensor<4x6xf32>
+  func.return %l, %q : tensor<4x6xf32>, tensor<4x6xf32>
+}
+
 }

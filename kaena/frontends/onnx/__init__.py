@@ -1,0 +1,14 @@
+"""ONNX -> ``fw``: the core (loading, shape inference, the module builder, the
+collection of every unsupported node) in ``core``, one module per operator
+family registering its converters, assembled in ``importer``."""
+
+from kaena.frontends.onnx.core import CONTROL_FLOW_REASON, node_name
+from kaena.frontends.onnx.importer import (
+    OPERATOR_NOTES,
+    SUPPORTED_OPERATORS,
+    import_onnx,
+    list_operators,
+)
+
+__all__ = ["CONTROL_FLOW_REASON", "OPERATOR_NOTES", "SUPPORTED_OPERATORS", "import_onnx",
+           "list_operators", "node_name"]

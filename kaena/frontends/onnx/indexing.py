@@ -1,0 +1,141 @@
+"""Gather, Slice and Split.
+
+``Gather`` by run-time integer indices along axis 0 is ``fw.gather``
+(embedding lookups; the table is usually a weight). ``Gather`` by constant
+indices of a run-time tensor is a slice (BERT's pooler takes token 0:
+``Gather(x, 0, axis=1)``), of a constant table a constant (folded in ``core``).
+``Slice`` and ``Split`` of run-time tensors with constant bounds are
+``fw.slice`` ops, one per output."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import SSAValue
+
+from kaena.dialects import framework as fw
+from kaena.frontends.onnx.core import (
+    Importer,
+    Unsupported,
+    attrs,
+    define_or_reshape,
+    reshape_to,
+)
+
+
+def _slice_value(imp: Importer, x: SSAValue, axis: int, start: int, size: int, step: int = 1) -> SSAValue:
+    xs = fw.shape_of(x)
+    if start == 0 and size == xs[axis] and step == 1:
+        return x
+    starts, sizes, steps = [0] * len(xs), list(xs), [1] * len(xs)
+    starts[axis], sizes[axis], steps[axis] = start, size, step
+    return imp.emit(fw.SliceOp(x, starts, sizes, steps, TensorType(x.type.element_type, sizes))).results[0]
+
+
+def _gather(imp: Importer, node: onnx.NodeProto) -> None:
+    x_name, i_name = node.input[0], node.input[1]
+    axis = int(attrs(node).get("axis", 0))
+    if i_name not in imp.consts:
+        table = imp.operand(x_name)
+        idx = imp.operand(i_name)
+        rank = len(fw.shape_of(table))
+        axis = axis + rank if axis < 0 else axis
+        if axis != 0:
+            raise Unsupported(f"gathering by run-time indices along axis {axis}; only axis 0 (embedding "
+                              "lookups) is supported")
+        out = (*fw.shape_of(idx), *fw.shape_of(table)[1:])
+        imp.define(node, imp.emit(fw.GatherOp(table, idx, 0, TensorType(table.type.element_type, out))))
+        return
+    x = imp.operand(x_name)
+    xs = fw.shape_of(x)
+    axis = axis + len(xs) if axis < 0 else axis
+    if not 0 <= axis < len(xs):
+        raise Unsupported(f"axis {axis} out of range for rank {len(xs)}")
+    idx = np.asarray(imp.consts[i_name]).astype(np.int64)
+    flat = [int(i) % xs[axis] if -xs[axis] <= i < xs[axis] else None for i in idx.ravel()]
+    if None in flat:
+        raise Unsupported(f"indices {idx.ravel().tolist()} out of range for a dim of {xs[axis]}")
+    if not flat:
+        raise Unsupported("empty indices")
+    step = flat[1] - flat[0] if len(flat) > 1 else 1
+    if step >= 1 and flat == list(range(flat[0], flat[0] + step * len(flat), step)):
+        value = _slice_value(imp, x, axis, flat[0], len(flat), step)
+    else:  # arbitrary constant indices: one slice each, concatenated
+        parts = [_slice_value(imp, x, axis, i, 1) for i in flat]
+        shape = list(xs)
+        shape[axis] = len(flat)
+        value = imp.emit(fw.ConcatOp(parts, axis, TensorType(x.type.element_type, shape))).results[0]
+    out = (*xs[:axis], *idx.shape, *xs[axis + 1:])
+    define_or_reshape(imp, node, reshape_to(imp, value, out))
+
+
+def _slice(imp: Importer, node: onnx.NodeProto) -> None:
+    x = imp.operand(node.input[0])
+    xs = fw.shape_of(x)
+    at = attrs(node)
+    if imp.opset < 10:
+        starts, ends = list(at["starts"]), list(at["ends"])
+        axes = list(at.get("axes", range(len(starts))))
+        steps = [1] * len(starts)
+    else:
+        def const(i: int, what: str, default):
+            if len(node.input) > i and node.input[i]:
+                return [int(v) for v in np.asarray(imp.const(node.input[i], f"Slice's {what}")).ravel()]
+            return default
+        starts, ends = const(1, "starts", None), const(2, "ends", None)
+        axes = const(3, "axes", list(range(len(starts))))
+        steps = const(4, "steps", [1] * len(starts))
+    value = x
+    for s, e, a, st in zip(starts, ends, axes, steps):
+        a = a + len(xs) if a < 0 else a
+        if not 0 <= a < len(xs):
+            raise Unsupported(f"axis {a} out of range for rank {len(xs)}")
+        if st < 1:
+            raise Unsupported(f"step {st}: only positive steps are supported")
+        r = range(*slice(s, e, st).indices(xs[a]))
+        if len(r) == 0:
+            raise Unsupported("the slice is empty")
+        value = _slice_value(imp, value, a, r.start, len(r), st)
+    if value is x:
+        value = imp.emit(fw.IdentityOp(x)).results[0]
+    define_or_reshape(imp, node, value)
+
+
+def _split(imp: Importer, node: onnx.NodeProto) -> None:
+    x = imp.operand(node.input[0])
+    xs = fw.shape_of(x)
+    at = attrs(node)
+    axis = int(at.get("axis", 0))
+    axis = axis + len(xs) if axis < 0 else axis
+    if "split" in at:
+        sizes = [int(v) for v in at["split"]]
+    elif len(node.input) > 1 and node.input[1]:
+        sizes = [int(v) for v in np.asarray(imp.const(node.input[1], "Split's split")).ravel()]
+    else:
+        n = int(at.get("num_outputs", len(node.output)))
+        chunk = -(-xs[axis] // n)
+        sizes = [min(chunk, xs[axis] - i * chunk) for i in range(n)]
+    if sum(sizes) != xs[axis] or min(sizes) < 1 or len(sizes) != len(node.output):
+        raise Unsupported(f"split sizes {sizes} do not cover the dim of {xs[axis]} in {len(node.output)} parts")
+    start = 0
+    for i, size in enumerate(sizes):
+        value = _slice_value(imp, x, axis, start, size)
+        if value is x:
+            value = imp.emit(fw.IdentityOp(x)).results[0]
+        start += size
+        if node.output[i]:
+            define_or_reshape(imp, node, value, i)
+
+
+CONVERTERS = {
+    "Gather": ({"axis"}, _gather),
+    "Slice": ({"starts", "ends", "axes"}, _slice),
+    "Split": ({"axis", "split", "num_outputs"}, _split),
+}
+NOTES = {
+    "Gather": "run-time integer indices along axis 0 (embeddings); constant indices of any tensor "
+              "(a slice, or folded)",
+    "Slice": "constant starts/ends/axes, positive steps",
+    "Split": "constant split sizes",
+}

@@ -1,0 +1,88 @@
+"""Normalization and reductions: BatchNormalization (inference), LayerNormalization
+(opset 17), ReduceSum/Mean/Max/Min."""
+
+from __future__ import annotations
+
+import onnx
+from xdsl.dialects.builtin import TensorType
+
+from kaena.dialects import framework as fw
+from kaena.frontends.onnx.core import (
+    Importer,
+    Unsupported,
+    attrs,
+    f32,
+    norm_axes,
+    raw_axes,
+)
+
+
+def _batch_norm(imp: Importer, node: onnx.NodeProto) -> None:
+    at = attrs(node)
+    if at.get("training_mode", 0) or any(o for o in node.output[1:]):
+        raise Unsupported("training mode (running statistics outputs) is not supported; "
+                           "export the model in inference mode")
+    if not at.get("spatial", 1):
+        raise Unsupported("spatial=0 is not supported")
+    x, scale, bias, mean, var = (imp.operand(i) for i in node.input[:5])
+    imp.define(node, imp.emit(fw.BatchNormOp(x, scale, bias, mean, var,
+                                             float(at.get("epsilon", 1e-5)))))
+
+
+CONVERTERS = {
+    "BatchNormalization": ({"epsilon", "momentum", "training_mode", "spatial"}, _batch_norm),
+}
+NOTES = {"BatchNormalization": "inference mode; folded into a preceding Conv"}
+
+
+def _layer_norm(imp: Importer, node: onnx.NodeProto) -> None:
+    at = attrs(node)
+    if any(o for o in node.output[1:]):
+        raise Unsupported("the Mean and InvStdDev outputs are not supported")
+    x, scale = imp.operand(node.input[0]), imp.operand(node.input[1])
+    bias = imp.operand(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    imp.define(node, imp.emit(fw.LayerNormOp(x, scale, bias, int(at.get("axis", -1)),
+                                             float(at.get("epsilon", 1e-5)))))
+
+
+def _reduce(kind: str):
+    """ReduceSum/Mean/Max/Min: axes as an attribute (before opset 18; ReduceSum
+    before 13) or a constant input; absent or empty axes reduce everything
+    unless noop_with_empty_axes."""
+
+    def conv(imp: Importer, node: onnx.NodeProto) -> None:
+        at = attrs(node)
+        x = imp.operand(node.input[0])
+        rank = len(fw.shape_of(x))
+        axes = raw_axes(imp, node)
+        if not axes:
+            if at.get("noop_with_empty_axes", 0):
+                imp.define(node, imp.emit(fw.IdentityOp(x)))
+                return
+            axes = list(range(rank))
+        axes = norm_axes(axes, rank)
+        keep = bool(at.get("keepdims", 1))
+        shape = [1 if i in axes else d for i, d in enumerate(fw.shape_of(x))] if keep else \
+            [d for i, d in enumerate(fw.shape_of(x)) if i not in axes]
+        imp.define(node, imp.emit(fw.ReduceOp(kind, x, axes, keep, TensorType(f32, shape))))
+
+    return conv
+
+
+_REDUCE_ATTRS = {"axes", "keepdims", "noop_with_empty_axes"}
+CONVERTERS.update({
+    "LayerNormalization": ({"axis", "epsilon", "stash_type"}, _layer_norm),
+    "ReduceMean": (_REDUCE_ATTRS, _reduce("mean")),
+    "ReduceSum": (_REDUCE_ATTRS, _reduce("sum")),
+    "ReduceMax": (_REDUCE_ATTRS, _reduce("max")),
+    "ReduceMin": (_REDUCE_ATTRS, _reduce("min")),
+})
+_AXES = "constant axes (attribute or input), keepdims, noop_with_empty_axes"
+NOTES.update({
+    "LayerNormalization": "any axis, epsilon, optional bias; no Mean/InvStdDev outputs; the decomposed "
+                          "ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add form fuses into it",
+    "ReduceMean": _AXES,
+    "ReduceSum": _AXES,
+    "ReduceMax": _AXES,
+    "ReduceMin": _AXES,
+})
