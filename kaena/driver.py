@@ -70,7 +70,8 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
     """The pass specs of each stage, user passes included."""
     stages: dict[str, list[str | ModulePass]] = {
         "framework": [f"inf-set-target{{target={options.target}}}",
-                      "fw-constant-fold", "fw-fold-batchnorm", "fw-fuse-conv", "fw-dce"],
+                      "fw-constant-fold", "fw-fold-batchnorm", "fw-fuse-conv", "fw-fuse-gelu",
+                      "fw-fuse-layer-norm", "fw-dce"],
         "tensor": [
             "convert-framework-to-tensor",
             "ktensor-fuse-bias-activation",

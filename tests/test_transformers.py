@@ -23,13 +23,10 @@ from kaena.frontends.onnx import import_onnx
 from kaena.testing import modelzoo
 from kaena.testing.reference import random_inputs, run_onnxruntime
 
-# fw-fuse-gelu and fw-fuse-layer-norm run in the framework stage (as user passes
-# until kaena.driver lists them).
-FUSIONS = ["fw-fuse-gelu", "fw-fuse-layer-norm"]
-
-
 def run_stages(module, stages=("framework", "tensor")):
-    specs = pipeline_specs(CompileOptions(extra_passes=FUSIONS, extra_passes_stage="framework"))
+    """The compile's own framework and tensor stages (fw-fuse-gelu and fw-fuse-layer-norm included)."""
+    specs = pipeline_specs(CompileOptions())
+    assert {"fw-fuse-gelu", "fw-fuse-layer-norm"} <= set(specs["framework"])
     ctx = Context()
     for stage in stages:
         for p in _build_passes(specs[stage]):
