@@ -1213,7 +1213,7 @@ class DmaGatherOp(InstructionOp):
     index_ap = prop_def(AccessPatternAttr)
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = (
-        "$dst $dst_ap `,` $table $table_ap `[` $index $index_ap `]` attr-dict `:` type($dst) `,` type($table)"
+        "$dst $dst_ap `,` $table $table_ap `index` $index $index_ap attr-dict `:` type($dst) `,` type($table)"
         " `,` type($index)"
     )
 

@@ -219,7 +219,7 @@ builtin.module {{
     %idx = inf.alloc : !inf.sbuf<{R}x1xi32>
     %rows = inf.alloc : !inf.sbuf<{R}x{DIM}xf32>
     inf.dma %idx <p = 0, n = {R}, off = 0, dims = [[1, 1]]>, %ids <p = 0, n = {R}, pstride = 1, off = 0, dims = [[1, 1]]> : !inf.sbuf<{R}x1xi32>, !inf.dram<1x{R}xi32>
-    inf.dma_gather %rows <p = 0, n = {R}, off = 0, dims = [[{DIM}, 1]]>, %emb <p = 0, n = {ROWS}, pstride = {DIM}, off = 0, dims = [[{DIM}, 1]]> [%idx <p = 0, n = {R}, off = 0, dims = [[1, 1]]>] : !inf.sbuf<{R}x{DIM}xf32>, !inf.dram<{ROWS}x{DIM}xf32>, !inf.sbuf<{R}x1xi32>
+    inf.dma_gather %rows <p = 0, n = {R}, off = 0, dims = [[{DIM}, 1]]>, %emb <p = 0, n = {ROWS}, pstride = {DIM}, off = 0, dims = [[{DIM}, 1]]> index %idx <p = 0, n = {R}, off = 0, dims = [[1, 1]]> : !inf.sbuf<{R}x{DIM}xf32>, !inf.dram<{ROWS}x{DIM}xf32>, !inf.sbuf<{R}x1xi32>
     inf.dma %out <p = 0, n = {R}, pstride = {DIM}, off = 0, dims = [[{DIM}, 1]]>, %rows <p = 0, n = {R}, off = 0, dims = [[{DIM}, 1]]> : !inf.dram<{R}x{DIM}xf32>, !inf.sbuf<{R}x{DIM}xf32>
   }}
 }}
