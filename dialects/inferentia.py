@@ -588,10 +588,13 @@ class DramOp(IRDLOperation):
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$kind $name attr-dict `:` type($result)"
 
-    def __init__(self, name: str, kind: str, result_type: DramType):
+    def __init__(self, name: str, kind: str, result_type: DramType, valid_range: tuple[int, int] | None = None):
         super().__init__(
             properties={"name": StringAttr(name), "kind": StringAttr(kind)},
             result_types=[result_type],
+            attributes={} if valid_range is None else {
+                VALID_RANGE_ATTR: DenseArrayBase.from_list(i64, [int(v) for v in valid_range])
+            },
         )
 
     def verify_(self) -> None:

@@ -331,3 +331,55 @@ def test_reader_refuses_bad_int32_records_and_ranges(gather_neff):
     bad.inputs[0] = type(bad.inputs[0])("input_ids", (1, R), "int32", (5, 5))
     with pytest.raises(NeffError, match="valid_range' must be \\[lo, hi\\] with int32 lo < hi"):
         Neff.from_bytes(bad.to_bytes())
+
+
+# --- hand-assembled records: what a gather reads of a scratch table ----------------------
+
+
+def _scratch_gather(ids):
+    from kaena.simulator.builder import Program, dram, row, sbuf
+
+    p = Program()
+    x = p.var("x", "input", (10, 4))
+    t = p.var("t", "tmp-buf", (10, 4))
+    i = p.var("ids", "input", (1, 4), "int32")
+    y = p.var("y", "output", (4, 4))
+    i32 = DType.INT32
+    p.add(Engine.DMA, Opcode.DMA, in0=dram(x, 5, 4, row(4)), out=dram(t, 5, 4, row(4)))  # rows 0..4 only
+    p.add(Engine.DMA, Opcode.DMA, in0=dram(i, 4, 1, row(1), dtype=i32), out=sbuf(0, 4, row(1), dtype=i32))
+    p.add(Engine.DMA, Opcode.DMA_GATHER, in0=dram(t, 10, 4, row(4)), in1=sbuf(0, 4, row(1), dtype=i32),
+          out=sbuf(64, 4, row(4)))
+    p.add(Engine.DMA, Opcode.DMA, in0=sbuf(64, 4, row(4)), out=dram(y, 4, 4, row(4)))
+    x_val = np.arange(40, dtype=np.float32).reshape(10, 4)
+    return simulate(p.neff(), {"x": x_val, "ids": np.array([ids])}), x_val
+
+
+def test_gather_reads_only_the_rows_it_gathers():
+    r, x = _scratch_gather([4, 0, 4, 2])
+    np.testing.assert_array_equal(r.outputs["y"], x[[4, 0, 4, 2]])
+    assert r.instruction_counts["dma"] == {"DMA": 3, "DMA_GATHER": 1}
+    with pytest.raises(SimulationError, match=r"DMA_GATHER\) reads in0 DRAM 't' .*that nothing wrote"):
+        _scratch_gather([4, 0, 7, 2])  # row 7 of the scratch table was never written
+
+
+def test_typed_constructors_build_verifying_ops():
+    from xdsl.dialects.builtin import ModuleOp, f32, i32 as I32
+    from xdsl.ir import Block, Region
+
+    from kaena.dialects.inferentia import (
+        AllocOp, CoreOp, DmaGatherOp, DramOp, DramType, SbufType, SelectOp, ap as mk_ap,
+    )
+
+    ids = DramOp("input_ids", "input", DramType([1, 4], I32), valid_range=(0, 10))
+    table = DramOp("emb", "file", DramType([10, 8], f32))
+    idx = AllocOp(SbufType([4, 1], I32))
+    rows = AllocOp(SbufType([4, 8], f32))
+    mask = AllocOp(SbufType([4, 8], I32))
+    gather = DmaGatherOp(rows.result, mk_ap(0, 4, 0, [(8, 1)]), table.result, mk_ap(0, 10, 0, [(8, 1)], 8),
+                         idx.result, mk_ap(0, 4, 0, [(1, 1)]))
+    select = SelectOp(rows.result, mk_ap(0, 4, 0, [(8, 1)]), mask.result, mk_ap(0, 4, 0, [(8, 1)]),
+                      rows.result, mk_ap(0, 4, 0, [(8, 1)]))
+    core = CoreOp(0, Region(Block([ids, table, idx, rows, mask, gather, select])))
+    ModuleOp([core]).verify()
+    assert ids.valid_range == (0, 10) and gather.ENGINE == Engine.DMA and select.ENGINE == Engine.POOL
+
