@@ -366,6 +366,8 @@ def _int32_errors(rec: np.ndarray, op: np.ndarray) -> list[tuple[np.ndarray, Cal
         )),
         (move & ~i32["out"] & ((op == Opcode.SELECT)), lambda i: "SELECT of int32 values writes int32"),
         ((op == Opcode.DMA_GATHER) & ~i32["in1"], lambda i: "DMA_GATHER indices (in1) must be int32"),
+        (np.any([i32[s] & (rec[s]["mem"] == Mem.PSUM) for s in _OPERANDS], axis=0),
+         lambda i: "an int32 PSUM operand (PSUM holds fp32)"),
     ]
 
 

@@ -327,6 +327,8 @@ def test_reader_refuses_bad_int32_records_and_ranges(gather_neff):
     act["opcode"], act["out"]["mem"], act["in0"]["mem"] = Opcode.ACTIVATE, 2, 2
     act["out"]["dtype"], act["out"]["num_partitions"], act["in0"]["num_partitions"] = DType.INT32, 1, 1
     assert "ACTIVATE writes int32" in stream_errors(act, Engine.ACT, 0, 32)[1]
+    act["out"]["dtype"], act["in0"]["mem"], act["in0"]["dtype"] = DType.FP32, 3, DType.INT32
+    assert stream_errors(act, Engine.ACT, 0, 32)[1] == "an int32 PSUM operand (PSUM holds fp32)"
     bad = Neff.from_bytes(gather_neff.to_bytes())
     bad.inputs[0] = type(bad.inputs[0])("input_ids", (1, R), "int32", (5, 5))
     with pytest.raises(NeffError, match="valid_range' must be \\[lo, hi\\] with int32 lo < hi"):
