@@ -29,6 +29,7 @@ from .data_movement import (
 )
 from .dense_conv import DenseConvFamily
 from .depthwise_conv import DepthwisePeFamily, DepthwiseVectorFamily
+from .indexing import BroadcastFamily, GatherFamily, SliceFamily
 from .function import FunctionLowering
 from .interface import OpFamily
 from .ktensor_plan_bias_table import KtensorPlanBiasTablePass
@@ -90,6 +91,9 @@ FAMILIES: tuple[OpFamily, ...] = (
     ConcatFamily(),
     PadFamily(),
     ResizeNearestFamily(),
+    GatherFamily(),
+    SliceFamily(),
+    BroadcastFamily(),
 )
 
 FAMILIES_BY_TYPE: dict[type[Operation], tuple[OpFamily, ...]] = {}
