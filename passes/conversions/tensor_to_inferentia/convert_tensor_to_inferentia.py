@@ -37,6 +37,7 @@ from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_engines import KtensorPlanEnginesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
+from .masks import CompareFamily, LogicalNotFamily, SelectFamily
 from .matmul import MatmulFamily
 from .planning import FunctionPlan, PlanPass, main_function
 from .pointwise import ActivationFamily, CastFamily, ElementwiseFamily
@@ -94,6 +95,9 @@ FAMILIES: tuple[OpFamily, ...] = (
     GatherFamily(),
     SliceFamily(),
     BroadcastFamily(),
+    CompareFamily(),
+    LogicalNotFamily(),
+    SelectFamily(),
 )
 
 FAMILIES_BY_TYPE: dict[type[Operation], tuple[OpFamily, ...]] = {}
