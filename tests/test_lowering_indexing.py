@@ -78,6 +78,10 @@ def test_embedding_wide_rows_and_many_tokens():
     check(embedding(V=300, D=1536, S=200))
 
 
+def test_embedding_rows_split_in_columns():
+    check(embedding(V=20, D=10000, S=3))
+
+
 def test_embedding_int32_ids():
     check(embedding(V=50, D=16, S=8, dtype=T.INT32))
 
@@ -215,3 +219,72 @@ def test_bert_extended_attention_mask():
                [_vi("scores", [B, H, S, S]), _vi("attention_mask", [B, S], T.INT64)], [_vi("y", [B, H, S, S])],
                [one, big, axes])
     check(m)
+
+
+# --- the emitted IR -------------------------------------------------------------------------------
+
+def _lower_text(text: str):
+    from xdsl.context import Context
+    from xdsl.dialects.builtin import Builtin
+    from xdsl.dialects.func import Func
+    from xdsl.parser import Parser
+
+    from kaena import weights as kweights
+    from kaena.dialects import inferentia as inf
+    from kaena.dialects.ktensor import KTensor
+    from kaena.passes.conversions.tensor_to_inferentia import ConvertTensorToInferentiaPass
+
+    ctx = Context()
+    for d in (Builtin, Func, KTensor, inf.Inferentia):
+        ctx.load_dialect(d)
+    module = Parser(ctx, text).parse_module()
+    kweights.attach(module, kweights.WeightStore({}))
+    ConvertTensorToInferentiaPass().apply(ctx, module)
+    module.verify()
+    return module
+
+
+def _gather_text(V, D, S):
+    return (f'func.func @main(%ids: tensor<1x{S}xi32> {{kaena.name = "ids"}}) -> '
+            f'(tensor<1x{S}x{D}xf32> {{kaena.name = "y"}}) {{\n'
+            f'  %w = ktensor.weight "emb" : tensor<{V}x{D}xf32>\n'
+            f'  %y = ktensor.gather %w, %ids : (tensor<{V}x{D}xf32>, tensor<1x{S}xi32>) -> tensor<1x{S}x{D}xf32>\n'
+            f'  func.return %y : tensor<1x{S}x{D}xf32>\n}}')
+
+
+def test_gather_of_many_tokens_is_one_loop():
+    from kaena.dialects import inferentia as inf
+
+    module = _lower_text(_gather_text(30522, 768, 1024))
+    gathers = [op for op in module.walk() if isinstance(op, inf.DmaGatherOp)]
+    assert len(gathers) == 1 and isinstance(gathers[0].parent_op(), inf.LoopOp)
+    assert gathers[0].parent_op().trips.value.data == 8
+    (ids,) = [op for op in module.walk() if isinstance(op, inf.DramOp) and op.kind.data == "input"]
+    assert ids.valid_range == (0, 30522)
+
+
+def test_gather_splits_rows_wider_than_a_tile():
+    from kaena.dialects import inferentia as inf
+
+    module = _lower_text(_gather_text(64, 40000, 4))
+    gathers = [op for op in module.walk() if isinstance(op, inf.DmaGatherOp)]
+    # column chunks of the per-op SBUF share: a loop over the full ones, the rest peeled
+    (full, rest) = gathers
+    assert isinstance(full.parent_op(), inf.LoopOp) and not isinstance(rest.parent_op(), inf.LoopOp)
+    w, trips = full.dst_ap.data.dims[0][0], full.parent_op().trips.value.data
+    assert w * trips + rest.dst_ap.data.dims[0][0] == 40000
+
+
+def test_unknown_activation_function_is_a_compile_error_naming_the_node():
+    from kaena.dialects.inferentia import SbufType, ap
+    from kaena.errors import CompileError
+    from kaena.passes.conversions.tensor_to_inferentia.builder import Builder
+    from xdsl.dialects.builtin import f32
+
+    b = Builder()
+    t = b.alloc(SbufType, 4, 4, f32, "t")
+    a = ap(0, 4, 0, [[4, 1]])
+    with b.lowering(["act7"]), pytest.raises(CompileError, match="act7.*'softsign'"):
+        b.act("softsign", t, a, t, a)
+    with b.lowering(["act8"]), pytest.raises(CompileError, match="act8.*'leaky_relu' with a fused bias"):
+        b.act("leaky_relu", t, a, t, a, bias=t, bias_ap=a, alpha=0.1)
