@@ -18,7 +18,7 @@ from onnx import numpy_helper as nh
 import kaena
 from kaena.errors import KaenaError
 from kaena.testing import modelzoo
-from kaena.testing.reference import error_metrics, random_inputs, run_onnxruntime
+from kaena.testing.reference import random_inputs, run_onnxruntime
 
 FP32_BAR = 1e-5
 
