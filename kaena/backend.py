@@ -35,6 +35,10 @@ PARAMETER_INPUTS: dict[str, tuple[int, ...]] = {
     "Clip": (1, 2),
     "BatchNormalization": (1, 2, 3, 4),
     "Dropout": (1, 2),
+    "Slice": (1, 2, 3, 4),
+    "Split": (1,),
+    "Expand": (1,),
+    "Pow": (1,),
 }
 
 

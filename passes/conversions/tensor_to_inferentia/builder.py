@@ -33,11 +33,15 @@ from kaena.dialects.inferentia import (
     ap,
 )
 
+from kaena.errors import CompileError
+
 from .utils import E, hint
 
 # ktensor activation -> the scalar engine's function of the same name
 _ACT_FUNC = {"none": "identity", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
-             "gelu": "gelu", "exp": "exp"}
+             "gelu": "gelu", "exp": "exp", "gelu_tanh": "gelu_tanh", "erf": "erf", "log": "log",
+             "sqrt": "sqrt", "rsqrt": "rsqrt", "reciprocal": "reciprocal", "square": "square",
+             "neg": "neg"}
 
 
 def _squeeze(attr: AccessPatternAttr) -> AccessPatternAttr:
@@ -240,7 +244,10 @@ class Builder:
             self.activation("relu", out, out_ap, inp, in_ap, bias, bias_ap)
             self.tensor_scalar("min", out, out_ap, out, out_ap, imm=6.0)
             return
-        assert bias is None, "parametrised activations are standalone ops (no fused bias)"
+        if bias is not None or func not in ("leaky_relu", "clip", "hard_sigmoid", "hard_swish"):
+            names = ", ".join(self.sources) or "an op"
+            raise CompileError(f"{names}: the scalar engine has no activation '{func}'"
+                               + (" with a fused bias" if bias is not None else ""))
         if func == "leaky_relu":
             assert alpha is not None
             # max(x, a*x) for a <= 1, min(x, a*x) above
@@ -258,5 +265,4 @@ class Builder:
             self.tensor_scalar("min", out, out_ap, out, out_ap, imm=1.0)
             if func == "hard_swish":
                 self.tensor_tensor("mul", out, out_ap, out, out_ap, inp, in_ap)
-        else:  # pragma: no cover - the ktensor verifier admits only the functions above
-            raise AssertionError(func)
+

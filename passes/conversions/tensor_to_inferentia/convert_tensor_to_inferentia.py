@@ -29,6 +29,7 @@ from .data_movement import (
 )
 from .dense_conv import DenseConvFamily
 from .depthwise_conv import DepthwisePeFamily, DepthwiseVectorFamily
+from .indexing import BroadcastFamily, GatherFamily, SliceFamily
 from .function import FunctionLowering
 from .interface import OpFamily
 from .ktensor_plan_bias_table import KtensorPlanBiasTablePass
@@ -36,6 +37,7 @@ from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_engines import KtensorPlanEnginesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
+from .masks import CompareFamily, LogicalNotFamily, SelectFamily
 from .matmul import MatmulFamily
 from .planning import FunctionPlan, PlanPass, main_function
 from .pointwise import ActivationFamily, CastFamily, ElementwiseFamily
@@ -90,6 +92,12 @@ FAMILIES: tuple[OpFamily, ...] = (
     ConcatFamily(),
     PadFamily(),
     ResizeNearestFamily(),
+    GatherFamily(),
+    SliceFamily(),
+    BroadcastFamily(),
+    CompareFamily(),
+    LogicalNotFamily(),
+    SelectFamily(),
 )
 
 FAMILIES_BY_TYPE: dict[type[Operation], tuple[OpFamily, ...]] = {}

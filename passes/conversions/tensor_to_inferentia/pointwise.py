@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from xdsl.dialects.builtin import i1, i32
 from xdsl.ir import SSAValue
 
 from kaena.dialects import ktensor as kt
@@ -85,12 +86,62 @@ class ActivationFamily(PointwiseFamily):
 
 
 class CastFamily(PointwiseFamily):
-    """A standalone cast: the scalar engine's identity, rounding once to the output dtype."""
+    """A standalone cast: the scalar engine's identity, rounding once to the output dtype.
+    Masks (i1) are stored as f32 0.0/1.0 (``masks.MASK_STORAGE``): i1 -> float is that
+    copy, float/int -> i1 is ``x != 0`` (two vector comparisons), kept in DRAM. Casts to
+    i32 from a float are refused: the ISA defines no float-to-int conversion."""
 
     op_types = (kt.CastOp,)
 
+    def can_write_resident(self, op: kt.CastOp, plan: FunctionPlan) -> bool:
+        return op.result.type.element_type != i1
+
+    def can_read_resident(self, op: kt.CastOp, value: SSAValue, plan: FunctionPlan) -> bool:
+        return op.result.type.element_type != i1 and super().can_read_resident(op, value, plan)
+
+    def lower(self, fl: FunctionLowering, op: kt.CastOp) -> None:
+        src, dst = op.input.type.element_type, op.result.type.element_type
+        if dst == i32 and src not in (i32, i1) and isinstance(op.input.owner, kt.WeightOp):
+            _fold_weight_to_i32(fl, op)
+            return
+        if dst == i32 and src not in (i32, i1):
+            raise fl.error(f"a cast from {src} to i32 (float-to-int conversion is not defined on the device)")
+        if dst == i32 and src == i1:
+            raise fl.error("a cast from i1 to i32 (masks are stored as f32; cast them to f32)")
+        if dst == i1:
+            from .masks import lower_to_dram
+
+            lower_to_dram(self, fl, op)
+            return
+        super().lower(fl, op)
+
     def compute(self, fl, op: kt.CastOp, ins, out) -> None:
+        if op.result.type.element_type == i1:
+            # x != 0 as (x == 0) == 0
+            fl.b.tensor_scalar("equal", out[0], out[1], ins[0][0], ins[0][1], imm=0.0)
+            fl.b.tensor_scalar("equal", out[0], out[1], out[0], out[1], imm=0.0)
+            return
+        if out[0].type.element_type == ins[0][0].type.element_type == i32:
+            fl.b.tensor_scalar("bypass", out[0], out[1], ins[0][0], ins[0][1])
+            return
         fl.b.activation("identity", out[0], out[1], ins[0][0], ins[0][1])
+
+
+def _fold_weight_to_i32(fl: FunctionLowering, op: kt.CastOp) -> None:
+    """A cast of a constant to i32 (integer constants are imported as f32 weights): done at
+    compile time, truncating toward zero as ONNX does, into an int32 file variable."""
+    import numpy as np
+
+    from kaena.weights import module_store
+
+    from .views import DramView
+
+    store = module_store(fl.plan.module)
+    name = op.input.owner.weight_name.data
+    value = np.trunc(np.asarray(store[name], np.float64)).astype(np.int32)
+    derived = store.add_derived(name, value)
+    var = fl.weight(derived, op.result.type)
+    fl.views[op.result] = DramView(var, tuple(op.result.type.get_shape()))
 
 
 def _stream(fl: FunctionLowering, operands: Sequence[DramView], out: DramView,
