@@ -18,6 +18,7 @@ from kaena.dialects.inferentia import (
     ActivationOp,
     AllocOp,
     CoreOp,
+    DmaGatherOp,
     DmaOp,
     DramOp,
     DramType,
@@ -27,6 +28,7 @@ from kaena.dialects.inferentia import (
     MemsetOp,
     PsumType,
     ReduceOp,
+    SelectOp,
     SbufType,
     TensorScalarOp,
     TensorTensorOp,
@@ -200,6 +202,16 @@ class Builder:
     # --- instructions ---------------------------------------------------------
     def dma(self, dst: SSAValue, dst_ap: AccessPatternAttr, src: SSAValue, src_ap: AccessPatternAttr):
         self._add(DmaOp(dst, _squeeze(dst_ap), src, _squeeze(src_ap)))
+
+    def dma_gather(self, dst: SSAValue, dst_ap: AccessPatternAttr, table: SSAValue,
+                   table_ap: AccessPatternAttr, index: SSAValue, index_ap: AccessPatternAttr) -> None:
+        """Rows of the DRAM ``table`` at the int32 indices of ``index`` (one per partition)."""
+        self._add(DmaGatherOp(dst, dst_ap, table, table_ap, index, index_ap))
+
+    def select(self, out: SSAValue, out_ap: AccessPatternAttr, pred: SSAValue, pred_ap: AccessPatternAttr,
+               on_true: SSAValue, on_true_ap: AccessPatternAttr) -> None:
+        """``out = pred != 0 ? on_true : out`` (``out`` holds the on-false values first)."""
+        self._add(SelectOp(out, out_ap, pred, pred_ap, on_true, on_true_ap))
 
     def load_stationary(self, stationary: SSAValue, stationary_ap: AccessPatternAttr) -> None:
         self._add(LoadStationaryOp(stationary, stationary_ap))

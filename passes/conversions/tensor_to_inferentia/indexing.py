@@ -12,10 +12,10 @@ out-of-vocabulary ids before the device faults on them.
 from __future__ import annotations
 
 from xdsl.dialects.builtin import DenseArrayBase, i64
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import SSAValue
 
 from kaena.dialects import ktensor as kt
-from kaena.dialects.inferentia import VALID_RANGE_ATTR, DmaGatherOp, DramOp, SbufType, ap
+from kaena.dialects.inferentia import VALID_RANGE_ATTR, DramOp, SbufType, ap
 
 from .data_movement import copy
 from .function import FunctionLowering
@@ -23,11 +23,6 @@ from .interface import OpFamily
 from .planning import FunctionPlan
 from .utils import broadcast_strides, ints, prod, row_major_strides
 from .views import DramView
-
-
-def emit_op(fl: FunctionLowering, op: Operation) -> None:
-    """Append an instruction the Builder has no method for (stamped with the sources)."""
-    fl.b._add(op)  # noqa: SLF001 - the Builder's one append path (source stamping)
 
 
 def restrict_input_range(var: SSAValue, lo: int, hi: int) -> None:
@@ -67,8 +62,8 @@ class GatherFamily(OpFamily):
         for _, i0, n in b.tiles(N, step):
             b.dma(ids_t, ap(0, n, 0, [[1, 1]]), idx.var, ap(0, n, i0, [[1, 1]], 1))
             for _, c0, cw in b.tiles(D, cols):
-                emit_op(fl, DmaGatherOp(rows_t, ap(0, n, 0, [[cw, 1]]), table.var,
-                                        ap(0, V, c0, [[cw, 1]], D), ids_t, ap(0, n, 0, [[1, 1]])))
+                b.dma_gather(rows_t, ap(0, n, 0, [[cw, 1]]), table.var, ap(0, V, c0, [[cw, 1]], D),
+                             ids_t, ap(0, n, 0, [[1, 1]]))
                 b.dma(out.var, ap(0, n, i0.scaled(D) + c0, [[cw, 1]], D), rows_t, ap(0, n, 0, [[cw, 1]]))
 
 

@@ -14,10 +14,8 @@ from xdsl.dialects.builtin import TensorType, f32, i1
 from xdsl.ir import Attribute, SSAValue
 
 from kaena.dialects import ktensor as kt
-from kaena.dialects.inferentia import SelectOp
 
 from .function import FunctionLowering
-from .indexing import emit_op
 from .interface import OpFamily
 from .pointwise import Tile, _stream
 from .planning import FunctionPlan
@@ -107,4 +105,4 @@ class SelectFamily(_MaskFamily):
     def compute(self, fl, op: kt.SelectOp, ins, out) -> None:
         (c_t, c_ap), (t_t, t_ap), (f_t, f_ap) = ins
         fl.b.tensor_scalar("bypass", out[0], out[1], f_t, f_ap)
-        emit_op(fl, SelectOp(out[0], out[1], c_t, c_ap, t_t, t_ap))
+        fl.b.select(out[0], out[1], c_t, c_ap, t_t, t_ap)
