@@ -18,6 +18,7 @@ from typing import ClassVar, TypeVar
 from xdsl.dialects.builtin import (
     I64,
     ArrayAttr,
+    DenseArrayBase,
     FloatAttr,
     IntAttr,
     IntegerAttr,
@@ -448,7 +449,7 @@ class _BufferType(ParametrizedAttribute, TypeAttribute):
             DType.from_name(str(self.element_type))
         except KeyError:
             raise VerifyException(
-                f"{self.name} element type must be f32, bf16 or f16, got {self.element_type}"
+                f"{self.name} element type must be f32, bf16, f16 or i32, got {self.element_type}"
             ) from None
         if any(d.data < 1 for d in self.shape.data):
             raise VerifyException(f"{self.name} dims must be >= 1")
@@ -587,10 +588,13 @@ class DramOp(IRDLOperation):
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$kind $name attr-dict `:` type($result)"
 
-    def __init__(self, name: str, kind: str, result_type: DramType):
+    def __init__(self, name: str, kind: str, result_type: DramType, valid_range: tuple[int, int] | None = None):
         super().__init__(
             properties={"name": StringAttr(name), "kind": StringAttr(kind)},
             result_types=[result_type],
+            attributes={} if valid_range is None else {
+                VALID_RANGE_ATTR: DenseArrayBase.from_list(i64, [int(v) for v in valid_range])
+            },
         )
 
     def verify_(self) -> None:
@@ -598,6 +602,36 @@ class DramOp(IRDLOperation):
             raise VerifyException(
                 f"'inf.dram' kind must be one of {', '.join(DRAM_KINDS)}, got '{self.kind.data}'"
             )
+        if VALID_RANGE_ATTR in self.attributes:
+            rng = valid_range_of(self)
+            t = self.result.type
+            assert isinstance(t, DramType)
+            if self.kind.data != "input" or t.dtype != DType.INT32:
+                raise VerifyException(f"'inf.dram' {VALID_RANGE_ATTR} is only for an i32 \"input\"")
+            if rng is None or not -(2**31) <= rng[0] < rng[1] <= 2**31:
+                raise VerifyException(
+                    f"'inf.dram' {VALID_RANGE_ATTR} must be array<i64: lo, hi> with int32 lo < hi (values in [lo, hi))"
+                )
+
+    @property
+    def valid_range(self) -> tuple[int, int] | None:
+        """[lo, hi) the runtime accepts for this int32 input (``kaena.valid_range``), or None."""
+        return valid_range_of(self)
+
+
+VALID_RANGE_ATTR = "kaena.valid_range"
+"""On an i32 ``inf.dram "input"``: ``array<i64: lo, hi>``, the values a runtime accepts,
+[lo, hi) (a vocabulary's token ids); the encoder writes it into the NEFF's input spec."""
+
+
+def valid_range_of(op: Operation) -> tuple[int, int] | None:
+    attr = op.attributes.get(VALID_RANGE_ATTR)
+    if attr is None:
+        return None
+    if not isinstance(attr, DenseArrayBase) or attr.elt_type != i64:
+        return None
+    vals = tuple(int(v) for v in attr.get_values())
+    return (vals[0], vals[1]) if len(vals) == 2 else None
 
 
 @irdl_op_definition
@@ -739,6 +773,21 @@ ALU_OPS = tuple(a.value for a in AluOpName)
 REDUCE_ALU_NAMES = tuple(AluOpName[a.name].value for a in sorted(REDUCE_ALUS))
 
 
+def _no_int32_write(op: Operation, out: SSAValue) -> None:
+    """Engines compute in FP32 and read i32 by converting it; they write i32 only where
+    the values move unchanged (docs/isa.md, "Integers"), so nothing rounds a float into an int."""
+    if _dtype(out) == DType.INT32:
+        raise VerifyException(
+            f"'{op.name}' cannot write i32: only a move of i32 values does (inf.dma, inf.dma_gather, "
+            "inf.select of i32 values, \"bypass\" or inf.transpose of an i32 tile)"
+        )
+
+
+def _no_int32_operands(op: Operation, *values: SSAValue) -> None:
+    if any(_dtype(v) == DType.INT32 for v in values):
+        raise VerifyException(f"'{op.name}': the tensor engine has no integer arithmetic (i32 operand)")
+
+
 def _float(value: float | None) -> FloatAttr | None:
     return None if value is None else FloatAttr(float(value), f32)
 
@@ -790,6 +839,7 @@ class LoadStationaryOp(InstructionOp):
         yield Access(self.stationary, _ap(self.stationary_ap), False)
 
     def verify_instruction(self) -> None:
+        _no_int32_operands(self, self.stationary)
         target = target_of(self)
         p = _ap(self.stationary_ap)
         if p.partitions > target.pe_rows or p.elements_per_partition > target.pe_columns:
@@ -835,6 +885,7 @@ class MatmulOp(InstructionOp):
         yield Access(self.acc, _ap(self.acc_ap), True)
 
     def verify_instruction(self) -> None:
+        _no_int32_operands(self, self.moving)
         target = target_of(self)
         mv, acc = _ap(self.moving_ap), _ap(self.acc_ap)
         if mv.partitions > target.pe_rows or mv.elements_per_partition > target.pe_max_moving:
@@ -896,6 +947,7 @@ class ActivationOp(InstructionOp):
         yield Access(self.out, _ap(self.out_ap), True)
 
     def verify_instruction(self) -> None:
+        _no_int32_write(self, self.out)
         o, i = _ap(self.out_ap), _ap(self.in_ap)
         if (o.partitions, o.elements_per_partition) != (i.partitions, i.elements_per_partition):
             raise VerifyException(
@@ -952,6 +1004,7 @@ class TensorTensorOp(_VectorOp):
         yield Access(self.out, _ap(self.out_ap), True)
 
     def verify_instruction(self) -> None:
+        _no_int32_write(self, self.out)
         _same_shape(self, _ap(self.out_ap), _ap(self.lhs_ap), "out and lhs differ")
         _same_shape(self, _ap(self.out_ap), _ap(self.rhs_ap), "out and rhs differ")
 
@@ -992,6 +1045,8 @@ class TensorScalarOp(_VectorOp):
         yield Access(self.out, _ap(self.out_ap), True)
 
     def verify_instruction(self) -> None:
+        if not (self.alu.isa == AluOp.BYPASS and _dtype(self.input) == DType.INT32):
+            _no_int32_write(self, self.out)
         _same_shape(self, _ap(self.out_ap), _ap(self.in_ap), "out and in differ")
         if (self.scalar is None) != (self.scalar_ap is None):
             raise VerifyException("'inf.tensor_scalar' scalar and scalar_ap go together")
@@ -1030,6 +1085,7 @@ class ReduceOp(_VectorOp):
         yield Access(self.out, _ap(self.out_ap), True)
 
     def verify_instruction(self) -> None:
+        _no_int32_write(self, self.out)
         if self.alu.isa not in REDUCE_ALUS:
             raise VerifyException("'inf.reduce' alu must be add, max or min")
         i, o = _ap(self.in_ap), _ap(self.out_ap)
@@ -1066,6 +1122,8 @@ class TransposeOp(_VectorOp):
         yield Access(self.out, _ap(self.out_ap), True)
 
     def verify_instruction(self) -> None:
+        if _dtype(self.input) != DType.INT32:
+            _no_int32_write(self, self.out)
         i, o = _ap(self.in_ap), _ap(self.out_ap)
         if (o.partitions, o.elements_per_partition) != (i.elements_per_partition, i.partitions):
             raise VerifyException(
@@ -1092,6 +1150,106 @@ class MemsetOp(_VectorOp):
 
     def accesses(self) -> Iterator[Access]:
         yield Access(self.out, _ap(self.out_ap), True)
+
+    def verify_instruction(self) -> None:
+        _no_int32_write(self, self.out)
+
+
+@irdl_op_definition
+class SelectOp(_VectorOp):
+    """Vector engine: ``out = pred != 0 ? on_true : out``. The record has three operand
+    slots, so ``out`` holds ``on_false`` beforehand (copy it there first, e.g. with a
+    "bypass"); the engine reads three tensors (pred, on_true, out) and costs 3N + 64.
+    Values move unconverted: ``on_true`` and ``out`` have one dtype (i32 allowed)."""
+
+    name = "inf.select"
+    out = operand_def(SbufType)
+    pred = operand_def(SbufType | PsumType)
+    on_true = operand_def(SbufType | PsumType)
+    out_ap = prop_def(AccessPatternAttr)
+    pred_ap = prop_def(AccessPatternAttr)
+    on_true_ap = prop_def(AccessPatternAttr)
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$out $out_ap `,` $pred $pred_ap `,` $on_true $on_true_ap attr-dict `:` type($out) `,` type($pred)"
+        " `,` type($on_true)"
+    )
+
+    def __init__(self, out: SSAValue, out_ap: AccessPatternAttr, pred: SSAValue, pred_ap: AccessPatternAttr,
+                 on_true: SSAValue, on_true_ap: AccessPatternAttr):
+        super().__init__(
+            operands=[out, pred, on_true],
+            properties={"out_ap": out_ap, "pred_ap": pred_ap, "on_true_ap": on_true_ap},
+        )
+
+    def accesses(self) -> Iterator[Access]:
+        yield Access(self.pred, _ap(self.pred_ap), False)
+        yield Access(self.on_true, _ap(self.on_true_ap), False)
+        yield Access(self.out, _ap(self.out_ap), False)  # on_false
+        yield Access(self.out, _ap(self.out_ap), True)
+
+    def verify_instruction(self) -> None:
+        _same_shape(self, _ap(self.out_ap), _ap(self.pred_ap), "out and pred differ")
+        _same_shape(self, _ap(self.out_ap), _ap(self.on_true_ap), "out and on_true differ")
+        if _dtype(self.on_true) != _dtype(self.out):
+            raise VerifyException(
+                f"'inf.select' on_true is {_dtype(self.on_true).short} but out is {_dtype(self.out).short}: "
+                "a select moves values, it does not convert"
+            )
+
+
+@irdl_op_definition
+class DmaGatherOp(InstructionOp):
+    """DMA queue: partition p of ``dst`` <- row ``index[p]`` of ``table`` (an indirect DMA,
+    e.g. an embedding lookup). ``table_ap`` spans the whole table: ``n`` = its rows,
+    ``pstride`` = elements between rows, ``off`` + ``dims`` = the columns taken of each row.
+    ``index`` is an i32 SBUF tile read one element per partition; an index outside
+    [0, n) is a fault at run time (nothing is read)."""
+
+    name = "inf.dma_gather"
+    ENGINE: ClassVar[Engine] = Engine.DMA
+    dst = operand_def(SbufType)
+    table = operand_def(DramType)
+    index = operand_def(SbufType)
+    dst_ap = prop_def(AccessPatternAttr)
+    table_ap = prop_def(AccessPatternAttr)
+    index_ap = prop_def(AccessPatternAttr)
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$dst $dst_ap `,` $table $table_ap `index` $index $index_ap attr-dict `:` type($dst) `,` type($table)"
+        " `,` type($index)"
+    )
+
+    def __init__(self, dst: SSAValue, dst_ap: AccessPatternAttr, table: SSAValue, table_ap: AccessPatternAttr,
+                 index: SSAValue, index_ap: AccessPatternAttr):
+        super().__init__(
+            operands=[dst, table, index],
+            properties={"dst_ap": dst_ap, "table_ap": table_ap, "index_ap": index_ap},
+        )
+
+    def accesses(self) -> Iterator[Access]:
+        yield Access(self.index, _ap(self.index_ap), False)
+        yield Access(self.table, _ap(self.table_ap), False)  # every row it may read
+        yield Access(self.dst, _ap(self.dst_ap), True)
+
+    def verify_instruction(self) -> None:
+        d, t, i = _ap(self.dst_ap), _ap(self.table_ap), _ap(self.index_ap)
+        if _dtype(self.index) != DType.INT32:
+            raise VerifyException(f"'inf.dma_gather' index tile must be i32, got {_dtype(self.index).short}")
+        if _dtype(self.dst) != _dtype(self.table):
+            raise VerifyException("'inf.dma_gather' copies between buffers of the same dtype")
+        if i.partitions != d.partitions or i.elements_per_partition != 1:
+            raise VerifyException(
+                f"'inf.dma_gather' index must be [{d.partitions}, 1] (one per destination partition), "
+                f"got [{i.partitions}, {i.elements_per_partition}]"
+            )
+        if t.elements_per_partition != d.elements_per_partition:
+            raise VerifyException(
+                f"'inf.dma_gather' takes {t.elements_per_partition} elements of each row into "
+                f"{d.elements_per_partition} per partition"
+            )
+        if t.partitions > 1 and t.partition_stride < 1:
+            raise VerifyException("'inf.dma_gather' table rows need a positive pstride")
 
 
 ENGINE_NAMES = tuple(e.value for e in EngineName)
@@ -1174,6 +1332,8 @@ Inferentia = Dialect(
         ReduceOp,
         TransposeOp,
         MemsetOp,
+        SelectOp,
+        DmaGatherOp,
         SemSignalOp,
         SemWaitOp,
     ],

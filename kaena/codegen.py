@@ -21,6 +21,7 @@ from kaena.dialects.inferentia import (
     AffineExpr,
     AllocOp,
     CoreOp,
+    DmaGatherOp,
     DmaOp,
     DramOp,
     DramType,
@@ -32,6 +33,7 @@ from kaena.dialects.inferentia import (
     PsumType,
     ReduceOp,
     SbufType,
+    SelectOp,
     SemSignalOp,
     SemWaitOp,
     TensorScalarOp,
@@ -89,6 +91,7 @@ class _CoreEncoder:
         self.tags = tags
         self.var_index: dict[SSAValue, int] = {}
         self.variables: list[Variable] = []
+        self.valid_ranges: dict[str, tuple[int, int]] = {}  # int32 input -> [lo, hi)
         self.depth = _loop_depth(core.body.block)
         self.static_ids: dict[Operation, int] = {}
         # the subgraph's source table: each distinct kaena.source of an instruction, in program order
@@ -99,6 +102,8 @@ class _CoreEncoder:
         for op in self.core.body.block.ops:
             if not isinstance(op, DramOp):
                 continue
+            if op.kind.data == "input" and op.valid_range is not None:
+                self.valid_ranges[op.var_name.data] = op.valid_range
             t = op.result.type
             assert isinstance(t, DramType)
             kind = op.kind.data
@@ -244,6 +249,16 @@ class _CoreEncoder:
             rec["opcode"] = Opcode.TRANSPOSE
             self._operand(i, rec, "out", op.out, op.out_ap.data)
             self._operand(i, rec, "in0", op.input, op.in_ap.data)
+        elif isinstance(op, SelectOp):
+            rec["opcode"] = Opcode.SELECT
+            self._operand(i, rec, "out", op.out, op.out_ap.data)
+            self._operand(i, rec, "in0", op.pred, op.pred_ap.data)
+            self._operand(i, rec, "in1", op.on_true, op.on_true_ap.data)
+        elif isinstance(op, DmaGatherOp):
+            rec["opcode"] = Opcode.DMA_GATHER
+            self._operand(i, rec, "out", op.dst, op.dst_ap.data)
+            self._operand(i, rec, "in0", op.table, op.table_ap.data)
+            self._operand(i, rec, "in1", op.index, op.index_ap.data)
         elif isinstance(op, MemsetOp):
             rec["opcode"] = Opcode.MEMSET
             rec["imm"] = float(op.value.value.data)
@@ -343,20 +358,22 @@ def emit_neff(module: ModuleOp, store, *, name: str, compiler_version: str,
     cores = [op for op in module.walk() if isinstance(op, CoreOp)]
     if not cores:
         raise CompileError(f"model '{name}': no inf.core to encode: lower it to the inf dialect first")
-    subgraphs = [_CoreEncoder(core, store, tags).encode() for core in cores]
+    encoders = [_CoreEncoder(core, store, tags) for core in cores]
+    subgraphs = [enc.encode() for enc in encoders]
+    valid_ranges = {name: r for enc in encoders for name, r in enc.valid_ranges.items()}
     inputs: list[TensorSpec] = []
     outputs: list[TensorSpec] = []
     produced: set[str] = set()
     for sg in subgraphs:
         for v in sg.variables:
             if v.kind == "input" and v.name not in produced and all(s.name != v.name for s in inputs):
-                inputs.append(TensorSpec(v.name, v.shape, "float32"))
+                inputs.append(TensorSpec(v.name, v.shape, _io_dtype(v), valid_ranges.get(v.name)))
         produced |= {v.name for v in sg.variables if v.kind == "output"}
     for k, sg in enumerate(subgraphs):
         later_inputs = {v.name for s in subgraphs[k + 1:] for v in s.variables if v.kind == "input"}
         for v in sg.variables:
             if v.kind == "output" and v.name not in later_inputs:
-                outputs.append(TensorSpec(v.name, v.shape, "float32"))
+                outputs.append(TensorSpec(v.name, v.shape, _io_dtype(v)))
     return Neff(
         name=name,
         inputs=inputs,
@@ -366,6 +383,11 @@ def emit_neff(module: ModuleOp, store, *, name: str, compiler_version: str,
         metadata=dict(metadata or {}),
         target=target_of(module).name,
     )
+
+
+def _io_dtype(v: Variable) -> str:
+    """Model inputs and outputs are FP32 (the host converts), or int32 for integer data."""
+    return "int32" if v.dtype == "int32" else "float32"
 
 
 __all__ = ["emit_neff"]

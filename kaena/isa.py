@@ -46,6 +46,8 @@ class Opcode(IntEnum):
     MEMSET = 9  # POOL: out = imm
     SEM_SIGNAL = 10  # any: sems[sem] += 1 once all earlier work of the engine is complete
     SEM_WAIT = 11  # any: block until sems[sem] >= sem_value
+    SELECT = 12  # POOL: out = in0 != 0 ? in1 : out (read-modify-write: out holds on_false)
+    DMA_GATHER = 13  # DMA: out[p, :] <- row in1[p] of the table in0 (int32 indices, one per partition)
 
 
 class Flags(IntFlag):
@@ -64,6 +66,7 @@ class DType(IntEnum):
     FP32 = 0
     BF16 = 1
     FP16 = 2
+    INT32 = 3  # SBUF tiles, DRAM variables, model inputs; engines read it as FP32
 
     @property
     def np(self) -> np.dtype:
@@ -79,12 +82,12 @@ class DType(IntEnum):
 
     @property
     def numpy_name(self) -> str:
-        """The name NEFF JSON and numpy use: 'float32', 'bfloat16', 'float16'."""
+        """The name NEFF JSON and numpy use: 'float32', 'bfloat16', 'float16', 'int32'."""
         return _NUMPY_NAMES[self]
 
     @classmethod
     def from_name(cls, name: str) -> "DType":
-        """Accepts 'fp32'/'f32'/'float32', 'bf16'/'bfloat16', 'fp16'/'f16'/'float16'."""
+        """Accepts 'fp32'/'f32'/'float32', 'bf16'/'bfloat16', 'fp16'/'f16'/'float16', 'i32'/'int32'."""
         return _DTYPE_NAMES[name.lower()]
 
 
@@ -92,8 +95,9 @@ _NP_DTYPES = {
     DType.FP32: np.dtype(np.float32),
     DType.BF16: np.dtype(ml_dtypes.bfloat16),
     DType.FP16: np.dtype(np.float16),
+    DType.INT32: np.dtype(np.int32),
 }
-_NUMPY_NAMES = {DType.FP32: "float32", DType.BF16: "bfloat16", DType.FP16: "float16"}
+_NUMPY_NAMES = {DType.FP32: "float32", DType.BF16: "bfloat16", DType.FP16: "float16", DType.INT32: "int32"}
 DTYPE_ITEMSIZE = np.array([d.itemsize for d in DType], dtype=np.int64)
 """Bytes per element, indexed by a record's ``dtype`` code: the one itemsize table."""
 
@@ -114,6 +118,7 @@ _DTYPE_NAMES = {
     "fp32": DType.FP32, "f32": DType.FP32, "float32": DType.FP32,
     "bf16": DType.BF16, "bfloat16": DType.BF16,
     "fp16": DType.FP16, "f16": DType.FP16, "float16": DType.FP16,
+    "i32": DType.INT32, "int32": DType.INT32,
 }
 
 
@@ -129,6 +134,9 @@ class ActFunc(IntEnum):
     SQUARE = 8
     RSQRT = 9
     NEG = 10
+    ERF = 11
+    GELU_TANH = 12  # 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))
+    LOG = 13  # natural log; log 0 = -inf, log of a negative = nan
 
 
 class AluOp(IntEnum):
@@ -139,6 +147,9 @@ class AluOp(IntEnum):
     MIN = 4
     DIV = 5  # in0 / in1
     BYPASS = 6  # out = in0 (a copy / cast on the vector engine)
+    EQUAL = 7  # 1.0 where in0 == in1, else 0.0
+    LESS = 8  # 1.0 where in0 < in1, else 0.0
+    GREATER = 9  # 1.0 where in0 > in1, else 0.0
 
 
 MAX_FREE_DIMS = 4
@@ -193,9 +204,10 @@ ENGINE_OPCODES: dict[Engine, frozenset[Opcode]] = {
             Opcode.REDUCE,
             Opcode.TRANSPOSE,
             Opcode.MEMSET,
+            Opcode.SELECT,
         }
     ),
-    Engine.DMA: frozenset({Opcode.DMA}),
+    Engine.DMA: frozenset({Opcode.DMA, Opcode.DMA_GATHER}),
 }
 _COMMON = frozenset({Opcode.NOP, Opcode.SEM_SIGNAL, Opcode.SEM_WAIT})
 for _e in Engine:
@@ -236,7 +248,10 @@ OPERAND_MEMS: dict[Opcode, tuple[frozenset[Mem], frozenset[Mem], frozenset[Mem]]
     Opcode.MEMSET: (_SB, _N, _N),
     Opcode.SEM_SIGNAL: (_N, _N, _N),
     Opcode.SEM_WAIT: (_N, _N, _N),
+    Opcode.SELECT: (_SB, _SB_PS, _SB_PS),
+    Opcode.DMA_GATHER: (_SB, frozenset({Mem.DRAM}), _SB),
 }
+COMPARE_ALUS = frozenset({AluOp.EQUAL, AluOp.LESS, AluOp.GREATER})
 REDUCE_ALUS = frozenset({AluOp.ADD, AluOp.MAX, AluOp.MIN})
 _OPERANDS = ("out", "in0", "in1")
 
@@ -271,6 +286,7 @@ def stream_errors(
         (op == Opcode.REDUCE) & ~np.isin(rec["alu"].astype(np.int64), red_alus),
         lambda i: f"REDUCE with ALU op {rec['alu'][i]} (only ADD, MAX, MIN reduce)",
     ))
+    checks += _int32_errors(rec, op)
     is_sem = np.isin(op, [Opcode.SEM_SIGNAL, Opcode.SEM_WAIT])
     checks.append((
         is_sem & (rec["sem"] >= num_semaphores),
@@ -331,6 +347,28 @@ def stream_errors(
         if len(idx) and (first is None or idx[0] < first[0]):
             first = (int(idx[0]), msg(int(idx[0])))
     return first
+
+
+def _int32_errors(rec: np.ndarray, op: np.ndarray) -> list[tuple[np.ndarray, Callable[[int], str]]]:
+    """Where int32 may appear (docs/isa.md, "Integers"): engines read int32 as FP32, but
+    only a bit-exact move writes it (DMA, DMA_GATHER, BYPASS or TRANSPOSE of int32,
+    SELECT of int32 values); the tensor engine takes no int32 and indices must be int32."""
+    i32 = {s: (rec[s]["dtype"] == DType.INT32) & (rec[s]["mem"] != Mem.NONE) for s in _OPERANDS}
+    move = (
+        (((op == Opcode.TENSOR_SCALAR) & (rec["alu"] == AluOp.BYPASS)) | (op == Opcode.TRANSPOSE)) & i32["in0"]
+    ) | ((op == Opcode.SELECT) & i32["in1"])
+    pe = (op == Opcode.LOAD_STATIONARY) | (op == Opcode.MATMUL)
+    compute = ~np.isin(op, [Opcode.DMA, Opcode.DMA_GATHER])
+    return [
+        (pe & (i32["in0"] | i32["in1"] | i32["out"]), lambda i: "the tensor engine has no int32 operands"),
+        (compute & i32["out"] & ~move, lambda i: (
+            f"{Opcode(int(op[i])).name} writes int32: only a bit-exact move of int32 values does"
+        )),
+        (move & ~i32["out"] & ((op == Opcode.SELECT)), lambda i: "SELECT of int32 values writes int32"),
+        ((op == Opcode.DMA_GATHER) & ~i32["in1"], lambda i: "DMA_GATHER indices (in1) must be int32"),
+        (np.any([i32[s] & (rec[s]["mem"] == Mem.PSUM) for s in _OPERANDS], axis=0),
+         lambda i: "an int32 PSUM operand (PSUM holds fp32)"),
+    ]
 
 
 def ap_counts(ap: np.ndarray) -> np.ndarray:

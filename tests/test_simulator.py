@@ -125,6 +125,9 @@ def _act_ref(func, x):
         ActFunc.SQUARE: lambda v: v * v,
         ActFunc.RSQRT: lambda v: 1 / np.sqrt(v),
         ActFunc.NEG: lambda v: -v,
+        ActFunc.ERF: np.vectorize(math.erf),
+        ActFunc.GELU_TANH: lambda v: 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3))),
+        ActFunc.LOG: np.log,
     }[func](x.astype(np.float64))
 
 
@@ -132,10 +135,10 @@ def _act_ref(func, x):
 def test_each_activation(func):
     P, F = 32, 16
     x = RNG.uniform(0.5, 2.0, (P, F)).astype(np.float32) * RNG.choice([-1, 1], (P, F)).astype(np.float32)
-    if func in (ActFunc.SQRT, ActFunc.RSQRT):
+    if func in (ActFunc.SQRT, ActFunc.RSQRT, ActFunc.LOG):
         x = np.abs(x)
     bias = RNG.standard_normal((P, 1)).astype(np.float32) * 0.1
-    if func in (ActFunc.SQRT, ActFunc.RSQRT, ActFunc.RECIPROCAL):
+    if func in (ActFunc.SQRT, ActFunc.RSQRT, ActFunc.RECIPROCAL, ActFunc.LOG):
         bias = np.abs(bias) * np.sign(x[:, :1])
     scale = 1.5
     p = Program()
@@ -198,6 +201,8 @@ def test_tensor_tensor_and_tensor_scalar(alu):
     fn = {
         AluOp.ADD: np.add, AluOp.SUB: np.subtract, AluOp.MUL: np.multiply, AluOp.MAX: np.maximum,
         AluOp.MIN: np.minimum, AluOp.DIV: np.divide, AluOp.BYPASS: lambda u, v: u,
+        AluOp.EQUAL: lambda u, v: (u == v).astype(np.float32), AluOp.LESS: lambda u, v: (u < v).astype(np.float32),
+        AluOp.GREATER: lambda u, v: (u > v).astype(np.float32),
     }[alu]
     np.testing.assert_allclose(r.outputs["tt"], fn(a, b), rtol=1e-6)
     np.testing.assert_allclose(r.outputs["ts"], fn(a, s), rtol=1e-6)

@@ -83,7 +83,9 @@ DRAM_BYTES_PER_CORE = _DEFAULT_LIMITS.dram_bytes_per_core
 MAX_AP_BYTES = _DEFAULT_LIMITS.max_ap_bytes
 DTYPE_NAMES = tuple(d.numpy_name for d in DType)
 # .npy members hold bfloat16 as its raw uint16 bits (numpy cannot name bfloat16 in an .npy header)
-_NPY_STORAGE = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "bfloat16": np.dtype("<u2")}
+_NPY_STORAGE = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "bfloat16": np.dtype("<u2"),
+                "int32": np.dtype("<i4")}
+_INT32_LIMITS = (-(2**31), 2**31 - 1)
 _MEMBER_RE = re.compile(r"^(neff\.json|sg\d{2,4}/[A-Za-z0-9_][A-Za-z0-9._-]{0,94})$")
 _SANITISE_RE = re.compile(r"[^A-Za-z0-9._-]")
 _ENGINE_FILES = {e: f"{e.stream_name}.bin" for e in Engine}
@@ -226,7 +228,10 @@ def neff_json(neff: Neff) -> dict:
 
 
 def _spec_json(t: TensorSpec) -> dict:
-    return {"name": t.name, "shape": [int(d) for d in t.shape], "dtype": t.dtype}
+    entry: dict[str, Any] = {"name": t.name, "shape": [int(d) for d in t.shape], "dtype": t.dtype}
+    if t.valid_range is not None:
+        entry["valid_range"] = [int(t.valid_range[0]), int(t.valid_range[1])]
+    return entry
 
 
 def _has_sources(sg: Subgraph, e: Engine) -> bool:
@@ -621,7 +626,7 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
         specs[key] = []
         for i, t in enumerate(s.get(top, key, list)):
             ctx = f"{key}[{i}]."
-            specs[key].append(TensorSpec(s.get(t, "name", str, ctx), s.shape(t, ctx), s.dtype(t, ctx)))
+            specs[key].append(_spec(s, t, ctx, key == "inputs"))
         names = [t.name for t in specs[key]]
         if len(set(names)) != len(names):
             raise s.fail(f"duplicate names in '{key}'")
@@ -658,6 +663,22 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
     if extra:
         raise NeffError(f"{source}: malformed archive: unexpected member '{extra[0]}'")
     return neff
+
+
+def _spec(s: "_Schema", t: Any, ctx: str, is_input: bool) -> TensorSpec:
+    """One model input/output: float32 or int32; an int32 input may declare its valid range."""
+    dtype = s.dtype(t, ctx)
+    valid_range = None
+    if "valid_range" in t:
+        vr = t["valid_range"]
+        if not (is_input and dtype == "int32"):
+            raise s.fail(f"'{ctx}valid_range' is only allowed on an int32 input")
+        if (not isinstance(vr, list) or len(vr) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in vr)
+                or not _INT32_LIMITS[0] <= vr[0] < vr[1] <= _INT32_LIMITS[1] + 1):
+            raise s.fail(f"'{ctx}valid_range' must be [lo, hi] with int32 lo < hi")
+        valid_range = (vr[0], vr[1])
+    return TensorSpec(s.get(t, "name", str, ctx), s.shape(t, ctx), dtype, valid_range)
 
 
 def _check_io(neff: Neff, s: _Schema) -> None:

@@ -130,7 +130,8 @@ def disassemble(neff: Neff) -> str:
         text = json.dumps(neff.metadata, sort_keys=True, separators=(",", ":"), allow_nan=False)
         lines.append(f"metadata {json.dumps(text)}")
     for spec in neff.inputs:
-        lines.append(f"input {json.dumps(spec.name)} {_shape(spec.shape)} {spec.dtype}")
+        vr = f" valid_range {spec.valid_range[0]} {spec.valid_range[1]}" if spec.valid_range is not None else ""
+        lines.append(f"input {json.dumps(spec.name)} {_shape(spec.shape)} {spec.dtype}{vr}")
     for spec in neff.outputs:
         lines.append(f"output {json.dumps(spec.name)} {_shape(spec.shape)} {spec.dtype}")
     for sg in neff.subgraphs:
@@ -167,7 +168,8 @@ header: "neff" STRING "version" INT "." INT "compiler" STRING
 target: "target" STRING
 uuid: "uuid" HEXSTR
 metadata: "metadata" STRING
-io: IOKIND STRING shape NAME
+io: IOKIND STRING shape NAME valid_range?
+valid_range: "valid_range" SIGNED_INT SIGNED_INT
 core: "core" INT "sbuf_peak" INT "psum_peak" INT var* source* engine*
 var: "var" INT VARKIND STRING shape NAME
 source: "source" INT STRING ("," STRING)*
@@ -381,8 +383,11 @@ def assemble(
             if not isinstance(neff.metadata, dict):
                 raise ctx.fail("metadata must be a JSON object")
         elif node.data == "io":
-            kind, nm, shape, dtype = node.children
-            spec = TensorSpec(json.loads(str(nm)), _parse_shape(shape), str(dtype))
+            kind, nm, shape, dtype, *vr = node.children
+            valid_range = None
+            if vr and vr[0] is not None:
+                valid_range = (int(vr[0].children[0]), int(vr[0].children[1]))
+            spec = TensorSpec(json.loads(str(nm)), _parse_shape(shape), str(dtype), valid_range)
             (neff.inputs if str(kind) == "input" else neff.outputs).append(spec)
         else:
             neff.subgraphs.append(_assemble_core(node, lookup, ctx))

@@ -33,7 +33,7 @@ class Variable:
     name: str
     kind: str
     shape: tuple[int, ...]
-    dtype: str  # numpy name: "float32", "bfloat16", "float16"
+    dtype: str  # numpy name: "float32", "bfloat16", "float16", "int32"
     data: np.ndarray | None = None  # kind == "file": the constant, in hardware layout
 
     @property
@@ -88,7 +88,9 @@ class TensorSpec:
 
     name: str
     shape: tuple[int, ...]
-    dtype: str = "float32"
+    dtype: str = "float32"  # or "int32" (token ids, masks)
+    # int32 inputs only: [lo, hi), the values a runtime accepts (e.g. a vocabulary's token ids)
+    valid_range: tuple[int, int] | None = None
 
 
 def _np_dtype(name: str) -> np.dtype:

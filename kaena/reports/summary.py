@@ -27,11 +27,14 @@ def neff_summary(neff: Neff) -> dict:
     for sg in neff.subgraphs:
         for engine, records in sg.streams.items():
             per_engine[Engine(engine).stream_name] += len(records)
-        dma = sg.stream(Engine.DMA)
-        dma = dma[dma["opcode"] == Opcode.DMA]
+        stream = sg.stream(Engine.DMA)
+        dma = stream[stream["opcode"] == Opcode.DMA]
         if len(dma):
             dma_bytes += int(_ap_bytes(dma["in0"]).sum())
-        dma_count += len(dma)
+        gathers = stream[stream["opcode"] == Opcode.DMA_GATHER]  # bytes gathered: its destination's
+        if len(gathers):
+            dma_bytes += int(_ap_bytes(gathers["out"]).sum())
+        dma_count += len(dma) + len(gathers)
         weight_bytes += sum(v.nbytes for v in sg.variables if v.kind == "file")
         spilled_bytes += sum(v.nbytes for v in sg.variables if v.kind == "tmp-buf")
         sbuf_peak = max(sbuf_peak, sg.sbuf_peak_bytes)

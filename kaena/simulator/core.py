@@ -18,7 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from kaena.errors import KaenaError, SimulationError
-from kaena.isa import DType, Engine, Flags, Mem, Opcode, stream_errors
+from kaena.isa import AluOp, DType, Engine, Flags, Mem, Opcode, stream_errors
 from kaena.neff import Neff, Subgraph
 from kaena.simulator import execute as ex
 from kaena.simulator.hazards import HazardChecker
@@ -326,6 +326,8 @@ class _Core:
             a = self._read(st, i, "in0")
             b = self._read(st, i, "in1")
             self._write(st, i, ex.alu(st.alu[i], a.reshape(a.shape[0], -1), b.reshape(a.shape[0], -1)))
+        elif op == Opcode.TENSOR_SCALAR and st.alu[i] == AluOp.BYPASS and st.aps["in0"].dtype[i] == DType.INT32:
+            self._write(st, i, self._read(st, i, "in0", native=True))  # an int32 copy: bit-exact
         elif op == Opcode.TENSOR_SCALAR:
             a = self._read(st, i, "in0")
             self._write(st, i, ex.alu(st.alu[i], a.reshape(a.shape[0], -1), self._scalar(st, i)))
@@ -334,12 +336,38 @@ class _Core:
             axes = tuple(range(x.ndim - st.axes[i], x.ndim))
             self._write(st, i, ex.reduce(st.alu[i], x, axes) * F32(st.scale[i]))
         elif op == Opcode.TRANSPOSE:
-            x = self._read(st, i, "in0")
+            x = self._read(st, i, "in0", native=st.aps["in0"].dtype[i] == DType.INT32)
             self._write(st, i, x.reshape(x.shape[0], -1).T)
         elif op == Opcode.MEMSET:
             self._write(st, i, np.full(self._region(st, "out", i).shape, F32(st.imm[i])))
+        elif op == Opcode.SELECT:
+            pred = self._read(st, i, "in0", native=True)
+            on_true = self._read(st, i, "in1", native=True)
+            on_false = self._read(st, i, "out", native=True)
+            n = pred.shape[0]
+            self._write(st, i, ex.select(pred.reshape(n, -1), on_true.reshape(n, -1), on_false.reshape(n, -1)))
+        elif op == Opcode.DMA_GATHER:
+            self._gather(st, i)
         else:
             raise AssertionError(op)
+
+    def _gather(self, st: _Engine, i: int) -> None:
+        """DMA_GATHER: row in1[p] of the table in0 (its num_partitions rows) into partition p of
+        out. Every index is checked before anything is read: one outside the table is a fault."""
+        idx = self._read(st, i, "in1", native=True).reshape(-1).astype(np.int64)
+        rows = st.aps["in0"].np[i]
+        bad = np.flatnonzero((idx < 0) | (idx >= rows))
+        if len(bad):
+            p = int(bad[0])
+            raise self._fail(
+                st, i, f"gather index {int(idx[p])} in partition {p} (index tile partition "
+                f"{st.aps['in1'].sp[i] + p}) is outside the table's rows [0, {rows}); nothing was read"
+            )
+        table = self._region(st, "in0", i)
+        if self.hazards and table.space.shadowed:
+            for r in np.unique(idx).tolist():  # only the gathered rows are read
+                self.hazards.read(st.engine, i, _row_region(table, r), "in0")
+        self._write(st, i, table.view()[idx])
 
     def _scalar(self, st: _Engine, i: int) -> np.ndarray | np.float32:
         """in1 as one value per partition [P, 1], or the immediate when in1 is absent."""
@@ -389,6 +417,52 @@ class _Core:
         return out
 
 
+def _row_region(table: Region, r: int) -> Region:
+    """Row ``r`` of a DRAM table region (one partition step of its access pattern)."""
+    isz = table.dtype.itemsize
+    hi = sum(max(0, (c - 1) * b) for c, b in zip(table.shape[1:], table.free_bytes))
+    col0 = table.col0 + r * table.part_bytes
+    return Region(table.space, table.row0, col0, (1,) + table.shape[1:], 0, table.part_bytes,
+                  table.free_bytes, table.dtype, col0 + hi + isz)
+
+
+_INT32 = np.iinfo(np.int32)
+
+
+def host_input(model: str, name: str, spec, value) -> np.ndarray:
+    """What the host hands the device for one model input. A float input takes any numeric
+    array (converted to its dtype, as before). An int32 input takes integer arrays only:
+    int64 (and narrower) are converted on the host after checking every value fits int32 and
+    the input's declared ``valid_range``; the first bad value is named by its flat position."""
+    arr = np.asarray(value)
+    if spec.dtype != "int32":
+        if arr.dtype.kind not in "biuf" and arr.dtype != np_dtype_of("bfloat16"):
+            raise KaenaError(f"{model}: input '{name}' is not a numeric array ({arr.dtype})")
+        return arr.astype(np_dtype_of(spec.dtype))
+    if arr.dtype.kind not in "biu":
+        raise KaenaError(
+            f"{model}: input '{name}' is int32 (token ids, masks): pass an int32 or int64 array, got {arr.dtype}"
+        )
+    flat = arr.reshape(-1)
+    if arr.dtype.kind != "b" and arr.dtype != np.int32:
+        bad = np.flatnonzero((flat < _INT32.min) | (flat > _INT32.max))
+        if len(bad):
+            k = int(bad[0])
+            raise KaenaError(
+                f"{model}: value {int(flat[k])} at position {k} of input '{name}' does not fit int32 "
+                f"[{_INT32.min}, {_INT32.max}]"
+            )
+    out = arr.astype(np.int32)
+    if spec.valid_range is not None:
+        lo, hi = spec.valid_range
+        flat = out.reshape(-1)
+        bad = np.flatnonzero((flat < lo) | (flat >= hi))
+        if len(bad):
+            k = int(bad[0])
+            raise KaenaError(f"{model}: token id {int(flat[k])} at position {k} of input '{name}' is outside [{lo}, {hi})")
+    return out
+
+
 def _check_inputs(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool) -> dict[str, np.ndarray]:
     declared = {t.name: t for t in neff.inputs}
     extra = sorted(set(inputs) - set(declared))
@@ -405,10 +479,7 @@ def _check_inputs(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool) 
                 f"{neff.name}: missing input '{name}' (shape {tuple(spec.shape)}, {spec.dtype}); pass a value for it"
             )
         try:
-            arr = np.asarray(inputs[name])
-            if arr.dtype.kind not in "biuf" and arr.dtype != np_dtype_of("bfloat16"):
-                raise TypeError(arr.dtype)
-            arr = arr.astype(np_dtype_of(spec.dtype))
+            arr = host_input(neff.name, name, spec, inputs[name])
         except (TypeError, ValueError) as e:
             raise KaenaError(f"{neff.name}: input '{name}' is not a numeric array ({e})") from None
         if tuple(arr.shape) != tuple(spec.shape):
@@ -485,6 +556,6 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
                 raise SimulationError(
                     f"{neff.name}: output '{spec.name}' has {val.size} elements, declared shape {tuple(spec.shape)}"
                 )
-            outputs[spec.name] = val.astype(F32).reshape(spec.shape)
+            outputs[spec.name] = val.astype(np_dtype_of(spec.dtype) if spec.dtype == "int32" else F32).reshape(spec.shape)
     return SimResult(outputs, sum(core_cycles), busy, counts, dma_bytes, macs, core_cycles, wmacs, trace,
                      source_cycles)

@@ -1,10 +1,14 @@
 """The arithmetic of each opcode on fp32 tiles (docs/isa.md, "Opcodes").
 
-Operands arrive as float32 arrays [partitions, elements]; results are float32
-and are rounded (nearest even) to the destination dtype by the caller's write.
+Operands arrive as float32 arrays [partitions, elements] (int32 sources are
+converted, exact below 2^24); results are float32 and are rounded (nearest even)
+to the destination dtype by the caller's write. SELECT and the int32 moves
+(BYPASS, TRANSPOSE) see the values in their own dtype.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -13,15 +17,18 @@ from kaena.isa import ActFunc, AluOp
 F32 = np.float32
 
 
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
 def _erf(x: np.ndarray) -> np.ndarray:
-    """erf in float64 (Abramowitz-Stegun 7.1.26, |error| < 1.5e-7: below fp32 resolution
-    for the GELU it feeds); numpy has no erf and scipy is not a dependency."""
-    x = x.astype(np.float64)
-    s = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * np.exp(-a * a)
-    return s * y
+    """erf in float64 (libm's ``math.erf``, correctly rounded to within 1 ulp of float64, so
+    the float32 result is within an ulp of onnxruntime's); numpy has no erf and scipy is not
+    a dependency. ~0.15 us per element: 400K elements take ~60 ms."""
+    x = np.asarray(x, dtype=np.float64)
+    return _ERF(x).astype(np.float64) if x.size else x
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 def activation(func: int, x: np.ndarray) -> np.ndarray:
@@ -49,6 +56,13 @@ def activation(func: int, x: np.ndarray) -> np.ndarray:
         return F32(1) / np.sqrt(x)
     if f == ActFunc.NEG:
         return -x
+    if f == ActFunc.ERF:
+        return _erf(x).astype(F32)
+    if f == ActFunc.GELU_TANH:
+        x64 = x.astype(np.float64)
+        return (0.5 * x64 * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x64 + 0.044715 * x64 * x64 * x64)))).astype(F32)
+    if f == ActFunc.LOG:
+        return np.log(x)
     raise AssertionError(f)  # stream_errors rejects unknown functions
 
 
@@ -68,7 +82,18 @@ def alu(op: int, a: np.ndarray, b: np.ndarray | np.float32) -> np.ndarray:
         return a / b
     if o == AluOp.BYPASS:
         return a
+    if o == AluOp.EQUAL:
+        return (a == b).astype(F32)
+    if o == AluOp.LESS:
+        return (a < b).astype(F32)
+    if o == AluOp.GREATER:
+        return (a > b).astype(F32)
     raise AssertionError(o)
+
+
+def select(pred: np.ndarray, on_true: np.ndarray, on_false: np.ndarray) -> np.ndarray:
+    """SELECT: ``on_true`` where ``pred != 0``, else ``on_false`` (values move unconverted)."""
+    return np.where(pred != 0, on_true, on_false)
 
 
 def reduce(op: int, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:

@@ -25,6 +25,7 @@ NO_WRITER = -1  # shadow writer code: never written
 DRAM_WRITABLE = ("output", "tmp-buf")
 DRAM_KINDS = ("input", "output", "file", "tmp-buf")
 SLOTS = ("out", "in0", "in1")
+_DTYPE_NAMES = tuple(d.numpy_name for d in DType)
 
 
 def np_dtype_of(name: str) -> np.dtype:
@@ -193,7 +194,7 @@ def check_stream(
     isz: dict[str, np.ndarray] = {}
     var_bytes = np.array([v.nbytes if v.kind in DRAM_KINDS else 0 for v in variables] + [0], dtype=np.int64)
     var_kind = [v.kind for v in variables]
-    var_dtype = np.array([DType.from_name(v.dtype) if v.dtype in ("float32", "bfloat16", "float16") else 255 for v in variables] + [255])
+    var_dtype = np.array([DType.from_name(v.dtype) if v.dtype in _DTYPE_NAMES else 255 for v in variables] + [255])
     kinds = np.array([k in DRAM_KINDS for k in var_kind] + [False])
     writable = np.array([k in DRAM_WRITABLE for k in var_kind] + [False])
     compute = engine != Engine.DMA
@@ -262,6 +263,15 @@ def check_stream(
         (scalar_in1 & ((parts["in1"] != parts["in0"]) | (elems["in1"] != 1)), lambda i: f"per-partition scalar in1 must be [{parts['in0'][i]} x 1], got [{parts['in1'][i]} x {elems['in1'][i]}]"),
         (is_[Opcode.TENSOR_TENSOR] & ((parts["in1"] != parts["in0"]) | (elems["in1"] != elems["in0"])), lambda i: f"in1 [{parts['in1'][i]} x {elems['in1'][i]}] does not match in0 [{parts['in0'][i]} x {elems['in0'][i]}]"),
         (is_[Opcode.TRANSPOSE] & ((parts["out"] != elems["in0"]) | (elems["out"] != parts["in0"])), lambda i: f"transpose of [{parts['in0'][i]} x {elems['in0'][i]}] into [{parts['out'][i]} x {elems['out'][i]}]"),
+    ]
+    gat = is_[Opcode.DMA_GATHER]
+    checks += [
+        (is_[Opcode.SELECT] & ~same_shape, lambda i: f"SELECT out [{parts['out'][i]} x {elems['out'][i]}] does not match the predicate in0 [{parts['in0'][i]} x {elems['in0'][i]}]"),
+        (is_[Opcode.SELECT] & ((parts["in1"] != parts["in0"]) | (elems["in1"] != elems["in0"])), lambda i: f"SELECT in1 [{parts['in1'][i]} x {elems['in1'][i]}] does not match in0 [{parts['in0'][i]} x {elems['in0'][i]}]"),
+        (is_[Opcode.SELECT] & (dt["in1"] != dt["out"]), lambda i: "SELECT between different dtypes (in1 and out: select moves values, it does not convert)"),
+        (gat & (dt["in0"] != dt["out"]), lambda i: "DMA_GATHER between different dtypes (DMA copies, it does not convert)"),
+        (gat & ((parts["in1"] != parts["out"]) | (elems["in1"] != 1)), lambda i: f"DMA_GATHER index in1 must be [{parts['out'][i]} x 1] (one per destination partition), got [{parts['in1'][i]} x {elems['in1'][i]}]"),
+        (gat & (elems["out"] != elems["in0"]), lambda i: f"DMA_GATHER of rows of {elems['in0'][i]} elements into {elems['out'][i]} per partition"),
     ]
     axes = rec["axes"].astype(np.int64)
     nd0 = rec["in0"]["ndims"].astype(np.int64)

@@ -124,7 +124,7 @@ class CostModel:
 
     def vector(self, n: int, inputs: int = 1) -> int:
         """A vector-engine op over ``n`` elements per partition reading ``inputs`` tensors
-        (TENSOR_TENSOR: 2; TENSOR_SCALAR, REDUCE, TRANSPOSE, MEMSET: 1)."""
+        (SELECT: 3; TENSOR_TENSOR: 2; TENSOR_SCALAR, REDUCE, TRANSPOSE, MEMSET: 1)."""
         return n * inputs + self.target.vector_fixed_cycles
 
     # --- estimators for the lowering's decisions ---------------------------------------
@@ -217,6 +217,11 @@ class CostModel:
         """One DMA instruction: fixed latency plus bytes at the core's share of DRAM bandwidth."""
         return self.target.dma_cycles(nbytes)
 
+    def dma_gather(self, rows: int, nbytes: int) -> int:
+        """One DMA gather of ``rows`` rows (``nbytes`` in all): a DMA plus a per-row cost
+        (each row is its own descriptor, its address read from the index tile)."""
+        return self.target.dma_gather_cycles(rows, nbytes)
+
     def semaphore(self) -> int:
         """A SEM_SIGNAL or SEM_WAIT on the engine that issues it (a blocked wait costs this after it unblocks)."""
         return self.target.semaphore_cycles
@@ -282,6 +287,8 @@ class CostModel:
             tt = op == Opcode.TENSOR_TENSOR
             one = (op == Opcode.TENSOR_SCALAR) | (op == Opcode.REDUCE) | (op == Opcode.TRANSPOSE)
             ms = op == Opcode.MEMSET
+            sel = op == Opcode.SELECT  # reads pred, on_true and the old out (on_false)
+            occ[sel] = (3 * el["in0"] + t.vector_fixed_cycles)[sel]
             occ[tt] = (2 * el["in0"] + t.vector_fixed_cycles)[tt]
             occ[one] = (el["in0"] + t.vector_fixed_cycles)[one]
             occ[ms] = (el["out"] + t.vector_fixed_cycles)[ms]
@@ -291,6 +298,13 @@ class CostModel:
             if dma.any():
                 sizes, inverse = np.unique(nbytes[dma], return_inverse=True)
                 occ[dma] = np.array([self.dma(int(b)) for b in sizes], dtype=np.int64)[inverse]
+            gat = op == Opcode.DMA_GATHER
+            nbytes[gat] = (el["out"] * parts["out"] * facts.itemsize["out"])[gat]
+            if gat.any():
+                pairs, inverse = np.unique(np.stack([parts["out"][gat], nbytes[gat]], axis=1), axis=0,
+                                           return_inverse=True)
+                occ[gat] = np.array([self.dma_gather(int(r), int(b)) for r, b in pairs],
+                                    dtype=np.int64)[inverse.reshape(-1)]
         return StreamCosts(occ, drain, nbytes, macs, wmacs)
 
 

@@ -71,6 +71,7 @@ class NeuronCoreTarget:
     # --- DMA, host, semaphores -----------------------------------------------
     dma_queues_per_core: int = 1
     dma_fixed_latency_s: float = 1e-6
+    dma_gather_row_cycles: int = 64  # DMA gather: per row, on top of the DMA cost
     host_bytes_per_s: float = 12 * GIB
     host_transfer_latency_s: float = 5e-6
     semaphores_per_core: int = 32
@@ -118,6 +119,10 @@ class NeuronCoreTarget:
     def dma_cycles(self, nbytes: int) -> int:
         """Cycles one DMA instruction of ``nbytes`` occupies its queue."""
         return self.dma_fixed_cycles + round(nbytes / self.dma_bytes_per_s_per_core * self.clock_hz)
+
+    def dma_gather_cycles(self, rows: int, nbytes: int) -> int:
+        """Cycles one DMA gather of ``rows`` rows, ``nbytes`` in all, occupies its queue."""
+        return self.dma_cycles(nbytes) + rows * self.dma_gather_row_cycles
 
     def host_transfer_seconds(self, nbytes: int) -> float:
         return self.host_transfer_latency_s + nbytes / self.host_bytes_per_s

@@ -40,12 +40,12 @@ builtin.module {
 
 builtin.module {
   inf.core 0 {
-    %a = inf.alloc : !inf.sbuf<4x4xi32>
+    %a = inf.alloc : !inf.sbuf<4x4xi64>
     
   }
 }
 
-// CHECK: inf.sbuf element type must be f32, bf16 or f16, got i32
+// CHECK: inf.sbuf element type must be f32, bf16, f16 or i32, got i64
 
 // -----
 
@@ -362,7 +362,7 @@ builtin.module {
   }
 }
 
-// CHECK: activation function must be one of identity, relu, gelu, tanh, sigmoid, exp, sqrt, reciprocal, square, rsqrt, neg, got 'foo'
+// CHECK: activation function must be one of identity, relu, gelu, tanh, sigmoid, exp, sqrt, reciprocal, square, rsqrt, neg, erf, gelu_tanh, log, got 'foo'
 
 // -----
 
@@ -406,7 +406,7 @@ builtin.module {
   }
 }
 
-// CHECK: ALU op must be one of add, sub, mul, max, min, div, bypass, got 'pow'
+// CHECK: ALU op must be one of add, sub, mul, max, min, div, bypass, equal, less, greater, got 'pow'
 
 // -----
 
@@ -439,7 +439,7 @@ builtin.module {
   }
 }
 
-// CHECK: ALU op must be one of add, sub, mul, max, min, div, bypass, got 'pow'
+// CHECK: ALU op must be one of add, sub, mul, max, min, div, bypass, equal, less, greater, got 'pow'
 
 // -----
 
@@ -596,3 +596,284 @@ builtin.module {
 }
 
 // CHECK: 'inf.sem_wait' value is < 1 on every trip: it never blocks
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %i = inf.alloc : !inf.sbuf<4x4xi32>
+    %f = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.activation "exp" %i <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %f <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xi32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.activation' cannot write i32: only a move of i32 values does
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %i = inf.alloc : !inf.sbuf<4x4xi32>
+    %f = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.tensor_tensor "equal" %i <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %f <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %f <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xi32>, !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.tensor_tensor' cannot write i32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %i = inf.alloc : !inf.sbuf<4x4xi32>
+    %f = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.tensor_scalar "bypass" %i <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %f <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xi32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.tensor_scalar' cannot write i32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %i = inf.alloc : !inf.sbuf<4x4xi32>
+    inf.tensor_scalar "add" %i <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %i <p = 0, n = 4, off = 0, dims = [[4, 1]]> {imm = 1.0 : f32} : !inf.sbuf<4x4xi32>, !inf.sbuf<4x4xi32>
+  }
+}
+
+// CHECK: 'inf.tensor_scalar' cannot write i32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %i = inf.alloc : !inf.sbuf<4x4xi32>
+    %r = inf.alloc : !inf.sbuf<4x1xi32>
+    inf.reduce "add" %r <p = 0, n = 4, off = 0, dims = [[1, 1]]>, %i <p = 0, n = 4, off = 0, dims = [[4, 1]]> {axes = 1 : i64} : !inf.sbuf<4x1xi32>, !inf.sbuf<4x4xi32>
+  }
+}
+
+// CHECK: 'inf.reduce' cannot write i32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %i = inf.alloc : !inf.sbuf<4x4xi32>
+    inf.memset %i <p = 0, n = 4, off = 0, dims = [[4, 1]]> {value = 1.0 : f32} : !inf.sbuf<4x4xi32>
+  }
+}
+
+// CHECK: 'inf.memset' cannot write i32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %i = inf.alloc : !inf.sbuf<4x4xi32>
+    %f = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.transpose %i <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %f <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xi32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.transpose' cannot write i32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %i = inf.alloc : !inf.sbuf<4x4xi32>
+    inf.load_stationary %i <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xi32>
+  }
+}
+
+// CHECK: 'inf.load_stationary': the tensor engine has no integer arithmetic (i32 operand)
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %i = inf.alloc : !inf.sbuf<4x4xi32>
+    %p = inf.alloc : !inf.psum<4x4xf32>
+    inf.matmul %p <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %i <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.psum<4x4xf32>, !inf.sbuf<4x4xi32>
+  }
+}
+
+// CHECK: 'inf.matmul': the tensor engine has no integer arithmetic (i32 operand)
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %p = inf.alloc : !inf.psum<4x4xi32>
+  }
+}
+
+// CHECK: inf.psum tiles hold f32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %x = inf.dram "input" "x" : !inf.dram<4x4xi32>
+    %f = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.dma %f <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %x <p = 0, n = 4, pstride = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<4x4xi32>
+  }
+}
+
+// CHECK: 'inf.dma' copies between buffers of the same dtype
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %o = inf.alloc : !inf.sbuf<4x4xf32>
+    %m = inf.alloc : !inf.sbuf<4x4xi32>
+    inf.select %o <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %m <p = 0, n = 4, off = 0, dims = [[2, 1]]>, %o <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xi32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.select' out and pred differ: [4, 4] vs [4, 2]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %o = inf.alloc : !inf.sbuf<4x4xf32>
+    %m = inf.alloc : !inf.sbuf<4x4xi32>
+    inf.select %o <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %m <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %o <p = 0, n = 2, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xi32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.select' out and on_true differ: [4, 4] vs [2, 4]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %o = inf.alloc : !inf.sbuf<4x4xf32>
+    %m = inf.alloc : !inf.sbuf<4x4xi32>
+    inf.select %o <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %o <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %m <p = 0, n = 4, off = 0, dims = [[4, 1]]> : !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xf32>, !inf.sbuf<4x4xi32>
+  }
+}
+
+// CHECK: 'inf.select' on_true is int32 but out is fp32: a select moves values, it does not convert
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %t = inf.dram "input" "t" : !inf.dram<10x4xf32>
+    %o = inf.alloc : !inf.sbuf<4x4xf32>
+    %i = inf.alloc : !inf.sbuf<4x1xf32>
+    inf.dma_gather %o <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %t <p = 0, n = 10, pstride = 4, off = 0, dims = [[4, 1]]> index %i <p = 0, n = 4, off = 0, dims = [[1, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<10x4xf32>, !inf.sbuf<4x1xf32>
+  }
+}
+
+// CHECK: 'inf.dma_gather' index tile must be i32, got fp32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %t = inf.dram "input" "t" : !inf.dram<10x4xbf16>
+    %o = inf.alloc : !inf.sbuf<4x4xf32>
+    %i = inf.alloc : !inf.sbuf<4x1xi32>
+    inf.dma_gather %o <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %t <p = 0, n = 10, pstride = 4, off = 0, dims = [[4, 1]]> index %i <p = 0, n = 4, off = 0, dims = [[1, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<10x4xbf16>, !inf.sbuf<4x1xi32>
+  }
+}
+
+// CHECK: 'inf.dma_gather' copies between buffers of the same dtype
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %t = inf.dram "input" "t" : !inf.dram<10x4xf32>
+    %o = inf.alloc : !inf.sbuf<4x4xf32>
+    %i = inf.alloc : !inf.sbuf<4x2xi32>
+    inf.dma_gather %o <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %t <p = 0, n = 10, pstride = 4, off = 0, dims = [[4, 1]]> index %i <p = 0, n = 4, off = 0, dims = [[2, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<10x4xf32>, !inf.sbuf<4x2xi32>
+  }
+}
+
+// CHECK: 'inf.dma_gather' index must be [4, 1] (one per destination partition), got [4, 2]
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %t = inf.dram "input" "t" : !inf.dram<10x4xf32>
+    %o = inf.alloc : !inf.sbuf<4x4xf32>
+    %i = inf.alloc : !inf.sbuf<4x1xi32>
+    inf.dma_gather %o <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %t <p = 0, n = 10, pstride = 4, off = 0, dims = [[2, 1]]> index %i <p = 0, n = 4, off = 0, dims = [[1, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<10x4xf32>, !inf.sbuf<4x1xi32>
+  }
+}
+
+// CHECK: 'inf.dma_gather' takes 2 elements of each row into 4 per partition
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %t = inf.dram "input" "t" : !inf.dram<10x4xf32>
+    %o = inf.alloc : !inf.sbuf<4x4xf32>
+    %i = inf.alloc : !inf.sbuf<4x1xi32>
+    inf.dma_gather %o <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %t <p = 0, n = 11, pstride = 4, off = 0, dims = [[4, 1]]> index %i <p = 0, n = 4, off = 0, dims = [[1, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<10x4xf32>, !inf.sbuf<4x1xi32>
+  }
+}
+
+// CHECK: 'inf.dma_gather' reads or writes elements [0, 44) of a DRAM tensor of 40
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %t = inf.dram "input" "t" : !inf.dram<10x4xf32>
+    %o = inf.alloc : !inf.sbuf<4x4xf32>
+    %i = inf.alloc : !inf.sbuf<4x1xi32>
+    inf.dma_gather %o <p = 0, n = 4, off = 0, dims = [[4, 1]]>, %t <p = 0, n = 10, off = 0, dims = [[4, 1]]> index %i <p = 0, n = 4, off = 0, dims = [[1, 1]]> : !inf.sbuf<4x4xf32>, !inf.dram<10x4xf32>, !inf.sbuf<4x1xi32>
+  }
+}
+
+// CHECK: 'inf.dma_gather' table rows need a positive pstride
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %x = inf.dram "input" "x" {kaena.valid_range = array<i64: 0, 10>} : !inf.dram<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.dram' kaena.valid_range is only for an i32 "input"
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %x = inf.dram "output" "x" {kaena.valid_range = array<i64: 0, 10>} : !inf.dram<4x4xi32>
+  }
+}
+
+// CHECK: 'inf.dram' kaena.valid_range is only for an i32 "input"
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %x = inf.dram "input" "x" {kaena.valid_range = array<i64: 10, 10>} : !inf.dram<4x4xi32>
+  }
+}
+
+// CHECK: 'inf.dram' kaena.valid_range must be array<i64: lo, hi> with int32 lo < hi (values in [lo, hi))
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %x = inf.dram "input" "x" {kaena.valid_range = array<i64: 0, 1, 2>} : !inf.dram<4x4xi32>
+  }
+}
+
+// CHECK: 'inf.dram' kaena.valid_range must be array<i64: lo, hi>
