@@ -19,6 +19,7 @@ from xdsl.passes import ModulePass
 
 from kaena.errors import CompileError
 
+from .batch_matmul import BatchMatmulFamily
 from .data_movement import (
     ConcatFamily,
     PadFamily,
@@ -90,6 +91,7 @@ FAMILIES: tuple[OpFamily, ...] = (
     ConcatFamily(),
     PadFamily(),
     ResizeNearestFamily(),
+    BatchMatmulFamily(),
 )
 
 FAMILIES_BY_TYPE: dict[type[Operation], tuple[OpFamily, ...]] = {}
