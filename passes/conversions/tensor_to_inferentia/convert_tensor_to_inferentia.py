@@ -38,6 +38,7 @@ from .ktensor_plan_engines import KtensorPlanEnginesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 from .matmul import MatmulFamily
+from .normalization import LayerNormFamily
 from .planning import FunctionPlan, PlanPass, main_function
 from .pointwise import ActivationFamily, CastFamily, ElementwiseFamily
 from .pooling import PoolFamily
@@ -92,6 +93,7 @@ FAMILIES: tuple[OpFamily, ...] = (
     PadFamily(),
     ResizeNearestFamily(),
     BatchMatmulFamily(),
+    LayerNormFamily(),
 )
 
 FAMILIES_BY_TYPE: dict[type[Operation], tuple[OpFamily, ...]] = {}
