@@ -34,4 +34,3 @@ builtin.module attributes {kaena.model_name = "ln"} {
 // CHECK-NEXT: }
 // CHECK-NEXT: }
 // CHECK-NEXT: }
-// CHECK-NEXT: 
