@@ -42,6 +42,7 @@ from .normalization import LayerNormFamily
 from .planning import FunctionPlan, PlanPass, main_function
 from .pointwise import ActivationFamily, CastFamily, ElementwiseFamily
 from .pooling import PoolFamily
+from .reductions import ReduceFamily
 from .softmax import SoftmaxFamily
 
 PLANNING: tuple[type[PlanPass], ...] = (
@@ -94,6 +95,7 @@ FAMILIES: tuple[OpFamily, ...] = (
     ResizeNearestFamily(),
     BatchMatmulFamily(),
     LayerNormFamily(),
+    ReduceFamily(),
 )
 
 FAMILIES_BY_TYPE: dict[type[Operation], tuple[OpFamily, ...]] = {}
