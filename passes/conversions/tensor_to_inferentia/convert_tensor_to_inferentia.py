@@ -43,7 +43,7 @@ from .planning import FunctionPlan, PlanPass, main_function
 from .pointwise import ActivationFamily, CastFamily, ElementwiseFamily
 from .pooling import PoolFamily
 from .reductions import ReduceFamily
-from .softmax import SoftmaxFamily
+from .softmax import LogSoftmaxFamily, SoftmaxFamily
 
 PLANNING: tuple[type[PlanPass], ...] = (
     KtensorPlanEnginesPass,
@@ -96,6 +96,7 @@ FAMILIES: tuple[OpFamily, ...] = (
     BatchMatmulFamily(),
     LayerNormFamily(),
     ReduceFamily(),
+    LogSoftmaxFamily(),
 )
 
 FAMILIES_BY_TYPE: dict[type[Operation], tuple[OpFamily, ...]] = {}
