@@ -35,6 +35,10 @@ PARAMETER_INPUTS: dict[str, tuple[int, ...]] = {
     "Clip": (1, 2),
     "BatchNormalization": (1, 2, 3, 4),
     "Dropout": (1, 2),
+    "ReduceMean": (1,),
+    "ReduceSum": (1,),
+    "ReduceMax": (1,),
+    "ReduceMin": (1,),
 }
 
 
