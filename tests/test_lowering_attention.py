@@ -132,3 +132,33 @@ def test_reduce(op, shape, axes, keepdims):
 def test_softmax_any_axis(op, shape, axis):
     model = _model([helper.make_node(op, ["x"], ["y"], axis=axis)], [("x", shape)], ["y"])
     _fp32(model, {"x": (RNG.standard_normal(shape) * 4).astype(np.float32)})
+
+
+# --- a small attention block ------------------------------------------------------------------
+def _attention_block(batch=2, seq=32, hidden=128, heads=2, layer_norm=True):
+    """Q/K/V Linear, Reshape/Transpose into heads, Q K^T (batched MatMul), Div, Softmax,
+    P V (batched MatMul), Transpose/Reshape back, the output Linear, then a LayerNorm."""
+    g = modelzoo._TransformerBuilder(seed=3, hidden=hidden, heads=heads)
+    y = g.attention("input", "input", "attn", batch, seq, seq, mask=None)
+    if layer_norm:
+        y = g.layer_norm(y, "attn.ln", eps=1e-5)
+    return g.transformer_model(
+        "attention", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, seq, hidden])],
+        [(y, [batch, seq, hidden])])
+
+
+def test_attention_block_lowers_through_batch_matmul():
+    from kaena.frontends.onnx import import_onnx
+
+    model = _attention_block()
+    neff = kaena.compile(model, auto_cast="none")
+    assert neff is not None
+    module = import_onnx(model)
+    assert sum(o.name == "fw.matmul" for o in module.walk()) == 6
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_attention_block(precision):
+    model = _attention_block()
+    feeds = {"input": RNG.standard_normal((2, 32, 128)).astype(np.float32)}
+    (_fp32 if precision == "fp32" else _bf16)(model, feeds)
