@@ -7,7 +7,6 @@ auto-cast within twice a faithful BF16 emulation)."""
 from __future__ import annotations
 
 import numpy as np
-import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
@@ -110,13 +109,11 @@ REDUCE_CASES = [
 @pytest.mark.parametrize("keepdims", [0, 1])
 def test_reduce(op, shape, axes, keepdims):
     if op == "ReduceSum":  # opset 13+: axes is an input
-        axes_t = [("axes", None)]
         node = helper.make_node(op, ["x", "axes"], ["y"], keepdims=keepdims)
         graph = helper.make_graph(
             [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
             [numpy_helper.from_array(np.array(axes, np.int64), "axes")])
-        del axes_t
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     else:
         node = helper.make_node(op, ["x"], ["y"], axes=axes, keepdims=keepdims)
