@@ -39,6 +39,10 @@ PARAMETER_INPUTS: dict[str, tuple[int, ...]] = {
     "Split": (1,),
     "Expand": (1,),
     "Pow": (1,),
+    "ReduceMean": (1,),
+    "ReduceSum": (1,),
+    "ReduceMax": (1,),
+    "ReduceMin": (1,),
 }
 
 

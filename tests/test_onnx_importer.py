@@ -538,12 +538,17 @@ def test_resize_other_than_integer_nearest_upsampling_is_refused(attrs, scales):
         import_onnx(model)
 
 
-@pytest.mark.xfail(reason="ktensor.batch_matmul has no Inferentia lowering yet", strict=False)
 def test_batched_matmul_matches_onnxruntime():
     model = make_model([helper.make_node("MatMul", ["a", "b"], ["y"])],
                        [vi("a", [2, 3, 4]), vi("b", [2, 4, 5])], [vi("y", None)])
-    _check(model, {"a": RNG.standard_normal((2, 3, 4)).astype(np.float32),
-                   "b": RNG.standard_normal((2, 4, 5)).astype(np.float32)})
+    feeds = {"a": RNG.standard_normal((2, 3, 4)).astype(np.float32),
+             "b": RNG.standard_normal((2, 4, 5)).astype(np.float32)}
+    # through ktensor.batch_matmul (not a broadcast product), compiled and simulated
+    assert op_counts(lower(import_onnx(model)))["ktensor.batch_matmul"] == 1
+    import kaena
+
+    got = kaena.load(kaena.compile(model, auto_cast="none")).run(feeds)["y"]
+    np.testing.assert_allclose(got, run_ort(model, feeds)[0], rtol=1e-5, atol=1e-5)
 
 
 def test_framework_passes_fold_bn_fuse_and_remove_dead_nodes():

@@ -19,6 +19,7 @@ from xdsl.passes import ModulePass
 
 from kaena.errors import CompileError
 
+from .batch_matmul import BatchMatmulFamily
 from .data_movement import (
     ConcatFamily,
     PadFamily,
@@ -39,10 +40,12 @@ from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 from .masks import CompareFamily, LogicalNotFamily, SelectFamily
 from .matmul import MatmulFamily
+from .normalization import LayerNormFamily
 from .planning import FunctionPlan, PlanPass, main_function
 from .pointwise import ActivationFamily, CastFamily, ElementwiseFamily
 from .pooling import PoolFamily
-from .softmax import SoftmaxFamily
+from .reductions import ReduceFamily
+from .softmax import LogSoftmaxFamily, SoftmaxFamily
 
 PLANNING: tuple[type[PlanPass], ...] = (
     KtensorPlanEnginesPass,
@@ -98,6 +101,10 @@ FAMILIES: tuple[OpFamily, ...] = (
     CompareFamily(),
     LogicalNotFamily(),
     SelectFamily(),
+    BatchMatmulFamily(),
+    LayerNormFamily(),
+    ReduceFamily(),
+    LogSoftmaxFamily(),
 )
 
 FAMILIES_BY_TYPE: dict[type[Operation], tuple[OpFamily, ...]] = {}

@@ -1,0 +1,64 @@
+"""``ktensor.batch_matmul`` on the PE array: per batch index (one ``inf.loop``
+over the flattened batch dims) the tiled matmul of ``matmul.py`` -- rhs [K, N]
+blocks as stationaries (K on partitions), lhs^T [K, M] moving tiles DMA'd
+through a strided access pattern, FP32 PSUM accumulation over K tiles, the
+drain (identity on the scalar engine) rounding to the result dtype, output
+tiles transposed back by the result DMA's access pattern."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from xdsl.dialects.builtin import f32
+
+from kaena.dialects import ktensor as kt
+from kaena.dialects.inferentia import PsumType, SbufType
+
+from .function import FunctionLowering
+from .interface import OpFamily
+from .matmul import _block, _load_weights, _tiles
+from .planning import FunctionPlan
+from .utils import prod
+from .views import DramView
+
+# _block reads the fused activation of a ktensor.matmul: a batch matmul has none
+_NO_ACTIVATION = SimpleNamespace(activation=SimpleNamespace(data="none"))
+
+
+class BatchMatmulFamily(OpFamily):
+    op_types = (kt.BatchMatmulOp,)
+
+    def fuses_cast(self, op: kt.BatchMatmulOp) -> bool:
+        return True  # the drain is one rounding to the destination dtype
+
+    def scratch_bytes(self, op, plan: FunctionPlan, resident) -> int:
+        return plan.budget.big + plan.budget.mid + plan.budget.out
+
+    def emit(self, fl: FunctionLowering, op: kt.BatchMatmulOp, out: DramView) -> None:
+        b = fl.b
+        lhs, rhs = fl.view(op.lhs), fl.view(op.rhs)
+        if not isinstance(lhs, DramView) or not isinstance(rhs, DramView) or not isinstance(out, DramView):
+            raise fl.error("batch_matmul operands and result must live in DRAM")
+        if op.transpose_lhs.value.data or op.transpose_rhs.value.data:
+            raise fl.error("transposed batch_matmul operands are not lowered (the conversion emits none)")
+        if lhs.element_type != rhs.element_type:
+            raise fl.error(
+                f"operands have different element types ({lhs.element_type} and {rhs.element_type}); "
+                "run auto-cast so both are the same")
+        *batch, M, K = lhs.shape
+        N = rhs.shape[-1]
+        B = prod(batch)
+        tl = _tiles(fl, M, K, N, lhs.itemsize, out.itemsize)
+        Kp = min(K, tl.P)
+        w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t")
+        x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_t")
+        ps = b.alloc(PsumType, tl.ntw, tl.Mt, f32, "ps")
+        o_t = b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
+        for bi, _, _ in b.tiles(B, 1):
+            for _, n0, nb in b.tiles(N, tl.Nb):
+                # rhs[bi] is rows bi*K.. of a [B*K, N] matrix
+                _load_weights(fl, tl, rhs, w_t, n0 + bi.scaled(K * N), nb, N)
+                for _, m0, mt in b.tiles(M, tl.Mt):
+                    # lhs[bi] / out[bi] are rows bi*M.. of [B*M, K] / [B*M, N]
+                    _block(fl, _NO_ACTIVATION, tl, (lhs, out), (w_t, x_t, ps, o_t, None),
+                           (B * M, K, N), n0, nb, m0 + bi.scaled(M), mt)

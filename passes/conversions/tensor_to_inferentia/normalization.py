@@ -1,0 +1,88 @@
+"""``ktensor.layer_norm``: rows on partitions (up to the target's partitions per
+tile, one ``inf.loop`` over row tiles), D along the free dim. Per tile: the mean
+by one vector ``reduce`` with scale 1/D, the centred rows ``x - mean`` (a
+per-partition scalar), the biased variance as the mean of their squares (scalar
+engine square, vector reduce with scale 1/D: two passes, exact to FP32),
+``rsqrt(var + eps)`` on the scalar engine (eps as the immediate bias), the
+normalised rows by a per-partition multiply, then gamma and beta along the free
+dim from tiles loaded once by stride-0 DMAs (broadcast over partitions)."""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import f32
+
+from kaena.dialects import ktensor as kt
+from kaena.dialects.inferentia import SbufType, ap
+from kaena.isa import DType
+from kaena.target.tiling import balanced
+
+from .function import FunctionLowering
+from .interface import OpFamily
+from .planning import FunctionPlan
+from .utils import prod
+from .views import DramView
+
+F32_BYTES = DType.FP32.itemsize
+
+
+def _tile_bytes(D: int, in_size: int, out_size: int, params: int) -> int:
+    """Bytes per partition: x, centred (f32), squares/normalised (f32), params (f32), y."""
+    return D * (in_size + 2 * F32_BYTES + params * F32_BYTES + out_size) + 2 * F32_BYTES
+
+
+class LayerNormFamily(OpFamily):
+    op_types = (kt.LayerNormOp,)
+
+    def scratch_bytes(self, op: kt.LayerNormOp, plan: FunctionPlan, resident) -> int:
+        D = op.input.type.get_shape()[-1]
+        isz = DType.from_name(str(op.input.type.element_type)).itemsize
+        osz = DType.from_name(str(op.result.type.element_type)).itemsize
+        return _tile_bytes(D, isz, osz, 1 + (op.bias is not None))
+
+    def emit(self, fl: FunctionLowering, op: kt.LayerNormOp, out: DramView) -> None:
+        b = fl.b
+        x = fl.view(op.input)
+        gamma = fl.view(op.scale)
+        beta = fl.view(op.bias) if op.bias is not None else None
+        for v in (x, gamma, beta, out):
+            if v is not None and not isinstance(v, DramView):
+                raise fl.error("layer_norm operands and result must live in DRAM")
+        *lead, D = x.shape
+        R = prod(lead)
+        need = _tile_bytes(D, x.itemsize, out.itemsize, 1 + (beta is not None))
+        if need > fl.budget.sbuf - fl.budget.out:
+            raise fl.error(f"a layer norm over D = {D} does not fit in one SBUF partition "
+                           f"({need} bytes of tiles per partition)")
+        eps = float(op.epsilon.value.data)
+        pp = balanced(R, fl.target.partitions)
+        # gamma / beta along the free dim, the same row on every partition (stride-0 DMA)
+        params = []
+        for name, v in (("gamma_t", gamma), ("beta_t", beta)):
+            if v is None:
+                params.append(None)
+                continue
+            t = b.alloc(SbufType, pp, D, v.element_type, name)
+            b.dma(t, ap(0, pp, 0, [[D, 1]]), v.var, ap(0, pp, 0, [[D, 1]], 0))
+            params.append(t)
+        g_t, be_t = params
+        x_t = b.alloc(SbufType, pp, D, x.element_type, "x_t")
+        c_t = b.alloc(SbufType, pp, D, f32, "xc_t")
+        n_t = b.alloc(SbufType, pp, D, f32, "xn_t")
+        m_t = b.alloc(SbufType, pp, 1, f32, "mean_t")
+        r_t = b.alloc(SbufType, pp, 1, f32, "rstd_t")
+        y_t = b.alloc(SbufType, pp, D, out.element_type, "y_t")
+        for _, r0, rw in b.tiles(R, pp):
+            row, one = ap(0, rw, 0, [[D, 1]]), ap(0, rw, 0, [[1, 1]])
+            b.dma(x_t, row, x.var, ap(0, rw, r0.scaled(D), [[D, 1]], D))
+            b.reduce("add", m_t, one, x_t, row, 1, scale=1.0 / D)
+            b.tensor_scalar("sub", c_t, row, x_t, row, m_t, one)
+            b.activation("square", n_t, row, c_t, row)
+            b.reduce("add", r_t, one, n_t, row, 1, scale=1.0 / D)
+            b.activation("rsqrt", r_t, one, r_t, one, imm=eps)
+            last = y_t if g_t is None else n_t
+            b.tensor_scalar("mul", last, row, c_t, row, r_t, one)
+            if g_t is not None:
+                b.tensor_tensor("mul", y_t if be_t is None else n_t, row, n_t, row, g_t, row)
+            if be_t is not None:
+                b.tensor_tensor("add", y_t, row, n_t, row, be_t, row)
+            b.dma(out.var, ap(0, rw, r0.scaled(D), [[D, 1]], D), y_t, row)
