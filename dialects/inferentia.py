@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import ClassVar, TypeVar
 
 from xdsl.dialects.builtin import (
@@ -316,63 +317,53 @@ def _parse_enum_parameter(parser: AttrParser, enum_cls: type[_E], what: str) -> 
     return enum_cls(value)
 
 
-def _print_quoted(attr: Data, printer: Printer) -> None:
-    # quoted, as when the property was a StringAttr: `inf.activation "relu" ...`
-    printer.print_string_literal(attr.data.value)
+class _QuotedEnum:
+    """Shared syntax of the ``inf`` enum properties: the value printed quoted, as when
+    the property was a ``StringAttr`` (``inf.activation "relu" ...``), parsed quoted or
+    bare; ``isa`` is the ISA enum member the encoder writes."""
+
+    WHAT: ClassVar[str]  # what the value is, for parse errors
+    ISA: ClassVar[type[IntEnum]]
+    enum_type: ClassVar[type[StrEnum]]
+    data: StrEnum
+
+    def print_parameter(self, printer: Printer) -> None:
+        printer.print_string_literal(self.data.value)
+
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> StrEnum:
+        return _parse_enum_parameter(parser, cls.enum_type, cls.WHAT)
+
+    @property
+    def isa(self):
+        return self.ISA[self.data.name]
 
 
 @irdl_attr_definition
-class ActFuncAttr(EnumAttribute[ActFuncName], SpacedOpaqueSyntaxAttribute):
+class ActFuncAttr(_QuotedEnum, EnumAttribute[ActFuncName], SpacedOpaqueSyntaxAttribute):
     """``inf.activation``'s function (generic form ``#inf<act_func "relu">``)."""
 
     name = "inf.act_func"
-
-    def print_parameter(self, printer: Printer) -> None:
-        _print_quoted(self, printer)
-
-    @classmethod
-    def parse_parameter(cls, parser: AttrParser) -> ActFuncName:
-        return _parse_enum_parameter(parser, ActFuncName, "activation function")
-
-    @property
-    def isa(self) -> ActFunc:
-        return ActFunc[self.data.name]
+    WHAT = "activation function"
+    ISA = ActFunc
 
 
 @irdl_attr_definition
-class AluOpAttr(EnumAttribute[AluOpName], SpacedOpaqueSyntaxAttribute):
+class AluOpAttr(_QuotedEnum, EnumAttribute[AluOpName], SpacedOpaqueSyntaxAttribute):
     """A vector-engine ALU operation (generic form ``#inf<alu "mul">``)."""
 
     name = "inf.alu"
-
-    def print_parameter(self, printer: Printer) -> None:
-        _print_quoted(self, printer)
-
-    @classmethod
-    def parse_parameter(cls, parser: AttrParser) -> AluOpName:
-        return _parse_enum_parameter(parser, AluOpName, "ALU op")
-
-    @property
-    def isa(self) -> AluOp:
-        return AluOp[self.data.name]
+    WHAT = "ALU op"
+    ISA = AluOp
 
 
 @irdl_attr_definition
-class EngineAttr(EnumAttribute[EngineName], SpacedOpaqueSyntaxAttribute):
+class EngineAttr(_QuotedEnum, EnumAttribute[EngineName], SpacedOpaqueSyntaxAttribute):
     """The engine a semaphore op runs on (generic form ``#inf<engine "dma">``)."""
 
     name = "inf.engine"
-
-    def print_parameter(self, printer: Printer) -> None:
-        _print_quoted(self, printer)
-
-    @classmethod
-    def parse_parameter(cls, parser: AttrParser) -> EngineName:
-        return _parse_enum_parameter(parser, EngineName, "engine")
-
-    @property
-    def isa(self) -> Engine:
-        return Engine[self.data.name]
+    WHAT = "engine"
+    ISA = Engine
 
 
 def act_func_attr(func: ActFunc | str | ActFuncAttr) -> ActFuncAttr:
