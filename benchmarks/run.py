@@ -26,6 +26,10 @@ MODELS: dict[str, tuple[str, dict]] = {
     "resnet50": ("resnet50", {}),
     "mobilenet_v2": ("mobilenet_v2", {}),
     "ssd": ("ssd_detector", {}),
+    "bert_tiny": ("bert", {"layers": 2, "hidden": 128, "heads": 2, "seq": 64, "vocab": 1000}),
+    "bert_base": ("bert", {"layers": 12, "hidden": 768, "heads": 12, "seq": 128, "vocab": 30522}),
+    "vit": ("vit", {}),
+    "translation": ("translation_transformer", {}),
 }
 
 COLUMNS = [
