@@ -8,6 +8,7 @@ import lazily so the tools start fast. ``PASS_ALIASES`` keeps the names older
 scripts use.
 """
 
+import functools
 import importlib
 from collections.abc import Callable
 
@@ -65,8 +66,15 @@ PASS_ALIASES: dict[str, str] = {"auto-cast": "ktensor-auto-cast"}
 
 
 def _alias(old: str, new: str) -> Callable[[], type[ModulePass]]:
-    """The pass ``new`` under the name ``old`` (xDSL matches a spec's name to the class's)."""
-    return lambda: type(ALL_PASSES[new]().__name__, (ALL_PASSES[new](),), {"name": old})
+    """The pass ``new`` under the name ``old`` (xDSL matches a spec's name to the class's);
+    one class per alias, made on first use."""
+
+    @functools.cache
+    def alias() -> type[ModulePass]:
+        cls = ALL_PASSES[new]()
+        return type(cls.__name__, (cls,), {"name": old})
+
+    return alias
 
 
 for _old, _new in PASS_ALIASES.items():

@@ -7,7 +7,6 @@ tiles transposed back by the result DMA's access pattern."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 from xdsl.dialects.builtin import f32
 
@@ -16,14 +15,10 @@ from kaena.dialects.inferentia import PsumType, SbufType
 
 from .function import FunctionLowering
 from .interface import OpFamily
-from .matmul import _block, _load_weights, _tiles
+from .matmul import load_weights, matmul_block, matmul_tiles
 from .planning import FunctionPlan
 from .utils import prod
 from .views import DramView
-
-# _block reads the fused activation of a ktensor.matmul: a batch matmul has none
-_NO_ACTIVATION = SimpleNamespace(activation=SimpleNamespace(data="none"))
-
 
 class BatchMatmulFamily(OpFamily):
     op_types = (kt.BatchMatmulOp,)
@@ -48,7 +43,7 @@ class BatchMatmulFamily(OpFamily):
         *batch, M, K = lhs.shape
         N = rhs.shape[-1]
         B = prod(batch)
-        tl = _tiles(fl, M, K, N, lhs.itemsize, out.itemsize)
+        tl = matmul_tiles(fl, M, K, N, lhs.itemsize, out.itemsize)
         Kp = min(K, tl.P)
         w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t")
         x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_t")
@@ -57,8 +52,8 @@ class BatchMatmulFamily(OpFamily):
         for bi, _, _ in b.tiles(B, 1):
             for _, n0, nb in b.tiles(N, tl.Nb):
                 # rhs[bi] is rows bi*K.. of a [B*K, N] matrix
-                _load_weights(fl, tl, rhs, w_t, n0 + bi.scaled(K * N), nb, N)
+                load_weights(fl, tl, rhs, w_t, n0 + bi.scaled(K * N), nb, N)
                 for _, m0, mt in b.tiles(M, tl.Mt):
                     # lhs[bi] / out[bi] are rows bi*M.. of [B*M, K] / [B*M, N]
-                    _block(fl, _NO_ACTIVATION, tl, (lhs, out), (w_t, x_t, ps, o_t, None),
+                    matmul_block(fl, "none", tl, (lhs, out), (w_t, x_t, ps, o_t, None),
                            (B * M, K, N), n0, nb, m0 + bi.scaled(M), mt)

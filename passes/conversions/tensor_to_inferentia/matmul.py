@@ -35,7 +35,7 @@ class _Tiles:
     ntb: int
 
 
-def _tiles(fl: FunctionLowering, M: int, K: int, N: int, isz: int, osz: int) -> _Tiles:
+def matmul_tiles(fl: FunctionLowering, M: int, K: int, N: int, isz: int, osz: int) -> _Tiles:
     t, budget = fl.target, fl.budget
     P = balanced(K, t.pe_rows)  # rows of one K tile
     KT = cdiv(K, P)
@@ -76,7 +76,7 @@ class MatmulFamily(OpFamily):
                 f"operands have different element types ({lhs.element_type} and {rhs.element_type}); "
                 "run auto-cast so both are the same"
             )
-        tl = _tiles(fl, M, K, N, lhs.itemsize, out.itemsize)
+        tl = matmul_tiles(fl, M, K, N, lhs.itemsize, out.itemsize)
         Kp = min(K, tl.P)
         w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t")
         x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_t")
@@ -84,14 +84,15 @@ class MatmulFamily(OpFamily):
         o_t = b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
         b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias else None
         for _, n0, nb in b.tiles(N, tl.Nb):
-            _load_weights(fl, tl, rhs, w_t, n0, nb, N)
+            load_weights(fl, tl, rhs, w_t, n0, nb, N)
             if bias:
                 _load_bias(fl, tl, bias, b_t, n0, nb)
             for _, m0, mt in b.tiles(M, tl.Mt):
-                _block(fl, op, tl, (lhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N), n0, nb, m0, mt)
+                matmul_block(fl, op.activation.data, tl, (lhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N),
+                             n0, nb, m0, mt)
 
 
-def _load_weights(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue, n0: E, nb: int, N: int):
+def load_weights(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue, n0: E, nb: int, N: int):
     """weights [K, nb] -> [k partitions, (kt, n)]"""
     b, P = fl.b, tl.P
     if tl.KTf:
@@ -111,9 +112,10 @@ def _load_bias(fl: FunctionLowering, tl: _Tiles, bias: DramView, b_t: SSAValue, 
         b.dma(b_t, ap(0, fr, ft, [[1, 1]]), bias.var, ap(0, fr, n0 + ft * ntw, [[1, 1]], 1))
 
 
-def _block(fl: FunctionLowering, op: kt.MatmulOp, tl: _Tiles, views, tiles, dims, n0: E, nb: int,
+def matmul_block(fl: FunctionLowering, activation: str, tl: _Tiles, views, tiles, dims, n0: E, nb: int,
            m0: E, mt: int) -> None:
-    """One [mt rows] x [nb features] block: lhs^T in, PE tiles, epilogue, out^T tiles to DRAM."""
+    """One [mt rows] x [nb features] block: lhs^T in, PE tiles, epilogue (``activation``
+    fused into the PSUM drain), out^T tiles to DRAM. Shared with ``batch_matmul.py``."""
     b, P, ntw = fl.b, tl.P, tl.ntw
     lhs, out = views
     w_t, x_t, ps, o_t, b_t = tiles
@@ -131,7 +133,7 @@ def _block(fl: FunctionLowering, op: kt.MatmulOp, tl: _Tiles, views, tiles, dims
             b.load_stationary(w_t, ap(0, kw, kk.scaled(nb) + j0, [[nw, 1]]))
             b.matmul(ps, ap(0, nw, 0, [[mt, 1]]), x_t, ap(0, kw, kk.scaled(mt), [[mt, 1]]),
                      accumulate=accumulate(kk))
-        b.act(op.activation.data, o_t, ap(0, nw, jt.scaled(mt), [[mt, 1]]),
+        b.act(activation, o_t, ap(0, nw, jt.scaled(mt), [[mt, 1]]),
               ps, ap(0, nw, 0, [[mt, 1]]),
               b_t, ap(0, nw, jt, [[1, 1]]) if b_t else None)
     # out^T tiles -> out [M, N]
