@@ -41,6 +41,10 @@ class CompileOptions:
     extra_passes_stage: str = "tensor"
     pass_plugins: Sequence[str] = ()
     name: str | None = None
+    # The framework the model comes from (None: told by the path or the object) and, for
+    # a live torch.nn.Module, the example inputs it is exported with.
+    framework: str | None = None
+    example_inputs: object = None
 
     def validate(self) -> None:
         if self.auto_cast not in AUTO_CAST_MODES:
@@ -56,6 +60,11 @@ class CompileOptions:
                 f"extra_passes_stage '{self.extra_passes_stage}' is not one of {', '.join(PASS_STAGES)}"
             )
         get_target(self.target)
+        if self.framework is not None:
+            from kaena.frontends import FRAMEWORKS
+
+            if self.framework not in FRAMEWORKS:
+                raise KaenaError(f"--framework '{self.framework}' is not one of {', '.join(FRAMEWORKS)}")
 
 
 @dataclass
@@ -110,29 +119,12 @@ def _build_passes(specs: Sequence[str | ModulePass]) -> list[ModulePass]:
 
 
 def import_model(model, options: CompileOptions) -> ModuleOp:
-    """Framework file or object -> framework-dialect module."""
-    import onnx
+    """Framework file or object -> framework-dialect module (the framework from the
+    path or the object unless ``options.framework`` names it)."""
+    from kaena.frontends import import_model as import_framework_model
 
-    if isinstance(model, onnx.ModelProto):
-        from kaena.frontends.onnx import import_onnx
-
-        return import_onnx(model, input_shapes=options.input_shapes)
-    if isinstance(model, str | os.PathLike):
-        path = os.fspath(model)
-        ext = os.path.splitext(path)[1].lower()
-        if ext == ".onnx":
-            from kaena.frontends.onnx import import_onnx
-
-            return import_onnx(path, input_shapes=options.input_shapes)
-        if not os.path.exists(path):
-            raise KaenaError(f"{path}: no such model file")
-        raise KaenaError(
-            f"{path}: unsupported model format '{ext or '(none)'}': Kaena reads ONNX (.onnx); "
-            "export PyTorch with torch.onnx.export, TensorFlow with tf2onnx"
-        )
-    raise KaenaError(
-        f"cannot compile a {type(model).__name__}: pass an ONNX file path or an onnx.ModelProto"
-    )
+    return import_framework_model(model, framework=options.framework, input_shapes=options.input_shapes,
+                                  example_inputs=options.example_inputs)
 
 
 def lower(model, options: CompileOptions, report: CompileReport | None = None) -> ModuleOp:
@@ -183,11 +175,12 @@ def _prefix_model_file(error: CompileError, model) -> None:
 
 
 def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
-    """Compile a model (ONNX path or ModelProto) to a NEFF.
+    """Compile a model (a model file or a framework object) to a NEFF.
 
     Keyword options are the fields of ``CompileOptions`` (``auto_cast``,
     ``auto_cast_type``, ``target``, ``input_shapes``, ``extra_passes``,
-    ``extra_passes_stage``, ``pass_plugins``, ``name``).
+    ``extra_passes_stage``, ``pass_plugins``, ``name``, ``framework``,
+    ``example_inputs``).
     """
     from kaena.codegen import emit_neff
 

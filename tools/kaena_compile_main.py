@@ -8,6 +8,7 @@ import sys
 
 from kaena.driver import AUTO_CAST_MODES, AUTO_CAST_TYPES, PASS_STAGES
 from kaena.errors import KaenaError
+from kaena.frontends import FRAMEWORKS
 from kaena.target import TARGETS
 from kaena.tools.cli import run_tool
 
@@ -37,11 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kaena-compile",
         description="Compile a trained model (ONNX) to a NEFF for AWS Inferentia (Inf1)",
     )
-    p.add_argument("model", nargs="?", help="model file (.onnx)")
+    p.add_argument("model", nargs="?",
+                   help="model file: .onnx, .pt2, a TensorFlow SavedModel directory, .pb, .keras, "
+                        "or an MXNet NAME-symbol.json")
     p.add_argument("--list-operators", action="store_true",
                    help="print the operators Kaena supports (for --framework) and exit")
-    p.add_argument("--framework", default="onnx", choices=("onnx",),
-                   help="the framework --list-operators describes (default: onnx)")
+    p.add_argument("--framework", default=None, choices=FRAMEWORKS,
+                   help="the framework the model comes from (default: told by the file), and the one "
+                        "--list-operators describes (default: onnx)")
     p.add_argument("-o", "--output", help="NEFF file to write (default: MODEL with .neff)")
     p.add_argument("--auto-cast", default="matmult", choices=AUTO_CAST_MODES,
                    help="which FP32 ops compute in the --auto-cast-type (default: matmult; "
@@ -63,9 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def list_operators(framework: str) -> str:
     """neuron-cc style operator list: one operator per line, with its limits."""
-    from kaena.frontends.onnx import list_operators as onnx_operators
+    from kaena.frontends import list_operators as framework_operators
 
-    rows = onnx_operators()
+    rows = framework_operators(framework)
     width = max(len(op) for op, _ in rows)
     lines = [f"# {framework} operators supported by kaena-compile ({len(rows)})"]
     lines += [f"{op:<{width}}  {note}".rstrip() for op, note in rows]
@@ -76,7 +80,7 @@ def _main() -> int:
     parser = build_parser()
     args = parser.parse_args()
     if args.list_operators:
-        print(list_operators(args.framework))
+        print(list_operators(args.framework or "onnx"))
         return 0
     if args.model is None:
         parser.error("the following arguments are required: model")
@@ -97,6 +101,7 @@ def _main() -> int:
         extra_passes=[args.passes] if args.passes else (),
         extra_passes_stage=args.passes_stage,
         pass_plugins=args.load_pass_plugin,
+        framework=args.framework,
     )
     atomic_write(output, neff.to_bytes())
     if not args.quiet:

@@ -6,9 +6,10 @@ from kaena.frontends.onnx.core import CONTROL_FLOW_REASON, node_name
 from kaena.frontends.onnx.importer import (
     OPERATOR_NOTES,
     SUPPORTED_OPERATORS,
+    import_model,
     import_onnx,
     list_operators,
 )
 
-__all__ = ["CONTROL_FLOW_REASON", "OPERATOR_NOTES", "SUPPORTED_OPERATORS", "import_onnx",
+__all__ = ["CONTROL_FLOW_REASON", "OPERATOR_NOTES", "SUPPORTED_OPERATORS", "import_model", "import_onnx",
            "list_operators", "node_name"]

@@ -55,3 +55,9 @@ def import_onnx(model: str | os.PathLike | onnx.ModelProto, *,
     """
     source, proto = load(model)
     return Importer(proto, source, input_shapes, CONVERTERS).run()
+
+
+def import_model(model: str | os.PathLike | onnx.ModelProto, *,
+                 input_shapes: dict[str, list[int]] | None = None, example_inputs=None) -> ModuleOp:
+    """The frontends' common entry point (``example_inputs`` is for traced frameworks; ONNX ignores it)."""
+    return import_onnx(model, input_shapes=input_shapes)
