@@ -324,6 +324,12 @@ class GemmOp(_FwOp):
                 raise VerifyException(f"'fw.gemm' c {c} does not broadcast to {(m, n)}")
         return (m, n)
 
+    def macs(self) -> int:
+        """Multiply-accumulates the graph defines: M x N x K."""
+        a = shape_of(self.a)
+        k = a[0] if self.trans_a.value.data else a[1]
+        return math.prod(shape_of(self.result)) * k
+
 
 @irdl_op_definition
 class MatmulOp(_BinaryOp):
@@ -349,6 +355,10 @@ class MatmulOp(_BinaryOp):
         if len(b) == 1:
             out = out[:-1]
         return out
+
+    def macs(self) -> int:
+        """Multiply-accumulates the graph defines: each result element sums K products."""
+        return math.prod(shape_of(self.result)) * shape_of(self.lhs)[-1]
 
 
 @irdl_op_definition
@@ -387,6 +397,11 @@ class ConvOp(_FwOp):
 
     def activation_name(self) -> str:
         return self.activation.data if self.activation is not None else "none"
+
+    def macs(self) -> int:
+        """Multiply-accumulates the graph defines: each output element sums C/group x KH x KW
+        products (a depthwise conv KH x KW), however the PE array pads them."""
+        return math.prod(shape_of(self.result)) * math.prod(shape_of(self.weight)[1:])
 
     def infer_shape(self, shapes: list[Shape]) -> Shape:
         x, w = shapes[0], shapes[1]
@@ -1081,6 +1096,12 @@ class GatherOp(_MixedTypeOp):
 
 
 # --- helpers for fw rewrites -------------------------------------------------------------
+
+
+def graph_macs(root: Operation) -> int:
+    """The model's multiply-accumulates as its graph defines them (convs, Gemms, MatMuls):
+    what the honest PE floor and PE utilisation count, never the PE array's padded work."""
+    return sum(op.macs() for op in root.walk() if isinstance(op, ConvOp | GemmOp | MatmulOp))
 
 
 def fw_weight(value: SSAValue) -> str | None:

@@ -17,6 +17,7 @@ from xdsl.passes import ModulePass, PassPipeline
 
 from kaena.version import __version__
 from kaena.dialects.attributes import MODEL_NAME_ATTR
+from kaena.dialects.framework import graph_macs
 from kaena.errors import CompileError, KaenaError
 from kaena.neff import Neff
 from kaena.registry import all_passes, load_pass_plugin, make_context
@@ -75,6 +76,8 @@ class CompileReport:
 
     pass_seconds: list[tuple[str, float]] = field(default_factory=list)
     module: ModuleOp | None = None
+    # The model's multiply-accumulates as its graph defines them (counted right after import).
+    model_macs: int = 0
 
 
 def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]:
@@ -148,6 +151,7 @@ def lower(model, options: CompileOptions, report: CompileReport | None = None,
     t0 = time.perf_counter()
     module = import_model(model, options)
     report.pass_seconds.append(("import", time.perf_counter() - t0))
+    report.model_macs = graph_macs(module)
     # Held for the compile (the module holds it too): registries only refer to it weakly.
     store = module_store(module)  # noqa: F841
     ctx = make_context()
@@ -229,6 +233,10 @@ def compile(model, *, report: CompileReport | None = None, progress: Progress | 
                 "target": options.target,
             },
             "passes": [n for n, _ in report.pass_seconds if n not in ("import", "verify")],
+            # What the honest roofline counts (kaena.reports.profile): the graph's MACs, and
+            # how many of them run in FP32 (all of them with --auto-cast none).
+            "model": {"macs": report.model_macs,
+                      "fp32_macs": report.model_macs if options.auto_cast == "none" else 0},
         },
     )
     report.pass_seconds.append(("encode-neff", time.perf_counter() - t0))

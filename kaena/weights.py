@@ -95,9 +95,9 @@ class WeightStore:
         """Store a value derived from ``base`` (folded, re-laid-out) under a
         deterministic name built from its contents."""
         value = np.require(value, requirements="C")
-        digest = hashlib.sha256(
-            value.tobytes() + str(value.dtype).encode() + str(value.shape).encode()
-        ).hexdigest()[:10]
+        h = hashlib.sha256(value.reshape(-1).view(np.uint8) if value.size else b"")
+        h.update(str(value.dtype).encode() + str(value.shape).encode())
+        digest = h.hexdigest()[:10]
         return self.add(f"{base}.{digest}", value)
 
     def nbytes(self) -> int:

@@ -183,20 +183,25 @@ def _critical_core(ct: CoreTrace, cp: CriticalPath) -> None:
 
 # --- roofline ------------------------------------------------------------------------------
 def must_move(neff: Neff) -> tuple[int, int]:
-    """(bytes, DMA instructions) that every schedule of ``neff`` moves at least: each input and
-    weight (``file``: Kaena keeps no weights resident in SBUF between inferences) read once,
-    each output written once, each spill (``tmp-buf``) written and read back once; a
-    DRAM-to-DRAM DMA does a read and a write in one, so those bytes count once."""
+    """(bytes, DMA instructions) the model itself needs moved, whatever the schedule: each
+    input and weight (``file``: Kaena keeps no weights resident in SBUF between inferences)
+    read once, each output written once. An embedding table read only by DMA gathers counts
+    the rows gathered, not the whole table. The compiler's own spills (``tmp-buf``) and
+    padding are not counted: a compile that spills more must not look closer to its floor.
+    A DRAM-to-DRAM DMA does a read and a write in one, so those bytes count once."""
     nbytes = transfers = 0
     for sg in neff.subgraphs:
-        read = write = rvars = wvars = 0
-        for v in sg.variables:
-            if v.kind in ("input", "file", "tmp-buf"):
-                read, rvars = read + v.nbytes, rvars + 1
-            if v.kind in ("output", "tmp-buf"):
-                write, wvars = write + v.nbytes, wvars + 1
         dma = sg.stream(Engine.DMA)
+        gathered = _gathered_bytes(dma)
+        read = write = rvars = wvars = 0
+        for i, v in enumerate(sg.variables):
+            if v.kind in ("input", "file"):
+                read, rvars = read + min(v.nbytes, gathered.get(i, v.nbytes)), rvars + 1
+            if v.kind == "output":
+                write, wvars = write + v.nbytes, wvars + 1
         d2d = dma[(dma["opcode"] == Opcode.DMA) & (dma["in0"]["mem"] == Mem.DRAM) & (dma["out"]["mem"] == Mem.DRAM)]
+        model = {i for i, v in enumerate(sg.variables) if v.kind in ("input", "file", "output")}
+        d2d = d2d[np.isin(d2d["in0"]["var"], list(model)) & np.isin(d2d["out"]["var"], list(model))]
         if len(d2d):
             from kaena.reports.summary import _ap_bytes
 
@@ -209,12 +214,38 @@ def must_move(neff: Neff) -> tuple[int, int]:
     return nbytes, transfers
 
 
+def _gathered_bytes(dma: np.ndarray) -> dict[int, int]:
+    """Bytes DMA gathers read per table variable, for tables read by nothing else."""
+    from kaena.reports.summary import _ap_bytes
+
+    gat = dma[dma["opcode"] == Opcode.DMA_GATHER]
+    if not len(gat):
+        return {}
+    other = set(dma[dma["opcode"] != Opcode.DMA_GATHER]["in0"]["var"].tolist())
+    sizes = _ap_bytes(gat["out"])
+    out: dict[int, int] = {}
+    for var, size in zip(gat["in0"]["var"].tolist(), sizes.tolist()):
+        if var not in other:
+            out[var] = out.get(var, 0) + int(size)
+    return out
+
+
+def model_macs(neff: Neff, result: SimResult, target: NeuronCoreTarget) -> tuple[int, int]:
+    """(MACs, FP32-weighted MACs) of the model as its graph defines them, from the compile's
+    metadata; a NEFF without it (hand-written) counts what its PE instructions do."""
+    model = neff.metadata.get("model") if isinstance(neff.metadata, dict) else None
+    if isinstance(model, dict) and isinstance(model.get("macs"), int) and isinstance(model.get("fp32_macs"), int):
+        macs, fp32 = model["macs"], model["fp32_macs"]
+        return macs, macs + fp32 * (target.pe_fp32_slowdown - 1)
+    return int(result.macs), int(result.pe_weighted_macs)
+
+
 def roofline(neff: Neff, result: SimResult, target: NeuronCoreTarget | None = None) -> dict:
     target = target or neff.target_description
     cm = CostModel(target)
     cores = max(1, neff.num_cores)
     nbytes, transfers = must_move(neff)
-    pe = cm.pe_floor(result.pe_weighted_macs, cores)
+    pe = cm.pe_floor(model_macs(neff, result, target)[1], cores)
     dma = cm.dma_floor(nbytes, transfers, cores)
     roof = max(pe, dma)
     return {
@@ -234,6 +265,7 @@ def run_stats(neff: Neff, result: SimResult, target: NeuronCoreTarget | None = N
     target = target or neff.target_description
     cm = CostModel(target)
     cycles = int(result.cycles)
+    macs = model_macs(neff, result, target)[0]
     stats: dict = {
         "model": neff.name,
         "cores": neff.num_cores,
@@ -241,9 +273,11 @@ def run_stats(neff: Neff, result: SimResult, target: NeuronCoreTarget | None = N
         "cycles": cycles,
         "core_cycles": [int(c) for c in result.core_cycles],
         "latency_us": cm.cycles_to_us(cycles),
-        "macs": int(result.macs),
+        # the model's MACs; pe_macs is what the PE array did (padding included)
+        "macs": macs,
+        "pe_macs": int(result.macs),
         "pe_weighted_macs": int(result.pe_weighted_macs),
-        "pe_utilization": result.pe_utilization(target),
+        "pe_utilization": macs / (target.macs_per_cycle * max(1, len(result.core_cycles))) / cycles if cycles else 0.0,
         "busy_cycles": {k: int(v) for k, v in result.busy.items()},
         "busy_pct": {k: (100.0 * v / cycles if cycles else 0.0) for k, v in result.busy.items()},
         "dma_bytes": int(result.dma_bytes),
