@@ -3,6 +3,8 @@
     python benchmarks/compile_speed.py                      # resnet50, mobilenet_v2; median of 3
     python benchmarks/compile_speed.py --models resnet50 --repeats 5
     python benchmarks/compile_speed.py --markdown           # a table for docs/benchmarks.md
+    python benchmarks/compile_speed.py --layers             # BERT at 2..24 layers: time and memory per layer
+    python benchmarks/compile_speed.py --layers --hidden 1024   # BERT-large's width (24 layers: BERT-large)
 
 TVM (``apache-tvm==0.27.0.post1``) is installed by this script in a venv of its
 own (``build/bench-venv-tvm``; the first run takes a minute), so it never meets
@@ -40,7 +42,11 @@ MODELS: dict[str, tuple[str, dict]] = {
     "resnet50": ("resnet50", {}),
     "mobilenet_v2": ("mobilenet_v2", {}),
     "ssd": ("ssd_detector", {}),
+    "bert_base": ("bert", {"layers": 12, "hidden": 768, "heads": 12, "seq": 128, "vocab": 30522}),
 }
+
+# --layers: BERT at these depths (Kaena only), for the cost per layer; H=1024 is BERT-large's width.
+SCALING_LAYERS = (2, 4, 8, 12, 24)
 
 # The child's own peak RSS. Not ru_maxrss: Linux carries it across fork and exec, so every
 # child would report at least this (large) parent's peak.
@@ -171,6 +177,43 @@ def table(rows: list[dict], markdown: bool) -> str:
     return "\n".join(lines + errors)
 
 
+def measure_layers(hidden: int, layers: tuple[int, ...], timeout: float) -> list[dict]:
+    """Kaena's compile of BERT at each depth, and the slope between depths (the per-layer cost)."""
+    import onnx
+
+    from kaena.testing import modelzoo
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in layers:
+            model = modelzoo.bert(layers=n, hidden=hidden, heads=hidden // 64, seq=128, vocab=30522)
+            path = os.path.join(tmp, f"bert{n}.onnx")
+            onnx.save(model, path)
+            weights = weight_bytes(model) / 2**20
+            del model
+            print(f"  bert H={hidden}: {n} layers", file=sys.stderr)
+            r = run_child(sys.executable, _KAENA_CHILD, path, os.path.join(tmp, "out.neff"), timeout)
+            rows.append({"layers": n, "weights_mib": weights, **r})
+    for prev, row in zip(rows, rows[1:]):
+        if "error" not in prev and "error" not in row:
+            dl = row["layers"] - prev["layers"]
+            row["s_per_layer"] = (row["seconds"] - prev["seconds"]) / dl
+            row["mib_per_layer"] = (row["peak_mib"] - prev["peak_mib"]) / dl
+    return rows
+
+
+def layers_table(rows: list[dict], hidden: int) -> str:
+    lines = [f"BERT H={hidden}, S=128, BF16: Kaena compile, model file to NEFF on disk",
+             "| layers | weights MiB | compile s | peak MiB | s / layer | MiB / layer |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['layers']} | {r['weights_mib']:.0f} | {r['error']} | | | |")
+            continue
+        slope = (f"{r['s_per_layer']:.2f} | {r['mib_per_layer']:.0f}" if "s_per_layer" in r else "- | -")
+        lines.append(f"| {r['layers']} | {r['weights_mib']:.0f} | {r['seconds']:.2f} | {r['peak_mib']:.0f} | {slope} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="resnet50,mobilenet_v2",
@@ -179,7 +222,14 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900, help="seconds per compile")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", action="store_true", help="the raw measurements")
+    parser.add_argument("--layers", action="store_true",
+                        help=f"compile BERT at {', '.join(map(str, SCALING_LAYERS))} layers instead (Kaena only)")
+    parser.add_argument("--hidden", type=int, default=768, help="BERT width for --layers (1024: BERT-large)")
     args = parser.parse_args()
+    if args.layers:
+        rows = measure_layers(args.hidden, SCALING_LAYERS, args.timeout)
+        print(json.dumps(rows, indent=1) if args.json else layers_table(rows, args.hidden))
+        return 0
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in models if m not in MODELS]
     if unknown:

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
+from xdsl.utils.exceptions import ArgSpecParseError
 
 from kaena.version import __version__
 from kaena.dialects.attributes import MODEL_NAME_ATTR
 from kaena.dialects.framework import graph_macs
 from kaena.errors import CompileError, KaenaError
 from kaena.neff import Neff
-from kaena.registry import all_passes, load_pass_plugin, make_context
+from kaena.registry import all_passes, load_pass_plugin, make_context, pipeline_error
 from kaena.target import get_target
 from kaena.weights import module_store
 
@@ -118,8 +119,8 @@ def _build_passes(specs: Sequence[str | ModulePass]) -> list[ModulePass]:
             continue
         try:
             passes.extend(PassPipeline.parse_spec(available, spec).passes)
-        except ValueError as e:
-            raise KaenaError(f"pass pipeline '{spec}': {e}") from None
+        except (ValueError, ArgSpecParseError) as e:  # ArgSpecParseError is a BaseException
+            raise pipeline_error(spec, e) from None
     return passes
 
 

@@ -98,3 +98,17 @@ def load_pass_plugin(path: str) -> list[str]:
     if not names:
         raise KaenaError(f"{path}: defines no ModulePass subclass with a 'name'")
     return sorted(names)
+
+
+def pipeline_error(spec: str, error: BaseException) -> KaenaError:
+    """One line for a pass pipeline xDSL cannot parse (its ``ArgSpecParseError`` is a
+    multi-line caret diagram, and a ``BaseException`` that ``except Exception`` misses)."""
+    import re
+
+    text = str(error).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    where = re.search(r"pass-pipeline:\d+:(\d+)", text)
+    reason = lines[-1] if lines else "malformed"
+    reason = reason[0].lower() + reason[1:] if reason else reason
+    at = f" at column {where.group(1)}" if where else ""
+    return KaenaError(f"pass pipeline '{spec}': {reason}{at}; the syntax is 'pass-a,pass-b{{option=value}}'")

@@ -10,18 +10,23 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import sys
 from collections.abc import Sequence
 
-from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError, VerifyException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from kaena import __version__
 from kaena.errors import KaenaError
-from kaena.registry import all_passes, kaena_dialects, load_pass_plugin
+from kaena.registry import all_passes, kaena_dialects, load_pass_plugin, pipeline_error
 from kaena.files import atomic_write
 from kaena.tools.cli import run_tool
 from kaena.weights import set_default_base_dir
+
+
+# mlir-opt's annotation of the diagnostic a --verify-diagnostics chunk must produce.
+_EXPECTED_ERROR = re.compile(r"//\s*expected-error(?:@[-+]?\d+)?\s*\{\{(.*?)\}\}")
 
 
 class _DeferredOutput(io.StringIO):
@@ -63,6 +68,47 @@ class KaenaOptMain(xDSLOptMain):
             metavar="FILE.py",
             help="load a Python file defining ModulePass subclasses and register them by name",
         )
+
+    def run(self):
+        """xdsl-opt's loop, plus mlir-opt's ``// expected-error {{text}}`` annotations under
+        ``--verify-diagnostics``: a chunk that has them must fail with a diagnostic holding
+        each text, or the tool fails (exit 1). Chunks without them print their diagnostic
+        for FileCheck, as in xdsl-opt."""
+        if not self.args.verify_diagnostics or self.args.shrink:
+            return super().run()
+        chunks, file_extension = self.prepare_input()
+        output_stream = self.prepare_output()
+        failures: list[str] = []
+        for i, (chunk, offset) in enumerate(chunks):
+            text = chunk.getvalue()
+            expected = _EXPECTED_ERROR.findall(text.decode("utf-8") if isinstance(text, bytes) else text)
+            if i > 0:
+                output_stream.write("// -----\n")
+            diagnostic = None
+            try:
+                module = self.parse_chunk(chunk, file_extension, offset)
+                if module is not None:
+                    self.apply_passes(module)
+                    output_stream.write(self.output_resulting_program(module))
+            except ParseError as e:
+                if not (self.args.parsing_diagnostics or expected):
+                    raise
+                diagnostic = str(e)
+            except DiagnosticException as e:
+                diagnostic = "\n".join([str(e), *map(str, getattr(e, "__notes__", []))])
+            finally:
+                chunk.close()
+            if diagnostic is not None:
+                print(diagnostic)
+            where = f"chunk {i + 1}"
+            if expected and diagnostic is None:
+                failures.append(f"{where} expected the error '{expected[0]}' but passed")
+            elif expected:
+                failures += [f"{where} expected the error '{x}' but got: {diagnostic.strip().splitlines()[-1]}"
+                             for x in expected if x not in diagnostic]
+        output_stream.flush()
+        if failures:
+            raise KaenaError(f"{self.get_input_name()}: --verify-diagnostics: {'; '.join(failures)}")
 
     def prepare_output(self):
         if self.args.output_file is None:
@@ -114,13 +160,49 @@ def _plugin_paths(argv: list[str]) -> list[str]:
     return paths
 
 
+def _check_input(path: str | None) -> None:
+    """The input is a readable UTF-8 text file (xdsl-opt would die on a directory or binary)."""
+    if path is None or path == "-":
+        return
+    if os.path.isdir(path):
+        raise KaenaError(f"{path}: is a directory; give an IR file (.mlir)")
+    try:
+        with open(path, "rb") as f:
+            f.read().decode("utf-8")
+    except FileNotFoundError:
+        raise KaenaError(f"{path}: no such file") from None
+    except UnicodeDecodeError as e:
+        raise KaenaError(f"{path}: not an IR text file (byte {e.start} is not UTF-8)") from None
+    except OSError as e:
+        raise KaenaError(f"{path}: cannot read it ({e.strerror})") from None
+
+
+def _pipeline_error(e: BaseException) -> KaenaError:
+    return pipeline_error(_pipeline_arg(), e)
+
+
+def _pipeline_arg() -> str:
+    argv = sys.argv[1:]
+    for i, a in enumerate(argv):
+        if a in ("-p", "--passes") and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith(("-p=", "--passes=")):
+            return a.split("=", 1)[1]
+    return ""
+
+
 def _main() -> int:
     try:
         opt = KaenaOptMain()
     except ValueError as e:  # unknown pass names, bad pass options
         raise KaenaError(str(e)) from None
+    except ArgSpecParseError as e:  # a malformed -p (a BaseException in xDSL)
+        raise _pipeline_error(e) from None
+    _check_input(opt.args.input_file)
     try:
         opt.run()
+    except ArgSpecParseError as e:
+        raise _pipeline_error(e) from None
     except ParseError as e:  # carries file:line:column already
         raise KaenaError(str(e).strip()) from None
     except (VerifyException, DiagnosticException) as e:
