@@ -290,6 +290,16 @@ def test_dynamic_dim_needs_static_shape():
     assert "tensor<8x10xf32>" in str(module)
     with pytest.raises(ModelImportError, match="unknown input"):
         import_onnx(model, input_shapes={"nope": [1, 784]})
+    with pytest.raises(ModelImportError, match=r"input_shapes\['input'\] = \[8, 17\] contradicts the model: "
+                                               r"its dimension 1 is fixed at 784"):
+        import_onnx(model, input_shapes={"input": [8, 17]})
+
+
+def test_static_input_shapes_must_agree():
+    model = modelzoo.mlp(batch=2)
+    import_onnx(model, input_shapes={"input": [2, 784]}).verify()  # the model's own shape: fine
+    with pytest.raises(ModelImportError, match="dimension 0 is fixed at 2"):
+        import_onnx(model, input_shapes={"input": [4, 784]})
 
 
 def test_corrupt_and_missing_files(tmp_path):
@@ -657,3 +667,30 @@ def test_weight_store_bf16_round_trip(tmp_path):
     assert loaded["a.bf16"].dtype == ml_dtypes.bfloat16
     np.testing.assert_array_equal(loaded["a.bf16"].view(np.uint16), bits)
     np.testing.assert_array_equal(loaded["b"], np.arange(3, dtype=np.float32))
+
+
+@pytest.mark.parametrize("break_it, message", [
+    (lambda m: m.graph.output.__delitem__(slice(None)), "the model has no outputs"),
+    (lambda m: setattr(m.opset_import[0], "version", 99), "imports ONNX opset 99, but opsets go from 1 to"),
+    (lambda m: m.graph.node[0].input.__setitem__(0, "nowhere"),
+     r"the model is invalid: 'fc1' \(Gemm\): its input 'nowhere' is produced by no node"),
+    (lambda m: m.graph.initializer[0].dims.__setitem__(0, 3),
+     r"the model is invalid: initializer '\S+' does not hold the"),
+])
+def test_invalid_models_are_called_invalid(break_it, message):
+    model = modelzoo.mlp(batch=1)
+    break_it(model)
+    with pytest.raises(ModelImportError, match=message):
+        import_onnx(model)
+
+
+def test_conv_that_contradicts_its_weight_is_invalid_not_unsupported():
+    from onnx import numpy_helper
+
+    model = modelzoo.lenet()
+    i = next(k for k, t in enumerate(model.graph.initializer) if len(t.dims) == 4)
+    name = model.graph.initializer[i].name
+    model.graph.initializer[i].CopyFrom(numpy_helper.from_array(np.zeros((6, 3, 5, 5), np.float32), name))
+    with pytest.raises(ModelImportError, match=r"the model is invalid: 'conv1' \(Conv\): channels do not match") as e:
+        import_onnx(model)
+    assert "Replace these operators" not in str(e.value)

@@ -21,6 +21,8 @@ def parse_input_shapes(specs: list[str]) -> dict[str, list[int]] | None:
     shapes: dict[str, list[int]] = {}
     for spec in specs:
         name, sep, dims = spec.rpartition(":")
+        if name in shapes:
+            raise KaenaError(f"--input-shapes gives '{name}' twice; give each input once")
         try:
             if not sep or not name:
                 raise ValueError

@@ -86,6 +86,11 @@ class Unsupported(Exception):
     """A node cannot be imported; the message is the reason shown to the user."""
 
 
+class InvalidNode(Unsupported):
+    """A node contradicts itself or its operands (e.g. a Conv whose weight does not match
+    its input's channels): the model is invalid, which no operator support would fix."""
+
+
 def elem_name(elem_type: int) -> str:
     try:
         return TensorProto.DataType.Name(elem_type).lower()
@@ -184,6 +189,7 @@ class Importer:
         self.types: dict[str, TensorType] = {}
         self.block: Block | None = None
         self.unsupported: list[tuple[str, str, str]] = []
+        self.invalid: list[tuple[str, str, str]] = []
 
     # --- inputs and shapes ------------------------------------------------------
     def _model_inputs(self) -> list[onnx.ValueInfoProto]:
@@ -217,6 +223,15 @@ class Importer:
                     raise ModelImportError(
                         f"{self.source}: input_shapes['{inp.name}'] = {shape} must be {known_rank} "
                         "positive dims"
+                    )
+                fixed = [(i, d.dim_value) for i, d in enumerate(tt.shape.dim)
+                         if d.HasField("dim_value") and d.dim_value > 0 and d.dim_value != shape[i]]
+                if fixed:
+                    i, size = fixed[0]
+                    raise ModelImportError(
+                        f"{self.source}: input_shapes['{inp.name}'] = {shape} contradicts the model: its "
+                        f"dimension {i} is fixed at {size}; only dynamic dimensions can be given a size "
+                        "(re-export the model with a dynamic dimension to change it)"
                     )
             else:
                 if not tt.HasField("shape"):
@@ -327,8 +342,40 @@ class Importer:
         try:
             op.verify()
         except VerifyException as e:
-            raise Unsupported(f"invalid node: {e}") from None
+            raise InvalidNode(str(e).removeprefix("'fw.").split("' ", 1)[-1]) from None
         self.values[name] = result
+
+    # --- validity -------------------------------------------------------------------------
+    def _check_valid(self) -> None:
+        """What makes a model invalid rather than unsupported: no outputs, an opset newer
+        than ONNX itself, a node reading a value nothing produces before it."""
+        if not self.graph.output:
+            raise ModelImportError(f"{self.source}: the model has no outputs: there is nothing to compile")
+        newest = onnx.defs.onnx_opset_version()
+        for imp in self.proto.opset_import:
+            if imp.domain in ("", "ai.onnx") and not 1 <= imp.version <= newest:
+                raise ModelImportError(
+                    f"{self.source}: the model imports ONNX opset {imp.version}, but opsets go from 1 to "
+                    f"{newest} (ONNX {onnx.__version__}); re-export it with a released opset"
+                )
+        known = {i.name for i in self.graph.input} | {t.name for t in self.graph.initializer} | {""}
+        dangling = []
+        for index, node in enumerate(self.graph.node):
+            dangling += [(node_name(node, index), node.op_type, f"its input '{i}' is produced by no node, "
+                          "initializer or graph input before it") for i in node.input if i not in known]
+            known.update(node.output)
+        dangling += [("(graph output)", out.name, "produced by no node, initializer or graph input")
+                     for out in self.graph.output if out.name not in known]
+        if dangling:
+            raise self._invalid_model(dangling)
+
+    def _invalid_model(self, problems: list[tuple[str, str, str]]) -> ModelImportError:
+        listed = "; ".join(f"'{name}' ({op}): {why}" for name, op, why in problems[:5])
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        return ModelImportError(
+            f"{self.source}: the model is invalid: {listed}{more}. Fix the model or its exporter "
+            "(onnx.checker.check_model(model, full_check=True) checks it)"
+        )
 
     # --- driver ---------------------------------------------------------------------------
     def run(self) -> ModuleOp:
@@ -343,9 +390,16 @@ class Importer:
                 raise
             listed = UnsupportedOperatorError(self.source, nodes).message
             raise ModelImportError(f"{e.message}; also {listed.split(': ', 1)[1]}") from None
+        self._check_valid()
         self._infer_shapes(input_types)
         for t in self.graph.initializer:
-            self.consts[t.name] = numpy_helper.to_array(t)
+            try:
+                self.consts[t.name] = numpy_helper.to_array(t)
+            except (ValueError, TypeError) as e:
+                raise ModelImportError(
+                    f"{self.source}: the model is invalid: initializer '{t.name}' does not hold the "
+                    f"{math.prod(t.dims)} values its dims {list(t.dims)} need ({e}); re-export the model"
+                ) from None
 
         self.block = Block(arg_types=input_types)
         for arg, inp in zip(self.block.args, self._model_inputs()):
@@ -370,11 +424,17 @@ class Importer:
             last = self.block.last_op
             try:
                 conv(self, node)
+            except InvalidNode as e:
+                self.invalid.append((name, node.op_type, str(e)))
+                poisoned.update(node.output)
+                continue
             except Unsupported as e:
                 self.unsupported.append((name, node.op_type, str(e)))
                 poisoned.update(node.output)
                 continue
             self._mark_sources(last, name)
+        if self.invalid:
+            raise self._invalid_model(self.invalid)
         if self.unsupported:
             raise UnsupportedOperatorError(self.source, self.unsupported)
 
