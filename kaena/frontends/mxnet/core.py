@@ -189,8 +189,8 @@ class Importer:
             flags = " ".join(f"--input-shapes {n}:1x3x224x224" for n in missing)
             raise ModelImportError(
                 f"{self.source}: MXNet symbols carry no input shapes; give the shape of input(s) "
-                f"{', '.join(missing)} with input_shapes={{{example}}} (kaena-compile {flags}); "
-                "a variable that should be a parameter is missing from the .params file")
+                f"{', '.join(missing)}, e.g. input_shapes={{{example}}} (kaena-compile {flags}); "
+                "if one of them is a parameter, the .params file lacks it")
         return [TensorType(f32, s) for s in shapes]
 
     # --- values --------------------------------------------------------------------------
