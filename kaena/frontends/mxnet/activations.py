@@ -13,6 +13,7 @@ from kaena.dialects import framework as fw
 from kaena.frontends.mxnet.core import (
     Importer,
     Unsupported,
+    accepts,
     bool_attr,
     float_attr,
     int_attr,
@@ -77,8 +78,11 @@ def _prelu(imp: Importer, node: Node, x: SSAValue) -> SSAValue:
     return imp.make(fw.AddOp(imp.make(fw.ReluOp(x)), imp.make(fw.MulOp(gamma, negative, x.type)), x.type))
 
 
+_LEAKY_KINDS = ("leaky", "prelu", "elu", "selu", "gelu", "rrelu")
+
+
 def _leaky_relu(imp: Importer, node: Node) -> None:
-    kind = str_attr(node, "act_type", "leaky", ("leaky", "prelu", "elu", "selu", "gelu", "rrelu"))
+    kind = str_attr(node, "act_type", "leaky", _LEAKY_KINDS)
     x = imp.input(node, 0)
     slope = float_attr(node, "slope", 0.25)
     if kind == "leaky":
@@ -109,10 +113,10 @@ def _softmax(log: bool) -> Callable[[Importer, Node], None]:
     def conv(imp: Importer, node: Node) -> None:
         if bool_attr(node, "use_length", False):
             raise Unsupported("use_length=True is not supported")
-        if node.attrs.get("dtype", "None") not in ("None", "float32"):
-            raise Unsupported(f"dtype='{node.attrs['dtype']}' is not supported (float32 is)")
         x = imp.input(node, 0)
         temperature = float_attr(node, "temperature", 1.0)
+        if not temperature > 0:
+            raise Unsupported(f"temperature={temperature} must be positive")
         if temperature != 1.0:
             x = imp.make(fw.MulOp(x, imp.scalar(node, "inv_temperature", 1.0 / temperature), x.type))
         axis = int_attr(node, "axis", -1)
@@ -156,29 +160,29 @@ def _rsqrt(imp: Importer, node: Node, x: SSAValue) -> SSAValue:
     return imp.make(fw.ReciprocalOp(imp.make(fw.SqrtOp(x))))
 
 
-_SOFTMAX_ATTRS = frozenset({"axis", "temperature", "dtype", "use_length"})
+_SOFTMAX_ATTRS = accepts("axis", "temperature", "use_length", dtype=("float32",))
 CONVERTERS = {
-    "Activation": (frozenset({"act_type"}), _activation),
-    "LeakyReLU": (frozenset({"act_type", "slope", "lower_bound", "upper_bound"}), _leaky_relu),
-    "relu": (frozenset(), unary(fw.ReluOp)),
-    "sigmoid": (frozenset(), unary(fw.SigmoidOp)),
-    "tanh": (frozenset(), unary(fw.TanhOp)),
-    "exp": (frozenset(), unary(fw.ExpOp)),
-    "log": (frozenset(), unary(fw.LogOp)),
-    "sqrt": (frozenset(), unary(fw.SqrtOp)),
-    "rsqrt": (frozenset(), _elementwise(_rsqrt)),
-    "reciprocal": (frozenset(), unary(fw.ReciprocalOp)),
-    "negative": (frozenset(), unary(fw.NegOp)),
-    "abs": (frozenset(), _elementwise(lambda imp, node, x: _abs(imp, x))),
-    "softsign": (frozenset(), _elementwise(_softsign)),
-    "erf": (frozenset(), unary(fw.ErfOp)),
-    "clip": (frozenset({"a_min", "a_max"}), _clip),
+    "Activation": (accepts(act_type=tuple(_ACTIVATIONS)), _activation),
+    "LeakyReLU": (accepts("slope", "lower_bound", "upper_bound", act_type=_LEAKY_KINDS), _leaky_relu),
+    "relu": (accepts(), unary(fw.ReluOp)),
+    "sigmoid": (accepts(), unary(fw.SigmoidOp)),
+    "tanh": (accepts(), unary(fw.TanhOp)),
+    "exp": (accepts(), unary(fw.ExpOp)),
+    "log": (accepts(), unary(fw.LogOp)),
+    "sqrt": (accepts(), unary(fw.SqrtOp)),
+    "rsqrt": (accepts(), _elementwise(_rsqrt)),
+    "reciprocal": (accepts(), unary(fw.ReciprocalOp)),
+    "negative": (accepts(), unary(fw.NegOp)),
+    "abs": (accepts(), _elementwise(lambda imp, node, x: _abs(imp, x))),
+    "softsign": (accepts(), _elementwise(_softsign)),
+    "erf": (accepts(), unary(fw.ErfOp)),
+    "clip": (accepts("a_min", "a_max"), _clip),
     "softmax": (_SOFTMAX_ATTRS, _softmax(log=False)),
     "log_softmax": (_SOFTMAX_ATTRS, _softmax(log=True)),
-    "SoftmaxOutput": (frozenset({"grad_scale", "ignore_label", "multi_output", "use_ignore",
-                                 "preserve_shape", "normalization", "out_grad", "smooth_alpha"}),
+    "SoftmaxOutput": (accepts("grad_scale", "ignore_label", "multi_output", "use_ignore", "preserve_shape",
+                              "normalization", "out_grad", "smooth_alpha"),
                       _softmax_output),
-    "SoftmaxActivation": (frozenset({"mode"}), _softmax_activation),
+    "SoftmaxActivation": (accepts(mode=("instance", "channel")), _softmax_activation),
 }
 NOTES = {
     "Activation": "act_type relu, sigmoid, tanh, softrelu, softsign",

@@ -8,14 +8,14 @@ import math
 from xdsl.dialects.builtin import TensorType
 
 from kaena.dialects import framework as fw
-from kaena.frontends.mxnet.core import Importer, Unsupported, bool_attr, f32, int_attr, reshape_to
+from kaena.frontends.mxnet.core import Importer, Unsupported, accepts, bool_attr, f32, positive_int_attr, reshape_to
 from kaena.frontends.mxnet.symbol import Node
 
 
 def _fully_connected(imp: Importer, node: Node) -> None:
     x, w = imp.input(node, 0), imp.input(node, 1)
     bias = None if bool_attr(node, "no_bias", False) else imp.input(node, 2)
-    hidden = int_attr(node, "num_hidden")
+    hidden = positive_int_attr(node, "num_hidden")
     xs, ws = fw.shape_of(x), fw.shape_of(w)
     if len(xs) < 2:
         raise Unsupported(f"expects an input of rank >= 2, got {list(xs)}")
@@ -31,6 +31,6 @@ def _fully_connected(imp: Importer, node: Node) -> None:
 
 
 CONVERTERS = {
-    "FullyConnected": (frozenset({"num_hidden", "no_bias", "flatten"}), _fully_connected),
+    "FullyConnected": (accepts("num_hidden", "no_bias", "flatten"), _fully_connected),
 }
 NOTES = {"FullyConnected": "flatten=True (input flattened to 2-D) or False (last axis); no_bias"}

@@ -8,10 +8,11 @@ from kaena.dialects import framework as fw
 from kaena.frontends.mxnet.core import (
     Importer,
     Unsupported,
+    accepts,
     bool_attr,
     check_layout,
     f32,
-    int_attr,
+    positive_int_attr,
     reshape_to,
     tuple_attr,
     window_attr,
@@ -24,17 +25,18 @@ def _convolution(imp: Importer, node: Node) -> None:
     if not kernel or len(kernel) not in (1, 2):
         raise Unsupported(f"only 1-D and 2-D kernels are supported, got kernel={kernel}")
     nd = len(kernel)
+    window_attr(node, "kernel", nd, 1)
     stride, dilate, pad = (window_attr(node, "stride", nd, 1), window_attr(node, "dilate", nd, 1),
-                           window_attr(node, "pad", nd, 0))
-    group = int_attr(node, "num_group", 1)
-    filters = int_attr(node, "num_filter")
+                           window_attr(node, "pad", nd, 0, minimum=0))
+    group = positive_int_attr(node, "num_group", 1)
+    filters = positive_int_attr(node, "num_filter")
     x, w = imp.input(node, 0), imp.input(node, 1)
     bias = None if bool_attr(node, "no_bias", False) else imp.input(node, 2)
     xs, ws = fw.shape_of(x), fw.shape_of(w)
     if len(xs) != nd + 2:
         raise Unsupported(f"a {nd}-D kernel needs a rank-{nd + 2} input, got {list(xs)}")
     check_layout(node, len(xs))
-    want = (filters, xs[1] // max(group, 1), *kernel)
+    want = (filters, xs[1] // group, *kernel)
     if ws != want:
         raise Unsupported(f"weight shape {list(ws)} is not {list(want)} (num_filter, channels/num_group, "
                           "kernel)")
@@ -52,7 +54,7 @@ def _convolution(imp: Importer, node: Node) -> None:
 
 
 CONVERTERS = {
-    "Convolution": (frozenset({"kernel", "stride", "dilate", "pad", "num_filter", "num_group", "no_bias",
-                               "layout", "workspace", "cudnn_tune", "cudnn_off"}), _convolution),
+    "Convolution": (accepts("kernel", "stride", "dilate", "pad", "num_filter", "num_group", "no_bias", "layout",
+                            "workspace", "cudnn_tune", "cudnn_off"), _convolution),
 }
 NOTES = {"Convolution": "1-D and 2-D, NCHW; num_group (depthwise), stride, pad, dilate, no_bias"}

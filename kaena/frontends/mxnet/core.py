@@ -31,6 +31,8 @@ from kaena.frontends.mxnet.symbol import Node, Symbol
 from kaena.weights import WeightStore, attach
 
 f32 = Float32Type()
+# Integer attributes must fit an i32 (a fuzzed 10**30 must not reach the IR).
+ATTR_LIMIT = 2**31
 
 # Inputs an op reads only in training (the labels of loss layers): never model inputs.
 TRAINING_ONLY_INPUTS = {"SoftmaxOutput": (1,), "LinearRegressionOutput": (1,),
@@ -42,9 +44,16 @@ class Unsupported(Exception):
 
 
 # What a family module registers per MXNet op: (attributes the converter understands,
-# converter). An attribute outside the set (other than MXNet's "__...__" metadata)
-# makes the node unsupported.
-Converter = tuple[frozenset[str], "Callable[[Importer, Node], None]"]
+# each with the values it takes or None for any, converter). An attribute outside the
+# table (other than MXNet's "__...__" metadata) or a value outside its choices makes the
+# node unsupported before any shape is known, so every such node is listed at once.
+Attributes = dict[str, "tuple[str, ...] | None"]
+Converter = tuple[Attributes, "Callable[[Importer, Node], None]"]
+
+
+def accepts(*names: str, **choices: tuple[str, ...]) -> Attributes:
+    """The attribute table of a converter: ``names`` take any value, ``choices`` those listed."""
+    return {**dict.fromkeys(names), **choices}
 
 
 def sanitize(name: str) -> str | None:
@@ -74,16 +83,17 @@ def tuple_attr(node: Node, key: str, default: tuple[int, ...] | None = None) -> 
     if value is None:
         return default
     value = value if isinstance(value, tuple | list) else (value,)
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise Unsupported(f"attribute {key}='{node.attrs[key]}' is not a tuple of integers")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and abs(v) < ATTR_LIMIT for v in value):
+        raise Unsupported(f"attribute {key}='{node.attrs[key]}' is not a tuple of integers below 2**31")
     return tuple(value)
 
 
-def window_attr(node: Node, key: str, nd: int, default: int) -> tuple[int, ...]:
-    """A per-axis attribute; MXNet writes () for "the default on every axis"."""
+def window_attr(node: Node, key: str, nd: int, default: int, minimum: int = 1) -> tuple[int, ...]:
+    """A per-axis attribute (kernel, stride, pad, dilate) of ``nd`` entries >= ``minimum``;
+    MXNet writes () for "the default on every axis"."""
     value = tuple_attr(node, key) or (default,) * nd
-    if len(value) != nd:
-        raise Unsupported(f"{key}={list(value)} must have {nd} entries like the kernel")
+    if len(value) != nd or min(value) < minimum:
+        raise Unsupported(f"{key}={list(value)} must be {nd} entries >= {minimum}")
     return value
 
 
@@ -93,8 +103,15 @@ def int_attr(node: Node, key: str, default: int | None = None) -> int | None:
     value = _literal(node, key)
     if value is None:
         return default
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Unsupported(f"attribute {key}='{node.attrs[key]}' is not an integer")
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= ATTR_LIMIT:
+        raise Unsupported(f"attribute {key}='{node.attrs[key]}' is not an integer below 2**31")
+    return value
+
+
+def positive_int_attr(node: Node, key: str, default: int | None = None) -> int:
+    value = int_attr(node, key, default)
+    if value is None or value < 1:
+        raise Unsupported(f"needs a positive {key}, got {node.attrs.get(key, 'none')}")
     return value
 
 
@@ -249,6 +266,8 @@ class Importer:
         if name in self.weights:
             return self.weights[name]
         array = np.asarray(array)
+        if array.size == 0:
+            raise Unsupported(f"parameter '{name}' has the empty shape {list(array.shape)}")
         if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
             raise Unsupported(f"parameter '{name}' is {array.dtype}; only numeric parameters are supported")
         if np.issubdtype(array.dtype, np.integer) and np.abs(array.astype(np.int64)).max(initial=0) > 2**24:
@@ -350,8 +369,13 @@ class Importer:
             return "operator is not supported"
         known, conv = entry
         for key in sorted(node.attrs):
-            if key not in known and not (key.startswith("__") and key.endswith("__")):
+            if key.startswith("__") and key.endswith("__"):
+                continue
+            if key not in known:
                 return f"attribute '{key}' is not supported"
+            value, choices = node.attrs[key], known[key]
+            if choices is not None and value != "None" and value not in choices:
+                return f"{key}='{value}' is not supported ({', '.join(choices)} are)"
         return conv
 
 

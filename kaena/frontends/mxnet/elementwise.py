@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kaena.dialects import framework as fw
-from kaena.frontends.mxnet.core import Importer, Unsupported, float_attr, str_attr
+from kaena.frontends.mxnet.core import Importer, Unsupported, accepts, float_attr
 from kaena.frontends.mxnet.symbol import Node
 
 # The exponents fw.pow lowers onto the scalar engine.
@@ -55,23 +55,12 @@ def _identity(imp: Importer, node: Node) -> None:
     imp.define(node, imp.make(fw.IdentityOp(imp.input(node, 0))))
 
 
-def _dropout(imp: Importer, node: Node) -> None:
-    str_attr(node, "mode", "training", ("training",))  # 'always' drops at inference too
-    _identity(imp, node)
-
-
-def _cast(imp: Importer, node: Node) -> None:
-    dtype = node.attrs.get("dtype", "")
-    if dtype != "float32":
-        raise Unsupported(f"Cast to '{dtype}' is not supported: Kaena's MXNet graphs compute in "
-                          "float32 (auto-cast picks BF16 for the hardware)")
-    _identity(imp, node)
 
 
 _ADD, _SUB, _MUL, _DIV = (_binary(c) for c in (fw.AddOp, fw.SubOp, fw.MulOp, fw.DivOp))
 _MAX, _MIN = _binary(fw.MaxOp), _binary(fw.MinOp)
-_NONE: frozenset[str] = frozenset()
-_SCALAR = frozenset({"scalar", "is_int"})
+_NONE = accepts()
+_SCALAR = accepts("scalar", "is_int")
 
 CONVERTERS = {
     **{name: (_NONE, _ADD) for name in ("elemwise_add", "_plus", "_Plus", "_add", "broadcast_add",
@@ -91,14 +80,16 @@ CONVERTERS = {
     "_maximum_scalar": (_SCALAR, _scalar(fw.MaxOp)),
     "_minimum_scalar": (_SCALAR, _scalar(fw.MinOp)),
     "_power_scalar": (_SCALAR, _power_scalar),
-    "add_n": (frozenset({"num_args"}), _add_n),
-    "ElementWiseSum": (frozenset({"num_args"}), _add_n),
+    "add_n": (accepts("num_args"), _add_n),
+    "ElementWiseSum": (accepts("num_args"), _add_n),
     "_copy": (_NONE, _identity),
     "identity": (_NONE, _identity),
     "BlockGrad": (_NONE, _identity),
     "stop_gradient": (_NONE, _identity),
-    "Dropout": (frozenset({"p", "mode", "axes", "cudnn_off"}), _dropout),
-    "Cast": (frozenset({"dtype"}), _cast),
+    # Dropout mode 'always' drops at inference too; Cast: Kaena's MXNet graphs compute in float32
+    # (auto-cast picks BF16 for the hardware)
+    "Dropout": (accepts("p", "axes", "cudnn_off", mode=("training",)), _identity),
+    "Cast": (accepts(dtype=("float32",)), _identity),
 }
 _BROADCAST = "numpy broadcasting"
 NOTES = {

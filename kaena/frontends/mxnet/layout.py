@@ -8,7 +8,16 @@ import math
 from xdsl.dialects.builtin import TensorType
 
 from kaena.dialects import framework as fw
-from kaena.frontends.mxnet.core import Importer, Unsupported, bool_attr, f32, int_attr, reshape_to, tuple_attr
+from kaena.frontends.mxnet.core import (
+    Importer,
+    Unsupported,
+    accepts,
+    bool_attr,
+    f32,
+    int_attr,
+    reshape_to,
+    tuple_attr,
+)
 from kaena.frontends.mxnet.symbol import Node
 
 
@@ -148,14 +157,14 @@ def _expand_dims(imp: Importer, node: Node) -> None:
 
 
 CONVERTERS = {
-    "Reshape": (frozenset({"shape", "reverse"}), _reshape),
-    "reshape": (frozenset({"shape", "reverse"}), _reshape),
-    "Flatten": (frozenset(), _flatten),
-    "flatten": (frozenset(), _flatten),
-    "Concat": (frozenset({"dim", "num_args"}), _concat),
-    "concat": (frozenset({"dim", "num_args"}), _concat),
-    "transpose": (frozenset({"axes"}), _transpose),
-    "expand_dims": (frozenset({"axis"}), _expand_dims),
+    "Reshape": (accepts("shape", "reverse"), _reshape),
+    "reshape": (accepts("shape", "reverse"), _reshape),
+    "Flatten": (accepts(), _flatten),
+    "flatten": (accepts(), _flatten),
+    "Concat": (accepts("dim", "num_args"), _concat),
+    "concat": (accepts("dim", "num_args"), _concat),
+    "transpose": (accepts("axes"), _transpose),
+    "expand_dims": (accepts("axis"), _expand_dims),
 }
 NOTES = {
     "Reshape": "codes 0, -1, -2, -3, -4 and reverse",

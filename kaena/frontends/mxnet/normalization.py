@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from kaena.dialects import framework as fw
-from kaena.frontends.mxnet.core import Importer, Unsupported, bool_attr, float_attr, int_attr
+from kaena.frontends.mxnet.core import Importer, Unsupported, accepts, bool_attr, float_attr, int_attr
 from kaena.frontends.mxnet.symbol import Node
 
 
@@ -28,8 +28,8 @@ def _batch_norm(imp: Importer, node: Node) -> None:
 
 
 CONVERTERS = {
-    "BatchNorm": (frozenset({"eps", "momentum", "fix_gamma", "use_global_stats", "output_mean_var",
-                             "axis", "cudnn_off"}), _batch_norm),
+    "BatchNorm": (accepts("eps", "momentum", "fix_gamma", "use_global_stats", "output_mean_var", "axis",
+                          "cudnn_off"), _batch_norm),
 }
 NOTES = {"BatchNorm": "inference (moving statistics), fix_gamma, eps, channel axis 1; folded into a "
                       "preceding Convolution; no mean/var outputs"}

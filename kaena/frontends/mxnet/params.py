@@ -82,6 +82,9 @@ def _shape(r: _Reader, legacy_ndim: int | None) -> tuple[int, ...]:
         dims = r.unpack(f"{legacy_ndim}I", "legacy shape dims")
     if any(d < 0 for d in dims):
         raise r.fail(f"shape {list(dims)} has a negative dimension")
+    # even with a zero dim, numpy refuses shapes whose other dims overflow: the file bounds them
+    if math.prod(max(d, 1) for d in dims) > len(r.data):
+        raise r.fail(f"shape {list(dims)} holds more elements than the file has bytes")
     return tuple(dims)
 
 
@@ -155,19 +158,24 @@ def parse_params(data: bytes, source: str = "<params>") -> dict[str, np.ndarray]
     return out
 
 
+def model_params(data: bytes, source: str = "<params>") -> dict[str, np.ndarray]:
+    """The parameters of a model: {name: array} with MXNet's ``arg:``/``aux:`` prefixes stripped."""
+    out: dict[str, np.ndarray] = {}
+    for name, array in parse_params(data, source).items():
+        kind, sep, bare = name.partition(":")
+        key = bare if sep and kind in ("arg", "aux") else name
+        if key in out:
+            raise ModelImportError(f"{source}: parameter '{key}' is saved twice (as arg: and aux:)")
+        out[key] = array
+    return out
+
+
 def read_params(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read a ``.params`` file: {name: array} with MXNet's ``arg:``/``aux:`` prefixes stripped."""
+    """Read a ``.params`` file (``model_params`` of its bytes)."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         raise ModelImportError(f"{path}: cannot read the MXNet parameters ({e.strerror})") from None
-    out: dict[str, np.ndarray] = {}
-    for name, array in parse_params(data, path).items():
-        kind, sep, bare = name.partition(":")
-        key = bare if sep and kind in ("arg", "aux") else name
-        if key in out:
-            raise ModelImportError(f"{path}: parameter '{key}' is saved twice (as arg: and aux:)")
-        out[key] = array
-    return out
+    return model_params(data, path)

@@ -9,6 +9,7 @@ from kaena.dialects import framework as fw
 from kaena.frontends.mxnet.core import (
     Importer,
     Unsupported,
+    accepts,
     bool_attr,
     check_layout,
     f32,
@@ -26,9 +27,7 @@ def _mxnet_output_dim(size: int, kernel: int, stride: int, pad: int, full: bool)
 
 
 def _pooling(imp: Importer, node: Node) -> None:
-    kind = node.attrs.get("pool_type", "max")
-    if kind not in ("max", "avg"):
-        raise Unsupported(f"pool_type='{kind}' is not supported (max, avg are)")
+    kind = str_attr(node, "pool_type", "max", ("max", "avg"))
     x = imp.input(node, 0)
     xs = fw.shape_of(x)
     if len(xs) != 4:
@@ -44,11 +43,14 @@ def _pooling(imp: Importer, node: Node) -> None:
     kernel = tuple_attr(node, "kernel")
     if not kernel or len(kernel) != 2:
         raise Unsupported(f"kernel={kernel} must have 2 entries for a 2-D pooling")
-    stride, pad = window_attr(node, "stride", 2, 1), window_attr(node, "pad", 2, 0)
+    kernel = window_attr(node, "kernel", 2, 1)
+    stride, pad = window_attr(node, "stride", 2, 1), window_attr(node, "pad", 2, 0, minimum=0)
     convention = str_attr(node, "pooling_convention", "valid", ("valid", "full"))
     full = convention == "full"
     include_pad = bool_attr(node, "count_include_pad", True)
     out = [_mxnet_output_dim(xs[2 + i], kernel[i], stride[i], pad[i], full) for i in range(2)]
+    if min(out) < 1:
+        raise Unsupported(f"kernel {list(kernel)} does not fit the input {list(xs[2:])} padded by {list(pad)}")
     onnx_rule = [fw.pool_output_dim(xs[2 + i], kernel[i], stride[i], pad[i], pad[i], ceil_mode=full)
                  for i in range(2)]
     if out != onnx_rule:
@@ -62,8 +64,8 @@ def _pooling(imp: Importer, node: Node) -> None:
 
 
 CONVERTERS = {
-    "Pooling": (frozenset({"kernel", "pool_type", "global_pool", "pooling_convention", "stride", "pad",
-                           "count_include_pad", "cudnn_off", "layout", "p_value"}), _pooling),
+    "Pooling": (accepts("kernel", "global_pool", "stride", "pad", "count_include_pad", "cudnn_off", "layout",
+                        "p_value", pool_type=("max", "avg"), pooling_convention=("valid", "full")), _pooling),
 }
 NOTES = {"Pooling": "2-D max and avg, global_pool, pooling_convention valid/full, count_include_pad; "
                     "no sum/lp pooling or convention 'same'"}

@@ -52,7 +52,8 @@ def _entry(source: str, raw, where: str, limit: int) -> tuple[int, int]:
         raise _fail(source, f"{where} is {json.dumps(raw)[:60]}, not [node, output, version]")
     node, output = raw[0], raw[1]
     if not 0 <= node < limit:
-        raise _fail(source, f"{where} refers to node {node}, outside 0..{limit - 1}")
+        within = f"outside 0..{limit - 1}" if where.startswith("head") else "not a node before it"
+        raise _fail(source, f"{where} refers to node {node}, {within}")
     if output < 0:
         raise _fail(source, f"{where} has a negative output index {output}")
     return node, output
