@@ -220,7 +220,8 @@ def test_bfloat16_arrays_widen_to_float32():
     (_file([_array(V2_MAGIC, (2,), np.zeros(2, np.float32), stype=0)], ["w"]) + b"x", "1 trailing bytes"),
     (_file([_array(V2_MAGIC, (2**40, 2**40), np.zeros(2, np.float32), stype=0)], ["w"]), "more elements"),
     (_file([_array(V2_MAGIC, (0, 2**40, 2**40), np.zeros(0, np.float32), stype=0)], ["w"]), "more elements"),
-    (_file([_array(V2_MAGIC, (4,), np.zeros(2, np.float32), stype=0)], ["w"]), "array 0 data ([4] x float32)"),
+    (struct.pack("<QQQ", 0x112, 0, 1) + _array(V2_MAGIC, (4,), np.zeros(2, np.float32), stype=0),
+     "array 0 data ([4] x float32) needs 16 bytes, 8 left"),
     (_file([struct.pack("<I", 0xDEADBEEF)], ["w"]), "unknown magic 0xDEADBEEF"),
 ])
 def test_corrupt_params_are_refused_clearly(data, why):
