@@ -147,6 +147,34 @@ def test_missing_shapes_and_unsupported_nodes_in_one_message(tmp_path):
         import_model(symbol)
 
 
+def test_a_full_convention_window_starting_in_the_padding_is_refused(tmp_path):
+    def edit(node):
+        if node["name"] == "ops_pooling0":
+            node["attrs"].update(kernel="(4, 4)", stride="(4, 4)", pad="(3, 3)")
+    with pytest.raises(UnsupportedOperatorError, match="'ops_pooling0' \\(Pooling\\): pooling_convention='full' "
+                                                       "here makes a last window that starts in the padding"):
+        import_model(_edited_ops_model(tmp_path, edit), input_shapes={"data": [2, 3, 16, 16]})
+
+
+def test_several_heads_are_several_results(tmp_path):
+    graph = json.loads((FIXTURES / "mlp-symbol.json").read_text())
+    names = [n["name"] for n in graph["nodes"]]
+    graph["heads"] = [[names.index("mlp_dense0_fwd"), 0, 0], *graph["heads"]]
+    symbol = tmp_path / "two-symbol.json"
+    symbol.write_text(json.dumps(graph))
+    module = import_mxnet(symbol, FIXTURES / "mlp-0000.params", input_shapes={"data": [2, 20]})
+    (main,) = module.ops
+    assert [str(a) for a in main.function_type.outputs.data] == ["tensor<2x64xf32>", "tensor<2x10xf32>"]
+    assert '"mlp_dense0_fwd_output"' in str(module) and '"mlp_dense2_fwd_output"' in str(module)
+
+
+def test_same_model_same_neff():
+    symbol, io = fixture("ops")
+    shapes = {"data": list(io["data"].shape)}
+    assert kaena.compile(symbol, input_shapes=shapes).to_bytes() == \
+        kaena.compile(symbol, input_shapes=shapes).to_bytes()
+
+
 def test_list_operators_has_the_issue_set():
     ops = dict(list_operators("mxnet"))
     for op in ("Convolution", "FullyConnected", "BatchNorm", "Activation", "LeakyReLU", "Pooling",
