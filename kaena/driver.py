@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import ModuleOp
@@ -45,6 +45,8 @@ class CompileOptions:
     # a live torch.nn.Module, the example inputs it is exported with.
     framework: str | None = None
     example_inputs: object = None
+    # Run the IR verifier after every pass (mlir-opt's --verify-each) rather than once at the end.
+    verify_each: bool = False
 
     def validate(self) -> None:
         if self.auto_cast not in AUTO_CAST_MODES:
@@ -127,35 +129,56 @@ def import_model(model, options: CompileOptions) -> ModuleOp:
                                   example_inputs=options.example_inputs)
 
 
-def lower(model, options: CompileOptions, report: CompileReport | None = None) -> ModuleOp:
+# Told (stage name, stages done, stages in all) as a compile moves on, for progress displays.
+Progress = Callable[[str, int, int], None]
+
+
+def lower(model, options: CompileOptions, report: CompileReport | None = None,
+          progress: Progress | None = None) -> ModuleOp:
     """Import ``model`` and run the whole pass pipeline; returns the Inferentia-level module."""
     options.validate()
+    tell = progress or (lambda stage, done, total: None)
     for plugin in options.pass_plugins:
         load_pass_plugin(os.fspath(plugin))
     report = report if report is not None else CompileReport()
+    stages = pipeline_specs(options)
+    passes = [p for stage in ("framework", "tensor", "inferentia") for p in _build_passes(stages[stage])]
+    total = len(passes) + (2 if options.verify_each else 3)  # import, the passes, [verify,] encode
+    tell("import", 0, total)
     t0 = time.perf_counter()
     module = import_model(model, options)
     report.pass_seconds.append(("import", time.perf_counter() - t0))
     # Held for the compile (the module holds it too): registries only refer to it weakly.
     store = module_store(module)  # noqa: F841
     ctx = make_context()
-    stages = pipeline_specs(options)
     try:
-        for stage in ("framework", "tensor", "inferentia"):
-            for p in _build_passes(stages[stage]):
-                t0 = time.perf_counter()
-                try:
-                    p.apply(ctx, module)
+        for done, p in enumerate(passes, start=1):
+            tell(p.name, done, total)
+            t0 = time.perf_counter()
+            try:
+                p.apply(ctx, module)
+                if options.verify_each:
                     module.verify()
-                except KaenaError:
-                    raise
-                except Exception as e:
-                    # A verifier failure after a pass is a compiler bug: name the pass.
-                    raise CompileError(
-                        f"internal error in pass '{p.name}': {type(e).__name__}: {e}. "
-                        "Please report it with the model"
-                    ) from e
-                report.pass_seconds.append((p.name, time.perf_counter() - t0))
+            except KaenaError:
+                raise
+            except Exception as e:
+                # A verifier failure after a pass is a compiler bug: name the pass.
+                raise CompileError(
+                    f"internal error in pass '{p.name}': {type(e).__name__}: {e}. "
+                    "Please report it with the model"
+                ) from e
+            report.pass_seconds.append((p.name, time.perf_counter() - t0))
+        if not options.verify_each:
+            tell("verify", total - 2, total)
+            t0 = time.perf_counter()
+            try:
+                module.verify()
+            except Exception as e:
+                raise CompileError(
+                    f"internal error: the compiled module fails verification ({type(e).__name__}: {e}); "
+                    "rerun with --verify-each to name the pass, and please report it with the model"
+                ) from e
+            report.pass_seconds.append(("verify", time.perf_counter() - t0))
     except CompileError as e:
         _prefix_model_file(e, model)
         raise
@@ -174,13 +197,13 @@ def _prefix_model_file(error: CompileError, model) -> None:
         error.args = (error.message, *error.args[1:])
 
 
-def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
+def compile(model, *, report: CompileReport | None = None, progress: Progress | None = None, **kwargs) -> Neff:
     """Compile a model (a model file or a framework object) to a NEFF.
 
     Keyword options are the fields of ``CompileOptions`` (``auto_cast``,
     ``auto_cast_type``, ``target``, ``input_shapes``, ``extra_passes``,
     ``extra_passes_stage``, ``pass_plugins``, ``name``, ``framework``,
-    ``example_inputs``).
+    ``example_inputs``, ``verify_each``).
     """
     from kaena.codegen import emit_neff
 
@@ -189,8 +212,10 @@ def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
     except TypeError as e:
         raise KaenaError(f"kaena.compile: {e}") from None
     report = report if report is not None else CompileReport()
-    module = lower(model, options, report)
+    module = lower(model, options, report, progress)
     name = options.name or _model_name(model, module)
+    if progress is not None:
+        progress("encode-neff", len(report.pass_seconds), len(report.pass_seconds) + 1)
     t0 = time.perf_counter()
     neff = emit_neff(
         module,
@@ -203,7 +228,7 @@ def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
                 "auto_cast_type": options.auto_cast_type,
                 "target": options.target,
             },
-            "passes": [n for n, _ in report.pass_seconds if n != "import"],
+            "passes": [n for n, _ in report.pass_seconds if n not in ("import", "verify")],
         },
     )
     report.pass_seconds.append(("encode-neff", time.perf_counter() - t0))

@@ -162,3 +162,27 @@ def test_compile_error_names_the_node_and_the_file(tmp_path):
     _giant_conv_model(model)
     proc = run("kaena-compile", str(model), "-o", str(tmp_path / "giant.neff"))
     assert_clean_error(proc, f"kaena-compile: error: {model}: ", "'giant_conv'")
+
+
+def test_printed_compile_time_is_the_wall_time_to_the_neff_on_disk(lenet_file, tmp_path):
+    """The figure covers every stage (import to the file written) and no more than the process's life."""
+    import re
+    import time
+
+    t0 = time.perf_counter()
+    proc = run("kaena-compile", str(lenet_file), "-o", str(tmp_path / "l.neff"), "--time-passes")
+    process_wall = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr
+    printed = float(re.search(r"\(lenet, ([0-9.]+) s\)", proc.stdout).group(1))
+    stages = re.findall(r"^  (\S+)\s+([0-9.]+) ms$", proc.stdout, re.M)
+    names = [n for n, _ in stages]
+    assert names[0] == "import" and "write-neff" in names and "verify" in names
+    stage_sum = sum(float(ms) for n, ms in stages if n != "total") / 1000
+    assert stage_sum - 0.01 <= printed <= process_wall
+
+
+def test_verify_each_and_no_progress_off_a_terminal(lenet_file, tmp_path):
+    proc = run("kaena-compile", str(lenet_file), "-o", str(tmp_path / "l.neff"), "--verify-each", "--time-passes")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # the progress display is for terminals only
+    assert "  verify " not in proc.stdout  # verified after each pass instead of once

@@ -86,6 +86,14 @@ def test_uncompressed_variant_reads_the_same():
     assert_same(neff, read_neff_bytes(write_neff_bytes(neff, compress=False)))
 
 
+def test_fast_loading_by_default_gzip_on_request():
+    neff = make_neff()
+    plain, packed = write_neff_bytes(neff), write_neff_bytes(neff, compress=True)
+    assert plain[HEADER_SIZE:HEADER_SIZE + 2] != b"\x1f\x8b" and packed[HEADER_SIZE:HEADER_SIZE + 2] == b"\x1f\x8b"
+    assert plain == neff.to_bytes() and packed == neff.to_bytes(compress=True)
+    assert_same(neff, read_neff_bytes(packed))
+
+
 def test_header_fields_follow_the_doc():
     neff = make_neff()
     data = write_neff_bytes(neff)
@@ -103,7 +111,7 @@ def test_header_fields_follow_the_doc():
 
 def test_archive_members_and_doc_examples():
     neff = make_neff()
-    tf = tarfile.open(fileobj=io.BytesIO(write_neff_bytes(neff)[HEADER_SIZE:]), mode="r:gz")
+    tf = tarfile.open(fileobj=io.BytesIO(write_neff_bytes(neff)[HEADER_SIZE:]), mode="r:")
     infos = tf.getmembers()
     names = [m.name for m in infos]
     assert names == sorted(names)

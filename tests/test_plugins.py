@@ -5,6 +5,7 @@ from pathlib import Path
 
 import onnx
 import pytest
+from xdsl.passes import ModulePass
 
 import kaena
 from kaena.testing import modelzoo
@@ -59,3 +60,28 @@ def test_bad_plugin_is_a_clean_error(tmp_path):
     empty.write_text("x = 1\n")
     with pytest.raises(kaena.KaenaError, match="defines no ModulePass"):
         kaena.load_pass_plugin(str(empty))
+
+
+class _DropReturn(ModulePass):
+    """Breaks the IR on purpose: a tile allocated past the end of the State Buffer."""
+
+    name = "drop-return"
+
+    def apply(self, ctx, op):
+        from xdsl.dialects.builtin import IntegerAttr, i64
+
+        from kaena.dialects.inferentia import AllocOp
+
+        alloc = next(o for o in op.walk() if isinstance(o, AllocOp))
+        alloc.properties["offset"] = IntegerAttr(1 << 40, i64)
+
+
+@pytest.mark.parametrize("verify_each", [False, True])
+def test_a_pass_that_breaks_the_ir_is_an_internal_error(verify_each):
+    with pytest.raises(kaena.KaenaError) as e:
+        kaena.compile(modelzoo.mlp(batch=1), auto_cast="none", extra_passes=[_DropReturn()],
+                      extra_passes_stage="inferentia", verify_each=verify_each)
+    if verify_each:
+        assert "internal error in pass 'drop-return'" in str(e.value)
+    else:
+        assert "fails verification" in str(e.value) and "--verify-each" in str(e.value)

@@ -114,6 +114,37 @@ def load(model: str | os.PathLike | onnx.ModelProto) -> tuple[str, onnx.ModelPro
     return path, proto
 
 
+# Initializers at most this many elements keep their data for shape inference's data
+# propagation (shape tensors, axes, pads); larger ones (weights) travel as typed inputs.
+_SHAPE_DATA_ELEMENTS = 64
+
+
+def _shape_only_copy(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """The model as shape inference needs it: every node, but weights as typed graph
+    inputs instead of data, so inferring ResNet-50's shapes copies and serialises
+    kilobytes rather than its 100 MB of weights."""
+    model = onnx.ModelProto()
+    for field in ("ir_version", "producer_name", "producer_version", "domain", "model_version"):
+        setattr(model, field, getattr(proto, field))
+    model.opset_import.extend(proto.opset_import)
+    model.functions.extend(proto.functions)
+    src, g = proto.graph, model.graph
+    g.name = src.name
+    g.node.extend(src.node)
+    g.input.extend(src.input)
+    g.output.extend(src.output)
+    g.value_info.extend(src.value_info)
+    g.sparse_initializer.extend(src.sparse_initializer)
+    declared = {i.name for i in src.input}
+    for t in src.initializer:
+        if t.data_location == TensorProto.EXTERNAL or math.prod(t.dims) > _SHAPE_DATA_ELEMENTS:
+            if t.name not in declared:
+                g.input.append(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+        else:
+            g.initializer.append(t)
+    return model
+
+
 def node_name(node: onnx.NodeProto, index: int) -> str:
     """How Kaena names a graph node (``kaena.source``, messages): its ``name``, or
     for an unnamed node ``<OpType>_<index in graph.node>``, stable for a given file."""
@@ -213,8 +244,7 @@ class Importer:
         return types
 
     def _infer_shapes(self, input_types: list[TensorType]) -> None:
-        model = onnx.ModelProto()
-        model.CopyFrom(self.proto)
+        model = _shape_only_copy(self.proto)
         g = model.graph
         by_name = {i.name: t for i, t in zip(self._model_inputs(), input_types)}
         for inp in g.input:
