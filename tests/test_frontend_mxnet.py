@@ -231,6 +231,13 @@ def test_every_array_layout_version(magic, stype):
     assert list(got) == ["w"] and np.array_equal(got["w"], x)
 
 
+def test_a_v3_array_of_ndim_0_is_a_scalar():
+    got = parse_params(_file([_array(V3_MAGIC, (), np.array(2.5, np.float32), stype=0)], ["s"]))
+    assert got["s"].shape == () and got["s"] == 2.5
+    with pytest.raises(ModelImportError, match="parameter 's' is an empty"):
+        parse_params(_file([struct.pack("<Iii", V2_MAGIC, 0, 0)], ["s"]))  # V2 ndim 0: a none array
+
+
 def test_bfloat16_arrays_widen_to_float32():
     bits = np.array([0x3F80, 0xC040], np.uint16)  # 1.0, -3.0
     got = parse_params(_file([_array(V2_MAGIC, (2,), bits, flag=12, stype=0)], ["w"]))
@@ -342,6 +349,7 @@ def test_broken_symbols_end_in_clean_errors(name, rnd):
      ' "heads": [[0, 0, 0]]}', "refers to node 1, not a node before it"),
     ('{"nodes": [{"op": "null", "name": "x", "attrs": {"a": 1}}], "heads": [[0, 0, 0]]}', "not a string"),
     ('{"nodes": [{"op": "null", "name": "x"}], "heads": [[3, 0, 0]]}', "head 0 refers to node 3"),
+    ("[" * 100000 + "]" * 100000, "nested too deeply"),
 ])
 def test_corrupt_symbols_are_refused_clearly(text, why):
     with pytest.raises(ModelImportError, match="m-symbol.json: not a valid MXNet symbol file") as info:

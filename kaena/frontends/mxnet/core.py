@@ -255,6 +255,9 @@ class Importer:
             return self.weight(src.name, self.params[src.name])
         value = self.values.get((src_index, out))
         if value is None:
+            if (src_index, 0) in self.values:
+                raise Unsupported(f"input {i} is output {out} of '{src.name}' ({src.op}): Kaena computes "
+                                  "only its first output (the others are for training)")
             raise Unsupported(f"input {i} is output {out} of '{src.name}', which it does not have")
         return value
 

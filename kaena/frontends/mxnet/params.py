@@ -70,21 +70,27 @@ class _Reader:
         return n
 
 
-def _shape(r: _Reader, legacy_ndim: int | None) -> tuple[int, ...]:
+def _shape(r: _Reader, legacy_ndim: int | None, numpy_semantics: bool = False) -> tuple[int, ...] | None:
+    """The shape, or None for a "none" array: an empty shape, or in numpy semantics (V3)
+    an unknown one (ndim -1 or a dim -1), where ndim 0 is a scalar."""
     if legacy_ndim is None:
         (ndim,) = r.unpack("i", "shape ndim")
-        if ndim == -1:  # numpy semantics: an unknown shape, a "none" array
-            return ()
+        if ndim == -1 and numpy_semantics:
+            return None
         if not 0 <= ndim <= MAX_NDIM:
             raise r.fail(f"shape ndim {ndim} is out of range")
         dims = r.unpack(f"{ndim}q", "shape dims")
     else:
         dims = r.unpack(f"{legacy_ndim}I", "legacy shape dims")
+    if numpy_semantics and -1 in dims:
+        return None
     if any(d < 0 for d in dims):
         raise r.fail(f"shape {list(dims)} has a negative dimension")
     # even with a zero dim, numpy refuses shapes whose other dims overflow: the file bounds them
     if math.prod(max(d, 1) for d in dims) > len(r.data):
         raise r.fail(f"shape {list(dims)} holds more elements than the file has bytes")
+    if not dims and not numpy_semantics:
+        return None
     return tuple(dims)
 
 
@@ -99,7 +105,7 @@ def _array(r: _Reader, index: int) -> np.ndarray | None:
             what = STORAGE_TYPES.get(stype, f"unknown storage type {stype}")
             raise r.fail(f"array {index} is {what}; Kaena reads dense arrays only: save it with "
                          "tostype('default')")
-        shape = _shape(r, None)
+        shape = _shape(r, None, numpy_semantics=magic == V3_MAGIC)
     elif magic == V1_MAGIC:
         shape = _shape(r, None)
     else:
@@ -107,7 +113,7 @@ def _array(r: _Reader, index: int) -> np.ndarray | None:
             r.pos = start
             raise r.fail(f"array {index} has an unknown magic 0x{magic:08X}")
         shape = _shape(r, magic)
-    if not shape:
+    if shape is None:
         return None
     r.unpack("ii", f"array {index} context")
     (flag,) = r.unpack("i", f"array {index} dtype")

@@ -77,6 +77,8 @@ def parse_symbol(text: str, source: str = "<symbol>") -> Symbol:
         graph = json.loads(text)
     except ValueError as e:
         raise _fail(source, f"bad JSON: {e}") from None
+    except RecursionError:
+        raise _fail(source, "JSON nested too deeply") from None
     if not isinstance(graph, dict) or not isinstance(graph.get("nodes"), list) \
             or not isinstance(graph.get("heads"), list):
         raise _fail(source, "no 'nodes' and 'heads' lists")
