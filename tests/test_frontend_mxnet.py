@@ -231,6 +231,12 @@ def test_every_array_layout_version(magic, stype):
     assert list(got) == ["w"] and np.array_equal(got["w"], x)
 
 
+def test_mxnets_v3_layout():
+    params = read_params(FIXTURES / "v3.params")
+    assert np.array_equal(params["w"], np.arange(6).reshape(2, 3)) and params["s"].shape == ()
+    assert params["s"] == 2.5
+
+
 def test_a_v3_array_of_ndim_0_is_a_scalar():
     got = parse_params(_file([_array(V3_MAGIC, (), np.array(2.5, np.float32), stype=0)], ["s"]))
     assert got["s"].shape == () and got["s"] == 2.5
