@@ -307,6 +307,19 @@ def _import(symbol_text: str, params: dict, shape) -> None:
 _WORDS = (0, 1, 2, 12, 0x112, 0x7FFFFFFF, 0xFFFFFFFF, V1_MAGIC, V2_MAGIC)
 
 
+def _fields(data: bytes) -> list[int]:
+    """Offsets of the file's bookkeeping: the list header, every array header
+    (magic to dtype), and the names at the end."""
+    spots = list(range(24))
+    at = data.find(struct.pack("<I", V2_MAGIC))
+    while at >= 0:
+        spots += range(at, at + 44)
+        at = data.find(struct.pack("<I", V2_MAGIC), at + 4)
+    names = parse_params(data)
+    tail = 8 + sum(8 + len(n.encode()) for n in names)
+    return spots + list(range(len(data) - tail, len(data)))
+
+
 @settings(max_examples=300, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(name=st.sampled_from(["mlp", "symbolic"]), kind=st.sampled_from(["truncate", "flip", "word"]),
@@ -315,13 +328,18 @@ def test_broken_params_end_in_clean_errors(name, kind, rnd):
     """Truncated, bit-flipped and field-overwritten .params files: parsed and imported,
     or refused with a ModelImportError/KaenaError; never another exception."""
     data = bytearray(_params_bytes(name))
+    fields = _fields(bytes(data))
+
+    def where() -> int:  # mostly the bookkeeping, sometimes anywhere
+        return rnd.choice(fields) if rnd.random() < 0.8 else rnd.randrange(len(data))
+
     if kind == "truncate":
-        data = data[:rnd.randrange(len(data))]
+        data = data[:where()]
     elif kind == "flip":
         for _ in range(rnd.randint(1, 8)):
-            data[rnd.randrange(min(len(data), 600))] ^= 1 << rnd.randrange(8)
+            data[where()] ^= 1 << rnd.randrange(8)
     else:
-        at = rnd.randrange(0, min(len(data), 600) - 4, 4)
+        at = min(where(), len(data) - 4)
         data[at:at + 4] = struct.pack("<I", rnd.choice(_WORDS))
     try:
         params = model_params(bytes(data), "fuzz.params")
