@@ -37,7 +37,7 @@ from seeded_params import seeded_params  # noqa: E402
 
 # resnet18_v1's parameters (45 MB) are rebuilt from seeds, byte for byte what MXNet exported.
 SEEDED = {"resnet18_v1": 6}
-MODELS = ("mlp", "mobilenet0.25", "resnet_small", "ops", "symbolic", *SEEDED)
+MODELS = ("mlp", "mobilenet0.25", "resnet_small", "ops", "symbolic", "extras", *SEEDED)
 
 
 def fixture(name: str) -> tuple[Path, dict[str, np.ndarray]]:
@@ -199,6 +199,17 @@ def test_same_model_same_neff():
         kaena.compile(symbol, input_shapes=shapes).to_bytes()
 
 
+def test_reducing_every_axis_leaves_shape_1(tmp_path):
+    graph = json.loads((FIXTURES / "mlp-symbol.json").read_text())
+    head = graph["heads"][0][0]
+    graph["nodes"].append({"op": "sum", "name": "total", "inputs": [[head, 0, 0]]})
+    graph["heads"] = [[len(graph["nodes"]) - 1, 0, 0]]
+    symbol = tmp_path / "total-symbol.json"
+    symbol.write_text(json.dumps(graph))
+    module = import_mxnet(symbol, FIXTURES / "mlp-0000.params", input_shapes={"data": [2, 20]})
+    assert str(module.ops.first.function_type.outputs.data[0]) == "tensor<1xf32>"
+
+
 def test_list_operators_has_the_issue_set():
     ops = dict(list_operators("mxnet"))
     for op in ("Convolution", "FullyConnected", "BatchNorm", "Activation", "LeakyReLU", "Pooling",
@@ -358,7 +369,7 @@ _NASTY = ("0", "-1", "()", "(0, 0)", "(1,)", "(3, -2)", "(99999, 99999)", "10**4
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
-@given(name=st.sampled_from(["ops", "symbolic", "resnet_small"]), rnd=st.randoms(use_true_random=False))
+@given(name=st.sampled_from(["ops", "symbolic", "extras", "resnet_small"]), rnd=st.randoms(use_true_random=False))
 def test_broken_symbols_end_in_clean_errors(name, rnd):
     """Attributes set to nonsense, inputs rewired, ops renamed, bytes flipped: a module or a KaenaError."""
     symbol, io = fixture(name)

@@ -10,12 +10,21 @@ import re
 from xdsl.dialects.builtin import ModuleOp
 
 from kaena.errors import ModelImportError
-from kaena.frontends.mxnet import activations, contractions, conv, elementwise, layout, normalization, pooling
+from kaena.frontends.mxnet import (
+    activations,
+    contractions,
+    conv,
+    elementwise,
+    layout,
+    normalization,
+    pooling,
+    slicing,
+)
 from kaena.frontends.mxnet.core import Converter, Importer
 from kaena.frontends.mxnet.params import read_params
 from kaena.frontends.mxnet.symbol import read_symbol
 
-FAMILIES = (contractions, conv, pooling, normalization, activations, elementwise, layout)
+FAMILIES = (contractions, conv, pooling, normalization, activations, elementwise, layout, slicing)
 
 CONVERTERS: dict[str, Converter] = {}
 OPERATOR_NOTES: dict[str, str] = {}

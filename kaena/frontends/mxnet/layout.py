@@ -1,5 +1,5 @@
 """Layout: Flatten, Reshape (MXNet's special codes 0, -1, -2, -3, -4 and reverse),
-Concat, transpose, expand_dims."""
+Concat, transpose, expand_dims, Pad, nearest UpSampling."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from kaena.frontends.mxnet.core import (
     accepts,
     bool_attr,
     f32,
+    float_attr,
     int_attr,
+    positive_int_attr,
     reshape_to,
     tuple_attr,
 )
@@ -156,7 +158,37 @@ def _expand_dims(imp: Importer, node: Node) -> None:
     imp.define(node, imp.make(fw.ReshapeOp(x, shape, TensorType(f32, shape))))
 
 
+def _pad(imp: Importer, node: Node) -> None:
+    """MXNet's pad_width is (before_0, after_0, before_1, after_1, ...); fw's ONNX order
+    is all befores, then all afters."""
+    x = imp.input(node, 0)
+    rank = len(fw.shape_of(x))
+    width = tuple_attr(node, "pad_width")
+    if width is None or len(width) != 2 * rank or min(width) < 0:
+        raise Unsupported(f"pad_width={width} must be {2 * rank} non-negative entries")
+    mode = node.attrs.get("mode", "constant")
+    value = float_attr(node, "constant_value", 0.0)
+    imp.define(node, imp.make(fw.PadOp(x, list(width[0::2]) + list(width[1::2]), mode, value)))
+
+
+def _upsampling(imp: Importer, node: Node) -> None:
+    if int_attr(node, "num_args", 1) != 1 or len(node.inputs) != 1:
+        raise Unsupported("nearest UpSampling of one input is supported (num_args=1)")
+    scale = positive_int_attr(node, "scale")
+    x = imp.input(node, 0)
+    xs = fw.shape_of(x)
+    if len(xs) != 4:
+        raise Unsupported(f"expects an NCHW input, got {list(xs)}")
+    out = TensorType(f32, [xs[0], xs[1], xs[2] * scale, xs[3] * scale])
+    imp.define(node, imp.make(fw.ResizeNearestOp(x, (scale, scale), out)))
+
+
+_PAD = accepts("pad_width", "constant_value", mode=("constant", "edge", "reflect"))
 CONVERTERS = {
+    "Pad": (_PAD, _pad),
+    "pad": (_PAD, _pad),
+    "UpSampling": (accepts("scale", "num_args", "num_filter", "workspace", sample_type=("nearest",),
+                           multi_input_mode=("concat",)), _upsampling),
     "Reshape": (accepts("shape", "reverse"), _reshape),
     "reshape": (accepts("shape", "reverse"), _reshape),
     "Flatten": (accepts(), _flatten),
@@ -171,4 +203,6 @@ NOTES = {
     "reshape": "codes 0, -1, -2, -3, -4 and reverse",
     "Flatten": "to [batch, rest]",
     "Concat": "any dim",
+    "Pad": "constant (constant_value), edge, reflect",
+    "UpSampling": "nearest, one input, integer scale",
 }
