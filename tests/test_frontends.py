@@ -46,3 +46,13 @@ def test_unknown_framework_name():
     with pytest.raises(KaenaError, match="--framework 'caffe' is not one of"):
         list_operators("caffe")
     assert "onnx" in FRAMEWORKS
+
+
+def test_default_neff_path_beside_the_model(tmp_path):
+    from kaena.tools.kaena_compile_main import default_output
+
+    (tmp_path / "saved").mkdir()
+    assert default_output("a/net.onnx") == "a/net.neff"
+    assert default_output("a/resnet-symbol.json") == "a/resnet.neff"
+    assert default_output(str(tmp_path / "saved") + "/") == str(tmp_path / "saved") + ".neff"
+    assert default_output("m.pt2") == "m.neff"

@@ -36,6 +36,17 @@ def parse_input_shapes(specs: list[str]) -> dict[str, list[int]] | None:
     return shapes
 
 
+def default_output(model: str) -> str:
+    """MODEL's NEFF beside it: ``net.onnx`` -> ``net.neff``, ``net-symbol.json`` -> ``net.neff``,
+    a SavedModel directory ``net/`` -> ``net.neff``."""
+    path = model.rstrip("/\\") or model
+    if path.lower().endswith("-symbol.json"):
+        return path[: -len("-symbol.json")] + ".neff"
+    if os.path.isdir(path):
+        return path + ".neff"
+    return os.path.splitext(path)[0] + ".neff"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kaena-compile",
@@ -96,7 +107,7 @@ def _main() -> int:
     from kaena.files import atomic_write
     from kaena.tools.progress import StageProgress
 
-    output = args.output or os.path.splitext(args.model)[0] + ".neff"
+    output = args.output or default_output(args.model)
     report = CompileReport()
     # The printed time is the wall time from model file to NEFF file on disk.
     start = time.perf_counter()
