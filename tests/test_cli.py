@@ -186,3 +186,45 @@ def test_verify_each_and_no_progress_off_a_terminal(lenet_file, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # the progress display is for terminals only
     assert "  verify " not in proc.stdout  # verified after each pass instead of once
+
+
+@pytest.fixture(scope="module")
+def mlp_neff(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mlp")
+    onnx.save(modelzoo.mlp(batch=1), str(d / "mlp.onnx"))
+    proc = run("kaena-compile", str(d / "mlp.onnx"), "-o", str(d / "mlp.neff"), "-q")
+    assert proc.returncode == 0, proc.stderr
+    x = random_inputs(modelzoo.mlp(batch=1))["input"]
+    return d / "mlp.neff", x
+
+
+def test_run_refuses_a_bare_npy(mlp_neff, tmp_path):
+    neff, x = mlp_neff
+    np.save(tmp_path / "x.npy", x)
+    assert_clean_error(run("kaena-run", str(neff), "--inputs", str(tmp_path / "x.npy"), "--output", str(tmp_path / "o.npz")),
+                       "x.npy: holds a single unnamed array", "np.savez")
+
+
+def test_run_checks_every_output_path_before_running(mlp_neff, tmp_path):
+    neff, x = mlp_neff
+    np.savez(tmp_path / "in.npz", input=x)
+    out = tmp_path / "o.npz"
+    for bad in ("/proc/kaena-stats.json", str(tmp_path)):
+        proc = run("kaena-run", str(neff), "--inputs", str(tmp_path / "in.npz"), "--output", str(out), "--stats", bad)
+        assert_clean_error(proc, bad)
+        assert not out.exists()  # nothing half-written
+
+
+@pytest.mark.parametrize("dtype, ok", [("float32", True), ("float16", True), ("int16", True), ("bool", False),
+                                       ("float64", False)])
+def test_run_casts_inputs_only_where_exact(mlp_neff, tmp_path, dtype, ok):
+    neff, x = mlp_neff
+    value = (x * 100).astype(dtype) if dtype == "int16" else x.astype(dtype)
+    if dtype == "float64":
+        value = value + 1e-9  # not a float32 any more
+    np.savez(tmp_path / "in.npz", input=value)
+    proc = run("kaena-run", str(neff), "--inputs", str(tmp_path / "in.npz"), "--output", str(tmp_path / "o.npz"), "-q")
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    else:
+        assert_clean_error(proc, "input 'input' is float32")

@@ -20,10 +20,14 @@ from kaena.tools.cli import run_tool
 
 
 def read_inputs(path: str) -> dict[str, np.ndarray]:
+    if os.path.isdir(path):
+        raise KaenaError(f"{path}: is a directory; give an .npz archive with one array per model input")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not hasattr(data, "files"):
-                raise KaenaError(f"{path}: expected an .npz archive of named arrays, got a single array")
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):  # a .npy: one unnamed array
+            raise KaenaError(f"{path}: holds a single unnamed array; save the inputs by name with "
+                             "np.savez(path, **{input_name: array})")
+        with data:
             return {k: data[k] for k in data.files}
     except FileNotFoundError:
         raise KaenaError(f"{path}: no such input file") from None
@@ -31,6 +35,22 @@ def read_inputs(path: str) -> dict[str, np.ndarray]:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise KaenaError(f"{path}: not a readable .npz file ({e})") from None
+
+
+def check_writable(path: str) -> None:
+    """Refuse an output path the run could not write, before the run."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise KaenaError(f"{path}: is a directory; give a file name")
+    if not os.path.isdir(parent):
+        raise KaenaError(f"{path}: output directory does not exist")
+    import tempfile
+
+    try:  # what atomic_write will do: a temporary file beside the target, then a rename
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".kaena-run-check-"):
+            pass
+    except OSError as e:
+        raise KaenaError(f"{path}: cannot write there ({e.strerror})") from None
 
 
 def _main() -> int:
@@ -53,26 +73,30 @@ def _main() -> int:
         p.error("--timing-only computes no values: drop --output")
 
     for path in (args.output, args.stats, args.profile):  # fail before a long run, not after
-        if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise KaenaError(f"{path}: output directory does not exist")
+        if path is not None:
+            check_writable(path)
 
     import kaena
-    from kaena.reports.profile import format_summary, run_stats, write_chrome_trace
+    from kaena.reports.profile import chrome_trace, format_summary, run_stats
 
     model = kaena.load(args.neff)
     inputs = read_inputs(args.inputs) if args.inputs is not None else {}
     profile = bool(args.profile or args.stats or not args.quiet)
     result = model.simulate(inputs, timing_only=args.timing_only, check_hazards=not args.no_hazard_check,
                             profile=profile)
+    stats = run_stats(model.neff, result)
+    # Everything is rendered before anything is written: a failure leaves no file half done.
+    files: list[tuple[str, bytes]] = []
     if args.output is not None:
         buf = io.BytesIO()
         np.savez(buf, **{k: result.outputs[k] for k in sorted(result.outputs)})
-        atomic_write(args.output, buf.getvalue())
-    stats = run_stats(model.neff, result)
+        files.append((args.output, buf.getvalue()))
     if args.stats:
-        atomic_write(args.stats, (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
+        files.append((args.stats, (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode()))
     if args.profile:
-        write_chrome_trace(args.profile, model.neff, result)
+        files.append((args.profile, json.dumps(chrome_trace(model.neff, result), separators=(",", ":")).encode()))
+    for path, data in files:
+        atomic_write(path, data)
     if not args.quiet:
         wrote = [f for f in (args.output, args.stats, args.profile) if f]
         print(f"kaena-run: {model.neff.name}: {stats['cycles']} cycles, "

@@ -430,15 +430,15 @@ _INT32 = np.iinfo(np.int32)
 
 
 def host_input(model: str, name: str, spec, value) -> np.ndarray:
-    """What the host hands the device for one model input. A float input takes any numeric
-    array (converted to its dtype, as before). An int32 input takes integer arrays only:
-    int64 (and narrower) are converted on the host after checking every value fits int32 and
-    the input's declared ``valid_range``; the first bad value is named by its flat position."""
+    """What the host hands the device for one model input. A float32 input takes float32,
+    and other arrays only where converting them is exact: float16 and bfloat16 always,
+    float64 and integers when every value is a float32 (integers within 2**24); bool never.
+    An int32 input takes integer arrays only: int64 (and narrower) are converted on the host
+    after checking every value fits int32 and the input's declared ``valid_range``. The first
+    bad value is named by its flat position."""
     arr = np.asarray(value)
     if spec.dtype != "int32":
-        if arr.dtype.kind not in "biuf" and arr.dtype != np_dtype_of("bfloat16"):
-            raise KaenaError(f"{model}: input '{name}' is not a numeric array ({arr.dtype})")
-        return arr.astype(np_dtype_of(spec.dtype))
+        return _exact_float_input(model, name, arr, np_dtype_of(spec.dtype))
     if arr.dtype.kind not in "biu":
         raise KaenaError(
             f"{model}: input '{name}' is int32 (token ids, masks): pass an int32 or int64 array, got {arr.dtype}"
@@ -460,6 +460,29 @@ def host_input(model: str, name: str, spec, value) -> np.ndarray:
         if len(bad):
             k = int(bad[0])
             raise KaenaError(f"{model}: token id {int(flat[k])} at position {k} of input '{name}' is outside [{lo}, {hi})")
+    return out
+
+
+def _exact_float_input(model: str, name: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    if arr.dtype == dtype or arr.dtype in (np.float16, np_dtype_of("bfloat16")):
+        return arr.astype(dtype)
+    if arr.dtype.kind not in "iuf":
+        raise KaenaError(f"{model}: input '{name}' is {np.dtype(dtype).name}: pass a {np.dtype(dtype).name} "
+                         f"array, got {arr.dtype}")
+    out = arr.astype(dtype)
+    flat, back = arr.reshape(-1), out.reshape(-1)
+    if arr.dtype.kind == "f":
+        exact = (back.astype(arr.dtype) == flat) | (np.isnan(back) & np.isnan(flat))
+    else:  # integers: exact within 2**24
+        exact = (flat >= -(1 << 24)) & (flat <= 1 << 24)
+    inexact = np.flatnonzero(~exact)
+    if len(inexact):
+        k = int(inexact[0])
+        raise KaenaError(
+            f"{model}: input '{name}' is {np.dtype(dtype).name}, and value {flat[k].item()!r} at position {k} of the "
+            f"{arr.dtype} array you passed is not exactly a {np.dtype(dtype).name}: convert it yourself "
+            f"(x.astype(np.{np.dtype(dtype).name})) if rounding is what you want"
+        )
     return out
 
 
