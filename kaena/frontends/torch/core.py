@@ -1,0 +1,550 @@
+"""The PyTorch importer's core: getting an ``ExportedProgram`` (export, load,
+decompose to core ATen), the module builder and the collection of every
+unsupported node.
+
+Parameters, buffers and lifted constants come from the program's graph
+signature and state dict; they, and every node computed from them alone
+(``arange``, masks, a transposed weight), are evaluated with torch at import
+time and appear as ``fw.weight`` only where a run-time value uses them. Each
+``fw`` op made from a node records the node in ``kaena.source`` as
+``<module path>/<FX node name>`` (the ``nn_module_stack``), so messages and
+profiles say which submodule an op implements.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.utils._pytree as pytree
+from torch.export import ExportedProgram
+from torch.export.graph_signature import InputKind, OutputKind
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, Float32Type, ModuleOp, StringAttr, TensorType, i1, i32
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.utils.exceptions import VerifyException
+
+from kaena.dialects import framework as fw
+from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR, set_sources
+from kaena.errors import ModelImportError, UnsupportedOperatorError
+from kaena.weights import WeightStore, attach
+
+f32 = Float32Type()
+# torch dtypes Kaena's fw functions carry: integers are i32 (token ids, masks), booleans i1.
+ELEMENT_TYPES = {torch.float32: f32, torch.int64: i32, torch.int32: i32, torch.bool: i1}
+INPUT_DTYPES = (torch.float32, torch.int64, torch.int32)
+# Argument attribute naming the model's own dtype where the function's differs (as the ONNX importer).
+INPUT_DTYPE_ATTR = "kaena.input_dtype"
+
+CONTROL_FLOW_OPS = ("cond", "while_loop", "map_impl", "scan", "associative_scan")
+CONTROL_FLOW_REASON = (
+    "control flow is not supported: export one model per branch and choose between them on the host, "
+    "or make the condition a Python constant so torch.export keeps a single branch"
+)
+# Nodes never evaluated at import, even on constant inputs: their value changes per run.
+RANDOM_OPS = ("rand", "randn", "randint", "bernoulli", "native_dropout", "normal", "uniform", "multinomial")
+
+# Core ATen, except what the converters take whole: scaled_dot_product_attention
+# decomposes into a masked-softmax guard (any/logical_not/where) Kaena has no use for.
+KEPT_WHOLE = ("scaled_dot_product_attention", "_scaled_dot_product_flash_attention_for_cpu",
+              "_scaled_dot_product_attention_math")
+
+
+class Unsupported(Exception):
+    """A node cannot be imported; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Const:
+    """A tensor known at import time (a parameter, a buffer, a folded node); ``name``
+    is its weight name if a run-time value needs it."""
+
+    name: str
+    tensor: torch.Tensor
+
+
+@dataclass(frozen=True)
+class Missing:
+    """An output of a multi-output op Kaena does not compute (BatchNorm's saved mean...)."""
+
+    reason: str
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def example_args(example_inputs) -> tuple[tuple, dict]:
+    """(args, kwargs) for ``torch.export`` from a tensor, a tuple/list or a dict of kwargs."""
+    if isinstance(example_inputs, torch.Tensor):
+        return (example_inputs,), {}
+    if isinstance(example_inputs, dict):
+        return (), dict(example_inputs)
+    if isinstance(example_inputs, list | tuple):
+        return tuple(example_inputs), {}
+    raise ModelImportError(
+        f"example_inputs must be a tensor, a tuple of tensors or a dict of keyword tensors, "
+        f"got {type(example_inputs).__name__}"
+    )
+
+
+def export(module: torch.nn.Module, example_inputs) -> ExportedProgram:
+    """``torch.export.export`` in eval mode (BatchNorm and Dropout as at inference), errors as one line."""
+    name = type(module).__name__
+    if example_inputs is None:
+        raise ModelImportError(
+            f"{name}: a torch.nn.Module needs example inputs to be exported: "
+            "kaena.compile(module, example_inputs=(x,)) or kaena.trace(module, (x,))"
+        )
+    args, kwargs = example_args(example_inputs)
+    was_training = module.training
+    module.eval()
+    try:
+        return torch.export.export(module, args, kwargs)
+    except Exception as e:
+        raise ModelImportError(
+            f"{name}: torch.export failed ({_one_line(e)}); make the model exportable (data-dependent "
+            "Python control flow becomes torch.cond, which Kaena then names) or export it yourself"
+        ) from None
+    finally:
+        module.train(was_training)
+
+
+def load(model, example_inputs) -> tuple[str, ExportedProgram]:
+    """(source for messages, exported program) from a module, a program or a .pt2 path."""
+    if isinstance(model, ExportedProgram):
+        return "<torch.export.ExportedProgram>", model
+    if isinstance(model, torch.nn.Module):
+        return type(model).__name__, export(model, example_inputs)
+    if isinstance(model, str | os.PathLike):
+        path = os.fspath(model)
+        if not os.path.isfile(path):
+            raise ModelImportError(f"{path}: file not found; give the path of a .pt2 file from torch.export.save")
+        try:
+            return path, torch.export.load(path)
+        except Exception as e:
+            raise ModelImportError(
+                f"{path}: not a readable torch.export program ({_one_line(e)}); save it with torch.export.save "
+                f"from torch {torch.__version__.split('+')[0]}"
+            ) from None
+    raise ModelImportError(
+        f"cannot import a {type(model).__name__} with the torch frontend: pass a torch.nn.Module with "
+        "example inputs, a torch.export.ExportedProgram or a .pt2 path"
+    )
+
+
+def decompose(ep: ExportedProgram, source: str) -> ExportedProgram:
+    """Core ATen, keeping ``KEPT_WHOLE`` ops for their converters."""
+    table = torch.export.default_decompositions()
+    for key in list(table):
+        if getattr(key, "_opname", None) in KEPT_WHOLE:
+            del table[key]
+    try:
+        return ep.run_decompositions(table)
+    except Exception as e:
+        raise ModelImportError(f"{source}: decomposing to core ATen failed ({_one_line(e)})") from None
+
+
+# --- naming -------------------------------------------------------------------------------
+
+
+def op_name(node: torch.fx.Node) -> str:
+    """``aten.convolution.default`` for an ATen overload, the callable's name otherwise."""
+    target = node.target
+    if isinstance(target, torch._ops.OpOverload):
+        return str(target)
+    if isinstance(target, torch._ops.HigherOrderOperator):
+        return f"torch.{target.name()}"
+    return getattr(target, "__name__", str(target))
+
+
+def op_key(node: torch.fx.Node) -> str:
+    """The converter table's key: the overload packet (``aten.convolution``)."""
+    target = node.target
+    if isinstance(target, torch._ops.OpOverload):
+        return f"{target.namespace}.{target._opname}"
+    return op_name(node)
+
+
+def module_path(node: torch.fx.Node) -> str:
+    """The submodule a node comes from (``encoder.layer.0.attention.self``), or ''."""
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return ""
+    path, _cls = list(stack.values())[-1]
+    return path if isinstance(path, str) else ""
+
+
+def node_source(node: torch.fx.Node) -> str:
+    """How Kaena names a node (``kaena.source``, messages): ``<module path>/<FX name>``."""
+    path = module_path(node)
+    return f"{path}/{node.name}" if path else node.name
+
+
+def source_line(node: torch.fx.Node) -> str:
+    """`` at modeling_bert.py:178`` from the node's stack trace (its innermost frame), or ''."""
+    frames = re.findall(r'File "([^"]+)", line (\d+)', node.meta.get("stack_trace") or "")
+    if not frames:
+        return ""
+    path, line = frames[-1]
+    return f" at {os.path.basename(path)}:{line}"
+
+
+def sanitize(name: str) -> str | None:
+    hint = re.sub(r"[^\w$.-]", "_", name)
+    if not hint:
+        return None
+    return "v" + hint if hint[0].isdigit() else hint
+
+
+def _output_names(spec: pytree.TreeSpec, prefix: str = "") -> list[str]:
+    """One name per output leaf from the output's structure: a dict or ModelOutput
+    gives its keys (``last_hidden_state``), a tuple ``output_0``..."""
+    if spec.is_leaf():
+        return [prefix or "output"]
+    keys = spec.context if isinstance(spec.context, list | tuple) else None
+    names = []
+    for i, child in enumerate(spec.children_specs):
+        key = str(keys[i]) if keys is not None and len(keys) == len(spec.children_specs) else str(i)
+        if not prefix and not keys:
+            key = f"output_{i}"
+        names += _output_names(child, f"{prefix}.{key}" if prefix else key)
+    return names
+
+
+def output_names(ep: ExportedProgram, count: int) -> list[str]:
+    try:
+        names = _output_names(ep.call_spec.out_spec)
+    except Exception:
+        names = []
+    if len(names) != count or len(set(names)) != count:
+        names = [f"output_{i}" for i in range(count)] if count > 1 else ["output"]
+    return names
+
+
+# --- the importer -------------------------------------------------------------------------
+
+# A converter: (importer, node, args, kwargs) with the node's arguments resolved
+# (SSAValue for run-time tensors, Const, Python values) -> the node's value.
+Converter = Callable[["Importer", torch.fx.Node, tuple, dict], object]
+
+
+def element_type(dtype: torch.dtype, what: str):
+    if dtype not in ELEMENT_TYPES:
+        raise Unsupported(f"{what} is {str(dtype).removeprefix('torch.')}; Kaena compiles float32 models "
+                          "(integer and bool tensors for ids and masks): convert it with model.float()")
+    return ELEMENT_TYPES[dtype]
+
+
+def tensor_type(val, what: str = "the result") -> TensorType:
+    """The fw type of a FakeTensor (a node's ``meta['val']``)."""
+    shape = list(val.shape)
+    if not all(isinstance(d, int) for d in shape):
+        raise Unsupported(f"{what} has a dynamic shape {shape}: export with static shapes")
+    return TensorType(element_type(val.dtype, what), shape)
+
+
+class Importer:
+    def __init__(self, ep: ExportedProgram, source: str, converters: dict[str, Converter]):
+        self.ep = ep
+        self.source = source
+        self.converters = converters
+        self.store = WeightStore()
+        self.env: dict[str, object] = {}
+        self.materialized: dict[str, SSAValue] = {}
+        self.block = Block()
+        self.unsupported: list[tuple[str, str, str]] = []
+
+    # --- values ---------------------------------------------------------------------------
+    def emit(self, op: Operation) -> SSAValue:
+        """Add ``op`` (verified: a converter's shape mistake is a clear reason, not a crash)."""
+        try:
+            op.verify()
+        except VerifyException as e:
+            raise Unsupported(f"invalid operands: {e}") from None
+        self.block.add_op(op)
+        return op.results[0]
+
+    def value(self, x, like: SSAValue | None = None) -> SSAValue:
+        """A run-time value for ``x``: an SSA value as is, a Const or a Python scalar as an
+        ``fw.weight`` (scalars take ``like``'s element type)."""
+        if isinstance(x, SSAValue):
+            return x
+        if isinstance(x, Missing):
+            raise Unsupported(x.reason)
+        if isinstance(x, bool | int | float):
+            dtype = torch.float32
+            if like is not None and like.type.element_type == i32:
+                dtype = torch.int64 if isinstance(x, int) and not isinstance(x, bool) else torch.float32
+            return self.value(Const(f"scalar_{x}", torch.tensor(x, dtype=dtype)))
+        if isinstance(x, Const):
+            return self._materialize(x)
+        raise Unsupported(f"an operand is a {type(x).__name__}, not a tensor")
+
+    def _materialize(self, c: Const) -> SSAValue:
+        if c.name in self.materialized:
+            return self.materialized[c.name]
+        t = c.tensor.detach()
+        if t.dtype == torch.float64:
+            t = t.to(torch.float32)
+        etype = element_type(t.dtype, f"constant '{c.name}'")
+        arr = t.contiguous().numpy()
+        if etype != f32 and np.abs(arr.astype(np.int64)).max(initial=0) > 2**24:
+            raise Unsupported(f"integer constant '{c.name}' exceeds 2**24 (its float32 weight would round)")
+        # The weight store holds float32: integer and bool constants are cast back (exact below 2**24).
+        self.store.add(c.name, np.asarray(arr, np.float32))
+        op = fw.WeightOp(c.name, TensorType(f32, list(arr.shape)))
+        op.results[0].name_hint = sanitize(c.name)
+        self.block.add_op(op)
+        value = op.results[0]
+        if etype != f32:
+            value = self.emit(fw.CastOp(value, TensorType(etype, list(arr.shape))))
+        self.materialized[c.name] = value
+        return value
+
+    def result_type(self, node: torch.fx.Node, index: int | None = None) -> TensorType:
+        val = node.meta.get("val")
+        if index is not None:
+            val = val[index]
+        if not isinstance(val, torch.Tensor):
+            raise Unsupported("the result is not a tensor")
+        return tensor_type(val)
+
+    # --- inputs -------------------------------------------------------------------------------
+    def _inputs(self) -> tuple[list[str], list[TensorType], list[str | None]]:
+        names, types, dtypes = [], [], []
+        sig = self.ep.graph_signature
+        placeholders = {n.name: n for n in self.ep.graph.nodes if n.op == "placeholder"}
+        for spec in sig.input_specs:
+            node = placeholders[spec.arg.name]
+            if spec.kind == InputKind.USER_INPUT:
+                val = node.meta.get("val")
+                if not isinstance(val, torch.Tensor):
+                    self.env[node.name] = val  # a specialized Python constant
+                    continue
+                if val.dtype not in INPUT_DTYPES:
+                    raise ModelImportError(
+                        f"{self.source}: input '{node.name}' is {str(val.dtype).removeprefix('torch.')}; "
+                        "Kaena models take float32 inputs, or int64/int32 ones (token ids, masks)")
+                if not all(isinstance(d, int) for d in val.shape):
+                    raise ModelImportError(
+                        f"{self.source}: input '{node.name}' has dynamic dims {list(val.shape)}; export with "
+                        "static shapes (no dynamic_shapes), or pass the nn.Module with example inputs")
+                names.append(node.name)
+                types.append(TensorType(ELEMENT_TYPES[val.dtype], list(val.shape)))
+                dtypes.append("int64" if val.dtype == torch.int64 else None)
+            elif spec.kind in (InputKind.PARAMETER, InputKind.BUFFER):
+                tensor = self.ep.state_dict.get(spec.target)
+                if tensor is None:  # a non-persistent buffer
+                    tensor = self.ep.constants[spec.target]
+                self.env[node.name] = Const(spec.target, tensor)
+            elif spec.kind == InputKind.CONSTANT_TENSOR:
+                self.env[node.name] = Const(spec.target, self.ep.constants[spec.target])
+            else:
+                raise ModelImportError(f"{self.source}: input '{node.name}' is a {spec.kind.name.lower()}, "
+                                       "which Kaena does not take; export a model of tensors only")
+        return names, types, dtypes
+
+    # --- nodes --------------------------------------------------------------------------------
+    def _reason_unsupported(self, node: torch.fx.Node) -> str | None:
+        target = node.target
+        if isinstance(target, torch._ops.HigherOrderOperator):
+            if target.name() in CONTROL_FLOW_OPS:
+                return CONTROL_FLOW_REASON
+            return f"the higher-order operator torch.{target.name()} is not supported"
+        return None
+
+    def _fold(self, node: torch.fx.Node, args: tuple, kwargs: dict) -> bool:
+        """Evaluate a node whose inputs are all known at import (weights, shapes, masks)."""
+        if isinstance(node.target, torch._ops.HigherOrderOperator):
+            return False
+        if getattr(node.target, "_opname", "").startswith(RANDOM_OPS):
+            return False
+        leaves = pytree.tree_leaves((args, kwargs))
+        if any(isinstance(x, SSAValue | Missing) for x in leaves):
+            return False
+        real_args, real_kwargs = pytree.tree_map(lambda x: x.tensor if isinstance(x, Const) else x, (args, kwargs))
+        try:
+            with torch.no_grad():
+                out = node.target(*real_args, **real_kwargs)
+        except Exception:
+            return False
+
+        def wrap(x, i=None):
+            if isinstance(x, torch.Tensor):
+                return Const(node.name if i is None else f"{node.name}.{i}", x)
+            return x
+
+        self.env[node.name] = (tuple(wrap(x, i) for i, x in enumerate(out)) if isinstance(out, list | tuple)
+                               else wrap(out))
+        return True
+
+    def _resolve(self, node: torch.fx.Node, poisoned: set[str]):
+        """The node's args with each input node replaced by its value; None if an input is poisoned."""
+        bad = [n for n in node.all_input_nodes if n.name in poisoned]
+        if bad:
+            return None
+        return torch.fx.node.map_arg((node.args, node.kwargs), lambda n: self.env[n.name])
+
+    def _convert(self, node: torch.fx.Node, poisoned: set[str]) -> None:
+        name = node_source(node)
+        reason = self._reason_unsupported(node)
+        resolved = self._resolve(node, poisoned)
+        if reason is None and resolved is None:
+            poisoned.add(node.name)
+            return
+        if reason is None and self._fold(node, *resolved):
+            return
+        conv = self.converters.get(op_key(node)) if reason is None else None
+        if reason is None and conv is None:
+            reason = "operator is not supported"
+        if reason is None:
+            last = self.block.last_op
+            try:
+                value = conv(self, node, *resolved)
+            except Unsupported as e:
+                reason = str(e)
+            else:
+                if isinstance(value, SSAValue):
+                    expected = self.result_type(node)
+                    if value.type != expected:
+                        reason = f"computed {value.type}, torch says {expected}"
+                    elif value.name_hint is None:
+                        value.name_hint = sanitize(node.name)
+                if reason is None:
+                    self.env[node.name] = value
+                    self._mark_sources(last, name)
+                    return
+        self.unsupported.append((name, op_name(node), reason + source_line(node)))
+        poisoned.add(node.name)
+
+    def _mark_sources(self, last: Operation | None, name: str) -> None:
+        op = self.block.first_op if last is None else last.next_op
+        while op is not None:
+            if not isinstance(op, fw.WeightOp):
+                set_sources(op, [name])
+            op = op.next_op
+
+    # --- driver ---------------------------------------------------------------------------------
+    def run(self) -> ModuleOp:
+        mutated = [s for s in self.ep.graph_signature.output_specs if s.kind != OutputKind.USER_OUTPUT]
+        if mutated:
+            what = ", ".join(f"{s.target or s.arg.name} ({s.kind.name.lower()})" for s in mutated)
+            raise ModelImportError(
+                f"{self.source}: the model updates state in forward ({what}); Kaena compiles inference: "
+                "call model.eval() before export and do not write buffers in forward")
+        names, types, dtypes = self._inputs()
+        self.block = Block(arg_types=types)
+        placeholders = [n for n in self.ep.graph.nodes if n.op == "placeholder"]
+        args = iter(self.block.args)
+        for node in placeholders:
+            if node.name in names:
+                arg = next(args)
+                arg.name_hint = sanitize(node.name)
+                self.env[node.name] = arg
+        poisoned: set[str] = set()
+        output_node = None
+        for node in self.ep.graph.nodes:
+            if node.op == "call_function":
+                self._convert(node, poisoned)
+            elif node.op == "output":
+                output_node = node
+            elif node.op == "get_attr":
+                attr = getattr(self.ep.graph_module, str(node.target), None)
+                self.env[node.name] = Const(str(node.target), attr) if isinstance(attr, torch.Tensor) else attr
+        if self.unsupported:
+            raise UnsupportedOperatorError(self.source, self.unsupported)
+        results = self._results(output_node)
+        self.block.add_op(func.ReturnOp(*results))
+
+        def attrs(ns: list[str], extra: list[str | None]) -> ArrayAttr:
+            dicts = []
+            for n, dt in zip(ns, extra):
+                entry = {NAME_ATTR: StringAttr(n)}
+                if dt is not None:
+                    entry[INPUT_DTYPE_ATTR] = StringAttr(dt)
+                dicts.append(DictionaryAttr(entry))
+            return ArrayAttr(dicts)
+
+        out_names = output_names(self.ep, len(results))
+        main = func.FuncOp("main", (types, [r.type for r in results]), Region(self.block),
+                           arg_attrs=attrs(names, dtypes), res_attrs=attrs(out_names, [None] * len(results)))
+        module = ModuleOp([main])
+        model = self.source if not os.path.exists(self.source) else os.path.splitext(os.path.basename(self.source))[0]
+        module.attributes[MODEL_NAME_ATTR] = StringAttr(sanitize(model.strip("<>")) or "model")
+        attach(module, self.store)
+        return module
+
+    def _results(self, output_node: torch.fx.Node) -> list[SSAValue]:
+        values = torch.fx.node.map_arg(output_node.args[0], lambda n: self.env[n.name])
+        results = []
+        for i, v in enumerate(pytree.tree_leaves(values)):
+            try:
+                if isinstance(v, Const):
+                    v = Const(f"output_{i}", v.tensor)
+                results.append(self.value(v))
+            except Unsupported as e:
+                raise ModelImportError(f"{self.source}: output {i}: {e}") from None
+        if not results:
+            raise ModelImportError(f"{self.source}: the model returns no tensor")
+        return results
+
+
+def getitem(imp: Importer, node: torch.fx.Node, args: tuple, kwargs: dict):
+    """An output of a multi-output op (``native_layer_norm(...)[0]``)."""
+    value, index = args
+    item = value[index]
+    if isinstance(item, Missing):
+        raise Unsupported(item.reason)
+    return item
+
+
+BUILTIN_CONVERTERS: dict[str, Converter] = {"getitem": getitem}
+assert operator.getitem.__name__ == "getitem"
+
+
+# --- helpers for the family modules -------------------------------------------------------------
+
+
+def shape(v: SSAValue) -> tuple[int, ...]:
+    return fw.shape_of(v)
+
+
+def const_tensor(x, what: str) -> torch.Tensor:
+    if isinstance(x, Const):
+        return x.tensor
+    raise Unsupported(f"{what} must be known at export time (a parameter or a constant)")
+
+
+def reshape(imp: Importer, v: SSAValue, to) -> SSAValue:
+    to = [int(d) for d in to]
+    if shape(v) == tuple(to):
+        return v
+    return imp.emit(fw.ReshapeOp(v, to, TensorType(v.type.element_type, to)))
+
+
+def norm_dim(dim: int, rank: int) -> int:
+    if not -max(rank, 1) <= dim < max(rank, 1):
+        raise Unsupported(f"dim {dim} is out of range for rank {rank}")
+    return dim % max(rank, 1)
+
+
+def unary(cls: type[fw._UnaryOp]) -> Converter:
+    def conv(imp: Importer, node: torch.fx.Node, args: tuple, kwargs: dict) -> SSAValue:
+        x = imp.value(args[0])
+        return imp.emit(cls(x, imp.result_type(node)))
+    return conv
+
+
+def passthrough(imp: Importer, node: torch.fx.Node, args: tuple, kwargs: dict):
+    """clone, alias, contiguous...: the value itself."""
+    return imp.value(args[0])
