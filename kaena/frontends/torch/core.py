@@ -213,8 +213,8 @@ def _output_names(spec: pytree.TreeSpec, prefix: str = "") -> list[str]:
         return [prefix or "output"]
     keys = spec.context if isinstance(spec.context, list | tuple) else None
     names = []
-    for i, child in enumerate(spec.children_specs):
-        key = str(keys[i]) if keys is not None and len(keys) == len(spec.children_specs) else str(i)
+    for i, child in enumerate(list(spec.children())):
+        key = str(keys[i]) if keys is not None and len(keys) == len(list(spec.children())) else str(i)
         if not prefix and not keys:
             key = f"output_{i}"
         names += _output_names(child, f"{prefix}.{key}" if prefix else key)
