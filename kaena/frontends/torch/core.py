@@ -379,9 +379,12 @@ class Importer:
         except Exception:
             return False
 
+        # Named after the parameter it derives from: "fc.weight.permute" for a transposed weight.
+        base = next((f"{x.name}.{node.name}" for x in leaves if isinstance(x, Const)), node.name)
+
         def wrap(x, i=None):
             if isinstance(x, torch.Tensor):
-                return Const(node.name if i is None else f"{node.name}.{i}", x)
+                return Const(base if i is None else f"{base}.{i}", x)
             return x
 
         self.env[node.name] = (tuple(wrap(x, i) for i, x in enumerate(out)) if isinstance(out, list | tuple)
