@@ -71,10 +71,10 @@ class BF16MatmulEmulation(TorchDispatchMode):
         return out, torch.empty(0), torch.empty(0)
 
     @staticmethod
-    def _attention(q, k, v, *rest, attn_mask=None, scale=None, is_causal=False, dropout_p=0.0, **_):
-        if rest:  # positional dropout_p, is_causal (flash-for-cpu: dropout_p, is_causal, attn_mask, scale)
-            dropout_p = rest[0]
-            is_causal = rest[1] if len(rest) > 1 else is_causal
+    def _attention(q, k, v, *rest, attn_mask=None, scale=None, is_causal=False, **_):
+        """Inference attention (dropout is off in eval) with BF16 matmul operands."""
+        if len(rest) > 1:  # positional (dropout_p, is_causal, ...)
+            is_causal = rest[1]
         scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
         s = aten.matmul.default(_bf16(q), _bf16(k.transpose(-2, -1))) * scale
         if is_causal:
