@@ -31,12 +31,9 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # kaena.trace lives in the torch frontend: `import kaena` never imports torch.
+    # kaena.trace needs torch: `import kaena` never imports it.
     if name == "trace":
-        from kaena.frontends import frontend
-
-        frontend("torch")
-        from kaena.frontends.torch.trace import trace
+        from kaena.torch_trace import trace
 
         return trace
     raise AttributeError(f"module 'kaena' has no attribute '{name}'")

@@ -51,6 +51,17 @@ def hf_model(request):
     return request.param, module, example, run_torch(module, example), run_torch(module, example, bf16=True)
 
 
+_EXPORTED = {}
+
+
+def _exported(module, example):
+    """One torch.export per model for both precisions."""
+    if id(module) not in _EXPORTED:
+        _EXPORTED.clear()
+        _EXPORTED[id(module)] = torch.export.export(module, example)
+    return _EXPORTED[id(module)]
+
+
 def _errors(outputs: list[np.ndarray], reference: list[np.ndarray]):
     assert [o.shape for o in outputs] == [r.shape for r in reference]
     return error_metrics({str(i): o for i, o in enumerate(outputs)}, {str(i): r for i, r in enumerate(reference)})
@@ -69,7 +80,7 @@ def _check(name, auto_cast, outputs, fp32, bf16):
 @pytest.mark.parametrize("auto_cast", ["none", "matmult"])
 def test_hf_model_via_torch_export(hf_model, auto_cast):
     name, module, example, fp32, bf16 = hf_model
-    program = torch.export.export(module, example)
+    program = _exported(module, example)
     neff = kaena.compile(program, auto_cast=auto_cast)
     out = kaena.load(neff).run({i.name: x.numpy() for i, x in zip(neff.inputs, example)})
     assert [o.name for o in neff.outputs] == ["last_hidden_state", "pooler_output"]
@@ -112,6 +123,7 @@ def test_traced_module_saves_and_loads_without_recompiling(tmp_path, monkeypatch
 
     monkeypatch.setattr("kaena.driver.compile", no_compile)
     monkeypatch.setattr("kaena.driver.lower", no_compile)
+    monkeypatch.setattr("kaena.torch_trace.kaena_compile", no_compile)
     loaded = torch.load(path, weights_only=False)
     got = loaded(x)
     assert torch.equal(got, expected)
@@ -150,6 +162,40 @@ def test_list_operators_cli():
     assert any(line.startswith("aten.convolution ") and "not transposed" in line for line in lines)
     assert any(line.startswith("torch.cond") and "refused" in line for line in lines)
     assert len(lines) == 1 + len(list_operators())
+
+
+class InPlace(torch.nn.Module):
+    """In-place ops: ``relu_`` of a value nothing reads again (imported as relu), and an
+    ``add_`` to a value read afterwards (the program is decomposed, which functionalizes it)."""
+
+    def __init__(self, safe_only: bool):
+        super().__init__()
+        self.safe_only = safe_only
+        self.conv = torch.nn.Conv2d(3, 4, 3, padding="same")
+        self.relu = torch.nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        y = self.relu(self.conv(x))
+        if self.safe_only:
+            return y * 2
+        z = y * 2
+        y.add_(1)
+        return y + z
+
+
+@pytest.mark.parametrize("safe_only", [True, False])
+def test_in_place_ops(safe_only):
+    from kaena.frontends.torch.core import needs_decomposition
+    from kaena.frontends.torch.importer import CONVERTERS
+
+    torch.manual_seed(0)
+    module = InPlace(safe_only).eval()
+    x = torch.randn(1, 3, 6, 6)
+    program = torch.export.export(module, (x,))
+    assert needs_decomposition(program, CONVERTERS) is not safe_only
+    neff = kaena.compile(program, auto_cast="none")
+    out = kaena.load(neff).run({"x": x.numpy()})["output"]
+    np.testing.assert_allclose(out, module(x).detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
 class Unsupported(torch.nn.Module):

@@ -2,7 +2,7 @@
 ``torch.export.ExportedProgram`` or a ``.pt2`` file, decomposed to core ATen.
 The core (loading, folding, the builder, the error collection) is in ``core``,
 one module per operator family registers its converters, ``importer`` assembles
-them; ``trace`` is ``kaena.trace``."""
+them. ``kaena.trace`` (``kaena/torch_trace.py``) sits above, at the runtime's level."""
 
 from kaena.frontends.torch.core import CONTROL_FLOW_REASON, node_source
 from kaena.frontends.torch.importer import (

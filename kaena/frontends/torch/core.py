@@ -142,6 +142,52 @@ def load(model, example_inputs) -> tuple[str, ExportedProgram]:
     )
 
 
+def in_place_is_functional(node: torch.fx.Node, order: dict[torch.fx.Node, int]) -> bool:
+    """Whether an in-place op (``relu_``, ``add_``) can be imported as its functional form:
+    every tensor it writes is an intermediate value nothing reads after it."""
+    schema = node.target._schema
+    for arg, value in zip(schema.arguments, node.args):
+        if arg.alias_info is None or not arg.alias_info.is_write:
+            continue
+        if not isinstance(value, torch.fx.Node) or value.op != "call_function":
+            return False
+        if any(order[u] > order[node] for u in value.users if u is not node):
+            return False
+    return bool(schema.returns) and not schema.name.endswith("_out")
+
+
+def converter_key(node: torch.fx.Node, order: dict[torch.fx.Node, int]) -> str | None:
+    """The converter table's key for ``node``; an in-place op maps to its functional form
+    (``aten.relu_`` -> ``aten.relu``) when that is safe, else None."""
+    target = node.target
+    if isinstance(target, torch._ops.OpOverload) and target._schema.is_mutable:
+        if not target._opname.endswith("_") or not in_place_is_functional(node, order):
+            return None
+        return op_key(node)[:-1]
+    return op_key(node)
+
+
+def needs_decomposition(ep: ExportedProgram, converters: dict) -> bool:
+    """Whether the export's own IR has a node the converters cannot take as is: an in-place
+    op (``relu_``; decomposing functionalizes it) or an op without a converter, on a run-time
+    value (nodes of constants only are evaluated at import). Decomposing re-traces the
+    program, seconds for a small CNN, so a graph that converts whole skips it."""
+    user = {s.arg.name for s in ep.graph_signature.input_specs if s.kind == InputKind.USER_INPUT}
+    order = {n: i for i, n in enumerate(ep.graph.nodes)}
+    runtime: set[str] = set()
+    for node in ep.graph.nodes:
+        if node.op == "placeholder" and node.name in user:
+            runtime.add(node.name)
+        if node.op != "call_function":
+            continue
+        if not any(n.name in runtime for n in node.all_input_nodes):
+            continue
+        runtime.add(node.name)
+        if isinstance(node.target, torch._ops.OpOverload) and converter_key(node, order) not in converters:
+            return True
+    return False
+
+
 def decompose(ep: ExportedProgram, source: str) -> ExportedProgram:
     """Core ATen, keeping ``KEPT_WHOLE`` ops for their converters."""
     table = torch.export.default_decompositions()
@@ -263,6 +309,7 @@ class Importer:
         self.materialized: dict[str, SSAValue] = {}
         self.block = Block()
         self.unsupported: list[tuple[str, str, str]] = []
+        self.order = {n: i for i, n in enumerate(ep.graph.nodes)}
 
     # --- values ---------------------------------------------------------------------------
     def emit(self, op: Operation) -> SSAValue:
@@ -407,8 +454,11 @@ class Importer:
             return
         if reason is None and self._fold(node, *resolved):
             return
-        conv = self.converters.get(op_key(node)) if reason is None else None
-        if reason is None and conv is None:
+        key = converter_key(node, self.order)
+        conv = self.converters.get(key) if reason is None and key is not None else None
+        if reason is None and key is None:
+            reason = "an in-place write to a value read again is not supported: use the out-of-place op"
+        elif reason is None and conv is None:
             reason = "operator is not supported"
         if reason is None:
             last = self.block.last_op

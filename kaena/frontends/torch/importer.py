@@ -7,7 +7,15 @@ from xdsl.dialects.builtin import ModuleOp
 
 from kaena.errors import ModelImportError
 from kaena.frontends.torch import activations, contractions, conv, elementwise, indexing, layout, normalization, pooling
-from kaena.frontends.torch.core import BUILTIN_CONVERTERS, CONTROL_FLOW_REASON, Converter, Importer, decompose, load
+from kaena.frontends.torch.core import (
+    BUILTIN_CONVERTERS,
+    CONTROL_FLOW_REASON,
+    Converter,
+    Importer,
+    decompose,
+    load,
+    needs_decomposition,
+)
 
 FAMILIES = (contractions, conv, pooling, elementwise, activations, normalization, layout, indexing)
 
@@ -33,7 +41,9 @@ def import_torch(model, *, example_inputs=None) -> ModuleOp:
     """Import a ``torch.nn.Module`` (with ``example_inputs``), a ``torch.export.ExportedProgram``
     or a ``.pt2`` path as a ``builtin.module`` with ``func.func @main`` in the ``fw`` dialect."""
     source, ep = load(model, example_inputs)
-    return Importer(decompose(ep, source), source, CONVERTERS).run()
+    if needs_decomposition(ep, CONVERTERS):
+        ep = decompose(ep, source)
+    return Importer(ep, source, CONVERTERS).run()
 
 
 def import_model(model, *, input_shapes=None, example_inputs=None) -> ModuleOp:

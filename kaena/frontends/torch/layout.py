@@ -130,6 +130,16 @@ def _pad(mode: str):
     return conv
 
 
+def _pad_any(imp: Importer, node, args, kwargs):
+    """``pad(x, pad, mode='constant', value=None)`` (the export's own IR)."""
+    mode = args[2] if len(args) > 2 else kwargs.get("mode", "constant")
+    value = args[3] if len(args) > 3 else kwargs.get("value")
+    modes = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
+    if mode not in modes:
+        raise Unsupported(f"pad mode '{mode}' is not supported")
+    return _pad(modes[mode])(imp, node, (args[0], args[1], value), {})
+
+
 CONVERTERS = {
     "aten.view": _to_result_shape,
     "aten._unsafe_view": _to_result_shape,
@@ -148,6 +158,7 @@ CONVERTERS = {
     "aten.split_with_sizes": _split,
     "aten.unbind": _unbind,
     "aten.constant_pad_nd": _pad("constant"),
+    "aten.pad": _pad_any,
     "aten.reflection_pad2d": _pad("reflect"),
     "aten.replication_pad2d": _pad("edge"),
 }

@@ -35,7 +35,26 @@ def _native_batch_norm(imp: Importer, node, args, kwargs):
     return _batch_norm_no_training(imp, node, (*args[:5], args[6], args[7]), kwargs)
 
 
-def _layer_norm(imp: Importer, node, args, kwargs):
+def _batch_norm(imp: Importer, node, args, kwargs):
+    """``batch_norm(x, w, b, mean, var, training, momentum, eps, cudnn)`` (the export's own IR)."""
+    if args[5]:
+        raise Unsupported("training-mode batch norm is not supported: call model.eval() before export")
+    x = imp.value(args[0])
+    c = shape(x)[1]
+    w, b = _affine(imp, node, args[1], c, 1.0, "weight"), _affine(imp, node, args[2], c, 0.0, "bias")
+    return imp.emit(fw.BatchNormOp(x, w, b, imp.value(args[3]), imp.value(args[4]), float(args[7]),
+                                   imp.result_type(node)))
+
+
+def _layer_norm_single(imp: Importer, node, args, kwargs):
+    """``layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn)``: one output."""
+    names = ("weight", "bias", "eps")
+    given = {"weight": None, "bias": None, "eps": 1e-5, **dict(zip(names, args[2:5])), **kwargs}
+    return _layer_norm(imp, node, (args[0], args[1], given["weight"], given["bias"], given["eps"]), {},
+                       index=None)[0]
+
+
+def _layer_norm(imp: Importer, node, args, kwargs, index: int | None = 0):
     """``native_layer_norm(x, normalized_shape, weight, bias, eps)``."""
     x = imp.value(args[0])
     dims = list(args[1])
@@ -43,7 +62,7 @@ def _layer_norm(imp: Importer, node, args, kwargs):
     scale = args[2] if args[2] is not None else Const(f"{node.name}.weight", torch.ones(norm))
     bias = args[3] if len(args) > 3 and args[3] is not None else None
     out = imp.emit(fw.LayerNormOp(x, imp.value(scale), imp.value(bias) if bias is not None else None,
-                                  -len(dims), float(args[4]), imp.result_type(node, 0)))
+                                  -len(dims), float(args[4]), imp.result_type(node, index)))
     return (out, _STATS, _STATS)
 
 
@@ -70,6 +89,8 @@ CONVERTERS = {
     "aten._native_batch_norm_legit_no_training": _batch_norm_no_training,
     "aten.native_batch_norm": _native_batch_norm,
     "aten.native_layer_norm": _layer_norm,
+    "aten.batch_norm": _batch_norm,
+    "aten.layer_norm": _layer_norm_single,
     "aten.mean": _reduce("mean"),
     "aten.sum": _reduce("sum"),
     "aten.amax": _reduce("max"),

@@ -1,19 +1,26 @@
 """``kaena.trace(module, example_inputs, **options)``: a ``torch.nn.Module`` whose
 ``forward`` runs the compiled NEFF on the simulator, like ``torch_neuron.trace``.
 
-The NEFF is a uint8 buffer of the module (so ``state_dict`` carries it) and the
+It sits at the runtime's level (it compiles and runs the NEFF), above the
+torch frontend it exports with. The NEFF is a uint8 buffer of the module (so ``state_dict`` carries it) and the
 input/output structure is plain picklable data: ``torch.save(traced, path)`` and
 ``torch.load(path, weights_only=False)`` give it back without recompiling.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-import torch.utils._pytree as pytree
+from kaena.frontends import frontend
 
-from kaena.errors import KaenaError
-from kaena.frontends.torch.core import example_args, export
+frontend("torch")  # torch is installed (else one line says what to pip install)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.utils._pytree as pytree  # noqa: E402
+
+from kaena.driver import compile as kaena_compile  # noqa: E402
+from kaena.errors import KaenaError  # noqa: E402
+from kaena.frontends.torch.core import example_args, export  # noqa: E402
+from kaena.runtime import load  # noqa: E402
 
 
 class TracedModule(torch.nn.Module):
@@ -37,8 +44,6 @@ class TracedModule(torch.nn.Module):
     def loaded(self):
         """The NEFF ready to run (``kaena.load``), decoded once from the buffer."""
         if self._loaded is None:
-            from kaena.runtime import load
-
             self._loaded = load(self.neff.numpy().tobytes())
         return self._loaded
 
@@ -76,8 +81,6 @@ class TracedModule(torch.nn.Module):
 def trace(module: torch.nn.Module, example_inputs, **options) -> TracedModule:
     """Export ``module`` with ``example_inputs`` (a tensor, a tuple, or a dict of keyword
     tensors), compile it with ``kaena.compile`` options and wrap the NEFF as a module."""
-    from kaena.driver import compile as kaena_compile
-
     if not isinstance(module, torch.nn.Module):
         raise KaenaError(f"kaena.trace takes a torch.nn.Module, got {type(module).__name__}")
     for key in ("framework", "example_inputs"):
