@@ -9,7 +9,7 @@ import torch
 from xdsl.dialects.builtin import TensorType, i1
 
 from kaena.dialects import framework as fw
-from kaena.frontends.torch.core import Const, Importer, Unsupported, shape
+from kaena.frontends.torch.core import Const, Importer, Unsupported, reshape, shape
 
 
 def _addmm(imp: Importer, node, args, kwargs):
@@ -25,23 +25,19 @@ def _matmul(imp: Importer, node, args, kwargs):
     return imp.emit(fw.MatmulOp(a, b, imp.result_type(node)))
 
 
-def _transposed(imp: Importer, w, name: str):
-    """``w.T`` for a 2-D weight: computed at import for a constant, fw.transpose otherwise."""
-    if isinstance(w, Const):
-        return imp.value(Const(f"{w.name}.T", w.tensor.t().contiguous()))
-    w = imp.value(w)
-    ws = shape(w)
-    return imp.emit(fw.TransposeOp(w, [1, 0], TensorType(w.type.element_type, [ws[1], ws[0]])))
-
-
 def _linear(imp: Importer, node, args, kwargs):
-    x = imp.value(args[0])
-    wt = _transposed(imp, args[1], node.name)
+    """``x @ w.T + b`` as fw.gemm with trans_b (the weight as stored, no transposed copy);
+    leading dims of ``x`` are flattened around it."""
+    x, w = imp.value(args[0]), imp.value(args[1])
+    b = args[2] if len(args) > 2 else kwargs.get("bias")
+    xs, ws = shape(x), shape(w)
+    if len(ws) != 2:
+        raise Unsupported(f"the weight must be 2-D, got {list(ws)}")
     out = imp.result_type(node)
-    y = imp.emit(fw.MatmulOp(x, wt, out))
-    if len(args) > 2 and args[2] is not None:
-        y = imp.emit(fw.AddOp(y, imp.value(args[2]), out))
-    return y
+    x2 = reshape(imp, x, (math.prod(xs[:-1]), xs[-1]))
+    y = imp.emit(fw.GemmOp(x2, w, imp.value(b) if b is not None else None,
+                           TensorType(out.element_type, [shape(x2)[0], ws[0]]), trans_b=True))
+    return reshape(imp, y, out.get_shape())
 
 
 def _swap_last(imp: Importer, v):
@@ -93,6 +89,7 @@ CONVERTERS = {
 }
 NOTES = {
     "aten.addmm": "any alpha, beta (fw.gemm)",
+    "aten.linear": "a 2-D weight, optional bias (fw.gemm with trans_b; leading dims flattened)",
     "aten.matmul": "numpy.matmul semantics",
     "aten.scaled_dot_product_attention": "bool or additive attn_mask, is_causal, scale; dropout_p 0; no enable_gqa",
 }

@@ -142,18 +142,29 @@ def load(model, example_inputs) -> tuple[str, ExportedProgram]:
     )
 
 
+def _is_view(node: torch.fx.Node) -> bool:
+    """A view op (``view``, ``permute``...): its result shares its input's storage. (An in-place
+    op's result aliases its input too, but that input is never read again: see below.)"""
+    target = node.target
+    if not isinstance(target, torch._ops.OpOverload) or not target._schema.returns:
+        return False
+    alias = target._schema.returns[0].alias_info
+    return alias is not None and not alias.is_write
+
+
 def in_place_is_functional(node: torch.fx.Node, order: dict[torch.fx.Node, int]) -> bool:
     """Whether an in-place op (``relu_``, ``add_``) can be imported as its functional form:
-    every tensor it writes is an intermediate value nothing reads after it."""
+    each tensor it writes is an intermediate value (not an input, not a view) that nothing
+    reads afterwards, directly or through a view."""
     schema = node.target._schema
     for arg, value in zip(schema.arguments, node.args):
         if arg.alias_info is None or not arg.alias_info.is_write:
             continue
-        if not isinstance(value, torch.fx.Node) or value.op != "call_function":
+        if not isinstance(value, torch.fx.Node) or value.op != "call_function" or _is_view(value):
             return False
-        if any(order[u] > order[node] for u in value.users if u is not node):
+        if any(order[u] > order[node] or _is_view(u) for u in value.users if u is not node):
             return False
-    return bool(schema.returns) and not schema.name.endswith("_out")
+    return bool(schema.returns)
 
 
 def converter_key(node: torch.fx.Node, order: dict[torch.fx.Node, int]) -> str | None:
@@ -180,6 +191,8 @@ def needs_decomposition(ep: ExportedProgram, converters: dict) -> bool:
             runtime.add(node.name)
         if node.op != "call_function":
             continue
+        if isinstance(node.target, torch._ops.OpOverload) and converter_key(node, order) is None:
+            return True  # an in-place write to an input or a value read again
         if not any(n.name in runtime for n in node.all_input_nodes):
             continue
         runtime.add(node.name)
@@ -416,6 +429,8 @@ class Importer:
             return False
         if getattr(node.target, "_opname", "").startswith(RANDOM_OPS):
             return False
+        if isinstance(node.target, torch._ops.OpOverload) and node.target._schema.is_mutable:
+            return False  # never write a parameter or a buffer
         leaves = pytree.tree_leaves((args, kwargs))
         if any(isinstance(x, SSAValue | Missing) for x in leaves):
             return False
