@@ -168,8 +168,23 @@ def test_pt2_file_through_kaena_compile(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     model = kaena.load(neff_path)
+    assert model.neff.name == "SmallConvNet"
     out = model.run({"x": x.numpy()})
     np.testing.assert_allclose(out["output"], module(x).detach().numpy(), rtol=1e-5, atol=1e-5)
+    bad = tmp_path / "bad.pt2"
+    bad.write_bytes(b"PK\0\0 truncated")
+    proc = subprocess.run(["kaena-compile", str(bad)], capture_output=True, text=True)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "bad.pt2: not a readable torch.export program" in proc.stderr
+
+
+def test_framework_is_told_by_the_object():
+    from kaena.frontends import detect_framework
+
+    module = SmallConvNet().eval()
+    assert detect_framework(module) == "torch"
+    assert detect_framework(torch.export.export(module, (torch.randn(1, 3, 8, 8),))) == "torch"
 
 
 def test_list_operators_cli():

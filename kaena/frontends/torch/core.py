@@ -13,6 +13,7 @@ profiles say which submodule an op implements.
 
 from __future__ import annotations
 
+import logging
 import operator
 import os
 import re
@@ -129,6 +130,9 @@ def load(model, example_inputs) -> tuple[str, ExportedProgram]:
         path = os.fspath(model)
         if not os.path.isfile(path):
             raise ModelImportError(f"{path}: file not found; give the path of a .pt2 file from torch.export.save")
+        quiet = logging.getLogger("torch.export")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)  # torch logs the traceback of a failed load before raising
         try:
             return path, torch.export.load(path)
         except Exception as e:
@@ -136,6 +140,8 @@ def load(model, example_inputs) -> tuple[str, ExportedProgram]:
                 f"{path}: not a readable torch.export program ({_one_line(e)}); save it with torch.export.save "
                 f"from torch {torch.__version__.split('+')[0]}"
             ) from None
+        finally:
+            quiet.setLevel(level)
     raise ModelImportError(
         f"cannot import a {type(model).__name__} with the torch frontend: pass a torch.nn.Module with "
         "example inputs, a torch.export.ExportedProgram or a .pt2 path"
@@ -547,10 +553,22 @@ class Importer:
         main = func.FuncOp("main", (types, [r.type for r in results]), Region(self.block),
                            arg_attrs=attrs(names, dtypes), res_attrs=attrs(out_names, [None] * len(results)))
         module = ModuleOp([main])
-        model = self.source if not os.path.exists(self.source) else os.path.splitext(os.path.basename(self.source))[0]
-        module.attributes[MODEL_NAME_ATTR] = StringAttr(sanitize(model.strip("<>")) or "model")
+        module.attributes[MODEL_NAME_ATTR] = StringAttr(self._model_name())
         attach(module, self.store)
         return module
+
+    def _model_name(self) -> str:
+        """The exported module's class (``BertModel``), from the root of ``nn_module_stack``."""
+        for node in self.ep.graph.nodes:
+            stack = node.meta.get("nn_module_stack")
+            if stack:
+                _path, cls = next(iter(stack.values()))
+                name = cls.rsplit(".", 1)[-1] if isinstance(cls, str) else getattr(cls, "__name__", "")
+                if name:
+                    return sanitize(name) or "model"
+        if os.path.exists(self.source):
+            return sanitize(os.path.splitext(os.path.basename(self.source))[0]) or "model"
+        return "model"
 
     def _results(self, output_node: torch.fx.Node) -> list[SSAValue]:
         values = torch.fx.node.map_arg(output_node.args[0], lambda n: self.env[n.name])
