@@ -116,6 +116,26 @@ def test_core_aten_path(name, monkeypatch):
     assert err.max_rel <= 1e-4, err
 
 
+def test_bert_with_an_attention_mask_traced_by_keyword():
+    """Keyword example inputs, an int64 padding mask at run time (HF builds the 4-D mask by
+    indexing it with constant indices: aten.index, __and__), padded rows."""
+    torch.manual_seed(0)
+    module = transformers.BertModel(transformers.BertConfig(
+        vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=64)).eval()
+    ids = torch.randint(0, 100, (2, 8))
+    mask = torch.tensor([[1] * 8, [1] * 5 + [0] * 3])
+    traced = kaena.trace(module, {"input_ids": ids, "attention_mask": mask}, auto_cast="none")
+    other = torch.tensor([[1] * 3 + [0] * 5, [1] * 8])  # another mask: it is an input, not a constant
+    for m in (mask, other):
+        out = traced(attention_mask=m, input_ids=ids)
+        with torch.no_grad():
+            ref = module(input_ids=ids, attention_mask=m)
+        err = _errors([out.last_hidden_state.numpy(), out.pooler_output.numpy()],
+                      [ref.last_hidden_state.numpy(), ref.pooler_output.numpy()])
+        assert err.max_rel <= 1e-4, err
+
+
 class SmallConvNet(torch.nn.Module):
     def __init__(self):
         super().__init__()

@@ -117,6 +117,24 @@ def _zeros_like(fill: float):
     return conv
 
 
+def _logical(kind: str):
+    """Logical and/or of bool tensors, as where(a, b, false) / where(a, true, b)."""
+    def conv(imp: Importer, node, args, kwargs):
+        out = imp.result_type(node)
+        if out.element_type != i1:
+            raise Unsupported("only bool operands are supported (bitwise ops on integers are not)")
+        a, b = _operands(imp, args[0], args[1])
+        if kind == "and":
+            return imp.emit(fw.WhereOp(a, b, imp.value(Const("false", torch.tensor(False))), out))
+        return imp.emit(fw.WhereOp(a, imp.value(Const("true", torch.tensor(True))), b, out))
+    return conv
+
+
+def _assertion(imp: Importer, node, args, kwargs):
+    """A check torch.export records (``_assert_tensor_metadata``): true by construction here."""
+    return None
+
+
 CONVERTERS = {
     "aten.add": _binary(fw.AddOp, with_alpha=True),
     "aten.sub": _binary(fw.SubOp, with_alpha=True),
@@ -141,6 +159,13 @@ CONVERTERS = {
     "aten.ge": _compare("greater_equal"),
     "aten.logical_not": unary(fw.NotOp),
     "aten.where": _where,
+    "aten.__and__": _logical("and"),
+    "aten.logical_and": _logical("and"),
+    "aten.bitwise_and": _logical("and"),
+    "aten.__or__": _logical("or"),
+    "aten.logical_or": _logical("or"),
+    "aten.bitwise_or": _logical("or"),
+    "aten._assert_tensor_metadata": _assertion,
     "aten._to_copy": _to_copy,
     "aten.to": _to_copy,
     "aten.clone": passthrough,
@@ -163,4 +188,7 @@ NOTES = {
     "aten._to_copy": "dtype changes between float32, int32/int64 and bool; device/layout ignored",
     "aten.dropout": "inference: the identity",
     "aten.full_like": "a constant of the input's shape",
+    "aten.__and__": "bool tensors (masks)",
+    "aten.__or__": "bool tensors (masks)",
+    "aten._assert_tensor_metadata": "a no-op (shapes and dtypes are static)",
 }
