@@ -19,7 +19,7 @@ import torch.utils._pytree as pytree  # noqa: E402
 
 from kaena.driver import compile as kaena_compile  # noqa: E402
 from kaena.errors import KaenaError  # noqa: E402
-from kaena.frontends.torch.core import example_args, export  # noqa: E402
+from kaena.frontends.torch.program import example_args, export  # noqa: E402
 from kaena.runtime import load  # noqa: E402
 
 

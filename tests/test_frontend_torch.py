@@ -242,7 +242,7 @@ class InPlace(torch.nn.Module):
 
 @pytest.mark.parametrize("safe_only", [True, False])
 def test_in_place_ops(safe_only):
-    from kaena.frontends.torch.core import needs_decomposition
+    from kaena.frontends.torch.program import needs_decomposition
     from kaena.frontends.torch.importer import CONVERTERS
 
     torch.manual_seed(0)

@@ -4,7 +4,8 @@ The core (loading, folding, the builder, the error collection) is in ``core``,
 one module per operator family registers its converters, ``importer`` assembles
 them. ``kaena.trace`` (``kaena/torch_trace.py``) sits above, at the runtime's level."""
 
-from kaena.frontends.torch.core import CONTROL_FLOW_REASON, node_source
+from kaena.frontends.torch.core import CONTROL_FLOW_REASON
+from kaena.frontends.torch.program import node_source
 from kaena.frontends.torch.importer import (
     OPERATOR_NOTES,
     SUPPORTED_OPERATORS,

@@ -7,15 +7,8 @@ from xdsl.dialects.builtin import ModuleOp
 
 from kaena.errors import ModelImportError
 from kaena.frontends.torch import activations, contractions, conv, elementwise, indexing, layout, normalization, pooling
-from kaena.frontends.torch.core import (
-    BUILTIN_CONVERTERS,
-    CONTROL_FLOW_REASON,
-    Converter,
-    Importer,
-    decompose,
-    load,
-    needs_decomposition,
-)
+from kaena.frontends.torch.core import BUILTIN_CONVERTERS, CONTROL_FLOW_REASON, Converter, Importer
+from kaena.frontends.torch.program import decompose, load, needs_decomposition
 
 FAMILIES = (contractions, conv, pooling, elementwise, activations, normalization, layout, indexing)
 
