@@ -170,6 +170,14 @@ def test_traced_module_saves_and_loads_without_recompiling(tmp_path, monkeypatch
     assert set(loaded.state_dict()) == {"neff"}  # the NEFF travels in the state dict too
 
 
+def test_same_module_same_neff():
+    torch.manual_seed(0)
+    module = SmallConvNet().eval()
+    x = torch.randn(1, 3, 8, 8)
+    first = kaena.compile(module, example_inputs=(x,)).to_bytes()
+    assert kaena.compile(torch.export.export(module, (x,))).to_bytes() == first
+
+
 def test_traced_module_refuses_another_shape():
     module = SmallConvNet().eval()
     traced = kaena.trace(module, torch.randn(1, 3, 8, 8), auto_cast="none")
