@@ -2,7 +2,8 @@
 
 Python API: ``kaena.compile(model, **options) -> Neff``, ``Neff.save(path)``,
 ``kaena.load(path_or_neff).run({name: array}) -> {name: array}``, and
-``kaena.register_pass`` / ``kaena.load_pass_plugin`` for your own passes.
+``kaena.register_pass`` / ``kaena.load_pass_plugin`` for your own passes;
+``kaena.trace(module, example_inputs)`` for PyTorch (torch is imported only then).
 """
 
 # Importing Kaena changes no process-wide setting: the simulator limits BLAS to
@@ -25,4 +26,14 @@ __all__ = [
     "load",
     "load_pass_plugin",
     "register_pass",
+    "trace",
 ]
+
+
+def __getattr__(name: str):
+    # kaena.trace needs torch: `import kaena` never imports it.
+    if name == "trace":
+        from kaena.torch_trace import trace
+
+        return trace
+    raise AttributeError(f"module 'kaena' has no attribute '{name}'")
