@@ -50,7 +50,7 @@ def default_output(model: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kaena-compile",
-        description="Compile a trained model (ONNX) to a NEFF for AWS Inferentia (Inf1)",
+        description="Compile a trained model (ONNX, PyTorch, TensorFlow, MXNet) to a NEFF for AWS Inferentia (Inf1)",
     )
     p.add_argument("model", nargs="?",
                    help="model file: .onnx, .pt2, a TensorFlow SavedModel directory, .pb, .keras, "
