@@ -40,7 +40,6 @@ ALIASES = {"basic_conv": "Conv", "batchnorm": "BatchNormalization", "constant_pa
 
 # pattern -> why the test is excluded (it must still be refused cleanly)
 EXCLUDED: dict[str, str] = {
-    r"^test_(maxpool|averagepool)_.*dilations": "dilated pooling is not supported",
     r"^test_batchnorm_.*training_mode$": "training mode (statistics outputs)",
     r"^test_maxpool_with_argmax": "MaxPool's Indices output",
     r"^test_dropout_default_mask": "Dropout's mask output",
