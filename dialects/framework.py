@@ -726,6 +726,38 @@ class ResizeNearestOp(_FwOp):
         return (x[0], x[1], x[2] * s[0], x[3] * s[1])
 
 
+@irdl_op_definition
+class ResampleOp(_FwOp):
+    """Separable linear resampling: along each of ``axes`` in turn, the input is
+    contracted with that axis's interpolation matrix [out, in] (``matrices``, in
+    order): ``out = x ×_a0 M0 ×_a1 M1 ...``. Resize's linear, cubic, antialiased
+    and non-integer nearest modes are all of this form."""
+
+    name = "fw.resample"
+    input = operand_def(TensorType)
+    matrices = var_operand_def(TensorType)
+    axes = prop_def(DenseArrayBase[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input `,` $matrices attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, matrices: Sequence[SSAValue], axes: Sequence[int],
+                 result_type: Attribute):
+        super().__init__(operands=[input, list(matrices)], properties={"axes": i64_array(axes)},
+                         result_types=[result_type])
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        x, mats, axes = list(shapes[0]), shapes[1:], ints(self.axes)
+        if len(mats) != len(axes) or not axes:
+            raise VerifyException(f"'fw.resample' needs one matrix per axis, got {len(mats)} for {list(axes)}")
+        if len(set(axes)) != len(axes) or any(not 0 <= a < len(x) for a in axes):
+            raise VerifyException(f"'fw.resample' axes {list(axes)} must be distinct dims of rank {len(x)}")
+        for a, m in zip(axes, mats):
+            if len(m) != 2 or m[1] != x[a]:
+                raise VerifyException(f"'fw.resample' matrix of axis {a} must be [out, {x[a]}], got {m}")
+            x[a] = m[0]
+        return tuple(x)
+
+
 # --- transformer operators -------------------------------------------------------------
 #
 # Integer tensors are i32 at this level (token ids, masks, gather indices; the
@@ -1161,6 +1193,7 @@ Framework = Dialect(
         ConcatOp,
         PadOp,
         ResizeNearestOp,
+        ResampleOp,
         ErfOp,
         ExpOp,
         LogOp,

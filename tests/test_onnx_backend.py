@@ -43,11 +43,6 @@ EXCLUDED: dict[str, str] = {
     r"^test_batchnorm_.*training_mode$": "training mode (statistics outputs)",
     r"^test_maxpool_with_argmax": "MaxPool's Indices output",
     r"^test_dropout_default_mask": "Dropout's mask output",
-    r"^test_resize_.*(cubic|linear)": "Resize modes other than nearest",
-    r"^test_resize_(downsample|tf_crop)": "Resize other than integer upsampling",
-    r"^test_resize_upsample_sizes_nearest(_axes_2_3|_axes_3_2|_not_larger|_ceil_half_pixel|"
-    r"_floor_align_corners|_round_prefer_ceil_asymmetric)?$":
-        "non-integer scale or an index map other than i // scale",
     r"^test_wrap_pad$": "Pad mode wrap",
     r"^test_identity_(opt|sequence)$": "optional and sequence types",
     r"^test_reshape_allowzero_reordered$": "empty (size 0) tensor",
