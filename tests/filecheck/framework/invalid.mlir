@@ -359,3 +359,35 @@ func.func @f(%x: tensor<1x3x8x8xf32>) {
   %0 = fw.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 3, 0>, ceil_mode = false, dilations = array<i64: 2, 2>} : (tensor<1x3x8x8xf32>) -> tensor<1x3x9x6xf32>
   func.return
 }
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.resample' needs one matrix per axis, got 1 for [2, 3]
+func.func @f(%x: tensor<1x2x4x4xf32>, %m: tensor<8x4xf32>) {
+  %0 = fw.resample %x, %m {axes = array<i64: 2, 3>} : (tensor<1x2x4x4xf32>, tensor<8x4xf32>) -> tensor<1x2x8x4xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.resample' axes [3, 3] must be distinct dims of rank 4
+func.func @f(%x: tensor<1x2x4x4xf32>, %m: tensor<8x4xf32>) {
+  %0 = fw.resample %x, %m, %m {axes = array<i64: 3, 3>} : (tensor<1x2x4x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<1x2x4x8xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.resample' matrix of axis 2 must be [out, 4], got (8, 3)
+func.func @f(%x: tensor<1x2x4x4xf32>, %m: tensor<8x3xf32>) {
+  %0 = fw.resample %x, %m {axes = array<i64: 2>} : (tensor<1x2x4x4xf32>, tensor<8x3xf32>) -> tensor<1x2x8x4xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.resample' result shape must be (1, 2, 8, 4), got (1, 2, 8, 8)
+func.func @f(%x: tensor<1x2x4x4xf32>, %m: tensor<8x4xf32>) {
+  %0 = fw.resample %x, %m {axes = array<i64: 2>} : (tensor<1x2x4x4xf32>, tensor<8x4xf32>) -> tensor<1x2x8x8xf32>
+  func.return
+}

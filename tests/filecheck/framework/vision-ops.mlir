@@ -29,3 +29,10 @@ func.func @vision(%x: tensor<1x4x8x8xf32>, %p: tensor<4xf32>) -> tensor<1x8x20x2
   %d = fw.average_pool %r {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = false, dilations = array<i64: 2, 2>, count_include_pad = false} : (tensor<1x8x20x20xf32>) -> tensor<1x8x18x18xf32>
   func.return %r : tensor<1x8x20x20xf32>
 }
+
+// CHECK-LABEL: func.func @resample
+// CHECK-NEXT: %y = fw.resample %x, %mh, %mw {axes = array<i64: 2, 3>} : (tensor<1x4x8x8xf32>, tensor<5x8xf32>, tensor<16x8xf32>) -> tensor<1x4x5x16xf32>
+func.func @resample(%x: tensor<1x4x8x8xf32>, %mh: tensor<5x8xf32>, %mw: tensor<16x8xf32>) -> tensor<1x4x5x16xf32> {
+  %y = fw.resample %x, %mh, %mw {axes = array<i64: 2, 3>} : (tensor<1x4x8x8xf32>, tensor<5x8xf32>, tensor<16x8xf32>) -> tensor<1x4x5x16xf32>
+  func.return %y : tensor<1x4x5x16xf32>
+}
