@@ -47,7 +47,7 @@ from kaena.weights import WeightStore
 
 # Activations fw-fuse-conv can fold into a conv (those the tensor level fuses).
 CONV_ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh")
-PAD_MODES = ("constant", "edge", "reflect")
+PAD_MODES = ("constant", "edge", "reflect", "wrap")
 
 
 def _bool(value: bool) -> BoolAttr:

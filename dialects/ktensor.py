@@ -59,7 +59,7 @@ ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh", "gelu", "exp", "gelu_
 ACTIVATION_FUNCS = ACTIVATIONS[1:] + ("erf", "log", "sqrt", "rsqrt", "reciprocal", "square", "neg",
                                       "leaky_relu", "clip", "hard_sigmoid", "hard_swish")
 PARAMETRISED = {"leaky_relu": ("alpha",), "clip": ("alpha", "beta"), "hard_sigmoid": ("alpha", "beta")}
-PAD_MODES = ("constant", "edge", "reflect")
+PAD_MODES = ("constant", "edge", "reflect", "wrap")
 ELEMENTWISE_KINDS = ("add", "sub", "mul", "div", "max", "min")
 POOL_KINDS = ("max", "avg")
 REDUCE_KINDS = ("sum", "mean", "max", "min")

@@ -43,7 +43,6 @@ EXCLUDED: dict[str, str] = {
     r"^test_batchnorm_.*training_mode$": "training mode (statistics outputs)",
     r"^test_maxpool_with_argmax": "MaxPool's Indices output",
     r"^test_dropout_default_mask": "Dropout's mask output",
-    r"^test_wrap_pad$": "Pad mode wrap",
     r"^test_identity_(opt|sequence)$": "optional and sequence types",
     r"^test_reshape_allowzero_reordered$": "empty (size 0) tensor",
     r"^test_gather_(1|2d_indices)$": "Gather by run-time indices along an axis other than 0",

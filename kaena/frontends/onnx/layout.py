@@ -60,7 +60,7 @@ def _pad(imp: Importer, node: onnx.NodeProto) -> None:
     rank = len(fw.shape_of(x))
     mode = at.get("mode", "constant")
     if mode not in fw.PAD_MODES:
-        raise Unsupported(f"mode '{mode}' is not supported (constant, edge, reflect are)")
+        raise Unsupported(f"mode '{mode}' is not supported ({', '.join(fw.PAD_MODES)} are)")
     if imp.opset < 11:
         pads, value = list(at.get("pads", [])), float(at.get("value", 0.0))
     else:
@@ -120,7 +120,7 @@ CONVERTERS = {
 }
 NOTES = {
     "Concat": "",
-    "Pad": "constant, edge, reflect; non-negative constant pads",
+    "Pad": "constant, edge, reflect, wrap; non-negative constant pads",
     "Reshape": "constant shape (or folded shape arithmetic)",
     "Squeeze": "constant axes",
     "Unsqueeze": "constant axes",

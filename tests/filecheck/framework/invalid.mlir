@@ -322,9 +322,9 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'fw.pad' mode must be one of constant, edge, reflect
+// CHECK: Operation does not verify: 'fw.pad' mode must be one of constant, edge, reflect, wrap
 func.func @f(%a: tensor<2x3xf32>) {
-  %0 = fw.pad %a {pads = array<i64: 0, 0, 0, 0>, mode = "wrap", value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %0 = fw.pad %a {pads = array<i64: 0, 0, 0, 0>, mode = "circular", value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
 }
 

@@ -282,9 +282,9 @@ func.func @f(%a: tensor<2x3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.pad' mode must be one of constant, edge, reflect, got 'wrap'
+// CHECK: Operation does not verify: 'ktensor.pad' mode must be one of constant, edge, reflect, wrap, got 'circular'
 func.func @f(%a: tensor<2x3xf32>) {
-  %0 = ktensor.pad "wrap" %a {pads = array<i64: 0, 0, 0, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %0 = ktensor.pad "circular" %a {pads = array<i64: 0, 0, 0, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
 }
 
