@@ -40,9 +40,6 @@ ALIASES = {"basic_conv": "Conv", "batchnorm": "BatchNormalization", "constant_pa
 
 # pattern -> why the test is excluded (it must still be refused cleanly)
 EXCLUDED: dict[str, str] = {
-    r"^test_batchnorm_.*training_mode$": "training mode (statistics outputs)",
-    r"^test_maxpool_with_argmax": "MaxPool's Indices output",
-    r"^test_dropout_default_mask": "Dropout's mask output",
     r"^test_identity_(opt|sequence)$": "optional and sequence types",
     r"^test_gather_(1|2d_indices)$": "Gather by run-time indices along an axis other than 0",
     r"^test_gather_negative_indices$": "negative ids: the runtime refuses ids outside [0, rows)",
