@@ -136,3 +136,29 @@ def test_interpolating_integer_data_is_refused_in_one_line():
     with pytest.raises(KaenaError, match="only float32 is interpolated") as info:
         kaena.compile(model, auto_cast="none")
     assert "\n" not in str(info.value).strip()
+
+
+def test_upsample_linear_matches_onnxruntime():
+    """Upsample (opset 9): linear with the asymmetric transform, as Resize-10 defines it."""
+    node = helper.make_node("Upsample", ["x", "scales"], ["y"], name="up", mode="linear")
+    g = helper.make_graph([node], "upsample", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 5, 7])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 10, 21])],
+                          [numpy_helper.from_array(np.array([1, 1, 2, 3], np.float32), "scales")])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 9)])
+    inputs = random_inputs(model, seed=3)
+    got = kaena.load(kaena.compile(model, auto_cast="none")).run(inputs)
+    assert error_metrics(got, run_onnxruntime(model, inputs)).max_rel <= 1e-5
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+@pytest.mark.parametrize("scales", [(1, 1, 1.5, 0.5), (1, 1, 0.6, 3), (1, 1, 0.75, 1.7)])
+def test_resize_10_matches_onnxruntime(mode, scales):
+    """Resize-10 (asymmetric; nearest rounds down when upsampling, up when downsampling)."""
+    node = helper.make_node("Resize", ["x", "scales"], ["y"], name="up", mode=mode)
+    g = helper.make_graph([node], "resize10", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 7])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(np.array(scales, np.float32), "scales")])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 10)])
+    inputs = random_inputs(model, seed=4)
+    got = kaena.load(kaena.compile(model, auto_cast="none")).run(inputs)
+    assert error_metrics(got, run_onnxruntime(model, inputs)).max_rel <= 1e-5

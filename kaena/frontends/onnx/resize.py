@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import onnx
@@ -229,7 +229,12 @@ def _resize(imp: Importer, node: onnx.NodeProto) -> None:
         if math.isclose(factors[a], 1.0) and out[a] == xs[a] and \
                 (interp.transform != "tf_crop_and_resize" or identity_roi):
             continue
-        matrices[a], mask = interpolation_matrix(interp, xs[a], out[a], factors[a], roi[a])
+        axis_interp = interp
+        if (node.op_type == "Upsample" or imp.opset < 11) and factors[a] < 1:
+            # before opset 11 the rounding is unspecified: onnxruntime's takes the ceiling
+            # when downsampling (the floor when upsampling)
+            axis_interp = replace(interp, nearest_mode="ceil")
+        matrices[a], mask = interpolation_matrix(axis_interp, xs[a], out[a], factors[a], roi[a])
         if mask is not None and mask.any():
             masks[a] = mask
     if not matrices:
