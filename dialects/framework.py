@@ -47,7 +47,7 @@ from kaena.weights import WeightStore
 
 # Activations fw-fuse-conv can fold into a conv (those the tensor level fuses).
 CONV_ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh")
-PAD_MODES = ("constant", "edge", "reflect")
+PAD_MODES = ("constant", "edge", "reflect", "wrap")
 
 
 def _bool(value: bool) -> BoolAttr:
@@ -437,34 +437,44 @@ class _PoolOp(_FwOp):
     strides = prop_def(DenseArrayBase[I64])
     pads = prop_def(DenseArrayBase[I64])
     ceil_mode = prop_def(BoolAttr)
+    # the window's element spacing [dh, dw]; absent means [1, 1]
+    dilations = opt_prop_def(DenseArrayBase[I64])
     result = result_def(TensorType)
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
     @staticmethod
     def window_properties(kernel_shape: Sequence[int], strides: Sequence[int], pads: Sequence[int],
-                          ceil_mode: bool) -> dict[str, Attribute]:
-        """The properties every pooling op shares."""
-        return {
+                          ceil_mode: bool, dilations: Sequence[int] | None = None) -> dict[str, Attribute]:
+        """The properties every pooling op shares (dilations only when not all 1)."""
+        props = {
             "kernel_shape": i64_array(kernel_shape),
             "strides": i64_array(strides),
             "pads": i64_array(pads),
             "ceil_mode": _bool(ceil_mode),
         }
+        if dilations is not None and any(d != 1 for d in dilations):
+            props["dilations"] = i64_array(dilations)
+        return props
+
+    def dilation_values(self) -> tuple[int, ...]:
+        return tuple(ints(self.dilations)) if self.dilations is not None else (1, 1)
 
     def infer_shape(self, shapes: list[Shape]) -> Shape:
         x = shapes[0]
         k, s, p = ints(self.kernel_shape), ints(self.strides), ints(self.pads)
         if len(x) != 4:
             raise VerifyException(f"'{self.name}' expects a 4-D NCHW input, got {x}")
-        if len(k) != 2 or len(s) != 2 or len(p) != 4:
-            raise VerifyException(f"'{self.name}' needs 2 kernel_shape, 2 strides and 4 pads")
-        if min(k) < 1 or min(s) < 1 or min(p) < 0:
-            raise VerifyException(f"'{self.name}' needs kernel_shape, strides >= 1 and pads >= 0")
-        if p[0] >= k[0] or p[2] >= k[0] or p[1] >= k[1] or p[3] >= k[1]:
-            raise VerifyException(f"'{self.name}' pads {p} must be smaller than the kernel {k}")
+        d = self.dilation_values()
+        if len(k) != 2 or len(s) != 2 or len(p) != 4 or len(d) != 2:
+            raise VerifyException(f"'{self.name}' needs 2 kernel_shape, 2 strides, 4 pads and 2 dilations")
+        if min(k) < 1 or min(s) < 1 or min(p) < 0 or min(d) < 1:
+            raise VerifyException(f"'{self.name}' needs kernel_shape, strides, dilations >= 1 and pads >= 0")
+        span = tuple(d[i] * (k[i] - 1) + 1 for i in range(2))
+        if p[0] >= span[0] or p[2] >= span[0] or p[1] >= span[1] or p[3] >= span[1]:
+            raise VerifyException(f"'{self.name}' pads {p} must be smaller than the window {span}")
         ceil = bool(self.ceil_mode.value.data)
-        oh = pool_output_dim(x[2], k[0], s[0], p[0], p[2], ceil_mode=ceil)
-        ow = pool_output_dim(x[3], k[1], s[1], p[1], p[3], ceil_mode=ceil)
+        oh = pool_output_dim(x[2], k[0], s[0], p[0], p[2], d[0], ceil_mode=ceil)
+        ow = pool_output_dim(x[3], k[1], s[1], p[1], p[3], d[1], ceil_mode=ceil)
         if oh < 1 or ow < 1:
             raise VerifyException(f"'{self.name}' kernel {k} does not fit input {x[2:]}")
         return (x[0], x[1], oh, ow)
@@ -475,10 +485,11 @@ class MaxPoolOp(_PoolOp):
     name = "fw.max_pool"
 
     def __init__(self, input: SSAValue, result_type: Attribute, kernel_shape: Sequence[int],
-                 strides: Sequence[int], pads: Sequence[int], ceil_mode: bool = False):
+                 strides: Sequence[int], pads: Sequence[int], ceil_mode: bool = False,
+                 dilations: Sequence[int] | None = None):
         super().__init__(
             operands=[input],
-            properties=self.window_properties(kernel_shape, strides, pads, ceil_mode),
+            properties=self.window_properties(kernel_shape, strides, pads, ceil_mode, dilations),
             result_types=[result_type],
         )
 
@@ -492,11 +503,11 @@ class AveragePoolOp(_PoolOp):
 
     def __init__(self, input: SSAValue, result_type: Attribute, kernel_shape: Sequence[int],
                  strides: Sequence[int], pads: Sequence[int], ceil_mode: bool = False,
-                 count_include_pad: bool = False):
+                 count_include_pad: bool = False, dilations: Sequence[int] | None = None):
         super().__init__(
             operands=[input],
             properties={
-                **self.window_properties(kernel_shape, strides, pads, ceil_mode),
+                **self.window_properties(kernel_shape, strides, pads, ceil_mode, dilations),
                 "count_include_pad": _bool(count_include_pad),
             },
             result_types=[result_type],
@@ -728,6 +739,38 @@ class ResizeNearestOp(_FwOp):
         if len(x) != 4 or len(s) != 2 or min(s) < 1:
             raise VerifyException("'fw.resize_nearest' takes NCHW and two integer scales >= 1")
         return (x[0], x[1], x[2] * s[0], x[3] * s[1])
+
+
+@irdl_op_definition
+class ResampleOp(_FwOp):
+    """Separable linear resampling: along each of ``axes`` in turn, the input is
+    contracted with that axis's interpolation matrix [out, in] (``matrices``, in
+    order): ``out = x ×_a0 M0 ×_a1 M1 ...``. Resize's linear, cubic, antialiased
+    and non-integer nearest modes are all of this form."""
+
+    name = "fw.resample"
+    input = operand_def(TensorType)
+    matrices = var_operand_def(TensorType)
+    axes = prop_def(DenseArrayBase[I64])
+    result = result_def(TensorType)
+    assembly_format = "$input `,` $matrices attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, input: SSAValue, matrices: Sequence[SSAValue], axes: Sequence[int],
+                 result_type: Attribute):
+        super().__init__(operands=[input, list(matrices)], properties={"axes": i64_array(axes)},
+                         result_types=[result_type])
+
+    def infer_shape(self, shapes: list[Shape]) -> Shape:
+        x, mats, axes = list(shapes[0]), shapes[1:], ints(self.axes)
+        if len(mats) != len(axes) or not axes:
+            raise VerifyException(f"'fw.resample' needs one matrix per axis, got {len(mats)} for {list(axes)}")
+        if len(set(axes)) != len(axes) or any(not 0 <= a < len(x) for a in axes):
+            raise VerifyException(f"'fw.resample' axes {list(axes)} must be distinct dims of rank {len(x)}")
+        for a, m in zip(axes, mats):
+            if len(m) != 2 or m[1] != x[a]:
+                raise VerifyException(f"'fw.resample' matrix of axis {a} must be [out, {x[a]}], got {m}")
+            x[a] = m[0]
+        return tuple(x)
 
 
 # --- transformer operators -------------------------------------------------------------
@@ -1171,6 +1214,7 @@ Framework = Dialect(
         ConcatOp,
         PadOp,
         ResizeNearestOp,
+        ResampleOp,
         ErfOp,
         ExpOp,
         LogOp,

@@ -59,7 +59,7 @@ ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh", "gelu", "exp", "gelu_
 ACTIVATION_FUNCS = ACTIVATIONS[1:] + ("erf", "log", "sqrt", "rsqrt", "reciprocal", "square", "neg",
                                       "leaky_relu", "clip", "hard_sigmoid", "hard_swish")
 PARAMETRISED = {"leaky_relu": ("alpha",), "clip": ("alpha", "beta"), "hard_sigmoid": ("alpha", "beta")}
-PAD_MODES = ("constant", "edge", "reflect")
+PAD_MODES = ("constant", "edge", "reflect", "wrap")
 ELEMENTWISE_KINDS = ("add", "sub", "mul", "div", "max", "min")
 POOL_KINDS = ("max", "avg")
 REDUCE_KINDS = ("sum", "mean", "max", "min")
@@ -305,31 +305,38 @@ class Pool2dOp(_KTensorOp):
     pads = prop_def(DenseArrayBase[I64])
     # avg only: divide by the kernel size (1, default) or by the in-bounds elements (0)
     count_include_pad = opt_prop_def(IntegerAttr[I64])
+    # the window's element spacing [dh, dw]; absent means [1, 1]
+    dilations = opt_prop_def(DenseArrayBase[I64])
     result = result_def(TensorType)
     assembly_format = "$kind $input attr-dict `:` functional-type(operands, results)"
 
     def __init__(self, kind: str, input: SSAValue, result_type: TensorType,
-                 kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int]):
-        super().__init__(
-            operands=[input],
-            properties={
-                "kind": StringAttr(kind),
-                "kernel": i64_array(kernel),
-                "strides": i64_array(strides),
-                "pads": i64_array(pads),
-            },
-            result_types=[result_type],
-        )
+                 kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int],
+                 dilations: Sequence[int] | None = None):
+        props = {
+            "kind": StringAttr(kind),
+            "kernel": i64_array(kernel),
+            "strides": i64_array(strides),
+            "pads": i64_array(pads),
+        }
+        if dilations is not None and any(d != 1 for d in dilations):
+            props["dilations"] = i64_array(dilations)
+        super().__init__(operands=[input], properties=props, result_types=[result_type])
+
+    def dilation_values(self) -> tuple[int, ...]:
+        return tuple(ints(self.dilations)) if self.dilations is not None else (1, 1)
 
     def verify_semantics(self) -> None:
         _check_choice(self, "kind", self.kind.data, POOL_KINDS)
         x, r = shape_of(self.input), shape_of(self.result)
         k, s, p = ints(self.kernel), ints(self.strides), ints(self.pads)
-        if len(x) != 4 or len(k) != 2 or len(s) != 2 or len(p) != 4:
-            raise VerifyException("'ktensor.pool2d' expects NCHW input, 2 kernel, 2 strides, 4 pads")
-        if min(k) < 1 or min(s) < 1 or min(p) < 0:
-            raise VerifyException("'ktensor.pool2d' kernel and strides >= 1, pads >= 0")
-        oh, ow = conv_output_hw(x[2:], k, s, p, (1, 1))
+        d = self.dilation_values()
+        if len(x) != 4 or len(k) != 2 or len(s) != 2 or len(p) != 4 or len(d) != 2:
+            raise VerifyException(
+                "'ktensor.pool2d' expects NCHW input, 2 kernel, 2 strides, 4 pads, 2 dilations")
+        if min(k) < 1 or min(s) < 1 or min(p) < 0 or min(d) < 1:
+            raise VerifyException("'ktensor.pool2d' kernel, strides and dilations >= 1, pads >= 0")
+        oh, ow = conv_output_hw(x[2:], k, s, p, d)
         if r != (x[0], x[1], oh, ow):
             raise VerifyException(
                 f"'ktensor.pool2d' result must be {(x[0], x[1], oh, ow)}, got {r}"

@@ -11,6 +11,11 @@ inputs* (``PARAMETER_INPUTS``: only inputs every consumer reads in a parameter
 slot) are bound at the first ``run``: the model is specialised on their values
 and recompiled if they change. Data inputs are never bound, so nothing is
 computed at compile time that the hardware would compute at run time.
+
+A NEFF has no size-0 tensors, and a size-0 tensor's data never matters: graph
+inputs with a 0 dim are bound like parameters (an empty array), and outputs
+with a 0 dim are made on the host (``np.zeros`` of their static shape and type)
+and left out of the compiled graph -- if no output is left, nothing is compiled.
 """
 
 from __future__ import annotations
@@ -61,6 +66,30 @@ def parameter_inputs(model: onnx.ModelProto) -> list[str]:
             and all(slots[i.name])]
 
 
+def _static_shape(value: onnx.ValueInfoProto) -> tuple[int, ...] | None:
+    t = value.type.tensor_type
+    if not value.type.HasField("tensor_type") or not t.HasField("shape"):
+        return None
+    if not all(d.HasField("dim_value") for d in t.shape.dim):
+        return None
+    return tuple(d.dim_value for d in t.shape.dim)
+
+
+def empty_values(values) -> list[str]:
+    """The names of the ``values`` (graph inputs or outputs) statically shaped with a 0 dim."""
+    return [v.name for v in values if (shape := _static_shape(v)) is not None and 0 in shape]
+
+
+def without_outputs(model: onnx.ModelProto, names: set[str]) -> onnx.ModelProto:
+    """A copy of ``model`` that no longer returns the outputs ``names``."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    kept = [o for o in out.graph.output if o.name not in names]
+    del out.graph.output[:]
+    out.graph.output.extend(kept)
+    return out
+
+
 def bind_inputs(model: onnx.ModelProto, values: dict[str, np.ndarray]) -> onnx.ModelProto:
     """A copy of ``model`` whose inputs ``values`` are initializers."""
     out = onnx.ModelProto()
@@ -81,25 +110,29 @@ class KaenaRep(BackendRep):
         inits = {t.name for t in model.graph.initializer}
         self.input_names = [i.name for i in model.graph.input if i.name not in inits]
         self.output_names = [o.name for o in model.graph.output]
+        graph_inputs = [i for i in model.graph.input if i.name not in inits]
         self.parameters = parameter_inputs(model)
-        self._output_shapes = {
-            o.name: tuple(d.dim_value for d in o.type.tensor_type.shape.dim)
-            for o in model.graph.output
-            if o.type.tensor_type.HasField("shape")
-            and all(d.HasField("dim_value") for d in o.type.tensor_type.shape.dim)
-        }
+        self.parameters += [n for n in empty_values(graph_inputs) if n not in self.parameters]
+        self._output_shapes = {o.name: shape for o in model.graph.output
+                               if (shape := _static_shape(o)) is not None}
+        self.empty_outputs = {o.name: np.zeros(self._output_shapes[o.name], onnx.helper.tensor_dtype_to_np_dtype(
+            o.type.tensor_type.elem_type)) for o in model.graph.output if o.name in empty_values([o])}
         self._cache: dict[bytes, Any] = {}
         if not self.parameters:
             self._compiled({})
 
     def _compiled(self, bound: dict[str, np.ndarray]):
+        """The loaded NEFF for these parameter values (None: every output is empty)."""
         import kaena
 
         key = b"".join(n.encode() + str((v.dtype.str, v.shape)).encode() + v.tobytes()
                        for n, v in sorted(bound.items()))
         if key not in self._cache:
             model = bind_inputs(self.model, bound) if bound else self.model
-            self._cache[key] = kaena.load(kaena.compile(model, **self.options))
+            if self.empty_outputs:
+                model = without_outputs(model, set(self.empty_outputs))
+            self._cache[key] = (kaena.load(kaena.compile(model, **self.options))
+                                if model.graph.output else None)
         return self._cache[key]
 
     def run(self, inputs: Any, **kwargs: Any) -> tuple[Any, ...]:
@@ -116,12 +149,14 @@ class KaenaRep(BackendRep):
             feeds = {n: np.asarray(v) for n, v in zip(self.input_names, inputs)}
         bound = {n: feeds.pop(n) for n in self.parameters if n in feeds}
         loaded = self._compiled(bound)
-        # A NEFF has no rank-0 tensors: scalars travel as [1] (same bytes).
-        specs = {t.name: tuple(t.shape) for t in loaded.inputs}
-        for name, value in feeds.items():
-            if name in specs and value.shape != specs[name] and value.size == np.prod(specs[name]):
-                feeds[name] = value.reshape(specs[name])
-        outputs = loaded.run(feeds)  # simulate(..., check_hazards=True)
+        outputs: dict[str, np.ndarray] = dict(self.empty_outputs)
+        if loaded is not None:
+            # A NEFF has no rank-0 tensors: scalars travel as [1] (same bytes).
+            specs = {t.name: tuple(t.shape) for t in loaded.inputs}
+            for name, value in feeds.items():
+                if name in specs and value.shape != specs[name] and value.size == np.prod(specs[name]):
+                    feeds[name] = value.reshape(specs[name])
+            outputs.update(loaded.run(feeds))  # simulate(..., check_hazards=True)
         result = []
         for name in self.output_names:
             value = outputs[name]

@@ -272,10 +272,10 @@ def test_unsupported_ops_listed_together():
 
 def test_unsupported_attribute_is_reported():
     model = make_model(
-        [helper.make_node("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[2, 2],
-                          dilations=[2, 2])],
-        [vi("x", [1, 1, 8, 8])], [vi("y", [1, 1, 6, 6])])
-    with pytest.raises(UnsupportedOperatorError, match="dilations"):
+        [helper.make_node("AveragePool", ["x"], ["y"], name="mp", kernel_shape=[2, 2],
+                          storage_order=1)],
+        [vi("x", [1, 1, 8, 8])], [vi("y", [1, 1, 7, 7])])
+    with pytest.raises(UnsupportedOperatorError, match="storage_order"):
         import_onnx(model)
 
 
@@ -533,18 +533,30 @@ def test_gather_by_run_time_indices_is_an_embedding_lookup():
     assert op_counts(import_onnx(model)) == {"fw.slice": 1}
 
 
-@pytest.mark.parametrize("attrs, scales", [
-    (dict(mode="linear"), [1, 1, 2, 2]),
-    (dict(mode="nearest"), [1, 1, 0.5, 0.5]),
-    (dict(mode="nearest"), [1, 1, 1.5, 2]),
+@pytest.mark.parametrize("attrs, scales, op", [
+    (dict(mode="linear"), [1, 1, 2, 2], "fw.resample"),
+    (dict(mode="nearest"), [1, 1, 0.5, 0.5], "fw.resample"),
+    (dict(mode="nearest"), [1, 1, 1.5, 2], "fw.resample"),
     (dict(mode="nearest", coordinate_transformation_mode="half_pixel", nearest_mode="floor"),
-     [1, 1, 2, 2]),
+     [1, 1, 2, 2], "fw.resample"),
+    (dict(mode="nearest"), [1, 1, 2, 3], "fw.resize_nearest"),
 ])
-def test_resize_other_than_integer_nearest_upsampling_is_refused(attrs, scales):
+def test_resize_is_a_dma_copy_only_for_integer_nearest_upsampling(attrs, scales, op):
     model = make_model([helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", **attrs)],
                        [vi("x", [1, 1, 4, 4])], [vi("y", None)],
                        [init("s", np.array(scales, np.float32))])
-    with pytest.raises(UnsupportedOperatorError, match="'up' \\(Resize\\)"):
+    assert op in op_counts(import_onnx(model))
+
+
+@pytest.mark.parametrize("attrs, message", [
+    (dict(mode="area"), "mode 'area'"),
+    (dict(mode="linear", coordinate_transformation_mode="centre"), "coordinate_transformation_mode"),
+])
+def test_resize_outside_onnx_modes_is_refused(attrs, message):
+    model = make_model([helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", **attrs)],
+                       [vi("x", [1, 1, 4, 4])], [vi("y", None)],
+                       [init("s", np.array([1, 1, 2, 2], np.float32))])
+    with pytest.raises(UnsupportedOperatorError, match=f"'up' \\(Resize\\).*{message}"):
         import_onnx(model)
 
 

@@ -18,12 +18,13 @@ from kaena.frontends.onnx import (
     masks,
     normalization,
     pooling,
+    resize,
     shape,
 )
 from kaena.frontends.onnx.core import FOLD_ONLY, Converter, Importer, load
 
-FAMILIES = (contractions, conv, pooling, elementwise, activations, normalization, layout, indexing, masks,
-            shape)
+FAMILIES = (contractions, conv, pooling, elementwise, activations, normalization, layout, resize, indexing,
+            masks, shape)
 
 CONVERTERS: dict[str, Converter] = {}
 OPERATOR_NOTES: dict[str, str] = {}

@@ -1,10 +1,12 @@
-"""Normalization and reductions: BatchNormalization (inference), LayerNormalization
+"""Normalization and reductions: BatchNormalization (inference, training mode), LayerNormalization
 (opset 17), ReduceSum/Mean/Max/Min."""
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 from xdsl.dialects.builtin import TensorType
+from xdsl.ir import SSAValue
 
 from kaena.dialects import framework as fw
 from kaena.frontends.onnx.core import (
@@ -17,13 +19,55 @@ from kaena.frontends.onnx.core import (
 )
 
 
+def _batch_norm_training(imp: Importer, node: onnx.NodeProto, at: dict) -> None:
+    """training_mode=1: normalise by the batch statistics (reductions over every axis
+    but the channels) and return the running statistics
+    ``input * momentum + batch * (1 - momentum)`` (population variance, as ONNX)."""
+    x = imp.operand(node.input[0])
+    xs = fw.shape_of(x)
+    axes = [i for i in range(len(xs)) if i != 1]
+    stat = TensorType(f32, [1 if i in axes else d for i, d in enumerate(xs)])
+    channels = TensorType(f32, [xs[1]])
+
+    def emit(op) -> SSAValue:
+        return imp.emit(op).results[0]
+
+    def const(suffix: str, value: np.ndarray) -> SSAValue:
+        name = f"{node.output[0]}.{suffix}"
+        imp.consts[name] = np.asarray(value, np.float32)
+        return imp.operand(name)
+
+    def per_channel(i: int, what: str) -> np.ndarray:
+        return np.asarray(imp.const(node.input[i], f"BatchNormalization's {what}"), np.float64).reshape(-1)
+
+    momentum = float(at.get("momentum", 0.9))
+    eps = float(at.get("epsilon", 1e-5))
+    scale, bias = per_channel(1, "scale"), per_channel(2, "bias")
+    mean = emit(fw.ReduceOp("mean", x, axes, True, stat))
+    centred = emit(fw.SubOp(x, mean, x.type))
+    var = emit(fw.ReduceOp("mean", emit(fw.MulOp(centred, centred, x.type)), axes, True, stat))
+    inv_std = emit(fw.ReciprocalOp(emit(fw.SqrtOp(emit(fw.AddOp(var, const("eps", [eps]), stat))))))
+    gain = emit(fw.MulOp(inv_std, const("scale", scale.reshape(stat.get_shape())), stat))
+    y = emit(fw.MulOp(centred, gain, x.type))
+    imp.define(node, imp.emit(fw.AddOp(y, const("bias", bias.reshape(stat.get_shape())), x.type)))
+    for index, (batch, what) in enumerate(((mean, "mean"), (var, "var")), start=1):
+        if len(node.output) <= index or not node.output[index]:
+            continue
+        flat = emit(fw.ReshapeOp(batch, [xs[1]], channels))
+        part = emit(fw.MulOp(flat, const(f"{what}_decay", [1 - momentum]), channels))
+        running = const(f"{what}_kept", per_channel(2 + index, what) * momentum)
+        imp.define(node, imp.emit(fw.AddOp(part, running, channels)), index)
+
+
 def _batch_norm(imp: Importer, node: onnx.NodeProto) -> None:
     at = attrs(node)
-    if at.get("training_mode", 0) or any(o for o in node.output[1:]):
-        raise Unsupported("training mode (running statistics outputs) is not supported; "
-                           "export the model in inference mode")
     if not at.get("spatial", 1):
         raise Unsupported("spatial=0 is not supported")
+    if at.get("training_mode", 0):
+        _batch_norm_training(imp, node, at)
+        return
+    if any(o for o in node.output[1:]):
+        raise Unsupported("the running statistics outputs exist only in training mode (training_mode=1)")
     x, scale, bias, mean, var = (imp.operand(i) for i in node.input[:5])
     imp.define(node, imp.emit(fw.BatchNormOp(x, scale, bias, mean, var,
                                              float(at.get("epsilon", 1e-5)))))
@@ -32,7 +76,9 @@ def _batch_norm(imp: Importer, node: onnx.NodeProto) -> None:
 CONVERTERS = {
     "BatchNormalization": ({"epsilon", "momentum", "training_mode", "spatial"}, _batch_norm),
 }
-NOTES = {"BatchNormalization": "inference mode; folded into a preceding Conv"}
+NOTES = {"BatchNormalization": "inference mode (folded into a preceding Conv); training_mode=1 with "
+                                "constant scale, bias and statistics: batch statistics by reductions, "
+                                "the running mean and var outputs"}
 
 
 def _layer_norm(imp: Importer, node: onnx.NodeProto) -> None:

@@ -24,15 +24,15 @@ from kaena.frontends.onnx.core import (
 
 
 def _pool2d(imp: Importer, x: SSAValue, avg: bool, kernel: list[int], strides: list[int],
-            pads: list[int], ceil: bool, count_include_pad: bool) -> SSAValue:
+            pads: list[int], ceil: bool, count_include_pad: bool, dilations: list[int]) -> SSAValue:
     xs = fw.shape_of(x)
     out = [fw.pool_output_dim(xs[2 + i], kernel[i], strides[i], pads[i], pads[i + 2],
-                              ceil_mode=ceil) for i in range(2)]
+                              dilations[i], ceil_mode=ceil) for i in range(2)]
     t = TensorType(f32, [xs[0], xs[1], *out])
     if avg:
-        op = fw.AveragePoolOp(x, t, kernel, strides, pads, ceil, count_include_pad)
+        op = fw.AveragePoolOp(x, t, kernel, strides, pads, ceil, count_include_pad, dilations)
     else:
-        op = fw.MaxPoolOp(x, t, kernel, strides, pads, ceil)
+        op = fw.MaxPoolOp(x, t, kernel, strides, pads, ceil, dilations)
     imp.emit(op)
     try:
         op.verify()
@@ -50,9 +50,6 @@ def _pool(avg: bool) -> Callable[[Importer, onnx.NodeProto], None]:
         at = attrs(node)
         if len(node.output) > 1 and node.output[1]:
             raise Unsupported("the Indices output of MaxPool is not supported")
-        if any(d != 1 for d in at.get("dilations", [])):
-            raise Unsupported(f"pooling dilations {at['dilations']} are not supported; "
-                               "use dilations of 1")
         if at.get("storage_order", 0) != 0:
             raise Unsupported("storage_order=1 is not supported")
         x = imp.operand(node.input[0])
@@ -64,23 +61,26 @@ def _pool(avg: bool) -> Callable[[Importer, onnx.NodeProto], None]:
         if kernel is None or len(kernel) != nd:
             raise Unsupported(f"kernel_shape must list {nd} sizes")
         strides = list(at.get("strides", [1] * nd))
-        pads = spatial_pads(at, xs[2:], kernel, strides, [1] * nd)
+        dil = list(at.get("dilations", [1] * nd))
+        if len(dil) != nd:
+            raise Unsupported(f"dilations must list {nd} values")
+        pads = spatial_pads(at, xs[2:], kernel, strides, dil)
         ceil = bool(at.get("ceil_mode", 0))
         cip = bool(at.get("count_include_pad", 0))
         if nd == 2:
-            define_or_reshape(imp, node, _pool2d(imp, x, avg, kernel, strides, pads, ceil, cip))
+            define_or_reshape(imp, node, _pool2d(imp, x, avg, kernel, strides, pads, ceil, cip, dil))
             return
         if nd == 1:
             y = _pool2d(imp, reshape_to(imp, x, (xs[0], xs[1], 1, xs[2])), avg, [1, kernel[0]],
-                        [1, strides[0]], [0, pads[0], 0, pads[1]], ceil, cip)
+                        [1, strides[0]], [0, pads[0], 0, pads[1]], ceil, cip, [1, dil[0]])
             define_reshaped(imp, node, y)
             return
         n, c, d, h, w = xs
         y = _pool2d(imp, reshape_to(imp, x, (n, c * d, h, w)), avg, kernel[1:], strides[1:],
-                    [pads[1], pads[2], pads[4], pads[5]], ceil, cip)
+                    [pads[1], pads[2], pads[4], pads[5]], ceil, cip, dil[1:])
         _, _, oh, ow = fw.shape_of(y)
         y = _pool2d(imp, reshape_to(imp, y, (n, c, d, oh * ow)), avg, [kernel[0], 1],
-                    [strides[0], 1], [pads[0], 0, pads[3], 0], ceil, cip)
+                    [strides[0], 1], [pads[0], 0, pads[3], 0], ceil, cip, [dil[0], 1])
         define_reshaped(imp, node, y)
 
     return conv
@@ -107,6 +107,6 @@ CONVERTERS = {
     "GlobalAveragePool": (set(), _global_average_pool),
 }
 NOTES = {
-    "AveragePool": "1-D to 3-D; pads, auto_pad, ceil_mode, count_include_pad; no dilations",
-    "MaxPool": "1-D to 3-D; pads, auto_pad, ceil_mode; no dilations or Indices output",
+    "AveragePool": "1-D to 3-D; pads, auto_pad, ceil_mode, count_include_pad, dilations",
+    "MaxPool": "1-D to 3-D; pads, auto_pad, ceil_mode, dilations; no Indices output",
 }

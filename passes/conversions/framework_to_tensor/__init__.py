@@ -4,7 +4,8 @@ Framework conveniences are resolved here so the backend sees few op forms:
 Gemm's transposes and scales on weights are folded into derived weights (no
 runtime work), Gemm's C becomes a matmul bias when it is bias-shaped, N-D
 matmuls by a weight become 2-D ones between reshapes and matmuls of two
-batched operands ``ktensor.batch_matmul``, identities disappear, layer norms
+batched operands ``ktensor.batch_matmul``, resampling (Resize) becomes one
+matmul by a constant interpolation matrix per axis, identities disappear, layer norms
 normalise the last dim, and negative axes are normalised. One module per op
 family holds its patterns; ``common`` what they share.
 """
@@ -27,6 +28,7 @@ from kaena.passes.conversions.framework_to_tensor.elementwise import (
 from kaena.passes.conversions.framework_to_tensor.indexing import LowerGather
 from kaena.passes.conversions.framework_to_tensor.layout import LowerExpand, LowerLayout, LowerWeight
 from kaena.passes.conversions.framework_to_tensor.normalization import LowerLayerNorm, LowerReduce
+from kaena.passes.conversions.framework_to_tensor.resampling import LowerResample
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -52,7 +54,7 @@ class ConvertFrameworkToTensorPass(ModulePass):
                 LowerWeight(store), LowerGemm(store), LowerMatmul(store), LowerBinary(),
                 LowerUnary(), LowerClip(store), LowerBatchNorm(store), LowerConv(), LowerPool(),
                 LowerLayout(), LowerPow(), LowerMasks(), LowerExpand(store), LowerLayerNorm(store),
-                LowerReduce(), LowerGather(),
+                LowerReduce(), LowerGather(), LowerResample(store),
             ])),
             apply_recursively=False,
         ).rewrite_module(op)

@@ -69,8 +69,9 @@ class LowerPool(RewritePattern):
             return
         x, out = fw.shape_of(op.input), fw.shape_of(op.result)
         k, s, p = fw.ints(op.kernel_shape), fw.ints(op.strides), fw.ints(op.pads)
+        d = op.dilation_values()
         # ceil_mode: pad the end so the floor rule gives the ceil output size
-        extra = [max(0, (out[2 + i] - 1) * s[i] + k[i] - (x[2 + i] + p[i] + p[i + 2]))
+        extra = [max(0, (out[2 + i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - (x[2 + i] + p[i] + p[i + 2]))
                  for i in range(2)]
         pads = [p[0], p[1], p[2] + extra[0], p[3] + extra[1]]
         ops: list[Operation] = []
@@ -83,7 +84,7 @@ class LowerPool(RewritePattern):
             source = ops[-1].results[0]
             pads = [0, 0, extra[0], extra[1]]
         kind = "max" if isinstance(op, fw.MaxPoolOp) else "avg"
-        pool = kt.Pool2dOp(kind, source, op.result.type, k, s, pads)
+        pool = kt.Pool2dOp(kind, source, op.result.type, k, s, pads, d)
         if kind == "avg" and (not include_pad or any(extra)):
             # divide by the elements inside the (explicitly padded) input only
             pool.properties["count_include_pad"] = IntegerAttr(0, i64)

@@ -111,18 +111,20 @@ class PadFamily(OpFamily):
         copy(fl, out.var, interior, ost, x.var, 0, row_major_strides(x.shape), x.shape)
         if mode == "constant":
             return
-        # edge / reflect: dim by dim, copy border slices from the already-filled part
+        # edge / reflect / wrap: dim by dim, copy border slices from the already-filled part
         for i in range(r):
             lo_i, n_i = before[i], x.shape[i]
             shape = [out.shape[j] if j < i else x.shape[j] for j in range(r)]
             shape[i] = 1
             base = sum(before[j] * ost[j] for j in range(i + 1, r))
             for k in range(before[i]):
-                src = lo_i if mode == "edge" else 2 * lo_i - k
+                src = {"edge": lo_i, "reflect": 2 * lo_i - k,
+                       "wrap": lo_i + (k - lo_i) % n_i}[mode]
                 copy(fl, out.var, base + k * ost[i], ost, out.var, base + src * ost[i], ost, shape)
             for k in range(after[i]):
                 dst = lo_i + n_i + k
-                src = lo_i + n_i - 1 if mode == "edge" else lo_i + n_i - 2 - k
+                src = {"edge": lo_i + n_i - 1, "reflect": lo_i + n_i - 2 - k,
+                       "wrap": lo_i + k % n_i}[mode]
                 copy(fl, out.var, base + dst * ost[i], ost, out.var, base + src * ost[i], ost, shape)
 
 

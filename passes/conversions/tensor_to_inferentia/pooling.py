@@ -1,5 +1,5 @@
 """``ktensor.pool2d``: image planes on partitions, one vector reduction per band
-over a 4-D window pattern; a resident input is pooled in place (its stored zero
+over a 4-D window pattern (dilations are its strides); a resident input is pooled in place (its stored zero
 padding read directly)."""
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def excludes_padding(op: kt.Pool2dOp) -> bool:
 
 
 def _geometry(op: kt.Pool2dOp, x_shape, out_shape) -> Geom:
-    return Geom.of(x_shape, ints(op.kernel), ints(op.strides), ints(op.pads), (1, 1), out_shape)
+    return Geom.of(x_shape, ints(op.kernel), ints(op.strides), ints(op.pads), op.dilation_values(),
+                   out_shape)
 
 
 class PoolFamily(OpFamily):
@@ -120,7 +121,7 @@ def _pool_dram(fl: FunctionLowering, op: kt.Pool2dOp, x: DramView, out: DramView
             load_band(b, g, x, x_t, pw, p0.scaled(H * W), r0, nr, clean, fill, first)
             first = False
             o_ap = ap(0, pw, 0, [[nr * OW, 1]])
-            win = [[nr, g.sh * g.Wp], [OW, g.sw], [g.KH, g.Wp], [g.KW, 1]]
+            win = [[nr, g.sh * g.Wp], [OW, g.sw], [g.KH, g.dh * g.Wp], [g.KW, g.dw]]
             if masks is None:
                 b.reduce("max" if is_max else "add", o_t, o_ap, x_t, ap(0, pw, 0, win), 2,
                          scale=None if is_max else 1.0 / (g.KH * g.KW))
@@ -164,7 +165,7 @@ def _pool_resident(fl: FunctionLowering, op: kt.Pool2dOp, x: SbufView, out: View
         for ct, c0, cw in b.tiles(C, x.pc):
             xoff = x.base(ct, n) + (-g.pt * Wx - g.pl)
             for _, r0, nr in b.tiles(OH, rb):
-                src = ap(0, cw, xoff + r0.scaled(g.sh * Wx), [[nr, g.sh * Wx], [OW, g.sw], [g.KH, Wx], [g.KW, 1]])
+                src = ap(0, cw, xoff + r0.scaled(g.sh * Wx), [[nr, g.sh * Wx], [OW, g.sw], [g.KH, g.dh * Wx], [g.KW, g.dw]])
                 if o_res:
                     dst, dst_ap = out.tile, ap(0, cw, out.base(ct, n) + r0.scaled(out.Wp), [[nr, out.Wp], [OW, 1]])
                 else:

@@ -25,3 +25,11 @@ func.func @ceil_avg_include_pad(%x: tensor<1x2x6x6xf32>) -> tensor<1x2x4x4xf32> 
   %p = fw.average_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, ceil_mode = true, count_include_pad = true} : (tensor<1x2x6x6xf32>) -> tensor<1x2x4x4xf32>
   func.return %p : tensor<1x2x4x4xf32>
 }
+
+// Dilations carry over; the ceil overhang is measured over the dilated window (span 3).
+// CHECK-LABEL: func.func @dilated_ceil_max
+// CHECK-NEXT:    %p = ktensor.pool2d "max" %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 1, 1>, dilations = array<i64: 2, 2>} : (tensor<1x2x6x6xf32>) -> tensor<1x2x3x3xf32>
+func.func @dilated_ceil_max(%x: tensor<1x2x6x6xf32>) -> tensor<1x2x3x3xf32> {
+  %p = fw.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = true, dilations = array<i64: 2, 2>} : (tensor<1x2x6x6xf32>) -> tensor<1x2x3x3xf32>
+  func.return %p : tensor<1x2x3x3xf32>
+}

@@ -154,7 +154,7 @@ func.func @f(%x: tensor<3x8x8xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'fw.max_pool' needs 2 kernel_shape, 2 strides and 4 pads
+// CHECK: Operation does not verify: 'fw.max_pool' needs 2 kernel_shape, 2 strides, 4 pads and 2 dilations
 func.func @f(%x: tensor<1x3x8x8xf32>) {
   %0 = fw.max_pool %x {kernel_shape = array<i64: 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = false} : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
   func.return
@@ -162,7 +162,7 @@ func.func @f(%x: tensor<1x3x8x8xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'fw.average_pool' needs kernel_shape, strides >= 1 and pads >= 0
+// CHECK: Operation does not verify: 'fw.average_pool' needs kernel_shape, strides, dilations >= 1 and pads >= 0
 func.func @f(%x: tensor<1x3x8x8xf32>) {
   %0 = fw.average_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 0, 2>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = false, count_include_pad = false} : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
   func.return
@@ -170,7 +170,7 @@ func.func @f(%x: tensor<1x3x8x8xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'fw.max_pool' pads (2, 2, 2, 2) must be smaller than the kernel (2, 2)
+// CHECK: Operation does not verify: 'fw.max_pool' pads (2, 2, 2, 2) must be smaller than the window (2, 2)
 func.func @f(%x: tensor<1x3x8x8xf32>) {
   %0 = fw.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 2, 2, 2, 2>, ceil_mode = false} : (tensor<1x3x8x8xf32>) -> tensor<1x3x5x5xf32>
   func.return
@@ -322,9 +322,9 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'fw.pad' mode must be one of constant, edge, reflect
+// CHECK: Operation does not verify: 'fw.pad' mode must be one of constant, edge, reflect, wrap
 func.func @f(%a: tensor<2x3xf32>) {
-  %0 = fw.pad %a {pads = array<i64: 0, 0, 0, 0>, mode = "wrap", value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %0 = fw.pad %a {pads = array<i64: 0, 0, 0, 0>, mode = "circular", value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
 }
 
@@ -349,5 +349,45 @@ func.func @f(%a: tensor<2x3xf32>) {
 // CHECK: Operation does not verify: 'fw.resize_nearest' takes NCHW and two integer scales >= 1
 func.func @f(%a: tensor<1x2x3x3xf32>) {
   %0 = fw.resize_nearest %a {scales = array<i64: 0, 2>} : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x6xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.max_pool' pads (0, 0, 3, 0) must be smaller than the window (3, 3)
+func.func @f(%x: tensor<1x3x8x8xf32>) {
+  %0 = fw.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 3, 0>, ceil_mode = false, dilations = array<i64: 2, 2>} : (tensor<1x3x8x8xf32>) -> tensor<1x3x9x6xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.resample' needs one matrix per axis, got 1 for [2, 3]
+func.func @f(%x: tensor<1x2x4x4xf32>, %m: tensor<8x4xf32>) {
+  %0 = fw.resample %x, %m {axes = array<i64: 2, 3>} : (tensor<1x2x4x4xf32>, tensor<8x4xf32>) -> tensor<1x2x8x4xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.resample' axes [3, 3] must be distinct dims of rank 4
+func.func @f(%x: tensor<1x2x4x4xf32>, %m: tensor<8x4xf32>) {
+  %0 = fw.resample %x, %m, %m {axes = array<i64: 3, 3>} : (tensor<1x2x4x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<1x2x4x8xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.resample' matrix of axis 2 must be [out, 4], got (8, 3)
+func.func @f(%x: tensor<1x2x4x4xf32>, %m: tensor<8x3xf32>) {
+  %0 = fw.resample %x, %m {axes = array<i64: 2>} : (tensor<1x2x4x4xf32>, tensor<8x3xf32>) -> tensor<1x2x8x4xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'fw.resample' result shape must be (1, 2, 8, 4), got (1, 2, 8, 8)
+func.func @f(%x: tensor<1x2x4x4xf32>, %m: tensor<8x4xf32>) {
+  %0 = fw.resample %x, %m {axes = array<i64: 2>} : (tensor<1x2x4x4xf32>, tensor<8x4xf32>) -> tensor<1x2x8x8xf32>
   func.return
 }

@@ -154,7 +154,7 @@ func.func @f(%x: tensor<1x3x8x8xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.pool2d' expects NCHW input, 2 kernel, 2 strides, 4 pads
+// CHECK: Operation does not verify: 'ktensor.pool2d' expects NCHW input, 2 kernel, 2 strides, 4 pads, 2 dilations
 func.func @f(%x: tensor<3x8x8xf32>) {
   %0 = ktensor.pool2d "max" %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<3x8x8xf32>) -> tensor<3x4x4xf32>
   func.return
@@ -162,7 +162,7 @@ func.func @f(%x: tensor<3x8x8xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.pool2d' kernel and strides >= 1, pads >= 0
+// CHECK: Operation does not verify: 'ktensor.pool2d' kernel, strides and dilations >= 1, pads >= 0
 func.func @f(%x: tensor<1x3x8x8xf32>) {
   %0 = ktensor.pool2d "max" %x {kernel = array<i64: 0, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
   func.return
@@ -282,9 +282,9 @@ func.func @f(%a: tensor<2x3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.pad' mode must be one of constant, edge, reflect, got 'wrap'
+// CHECK: Operation does not verify: 'ktensor.pad' mode must be one of constant, edge, reflect, wrap, got 'circular'
 func.func @f(%a: tensor<2x3xf32>) {
-  %0 = ktensor.pad "wrap" %a {pads = array<i64: 0, 0, 0, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %0 = ktensor.pad "circular" %a {pads = array<i64: 0, 0, 0, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
 }
 
@@ -325,5 +325,21 @@ func.func @f(%a: tensor<1x2x3x3xf32>) {
 // CHECK: Operation does not verify: 'ktensor.resize_nearest' result must be (1, 2, 6, 6), got (1, 2, 6, 5)
 func.func @f(%a: tensor<1x2x3x3xf32>) {
   %0 = ktensor.resize_nearest %a {scales = array<i64: 2, 2>} : (tensor<1x2x3x3xf32>) -> tensor<1x2x6x5xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.pool2d' result must be (1, 3, 5, 5), got (1, 3, 7, 7)
+func.func @f(%x: tensor<1x3x8x8xf32>) {
+  %0 = ktensor.pool2d "max" %x {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 3, 3>} : (tensor<1x3x8x8xf32>) -> tensor<1x3x7x7xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.pool2d' kernel, strides and dilations >= 1, pads >= 0
+func.func @f(%x: tensor<1x3x8x8xf32>) {
+  %0 = ktensor.pool2d "max" %x {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 0, 1>} : (tensor<1x3x8x8xf32>) -> tensor<1x3x7x7xf32>
   func.return
 }
