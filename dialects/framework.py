@@ -968,6 +968,29 @@ class NotOp(_UnaryOp):
         return shapes[0]
 
 
+LOGICAL_KINDS = ("and", "or", "xor")
+
+
+@irdl_op_definition
+class LogicalOp(_MixedTypeOp, _BinaryOp):
+    """ONNX And/Or/Xor: elementwise logic of two i1 tensors with broadcasting."""
+
+    name = "fw.logical"
+    kind = prop_def(StringAttr)
+    assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: Attribute):
+        IRDLOperation.__init__(self, operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
+                               result_types=[result_type])
+
+    def verify_types(self) -> None:
+        if self.kind.data not in LOGICAL_KINDS:
+            raise VerifyException(f"'fw.logical' kind must be one of {', '.join(LOGICAL_KINDS)}, "
+                                  f"got '{self.kind.data}'")
+        if not _elt(self.lhs) == _elt(self.rhs) == _elt(self.result) == i1:
+            raise VerifyException("'fw.logical' operands and result must be i1")
+
+
 @irdl_op_definition
 class WhereOp(_MixedTypeOp):
     """ONNX Where: ``cond ? lhs : rhs`` elementwise, all three broadcast; cond is i1."""
@@ -1164,6 +1187,7 @@ Framework = Dialect(
         CastOp,
         CompareOp,
         NotOp,
+        LogicalOp,
         WhereOp,
         ExpandOp,
         SliceOp,

@@ -64,6 +64,7 @@ ELEMENTWISE_KINDS = ("add", "sub", "mul", "div", "max", "min")
 POOL_KINDS = ("max", "avg")
 REDUCE_KINDS = ("sum", "mean", "max", "min")
 COMPARE_KINDS = ("equal", "less", "greater", "less_equal", "greater_equal")
+LOGICAL_KINDS = ("and", "or", "xor")
 
 
 def _check_choice(op: IRDLOperation, prop: str, value: str, choices: Sequence[str]) -> None:
@@ -727,6 +728,28 @@ class LogicalNotOp(_KTensorOp):
 
 
 @irdl_op_definition
+class LogicalOp(_KTensorOp):
+    """``lhs <kind> rhs`` (and, or, xor) of two i1 masks with numpy broadcasting."""
+
+    name = "ktensor.logical"
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    kind = prop_def(StringAttr)
+    result = result_def(TensorType)
+    assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: TensorType):
+        super().__init__(operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
+                         result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        _check_choice(self, "kind", self.kind.data, LOGICAL_KINDS)
+        if not _elt(self.lhs) == _elt(self.rhs) == _elt(self.result) == i1:
+            raise VerifyException("'ktensor.logical' operands and result must be i1")
+        _broadcast(self, self.lhs, self.rhs)
+
+
+@irdl_op_definition
 class SelectOp(_KTensorOp):
     """``cond ? on_true : on_false`` elementwise, all three broadcast (numpy);
     cond is i1, the values and result share one element type."""
@@ -852,6 +875,7 @@ KTensor = Dialect(
         LogSoftmaxOp,
         CompareOp,
         LogicalNotOp,
+        LogicalOp,
         SelectOp,
         SliceOp,
         BroadcastOp,

@@ -1,4 +1,4 @@
-"""Masks: ``ktensor.compare``, ``ktensor.logical_not``, ``ktensor.select``.
+"""Masks: ``ktensor.compare``, ``ktensor.logical_not``, ``ktensor.logical``, ``ktensor.select``.
 
 i1 storage: a mask (i1 tensor) is stored as f32 0.0 / 1.0, in DRAM and SBUF alike
 (``MASK_STORAGE``). The vector engine's comparisons write exactly that, SELECT takes
@@ -10,12 +10,13 @@ broadcast by stride-0 DMA access patterns, [partitions, free] chunks, DRAM in an
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import TensorType, f32, i1
+from xdsl.dialects.builtin import TensorType, f32, i1, i32
 from xdsl.ir import Attribute, SSAValue
 
 from kaena.dialects import ktensor as kt
 
 from .function import FunctionLowering
+from .indexing import restrict_input_range
 from .interface import OpFamily
 from .pointwise import Tile, _stream
 from .planning import FunctionPlan
@@ -70,10 +71,23 @@ class _MaskFamily(OpFamily):
         raise NotImplementedError
 
 
+# The vector engine compares int32 values as FP32: exact within +-2**24.
+EXACT_INT = 2**24
+
+
 class CompareFamily(_MaskFamily):
-    """``lhs kind rhs`` -> 1.0/0.0: one vector comparison per chunk (f32 or i32 operands)."""
+    """``lhs kind rhs`` -> 1.0/0.0: one vector comparison per chunk (f32 or i32 operands).
+    An i32 model input compared directly gets ``kaena.valid_range = [-2**24, 2**24]``:
+    the runtime refuses values the FP32 comparison would not tell apart."""
 
     op_types = (kt.CompareOp,)
+
+    def emit(self, fl: FunctionLowering, op, out: View) -> None:
+        for v in op.operands:
+            view = fl.view(v)
+            if v.type.element_type == i32 and isinstance(view, DramView):
+                restrict_input_range(view.var, -EXACT_INT, EXACT_INT + 1)
+        super().emit(fl, op, out)
 
     def compute(self, fl, op: kt.CompareOp, ins, out) -> None:
         (l_t, l_ap), (r_t, r_ap) = ins
@@ -94,6 +108,21 @@ class LogicalNotFamily(_MaskFamily):
     def compute(self, fl, op: kt.LogicalNotOp, ins, out) -> None:
         (x_t, x_ap), = ins
         fl.b.tensor_scalar("equal", out[0], out[1], x_t, x_ap, imm=0.0)
+
+
+class LogicalFamily(_MaskFamily):
+    """and/or/xor of 0.0/1.0 masks: min, max, and ``(a == b) == 0`` (two comparisons)."""
+
+    op_types = (kt.LogicalOp,)
+
+    def compute(self, fl, op: kt.LogicalOp, ins, out) -> None:
+        (l_t, l_ap), (r_t, r_ap) = ins
+        kind = op.kind.data
+        if kind == "xor":
+            fl.b.tensor_tensor("equal", out[0], out[1], l_t, l_ap, r_t, r_ap)
+            fl.b.tensor_scalar("equal", out[0], out[1], out[0], out[1], imm=0.0)
+        else:
+            fl.b.tensor_tensor("min" if kind == "and" else "max", out[0], out[1], l_t, l_ap, r_t, r_ap)
 
 
 class SelectFamily(_MaskFamily):
