@@ -1042,8 +1042,9 @@ class ExpandOp(_FwOp):
 @irdl_op_definition
 class SliceOp(_FwOp):
     """A strided slice with one (start, size, step) per dim, resolved: starts in
-    range, sizes >= 1, steps >= 1: ``out[i] = in[start + i * step]`` per dim
-    (ONNX Slice/Split, Gather by a constant index)."""
+    range, sizes >= 1, steps nonzero (negative: backwards from start), every index in
+    range: ``out[i] = in[start + i * step]`` per dim (ONNX Slice/Split, Gather by a
+    constant index)."""
 
     name = "fw.slice"
     input = operand_def(TensorType)
@@ -1069,7 +1070,7 @@ def check_slice(name: str, x: Shape, starts: Sequence[int], sizes: Sequence[int]
     if not len(starts) == len(sizes) == len(steps) == len(x):
         raise VerifyException(f"'{name}' needs one start, size and step per dim of {x}")
     for d, st, sz, sp in zip(x, starts, sizes, steps):
-        if st < 0 or sz < 1 or sp < 1 or st + (sz - 1) * sp >= d:
+        if not (0 <= st < d and sz >= 1 and sp != 0 and 0 <= st + (sz - 1) * sp < d):
             raise VerifyException(f"'{name}' slice (start {st}, size {sz}, step {sp}) is out of a dim of {d}")
     return tuple(sizes)
 

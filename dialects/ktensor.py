@@ -775,7 +775,8 @@ class SelectOp(_KTensorOp):
 @irdl_op_definition
 class SliceOp(_KTensorOp):
     """Static strided slice: ``result[i...] = input[offsets + i * strides]`` per
-    dim; offsets >= 0, strides >= 1, the result shape is the sizes, every index in bounds."""
+    dim; strides nonzero (negative: backwards from the offset), the result shape is the
+    sizes, every index in bounds."""
 
     name = "ktensor.slice"
     input = operand_def(TensorType)
@@ -793,7 +794,7 @@ class SliceOp(_KTensorOp):
         if not len(o) == len(s) == len(x) == len(r):
             raise VerifyException(f"'ktensor.slice' needs one offset and stride per dim of {x} (and the same rank)")
         for d, off, st, sz in zip(x, o, s, r):
-            if off < 0 or st < 1 or off + (sz - 1) * st >= d:
+            if not (0 <= off < d and st != 0 and 0 <= off + (sz - 1) * st < d):
                 raise VerifyException(f"'ktensor.slice' (offset {off}, size {sz}, stride {st}) is out of a dim of {d}")
         if _elt(self.input) != _elt(self.result):
             raise VerifyException("'ktensor.slice' keeps the element type")
