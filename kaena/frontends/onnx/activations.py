@@ -16,6 +16,7 @@ from kaena.frontends.onnx.core import (
     Unsupported,
     attrs,
     const_scalar,
+    define_or_reshape,
     f32,
     float_input,
     scalar_operand,
@@ -30,6 +31,9 @@ def _leaky_relu(imp: Importer, node: onnx.NodeProto) -> None:
 
 def _clip(imp: Importer, node: onnx.NodeProto) -> None:
     at = attrs(node)
+    if imp.operand(node.input[0]).type.element_type == i32 and imp.opset >= 11:
+        _integer_clip(imp, node)
+        return
     x = float_input(imp, node)
     if imp.opset < 11:
         lo, hi = at.get("min"), at.get("max")
@@ -48,6 +52,21 @@ def _clip(imp: Importer, node: onnx.NodeProto) -> None:
                 bounds.append(const_scalar(imp, node, i, "Clip's bound"))
         lo, hi = bounds
     imp.define(node, imp.emit(fw.ClipOp(x, lo, hi)))
+
+
+def _integer_clip(imp: Importer, node: onnx.NodeProto) -> None:
+    """Clip of int32 data: max by the lower and min by the upper bound, each a comparison
+    and a select (exact within 2**24)."""
+    x = imp.operand(node.input[0])
+    for i, cls in ((1, fw.MaxOp), (2, fw.MinOp)):
+        if len(node.input) > i and node.input[i]:
+            bound = imp.operand(node.input[i])
+            if bound.type.element_type != i32 or fw.shape_of(bound) not in ((), (1,)):
+                raise Unsupported(f"Clip's bound '{node.input[i]}' must be an integer scalar like the input")
+            x = imp.emit(cls(x, bound, x.type)).results[0]
+    if x is imp.operand(node.input[0]):
+        x = imp.emit(fw.IdentityOp(x)).results[0]
+    define_or_reshape(imp, node, x)
 
 
 def _hard_sigmoid(imp: Importer, node: onnx.NodeProto) -> None:
@@ -88,7 +107,7 @@ CONVERTERS = {
     "HardSwish": (set(), _hard_swish),
     "Softmax": ({"axis"}, _softmax),
 }
-NOTES = {"Clip": "constant or scalar run-time min/max"}
+NOTES = {"Clip": "constant or scalar run-time min/max; integer data within 2**24 (comparisons and selects)"}
 
 
 # --- transformer activations ---------------------------------------------------------
