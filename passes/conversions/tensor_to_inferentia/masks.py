@@ -11,7 +11,7 @@ broadcast by stride-0 DMA access patterns, [partitions, free] chunks, DRAM in an
 from __future__ import annotations
 
 from xdsl.dialects.builtin import TensorType, f32, i1, i32
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, BlockArgument, SSAValue
 
 from kaena.dialects import ktensor as kt
 
@@ -75,18 +75,43 @@ class _MaskFamily(OpFamily):
 EXACT_INT = 2**24
 
 
+# ops that only move int32 values: a compared value holds what their data operands hold
+_MOVES = {kt.ReshapeOp: (0,), kt.TransposeOp: (0,), kt.SliceOp: (0,), kt.BroadcastOp: (0,),
+          kt.PadOp: (0,), kt.GatherOp: (0,), kt.SelectOp: (1, 2), kt.ConcatOp: None}
+
+
+def integer_sources(value: SSAValue) -> list[BlockArgument]:
+    """The function arguments whose int32 values ``value`` holds (through data movement);
+    constants (checked within 2**24 at import) add none."""
+    found, stack, seen = [], [value], set()
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        if isinstance(v, BlockArgument):
+            found.append(v)
+        elif type(v.owner) in _MOVES:
+            slots = _MOVES[type(v.owner)]
+            stack.extend(v.owner.operands if slots is None else [v.owner.operands[i] for i in slots])
+    return found
+
+
 class CompareFamily(_MaskFamily):
     """``lhs kind rhs`` -> 1.0/0.0: one vector comparison per chunk (f32 or i32 operands).
-    An i32 model input compared directly gets ``kaena.valid_range = [-2**24, 2**24]``:
-    the runtime refuses values the FP32 comparison would not tell apart."""
+    The model inputs whose int32 values are compared (directly or moved) get
+    ``kaena.valid_range = [-2**24, 2**24]``: the runtime refuses values the FP32
+    comparison would not tell apart."""
 
     op_types = (kt.CompareOp,)
 
     def emit(self, fl: FunctionLowering, op, out: View) -> None:
         for v in op.operands:
-            view = fl.view(v)
-            if v.type.element_type == i32 and isinstance(view, DramView):
-                restrict_input_range(view.var, -EXACT_INT, EXACT_INT + 1)
+            if v.type.element_type == i32:
+                for arg in integer_sources(v):
+                    view = fl.view(arg)
+                    if isinstance(view, DramView):
+                        restrict_input_range(view.var, -EXACT_INT, EXACT_INT + 1)
         super().emit(fl, op, out)
 
     def compute(self, fl, op: kt.CompareOp, ins, out) -> None:
