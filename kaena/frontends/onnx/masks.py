@@ -130,7 +130,7 @@ NOTES = {
     "And": "bool, broadcasting",
     "Or": "bool, broadcasting",
     "Xor": "bool, broadcasting",
-    "Where": "bool condition, broadcasting",
+    "Where": "bool condition, broadcasting; float32 or integer values (SELECT moves them unconverted)",
     "Expand": "constant shape",
 }
 _ = TensorProto
