@@ -1026,6 +1026,29 @@ class NotOp(_UnaryOp):
         return shapes[0]
 
 
+LOGICAL_KINDS = ("and", "or", "xor")
+
+
+@irdl_op_definition
+class LogicalOp(_MixedTypeOp, _BinaryOp):
+    """ONNX And/Or/Xor: elementwise logic of two i1 tensors with broadcasting."""
+
+    name = "fw.logical"
+    kind = prop_def(StringAttr)
+    assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: Attribute):
+        IRDLOperation.__init__(self, operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
+                               result_types=[result_type])
+
+    def verify_types(self) -> None:
+        if self.kind.data not in LOGICAL_KINDS:
+            raise VerifyException(f"'fw.logical' kind must be one of {', '.join(LOGICAL_KINDS)}, "
+                                  f"got '{self.kind.data}'")
+        if not _elt(self.lhs) == _elt(self.rhs) == _elt(self.result) == i1:
+            raise VerifyException("'fw.logical' operands and result must be i1")
+
+
 @irdl_op_definition
 class WhereOp(_MixedTypeOp):
     """ONNX Where: ``cond ? lhs : rhs`` elementwise, all three broadcast; cond is i1."""
@@ -1077,8 +1100,9 @@ class ExpandOp(_FwOp):
 @irdl_op_definition
 class SliceOp(_FwOp):
     """A strided slice with one (start, size, step) per dim, resolved: starts in
-    range, sizes >= 1, steps >= 1: ``out[i] = in[start + i * step]`` per dim
-    (ONNX Slice/Split, Gather by a constant index)."""
+    range, sizes >= 1, steps nonzero (negative: backwards from start), every index in
+    range: ``out[i] = in[start + i * step]`` per dim (ONNX Slice/Split, Gather by a
+    constant index)."""
 
     name = "fw.slice"
     input = operand_def(TensorType)
@@ -1104,7 +1128,7 @@ def check_slice(name: str, x: Shape, starts: Sequence[int], sizes: Sequence[int]
     if not len(starts) == len(sizes) == len(steps) == len(x):
         raise VerifyException(f"'{name}' needs one start, size and step per dim of {x}")
     for d, st, sz, sp in zip(x, starts, sizes, steps):
-        if st < 0 or sz < 1 or sp < 1 or st + (sz - 1) * sp >= d:
+        if not (0 <= st < d and sz >= 1 and sp != 0 and 0 <= st + (sz - 1) * sp < d):
             raise VerifyException(f"'{name}' slice (start {st}, size {sz}, step {sp}) is out of a dim of {d}")
     return tuple(sizes)
 
@@ -1229,6 +1253,7 @@ Framework = Dialect(
         CastOp,
         CompareOp,
         NotOp,
+        LogicalOp,
         WhereOp,
         ExpandOp,
         SliceOp,

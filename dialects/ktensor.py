@@ -64,6 +64,7 @@ ELEMENTWISE_KINDS = ("add", "sub", "mul", "div", "max", "min")
 POOL_KINDS = ("max", "avg")
 REDUCE_KINDS = ("sum", "mean", "max", "min")
 COMPARE_KINDS = ("equal", "less", "greater", "less_equal", "greater_equal")
+LOGICAL_KINDS = ("and", "or", "xor")
 
 
 def _check_choice(op: IRDLOperation, prop: str, value: str, choices: Sequence[str]) -> None:
@@ -734,6 +735,28 @@ class LogicalNotOp(_KTensorOp):
 
 
 @irdl_op_definition
+class LogicalOp(_KTensorOp):
+    """``lhs <kind> rhs`` (and, or, xor) of two i1 masks with numpy broadcasting."""
+
+    name = "ktensor.logical"
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    kind = prop_def(StringAttr)
+    result = result_def(TensorType)
+    assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
+
+    def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: TensorType):
+        super().__init__(operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
+                         result_types=[result_type])
+
+    def verify_semantics(self) -> None:
+        _check_choice(self, "kind", self.kind.data, LOGICAL_KINDS)
+        if not _elt(self.lhs) == _elt(self.rhs) == _elt(self.result) == i1:
+            raise VerifyException("'ktensor.logical' operands and result must be i1")
+        _broadcast(self, self.lhs, self.rhs)
+
+
+@irdl_op_definition
 class SelectOp(_KTensorOp):
     """``cond ? on_true : on_false`` elementwise, all three broadcast (numpy);
     cond is i1, the values and result share one element type."""
@@ -759,7 +782,8 @@ class SelectOp(_KTensorOp):
 @irdl_op_definition
 class SliceOp(_KTensorOp):
     """Static strided slice: ``result[i...] = input[offsets + i * strides]`` per
-    dim; offsets >= 0, strides >= 1, the result shape is the sizes, every index in bounds."""
+    dim; strides nonzero (negative: backwards from the offset), the result shape is the
+    sizes, every index in bounds."""
 
     name = "ktensor.slice"
     input = operand_def(TensorType)
@@ -777,7 +801,7 @@ class SliceOp(_KTensorOp):
         if not len(o) == len(s) == len(x) == len(r):
             raise VerifyException(f"'ktensor.slice' needs one offset and stride per dim of {x} (and the same rank)")
         for d, off, st, sz in zip(x, o, s, r):
-            if off < 0 or st < 1 or off + (sz - 1) * st >= d:
+            if not (0 <= off < d and st != 0 and 0 <= off + (sz - 1) * st < d):
                 raise VerifyException(f"'ktensor.slice' (offset {off}, size {sz}, stride {st}) is out of a dim of {d}")
         if _elt(self.input) != _elt(self.result):
             raise VerifyException("'ktensor.slice' keeps the element type")
@@ -859,6 +883,7 @@ KTensor = Dialect(
         LogSoftmaxOp,
         CompareOp,
         LogicalNotOp,
+        LogicalOp,
         SelectOp,
         SliceOp,
         BroadcastOp,

@@ -101,6 +101,21 @@ def bind_inputs(model: onnx.ModelProto, values: dict[str, np.ndarray]) -> onnx.M
     return out
 
 
+def host_output(name: str, value: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
+    """An output in the model's declared dtype: a NEFF output is float32 (bool masks as
+    0.0/1.0) or int32 (integers, narrowed on the host after checking every value fits)."""
+    if dtype is None or value.dtype == dtype:
+        return value
+    if dtype == np.bool_:
+        return value != 0
+    if np.issubdtype(dtype, np.integer) and value.dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if value.size and (value.min() < info.min or value.max() > info.max):
+            raise KaenaError(f"output '{name}' holds values outside {np.dtype(dtype).name}")
+        return value.astype(dtype)
+    return value
+
+
 class KaenaRep(BackendRep):
     """A prepared model: compiled once per set of parameter-input values."""
 
@@ -117,6 +132,11 @@ class KaenaRep(BackendRep):
                                if (shape := _static_shape(o)) is not None}
         self.empty_outputs = {o.name: np.zeros(self._output_shapes[o.name], onnx.helper.tensor_dtype_to_np_dtype(
             o.type.tensor_type.elem_type)) for o in model.graph.output if o.name in empty_values([o])}
+        self._output_dtypes = {
+            o.name: onnx.helper.tensor_dtype_to_np_dtype(o.type.tensor_type.elem_type)
+            for o in model.graph.output
+            if o.type.HasField("tensor_type") and o.type.tensor_type.elem_type
+        }
         self._cache: dict[bytes, Any] = {}
         if not self.parameters:
             self._compiled({})
@@ -163,7 +183,7 @@ class KaenaRep(BackendRep):
             want = self._output_shapes.get(name)
             if want is not None and value.shape != want and value.size == np.prod(want):
                 value = value.reshape(want)
-            result.append(value)
+            result.append(host_output(name, value, self._output_dtypes.get(name)))
         return namedtupledict("Outputs", self.output_names)(*result)
 
 

@@ -117,9 +117,9 @@ def test_translate_refuses_unallocated_ir(tmp_path):
 
 
 def test_input_and_operator_problems_in_one_message(tmp_path):
-    """A bool input, an unsupported op and control flow: all named in one line."""
+    """A float64 input, an unsupported op and control flow: all named in one line."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
-    c = helper.make_tensor_value_info("c", TensorProto.BOOL, [])
+    c = helper.make_tensor_value_info("c", TensorProto.DOUBLE, [])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     branch = helper.make_graph([helper.make_node("Identity", ["x"], ["t"])], "then", [],
                                [helper.make_tensor_value_info("t", TensorProto.FLOAT, [1, 4])])
@@ -133,7 +133,7 @@ def test_input_and_operator_problems_in_one_message(tmp_path):
     path = tmp_path / "cf.onnx"
     onnx.save(model, str(path))
     proc = run("kaena-compile", str(path), "-o", str(tmp_path / "cf.neff"))
-    assert_clean_error(proc, "input 'c' is bool", "'acos1' (Acos)", "'branch' (If)", "control flow",
+    assert_clean_error(proc, "input 'c' is double", "'acos1' (Acos)", "'branch' (If)", "control flow",
                        "partition the model")
     assert not (tmp_path / "cf.neff").exists()
 

@@ -29,25 +29,22 @@ LOWERED = set(SUPPORTED_OPERATORS) - AWAITING_LOWERING
 # Cast/CastLike node tests all convert between other types (int, bf16, fp8, strings);
 # Kaena takes them only float32 -> float32 or on constants.
 SUITE_OPERATORS = sorted(LOWERED - {"Cast", "CastLike"})
-# supported operators none of whose node tests Kaena takes (tests/test_lowering_attention.py
-# covers LayerNormalization with its single output)
-WITHOUT_NODE_TESTS = {"LayerNormalization"}
+# supported operators none of whose node tests Kaena takes (none today)
+WITHOUT_NODE_TESTS: set[str] = set()
 # node test name prefixes that do not spell the operator
 ALIASES = {"basic_conv": "Conv", "batchnorm": "BatchNormalization", "constant_pad": "Pad",
            "edge_pad": "Pad", "reflect_pad": "Pad", "wrap_pad": "Pad",
            "reduce_mean": "ReduceMean", "reduce_sum": "ReduceSum", "reduce_max": "ReduceMax",
-           "reduce_min": "ReduceMin", "layer_normalization": "LayerNormalization"}
+           "reduce_min": "ReduceMin", "layer_normalization": "LayerNormalization",
+           "greater_equal": "GreaterOrEqual", "less_equal": "LessOrEqual",
+           **{f"{op.lower()}{r}d": op for op in ("And", "Or", "Xor") for r in (2, 3, 4)}}
 
 # pattern -> why the test is excluded (it must still be refused cleanly)
 EXCLUDED: dict[str, str] = {
     r"^test_identity_(opt|sequence)$": "optional and sequence types",
-    r"^test_gather_(1|2d_indices)$": "Gather by run-time indices along an axis other than 0",
-    r"^test_gather_negative_indices$": "negative ids: the runtime refuses ids outside [0, rows)",
-    r"^test_pow(_bcast_array|_example|_types_.*)?$": "Pow with a non-scalar exponent",
-    r"^test_slice_neg_steps$": "Slice with a negative step",
-    # the function-body expansions compute Mean and InvStdDev with ordinary ops, and run
-    r"^test_layer_normalization_((?!expanded).)*$":
-        "the Mean and InvStdDev outputs (every LayerNormalization node test has them)",
+    r"^test_gather_negative_indices$": "negative run-time ids: the DMA gather faults outside [0, rows) "
+                                       "and the device has no int32 arithmetic for ids + rows; the "
+                                       "runtime refuses them",
 }
 
 
@@ -112,12 +109,20 @@ def exclusion(case) -> str | None:
     return None
 
 
-# integer-typed tests Kaena runs exactly: int32 data moved by DMAs only
-INTEGER_RUN = {"test_edge_pad", "test_reflect_pad", "test_wrap_pad"}
+# integer-typed tests Kaena runs exactly: pattern -> why the result is exact. Integer
+# inputs travel as int32 (the host widens int8..uint64, refusing values int32 cannot
+# hold), bool ones as float32 0/1 masks; the host narrows outputs back to their dtype.
+INTEGER_RUN_PATTERNS = {
+    r"^test_(edge|reflect|wrap)_pad$": "int32 data moved by DMAs only",
+    r"^test_(equal|greater|less|greater_equal|less_equal)(_u?int(8|16|32|64)|_bcast)?(_expanded)?$":
+        "vector comparisons of float32, or int32 within 2**24 (the runtime refuses larger values)",
+    r"^test_(not|and|or|xor)(_|\d)": "bool masks: vector comparisons, min and max of 0.0/1.0",
+    r"^test_where_": "SELECT moves the chosen values (int32 unconverted)",
+    r"^test_(max|min)_u?int(8|16|32|64)$": "a comparison (int32 within 2**24) and a SELECT",
+    r"^test_clip_default_int8_": "int8 data: comparisons (within 2**24) and SELECTs",
+}
+INTEGER_RUN = {c.name for c in CASES if any(re.search(p, c.name) for p in INTEGER_RUN_PATTERNS)}
 INTEGER = {c.name for c in CASES if is_integer_typed(c.model) and not exclusion(c)} - INTEGER_RUN
-# operators whose node tests all have bool inputs or outputs (model I/O Kaena does not
-# take): tests/test_lowering_indexing.py runs them inside float models instead
-BOOL_IO = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "Where"}
 INCLUDED = sorted(c.name for c in CASES if not exclusion(c) and c.name not in INTEGER)
 
 backend_test = onnx.backend.test.BackendTest(KaenaBackend, __name__)
@@ -158,7 +163,7 @@ def test_integer_variants_are_exact_or_refused_cleanly(case):
 
 def test_suite_covers_every_supported_operator():
     covered = {operator_of(n) for n in INCLUDED}
-    assert covered >= set(SUITE_OPERATORS) - {"Cast", "CastLike"} - BOOL_IO - WITHOUT_NODE_TESTS, \
+    assert covered >= set(SUITE_OPERATORS) - {"Cast", "CastLike"} - WITHOUT_NODE_TESTS, \
         set(SUITE_OPERATORS) - covered
     assert len(INCLUDED) >= 150
 

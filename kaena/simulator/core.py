@@ -459,7 +459,12 @@ def host_input(model: str, name: str, spec, value) -> np.ndarray:
         bad = np.flatnonzero((flat < lo) | (flat >= hi))
         if len(bad):
             k = int(bad[0])
-            raise KaenaError(f"{model}: token id {int(flat[k])} at position {k} of input '{name}' is outside [{lo}, {hi})")
+            # [0, V) comes from a gather's table; a range reaching below 0 from the
+            # engines' FP32 view of int32 (exact within 2**24)
+            what = "token id" if lo >= 0 else "value"
+            why = "" if lo >= 0 else " (the engines compare int32 exactly only within 2**24)"
+            raise KaenaError(f"{model}: {what} {int(flat[k])} at position {k} of input '{name}' is outside "
+                             f"[{lo}, {hi}){why}")
     return out
 
 

@@ -61,13 +61,19 @@ CONTROL_FLOW_REASON = "control flow is not supported: partition the model so it 
 f32 = Float32Type()
 # ONNX element types Kaena's fw and ktensor functions carry: integers are i32
 # (token ids and masks are far below 2**31), booleans i1.
+# Narrower integers widen to i32 exactly; uint32/uint64 values must fit int32 (the
+# runtime checks every value on the host, as for int64).
+_WIDENED = (TensorProto.INT8, TensorProto.INT16, TensorProto.UINT8, TensorProto.UINT16,
+            TensorProto.UINT32, TensorProto.UINT64)
 ELEMENT_TYPES = {TensorProto.FLOAT: f32, TensorProto.INT64: i32, TensorProto.INT32: i32,
-                 TensorProto.BOOL: i1}
-# The model inputs Kaena takes (int64 ones become i32 in the function and the NEFF).
-INPUT_TYPES = (TensorProto.FLOAT, TensorProto.INT64, TensorProto.INT32)
+                 TensorProto.BOOL: i1, **{t: i32 for t in _WIDENED}}
+# The model inputs Kaena takes: integers become i32 in the function and the NEFF,
+# bool i1 (stored as float32 0.0/1.0 in the NEFF); the host converts.
+INPUT_TYPES = (TensorProto.FLOAT, TensorProto.INT64, TensorProto.INT32, TensorProto.BOOL, *_WIDENED)
 # Argument attribute naming the model's own dtype where the function's differs.
 INPUT_DTYPE_ATTR = "kaena.input_dtype"
-INPUT_DTYPE_NAMES = {TensorProto.INT64: "int64"}
+INPUT_DTYPE_NAMES = {TensorProto.INT64: "int64", TensorProto.BOOL: "bool",
+                     **{t: TensorProto.DataType.Name(t).lower() for t in _WIDENED}}
 
 
 def element_type_of(dtype: np.dtype):
@@ -213,7 +219,7 @@ class Importer:
             if tt.elem_type not in INPUT_TYPES:
                 raise ModelImportError(
                     f"{self.source}: input '{inp.name}' is {elem_name(tt.elem_type)}; Kaena models "
-                    "take float32 inputs, or int64/int32 ones (token ids, masks): convert the input "
+                    "take float32, integer (held as int32) and bool inputs: convert the input "
                     "outside the model or re-export it"
                 )
             if inp.name in self.input_shapes:
@@ -630,7 +636,19 @@ def const_scalar(imp: Importer, node: onnx.NodeProto, index: int, what: str) -> 
 
 
 def float_input(imp: Importer, node: onnx.NodeProto, index: int = 0) -> SSAValue:
-    return imp.operand(node.input[index])
+    """A run-time float32 operand (the engines' arithmetic is float32)."""
+    value = imp.operand(node.input[index])
+    if value.type.element_type != f32:
+        raise Unsupported(f"input '{node.input[index]}' is {value.type.element_type}: {node.op_type} takes "
+                          "float32 (the engines compute in float32 and write integers only by moving them)")
+    return value
+
+
+def scalar_operand(imp: Importer, node: onnx.NodeProto, tag: str, value: float) -> SSAValue:
+    """A float32 scalar constant a converter needs (a weight named after the node's output)."""
+    name = f"{node.output[0]}.{tag}"
+    imp.consts.setdefault(name, np.array(value, np.float32))
+    return imp.operand(name)
 
 
 def raw_axes(imp: Importer, node: onnx.NodeProto) -> list[int] | None:

@@ -6,29 +6,43 @@ from collections.abc import Callable
 
 import numpy as np
 import onnx
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import TensorType, i32
+from xdsl.ir import SSAValue
 
 from kaena.dialects import framework as fw
 from kaena.frontends.onnx.core import (
     Importer,
     Unsupported,
     f32,
+    scalar_operand,
     unary,
 )
 
 
+def _operands(imp: Importer, node: onnx.NodeProto, integers: bool) -> list[SSAValue]:
+    """The run-time operands of an arithmetic node: float32, or (``integers``: Max/Min,
+    a compare and a select) all int32."""
+    values = [imp.operand(i) for i in node.input if i]
+    types = {v.type.element_type for v in values}
+    if types != {f32} and not (integers and types == {i32}):
+        what = "float32 or int32" if integers else "float32"
+        raise Unsupported(f"operands are {', '.join(sorted(map(str, types)))}: {node.op_type} takes {what} "
+                          "(the engines compute in float32 and write integers only by moving them)")
+    return values
+
+
 def _binary(cls: type[fw._BinaryOp]) -> Callable[[Importer, onnx.NodeProto], None]:
     def conv(imp: Importer, node: onnx.NodeProto) -> None:
-        a, b = imp.operand(node.input[0]), imp.operand(node.input[1])
+        a, b = _operands(imp, node, False)
         imp.define(node, imp.emit(cls(a, b, a.type)))
     return conv
 
 
-def _variadic(cls: type[fw._BinaryOp]) -> Callable[[Importer, onnx.NodeProto], None]:
-    """ONNX Max/Min of any number of inputs as a chain of binary ops."""
+def _variadic(cls: type[fw._BinaryOp], integers: bool = True) -> Callable[[Importer, onnx.NodeProto], None]:
+    """ONNX Max/Min/Sum of any number of inputs as a chain of binary ops."""
 
     def conv(imp: Importer, node: onnx.NodeProto) -> None:
-        values = [imp.operand(i) for i in node.input if i]
+        values = _operands(imp, node, integers)
         acc = values[0]
         for i, v in enumerate(values[1:]):
             op = cls(acc, v, acc.type)
@@ -36,11 +50,22 @@ def _variadic(cls: type[fw._BinaryOp]) -> Callable[[Importer, onnx.NodeProto], N
                 imp.define(node, imp.emit(op))
                 return
             shape = op.infer_shape([fw.shape_of(acc), fw.shape_of(v)])
-            op = imp.emit(cls(acc, v, TensorType(f32, shape)))
+            op = imp.emit(cls(acc, v, TensorType(acc.type.element_type, shape)))
             acc = op.results[0]
         imp.define(node, imp.emit(fw.IdentityOp(acc)))
 
     return conv
+
+
+def _mean(imp: Importer, node: onnx.NodeProto) -> None:
+    """ONNX Mean: the Sum chain divided by the number of inputs."""
+    values = _operands(imp, node, False)
+    acc = values[0]
+    for v in values[1:]:
+        shape = fw.AddOp(acc, v, acc.type).infer_shape([fw.shape_of(acc), fw.shape_of(v)])
+        acc = imp.emit(fw.AddOp(acc, v, TensorType(f32, shape))).results[0]
+    n = scalar_operand(imp, node, "count", float(len(values)))
+    imp.define(node, imp.emit(fw.DivOp(acc, n, acc.type)))
 
 
 def _dropout(imp: Importer, node: onnx.NodeProto) -> None:
@@ -60,11 +85,19 @@ CONVERTERS = {
     "Div": (set(), _binary(fw.DivOp)),
     "Max": (set(), _variadic(fw.MaxOp)),
     "Min": (set(), _variadic(fw.MinOp)),
+    "Sum": (set(), _variadic(fw.AddOp, integers=False)),
+    "Mean": (set(), _mean),
     "Identity": (set(), unary(fw.IdentityOp)),
     "Dropout": ({"seed", "ratio"}, _dropout),
 }
 NOTES = {
     "Dropout": "inference (identity)",
-    "Max": "float32; any number of inputs, broadcasting",
-    "Min": "float32; any number of inputs, broadcasting",
+    "Max": "float32, or integers within 2**24 (a compare and a select); any number of inputs, broadcasting",
+    "Min": "float32, or integers within 2**24 (a compare and a select); any number of inputs, broadcasting",
+    "Sum": "float32; any number of inputs, broadcasting",
+    "Mean": "float32; any number of inputs, broadcasting",
+    "Add": "float32 (integer arithmetic is refused: the engines write integers only by moving them)",
+    "Sub": "float32",
+    "Mul": "float32",
+    "Div": "float32",
 }

@@ -1,7 +1,8 @@
 """Gather, Slice and Split.
 
 ``Gather`` by run-time integer indices along axis 0 is ``fw.gather``
-(embedding lookups; the table is usually a weight). ``Gather`` by constant
+(embedding lookups; the table is usually a weight); along another axis the
+table is transposed so that axis leads, and the result back. ``Gather`` by constant
 indices of a run-time tensor is a slice (BERT's pooler takes token 0:
 ``Gather(x, 0, axis=1)``), of a constant table a constant (folded in ``core``).
 ``Slice`` and ``Split`` of run-time tensors with constant bounds are
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 from xdsl.dialects.builtin import TensorType
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from kaena.dialects import framework as fw
 from kaena.frontends.onnx.core import (
@@ -41,11 +42,9 @@ def _gather(imp: Importer, node: onnx.NodeProto) -> None:
         idx = imp.operand(i_name)
         rank = len(fw.shape_of(table))
         axis = axis + rank if axis < 0 else axis
-        if axis != 0:
-            raise Unsupported(f"gathering by run-time indices along axis {axis}; only axis 0 (embedding "
-                              "lookups) is supported")
-        out = (*fw.shape_of(idx), *fw.shape_of(table)[1:])
-        imp.define(node, imp.emit(fw.GatherOp(table, idx, 0, TensorType(table.type.element_type, out))))
+        if not 0 <= axis < rank:
+            raise Unsupported(f"axis {axis} out of range for rank {rank}")
+        imp.define(node, imp.emit(_gather_rows(imp, table, idx, axis)))
         return
     x = imp.operand(x_name)
     xs = fw.shape_of(x)
@@ -70,6 +69,23 @@ def _gather(imp: Importer, node: onnx.NodeProto) -> None:
     define_or_reshape(imp, node, reshape_to(imp, value, out))
 
 
+def _gather_rows(imp: Importer, table: SSAValue, idx: SSAValue, axis: int) -> Operation:
+    """Gather by run-time ids: rows of ``table`` (a DMA gather). Along another axis the
+    gathered axis is transposed to the front and the result's index dims back into place."""
+    ts, ks = fw.shape_of(table), fw.shape_of(idx)
+    et = table.type.element_type
+    if axis == 0:
+        return fw.GatherOp(table, idx, 0, TensorType(et, [*ks, *ts[1:]]))
+    front = [axis, *range(axis), *range(axis + 1, len(ts))]
+    moved = [ts[i] for i in front]
+    table = imp.emit(fw.TransposeOp(table, front, TensorType(et, moved))).results[0]
+    rows = [*ks, *moved[1:]]
+    gathered = imp.emit(fw.GatherOp(table, idx, 0, TensorType(et, rows))).results[0]
+    q = len(ks)
+    back = [*range(q, q + axis), *range(q), *range(q + axis, len(rows))]
+    return fw.TransposeOp(gathered, back, TensorType(et, [rows[i] for i in back]))
+
+
 def _slice(imp: Importer, node: onnx.NodeProto) -> None:
     x = imp.operand(node.input[0])
     xs = fw.shape_of(x)
@@ -91,8 +107,8 @@ def _slice(imp: Importer, node: onnx.NodeProto) -> None:
         a = a + len(xs) if a < 0 else a
         if not 0 <= a < len(xs):
             raise Unsupported(f"axis {a} out of range for rank {len(xs)}")
-        if st < 1:
-            raise Unsupported(f"step {st}: only positive steps are supported")
+        if st == 0:
+            raise Unsupported("step 0 is invalid")
         r = range(*slice(s, e, st).indices(xs[a]))
         if len(r) == 0:
             raise Unsupported("the slice is empty")
@@ -134,8 +150,9 @@ CONVERTERS = {
     "Split": ({"axis", "split", "num_outputs"}, _split),
 }
 NOTES = {
-    "Gather": "run-time integer indices along axis 0 (embeddings); constant indices of any tensor "
-              "(a slice, or folded)",
-    "Slice": "constant starts/ends/axes, positive steps",
+    "Gather": "run-time integer indices in [0, rows) along any axis (axis 0: a DMA gather, others "
+              "transpose around it; negative run-time ids are refused: the device has no int32 "
+              "arithmetic); constant indices of any tensor (a slice, or folded)",
+    "Slice": "constant starts/ends/axes/steps (negative steps too: a DMA walking backwards)",
     "Split": "constant split sizes",
 }

@@ -74,6 +74,16 @@ def _not(imp: Importer, node: onnx.NodeProto) -> None:
     imp.define(node, imp.emit(fw.NotOp(imp.operand(node.input[0]))))
 
 
+def _logical(kind: str):
+    def conv(imp: Importer, node: onnx.NodeProto) -> None:
+        a, b = imp.operand(node.input[0]), imp.operand(node.input[1])
+        if not a.type.element_type == b.type.element_type == i1:
+            raise Unsupported(f"operands are {a.type.element_type} and {b.type.element_type}; bool expected")
+        shape = np.broadcast_shapes(fw.shape_of(a), fw.shape_of(b))
+        imp.define(node, imp.emit(fw.LogicalOp(kind, a, b, TensorType(i1, shape))))
+    return conv
+
+
 def _where(imp: Importer, node: onnx.NodeProto) -> None:
     c, a, b = (imp.operand(i) for i in node.input[:3])
     shape = np.broadcast_shapes(*(fw.shape_of(v) for v in (c, a, b)))
@@ -102,6 +112,9 @@ CONVERTERS = {
     "LessOrEqual": (set(), _compare("less_equal")),
     "GreaterOrEqual": (set(), _compare("greater_equal")),
     "Not": (set(), _not),
+    "And": (set(), _logical("and")),
+    "Or": (set(), _logical("or")),
+    "Xor": (set(), _logical("xor")),
     "Where": (set(), _where),
     "Expand": (set(), _expand),
 }
@@ -114,7 +127,10 @@ NOTES = {
     "LessOrEqual": "float32 or integer operands, broadcasting; result bool (i1)",
     "GreaterOrEqual": "float32 or integer operands, broadcasting; result bool (i1)",
     "Not": "bool",
-    "Where": "bool condition, broadcasting",
+    "And": "bool, broadcasting",
+    "Or": "bool, broadcasting",
+    "Xor": "bool, broadcasting",
+    "Where": "bool condition, broadcasting; float32 or integer values (SELECT moves them unconverted)",
     "Expand": "constant shape",
 }
 _ = TensorProto

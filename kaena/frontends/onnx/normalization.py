@@ -13,9 +13,12 @@ from kaena.frontends.onnx.core import (
     Importer,
     Unsupported,
     attrs,
+    define_or_reshape,
     f32,
+    float_input,
     norm_axes,
     raw_axes,
+    scalar_operand,
 )
 
 
@@ -83,12 +86,32 @@ NOTES = {"BatchNormalization": "inference mode (folded into a preceding Conv); t
 
 def _layer_norm(imp: Importer, node: onnx.NodeProto) -> None:
     at = attrs(node)
-    if any(o for o in node.output[1:]):
-        raise Unsupported("the Mean and InvStdDev outputs are not supported")
-    x, scale = imp.operand(node.input[0]), imp.operand(node.input[1])
+    x, scale = float_input(imp, node), imp.operand(node.input[1])
     bias = imp.operand(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-    imp.define(node, imp.emit(fw.LayerNormOp(x, scale, bias, int(at.get("axis", -1)),
-                                             float(at.get("epsilon", 1e-5)))))
+    axis, eps = int(at.get("axis", -1)), float(at.get("epsilon", 1e-5))
+    imp.define(node, imp.emit(fw.LayerNormOp(x, scale, bias, axis, eps)))
+    if any(o for o in node.output[1:]):
+        _layer_norm_statistics(imp, node, x, axis, eps)
+
+
+def _layer_norm_statistics(imp: Importer, node: onnx.NodeProto, x: SSAValue, axis: int, eps: float) -> None:
+    """LayerNormalization's Mean and InvStdDev outputs, only when the graph reads them:
+    the mean and ``rsqrt(mean((x - mean)^2) + eps)`` over the normalized axes (kept as 1s)."""
+    xs = fw.shape_of(x)
+    axis = axis + len(xs) if axis < 0 else axis
+    if not 0 <= axis < len(xs):
+        raise Unsupported(f"axis {axis} out of range for rank {len(xs)}")
+    axes = list(range(axis, len(xs)))
+    stat = TensorType(f32, [*xs[:axis], *[1] * len(axes)])
+    mean = imp.emit(fw.ReduceOp("mean", x, axes, True, stat)).results[0]
+    centred = imp.emit(fw.SubOp(x, mean, x.type)).results[0]
+    square = imp.emit(fw.MulOp(centred, centred, x.type)).results[0]
+    var = imp.emit(fw.ReduceOp("mean", square, axes, True, stat)).results[0]
+    shifted = imp.emit(fw.AddOp(var, scalar_operand(imp, node, "epsilon", eps), stat)).results[0]
+    inv_std = imp.emit(fw.PowOp(shifted, -0.5)).results[0]
+    for index, value in ((1, mean), (2, inv_std)):
+        if len(node.output) > index and node.output[index]:
+            define_or_reshape(imp, node, value, index)
 
 
 def _reduce(kind: str):
@@ -125,7 +148,8 @@ CONVERTERS.update({
 })
 _AXES = "constant axes (attribute or input), keepdims, noop_with_empty_axes"
 NOTES.update({
-    "LayerNormalization": "any axis, epsilon, optional bias; no Mean/InvStdDev outputs; the decomposed "
+    "LayerNormalization": "any axis, epsilon, optional bias; Mean/InvStdDev outputs (computed only when "
+                          "read: two reductions and rsqrt); the decomposed "
                           "ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add form fuses into it",
     "ReduceMean": _AXES,
     "ReduceSum": _AXES,

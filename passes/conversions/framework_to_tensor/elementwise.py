@@ -13,6 +13,7 @@ from kaena.passes.conversions.framework_to_tensor.common import (
     Lowering,
     StorePattern,
 )
+from xdsl.dialects.builtin import TensorType, f32, i1, i32
 from xdsl.ir import Operation
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern, op_type_rewrite_pattern
 
@@ -27,9 +28,20 @@ class LowerBinary(RewritePattern):
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         kind = self.KINDS.get(type(op))
-        if kind is not None:
-            rewriter.replace(op, kt.ElementwiseOp(kind, op.operands[0], op.operands[1],
-                                                  op.results[0].type))
+        if kind is None:
+            return
+        a, b = op.operands
+        t = op.results[0].type
+        if kind in ("max", "min") and t.element_type == i32:
+            # integers: compare (int32 read as FP32, exact within 2**24) and select (a move)
+            mask = kt.CompareOp("greater" if kind == "max" else "less", a, b,
+                                TensorType(i1, t.get_shape()))
+            rewriter.replace(op, [mask, kt.SelectOp(mask.result, a, b, t)])
+        elif t.element_type != f32:
+            raise CompileError(f"{describe_op(op)}: {kind} of {t.element_type} values: the engines "
+                               "compute in float32 and write integers only by moving them")
+        else:
+            rewriter.replace(op, kt.ElementwiseOp(kind, a, b, t))
 
 
 class LowerUnary(RewritePattern):
@@ -106,5 +118,7 @@ class LowerMasks(RewritePattern):
             rewriter.replace(op, kt.CompareOp(op.kind.data, op.lhs, op.rhs, op.result.type))
         elif isinstance(op, fw.NotOp):
             rewriter.replace(op, kt.LogicalNotOp(op.input))
+        elif isinstance(op, fw.LogicalOp):
+            rewriter.replace(op, kt.LogicalOp(op.kind.data, op.lhs, op.rhs, op.result.type))
         elif isinstance(op, fw.WhereOp):
             rewriter.replace(op, kt.SelectOp(op.cond, op.lhs, op.rhs, op.result.type))

@@ -38,7 +38,7 @@ from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_engines import KtensorPlanEnginesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
-from .masks import CompareFamily, LogicalNotFamily, SelectFamily
+from .masks import CompareFamily, LogicalFamily, LogicalNotFamily, SelectFamily
 from .matmul import MatmulFamily
 from .normalization import LayerNormFamily
 from .planning import FunctionPlan, PlanPass, main_function
@@ -100,6 +100,7 @@ FAMILIES: tuple[OpFamily, ...] = (
     BroadcastFamily(),
     CompareFamily(),
     LogicalNotFamily(),
+    LogicalFamily(),
     SelectFamily(),
     BatchMatmulFamily(),
     LayerNormFamily(),

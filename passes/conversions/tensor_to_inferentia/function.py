@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import TensorType, f32, i1
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from kaena.dialects.attributes import sources_of
@@ -19,6 +19,12 @@ from .builder import Builder
 from .planning import FunctionPlan, io_names, nodes
 from .utils import hint
 from .views import DramView, SbufView, View
+
+
+def io_type(t: Attribute) -> Attribute:
+    """The NEFF element type of a model input or output: bool (i1) travels as float32
+    0.0/1.0, the masks' storage (``masks.MASK_STORAGE``); the host converts."""
+    return f32 if t == i1 else t
 
 
 class FunctionLowering:
@@ -96,14 +102,14 @@ class FunctionLowering:
         args = fn.body.block.args
         for arg, name in zip(args, io_names(fn.arg_attrs, len(args), "input")):
             t = arg.type
-            self.views[arg] = DramView(self.dram("input", name, t.get_shape(), t.element_type),
+            self.views[arg] = DramView(self.dram("input", name, t.get_shape(), io_type(t.element_type)),
                                        tuple(t.get_shape()))
         ret = plan.ret
         outputs: list[DramView] = []
         for value, name in zip(ret.arguments, io_names(fn.res_attrs, len(ret.arguments), "output")):
             t = value.type
             assert isinstance(t, TensorType)
-            outputs.append(DramView(self.dram("output", name, t.get_shape(), t.element_type),
+            outputs.append(DramView(self.dram("output", name, t.get_shape(), io_type(t.element_type)),
                                     tuple(t.get_shape())))
         for root, i in plan.direct.items():
             self.direct[root] = DramView(outputs[i].var, tuple(root.type.get_shape()))

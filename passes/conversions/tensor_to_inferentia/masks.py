@@ -1,4 +1,4 @@
-"""Masks: ``ktensor.compare``, ``ktensor.logical_not``, ``ktensor.select``.
+"""Masks: ``ktensor.compare``, ``ktensor.logical_not``, ``ktensor.logical``, ``ktensor.select``.
 
 i1 storage: a mask (i1 tensor) is stored as f32 0.0 / 1.0, in DRAM and SBUF alike
 (``MASK_STORAGE``). The vector engine's comparisons write exactly that, SELECT takes
@@ -10,12 +10,13 @@ broadcast by stride-0 DMA access patterns, [partitions, free] chunks, DRAM in an
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import TensorType, f32, i1
-from xdsl.ir import Attribute, SSAValue
+from xdsl.dialects.builtin import TensorType, f32, i1, i32
+from xdsl.ir import Attribute, BlockArgument, SSAValue
 
 from kaena.dialects import ktensor as kt
 
 from .function import FunctionLowering
+from .indexing import restrict_input_range
 from .interface import OpFamily
 from .pointwise import Tile, _stream
 from .planning import FunctionPlan
@@ -70,10 +71,48 @@ class _MaskFamily(OpFamily):
         raise NotImplementedError
 
 
+# The vector engine compares int32 values as FP32: exact within +-2**24.
+EXACT_INT = 2**24
+
+
+# ops that only move int32 values: a compared value holds what their data operands hold
+_MOVES = {kt.ReshapeOp: (0,), kt.TransposeOp: (0,), kt.SliceOp: (0,), kt.BroadcastOp: (0,),
+          kt.PadOp: (0,), kt.GatherOp: (0,), kt.SelectOp: (1, 2), kt.ConcatOp: None}
+
+
+def integer_sources(value: SSAValue) -> list[BlockArgument]:
+    """The function arguments whose int32 values ``value`` holds (through data movement);
+    constants (checked within 2**24 at import) add none."""
+    found, stack, seen = [], [value], set()
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        if isinstance(v, BlockArgument):
+            found.append(v)
+        elif type(v.owner) in _MOVES:
+            slots = _MOVES[type(v.owner)]
+            stack.extend(v.owner.operands if slots is None else [v.owner.operands[i] for i in slots])
+    return found
+
+
 class CompareFamily(_MaskFamily):
-    """``lhs kind rhs`` -> 1.0/0.0: one vector comparison per chunk (f32 or i32 operands)."""
+    """``lhs kind rhs`` -> 1.0/0.0: one vector comparison per chunk (f32 or i32 operands).
+    The model inputs whose int32 values are compared (directly or moved) get
+    ``kaena.valid_range = [-2**24, 2**24]``: the runtime refuses values the FP32
+    comparison would not tell apart."""
 
     op_types = (kt.CompareOp,)
+
+    def emit(self, fl: FunctionLowering, op, out: View) -> None:
+        for v in op.operands:
+            if v.type.element_type == i32:
+                for arg in integer_sources(v):
+                    view = fl.view(arg)
+                    if isinstance(view, DramView):
+                        restrict_input_range(view.var, -EXACT_INT, EXACT_INT + 1)
+        super().emit(fl, op, out)
 
     def compute(self, fl, op: kt.CompareOp, ins, out) -> None:
         (l_t, l_ap), (r_t, r_ap) = ins
@@ -94,6 +133,21 @@ class LogicalNotFamily(_MaskFamily):
     def compute(self, fl, op: kt.LogicalNotOp, ins, out) -> None:
         (x_t, x_ap), = ins
         fl.b.tensor_scalar("equal", out[0], out[1], x_t, x_ap, imm=0.0)
+
+
+class LogicalFamily(_MaskFamily):
+    """and/or/xor of 0.0/1.0 masks: min, max, and ``(a == b) == 0`` (two comparisons)."""
+
+    op_types = (kt.LogicalOp,)
+
+    def compute(self, fl, op: kt.LogicalOp, ins, out) -> None:
+        (l_t, l_ap), (r_t, r_ap) = ins
+        kind = op.kind.data
+        if kind == "xor":
+            fl.b.tensor_tensor("equal", out[0], out[1], l_t, l_ap, r_t, r_ap)
+            fl.b.tensor_scalar("equal", out[0], out[1], out[0], out[1], imm=0.0)
+        else:
+            fl.b.tensor_tensor("min" if kind == "and" else "max", out[0], out[1], l_t, l_ap, r_t, r_ap)
 
 
 class SelectFamily(_MaskFamily):
