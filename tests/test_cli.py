@@ -215,11 +215,11 @@ def test_run_checks_every_output_path_before_running(mlp_neff, tmp_path):
         assert not out.exists()  # nothing half-written
 
 
-@pytest.mark.parametrize("dtype, ok", [("float32", True), ("float16", True), ("int16", True), ("bool", False),
-                                       ("float64", False)])
+@pytest.mark.parametrize("dtype, ok", [("float32", True), ("float16", True), ("int16", True), ("bool", True),
+                                       ("float64", False), ("complex64", False)])
 def test_run_casts_inputs_only_where_exact(mlp_neff, tmp_path, dtype, ok):
     neff, x = mlp_neff
-    value = (x * 100).astype(dtype) if dtype == "int16" else x.astype(dtype)
+    value = (x * 100).astype(dtype) if dtype == "int16" else (x > 0).astype(dtype) if dtype == "bool" else x.astype(dtype)
     if dtype == "float64":
         value = value + 1e-9  # not a float32 any more
     np.savez(tmp_path / "in.npz", input=value)

@@ -431,8 +431,8 @@ _INT32 = np.iinfo(np.int32)
 
 def host_input(model: str, name: str, spec, value) -> np.ndarray:
     """What the host hands the device for one model input. A float32 input takes float32,
-    and other arrays only where converting them is exact: float16 and bfloat16 always,
-    float64 and integers when every value is a float32 (integers within 2**24); bool never.
+    and other arrays only where converting them is exact: float16, bfloat16 and bool (masks:
+    0.0/1.0) always, float64 and integers when every value is a float32 (integers within 2**24).
     An int32 input takes integer arrays only: int64 (and narrower) are converted on the host
     after checking every value fits int32 and the input's declared ``valid_range``. The first
     bad value is named by its flat position."""
@@ -469,7 +469,7 @@ def host_input(model: str, name: str, spec, value) -> np.ndarray:
 
 
 def _exact_float_input(model: str, name: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if arr.dtype == dtype or arr.dtype in (np.float16, np_dtype_of("bfloat16")):
+    if arr.dtype == dtype or arr.dtype in (np.float16, np_dtype_of("bfloat16"), np.bool_):
         return arr.astype(dtype)
     if arr.dtype.kind not in "iuf":
         raise KaenaError(f"{model}: input '{name}' is {np.dtype(dtype).name}: pass a {np.dtype(dtype).name} "
