@@ -3,7 +3,8 @@
 Integer tensors are i32 and booleans i1 at the fw level (see ``core.ELEMENT_TYPES``):
 ``Cast`` between float32, integers and bool at run time is ``fw.cast``;
 ``Equal``/``Less``/``Greater``/... give i1 (``fw.compare``), ``Not`` is
-``fw.not``, ``Where`` is ``fw.where``, ``Expand`` of a run-time tensor
+``fw.not``, ``And`` is ``fw.where(a, b, false)``, ``IsNaN`` is ``not (x == x)``,
+``Where`` is ``fw.where``, ``Expand`` of a run-time tensor
 ``fw.expand``. All of them fold at import when their inputs are constants
 (``Trilu``, ``Range``, ``ConstantOfShape`` only do: causal masks are constants)."""
 
@@ -21,6 +22,7 @@ from kaena.frontends.onnx.core import (
     Unsupported,
     attrs,
     element_type_of,
+    f32,
 )
 
 
@@ -80,6 +82,33 @@ def _where(imp: Importer, node: onnx.NodeProto) -> None:
     imp.define(node, imp.emit(fw.WhereOp(c, a, b, TensorType(a.type.element_type, shape))))
 
 
+def _and(imp: Importer, node: onnx.NodeProto) -> None:
+    """Boolean And as ``where(a, b, false)``: the exporters' attention masks combine
+    a constant mask with one computed from the run-time ``attention_mask``."""
+    a, b = imp.operand(node.input[0]), imp.operand(node.input[1])
+    if a.type.element_type != i1 or b.type.element_type != i1:
+        raise Unsupported(f"operands are {a.type.element_type} and {b.type.element_type}; only bool is supported")
+    false = imp.operand(_bool_constant(imp, False))
+    shape = np.broadcast_shapes(fw.shape_of(a), fw.shape_of(b))
+    imp.define(node, imp.emit(fw.WhereOp(a, b, false, TensorType(i1, shape))))
+
+
+def _bool_constant(imp: Importer, value: bool) -> str:
+    name = f"kaena.{str(value).lower()}"
+    imp.consts.setdefault(name, np.array(value))
+    return name
+
+
+def _is_nan(imp: Importer, node: onnx.NodeProto) -> None:
+    """IsNaN as ``not (x == x)``: NaN is the only value unequal to itself (IEEE
+    comparison on the vector engine). The exporters guard softmax with it."""
+    x = imp.operand(node.input[0])
+    if x.type.element_type != f32:
+        raise Unsupported(f"input is {x.type.element_type}; only float32 is supported")
+    same = imp.emit(fw.CompareOp("equal", x, x, TensorType(i1, fw.shape_of(x)))).results[0]
+    imp.define(node, imp.emit(fw.NotOp(same)))
+
+
 def _expand(imp: Importer, node: onnx.NodeProto) -> None:
     x = imp.operand(node.input[0])
     shape = [int(d) for d in np.asarray(imp.const(node.input[1], "Expand's shape")).ravel()]
@@ -104,6 +133,8 @@ CONVERTERS = {
     "Not": (set(), _not),
     "Where": (set(), _where),
     "Expand": (set(), _expand),
+    "And": (set(), _and),
+    "IsNaN": (set(), _is_nan),
 }
 NOTES = {
     "Cast": "between float32, int32/int64 (as i32) and bool at run time; any cast of constants",
@@ -116,5 +147,7 @@ NOTES = {
     "Not": "bool",
     "Where": "bool condition, broadcasting",
     "Expand": "constant shape",
+    "And": "bool, broadcasting",
+    "IsNaN": "float32",
 }
 _ = TensorProto
