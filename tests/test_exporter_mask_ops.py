@@ -52,6 +52,26 @@ def test_and_of_a_constant_and_a_run_time_mask_is_a_where():
     _matches_onnxruntime(model, {"m": np.array([[[1, 1, 0, 0]], [[1, 0, 1, 1]]], np.int64)})
 
 
+def test_and_with_an_all_true_constant_broadcasts_the_run_time_mask():
+    # the dynamo exporter's And(all-true constant [1, 1, S, 1], mask [B, 1, 1, S]): fw-simplify-where
+    # folds it to an expand of the bool mask, stored as f32 0/1 like every mask
+    model = _model([helper.make_node("Cast", ["m"], ["mb"], to=B), helper.make_node("And", ["c", "mb"], ["a"]),
+                    helper.make_node("Where", ["a", "zero", "low"], ["y"])],
+                   [("m", I64, [2, 1, 1, 4])],
+                   [("c", np.ones((1, 1, 4, 1), bool)), ("zero", np.float32(0)),
+                    ("low", np.float32(np.finfo(np.float32).min))])
+    _matches_onnxruntime(model, {"m": np.array([[[[1, 1, 0, 0]]], [[[1, 0, 1, 1]]]], np.int64)})
+
+
+def test_expand_of_a_run_time_mask():
+    model = _model([helper.make_node("Cast", ["m"], ["mb"], to=B), helper.make_node("Expand", ["mb", "s"], ["e"]),
+                    helper.make_node("Where", ["e", "x", "zero"], ["y"])],
+                   [("m", I64, [2, 1, 4]), ("x", F, [2, 3, 4])],
+                   [("s", np.array([2, 3, 4], np.int64)), ("zero", np.float32(0))])
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    _matches_onnxruntime(model, {"m": np.array([[[1, 1, 0, 0]], [[1, 0, 1, 1]]], np.int64), "x": x})
+
+
 def test_and_of_numbers_is_refused_by_name():
     model = _model([helper.make_node("And", ["x", "x"], ["y"], name="and_node")], [("x", F, [2])])
     with pytest.raises(UnsupportedOperatorError, match=r"'and_node' \(And\): .*only bool"):
