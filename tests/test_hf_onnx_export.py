@@ -15,10 +15,6 @@ import kaena
 from kaena.testing import hf_models, modelzoo
 from kaena.testing.reference import error_metrics, run_onnxruntime
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("onnxscript")
-
 CASES = [(name, exporter) for name in hf_models.MODELS for exporter in hf_models.EXPORTERS]
 
 

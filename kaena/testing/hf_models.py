@@ -13,6 +13,7 @@ imported when a function runs, never when ``kaena.testing`` is imported.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -99,7 +100,10 @@ def export(name: str, path: str | os.PathLike, exporter: str = "dynamo", seed: i
     model, inputs = build(name, seed)
     names = list(inputs)
     tensors = [torch.from_numpy(inputs[n]) for n in names]
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # the exporters' own notices (tracer warnings about Python branches on shapes, which
+        # are fixed here; the TorchScript exporter's deprecation): not the caller's business
+        warnings.simplefilter("ignore")
         if exporter == "dynamo":
             # what `torch.onnx.export(model, args, f)` does by default
             torch.onnx.export(model, (tensors[0],), os.fspath(path),
