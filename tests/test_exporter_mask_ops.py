@@ -122,6 +122,15 @@ def test_gather_nd_by_constant_indices(case):
     _matches_onnxruntime(model, {"x": x})
 
 
+def test_gather_nd_of_a_bool_mask_by_arbitrary_rows():
+    # a mask (i1, stored as f32 0/1) through the gather fallback
+    model = _model([helper.make_node("Cast", ["m"], ["mb"], to=B), helper.make_node("GatherND", ["mb", "i"], ["g"]),
+                    helper.make_node("Cast", ["g"], ["y"], to=F)],
+                   [("m", I64, [3, 4])], [("i", np.array([[[2], [0]], [[1], [2]]], np.int64))])
+    assert _fw_ops(model)["fw.gather"] == 1
+    _matches_onnxruntime(model, {"m": np.array([[1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 0, 1]], np.int64)})
+
+
 def test_gather_nd_with_batch_dims_is_refused_by_name():
     model = _model([helper.make_node("GatherND", ["x", "i"], ["y"], name="gnd", batch_dims=1)],
                    [("x", F, [2, 3])], [("i", np.zeros((2, 1), np.int64))])
