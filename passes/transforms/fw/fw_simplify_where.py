@@ -41,7 +41,7 @@ class SwapNegatedCondition(RewritePattern):
             return
         new = fw.WhereOp(neg.input, op.rhs, op.lhs, op.result.type)
         new.result.name_hint = op.result.name_hint
-        rewriter.replace_op(op, new)
+        rewriter.replace(op, new)
 
 
 def constant_mask(store: WeightStore, value: SSAValue) -> np.ndarray | None:
@@ -73,7 +73,7 @@ class FoldUniformCondition(RewritePattern):
         else:
             new = fw.ExpandOp(chosen, shape, TensorType(chosen.type.element_type, shape))
         new.result.name_hint = op.result.name_hint
-        rewriter.replace_op(op, new)
+        rewriter.replace(op, new)
 
 
 @dataclass(frozen=True)
