@@ -48,6 +48,7 @@ PARAMETER_INPUTS: dict[str, tuple[int, ...]] = {
     "ReduceSum": (1,),
     "ReduceMax": (1,),
     "ReduceMin": (1,),
+    "GatherND": (1,),
 }
 
 

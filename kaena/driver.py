@@ -86,7 +86,7 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
     stages: dict[str, list[str | ModulePass]] = {
         "framework": [f"inf-set-target{{target={options.target}}}",
                       "fw-constant-fold", "fw-fold-batchnorm", "fw-fuse-conv", "fw-fuse-gelu",
-                      "fw-fuse-layer-norm", "fw-dce"],
+                      "fw-fuse-layer-norm", "fw-simplify-where", "fw-dce"],
         "tensor": [
             "convert-framework-to-tensor",
             "ktensor-fuse-bias-activation",

@@ -26,6 +26,7 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "fw-fuse-conv": _lazy("transforms.fw.fw_fuse_conv", "FwFuseConvPass"),
     "fw-fuse-gelu": _lazy("transforms.fw.fw_fuse_gelu", "FwFuseGeluPass"),
     "fw-fuse-layer-norm": _lazy("transforms.fw.fw_fuse_layer_norm", "FwFuseLayerNormPass"),
+    "fw-simplify-where": _lazy("transforms.fw.fw_simplify_where", "FwSimplifyWherePass"),
     "fw-dce": _lazy("transforms.fw.fw_dce", "FwDeadCodeEliminationPass"),
     "convert-framework-to-tensor": _lazy(
         "conversions.framework_to_tensor", "ConvertFrameworkToTensorPass"

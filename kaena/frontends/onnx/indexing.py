@@ -1,4 +1,4 @@
-"""Gather, Slice and Split.
+"""Gather, GatherND, Slice and Split.
 
 ``Gather`` by run-time integer indices along axis 0 is ``fw.gather``
 (embedding lookups; the table is usually a weight); along another axis the
@@ -86,6 +86,90 @@ def _gather_rows(imp: Importer, table: SSAValue, idx: SSAValue, axis: int) -> Op
     return fw.TransposeOp(gathered, back, TensorType(et, [rows[i] for i in back]))
 
 
+def _affine_grid(flat_shape: tuple[int, ...], idx: np.ndarray) -> tuple[list[int], list[int]] | None:
+    """(base, stride per output dim) when ``idx[o]`` (a row number of ``flat_shape``)
+    is ``base + sum(o_d * stride_d)`` for every output position ``o``; else None."""
+    base = int(idx.flat[0])
+    strides = []
+    for d, n in enumerate(idx.shape):
+        one = [0] * idx.ndim
+        one[d] = 1 if n > 1 else 0
+        strides.append(int(idx[tuple(one)]) - base if n > 1 else 0)
+    grid = base + sum(np.arange(n).reshape([-1 if i == d else 1 for i in range(idx.ndim)]) * st
+                      for d, (n, st) in enumerate(zip(idx.shape, strides)))
+    return (base, strides) if np.array_equal(np.broadcast_to(grid, idx.shape), idx) else None
+
+
+def _gather_nd(imp: Importer, node: onnx.NodeProto) -> None:
+    """GatherND by constant indices (the dynamo exporter's vmapped mask functions pick
+    ``attention_mask[b, kv]`` over a [B, 1, 1, KV] grid). The index tuples are row
+    numbers of the data with its indexed dims flattened; rows that run through the
+    data contiguously, or with one stride, and repeat along the other dims are a
+    slice, a reshape and an expand; any other rows a gather by the constant numbers."""
+    batch_dims = int(attrs(node).get("batch_dims", 0))
+    if batch_dims:
+        raise Unsupported(f"batch_dims={batch_dims}; only 0 is supported")
+    x = imp.operand(node.input[0])
+    xs = fw.shape_of(x)
+    idx = np.asarray(imp.const(node.input[1], "GatherND's indices")).astype(np.int64)
+    if idx.ndim < 1 or idx.size == 0 or not 1 <= idx.shape[-1] <= len(xs):
+        raise Unsupported(f"indices of shape {list(idx.shape)} do not index a tensor of shape {list(xs)}")
+    k = idx.shape[-1]
+    dims = np.array(xs[:k])
+    if ((idx < -dims) | (idx >= dims)).any():
+        raise Unsupported(f"indices out of range for the leading dims {list(xs[:k])}")
+    rows = np.ravel_multi_index(tuple(np.moveaxis(idx % dims, -1, 0)), tuple(xs[:k]))
+    rows = np.asarray(rows, np.int64).reshape(idx.shape[:-1])
+    inner = tuple(xs[k:])
+    table = reshape_to(imp, x, (int(np.prod(xs[:k])), *inner))
+    out = (*rows.shape, *inner)
+    value = _rows_as_slice(imp, table, rows)
+    if value is None:
+        ids = imp.operand(_row_numbers(imp, node, rows))
+        value = imp.emit(fw.GatherOp(table, ids, 0, TensorType(x.type.element_type, out))).results[0]
+    elif fw.shape_of(value) != out:
+        value = imp.emit(fw.ExpandOp(value, out, TensorType(x.type.element_type, out))).results[0]
+    define_or_reshape(imp, node, value)
+
+
+def _row_strides(rows: np.ndarray) -> tuple[int, list[int]] | None:
+    """(base, stride per dim) when ``rows[o] == base + sum(o_d * stride_d)`` everywhere."""
+    base = int(rows.flat[0])
+    strides = [int(rows[tuple(1 if i == d else 0 for i in range(rows.ndim))]) - base if n > 1 else 0
+               for d, n in enumerate(rows.shape)]
+    grid = np.full(rows.shape, base, np.int64)
+    for d, (n, st) in enumerate(zip(rows.shape, strides)):
+        grid = grid + (np.arange(n) * st).reshape([n if i == d else 1 for i in range(rows.ndim)])
+    return (base, strides) if np.array_equal(grid, rows) else None
+
+
+def _rows_as_slice(imp: Importer, table: SSAValue, rows: np.ndarray) -> SSAValue | None:
+    """Rows of ``table`` as a slice reshaped so that it broadcasts to the rows' grid
+    (size 1 along the dims where the rows repeat), or None if they are no such view."""
+    affine = _row_strides(rows) if rows.ndim else (int(rows), [])
+    if affine is None:
+        return None
+    base, strides = affine
+    moving = [d for d, st in enumerate(strides) if st != 0]
+    sizes = [rows.shape[d] for d in moving]
+    contiguous = [int(np.prod(sizes[i + 1:])) for i in range(len(sizes))]
+    if [strides[d] for d in moving] == contiguous:
+        step = 1
+    elif len(moving) == 1 and strides[moving[0]] > 0:
+        step = strides[moving[0]]
+    else:
+        return None
+    value = _slice_value(imp, table, 0, base, int(np.prod(sizes)), step)
+    kept = [n if d in moving else 1 for d, n in enumerate(rows.shape)]
+    return reshape_to(imp, value, (*kept, *fw.shape_of(table)[1:]))
+
+
+def _row_numbers(imp: Importer, node: onnx.NodeProto, rows: np.ndarray) -> str:
+    name = f"{node.output[0]}.rows"
+    imp.consts[name] = rows
+    return name
+
+
 def _slice(imp: Importer, node: onnx.NodeProto) -> None:
     x = imp.operand(node.input[0])
     xs = fw.shape_of(x)
@@ -148,6 +232,7 @@ CONVERTERS = {
     "Gather": ({"axis"}, _gather),
     "Slice": ({"starts", "ends", "axes"}, _slice),
     "Split": ({"axis", "split", "num_outputs"}, _split),
+    "GatherND": ({"batch_dims"}, _gather_nd),
 }
 NOTES = {
     "Gather": "run-time integer indices in [0, rows) along any axis (axis 0: a DMA gather, others "
@@ -155,4 +240,5 @@ NOTES = {
               "arithmetic); constant indices of any tensor (a slice, or folded)",
     "Slice": "constant starts/ends/axes/steps (negative steps too: a DMA walking backwards)",
     "Split": "constant split sizes",
+    "GatherND": "constant indices, batch_dims 0 (a slice and broadcast, or a gather of rows)",
 }

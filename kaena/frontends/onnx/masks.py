@@ -3,7 +3,8 @@
 Integer tensors are i32 and booleans i1 at the fw level (see ``core.ELEMENT_TYPES``):
 ``Cast`` between float32, integers and bool at run time is ``fw.cast``;
 ``Equal``/``Less``/``Greater``/... give i1 (``fw.compare``), ``Not`` is
-``fw.not``, ``Where`` is ``fw.where``, ``Expand`` of a run-time tensor
+``fw.not``, ``And`` is ``fw.where(a, b, false)``, ``IsNaN`` is ``not (x == x)``,
+``Where`` is ``fw.where``, ``Expand`` of a run-time tensor
 ``fw.expand``. All of them fold at import when their inputs are constants
 (``Trilu``, ``Range``, ``ConstantOfShape`` only do: causal masks are constants)."""
 
@@ -21,6 +22,7 @@ from kaena.frontends.onnx.core import (
     Unsupported,
     attrs,
     element_type_of,
+    f32,
 )
 
 
@@ -90,6 +92,16 @@ def _where(imp: Importer, node: onnx.NodeProto) -> None:
     imp.define(node, imp.emit(fw.WhereOp(c, a, b, TensorType(a.type.element_type, shape))))
 
 
+def _is_nan(imp: Importer, node: onnx.NodeProto) -> None:
+    """IsNaN as ``not (x == x)``: NaN is the only value unequal to itself (IEEE
+    comparison on the vector engine). The exporters guard softmax with it."""
+    x = imp.operand(node.input[0])
+    if x.type.element_type != f32:
+        raise Unsupported(f"input is {x.type.element_type}; only float32 is supported")
+    same = imp.emit(fw.CompareOp("equal", x, x, TensorType(i1, fw.shape_of(x)))).results[0]
+    imp.define(node, imp.emit(fw.NotOp(same)))
+
+
 def _expand(imp: Importer, node: onnx.NodeProto) -> None:
     x = imp.operand(node.input[0])
     shape = [int(d) for d in np.asarray(imp.const(node.input[1], "Expand's shape")).ravel()]
@@ -117,6 +129,7 @@ CONVERTERS = {
     "Xor": (set(), _logical("xor")),
     "Where": (set(), _where),
     "Expand": (set(), _expand),
+    "IsNaN": (set(), _is_nan),
 }
 NOTES = {
     "Cast": "between float32, int32/int64 (as i32) and bool at run time; any cast of constants",
@@ -132,5 +145,6 @@ NOTES = {
     "Xor": "bool, broadcasting",
     "Where": "bool condition, broadcasting; float32 or integer values (SELECT moves them unconverted)",
     "Expand": "constant shape",
+    "IsNaN": "float32",
 }
 _ = TensorProto

@@ -17,7 +17,7 @@ from kaena.target.tiling import cdiv
 from .bias_table import BiasTables
 from .builder import Builder
 from .planning import FunctionPlan, io_names, nodes
-from .utils import hint
+from .utils import hint, storage_type
 from .views import DramView, SbufView, View
 
 
@@ -67,7 +67,8 @@ class FunctionLowering:
     def tmp(self, value: SSAValue) -> DramView:
         t = value.type
         assert isinstance(t, TensorType)
-        return DramView(self.scratch(t.get_shape(), t.element_type), tuple(t.get_shape()))
+        # an i1 value (a broadcast or slice of a mask) is stored as its f32 0/1
+        return DramView(self.scratch(t.get_shape(), storage_type(t.element_type)), tuple(t.get_shape()))
 
     def weight(self, name: str, t: TensorType) -> SSAValue:
         """The file variable of weight ``name``, declared once."""

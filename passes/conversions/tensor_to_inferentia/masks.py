@@ -1,7 +1,7 @@
 """Masks: ``ktensor.compare``, ``ktensor.logical_not``, ``ktensor.logical``, ``ktensor.select``.
 
 i1 storage: a mask (i1 tensor) is stored as f32 0.0 / 1.0, in DRAM and SBUF alike
-(``MASK_STORAGE``). The vector engine's comparisons write exactly that, SELECT takes
+(``utils.MASK_STORAGE``). The vector engine's comparisons write exactly that, SELECT takes
 any nonzero predicate, and ``cast`` i1 -> f32 is then a plain copy.
 
 All three stream through SBUF like the pointwise ops (``pointwise._stream``): operands
@@ -10,8 +10,8 @@ broadcast by stride-0 DMA access patterns, [partitions, free] chunks, DRAM in an
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import TensorType, f32, i1, i32
-from xdsl.ir import Attribute, BlockArgument, SSAValue
+from xdsl.dialects.builtin import TensorType, i32
+from xdsl.ir import BlockArgument, SSAValue
 
 from kaena.dialects import ktensor as kt
 
@@ -20,16 +20,11 @@ from .indexing import restrict_input_range
 from .interface import OpFamily
 from .pointwise import Tile, _stream
 from .planning import FunctionPlan
+from .utils import storage_type
 from .views import DramView, View
 
-MASK_STORAGE: Attribute = f32
 # the comparisons the vector engine lacks, as the negation of one it has
 _NEGATED = {"less_equal": "greater", "greater_equal": "less"}
-
-
-def storage_type(t: Attribute) -> Attribute:
-    """The element type a ktensor element type is stored in (i1 -> ``MASK_STORAGE``)."""
-    return MASK_STORAGE if t == i1 else t
 
 
 def lower_to_dram(family: OpFamily, fl: FunctionLowering, op) -> None:

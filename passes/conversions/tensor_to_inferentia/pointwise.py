@@ -87,7 +87,7 @@ class ActivationFamily(PointwiseFamily):
 
 class CastFamily(PointwiseFamily):
     """A standalone cast: the scalar engine's identity, rounding once to the output dtype.
-    Masks (i1) are stored as f32 0.0/1.0 (``masks.MASK_STORAGE``): i1 -> float is that
+    Masks (i1) are stored as f32 0.0/1.0 (``utils.MASK_STORAGE``): i1 -> float is that
     copy, float/int -> i1 is ``x != 0`` (two vector comparisons), kept in DRAM. Casts to
     i32 from a float are refused: the ISA defines no float-to-int conversion."""
 

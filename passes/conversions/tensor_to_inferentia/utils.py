@@ -8,6 +8,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from xdsl.dialects.builtin import f32, i1
+from xdsl.ir import Attribute
+
 from kaena.dialects.inferentia import AffineExpr
 from kaena.isa import AP_DTYPE
 
@@ -15,6 +18,16 @@ E = AffineExpr
 
 # DRAM rows one DMA access pattern can address (the ISA's num_partitions field).
 MAX_DMA_ROWS = int(np.iinfo(AP_DTYPE["num_partitions"]).max)
+
+
+# i1 storage: a mask (i1 tensor) is stored as f32 0.0 / 1.0, in DRAM and SBUF alike
+# (see masks.py): every DRAM variable of an i1 value has this element type.
+MASK_STORAGE: Attribute = f32
+
+
+def storage_type(t: Attribute) -> Attribute:
+    """The element type a ktensor element type is stored in (i1 -> ``MASK_STORAGE``)."""
+    return MASK_STORAGE if t == i1 else t
 
 
 def ints(attr) -> tuple[int, ...]:
