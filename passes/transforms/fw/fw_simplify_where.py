@@ -5,7 +5,8 @@
 branches drops the ``not`` (one pass over the [B, H, S, S] probabilities fewer).
 Its padding masks ``And`` a constant mask with the run-time one (``where(c, m,
 false)``); a constant condition that is all true or all false selects one branch,
-broadcast to the result. Both rewrites are exact.
+broadcast to the result; so does an ``and`` with an all-true constant (an ``or``
+with an all-false one). All rewrites are exact.
 """
 
 from __future__ import annotations
@@ -76,6 +77,30 @@ class FoldUniformCondition(RewritePattern):
         rewriter.replace(op, new)
 
 
+@dataclass
+class FoldIdentityMask(RewritePattern):
+    """``and(c, m)`` with ``c`` a constant all true, ``or(c, m)`` with ``c`` all false -> ``m``
+    (either operand order), expanded to the result's shape when ``c`` broadcast it: the
+    exporters' ``And`` of a constant mask with the run-time padding mask."""
+
+    store: WeightStore
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: fw.LogicalOp, rewriter: PatternRewriter) -> None:
+        if op.kind.data not in ("and", "or"):
+            return
+        for const, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
+            mask = constant_mask(self.store, const)
+            if mask is None or mask.size == 0 or not (mask.all() if op.kind.data == "and" else not mask.any()):
+                continue
+            shape = fw.shape_of(op.result)
+            new = (fw.IdentityOp(other) if fw.shape_of(other) == shape
+                   else fw.ExpandOp(other, shape, TensorType(i1, shape)))
+            new.result.name_hint = op.result.name_hint
+            rewriter.replace(op, new)
+            return
+
+
 @dataclass(frozen=True)
 class FwSimplifyWherePass(ModulePass):
     """Negated and constant conditions of ``fw.where``, rewritten exactly."""
@@ -83,6 +108,7 @@ class FwSimplifyWherePass(ModulePass):
     name = "fw-simplify-where"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        patterns = [SwapNegatedCondition(), FoldUniformCondition(module_store(op))]
+        store = module_store(op)
+        patterns = [SwapNegatedCondition(), FoldUniformCondition(store), FoldIdentityMask(store)]
         PatternRewriteWalker(GreedyRewritePatternApplier([KeepSources(p) for p in patterns])).rewrite_module(op)
         FwDeadCodeEliminationPass().apply(ctx, op)

@@ -47,6 +47,23 @@ func.func @and_all_true(%m: tensor<2x1x4xi1>) -> tensor<2x4x4xf32> {
   func.return %y : tensor<2x4x4xf32>
 }
 
+// The same And imported as fw.logical: an all-true constant leaves the run-time mask;
+// an or with it stays (an or with all-false would fold the same way).
+// CHECK-LABEL: func.func @logical_and_all_true
+// CHECK-NEXT:    %a = fw.expand %m {kaena.source = ["and"], shape = array<i64: 2, 4, 4>} : (tensor<2x1x4xi1>) -> tensor<2x4x4xi1>
+// CHECK-NEXT:    %t2 = fw.weight "all_true"
+// CHECK-NEXT:    %c2 = fw.cast %t2
+// CHECK-NEXT:    %o = fw.logical "or" %c2, %m
+func.func @logical_and_all_true(%m: tensor<2x1x4xi1>) -> (tensor<2x4x4xi1>, tensor<2x4x4xi1>) {
+  %t = fw.weight "all_true" : tensor<1x4x1xf32>
+  %c = fw.cast %t : (tensor<1x4x1xf32>) -> tensor<1x4x1xi1>
+  %a = fw.logical "and" %c, %m {kaena.source = ["and"]} : (tensor<1x4x1xi1>, tensor<2x1x4xi1>) -> tensor<2x4x4xi1>
+  %t2 = fw.weight "all_true" : tensor<1x4x1xf32>
+  %c2 = fw.cast %t2 : (tensor<1x4x1xf32>) -> tensor<1x4x1xi1>
+  %o = fw.logical "or" %c2, %m : (tensor<1x4x1xi1>, tensor<2x1x4xi1>) -> tensor<2x4x4xi1>
+  func.return %a, %o : tensor<2x4x4xi1>, tensor<2x4x4xi1>
+}
+
 // All false selects the other branch; same shape: an identity.
 // CHECK-LABEL: func.func @all_false
 // CHECK-NEXT:    %y = fw.identity %b
