@@ -45,6 +45,8 @@ class CompileOptions:
     # a live torch.nn.Module, the example inputs it is exported with.
     framework: str | None = None
     example_inputs: object = None
+    # NeuronCore Pipeline: the graph cut into this many stages, one per core (1: one core)
+    pipeline_cores: int = 1
 
     def validate(self) -> None:
         if self.auto_cast not in AUTO_CAST_MODES:
@@ -59,7 +61,12 @@ class CompileOptions:
             raise KaenaError(
                 f"extra_passes_stage '{self.extra_passes_stage}' is not one of {', '.join(PASS_STAGES)}"
             )
-        get_target(self.target)
+        most = max(inst.neuron_cores for inst in get_target(self.target).instances)
+        if isinstance(self.pipeline_cores, bool) or not isinstance(self.pipeline_cores, int) \
+                or not 1 <= self.pipeline_cores <= most:
+            raise KaenaError(
+                f"--neuroncore-pipeline-cores '{self.pipeline_cores}' must be a number of cores from 1 to {most}"
+            )
         if self.framework is not None:
             from kaena.frontends import FRAMEWORKS
 
@@ -141,26 +148,61 @@ def lower(model, options: CompileOptions, report: CompileReport | None = None) -
     ctx = make_context()
     stages = pipeline_specs(options)
     try:
-        for stage in ("framework", "tensor", "inferentia"):
-            for p in _build_passes(stages[stage]):
-                t0 = time.perf_counter()
-                try:
-                    p.apply(ctx, module)
-                    module.verify()
-                except KaenaError:
-                    raise
-                except Exception as e:
-                    # A verifier failure after a pass is a compiler bug: name the pass.
-                    raise CompileError(
-                        f"internal error in pass '{p.name}': {type(e).__name__}: {e}. "
-                        "Please report it with the model"
-                    ) from e
-                report.pass_seconds.append((p.name, time.perf_counter() - t0))
+        if options.pipeline_cores == 1:
+            for stage in ("framework", "tensor", "inferentia"):
+                _run_passes(ctx, module, stages[stage], report)
+        else:
+            module = _lower_pipeline(ctx, module, stages, options.pipeline_cores, report)
     except CompileError as e:
         _prefix_model_file(e, model)
         raise
     report.module = module
     return module
+
+
+def _run_passes(ctx, module: ModuleOp, specs: Sequence[str | ModulePass], report: CompileReport,
+                suffix: str = "") -> None:
+    for p in _build_passes(specs):
+        t0 = time.perf_counter()
+        try:
+            p.apply(ctx, module)
+            module.verify()
+        except KaenaError:
+            raise
+        except Exception as e:
+            # A verifier failure after a pass is a compiler bug: name the pass.
+            raise CompileError(
+                f"internal error in pass '{p.name}': {type(e).__name__}: {e}. "
+                "Please report it with the model"
+            ) from e
+        report.pass_seconds.append((p.name + suffix, time.perf_counter() - t0))
+
+
+def _lower_pipeline(ctx, module: ModuleOp, stages: dict[str, list[str | ModulePass]], cores: int,
+                    report: CompileReport) -> ModuleOp:
+    """NeuronCore Pipeline: partition the tensor-level module, lower each stage on its own
+    (as ``inf.core k``), then join the cores with cross-core sends (docs/pipeline-parallel.md)."""
+    from xdsl.ir import Block, Region
+
+    from kaena.dialects.inferentia import CoreOp
+
+    _run_passes(ctx, module, stages["framework"] + stages["tensor"]
+                + [f"ktensor-partition-pipeline{{cores={cores}}}"], report)
+    joined = ModuleOp(Region(Block()))
+    for key, value in module.attributes.items():
+        joined.attributes[key] = value
+    for k in range(cores):
+        part = module.clone()
+        specs = [f"ktensor-extract-stage{{stage={k}}}"] + [
+            f"convert-tensor-to-inferentia{{core={k}}}" if s == "convert-tensor-to-inferentia" else s
+            for s in stages["inferentia"]
+        ]
+        _run_passes(ctx, part, specs, report, f"[{k}]")
+        for core in [op for op in part.ops if isinstance(op, CoreOp)]:
+            core.detach()
+            joined.body.block.add_op(core)
+    _run_passes(ctx, joined, ["inf-connect-pipeline"], report)
+    return joined
 
 
 def _prefix_model_file(error: CompileError, model) -> None:
@@ -180,7 +222,7 @@ def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
     Keyword options are the fields of ``CompileOptions`` (``auto_cast``,
     ``auto_cast_type``, ``target``, ``input_shapes``, ``extra_passes``,
     ``extra_passes_stage``, ``pass_plugins``, ``name``, ``framework``,
-    ``example_inputs``).
+    ``example_inputs``, ``pipeline_cores``).
     """
     from kaena.codegen import emit_neff
 
@@ -202,6 +244,7 @@ def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
                 "auto_cast": options.auto_cast,
                 "auto_cast_type": options.auto_cast_type,
                 "target": options.target,
+                **({"pipeline_cores": options.pipeline_cores} if options.pipeline_cores != 1 else {}),
             },
             "passes": [n for n, _ in report.pass_seconds if n != "import"],
         },

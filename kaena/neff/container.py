@@ -28,7 +28,7 @@ import numpy as np
 from kaena.errors import NeffError
 from kaena.isa import INSTR_DTYPE, DType, Engine, stream_errors
 from kaena.files import atomic_write
-from kaena.neff.model import NEFF_VERSION, NO_SOURCE, SOURCE_DTYPE, VARIABLE_KINDS, Subgraph, TensorSpec, Variable
+from kaena.neff.model import NEFF_VERSION, NO_SOURCE, PIPELINE_VERSION, SOURCE_DTYPE, VARIABLE_KINDS, Subgraph, TensorSpec, Variable
 from kaena.target import DEFAULT_TARGET, MIB, TARGETS, NeuronCoreTarget, get_target
 
 PKG_VERSION = 1
@@ -105,6 +105,9 @@ class Neff:
     metadata: dict = field(default_factory=dict)  # free-form JSON-able (options, summary)
     uuid: bytes = b""  # 16 bytes; derived from the contents when written if empty
     target: str = DEFAULT_TARGET  # the kaena.target compiled for (neff.json "target")
+    # "serial": subgraphs run one after the other; "pipeline" (1.3): all at once, one per core,
+    # ordered by cross-core DMA notifications (NeuronCore Pipeline)
+    execution: str = "serial"
 
     @property
     def target_description(self) -> NeuronCoreTarget:
@@ -211,13 +214,14 @@ def neff_json(neff: Neff) -> dict:
         "compiler_version": neff.compiler_version,
         "target": neff.target,
         "num_cores": neff.num_cores,
-        "execution": "serial",
+        "execution": neff.execution,
         "inputs": [_spec_json(t) for t in neff.inputs],
         "outputs": [_spec_json(t) for t in neff.outputs],
         "subgraphs": [
             {
                 "dir": subgraph_dir(k),
                 "core": sg.core,
+                **({"chip": sg.chip} if neff.execution == "pipeline" else {}),
                 "inputs": [{"name": n, "from": src} for n, src in sources[k].items()],
                 "outputs": [v.name for v in sg.variables if v.kind == "output"],
             }
@@ -616,8 +620,9 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
             f"{source}: corrupt NEFF header: build version '{header.compiler_version}' differs from "
             f"neff.json's '{compiler_version}'"
         )
-    if s.get(top, "execution", str) != "serial":
-        raise s.fail("'execution' must be 'serial'")
+    execution = s.get(top, "execution", str)
+    if execution not in ("serial", "pipeline") or (execution == "pipeline" and version < PIPELINE_VERSION):
+        raise s.fail("'execution' must be 'serial' (or 'pipeline' from format 1.3)")
     num_cores = s.count(top, "num_cores", low=1, high=limits.max_cores)
     if num_cores != header.num_tpb:
         raise s.fail(f"num_cores {num_cores} differs from the header's num_tpb {header.num_tpb}")
@@ -640,7 +645,13 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
         if s.get(entry, "dir", str, f"subgraphs[{k}].") != d:
             raise s.fail(f"subgraphs[{k}].dir must be '{d}'")
         subgraphs.append(_build_subgraph(members, d, k, source, limits))
+        if execution == "pipeline":
+            chip = s.count(entry, "chip", f"subgraphs[{k}].", high=limits.max_cores)
+            if chip != k // limits.target.cores_per_chip:
+                raise s.fail(f"subgraphs[{k}].chip must be {k // limits.target.cores_per_chip}")
+            subgraphs[-1].chip = chip
     neff = Neff(
+        execution=execution,
         name=name, inputs=specs["inputs"], outputs=specs["outputs"], subgraphs=subgraphs,
         compiler_version=compiler_version, version=version, metadata=metadata, uuid=header.uuid,
         target=target_name,

@@ -24,6 +24,7 @@ from kaena.simulator import execute as ex
 from kaena.simulator.hazards import HazardChecker
 from kaena.simulator.memory import (
     NO_WRITER,
+    Space,
     SHADOW_UNIT,
     SLOTS,
     CoreMemory,
@@ -118,7 +119,9 @@ class _Engine:
         self.cum_np = cum
         self.fin = cum[1:] + drain  # completion time of each record relative to the stream start
         op = rec["opcode"]
-        sync = np.flatnonzero((op == Opcode.SEM_SIGNAL) | (op == Opcode.SEM_WAIT))
+        self.notify = (rec["flags"] & int(Flags.NOTIFY)) != 0  # cross-core sends: they order another core
+        self.notify_core = rec["notify_core"].tolist()
+        sync = np.flatnonzero((op == Opcode.SEM_SIGNAL) | (op == Opcode.SEM_WAIT) | self.notify)
         self.next_sync = np.append(sync, self.n)[np.searchsorted(sync, np.arange(self.n))].tolist()
         self.counts = np.bincount(op.astype(np.int64), minlength=len(Opcode))
         self.source_cycles = _source_cycles(sg, engine, occ)
@@ -168,8 +171,13 @@ def _source_cycles(sg: Subgraph, engine: Engine, occ: np.ndarray) -> dict[tuple[
 
 class _Core:
     def __init__(self, core: int, sg: Subgraph, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
-                 profile: bool = False):
+                 profile: bool = False, hazards: HazardChecker | None = None, shared: dict | None = None,
+                 prefix: str = ""):
+        """``hazards``: a pipeline's checker shared by all its cores (agents core * 4 + engine);
+        ``shared``: variable index -> Space of the cross-core buffers this core shares."""
         self.core = core
+        self.agent_base = core * len(Engine) if shared is not None else 0
+        self.shared = shared or {}
         self.profile = profile
         self.sg = sg
         self.target = target
@@ -183,92 +191,27 @@ class _Core:
         self.sem_times: list[list[int]] = [[] for _ in range(target.semaphores_per_core)]
         # profile: which (engine, record) produced each entry of sem_times, in the same order
         self.sem_src: list[list[tuple[int, int]]] = [[] for _ in range(target.semaphores_per_core)]
-        self.hazards: HazardChecker | None = None
-        if check_hazards and not timing_only:
+        self.hazards: HazardChecker | None = hazards
+        if hazards is None and check_hazards and not timing_only:
             totals: dict[int, dict[int, int]] = {}
             for e, st in self.engines.items():
                 for i in np.flatnonzero(np.array(st.op, dtype=np.int64) == Opcode.SEM_SIGNAL):
                     s = st.sem[i]
                     totals.setdefault(s, {}).setdefault(int(e), 0)
                     totals[s][int(e)] += 1
-            self.hazards = HazardChecker(core, {e: st.op for e, st in self.engines.items()}, totals)
-        self.mem = CoreMemory(sg, target, with_data=not timing_only, shadowed=self.hazards is not None)
+            self.hazards = HazardChecker(core, {int(e): st.op for e, st in self.engines.items()}, totals)
+        agents = tuple(self.agent_base + int(e) for e in Engine)
+        self.mem = CoreMemory(sg, target, with_data=not timing_only, shadowed=self.hazards is not None,
+                              agents=agents, shared=shared, prefix=prefix)
+        self.remote: list[_Core] = []  # a pipeline's cores, by index (NOTIFY targets)
         self.stationary: tuple[np.ndarray, int] | None = None  # (transposed [M, K] fp32, dtype)
 
     # --- the event loop ----------------------------------------------------------
     def run(self) -> int:
-        active = [st for st in self.engines.values() if st.n]
-        semc = self.target.semaphore_cycles
-        while active:
-            best, best_r = None, math.inf
-            for st in active:
-                k = st.idx
-                r = st.t
-                if st.op[k] == Opcode.SEM_WAIT:
-                    v = st.sem_value[k]
-                    times = self.sem_times[st.sem[k]]
-                    if v > len(times):
-                        r = math.inf
-                    elif v > 0:
-                        r = max(st.t, times[v - 1])
-                if r < best_r:
-                    best, best_r = st, r
-            if best is None:
-                waits = "; ".join(
-                    f"{st.engine.stream_name} instruction {st.idx} waits for semaphore {st.sem[st.idx]} >= "
-                    f"{st.sem_value[st.idx]} (it reaches {len(self.sem_times[st.sem[st.idx]])})"
-                    for st in active
-                )
-                raise SimulationError(f"core {self.core}: deadlock: every unfinished engine is blocked: {waits}")
-            st, k = best, best.idx
-            op = st.op[k]
-            if op == Opcode.SEM_WAIT:
-                if st.profile:
-                    st.start[k] = st.t
-                    v = st.sem_value[k]
-                    if v > 0:
-                        st.ready[k] = self.sem_times[st.sem[k]][v - 1]
-                        st.src[k] = self.sem_src[st.sem[k]][v - 1]
-                    st.sync_end[k] = int(best_r) + semc
-                st.t = int(best_r) + semc
-                st.busy += semc
-                if self.hazards:
-                    self.hazards.wait(st.engine, st.sem[k], st.sem_value[k])
-                st.idx += 1
-            elif op == Opcode.SEM_SIGNAL:
-                if st.profile:
-                    st.start[k] = st.t
-                st.t += semc
-                st.busy += semc
-                rise = max(st.t, st.done)
-                times = self.sem_times[st.sem[k]]
-                pos = bisect.bisect_right(times, rise)
-                times.insert(pos, rise)
-                if st.profile:
-                    self.sem_src[st.sem[k]].insert(pos, (int(st.engine), k))
-                    st.sync_end[k] = rise
-                st.done = max(st.done, st.t)
-                if self.hazards:
-                    self.hazards.signal(st.engine, k, st.sem[k])
-                st.idx += 1
-            else:
-                j = st.next_sync[k]
-                base = st.t - st.cum[k]
-                if st.profile:
-                    st.start[k:j] = base + st.cum_np[k:j]
-                st.done = max(st.done, base + int(st.fin[k:j].max()))
-                st.t = base + st.cum[j]
-                st.busy += st.cum[j] - st.cum[k]
-                if not self.timing_only:
-                    with np.errstate(all="ignore"):
-                        for i in range(k, j):
-                            self._execute(st, i)
-                st.idx = j
-            if st.idx >= st.n:
-                active.remove(st)
-        if self.hazards and self.hazards.uninitialised:
-            raise self.hazards.uninitialised
-        return max([0] + [max(st.t, st.done) for st in self.engines.values()])
+        return run_cores([self])[0]
+
+    def agent(self, st: _Engine) -> int:
+        return self.agent_base + int(st.engine)
 
     # --- data ----------------------------------------------------------------------
     def _region(self, st: _Engine, slot: str, i: int) -> Region:
@@ -277,14 +220,14 @@ class _Core:
     def _read(self, st: _Engine, i: int, slot: str, native: bool = False) -> np.ndarray:
         r = self._region(st, slot, i)
         if self.hazards:
-            self.hazards.read(st.engine, i, r, slot)
+            self.hazards.read(self.agent(st), i, r, slot)
         v = r.view()
         return np.array(v) if native else v.astype(F32)
 
     def _write(self, st: _Engine, i: int, values: np.ndarray) -> None:
         r = self._region(st, "out", i)
         if self.hazards:
-            self.hazards.write(st.engine, i, r, "out")
+            self.hazards.write(self.agent(st), i, r, "out")
         r.view()[...] = np.asarray(values).astype(r.dtype, copy=False).reshape(r.shape)
 
     def _fail(self, st: _Engine, i: int, why: str) -> SimulationError:
@@ -366,7 +309,7 @@ class _Core:
         table = self._region(st, "in0", i)
         if self.hazards and table.space.shadowed:
             for r in np.unique(idx).tolist():  # only the gathered rows are read
-                self.hazards.read(st.engine, i, _row_region(table, r), "in0")
+                self.hazards.read(self.agent(st), i, _row_region(table, r), "in0")
         self._write(st, i, table.view()[idx])
 
     def _scalar(self, st: _Engine, i: int) -> np.ndarray | np.float32:
@@ -378,7 +321,9 @@ class _Core:
 
     # --- DRAM variables in and out --------------------------------------------------
     def load(self, env: dict[str, np.ndarray]) -> None:
-        for v, space in zip(self.sg.variables, self.mem.dram):
+        for i, (v, space) in enumerate(zip(self.sg.variables, self.mem.dram)):
+            if i in self.shared:
+                continue  # another core's buffer: that core writes it
             if v.kind == "input":
                 if v.name not in env:
                     raise SimulationError(
@@ -415,6 +360,122 @@ class _Core:
                     )
             out[v.name] = space.data[0].view(np_dtype_of(v.dtype)).reshape(v.shape).copy()
         return out
+
+
+def _ready_time(core: _Core, st: _Engine) -> float:
+    """When ``st``'s next step can start (inf while its semaphore wait cannot be met)."""
+    k = st.idx
+    if st.op[k] != Opcode.SEM_WAIT:
+        return st.t
+    v = st.sem_value[k]
+    times = core.sem_times[st.sem[k]]
+    if v > len(times):
+        return math.inf
+    return max(st.t, times[v - 1]) if v > 0 else st.t
+
+
+def _sem_key(core: _Core, sem: int) -> int:
+    return core.agent_base // len(Engine) * core.target.semaphores_per_core + sem
+
+
+def run_cores(cores: list[_Core]) -> list[int]:
+    """Run the engines of ``cores`` concurrently in simulated time; each core's end time.
+
+    Always advances the engine whose next step can start earliest; a step is one
+    semaphore instruction, one cross-core send (it raises another core's semaphore), or
+    the run of instructions up to the next of those."""
+    active = [(c, st) for c in cores for st in c.engines.values() if st.n]
+    while active:
+        best, best_r = None, math.inf
+        for pair in active:
+            r = _ready_time(pair[0], pair[1])
+            if r < best_r:
+                best, best_r = pair, r
+        if best is None:
+            waits = "; ".join(
+                f"{'core %d ' % c.core if len(cores) > 1 else ''}{st.engine.stream_name} instruction {st.idx} "
+                f"waits for semaphore {st.sem[st.idx]} >= {st.sem_value[st.idx]} "
+                f"(it reaches {len(c.sem_times[st.sem[st.idx]])})"
+                for c, st in active
+            )
+            where = f"core {cores[0].core}: " if len(cores) == 1 else ""
+            raise SimulationError(f"{where}deadlock: every unfinished engine is blocked: {waits}")
+        core, st = best
+        _step(core, st, int(best_r))
+        if st.idx >= st.n:
+            active.remove(best)
+    for c in cores:
+        if c.hazards and c.hazards.uninitialised:
+            raise c.hazards.uninitialised
+    return [max([0] + [max(st.t, st.done) for st in c.engines.values()]) for c in cores]
+
+
+def _raise(core: _Core, sem: int, rise: int, src: tuple[int, int], st: _Engine) -> None:
+    times = core.sem_times[sem]
+    pos = bisect.bisect_right(times, rise)
+    times.insert(pos, rise)
+    if st.profile:
+        core.sem_src[sem].insert(pos, src)
+
+
+def _step(self: _Core, st: _Engine, ready: int) -> None:
+    semc = self.target.semaphore_cycles
+    k = st.idx
+    op = st.op[k]
+    if op == Opcode.SEM_WAIT:
+        if st.profile:
+            st.start[k] = st.t
+            v = st.sem_value[k]
+            if v > 0:
+                st.ready[k] = self.sem_times[st.sem[k]][v - 1]
+                st.src[k] = self.sem_src[st.sem[k]][v - 1]
+            st.sync_end[k] = ready + semc
+        st.t = ready + semc
+        st.busy += semc
+        if self.hazards:
+            self.hazards.wait(self.agent(st), _sem_key(self, st.sem[k]), st.sem_value[k])
+        st.idx += 1
+    elif op == Opcode.SEM_SIGNAL:
+        if st.profile:
+            st.start[k] = st.t
+        st.t += semc
+        st.busy += semc
+        rise = max(st.t, st.done)
+        _raise(self, st.sem[k], rise, (int(st.engine), k), st)
+        if st.profile:
+            st.sync_end[k] = rise
+        st.done = max(st.done, st.t)
+        if self.hazards:
+            self.hazards.signal(self.agent(st), k, _sem_key(self, st.sem[k]))
+        st.idx += 1
+    elif st.notify[k]:  # a send: the receiving core's semaphore rises when the last byte lands
+        if st.profile:
+            st.start[k] = st.t
+        occ = st.cum[k + 1] - st.cum[k]
+        st.t += occ
+        st.busy += occ
+        st.done = max(st.done, st.t)
+        if not self.timing_only:
+            with np.errstate(all="ignore"):
+                self._execute(st, k)
+        dest = self.remote[st.notify_core[k]]
+        _raise(dest, st.sem[k], st.done, (int(st.engine), k), st)
+        if self.hazards:
+            self.hazards.signal(self.agent(st), k + 1, _sem_key(dest, st.sem[k]))
+        st.idx += 1
+    else:
+        j = st.next_sync[k]
+        base = st.t - st.cum[k]
+        if st.profile:
+            st.start[k:j] = base + st.cum_np[k:j]
+        st.done = max(st.done, base + int(st.fin[k:j].max()))
+        st.t = base + st.cum[j]
+        st.busy += st.cum[j] - st.cum[k]
+        if not self.timing_only:
+            with np.errstate(all="ignore"):
+                for i in range(k, j):
+                    self._execute(st, i)
+        st.idx = j
 
 
 def _row_region(table: Region, r: int) -> Region:
@@ -522,29 +583,36 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
     busy = {e.stream_name: 0 for e in Engine}
     source_cycles: dict[tuple[str, ...], int] = {}
     counts = {e.stream_name: {} for e in Engine}
-    core_cycles = []
-    dma_bytes = macs = wmacs = 0
+    core_cycles: list[int] = []
+    offsets: list[int] = []
+    totals = [0, 0, 0]  # dma bytes, macs, weighted macs
     trace: list[CoreTrace] | None = [] if profile else None
-    for k, sg in enumerate(neff.subgraphs):
-        core = _Core(k, sg, target, timing_only, check_hazards, profile)
+    if neff.execution == "pipeline":
+        cores = _pipeline_cores(neff, target, timing_only, check_hazards, profile)
         if not timing_only:
-            core.load(env)
-        core_cycles.append(core.run())
+            for c in cores:
+                c.load(env)
+        core_cycles = run_cores(cores)
+        offsets = [0] * len(cores)
+        if not timing_only:
+            for c in cores:
+                env.update(c.outputs())
+    else:
+        cores = []
+        for k, sg in enumerate(neff.subgraphs):
+            core = _Core(k, sg, target, timing_only, check_hazards, profile)
+            if not timing_only:
+                core.load(env)
+            offsets.append(sum(core_cycles))
+            core_cycles.append(core.run())
+            if not timing_only:
+                env.update(core.outputs())
+            cores.append(core)
+    for k, core in enumerate(cores):
         if trace is not None:
             engines = {e: st.trace() for e, st in core.engines.items()}
-            trace.append(CoreTrace(k, sum(core_cycles[:-1]), core_cycles[-1], engines))
-        if not timing_only:
-            env.update(core.outputs())
-        for e, st in core.engines.items():
-            busy[e.stream_name] += st.busy
-            for names, c in st.source_cycles.items():
-                source_cycles[names] = source_cycles.get(names, 0) + c
-            for o in np.flatnonzero(st.counts):
-                name = Opcode(int(o)).name
-                counts[e.stream_name][name] = counts[e.stream_name].get(name, 0) + int(st.counts[o])
-            dma_bytes += int(st.dma_bytes.sum())
-            macs += int(st.macs.sum())
-            wmacs += int(st.wmacs.sum())
+            trace.append(CoreTrace(k, offsets[k], core_cycles[k], engines))
+        _account(core, busy, source_cycles, counts, totals)
     outputs = {}
     produced = {v.name for sg in neff.subgraphs for v in sg.variables if v.kind == "output"}
     if not timing_only:
@@ -557,5 +625,88 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
                     f"{neff.name}: output '{spec.name}' has {val.size} elements, declared shape {tuple(spec.shape)}"
                 )
             outputs[spec.name] = val.astype(np_dtype_of(spec.dtype) if spec.dtype == "int32" else F32).reshape(spec.shape)
-    return SimResult(outputs, sum(core_cycles), busy, counts, dma_bytes, macs, core_cycles, wmacs, trace,
+    cycles = max(core_cycles, default=0) if neff.execution == "pipeline" else sum(core_cycles)
+    return SimResult(outputs, cycles, busy, counts, totals[0], totals[1], core_cycles, totals[2], trace,
                      source_cycles)
+
+
+def _account(core: _Core, busy: dict, source_cycles: dict, counts: dict, totals: list[int]) -> None:
+    for e, st in core.engines.items():
+        busy[e.stream_name] += st.busy
+        for names, c in st.source_cycles.items():
+            source_cycles[names] = source_cycles.get(names, 0) + c
+        for o in np.flatnonzero(st.counts):
+            name = Opcode(int(o)).name
+            counts[e.stream_name][name] = counts[e.stream_name].get(name, 0) + int(st.counts[o])
+        totals[0] += int(st.dma_bytes.sum())
+        totals[1] += int(st.macs.sum())
+        totals[2] += int(st.wmacs.sum())
+
+
+def connections(neff: Neff) -> list[tuple[int, int, int, int]]:
+    """A pipeline's cross-core buffers: (producer subgraph, its output variable, consumer
+    subgraph, its input variable), the latest earlier producer of the name."""
+    out: list[tuple[int, int, int, int]] = []
+    produced: dict[str, tuple[int, int]] = {}
+    for k, sg in enumerate(neff.subgraphs):
+        for i, v in enumerate(sg.variables):
+            if v.kind == "input" and v.name in produced:
+                out.append((*produced[v.name], k, i))
+        for i, v in enumerate(sg.variables):
+            if v.kind == "output":
+                produced[v.name] = (k, i)
+    return out
+
+
+def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
+                    profile: bool) -> list[_Core]:
+    """The cores of a pipeline NEFF, sharing their cross-core buffers and one hazard checker."""
+    n = len(neff.subgraphs)
+    E = len(Engine)
+    links = connections(neff)
+    shared: list[dict[int, Space]] = [{} for _ in range(n)]
+    readers: dict[tuple[int, int], list[int]] = {}
+    for p, i, c, _ in links:
+        readers.setdefault((p, i), []).append(c)
+    shadowed = check_hazards and not timing_only
+    for (p, i), cs in readers.items():
+        v = neff.subgraphs[p].variables[i]
+        agents = tuple(a for k in [p] + cs for a in range(k * E, k * E + E))
+        shared[p][i] = Space(f"core {p} DRAM '{v.name}'", 1, v.nbytes, not timing_only, shadowed, agents)
+    for p, i, c, j in links:
+        w = neff.subgraphs[c].variables[j]
+        if w.nbytes != neff.subgraphs[p].variables[i].nbytes:
+            raise SimulationError(f"core {c}: input variable '{w.name}' does not match core {p}'s output of that name")
+        shared[c][j] = shared[p][i]
+    hazards = None
+    if shadowed:
+        opcodes: dict[int, list[int]] = {}
+        sig: dict[int, dict[int, int]] = {}
+        for k, sg in enumerate(neff.subgraphs):
+            for e in Engine:
+                rec = sg.stream(e)
+                opcodes[k * E + int(e)] = rec["opcode"].tolist()
+                op = rec["opcode"].astype(np.int64)
+                notify = (rec["flags"] & int(Flags.NOTIFY)) != 0
+                for r in np.flatnonzero((op == Opcode.SEM_SIGNAL) | notify).tolist():
+                    dest = int(rec["notify_core"][r]) if notify[r] else k
+                    key = dest * target.semaphores_per_core + int(rec["sem"][r])
+                    sig.setdefault(key, {}).setdefault(k * E + int(e), 0)
+                    sig[key][k * E + int(e)] += 1
+        if max((len(o) for o in opcodes.values()), default=0) * n * E >= 2**31:
+            raise SimulationError(f"{neff.name}: too many instructions to check hazards across {n} cores")
+        hazards = HazardChecker(0, opcodes, sig, agents=n * E, core_names=True)
+    cores = [_Core(k, sg, target, timing_only, check_hazards, profile, hazards, shared[k], f"core {k} ")
+             for k, sg in enumerate(neff.subgraphs)]
+    for k, c in enumerate(cores):
+        c.agent_base = k * E
+        c.remote = cores
+        for e, st in c.engines.items():
+            bad = [r for r in np.flatnonzero(st.notify).tolist() if not 0 <= st.notify_core[r] < n
+                   or st.notify_core[r] == k]
+            if bad:
+                raise SimulationError(
+                    f"core {k}, {e.stream_name} instruction {bad[0]}: notifies core {st.notify_core[bad[0]]}, "
+                    f"not another of the NEFF's {n} cores"
+                )
+    return cores
