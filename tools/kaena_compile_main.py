@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra passes, kaena-opt syntax: 'my-pass,other{opt=1}'")
     p.add_argument("--passes-stage", default="tensor", choices=PASS_STAGES,
                    help="where --passes run: on the framework, tensor or Inferentia dialect")
+    p.add_argument("--neuroncore-pipeline-cores", default="1", metavar="N",
+                   help="NeuronCore Pipeline: cut the model into N stages, one per core (1 to 64)")
     p.add_argument("--time-passes", action="store_true", help="print each pass's time")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     return p
@@ -74,6 +76,12 @@ def list_operators(framework: str) -> str:
     lines = [f"# {framework} operators supported by kaena-compile ({len(rows)})"]
     lines += [f"{op:<{width}}  {note}".rstrip() for op, note in rows]
     return "\n".join(lines)
+
+
+def _cores_arg(value: str) -> int | str:
+    """``--neuroncore-pipeline-cores``: a number (the driver checks its range), else as given
+    (the driver names what it accepts)."""
+    return int(value) if value.strip().isdigit() else value
 
 
 def _main() -> int:
@@ -102,6 +110,7 @@ def _main() -> int:
         extra_passes_stage=args.passes_stage,
         pass_plugins=args.load_pass_plugin,
         framework=args.framework,
+        pipeline_cores=_cores_arg(args.neuroncore_pipeline_cores),
     )
     atomic_write(output, neff.to_bytes())
     if not args.quiet:

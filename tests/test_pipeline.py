@@ -1,0 +1,206 @@
+"""NeuronCore Pipeline on small models: the partition's balance and cut choice, one
+NEFF with one subgraph per stage, cross-core ordering (a missing cross-core
+semaphore is a hazard), and numbers equal to the single-core compile's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+
+import kaena
+from kaena.errors import HazardError, KaenaError, SimulationError
+from kaena.isa import Engine, Flags, Opcode
+from kaena.neff import Neff
+from kaena.neff.container import archive_members
+from kaena.testing import modelzoo
+from kaena.testing.reference import random_inputs, run_onnxruntime
+
+
+@pytest.fixture(scope="module")
+def lenet_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pipe") / "lenet.onnx"
+    onnx.save(modelzoo.lenet(), path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def deep_mlp_path(tmp_path_factory):
+    """Eight identical layers: a balanced partition puts the same number on every core."""
+    path = tmp_path_factory.mktemp("pipe") / "mlp.onnx"
+    onnx.save(modelzoo.mlp(batch=4, sizes=(128,) * 9), path)
+    return str(path)
+
+
+def plan_of(path: str, cores: int) -> dict:
+    from kaena.driver import CompileOptions, _build_passes, import_model, pipeline_specs
+    from kaena.registry import make_context
+    from kaena.weights import module_store
+
+    options = CompileOptions()
+    module = import_model(path, options)
+    store = module_store(module)  # noqa: F841 - held for the passes
+    ctx = make_context()
+    specs = pipeline_specs(options)
+    for p in _build_passes(specs["framework"] + specs["tensor"] + [f"ktensor-partition-pipeline{{cores={cores}}}"]):
+        p.apply(ctx, module)
+    return plan_dict(module.attributes["kaena.pipeline"])
+
+
+def plan_dict(attr) -> dict:
+    """The kaena.pipeline attribute as Python values."""
+    from xdsl.dialects.builtin import ArrayAttr, IntegerAttr
+
+    def value(a):
+        if isinstance(a, ArrayAttr):
+            return [value(x) for x in a.data]
+        return a.value.data if isinstance(a, IntegerAttr) else a.data
+
+    return {k: value(v) for k, v in attr.data.items()}
+
+
+@pytest.mark.parametrize("cores", [2, 3])
+def test_pipeline_matches_single_core_and_onnxruntime(lenet_path, cores):
+    model = onnx.load(lenet_path)
+    x = random_inputs(model, seed=1)
+    single = kaena.load(kaena.compile(lenet_path, auto_cast="none")).run(x)
+    neff = kaena.compile(lenet_path, auto_cast="none", pipeline_cores=cores)
+    assert neff.num_cores == cores and neff.execution == "pipeline" and neff.version == (1, 3)
+    result = kaena.load(neff).simulate(x)
+    np.testing.assert_array_equal(result.outputs["output"], single["output"])
+    ref = run_onnxruntime(model, x)["output"]
+    np.testing.assert_allclose(result.outputs["output"], ref, rtol=1e-5, atol=1e-6)
+    assert len(result.core_cycles) == cores and result.cycles == max(result.core_cycles)
+
+
+def test_bf16_pipeline_equals_single_core(lenet_path):
+    x = random_inputs(onnx.load(lenet_path), seed=2)
+    single = kaena.load(kaena.compile(lenet_path)).run(x)["output"]
+    piped = kaena.load(kaena.compile(lenet_path, pipeline_cores=2)).run(x)["output"]
+    np.testing.assert_allclose(piped, single, rtol=1e-6, atol=1e-7)
+
+
+def test_neff_carries_one_subgraph_per_stage(lenet_path):
+    neff = kaena.compile(lenet_path, pipeline_cores=3)
+    data = neff.to_bytes()
+    assert int.from_bytes(data[168:172], "little") == 3  # header num_tpb
+    top = json.loads(archive_members(neff)["neff.json"])
+    assert top["execution"] == "pipeline" and top["num_cores"] == 3
+    assert [s["dir"] for s in top["subgraphs"]] == ["sg00", "sg01", "sg02"]
+    assert [s["chip"] for s in top["subgraphs"]] == [0, 0, 0]
+    # stage k reads what stage k - 1 sends it
+    for k in (1, 2):
+        assert {i["from"] for i in top["subgraphs"][k]["inputs"]} == {f"sg{k - 1:02d}"}
+    back = Neff.from_bytes(data)
+    assert back.execution == "pipeline" and [s.chip for s in back.subgraphs] == [0, 0, 0]
+    assert back.to_bytes() == data
+    assert kaena.compile(lenet_path, pipeline_cores=3).to_bytes() == data  # deterministic
+
+
+def test_sends_notify_the_next_core(lenet_path):
+    neff = kaena.compile(lenet_path, pipeline_cores=2)
+    dma0 = neff.subgraphs[0].stream(Engine.DMA)
+    sends = dma0[(dma0["flags"] & int(Flags.NOTIFY)) != 0]
+    assert len(sends) >= 1 and set(sends["notify_core"].tolist()) == {1}
+    assert not ((sends["flags"] & int(Flags.NEURONLINK)) != 0).any()  # same chip
+    dma1 = neff.subgraphs[1].stream(Engine.DMA)
+    waits = dma1[(dma1["opcode"] == Opcode.SEM_WAIT) & (dma1["sem"] == sends["sem"][0])]
+    assert len(waits) == 1 and int(waits["sem_value"][0]) == len(sends)
+
+
+def _drop_cross_core_wait(neff: Neff) -> Neff:
+    dma0 = neff.subgraphs[0].stream(Engine.DMA)
+    sem = int(dma0["sem"][(dma0["flags"] & int(Flags.NOTIFY)) != 0][0])
+    rec = neff.subgraphs[1].streams[Engine.DMA]
+    i = int(np.flatnonzero((rec["opcode"] == Opcode.SEM_WAIT) & (rec["sem"] == sem))[0])
+    rec[i]["opcode"] = Opcode.NOP
+    rec[i]["sem"] = 0
+    rec[i]["sem_value"] = 0
+    return neff
+
+
+def test_missing_cross_core_semaphore_is_a_hazard(lenet_path):
+    neff = _drop_cross_core_wait(kaena.compile(lenet_path, pipeline_cores=2))
+    x = random_inputs(onnx.load(lenet_path), seed=0)
+    # core 1 reads the buffer before core 0 writes it: whichever the event loop meets
+    # first, the race is reported with both cores' instructions and the buffer
+    with pytest.raises(HazardError, match=r"core [01] dma instruction \d+ \(DMA\) \w+ .*DRAM 'pipe\.[^']*\.s1'.*"
+                                          r"core [01] dma instruction \d+ \(DMA\) with no semaphore ordering them"):
+        kaena.load(neff).simulate(x)
+
+
+def test_missing_notification_deadlocks(lenet_path):
+    neff = kaena.compile(lenet_path, pipeline_cores=2)
+    rec = neff.subgraphs[0].streams[Engine.DMA]
+    notify = (rec["flags"] & int(Flags.NOTIFY)) != 0
+    rec["flags"][notify] = 0
+    rec["notify_core"][notify] = 0
+    x = random_inputs(onnx.load(lenet_path), seed=0)
+    with pytest.raises(SimulationError, match="deadlock.*core 1 dma instruction"):
+        kaena.load(neff).simulate(x)
+
+
+def test_reader_refuses_a_send_to_a_missing_core(lenet_path):
+    neff = kaena.compile(lenet_path, pipeline_cores=2)
+    rec = neff.subgraphs[0].streams[Engine.DMA]
+    rec["notify_core"][(rec["flags"] & int(Flags.NOTIFY)) != 0] = 5
+    with pytest.raises(SimulationError, match="notifies core 5, not another of the NEFF's 2 cores"):
+        kaena.load(neff).simulate(random_inputs(onnx.load(lenet_path), seed=0), check_hazards=False)
+
+
+def test_partition_balances_identical_layers(deep_mlp_path):
+    plan = plan_of(deep_mlp_path, 4)
+    cycles = plan["stage_cycles"]
+    # 8 layers on 4 cores: two per core; the last stage also runs the softmax
+    assert len(cycles) == 4 and max(cycles) - min(cycles) <= 0.2 * max(cycles)
+    # a quarter of the single core's time, plus the stage's transfers
+    assert max(cycles) < 0.35 * plan_of(deep_mlp_path, 1)["stage_cycles"][0]
+
+
+def test_cuts_across_chips_take_neuronlink(deep_mlp_path):
+    plan = plan_of(deep_mlp_path, 8)
+    assert plan["chips"] == 2
+    assert plan["cut_links"] == ["dram"] * 3 + ["neuronlink"] + ["dram"] * 3
+    neff = kaena.compile(deep_mlp_path, pipeline_cores=8, auto_cast="none")
+    assert [sg.chip for sg in neff.subgraphs] == [0, 0, 0, 0, 1, 1, 1, 1]
+    dma3 = neff.subgraphs[3].stream(Engine.DMA)
+    sends = dma3[(dma3["flags"] & int(Flags.NOTIFY)) != 0]
+    assert len(sends) and ((sends["flags"] & int(Flags.NEURONLINK)) != 0).all()
+    model = onnx.load(deep_mlp_path)
+    x = random_inputs(model, seed=3)
+    single = kaena.load(kaena.compile(deep_mlp_path, auto_cast="none")).run(x)
+    np.testing.assert_array_equal(kaena.load(neff).run(x)["output"], single["output"])
+
+
+def test_partition_prefers_the_cut_where_fewer_bytes_cross(tmp_path):
+    """Three layers with the same weight bytes (512x128, 128x512, 512x128) on two cores:
+    either split puts two layers on one core; after the first layer 128 features cross,
+    after the second 512, so the partitioner cuts after the first."""
+    path = tmp_path / "m.onnx"
+    onnx.save(modelzoo.mlp(batch=64, sizes=(512, 128, 512, 128)), path)
+    plan = plan_of(str(path), 2)
+    assert plan["cut_bytes"] == [64 * 128 * 2]  # bf16 activations after the fused cast
+
+
+def test_bad_core_counts_are_one_clear_line(lenet_path):
+    with pytest.raises(KaenaError, match="must be a number of cores from 1 to 64"):
+        kaena.compile(lenet_path, pipeline_cores=65)
+    with pytest.raises(KaenaError, match="only 9 layers to place; use at most 9 cores"):
+        kaena.compile(lenet_path, pipeline_cores=16)
+
+
+def test_cli_compiles_a_pipeline(lenet_path, tmp_path):
+    out = tmp_path / "l.neff"
+    proc = subprocess.run([sys.executable, "-m", "kaena.tools.kaena_compile_main", lenet_path, "-o", str(out),
+                           "--neuroncore-pipeline-cores", "2"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "cores: 2" in proc.stdout
+    assert Neff.load(str(out)).num_cores == 2
+    bad = subprocess.run([sys.executable, "-m", "kaena.tools.kaena_compile_main", lenet_path, "-o", str(out),
+                          "--neuroncore-pipeline-cores", "many"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and "--neuroncore-pipeline-cores 'many'" in bad.stderr
