@@ -247,10 +247,22 @@ def compile(model, *, report: CompileReport | None = None, **kwargs) -> Neff:
                 **({"pipeline_cores": options.pipeline_cores} if options.pipeline_cores != 1 else {}),
             },
             "passes": [n for n, _ in report.pass_seconds if n != "import"],
+            **_batch_metadata(module),
         },
     )
     report.pass_seconds.append(("encode-neff", time.perf_counter() - t0))
     return neff
+
+
+def _batch_metadata(module: ModuleOp) -> dict:
+    """``{"batch": B}`` when every model input has rank >= 2 and the same leading dimension B
+    (what kaena-estimate counts as inferences per run); empty otherwise."""
+    from kaena.dialects.inferentia import CoreOp, DramOp
+
+    leading = {op.result.type.get_shape()[0] for core in module.ops if isinstance(core, CoreOp)
+               for op in core.body.block.ops if isinstance(op, DramOp) and op.kind.data == "input"
+               and not op.var_name.data.startswith("pipe.") and len(op.result.type.get_shape()) >= 2}
+    return {"batch": leading.pop()} if len(leading) == 1 else {}
 
 
 def _model_name(model, module: ModuleOp) -> str:

@@ -204,3 +204,90 @@ def test_cli_compiles_a_pipeline(lenet_path, tmp_path):
                           "--neuroncore-pipeline-cores", "many"], capture_output=True, text=True)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1 and "--neuroncore-pipeline-cores 'many'" in bad.stderr
+
+
+# --- timing runs, copies, the estimate ------------------------------------------
+
+
+def test_streamed_requests_overlap_on_a_pipeline(deep_mlp_path):
+    from kaena.simulator.pipeline import stream_requests
+
+    single = kaena.compile(deep_mlp_path)
+    piped = kaena.compile(deep_mlp_path, pipeline_cores=4)
+    one = stream_requests(single, 4)
+    # one core runs one request at a time: the interval is its latency (plus the barrier)
+    assert one.latency == kaena.load(single).simulate({}, timing_only=True).cycles
+    assert one.latency <= one.interval <= one.latency + 4 * 16 * 4
+    four = stream_requests(piped, 6)
+    assert four.latency == kaena.load(piped).simulate({}, timing_only=True).cycles
+    # the stages work on different requests at once: the interval is the slowest stage's
+    assert four.interval < 0.5 * four.latency and four.interval < 0.5 * one.interval
+    ends = np.array(four.request_ends)
+    assert (np.diff(ends) > 0).all() and four.request_ends[0] == four.latency
+    assert len(four.core_busy) == 4 and all(0 < b <= 1.0 for b in four.core_busy)
+    assert max(four.core_busy) > 0.6  # the slowest stage is the bottleneck: busy most of the interval
+
+
+def test_copies_run_requests_in_parallel(lenet_path):
+    model = onnx.load(lenet_path)
+    neff = kaena.compile(lenet_path)
+    xs = [random_inputs(model, seed=s) for s in range(5)]
+    run = kaena.load(neff, copies=2).run_requests(xs)
+    alone = kaena.load(neff)
+    for x, out in zip(xs, run.outputs):
+        np.testing.assert_array_equal(out["output"], alone.run(x)["output"])
+    cycles = alone.last_result.cycles
+    assert run.copy_cycles == [3 * cycles, 2 * cycles] and run.cycles == 3 * cycles
+    assert run.inferences_per_s == pytest.approx(5 * 1e9 / (3 * cycles))
+    with pytest.raises(KaenaError, match="use 1 to 64 copies"):
+        kaena.load(neff, copies=65)
+    with pytest.raises(KaenaError, match="3 core.*use 1 to 21 copies"):
+        kaena.load(kaena.compile(lenet_path, pipeline_cores=3), copies=22)
+
+
+def test_estimate_counts_batch_times_copies_and_pipeline_interval(deep_mlp_path):
+    from kaena.reports.estimate import estimate, model_costs
+    from kaena.simulator.pipeline import stream_requests
+    from kaena.target import INF1
+    from kaena.target.costmodel import COSTS
+
+    piped = kaena.compile(deep_mlp_path, pipeline_cores=4)
+    assert piped.metadata["batch"] == 4
+    timing = stream_requests(piped, 4)
+    mc = model_costs(piped)
+    assert (mc.batch, mc.device_cycles, mc.interval_cycles, mc.link_cycles) == (4, timing.latency, timing.interval, 0)
+    host = COSTS.host_transfer(4 * 128 * 4)
+    rows = {r.instance: r for r in estimate(piped, host_link="instance")}
+    r = rows["inf1.6xlarge"]
+    assert r.copies == 4 and r.config == "4 x pipeline of 4 cores, batch 4"
+    period = max(timing.interval, 4 * 2 * host)
+    assert r.throughput_per_s == pytest.approx(4 * 4 * INF1.clock_hz / period)
+    assert r.latency_us == pytest.approx((2 * host + timing.latency) / 1000)
+    single = {r.instance: r for r in estimate(kaena.compile(deep_mlp_path), host_link="instance")}
+    assert single["inf1.xlarge"].config == "4 x 1 core, batch 4"
+
+
+def test_cli_run_streams_requests_with_copies(lenet_path, tmp_path):
+    out = tmp_path / "l.neff"
+    kaena.compile(lenet_path, pipeline_cores=2).save(str(out))
+    proc = subprocess.run(["kaena-run", str(out), "--timing-only", "--requests", "3", "--copies", "2"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 requests through 2 core(s): steady-state interval" in proc.stdout
+    assert "busy: core 0 " in proc.stdout and "2 copies x 2 core(s): " in proc.stdout
+    bad = subprocess.run(["kaena-run", str(out), "--timing-only", "--copies", "40"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "use 1 to 32 copies" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_profile_shows_every_core_and_cross_core_releases(lenet_path):
+    from kaena.reports.profile import chrome_trace, critical_path
+
+    neff = kaena.compile(lenet_path, pipeline_cores=3)
+    result = kaena.load(neff).simulate(random_inputs(onnx.load(lenet_path)), profile=True)
+    trace = chrome_trace(neff, result)
+    assert {e["pid"] for e in trace["traceEvents"]} == {0, 1, 2}
+    released = [e["args"]["released_by"] for e in trace["traceEvents"] if "released_by" in e.get("args", {})]
+    assert any(r.startswith("core 0 dma #") for r in released) and any(r.startswith("core 1 dma #") for r in released)
+    cp = critical_path(result.trace)  # from the last core back through the sends that released it
+    assert cp.cycles == result.cycles
+    assert 0.5 * result.cycles < sum(cp.by_engine.values()) <= result.cycles

@@ -55,6 +55,8 @@ class EngineTrace:
     ready: np.ndarray  # SEM_WAIT: when its semaphore reached the value (-1 elsewhere)
     wait_src_engine: np.ndarray  # SEM_WAIT: engine of the signal that satisfied it, else NO_SIGNAL
     wait_src_index: np.ndarray  # ... and its record index
+    # ... and, for a wait released by another core's send (pipeline NEFFs), that core (-1: this one)
+    wait_src_core: np.ndarray | None = None
 
 
 @dataclass
@@ -134,7 +136,7 @@ class _Engine:
             self.start = np.zeros(self.n, dtype=np.int64)
             self.sync_end: dict[int, int] = {}  # wait -> resume time; signal -> count rise
             self.ready: dict[int, int] = {}
-            self.src: dict[int, tuple[int, int]] = {}
+            self.src: dict[int, tuple[int, ...]] = {}  # (engine, index[, sending core])
 
     def trace(self) -> EngineTrace:
         end = self.start + self.occ
@@ -142,6 +144,7 @@ class _Engine:
         ready = np.full(self.n, -1, dtype=np.int64)
         src_e = np.full(self.n, NO_SIGNAL, dtype=np.int64)
         src_i = np.full(self.n, NO_SIGNAL, dtype=np.int64)
+        src_c = np.full(self.n, -1, dtype=np.int64)
         for i, t in self.sync_end.items():
             if self.op[i] == Opcode.SEM_WAIT:
                 end[i] = complete[i] = t
@@ -149,9 +152,11 @@ class _Engine:
                 complete[i] = t
         for i, r in self.ready.items():
             ready[i] = r
-        for i, (e, j) in self.src.items():
-            src_e[i], src_i[i] = e, j
-        return EngineTrace(self.engine, self.rec, self.start, end, complete, self.occ, ready, src_e, src_i)
+        for i, src in self.src.items():
+            src_e[i], src_i[i] = src[0], src[1]
+            if len(src) > 2:
+                src_c[i] = src[2]
+        return EngineTrace(self.engine, self.rec, self.start, end, complete, self.occ, ready, src_e, src_i, src_c)
 
 
 def _source_cycles(sg: Subgraph, engine: Engine, occ: np.ndarray) -> dict[tuple[str, ...], int]:
@@ -190,7 +195,7 @@ class _Core:
         self.engines = {e: _Engine(core, e, sg.stream(e), sg, target, profile) for e in Engine}
         self.sem_times: list[list[int]] = [[] for _ in range(target.semaphores_per_core)]
         # profile: which (engine, record) produced each entry of sem_times, in the same order
-        self.sem_src: list[list[tuple[int, int]]] = [[] for _ in range(target.semaphores_per_core)]
+        self.sem_src: list[list[tuple[int, ...]]] = [[] for _ in range(target.semaphores_per_core)]
         self.hazards: HazardChecker | None = hazards
         if hazards is None and check_hazards and not timing_only:
             totals: dict[int, dict[int, int]] = {}
@@ -459,7 +464,7 @@ def _step(self: _Core, st: _Engine, ready: int) -> None:
             with np.errstate(all="ignore"):
                 self._execute(st, k)
         dest = self.remote[st.notify_core[k]]
-        _raise(dest, st.sem[k], st.done, (int(st.engine), k), st)
+        _raise(dest, st.sem[k], st.done, (int(st.engine), k, self.core), st)
         if self.hazards:
             self.hazards.signal(self.agent(st), k + 1, _sem_key(dest, st.sem[k]))
         st.idx += 1
