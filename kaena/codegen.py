@@ -387,6 +387,9 @@ def emit_neff(module: ModuleOp, store, *, name: str, compiler_version: str,
             if v.kind == "output" and v.name not in later_inputs:
                 outputs.append(TensorSpec(v.name, v.shape, _io_dtype(v)))
     pipelined = any(isinstance(op, DmaSendOp) for op in module.walk())
+    metadata = dict(metadata or {})
+    if pipelined:
+        metadata["pipeline"] = _keep_weights_resident(subgraphs, module)
     return Neff(
         execution="pipeline" if pipelined else "serial",
         version=PIPELINE_VERSION if pipelined else NEFF_VERSION,
@@ -395,9 +398,26 @@ def emit_neff(module: ModuleOp, store, *, name: str, compiler_version: str,
         outputs=outputs,
         subgraphs=subgraphs,
         compiler_version=compiler_version,
-        metadata=dict(metadata or {}),
+        metadata=metadata,
         target=target_of(module).name,
     )
+
+
+def _keep_weights_resident(subgraphs: list[Subgraph], module: ModuleOp) -> dict:
+    """Each pipeline stage's weight loads that can stay in SBUF go to its load-time
+    program (``kaena.neff.resident``); what stays resident and what still streams."""
+    from kaena.neff.resident import hoist_weight_loads
+
+    t = target_of(module)
+    res = [hoist_weight_loads(sg, t.partitions, t.sbuf_bytes_per_partition) for sg in subgraphs]
+    out = {"resident_weight_bytes": [r.resident_bytes for r in res],
+           "streamed_weight_bytes": [r.streamed_bytes for r in res]}
+    plan = module.attributes.get("kaena.pipeline")
+    if plan is not None:
+        hold = plan.data.get("cores_to_hold_weights")
+        if isinstance(hold, IntegerAttr):
+            out["cores_to_hold_weights"] = hold.value.data
+    return out
 
 
 def _io_dtype(v: Variable) -> str:

@@ -78,6 +78,23 @@ def list_operators(framework: str) -> str:
     return "\n".join(lines)
 
 
+def pipeline_message(p: dict, cores: int) -> str:
+    """What a pipeline compile keeps resident, what streams, and which core count would hold it all."""
+    from kaena.reports.summary import format_bytes
+
+    resident, streamed = sum(p["resident_weight_bytes"]), sum(p["streamed_weight_bytes"])
+    line = (f"NeuronCore Pipeline: {cores} stages; weights resident in SBUF (loaded once at load): "
+            f"{format_bytes(resident)}; streamed from DRAM per inference: {format_bytes(streamed)}")
+    hold = p.get("cores_to_hold_weights")
+    if streamed and hold:
+        line += (f"; --neuroncore-pipeline-cores {max(hold, cores + 1)} or more would leave each stage's "
+                 f"weights at most half its SBUF" if hold > cores else
+                 "; every stage's weights fit half its SBUF, but its tiles are reused by later layers")
+    elif streamed:
+        line += "; one layer alone has more weights than half a core's SBUF: it streams at any core count"
+    return line
+
+
 def _cores_arg(value: str) -> int | str:
     """``--neuroncore-pipeline-cores``: a number (the driver checks its range), else as given
     (the driver names what it accepts)."""
@@ -117,6 +134,8 @@ def _main() -> int:
         total = sum(s for _, s in report.pass_seconds)
         print(f"kaena-compile: wrote {output} ({neff.name}, {total:.2f} s)")
         print(format_summary(neff_summary(neff)))
+        if "pipeline" in neff.metadata:
+            print(pipeline_message(neff.metadata["pipeline"], neff.num_cores))
     if args.time_passes:
         width = max(len(n) for n, _ in report.pass_seconds)
         for name, secs in report.pass_seconds:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from kaena.errors import NeffError
-from kaena.isa import INSTR_DTYPE, DType, Engine, stream_errors
+from kaena.isa import INSTR_DTYPE, DType, Engine, Opcode, stream_errors
 from kaena.files import atomic_write
 from kaena.neff.model import NEFF_VERSION, NO_SOURCE, PIPELINE_VERSION, SOURCE_DTYPE, VARIABLE_KINDS, Subgraph, TensorSpec, Variable
 from kaena.target import DEFAULT_TARGET, MIB, TARGETS, NeuronCoreTarget, get_target
@@ -90,6 +90,7 @@ _MEMBER_RE = re.compile(r"^(neff\.json|sg\d{2,4}/[A-Za-z0-9_][A-Za-z0-9._-]{0,94
 _SANITISE_RE = re.compile(r"[^A-Za-z0-9._-]")
 _ENGINE_FILES = {e: f"{e.stream_name}.bin" for e in Engine}
 _SOURCE_FILES = {e: f"{e.stream_name}.src.bin" for e in Engine}
+LOAD_FILE = "load.bin"  # a subgraph's load-time program (DMA records, run once at load; 1.3)
 
 
 @dataclass
@@ -265,6 +266,7 @@ def def_json(sg: Subgraph, target: NeuronCoreTarget | None = None) -> dict:
             }
             for e in Engine
         },
+        **({"load": {"file": LOAD_FILE, "records": int(len(sg.load_stream))}} if len(sg.load_stream) else {}),
         "sources": [list(names) for names in sg.sources],
         "variables": variables,
         "sbuf_peak_bytes": int(sg.sbuf_peak_bytes),
@@ -309,6 +311,8 @@ def archive_members(neff: Neff) -> dict[str, bytes]:
                 if ids.shape != (len(rec),) or ((ids >= len(sg.sources)) & (ids != NO_SOURCE)).any():
                     raise NeffError(f"{neff.name}: {d} {e.stream_name} source indices do not match its records")
                 members[f"{d}/{_SOURCE_FILES[e]}"] = ids.astype(SOURCE_DTYPE).tobytes()
+        if len(sg.load_stream):
+            members[f"{d}/{LOAD_FILE}"] = np.ascontiguousarray(sg.load_stream).tobytes()
         for i, fname in _file_names(sg.variables).items():
             members[f"{d}/{fname}"] = _npy_bytes(sg.variables[i], f"{neff.name} {d}")
     return members
@@ -799,6 +803,24 @@ def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str, limi
         if ids is not None:
             sg.source_ids[e] = ids
             source_members.add(f"{d}/{_SOURCE_FILES[e]}")
+    if "load" in dj:
+        lj = s.get(dj, "load", dict)
+        if s.get(lj, "file", str, "load.") != LOAD_FILE:
+            raise s.fail(f"'load.file' must be '{LOAD_FILE}'")
+        n = s.count(lj, "records", "load.")
+        path = f"{d}/{LOAD_FILE}"
+        raw = members.get(path)
+        if raw is None or len(raw) != n * INSTR_DTYPE.itemsize:
+            raise NeffError(f"{source}: malformed NEFF: {path} does not hold the {n} records def.json announces")
+        rec = np.frombuffer(raw, dtype=INSTR_DTYPE).copy()
+        bad = stream_errors(rec, Engine.DMA, len(variables), target.semaphores_per_core, limits.max_ap_bytes,
+                            limits.dram_bytes_per_core)
+        if bad is None and len(rec) and (rec["opcode"] != Opcode.DMA).any():
+            bad = (int(np.flatnonzero(rec["opcode"] != Opcode.DMA)[0]), "a load-time program holds DMA records only")
+        if bad is not None:
+            raise NeffError(f"{source}: malformed member {path}: record {bad[0]}: {bad[1]}")
+        sg.load_stream = rec
+        source_members.add(path)
     expected = expected_files | source_members | {member} | {f"{d}/{f}" for f in _ENGINE_FILES.values()}
     extra = sorted(m for m in members if m.startswith(d + "/") and m not in expected)
     if extra:

@@ -59,6 +59,9 @@ class Subgraph:
     sources: list[tuple[str, ...]] = field(default_factory=list)
     source_ids: dict[Engine, np.ndarray] = field(default_factory=dict)
     chip: int = 0  # the Inferentia chip of ``core`` (pipeline NEFFs; cores_per_chip cores a chip)
+    # the load-time program (1.3): DMA records a runtime runs once when it loads the model,
+    # copying resident weights into SBUF (``kaena.neff.resident``); empty: none
+    load_stream: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=INSTR_DTYPE))
 
     def stream(self, engine: Engine) -> np.ndarray:
         return self.streams.get(engine, np.zeros(0, dtype=INSTR_DTYPE))

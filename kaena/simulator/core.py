@@ -24,6 +24,7 @@ from kaena.simulator import execute as ex
 from kaena.simulator.hazards import HazardChecker
 from kaena.simulator.memory import (
     NO_WRITER,
+    PRELOADED,
     Space,
     SHADOW_UNIT,
     SLOTS,
@@ -85,6 +86,9 @@ class SimResult:
     # busy cycles (as in ``busy``, all engines and cores) per source: the framework node
     # names of the instructions (the NEFF's source table), () for instructions with none
     source_cycles: dict[tuple[str, ...], int] = field(default_factory=dict)
+    # cycles of the cores' load-time programs (resident weights), run once when the model is
+    # loaded: not part of ``cycles``
+    load_cycles: int = 0
 
     def pe_utilization(self, target: NeuronCoreTarget = INF1) -> float:
         """(MACs / (peak MACs per cycle x cores)) / cycles, as in the hardware contract."""
@@ -323,6 +327,29 @@ class _Core:
             return F32(st.imm[i])
         b = self._read(st, i, "in1")
         return b.reshape(b.shape[0], 1)
+
+    # --- the load-time program ------------------------------------------------------
+    def preload(self) -> int:
+        """Run the subgraph's load-time program (weights into SBUF, once: before every
+        instruction of the inference, so it orders before all of them); its cycles."""
+        rec = self.sg.load_stream
+        if not len(rec):
+            return 0
+        bad = stream_errors(rec, Engine.DMA, len(self.sg.variables), self.target.semaphores_per_core)
+        if bad is not None or (rec["opcode"] != Opcode.DMA).any() or (rec["out"]["mem"] != Mem.SBUF).any():
+            i = bad[0] if bad is not None else int(np.flatnonzero((rec["opcode"] != Opcode.DMA)
+                                                                  | (rec["out"]["mem"] != Mem.SBUF))[0])
+            why = bad[1] if bad is not None else "a load-time record is a DMA into SBUF"
+            raise SimulationError(f"core {self.core}, load-time instruction {i}: {why}")
+        aps = {s: DecodedAP(rec[s]) for s in SLOTS}
+        facts = check_stream(self.core, Engine.DMA, rec, self.sg.variables, self.target, aps)
+        if self.mem.sbuf.data is not None:
+            for i in range(len(rec)):
+                src, dst = aps["in0"].region(i, self.mem), aps["out"].region(i, self.mem)
+                dst.view()[...] = np.asarray(src.view()).astype(dst.dtype, copy=False).reshape(dst.shape)
+                if self.hazards is not None:
+                    dst.writer_view()[...] = PRELOADED
+        return int(stream_costs(Engine.DMA, rec, facts, self.target).occupancy.sum())
 
     # --- DRAM variables in and out --------------------------------------------------
     def load(self, env: dict[str, np.ndarray]) -> None:
@@ -592,11 +619,13 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
     offsets: list[int] = []
     totals = [0, 0, 0]  # dma bytes, macs, weighted macs
     trace: list[CoreTrace] | None = [] if profile else None
+    load_cycles = 0
     if neff.execution == "pipeline":
         cores = _pipeline_cores(neff, target, timing_only, check_hazards, profile)
-        if not timing_only:
-            for c in cores:
+        for c in cores:
+            if not timing_only:
                 c.load(env)
+            load_cycles = max(load_cycles, c.preload())  # the cores load at once
         core_cycles = run_cores(cores)
         offsets = [0] * len(cores)
         if not timing_only:
@@ -608,6 +637,7 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
             core = _Core(k, sg, target, timing_only, check_hazards, profile)
             if not timing_only:
                 core.load(env)
+            load_cycles += core.preload()
             offsets.append(sum(core_cycles))
             core_cycles.append(core.run())
             if not timing_only:
@@ -632,7 +662,7 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
             outputs[spec.name] = val.astype(np_dtype_of(spec.dtype) if spec.dtype == "int32" else F32).reshape(spec.shape)
     cycles = max(core_cycles, default=0) if neff.execution == "pipeline" else sum(core_cycles)
     return SimResult(outputs, cycles, busy, counts, totals[0], totals[1], core_cycles, totals[2], trace,
-                     source_cycles)
+                     source_cycles, load_cycles)
 
 
 def _account(core: _Core, busy: dict, source_cycles: dict, counts: dict, totals: list[int]) -> None:

@@ -79,7 +79,7 @@ class HazardChecker:
         if not region.space.shadowed:
             return
         w = region.writer_view()
-        if self.uninitialised is None and int(w.min()) == NO_WRITER:
+        if self.uninitialised is None and int(w.min()) < 0 and (w == NO_WRITER).any():
             uninit = w == NO_WRITER
             # Reported when the run ends: if a later write by another engine races
             # with this read, the race (HazardError) is the real bug to report.

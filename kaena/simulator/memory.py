@@ -22,6 +22,7 @@ from kaena.target import NeuronCoreTarget
 ITEMSIZE = DTYPE_ITEMSIZE
 SHADOW_UNIT = 2  # bytes per hazard-shadow entry: the smallest itemsize
 NO_WRITER = -1  # shadow writer code: never written
+PRELOADED = -2  # shadow writer code: written by the load-time program (ordered before everything)
 DRAM_WRITABLE = ("output", "tmp-buf")
 DRAM_KINDS = ("input", "output", "file", "tmp-buf")
 SLOTS = ("out", "in0", "in1")

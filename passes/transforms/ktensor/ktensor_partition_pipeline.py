@@ -264,7 +264,26 @@ class KtensorPartitionPipelinePass(ModulePass):
             "weight_bytes": _i64s(weights),
             "cut_bytes": _i64s(plan.cut_bytes),
             "cut_links": ArrayAttr([StringAttr(s) for s in plan.links]),
+            "cores_to_hold_weights": IntegerAttr(cores_to_hold(units, target), i64),
         })
+
+
+RESIDENT_SHARE = 2  # a stage keeps its weights resident if they take at most 1/2 of its SBUF
+
+
+def cores_to_hold(units: list[Unit], target: NeuronCoreTarget) -> int:
+    """The fewest contiguous stages whose weights each fit in 1/RESIDENT_SHARE of a core's
+    SBUF (greedy packing is optimal for contiguous parts); 0 when one layer alone does not."""
+    capacity = target.sbuf_bytes // RESIDENT_SHARE
+    stages, held = 1, 0
+    for u in units:
+        w = sum(nbytes(v.type) for op in u.ops for v in set(op.operands) if isinstance(v.owner, kt.WeightOp))
+        if w > capacity:
+            return 0
+        if held + w > capacity:
+            stages, held = stages + 1, 0
+        held += w
+    return stages
 
 
 def stage_of(op: Operation) -> int | None:
