@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--passes-stage", default="tensor", choices=PASS_STAGES,
                    help="where --passes run: on the framework, tensor or Inferentia dialect")
     p.add_argument("--neuroncore-pipeline-cores", default="1", metavar="N",
-                   help="NeuronCore Pipeline: cut the model into N stages, one per core (1 to 64)")
+                   help="NeuronCore Pipeline: cut the model into N stages, one per core (1 to 64, or 'auto')")
     p.add_argument("--time-passes", action="store_true", help="print each pass's time")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     return p
@@ -134,6 +134,8 @@ def _main() -> int:
         total = sum(s for _, s in report.pass_seconds)
         print(f"kaena-compile: wrote {output} ({neff.name}, {total:.2f} s)")
         print(format_summary(neff_summary(neff)))
+        for note in report.notes:
+            print(note)
         if "pipeline" in neff.metadata:
             print(pipeline_message(neff.metadata["pipeline"], neff.num_cores))
     if args.time_passes:

@@ -68,8 +68,9 @@ def hoist_weight_loads(sg: Subgraph, partitions: int, sbuf_bytes_per_partition: 
         sg.load_stream = np.zeros(0, dtype=dma.dtype)
         return Residency(0, 0)
     # one key per distinct copy (the same source and destination bytes)
-    keys = np.ascontiguousarray(dma[["in0", "out"]][cand]).view(np.uint8).reshape(int(cand.sum()), -1)
     idx = np.flatnonzero(cand)
+    keys = np.concatenate([np.ascontiguousarray(dma[slot][idx]).view(np.uint8).reshape(len(idx), -1)
+                           for slot in ("in0", "out")], axis=1)  # the operands' bytes, no padding
     uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     ucand = idx[first]  # one record per distinct copy, in first-appearance order below

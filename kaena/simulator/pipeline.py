@@ -158,3 +158,19 @@ def stream_requests(neff: Neff, requests: int = 4, target: NeuronCoreTarget | No
     interval = int(round((ends[-1] - ends[0]) / (requests - 1)))
     share = [b / requests / interval if interval else 0.0 for b in busy]
     return StreamTiming(requests, int(ends[0]), interval, [int(t) for t in ends], share, target.clock_hz)
+
+
+def core_busy_cycles(neff: Neff, target: NeuronCoreTarget | None = None) -> list[int]:
+    """Per core, the cycles some engine of it is occupied in one request (timing only): a
+    stage's own work, whatever it waits for."""
+    from kaena.simulator.core import simulate
+
+    result = simulate(neff, {}, timing_only=True, profile=True, target=target)
+    assert result.trace is not None
+    busy = []
+    for ct in result.trace:
+        work = [(tr.start[tr.records["opcode"] != Opcode.SEM_WAIT], tr.occupancy[tr.records["opcode"] != Opcode.SEM_WAIT])
+                for tr in ct.engines.values() if len(tr.records)]
+        busy.append(_union(np.concatenate([s for s, _ in work]), np.concatenate([s + o for s, o in work]))
+                    if work else 0)
+    return busy

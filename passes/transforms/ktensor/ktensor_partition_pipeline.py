@@ -6,7 +6,8 @@ DMA, the engines overlap so the busiest sets a stage's time); a cut costs the
 transfer of the bytes that cross it, by device DRAM on one chip (a DMA out on the
 sender, one in on the receiver) or over NeuronLink between chips. A dynamic
 program minimises the slowest stage (the pipeline's interval), then the bytes
-crossing cuts. The plan is recorded as attributes: ``kaena.pipeline.stage`` on
+crossing cuts. An op's ``kaena.pipeline.cost_scale`` (the driver sets it from a
+simulated first compile, docs/pipeline-parallel.md) scales its modelled cycles. The plan is recorded as attributes: ``kaena.pipeline.stage`` on
 every op, ``kaena.pipeline`` (cores, chips, per-stage cycles and weight bytes, per-cut
 bytes and link) on the module; ``ktensor-extract-stage`` reads them.
 """
@@ -22,6 +23,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,
+    FloatAttr,
     IntegerAttr,
     ModuleOp,
     StringAttr,
@@ -39,6 +41,7 @@ from kaena.target import NeuronCoreTarget, target_of
 from kaena.target.costmodel import CostModel
 
 STAGE_ATTR = "kaena.pipeline.stage"
+SCALE_ATTR = "kaena.pipeline.cost_scale"
 PLAN_ATTR = "kaena.pipeline"
 # ops that never start a stage: they only re-view or re-type their producer's result
 _FOLLOWERS = (kt.CastOp, kt.ReshapeOp)
@@ -113,12 +116,20 @@ class Unit:
     cycles: list[int]
 
 
+def cost_scale(op: Operation) -> float:
+    """``kaena.pipeline.cost_scale`` on an op (1 when absent): how much slower its stage ran
+    than modelled in an earlier compile (the driver's calibration), applied to its cycles."""
+    a = op.attributes.get(SCALE_ATTR)
+    return float(a.value.data) if isinstance(a, FloatAttr) else 1.0
+
+
 def units_of(fn: func.FuncOp, cm: CostModel) -> list[Unit]:
     units: list[Unit] = []
     for op in fn.body.block.ops:
         if isinstance(op, func.ReturnOp | kt.WeightOp):
             continue
-        c = op_cycles(op, cm)
+        scale = cost_scale(op)
+        c = [round(x * scale) for x in op_cycles(op, cm)]
         if units and isinstance(op, _FOLLOWERS):
             units[-1].ops.append(op)
             units[-1].cycles = [a + b for a, b in zip(units[-1].cycles, c)]
