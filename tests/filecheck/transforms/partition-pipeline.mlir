@@ -8,7 +8,7 @@
 // of its own; the cuts are the ones the cost model balances best. %h crosses two
 // cuts (stage 0 -> stage 2): it is counted in both and sent straight to stage 2.
 
-// CHECK: kaena.pipeline = {cores = 3 : i64, chips = 1 : i64, stage_cycles = [{{[0-9]+}} : i64, {{[0-9]+}} : i64, {{[0-9]+}} : i64], weight_bytes = [408 : i64, 384 : i64, 408 : i64], cut_bytes = [144 : i64, 352 : i64], cut_links = ["dram", "dram"]}
+// CHECK: kaena.pipeline = {cores = 3 : i64, chips = 1 : i64, stage_cycles = [{{[0-9]+}} : i64, {{[0-9]+}} : i64, {{[0-9]+}} : i64], weight_bytes = [408 : i64, 384 : i64, 408 : i64], cut_bytes = [144 : i64, 352 : i64], cut_links = ["dram", "dram"], cores_to_hold_weights = 1 : i64}
 // CHECK:      %w = ktensor.weight "mm.weight" {kaena.pipeline.stage = 0 : i64}
 // CHECK:      %h = ktensor.matmul {{.*}}kaena.pipeline.stage = 0 : i64
 // CHECK-NEXT: %hc = ktensor.cast %h {kaena.pipeline.stage = 0 : i64}
