@@ -154,13 +154,16 @@ def test_reader_refuses_a_send_to_a_missing_core(lenet_path):
         kaena.load(neff).simulate(random_inputs(onnx.load(lenet_path), seed=0), check_hazards=False)
 
 
-def test_partition_balances_identical_layers(deep_mlp_path):
-    plan = plan_of(deep_mlp_path, 4)
-    cycles = plan["stage_cycles"]
-    # 8 layers on 4 cores: two per core; the last stage also runs the softmax
-    assert len(cycles) == 4 and max(cycles) - min(cycles) <= 0.2 * max(cycles)
-    # a quarter of the single core's time, plus the stage's transfers
-    assert max(cycles) < 0.35 * plan_of(deep_mlp_path, 1)["stage_cycles"][0]
+def test_partition_balances_identical_layers(tmp_path):
+    """Four identical 2048x2048 layers (8 MiB of BF16 weights each: more than half a core's
+    SBUF, so they stream) on 4 and 2 cores: the stages take the same time, to the transfers."""
+    path = tmp_path / "wide.onnx"
+    onnx.save(modelzoo.mlp(batch=64, sizes=(2048,) * 5), path)
+    single = plan_of(str(path), 1)["stage_cycles"][0]
+    for cores in (4, 2):
+        cycles = plan_of(str(path), cores)["stage_cycles"]
+        assert len(cycles) == cores and max(cycles) - min(cycles) <= 0.1 * max(cycles)
+        assert max(cycles) <= 1.1 * single / cores  # a 1/cores share, plus the stage's transfers
 
 
 def test_cuts_across_chips_take_neuronlink(deep_mlp_path):
@@ -303,7 +306,7 @@ def test_pipeline_weights_load_once_at_load(lenet_path):
     p = neff.metadata["pipeline"]
     weights = [sum(v.nbytes for v in sg.variables if v.kind == "file") for sg in neff.subgraphs]
     assert p["resident_weight_bytes"] == weights and p["streamed_weight_bytes"] == [0, 0, 0]
-    assert all(len(sg.load_stream) for sg in neff.subgraphs)
+    assert all(len(sg.load_stream) > 0 for sg, w in zip(neff.subgraphs, weights) if w) and sum(weights)
     back = Neff.from_bytes(neff.to_bytes())
     for a, b in zip(neff.subgraphs, back.subgraphs):
         assert a.load_stream.tobytes() == b.load_stream.tobytes()

@@ -2,7 +2,9 @@
 
 The stages are contiguous runs of the program (requests stream through them in
 order). Each op is priced with the target's cost model (per engine: PE, ACT, POOL,
-DMA, the engines overlap so the busiest sets a stage's time); a cut costs the
+DMA, the engines overlap so the busiest sets a stage's time; its weights' DMA only
+when the stage's weights exceed 1/RESIDENT_SHARE of its SBUF, else they stay
+resident and load once, ``kaena.neff.resident``); a cut costs the
 transfer of the bytes that cross it, by device DRAM on one chip (a DMA out on the
 sender, one in on the receiver) or over NeuronLink between chips. A dynamic
 program minimises the slowest stage (the pipeline's interval), then the bytes
@@ -66,16 +68,13 @@ def _dtype(v: SSAValue) -> str:
 
 
 def op_cycles(op: Operation, cm: CostModel) -> list[int]:
-    """Modelled busy cycles [pe, act, pool, dma] of one ktensor op on one core (weights
-    streamed from DRAM once per inference)."""
+    """Modelled busy cycles [pe, act, pool, dma] of one ktensor op on one core, without
+    loading its weights (``weight_cycles``: what streaming them costs per inference)."""
     t = cm.target
     out = [0] * _ENGINES
     res = op.results[0].type if op.results else None
     numel = math.prod(res.get_shape()) if isinstance(res, TensorType) else 0
     per_part = math.ceil(numel / t.partitions)
-    weights = sum(nbytes(v.type) for v in op.operands if isinstance(v.owner, kt.WeightOp))
-    if weights:
-        out[3] += cm.dma(weights)
     if isinstance(op, kt.Conv2dOp):
         w, r = op.weight.type.get_shape(), res.get_shape()
         g = op.groups.value.data
@@ -108,12 +107,20 @@ def op_cycles(op: Operation, cm: CostModel) -> list[int]:
     return out
 
 
+def weight_bytes(op: Operation) -> int:
+    return sum(nbytes(v.type) for v in set(op.operands) if isinstance(v.owner, kt.WeightOp))
+
+
 @dataclass
 class Unit:
-    """A run of ops that stays on one stage: a computing op and the casts/reshapes after it."""
+    """A run of ops that stays on one stage: a computing op and the casts/reshapes after it.
+    ``weight_cycles``: DMA cycles of streaming its weights each inference, paid only by a
+    stage whose weights do not stay resident (more than 1/RESIDENT_SHARE of its SBUF)."""
 
     ops: list[Operation]
     cycles: list[int]
+    weight_bytes: int = 0
+    weight_cycles: int = 0
 
 
 def cost_scale(op: Operation) -> float:
@@ -130,11 +137,16 @@ def units_of(fn: func.FuncOp, cm: CostModel) -> list[Unit]:
             continue
         scale = cost_scale(op)
         c = [round(x * scale) for x in op_cycles(op, cm)]
+        wb = weight_bytes(op)
+        wc = round(cm.dma(wb) * scale) if wb else 0
         if units and isinstance(op, _FOLLOWERS):
-            units[-1].ops.append(op)
-            units[-1].cycles = [a + b for a, b in zip(units[-1].cycles, c)]
+            u = units[-1]
+            u.ops.append(op)
+            u.cycles = [a + b for a, b in zip(u.cycles, c)]
+            u.weight_bytes += wb
+            u.weight_cycles += wc
         else:
-            units.append(Unit([op], c))
+            units.append(Unit([op], c, wb, wc))
     return units
 
 
@@ -175,10 +187,11 @@ def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel) -
     the bytes crossing cuts."""
     t = cm.target
     n = len(units)
-    pre = [[0] * (n + 1) for _ in range(_ENGINES)]
+    pre = [[0] * (n + 1) for _ in range(_ENGINES + 2)]  # engines, then weight cycles and bytes
     for i, u in enumerate(units):
-        for e in range(_ENGINES):
-            pre[e][i + 1] = pre[e][i] + u.cycles[e]
+        for e, v in enumerate(u.cycles + [u.weight_cycles, u.weight_bytes]):
+            pre[e][i + 1] = pre[e][i] + v
+    capacity = t.sbuf_bytes // RESIDENT_SHARE
 
     def send(k: int, i: int) -> int:  # stage k sends the cut before unit i
         if i >= n or k + 1 >= cores or not cuts[i]:
@@ -190,8 +203,9 @@ def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel) -
         return cm.dma(cuts[j]) if j > 0 and cuts[j] else 0
 
     def cost(k: int, j: int, i: int) -> int:
-        pe, act, pool, dma = (pre[e][i] - pre[e][j] for e in range(_ENGINES))
-        return max(pe, act, pool, dma + recv(j) + send(k, i))
+        pe, act, pool, dma, wc, wb = (pre[e][i] - pre[e][j] for e in range(_ENGINES + 2))
+        streamed = wc if wb > capacity else 0  # resident weights load once, at load time
+        return max(pe, act, pool, dma + streamed + recv(j) + send(k, i))
 
     inf = (math.inf, math.inf)
     best: list[list[tuple[float, float]]] = [[inf] * (n + 1) for _ in range(cores + 1)]
@@ -288,7 +302,7 @@ def cores_to_hold(units: list[Unit], target: NeuronCoreTarget) -> int:
     capacity = target.sbuf_bytes // RESIDENT_SHARE
     stages, held = 1, 0
     for u in units:
-        w = sum(nbytes(v.type) for op in u.ops for v in set(op.operands) if isinstance(v.owner, kt.WeightOp))
+        w = u.weight_bytes
         if w > capacity:
             return 0
         if held + w > capacity:
