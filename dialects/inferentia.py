@@ -813,6 +813,60 @@ class DmaOp(InstructionOp):
 
 
 @irdl_op_definition
+class DmaSendOp(InstructionOp):
+    """DMA queue: copy ``src`` into ``dst``, a DRAM ``output`` variable that core
+    ``to_core`` reads (through device DRAM on one chip, over NeuronLink to another),
+    and when its last byte lands increment semaphore ``sem`` of that core: the only
+    way one core orders another (hardware contract, "core to core")."""
+
+    name = "inf.dma_send"
+    ENGINE: ClassVar[Engine] = Engine.DMA
+    dst = operand_def(DramType)
+    src = operand_def(DramType | SbufType)
+    dst_ap = prop_def(AccessPatternAttr)
+    src_ap = prop_def(AccessPatternAttr)
+    to_core = prop_def(IntegerAttr[I64])
+    sem = prop_def(IntegerAttr[I64])
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$dst $dst_ap `,` $src $src_ap `to` `core` $to_core `sem` $sem attr-dict `:` type($dst) `,` type($src)"
+    )
+
+    def __init__(self, dst: SSAValue, dst_ap: AccessPatternAttr, src: SSAValue, src_ap: AccessPatternAttr,
+                 to_core: int, sem: int):
+        super().__init__(operands=[dst, src], properties={
+            "dst_ap": dst_ap, "src_ap": src_ap, "to_core": IntegerAttr(to_core, i64), "sem": IntegerAttr(sem, i64),
+        })
+
+    def accesses(self) -> Iterator[Access]:
+        yield Access(self.src, _ap(self.src_ap), False)
+        yield Access(self.dst, _ap(self.dst_ap), True)
+
+    def verify_instruction(self) -> None:
+        if _dtype(self.dst) != _dtype(self.src):
+            raise VerifyException("'inf.dma_send' copies between buffers of the same dtype")
+        if _ap(self.dst_ap).elements != _ap(self.src_ap).elements:
+            raise VerifyException(
+                f"'inf.dma_send' moves {_ap(self.src_ap).elements} elements into {_ap(self.dst_ap).elements}"
+            )
+        dst = self.dst.owner
+        if not isinstance(dst, DramOp) or dst.kind.data != "output":
+            raise VerifyException("'inf.dma_send' writes an 'output' DRAM variable (the receiving core reads it)")
+        target = target_of(self)
+        cores = max(inst.neuron_cores for inst in target.instances)
+        s, c = self.sem.value.data, self.to_core.value.data
+        if not 0 <= s < target.semaphores_per_core:
+            raise VerifyException(f"'inf.dma_send' semaphore {s} out of range: a core has {target.semaphores_per_core}")
+        if not 0 <= c < cores:
+            raise VerifyException(f"'inf.dma_send' core {c} out of range: the largest instance has {cores}")
+        core = self.parent_op()
+        while core is not None and not isinstance(core, CoreOp):
+            core = core.parent_op()
+        if core is not None and core.core.value.data == c:
+            raise VerifyException(f"'inf.dma_send' sends to its own core {c}: use inf.dma and inf.sem_signal")
+
+
+@irdl_op_definition
 class LoadStationaryOp(InstructionOp):
     """Tensor engine: load the stationary operand [K partitions, M elements]."""
 
@@ -1315,6 +1369,7 @@ Inferentia = Dialect(
         DramOp,
         AllocOp,
         DmaOp,
+        DmaSendOp,
         LoadStationaryOp,
         MatmulOp,
         ActivationOp,

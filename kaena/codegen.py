@@ -23,6 +23,7 @@ from kaena.dialects.inferentia import (
     CoreOp,
     DmaGatherOp,
     DmaOp,
+    DmaSendOp,
     DramOp,
     DramType,
     InstructionOp,
@@ -52,7 +53,8 @@ from kaena.isa import (
     Opcode,
     empty_records,
 )
-from kaena.neff import NO_SOURCE, Neff, Subgraph, TensorSpec, Variable
+from kaena.neff import NEFF_VERSION, NO_SOURCE, Neff, Subgraph, TensorSpec, Variable
+from kaena.neff.model import PIPELINE_VERSION
 from kaena.target import target_of
 
 DRAM_VARIABLE_KINDS = {"input": "input", "output": "output", "file": "file", "tmp": "tmp-buf"}
@@ -202,6 +204,15 @@ class _CoreEncoder:
             rec["opcode"] = Opcode.SEM_WAIT
             rec["sem"] = op.sem.value.data
             self._affine(i, ("sem_value", None), op.value.data)
+        elif isinstance(op, DmaSendOp):
+            rec["opcode"] = Opcode.DMA
+            to = op.to_core.value.data
+            cpc = target_of(self.core).cores_per_chip
+            rec["flags"] = int(Flags.NOTIFY) | (int(Flags.NEURONLINK) if to // cpc != self.core_id // cpc else 0)
+            rec["notify_core"] = to
+            rec["sem"] = op.sem.value.data
+            self._operand(i, rec, "out", op.dst, op.dst_ap.data)
+            self._operand(i, rec, "in0", op.src, op.src_ap.data)
         elif isinstance(op, DmaOp):
             rec["opcode"] = Opcode.DMA
             self._operand(i, rec, "out", op.dst, op.dst_ap.data)
@@ -332,7 +343,8 @@ class _CoreEncoder:
         self.encode_static()
         streams, sources = self.unroll()
         attrs = self.core.attributes
-        sg = Subgraph(core=self.core_id, variables=self.variables, streams=streams)
+        sg = Subgraph(core=self.core_id, variables=self.variables, streams=streams,
+                      chip=self.core_id // target_of(self.core).cores_per_chip)
         if self.source_index:
             sg.sources = list(self.source_index)
             sg.source_ids = {e: ids for e, ids in sources.items() if len(ids)}
@@ -374,15 +386,38 @@ def emit_neff(module: ModuleOp, store, *, name: str, compiler_version: str,
         for v in sg.variables:
             if v.kind == "output" and v.name not in later_inputs:
                 outputs.append(TensorSpec(v.name, v.shape, _io_dtype(v)))
+    pipelined = any(isinstance(op, DmaSendOp) for op in module.walk())
+    metadata = dict(metadata or {})
+    if pipelined:
+        metadata["pipeline"] = _keep_weights_resident(subgraphs, module)
     return Neff(
+        execution="pipeline" if pipelined else "serial",
+        version=PIPELINE_VERSION if pipelined else NEFF_VERSION,
         name=name,
         inputs=inputs,
         outputs=outputs,
         subgraphs=subgraphs,
         compiler_version=compiler_version,
-        metadata=dict(metadata or {}),
+        metadata=metadata,
         target=target_of(module).name,
     )
+
+
+def _keep_weights_resident(subgraphs: list[Subgraph], module: ModuleOp) -> dict:
+    """Each pipeline stage's weight loads that can stay in SBUF go to its load-time
+    program (``kaena.neff.resident``); what stays resident and what still streams."""
+    from kaena.neff.resident import hoist_weight_loads
+
+    t = target_of(module)
+    res = [hoist_weight_loads(sg, t.partitions, t.sbuf_bytes_per_partition) for sg in subgraphs]
+    out = {"resident_weight_bytes": [r.resident_bytes for r in res],
+           "streamed_weight_bytes": [r.streamed_bytes for r in res]}
+    plan = module.attributes.get("kaena.pipeline")
+    if plan is not None:
+        hold = plan.data.get("cores_to_hold_weights")
+        if isinstance(hold, IntegerAttr):
+            out["cores_to_hold_weights"] = hold.value.data
+    return out
 
 
 def _io_dtype(v: Variable) -> str:

@@ -49,6 +49,9 @@ class CompileOptions:
     example_inputs: object = None
     # Run the IR verifier after every pass (mlir-opt's --verify-each) rather than once at the end.
     verify_each: bool = False
+    # NeuronCore Pipeline: the graph cut into this many stages, one per core (1: one core;
+    # "auto": the fewest stages that keep every weight resident, docs/pipeline-parallel.md)
+    pipeline_cores: int | str = 1
 
     def validate(self) -> None:
         if self.auto_cast not in AUTO_CAST_MODES:
@@ -63,7 +66,14 @@ class CompileOptions:
             raise KaenaError(
                 f"extra_passes_stage '{self.extra_passes_stage}' is not one of {', '.join(PASS_STAGES)}"
             )
-        get_target(self.target)
+        most = max(inst.neuron_cores for inst in get_target(self.target).instances)
+        if self.pipeline_cores != "auto" and (
+                isinstance(self.pipeline_cores, bool) or not isinstance(self.pipeline_cores, int)
+                or not 1 <= self.pipeline_cores <= most):
+            raise KaenaError(
+                f"--neuroncore-pipeline-cores '{self.pipeline_cores}' must be a number of cores from 1 to {most}"
+                " or 'auto'"
+            )
         if self.framework is not None:
             from kaena.frontends import FRAMEWORKS
 
@@ -76,6 +86,7 @@ class CompileReport:
     """What a compile did: per-pass seconds and the final module."""
 
     pass_seconds: list[tuple[str, float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # decisions the compile explains (kaena-compile prints them)
     module: ModuleOp | None = None
     # The model's multiply-accumulates as its graph defines them (counted right after import).
     model_macs: int = 0
@@ -144,10 +155,13 @@ def lower(model, options: CompileOptions, report: CompileReport | None = None,
     tell = progress or (lambda stage, done, total: None)
     for plugin in options.pass_plugins:
         load_pass_plugin(os.fspath(plugin))
+    from kaena.pipelining import auto_cores, lower_pipeline
+
     report = report if report is not None else CompileReport()
     stages = pipeline_specs(options)
-    passes = [p for stage in ("framework", "tensor", "inferentia") for p in _build_passes(stages[stage])]
-    total = len(passes) + (2 if options.verify_each else 3)  # import, the passes, [verify,] encode
+    # built once up front too, so a bad pipeline fails before the import
+    npasses = sum(len(_build_passes(stages[stage])) for stage in ("framework", "tensor", "inferentia"))
+    total = npasses + (2 if options.verify_each else 3)  # import, the passes, [verify,] encode
     tell("import", 0, total)
     t0 = time.perf_counter()
     module = import_model(model, options)
@@ -156,23 +170,19 @@ def lower(model, options: CompileOptions, report: CompileReport | None = None,
     # Held for the compile (the module holds it too): registries only refer to it weakly.
     store = module_store(module)  # noqa: F841
     ctx = make_context()
+    each = {"verify_each": options.verify_each, "progress": _PassCounter(tell, total)}
     try:
-        for done, p in enumerate(passes, start=1):
-            tell(p.name, done, total)
-            t0 = time.perf_counter()
-            try:
-                p.apply(ctx, module)
-                if options.verify_each:
-                    module.verify()
-            except KaenaError:
-                raise
-            except Exception as e:
-                # A verifier failure after a pass is a compiler bug: name the pass.
-                raise CompileError(
-                    f"internal error in pass '{p.name}': {type(e).__name__}: {e}. "
-                    "Please report it with the model"
-                ) from e
-            report.pass_seconds.append((p.name, time.perf_counter() - t0))
+        cores = options.pipeline_cores
+        if cores == "auto":
+            run_passes(ctx, module, stages["framework"] + stages["tensor"], report, **each)
+            cores = auto_cores(module, report)
+            stages = {**stages, "framework": [], "tensor": []}
+        options.pipeline_cores = cores
+        if cores == 1:
+            for stage in ("framework", "tensor", "inferentia"):
+                run_passes(ctx, module, stages[stage], report, **each)
+        else:
+            module = lower_pipeline(ctx, module, stages, cores, report)
         if not options.verify_each:
             tell("verify", total - 2, total)
             t0 = time.perf_counter()
@@ -189,6 +199,41 @@ def lower(model, options: CompileOptions, report: CompileReport | None = None,
         raise
     report.module = module
     return module
+
+
+class _PassCounter:
+    """Tells ``progress`` each pass as it starts, counting them (import is step 0)."""
+
+    def __init__(self, tell: Progress, total: int):
+        self.tell, self.total, self.done = tell, total, 0
+
+    def __call__(self, name: str) -> None:
+        self.done = min(self.done + 1, self.total - 1)
+        self.tell(name, self.done, self.total)
+
+
+def run_passes(ctx, module: ModuleOp, specs: Sequence[str | ModulePass], report: CompileReport,
+               suffix: str = "", *, verify_each: bool = True,
+               progress: Callable[[str], None] | None = None) -> None:
+    """Apply ``specs`` to ``module``, timing each pass into ``report`` (and verifying after
+    each unless ``verify_each`` is off: then the caller verifies once at the end)."""
+    for p in _build_passes(specs):
+        if progress is not None:
+            progress(p.name)
+        t0 = time.perf_counter()
+        try:
+            p.apply(ctx, module)
+            if verify_each:
+                module.verify()
+        except KaenaError:
+            raise
+        except Exception as e:
+            # A verifier failure after a pass is a compiler bug: name the pass.
+            raise CompileError(
+                f"internal error in pass '{p.name}': {type(e).__name__}: {e}. "
+                "Please report it with the model"
+            ) from e
+        report.pass_seconds.append((p.name + suffix, time.perf_counter() - t0))
 
 
 def _prefix_model_file(error: CompileError, model) -> None:
@@ -208,7 +253,7 @@ def compile(model, *, report: CompileReport | None = None, progress: Progress | 
     Keyword options are the fields of ``CompileOptions`` (``auto_cast``,
     ``auto_cast_type``, ``target``, ``input_shapes``, ``extra_passes``,
     ``extra_passes_stage``, ``pass_plugins``, ``name``, ``framework``,
-    ``example_inputs``, ``verify_each``).
+    ``example_inputs``, ``verify_each``, ``pipeline_cores``).
     """
     from kaena.codegen import emit_neff
 
@@ -232,16 +277,29 @@ def compile(model, *, report: CompileReport | None = None, progress: Progress | 
                 "auto_cast": options.auto_cast,
                 "auto_cast_type": options.auto_cast_type,
                 "target": options.target,
+                **({"pipeline_cores": options.pipeline_cores} if options.pipeline_cores != 1 else {}),
             },
             "passes": [n for n, _ in report.pass_seconds if n not in ("import", "verify")],
             # What the honest roofline counts (kaena.reports.profile): the graph's MACs, and
             # how many of them run in FP32 (all of them with --auto-cast none).
             "model": {"macs": report.model_macs,
                       "fp32_macs": report.model_macs if options.auto_cast == "none" else 0},
+            **_batch_metadata(module),
         },
     )
     report.pass_seconds.append(("encode-neff", time.perf_counter() - t0))
     return neff
+
+
+def _batch_metadata(module: ModuleOp) -> dict:
+    """``{"batch": B}`` when every model input has rank >= 2 and the same leading dimension B
+    (what kaena-estimate counts as inferences per run); empty otherwise."""
+    from kaena.dialects.inferentia import CoreOp, DramOp
+
+    leading = {op.result.type.get_shape()[0] for core in module.ops if isinstance(core, CoreOp)
+               for op in core.body.block.ops if isinstance(op, DramOp) and op.kind.data == "input"
+               and not op.var_name.data.startswith("pipe.") and len(op.result.type.get_shape()) >= 2}
+    return {"batch": leading.pop()} if len(leading) == 1 else {}
 
 
 def _model_name(model, module: ModuleOp) -> str:

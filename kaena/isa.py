@@ -53,6 +53,9 @@ class Opcode(IntEnum):
 class Flags(IntFlag):
     NONE = 0
     ACCUMULATE = 1  # MATMUL: add into PSUM instead of overwriting
+    NOTIFY = 2  # DMA to a DRAM variable another core reads: when its last byte lands, semaphore
+    # ``sem`` of core ``notify_core`` is incremented (the only way cores order each other)
+    NEURONLINK = 4  # DMA with NOTIFY whose receiving core is on another chip: crosses NeuronLink
 
 
 class Mem(IntEnum):
@@ -184,7 +187,7 @@ INSTR_DTYPE = np.dtype(
         ("scale", "<f4"),  # ACTIVATE: input scale; REDUCE: result scale
         ("imm", "<f4"),  # immediate scalar / bias when in1 is absent
         ("tag", "<u4"),  # index of the IR op this record came from (profiling)
-        ("_r0", "<u4"),
+        ("notify_core", "<u4"),  # DMA with Flags.NOTIFY: the core whose semaphore ``sem`` it increments
         ("_r1", "<u4"),
         ("out", AP_DTYPE),
         ("in0", AP_DTYPE),
@@ -275,8 +278,16 @@ def stream_errors(
     allowed = np.array(sorted(ENGINE_OPCODES[engine]), dtype=np.int64)
     checks.append((~np.isin(op, allowed), lambda i: f"opcode {op[i]} is not valid on the {engine.stream_name} engine"))
     flags = rec["flags"].astype(np.int64)
-    checks.append(((flags & ~int(Flags.ACCUMULATE)) != 0, lambda i: f"unknown flags {flags[i]:#x}"))
-    checks.append(((flags != 0) & (op != Opcode.MATMUL), lambda i: "flag ACCUMULATE on a non-MATMUL record"))
+    known = int(Flags.ACCUMULATE | Flags.NOTIFY | Flags.NEURONLINK)
+    checks.append(((flags & ~known) != 0, lambda i: f"unknown flags {flags[i]:#x}"))
+    acc = (flags & int(Flags.ACCUMULATE)) != 0
+    checks.append((acc & (op != Opcode.MATMUL), lambda i: "flag ACCUMULATE on a non-MATMUL record"))
+    notify = (flags & int(Flags.NOTIFY)) != 0
+    checks.append((notify & ((op != Opcode.DMA) | (rec["out"]["mem"] != Mem.DRAM)),
+                   lambda i: "flag NOTIFY on a record that is not a DMA into DRAM"))
+    checks.append((((flags & int(Flags.NEURONLINK)) != 0) & ~notify, lambda i: "flag NEURONLINK without NOTIFY"))
+    checks.append((~notify & (rec["notify_core"] != 0),
+                   lambda i: f"notify_core {rec['notify_core'][i]} on a record without flag NOTIFY"))
     is_act = op == Opcode.ACTIVATE
     checks.append((is_act & (rec["func"] >= len(ActFunc)), lambda i: f"activation function {rec['func'][i]} is unknown"))
     uses_alu = np.isin(op, [Opcode.TENSOR_TENSOR, Opcode.TENSOR_SCALAR, Opcode.REDUCE])
@@ -287,13 +298,12 @@ def stream_errors(
         lambda i: f"REDUCE with ALU op {rec['alu'][i]} (only ADD, MAX, MIN reduce)",
     ))
     checks += _int32_errors(rec, op)
-    is_sem = np.isin(op, [Opcode.SEM_SIGNAL, Opcode.SEM_WAIT])
+    is_sem = np.isin(op, [Opcode.SEM_SIGNAL, Opcode.SEM_WAIT]) | notify
     checks.append((
         is_sem & (rec["sem"] >= num_semaphores),
         lambda i: f"semaphore {rec['sem'][i]} out of range (a core has {num_semaphores})",
     ))
-    for field in ("_r0", "_r1"):
-        checks.append((rec[field] != 0, lambda i, field=field: f"reserved field {field} is {rec[field][i]}, must be 0"))
+    checks.append((rec["_r1"] != 0, lambda i: f"reserved field _r1 is {rec['_r1'][i]}, must be 0"))
     for k, name in enumerate(_OPERANDS):
         ap = rec[name]
         mem = ap["mem"].astype(np.int64)

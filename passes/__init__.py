@@ -36,6 +36,11 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
         "transforms.ktensor.ktensor_fuse_bias_activation", "FuseBiasActivationPass"
     ),
     "ktensor-auto-cast": _lazy("transforms.ktensor.ktensor_auto_cast", "AutoCastPass"),
+    # NeuronCore Pipeline: the stages, then one stage's function (each stage lowers on its own)
+    "ktensor-partition-pipeline": _lazy(
+        "transforms.ktensor.ktensor_partition_pipeline", "KtensorPartitionPipelinePass"
+    ),
+    "ktensor-extract-stage": _lazy("transforms.ktensor.ktensor_extract_stage", "KtensorExtractStagePass"),
     # the lowering's planning passes (decisions as kaena.plan.* attributes), then the lowering
     "ktensor-plan-engines": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_engines", "KtensorPlanEnginesPass"
@@ -59,6 +64,7 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "inf-set-target": _lazy("transforms.inf.inf_set_target", "SetTargetPass"),
     "inf-allocate-sram": _lazy("transforms.inf.inf_allocate_sram", "AllocateSramPass"),
     "inf-insert-semaphores": _lazy("transforms.inf.inf_insert_semaphores", "InsertSemaphoresPass"),
+    "inf-connect-pipeline": _lazy("transforms.inf.inf_connect_pipeline", "InfConnectPipelinePass"),
 }
 
 PASS_ALIASES: dict[str, str] = {"auto-cast": "ktensor-auto-cast"}

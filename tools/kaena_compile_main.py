@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra passes, kaena-opt syntax: 'my-pass,other{opt=1}'")
     p.add_argument("--passes-stage", default="tensor", choices=PASS_STAGES,
                    help="where --passes run: on the framework, tensor or Inferentia dialect")
+    p.add_argument("--neuroncore-pipeline-cores", default="1", metavar="N",
+                   help="NeuronCore Pipeline: cut the model into N stages, one per core (1 to 64, or 'auto')")
     p.add_argument("--time-passes", action="store_true", help="print each pass's time")
     p.add_argument("--neff-compression", default="none", choices=("none", "gzip"),
                    help="the NEFF's archive: none (fast loading, the default) or gzip (smaller, slower)")
@@ -92,6 +94,29 @@ def list_operators(framework: str) -> str:
     lines = [f"# {framework} operators supported by kaena-compile ({len(rows)})"]
     lines += [f"{op:<{width}}  {note}".rstrip() for op, note in rows]
     return "\n".join(lines)
+
+
+def pipeline_message(p: dict, cores: int) -> str:
+    """What a pipeline compile keeps resident, what streams, and which core count would hold it all."""
+    from kaena.reports.summary import format_bytes
+
+    resident, streamed = sum(p["resident_weight_bytes"]), sum(p["streamed_weight_bytes"])
+    line = (f"NeuronCore Pipeline: {cores} stages; weights resident in SBUF (loaded once at load): "
+            f"{format_bytes(resident)}; streamed from DRAM per inference: {format_bytes(streamed)}")
+    hold = p.get("cores_to_hold_weights")
+    if streamed and hold:
+        line += (f"; --neuroncore-pipeline-cores {max(hold, cores + 1)} or more would leave each stage's "
+                 f"weights at most half its SBUF" if hold > cores else
+                 "; every stage's weights fit half its SBUF, but its tiles are reused by later layers")
+    elif streamed:
+        line += "; one layer alone has more weights than half a core's SBUF: it streams at any core count"
+    return line
+
+
+def _cores_arg(value: str) -> int | str:
+    """``--neuroncore-pipeline-cores``: a number (the driver checks its range), else as given
+    (the driver names what it accepts)."""
+    return int(value) if value.strip().isdigit() else value
 
 
 def _main() -> int:
@@ -121,6 +146,10 @@ def _main() -> int:
     if not args.quiet:
         print(f"kaena-compile: wrote {output} ({neff.name}, {wall:.2f} s)")
         print(format_summary(neff_summary(neff)))
+        for note in report.notes:
+            print(note)
+        if "pipeline" in neff.metadata:
+            print(pipeline_message(neff.metadata["pipeline"], neff.num_cores))
     if args.time_passes:
         width = max(len(n) for n, _ in report.pass_seconds)
         for name, secs in report.pass_seconds:
@@ -145,6 +174,7 @@ def _compile(args, report, progress):
         pass_plugins=args.load_pass_plugin,
         framework=args.framework,
         verify_each=args.verify_each,
+        pipeline_cores=_cores_arg(args.neuroncore_pipeline_cores),
     )
 
 

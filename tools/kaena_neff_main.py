@@ -72,6 +72,16 @@ def format_info(info: dict) -> str:
         f"      sources       {un['sources']:>12}  (uncompressed, 4 bytes per record)",
         f"      constants     {un['constants']:>12}  (uncompressed)",
     ]
+    if "pipeline" in info:
+        chips = len({st["chip"] for st in info["pipeline"]})
+        lines.append(f"NeuronCore Pipeline: {len(info['pipeline'])} stages on {len(info['pipeline'])} cores, {chips} chip(s)")
+        for st in info["pipeline"]:
+            frm = ", ".join(f"stage {k}" for k in st["receives_from"]) or "the host"
+            to = ", ".join(f"stage {k}" for k in st["sends_to"]) or "the host"
+            lines.append(
+                f"  stage {st['stage']}: core {st['core']} chip {st['chip']}; from {frm}, to {to}; weights "
+                f"{st['weight_bytes']} bytes; SBUF peak {st['sbuf_peak_bytes']} bytes"
+            )
     for c in info["per_core"]:
         recs = ", ".join(f"{e} {n}" for e, n in c["records"].items())
         lines.append(

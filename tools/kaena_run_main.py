@@ -65,8 +65,15 @@ def _main() -> int:
                    help="count cycles without computing values (inputs optional, no output written)")
     p.add_argument("--no-hazard-check", action="store_true",
                    help="skip the check that every cross-engine access is ordered by semaphores")
+    p.add_argument("--copies", type=int, default=1, metavar="K",
+                   help="data parallel: K copies of the model, each on its own cores")
+    p.add_argument("--requests", type=int, default=0, metavar="R",
+                   help="also stream R requests through one copy (timing only): steady-state interval, "
+                        "latency, each core's busy share, and the K copies' throughput")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = p.parse_args()
+    if args.requests == 1 or args.requests < 0:
+        p.error("--requests streams at least 2 requests")
     if not args.timing_only and (args.inputs is None or args.output is None):
         p.error("--inputs and --output are required (or pass --timing-only)")
     if args.timing_only and args.output is not None:
@@ -79,7 +86,7 @@ def _main() -> int:
     import kaena
     from kaena.reports.profile import chrome_trace, format_summary, run_stats
 
-    model = kaena.load(args.neff)
+    model = kaena.load(args.neff, copies=args.copies)
     inputs = read_inputs(args.inputs) if args.inputs is not None else {}
     profile = bool(args.profile or args.stats or not args.quiet)
     result = model.simulate(inputs, timing_only=args.timing_only, check_hazards=not args.no_hazard_check,
@@ -102,6 +109,14 @@ def _main() -> int:
         print(f"kaena-run: {model.neff.name}: {stats['cycles']} cycles, "
               f"{stats['latency_us']:.1f} us simulated" + (f"; wrote {', '.join(wrote)}" if wrote else ""))
         print(format_summary(stats))
+    if args.requests:
+        t = model.timing(args.requests)
+        copies = model.copies
+        busy = ", ".join(f"core {k} {b:.0%}" for k, b in enumerate(t.core_busy))
+        print(f"kaena-run: {args.requests} requests through {model.neff.num_cores} core(s): steady-state interval "
+              f"{t.interval_us:.1f} us, latency {t.latency_us:.1f} us; busy: {busy}")
+        print(f"kaena-run: {copies} cop{'y' if copies == 1 else 'ies'} x {model.neff.num_cores} core(s): "
+              f"{copies * t.throughput:.0f} inferences/s (each run of the NEFF counts as one)")
     return 0
 
 

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from kaena.errors import NeffError
-from kaena.isa import INSTR_DTYPE, DType, Engine, stream_errors
+from kaena.isa import INSTR_DTYPE, DType, Engine, Opcode, stream_errors
 from kaena.files import atomic_write
-from kaena.neff.model import NEFF_VERSION, NO_SOURCE, SOURCE_DTYPE, VARIABLE_KINDS, Subgraph, TensorSpec, Variable
+from kaena.neff.model import NEFF_VERSION, NO_SOURCE, PIPELINE_VERSION, SOURCE_DTYPE, VARIABLE_KINDS, Subgraph, TensorSpec, Variable
 from kaena.target import DEFAULT_TARGET, MIB, TARGETS, NeuronCoreTarget, get_target
 
 PKG_VERSION = 1
@@ -90,6 +90,7 @@ _MEMBER_RE = re.compile(r"^(neff\.json|sg\d{2,4}/[A-Za-z0-9_][A-Za-z0-9._-]{0,94
 _SANITISE_RE = re.compile(r"[^A-Za-z0-9._-]")
 _ENGINE_FILES = {e: f"{e.stream_name}.bin" for e in Engine}
 _SOURCE_FILES = {e: f"{e.stream_name}.src.bin" for e in Engine}
+LOAD_FILE = "load.bin"  # a subgraph's load-time program (DMA records, run once at load; 1.3)
 
 
 @dataclass
@@ -105,6 +106,9 @@ class Neff:
     metadata: dict = field(default_factory=dict)  # free-form JSON-able (options, summary)
     uuid: bytes = b""  # 16 bytes; derived from the contents when written if empty
     target: str = DEFAULT_TARGET  # the kaena.target compiled for (neff.json "target")
+    # "serial": subgraphs run one after the other; "pipeline" (1.3): all at once, one per core,
+    # ordered by cross-core DMA notifications (NeuronCore Pipeline)
+    execution: str = "serial"
 
     @property
     def target_description(self) -> NeuronCoreTarget:
@@ -211,13 +215,14 @@ def neff_json(neff: Neff) -> dict:
         "compiler_version": neff.compiler_version,
         "target": neff.target,
         "num_cores": neff.num_cores,
-        "execution": "serial",
+        "execution": neff.execution,
         "inputs": [_spec_json(t) for t in neff.inputs],
         "outputs": [_spec_json(t) for t in neff.outputs],
         "subgraphs": [
             {
                 "dir": subgraph_dir(k),
                 "core": sg.core,
+                **({"chip": sg.chip} if neff.execution == "pipeline" else {}),
                 "inputs": [{"name": n, "from": src} for n, src in sources[k].items()],
                 "outputs": [v.name for v in sg.variables if v.kind == "output"],
             }
@@ -261,6 +266,7 @@ def def_json(sg: Subgraph, target: NeuronCoreTarget | None = None) -> dict:
             }
             for e in Engine
         },
+        **({"load": {"file": LOAD_FILE, "records": int(len(sg.load_stream))}} if len(sg.load_stream) else {}),
         "sources": [list(names) for names in sg.sources],
         "variables": variables,
         "sbuf_peak_bytes": int(sg.sbuf_peak_bytes),
@@ -305,6 +311,8 @@ def archive_members(neff: Neff) -> dict[str, bytes]:
                 if ids.shape != (len(rec),) or ((ids >= len(sg.sources)) & (ids != NO_SOURCE)).any():
                     raise NeffError(f"{neff.name}: {d} {e.stream_name} source indices do not match its records")
                 members[f"{d}/{_SOURCE_FILES[e]}"] = ids.astype(SOURCE_DTYPE).tobytes()
+        if len(sg.load_stream):
+            members[f"{d}/{LOAD_FILE}"] = np.ascontiguousarray(sg.load_stream).tobytes()
         for i, fname in _file_names(sg.variables).items():
             members[f"{d}/{fname}"] = _npy_bytes(sg.variables[i], f"{neff.name} {d}")
     return members
@@ -617,8 +625,9 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
             f"{source}: corrupt NEFF header: build version '{header.compiler_version}' differs from "
             f"neff.json's '{compiler_version}'"
         )
-    if s.get(top, "execution", str) != "serial":
-        raise s.fail("'execution' must be 'serial'")
+    execution = s.get(top, "execution", str)
+    if execution not in ("serial", "pipeline") or (execution == "pipeline" and version < PIPELINE_VERSION):
+        raise s.fail("'execution' must be 'serial' (or 'pipeline' from format 1.3)")
     num_cores = s.count(top, "num_cores", low=1, high=limits.max_cores)
     if num_cores != header.num_tpb:
         raise s.fail(f"num_cores {num_cores} differs from the header's num_tpb {header.num_tpb}")
@@ -641,7 +650,13 @@ def _build(members: dict[str, bytes], header: NeffHeader, source: str) -> Neff:
         if s.get(entry, "dir", str, f"subgraphs[{k}].") != d:
             raise s.fail(f"subgraphs[{k}].dir must be '{d}'")
         subgraphs.append(_build_subgraph(members, d, k, source, limits))
+        if execution == "pipeline":
+            chip = s.count(entry, "chip", f"subgraphs[{k}].", high=limits.max_cores)
+            if chip != k // limits.target.cores_per_chip:
+                raise s.fail(f"subgraphs[{k}].chip must be {k // limits.target.cores_per_chip}")
+            subgraphs[-1].chip = chip
     neff = Neff(
+        execution=execution,
         name=name, inputs=specs["inputs"], outputs=specs["outputs"], subgraphs=subgraphs,
         compiler_version=compiler_version, version=version, metadata=metadata, uuid=header.uuid,
         target=target_name,
@@ -789,6 +804,24 @@ def _build_subgraph(members: dict[str, bytes], d: str, k: int, source: str, limi
         if ids is not None:
             sg.source_ids[e] = ids
             source_members.add(f"{d}/{_SOURCE_FILES[e]}")
+    if "load" in dj:
+        lj = s.get(dj, "load", dict)
+        if s.get(lj, "file", str, "load.") != LOAD_FILE:
+            raise s.fail(f"'load.file' must be '{LOAD_FILE}'")
+        n = s.count(lj, "records", "load.")
+        path = f"{d}/{LOAD_FILE}"
+        raw = members.get(path)
+        if raw is None or len(raw) != n * INSTR_DTYPE.itemsize:
+            raise NeffError(f"{source}: malformed NEFF: {path} does not hold the {n} records def.json announces")
+        rec = np.frombuffer(raw, dtype=INSTR_DTYPE).copy()
+        bad = stream_errors(rec, Engine.DMA, len(variables), target.semaphores_per_core, limits.max_ap_bytes,
+                            limits.dram_bytes_per_core)
+        if bad is None and len(rec) and (rec["opcode"] != Opcode.DMA).any():
+            bad = (int(np.flatnonzero(rec["opcode"] != Opcode.DMA)[0]), "a load-time program holds DMA records only")
+        if bad is not None:
+            raise NeffError(f"{source}: malformed member {path}: record {bad[0]}: {bad[1]}")
+        sg.load_stream = rec
+        source_members.add(path)
     expected = expected_files | source_members | {member} | {f"{d}/{f}" for f in _ENGINE_FILES.values()}
     extra = sorted(m for m in members if m.startswith(d + "/") and m not in expected)
     if extra:

@@ -36,7 +36,11 @@ def neff_info(data: bytes, source: str) -> dict:
             "psum_peak_bytes": sg.psum_peak_bytes,
             "sources": len(sg.sources),
         })
+    extra = {}
+    if neff.execution == "pipeline":
+        extra["pipeline"] = pipeline_info(neff)
     return {
+        **extra,
         "file": source,
         "format_version": f"{header.version[0]}.{header.version[1]}",
         "compiler_version": neff.compiler_version,
@@ -50,3 +54,29 @@ def neff_info(data: bytes, source: str) -> dict:
         "size": {"file": len(data), **sections, "uncompressed": uncompressed},
         "per_core": cores,
     }
+
+
+def pipeline_info(neff) -> list[dict]:
+    """Per stage of a pipeline NEFF: its core and chip, where its inputs come from and its
+    outputs go, and the weight bytes it holds (its ``file`` variables)."""
+    from kaena.neff.container import subgraph_sources
+
+    sources = subgraph_sources(neff)
+    readers: dict[str, list[int]] = {}
+    for k, src in enumerate(sources):
+        for name, frm in src.items():
+            if frm != "model":
+                readers.setdefault(f"{frm}/{name}", []).append(k)
+    stages = []
+    for k, sg in enumerate(neff.subgraphs):
+        d = f"sg{k:02d}"
+        stages.append({
+            "stage": k,
+            "core": sg.core,
+            "chip": sg.chip,
+            "receives_from": sorted({int(frm[2:]) for frm in sources[k].values() if frm != "model"}),
+            "sends_to": sorted({c for v in sg.variables if v.kind == "output" for c in readers.get(f"{d}/{v.name}", [])}),
+            "weight_bytes": sum(v.nbytes for v in sg.variables if v.kind == "file"),
+            "sbuf_peak_bytes": sg.sbuf_peak_bytes,
+        })
+    return stages

@@ -109,9 +109,10 @@ def format_record(rec: np.void) -> str:
         ap = rec[name]
         if ap.tobytes() != _BLANK[name].tobytes():
             fields.append(f"{name}={_format_ap(ap)}")
-    for name in ("_r0", "_r1"):  # reserved: the reader refuses them, a listing still shows them
-        if int(rec[name]):
-            fields.append(f"{name[1:]}={int(rec[name])}")
+    if int(rec["notify_core"]):
+        fields.append(f"to={int(rec['notify_core'])}")
+    if int(rec["_r1"]):  # reserved: the reader refuses it, a listing still shows it
+        fields.append(f"r1={int(rec['_r1'])}")
     fields.append(f"tag={int(rec['tag'])}")
     return " ".join(fields)
 
@@ -207,7 +208,7 @@ _SPECIAL_FLOATS = {"nan": "nan", "inf": "inf", "ninf": "-inf"}
 # listing key -> (record field, enum for names or None)
 _INT_FIELDS: dict[str, tuple[str, type | None]] = {
     "flags": ("flags", None), "func": ("func", ActFunc), "alu": ("alu", AluOp), "axes": ("axes", None),
-    "sem": ("sem", None), "value": ("sem_value", None), "tag": ("tag", None), "r0": ("_r0", None),
+    "sem": ("sem", None), "value": ("sem_value", None), "tag": ("tag", None), "to": ("notify_core", None),
     "r1": ("_r1", None),
 }
 _AP_KEYS = {"var": "var", "p": "start_partition", "n": "num_partitions", "ps": "partition_stride",

@@ -13,6 +13,9 @@ from kaena.isa import INSTR_DTYPE, DType, Engine
 
 NEFF_VERSION = (1, 2)  # (major, minor) this build writes; it reads every minor of the major
 # 1.2: neff.json "target"; per-subgraph source table and per-record source indices
+PIPELINE_VERSION = (1, 3)  # what a NeuronCore Pipeline NEFF is written as (single-core ones stay 1.2)
+# 1.3: neff.json "execution": "pipeline" (the subgraphs run concurrently, one per core, ordered by
+# DMA records with flag NOTIFY), each subgraph's "chip"
 
 NO_SOURCE = 0xFFFFFFFF
 """Source index of a record that implements no framework node (``sgNN/<engine>.src.bin``)."""
@@ -55,6 +58,10 @@ class Subgraph:
     # per record (NO_SOURCE where none); absent = none known
     sources: list[tuple[str, ...]] = field(default_factory=list)
     source_ids: dict[Engine, np.ndarray] = field(default_factory=dict)
+    chip: int = 0  # the Inferentia chip of ``core`` (pipeline NEFFs; cores_per_chip cores a chip)
+    # the load-time program (1.3): DMA records a runtime runs once when it loads the model,
+    # copying resident weights into SBUF (``kaena.neff.resident``); empty: none
+    load_stream: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=INSTR_DTYPE))
 
     def stream(self, engine: Engine) -> np.ndarray:
         return self.streams.get(engine, np.zeros(0, dtype=INSTR_DTYPE))

@@ -11,7 +11,12 @@ The model (``docs/profiling.md``, "Estimates"):
 - Latency = host-to-device transfer of every input + device time +
   device-to-host transfer of every output, each transfer at the target's PCIe
   cost (fixed latency + bytes / bandwidth).
-- Throughput = copies / max(copy interval, copies sharing a host link x host
+- A pipeline NEFF (``execution`` "pipeline", its subgraphs running at once, one per
+  core) is timed by streaming requests through it (``kaena.simulator.pipeline``):
+  its latency and steady-state interval come from that run, NeuronLink sends included.
+- Each run of the NEFF serves ``batch`` inferences (``metadata["batch"]``, the
+  leading dimension of the model's inputs recorded by ``kaena.compile``; 1 if absent).
+- Throughput = batch x copies / max(copy interval, copies sharing a host link x host
   time): a copy accepts a new request every *interval* (its device time; for
   a pipeline of n > 1 subgraphs, its slowest stage plus all its chip
   crossings, since requests stream through the stages), and a host link at
@@ -40,9 +45,10 @@ class InstanceEstimate:
     cores: int
     copies: int  # 0: the model does not fit (see ``note``)
     latency_us: float
-    throughput_per_s: float
+    throughput_per_s: float  # inferences: batch x copies per interval
     bound: str  # "device" or "host": what limits throughput
     note: str = ""
+    config: str = ""  # the configuration reached: copies x cores per copy, batch
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ class ModelCosts:
     host_in_cycles: int
     host_out_cycles: int
     dram_bytes: int  # device DRAM one copy occupies (all its variables)
+    batch: int = 1  # inferences per run of the NEFF
+    pipeline_interval: int | None = None  # a pipeline NEFF's streamed steady-state interval
 
     @property
     def latency_cycles(self) -> int:
@@ -63,6 +71,8 @@ class ModelCosts:
 
     @property
     def interval_cycles(self) -> int:
+        if self.pipeline_interval is not None:
+            return self.pipeline_interval
         return (self.device_cycles if self.cores == 1 else self.stage_cycles) + self.link_cycles
 
 
@@ -76,6 +86,16 @@ def model_costs(neff: Neff, result: SimResult | None = None, target: NeuronCoreT
     cm = CostModel(target)
     if result is None:
         result = simulate(neff, {}, timing_only=True, check_hazards=False, target=target)
+    if neff.execution == "pipeline":
+        from kaena.simulator.pipeline import stream_requests
+
+        timing = stream_requests(neff, PIPELINE_REQUESTS, target)
+        return ModelCosts(
+            cores=neff.num_cores, device_cycles=timing.latency, stage_cycles=timing.interval, link_cycles=0,
+            host_in_cycles=sum(cm.host_transfer(_spec_bytes(s)) for s in neff.inputs),
+            host_out_cycles=sum(cm.host_transfer(_spec_bytes(s)) for s in neff.outputs),
+            dram_bytes=_dram_bytes(neff), batch=batch_of(neff), pipeline_interval=timing.interval,
+        )
     link = 0
     producer: dict[str, int] = {}  # tensor name -> latest subgraph that outputs it
     for k, sg in enumerate(neff.subgraphs):
@@ -93,9 +113,23 @@ def model_costs(neff: Neff, result: SimResult | None = None, target: NeuronCoreT
         link_cycles=link,
         host_in_cycles=sum(cm.host_transfer(_spec_bytes(s)) for s in neff.inputs),
         host_out_cycles=sum(cm.host_transfer(_spec_bytes(s)) for s in neff.outputs),
-        dram_bytes=sum(v.nbytes for sg in neff.subgraphs for v in sg.variables
-                       if v.kind in ("input", "output", "file", "tmp-buf")),
+        dram_bytes=_dram_bytes(neff),
+        batch=batch_of(neff),
     )
+
+
+PIPELINE_REQUESTS = 4  # requests a pipeline's timing run streams (the interval is steady by then)
+
+
+def _dram_bytes(neff: Neff) -> int:
+    return sum(v.nbytes for sg in neff.subgraphs for v in sg.variables
+               if v.kind in ("input", "output", "file", "tmp-buf"))
+
+
+def batch_of(neff: Neff) -> int:
+    """Inferences one run of ``neff`` serves: ``metadata["batch"]``, else 1."""
+    b = neff.metadata.get("batch", 1) if isinstance(neff.metadata, dict) else 1
+    return b if isinstance(b, int) and not isinstance(b, bool) and b >= 1 else 1
 
 
 HOST_LINKS = ("instance", "chip")
@@ -128,9 +162,11 @@ def estimate(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarg
         rows.append(InstanceEstimate(
             inst.name, inst.neuron_cores, copies,
             latency_us=cm.cycles_to_us(mc.latency_cycles),
-            throughput_per_s=copies * target.clock_hz / period if period else float("inf"),
+            throughput_per_s=mc.batch * copies * target.clock_hz / period if period else float("inf"),
             bound="host" if host > mc.interval_cycles else "device",
             note=note,
+            config=f"{copies} x {'pipeline of %d cores' % mc.cores if mc.cores > 1 else '1 core'}"
+                   + (f", batch {mc.batch}" if mc.batch > 1 else ""),
         ))
     return rows
 
@@ -143,6 +179,8 @@ def estimate_json(neff: Neff, result: SimResult | None = None, target: NeuronCor
     return {
         "model": neff.name,
         "cores_per_copy": mc.cores,
+        "batch": mc.batch,
+        "execution": neff.execution,
         "device_us": cm.cycles_to_us(mc.device_cycles),
         "interval_us": cm.cycles_to_us(mc.interval_cycles),
         "neuronlink_us": cm.cycles_to_us(mc.link_cycles),
@@ -164,9 +202,12 @@ def format_estimate(doc: dict) -> str:
         f"{doc['host_in_us']:.1f} us + device {doc['device_us']:.1f} us"
         + (f" + NeuronLink {doc['neuronlink_us']:.1f} us" if doc["neuronlink_us"] else "")
         + f" + device->host {doc['host_out_us']:.1f} us = {doc['latency_us']:.1f} us",
-        f"copies run in parallel, one host link per {doc['host_link']}",
+        f"copies run in parallel, one host link per {doc['host_link']}"
+        + (f"; {doc['batch']} inferences per run (batch)" if doc.get("batch", 1) > 1 else "")
+        + ("; the pipeline's interval from streamed requests: "
+           f"{doc['interval_us']:.1f} us" if doc.get("execution") == "pipeline" else ""),
         "",
-        f"  {'instance':<14} {'cores':>5} {'copies':>6} {'latency us':>11} {'inferences/s':>13}  bound",
+        f"  {'instance':<14} {'cores':>5} {'copies':>6} {'latency us':>11} {'inferences/s':>13}  bound   configuration",
     ]
     for r in doc["instances"]:
         if r["copies"] == 0:
@@ -174,6 +215,6 @@ def format_estimate(doc: dict) -> str:
             continue
         lines.append(
             f"  {r['instance']:<14} {r['cores']:>5} {r['copies']:>6} {r['latency_us']:>11.1f} "
-            f"{r['throughput_per_s']:>13.0f}  {r['bound']}" + (f" ({r['note']})" if r["note"] else "")
+            f"{r['throughput_per_s']:>13.0f}  {r['bound']:<6}  {r['config']}" + (f" ({r['note']})" if r["note"] else "")
         )
     return "\n".join(lines)

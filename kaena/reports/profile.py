@@ -111,8 +111,21 @@ def kind_costs(trace: list[CoreTrace], cp: CriticalPath | None = None) -> dict[s
 def critical_path(trace: list[CoreTrace]) -> CriticalPath:
     """Walk back from the last completion: along an engine's program order, to the signal
     that released a blocked wait, and from a signal whose count rose late to the earlier
-    work (a matmul's drain) that held it. Subgraphs run in series, so their paths add up."""
+    work (a matmul's drain) that held it. Subgraphs of a serial NEFF run in series, so
+    their paths add up; those of a pipeline run at once (all offsets 0): the path starts on
+    the core that ends last and crosses to another core at a wait its send released."""
     cp = CriticalPath()
+    if len(trace) > 1 and all(ct.offset == 0 for ct in trace):
+        cores = {ct.core: ct for ct in trace}
+        last = max(trace, key=lambda ct: ct.cycles)
+        cp.cycles = last.cycles
+        hop = _critical_core(last, cp, count_cycles=False)
+        seen = 0
+        while hop is not None and seen < len(trace) * 64:
+            core, start = hop
+            hop = _critical_core(cores[core], cp, start, count_cycles=False)
+            seen += 1
+        return cp
     for ct in trace:
         _critical_core(ct, cp)
     return cp
@@ -142,14 +155,21 @@ class _EngineWalk:
         self.crit[self.kind[r]] += t_hi - int(tr.start[r])
 
 
-def _critical_core(ct: CoreTrace, cp: CriticalPath) -> None:
+def _critical_core(ct: CoreTrace, cp: CriticalPath, start_at: tuple[Engine, int, int] | None = None,
+                   count_cycles: bool = True) -> tuple[int, tuple[Engine, int, int]] | None:
+    """Walk one core's path back (from its last completion, or from ``start_at`` =
+    (engine, record, time)); returns (core, start) where it continues on another core."""
     walks = {e: _EngineWalk(tr) for e, tr in ct.engines.items() if len(tr.records)}
     if not walks or ct.cycles == 0:
-        return
-    e = max(walks, key=lambda e: int(walks[e].tr.complete.max()))
-    w = walks[e]
-    r = int(np.argmax(w.tr.complete))
-    t_hi = int(w.tr.complete[r])
+        return None
+    hop = None
+    if start_at is None:
+        e = max(walks, key=lambda e: int(walks[e].tr.complete.max()))
+        w = walks[e]
+        r = int(np.argmax(w.tr.complete))
+        t_hi = int(w.tr.complete[r])
+    else:
+        e, r, t_hi = start_at
     via_rise = False  # arrived at a signal through its semaphore count rising
     while t_hi > 0 and r >= 0:
         w = walks[e]
@@ -159,7 +179,11 @@ def _critical_core(ct: CoreTrace, cp: CriticalPath) -> None:
         if op == Opcode.SEM_WAIT:
             ready = int(tr.ready[r])
             w.crit[w.kind[r]] += t_hi - max(start, ready)
-            if ready > start and tr.wait_src_engine[r] != NO_SIGNAL:
+            remote = tr.wait_src_core is not None and tr.wait_src_core[r] >= 0  # another core's send
+            if ready > start and tr.wait_src_engine[r] != NO_SIGNAL and remote:
+                hop = (int(tr.wait_src_core[r]), (Engine(int(tr.wait_src_engine[r])), int(tr.wait_src_index[r]), ready))
+                break
+            if ready > start and tr.wait_src_engine[r] != NO_SIGNAL and not remote:
                 e, r = Engine(int(tr.wait_src_engine[r])), int(tr.wait_src_index[r])
                 t_hi, via_rise = ready, True
             else:
@@ -173,12 +197,14 @@ def _critical_core(ct: CoreTrace, cp: CriticalPath) -> None:
         a = int(w.seg_start[r])
         w.add(a, r, t_hi)
         t_hi, r = int(tr.start[a]), a - 1
-    cp.cycles += ct.cycles
+    if count_cycles:
+        cp.cycles += ct.cycles
     for e, w in walks.items():
         for name, c in zip(w.names, w.crit.tolist()):
             if c:
                 cp.by_kind[name] = cp.by_kind.get(name, 0) + c
                 cp.by_engine[e.stream_name] += c
+    return hop
 
 
 # --- roofline ------------------------------------------------------------------------------
@@ -416,6 +442,7 @@ def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget | None 
     half = target.semaphore_cycles / 2  # flow ends sit inside the signal and wait slices
     ev: list[dict] = []
     flow = 0
+    cores = {ct.core: ct for ct in result.trace}
     for ct in result.trace:
         pid = ct.core
         var_names = [v.name for v in neff.subgraphs[ct.core].variables]
@@ -439,6 +466,7 @@ def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget | None 
             complete = (tr.complete + ct.offset).tolist()
             ready = tr.ready.tolist()
             src_e, src_i = tr.wait_src_engine.tolist(), tr.wait_src_index.tolist()
+            src_c = tr.wait_src_core.tolist() if tr.wait_src_core is not None else [-1] * n
             inv_l = inv.tolist()
             sg = neff.subgraphs[ct.core]
             src = sg.stream_sources(e).tolist() if sg.sources else [NO_SOURCE] * n
@@ -457,11 +485,15 @@ def chrome_trace(neff: Neff, result: SimResult, target: NeuronCoreTarget | None 
                     blocked = max(0, ready[i] - (start[i] - ct.offset))
                     args["blocked_cycles"] = blocked
                     if src_e[i] != NO_SIGNAL:
-                        args["released_by"] = f"{Engine(src_e[i]).stream_name} #{src_i[i]}"
-                        src_tr = ct.engines[Engine(src_e[i])]
+                        from_core = ct.core if src_c[i] < 0 else src_c[i]  # a pipeline's send: another core
+                        src_ct = ct if src_c[i] < 0 else cores[from_core]
+                        where = "" if src_c[i] < 0 else f"core {from_core} "
+                        args["released_by"] = f"{where}{Engine(src_e[i]).stream_name} #{src_i[i]}"
+                        src_tr = src_ct.engines[Engine(src_e[i])]
                         flow += 1
-                        ev.append({"ph": "s", "id": flow, "name": f"sem {sem[i]}", "cat": "semaphore", "pid": pid,
-                                   "tid": src_e[i], "ts": round((int(src_tr.start[src_i[i]]) + ct.offset + half) * us, 3)})
+                        ev.append({"ph": "s", "id": flow, "name": f"sem {sem[i]}", "cat": "semaphore",
+                                   "pid": src_ct.core, "tid": src_e[i],
+                                   "ts": round((int(src_tr.start[src_i[i]]) + src_ct.offset + half) * us, 3)})
                         ev.append({"ph": "f", "bp": "e", "id": flow, "name": f"sem {sem[i]}", "cat": "semaphore",
                                    "pid": pid, "tid": tid, "ts": round((start[i] + blocked + half) * us, 3)})
                     cat = "wait"

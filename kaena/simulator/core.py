@@ -1,17 +1,12 @@
-"""The event loop: the engines of one core run concurrently in simulated time.
-
-The loop always advances the engine whose next step can start earliest (a
-``SEM_WAIT`` can start when the semaphore reaches its value); a step is either
-one semaphore instruction or the whole run of instructions up to the next one,
-since nothing in between can affect another engine's timing. Subgraphs run in
-series: an input variable of subgraph k takes the value of the latest earlier
-subgraph's output variable of that name, else the model input of that name.
+"""The simulator's cores: memories, decoded streams, the arithmetic of each record,
+and ``simulate`` (the event loop: ``kaena.simulator.eventloop``). Subgraphs of a
+serial NEFF run in series: an input variable of subgraph k takes the value of the
+latest earlier subgraph's output variable of that name, else the model input of that
+name; those of a pipeline NEFF run at once, sharing their cross-core buffers.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,9 +16,12 @@ from kaena.errors import KaenaError, SimulationError
 from kaena.isa import AluOp, DType, Engine, Flags, Mem, Opcode, stream_errors
 from kaena.neff import Neff, Subgraph
 from kaena.simulator import execute as ex
+from kaena.simulator.eventloop import run_cores
 from kaena.simulator.hazards import HazardChecker
 from kaena.simulator.memory import (
     NO_WRITER,
+    PRELOADED,
+    Space,
     SHADOW_UNIT,
     SLOTS,
     CoreMemory,
@@ -54,6 +52,8 @@ class EngineTrace:
     ready: np.ndarray  # SEM_WAIT: when its semaphore reached the value (-1 elsewhere)
     wait_src_engine: np.ndarray  # SEM_WAIT: engine of the signal that satisfied it, else NO_SIGNAL
     wait_src_index: np.ndarray  # ... and its record index
+    # ... and, for a wait released by another core's send (pipeline NEFFs), that core (-1: this one)
+    wait_src_core: np.ndarray | None = None
 
 
 @dataclass
@@ -82,6 +82,9 @@ class SimResult:
     # busy cycles (as in ``busy``, all engines and cores) per source: the framework node
     # names of the instructions (the NEFF's source table), () for instructions with none
     source_cycles: dict[tuple[str, ...], int] = field(default_factory=dict)
+    # cycles of the cores' load-time programs (resident weights), run once when the model is
+    # loaded: not part of ``cycles``
+    load_cycles: int = 0
 
     def pe_utilization(self, target: NeuronCoreTarget = INF1) -> float:
         """(MACs / (peak MACs per cycle x cores)) / cycles, as in the hardware contract."""
@@ -118,7 +121,9 @@ class _Engine:
         self.cum_np = cum
         self.fin = cum[1:] + drain  # completion time of each record relative to the stream start
         op = rec["opcode"]
-        sync = np.flatnonzero((op == Opcode.SEM_SIGNAL) | (op == Opcode.SEM_WAIT))
+        self.notify = (rec["flags"] & int(Flags.NOTIFY)) != 0  # cross-core sends: they order another core
+        self.notify_core = rec["notify_core"].tolist()
+        sync = np.flatnonzero((op == Opcode.SEM_SIGNAL) | (op == Opcode.SEM_WAIT) | self.notify)
         self.next_sync = np.append(sync, self.n)[np.searchsorted(sync, np.arange(self.n))].tolist()
         self.counts = np.bincount(op.astype(np.int64), minlength=len(Opcode))
         self.source_cycles = _source_cycles(sg, engine, occ)
@@ -131,7 +136,7 @@ class _Engine:
             self.start = np.zeros(self.n, dtype=np.int64)
             self.sync_end: dict[int, int] = {}  # wait -> resume time; signal -> count rise
             self.ready: dict[int, int] = {}
-            self.src: dict[int, tuple[int, int]] = {}
+            self.src: dict[int, tuple[int, ...]] = {}  # (engine, index[, sending core])
 
     def trace(self) -> EngineTrace:
         end = self.start + self.occ
@@ -139,6 +144,7 @@ class _Engine:
         ready = np.full(self.n, -1, dtype=np.int64)
         src_e = np.full(self.n, NO_SIGNAL, dtype=np.int64)
         src_i = np.full(self.n, NO_SIGNAL, dtype=np.int64)
+        src_c = np.full(self.n, -1, dtype=np.int64)
         for i, t in self.sync_end.items():
             if self.op[i] == Opcode.SEM_WAIT:
                 end[i] = complete[i] = t
@@ -146,9 +152,11 @@ class _Engine:
                 complete[i] = t
         for i, r in self.ready.items():
             ready[i] = r
-        for i, (e, j) in self.src.items():
-            src_e[i], src_i[i] = e, j
-        return EngineTrace(self.engine, self.rec, self.start, end, complete, self.occ, ready, src_e, src_i)
+        for i, src in self.src.items():
+            src_e[i], src_i[i] = src[0], src[1]
+            if len(src) > 2:
+                src_c[i] = src[2]
+        return EngineTrace(self.engine, self.rec, self.start, end, complete, self.occ, ready, src_e, src_i, src_c)
 
 
 def _source_cycles(sg: Subgraph, engine: Engine, occ: np.ndarray) -> dict[tuple[str, ...], int]:
@@ -168,8 +176,13 @@ def _source_cycles(sg: Subgraph, engine: Engine, occ: np.ndarray) -> dict[tuple[
 
 class _Core:
     def __init__(self, core: int, sg: Subgraph, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
-                 profile: bool = False):
+                 profile: bool = False, hazards: HazardChecker | None = None, shared: dict | None = None,
+                 prefix: str = ""):
+        """``hazards``: a pipeline's checker shared by all its cores (agents core * 4 + engine);
+        ``shared``: variable index -> Space of the cross-core buffers this core shares."""
         self.core = core
+        self.agent_base = core * len(Engine) if shared is not None else 0
+        self.shared = shared or {}
         self.profile = profile
         self.sg = sg
         self.target = target
@@ -182,93 +195,28 @@ class _Core:
         self.engines = {e: _Engine(core, e, sg.stream(e), sg, target, profile) for e in Engine}
         self.sem_times: list[list[int]] = [[] for _ in range(target.semaphores_per_core)]
         # profile: which (engine, record) produced each entry of sem_times, in the same order
-        self.sem_src: list[list[tuple[int, int]]] = [[] for _ in range(target.semaphores_per_core)]
-        self.hazards: HazardChecker | None = None
-        if check_hazards and not timing_only:
+        self.sem_src: list[list[tuple[int, ...]]] = [[] for _ in range(target.semaphores_per_core)]
+        self.hazards: HazardChecker | None = hazards
+        if hazards is None and check_hazards and not timing_only:
             totals: dict[int, dict[int, int]] = {}
             for e, st in self.engines.items():
                 for i in np.flatnonzero(np.array(st.op, dtype=np.int64) == Opcode.SEM_SIGNAL):
                     s = st.sem[i]
                     totals.setdefault(s, {}).setdefault(int(e), 0)
                     totals[s][int(e)] += 1
-            self.hazards = HazardChecker(core, {e: st.op for e, st in self.engines.items()}, totals)
-        self.mem = CoreMemory(sg, target, with_data=not timing_only, shadowed=self.hazards is not None)
+            self.hazards = HazardChecker(core, {int(e): st.op for e, st in self.engines.items()}, totals)
+        agents = tuple(self.agent_base + int(e) for e in Engine)
+        self.mem = CoreMemory(sg, target, with_data=not timing_only, shadowed=self.hazards is not None,
+                              agents=agents, shared=shared, prefix=prefix)
+        self.remote: list[_Core] = []  # a pipeline's cores, by index (NOTIFY targets)
         self.stationary: tuple[np.ndarray, int] | None = None  # (transposed [M, K] fp32, dtype)
 
     # --- the event loop ----------------------------------------------------------
     def run(self) -> int:
-        active = [st for st in self.engines.values() if st.n]
-        semc = self.target.semaphore_cycles
-        while active:
-            best, best_r = None, math.inf
-            for st in active:
-                k = st.idx
-                r = st.t
-                if st.op[k] == Opcode.SEM_WAIT:
-                    v = st.sem_value[k]
-                    times = self.sem_times[st.sem[k]]
-                    if v > len(times):
-                        r = math.inf
-                    elif v > 0:
-                        r = max(st.t, times[v - 1])
-                if r < best_r:
-                    best, best_r = st, r
-            if best is None:
-                waits = "; ".join(
-                    f"{st.engine.stream_name} instruction {st.idx} waits for semaphore {st.sem[st.idx]} >= "
-                    f"{st.sem_value[st.idx]} (it reaches {len(self.sem_times[st.sem[st.idx]])})"
-                    for st in active
-                )
-                raise SimulationError(f"core {self.core}: deadlock: every unfinished engine is blocked: {waits}")
-            st, k = best, best.idx
-            op = st.op[k]
-            if op == Opcode.SEM_WAIT:
-                if st.profile:
-                    st.start[k] = st.t
-                    v = st.sem_value[k]
-                    if v > 0:
-                        st.ready[k] = self.sem_times[st.sem[k]][v - 1]
-                        st.src[k] = self.sem_src[st.sem[k]][v - 1]
-                    st.sync_end[k] = int(best_r) + semc
-                st.t = int(best_r) + semc
-                st.busy += semc
-                if self.hazards:
-                    self.hazards.wait(st.engine, st.sem[k], st.sem_value[k])
-                st.idx += 1
-            elif op == Opcode.SEM_SIGNAL:
-                if st.profile:
-                    st.start[k] = st.t
-                st.t += semc
-                st.busy += semc
-                rise = max(st.t, st.done)
-                times = self.sem_times[st.sem[k]]
-                pos = bisect.bisect_right(times, rise)
-                times.insert(pos, rise)
-                if st.profile:
-                    self.sem_src[st.sem[k]].insert(pos, (int(st.engine), k))
-                    st.sync_end[k] = rise
-                st.done = max(st.done, st.t)
-                if self.hazards:
-                    self.hazards.signal(st.engine, k, st.sem[k])
-                st.idx += 1
-            else:
-                j = st.next_sync[k]
-                base = st.t - st.cum[k]
-                if st.profile:
-                    st.start[k:j] = base + st.cum_np[k:j]
-                st.done = max(st.done, base + int(st.fin[k:j].max()))
-                st.t = base + st.cum[j]
-                st.busy += st.cum[j] - st.cum[k]
-                if not self.timing_only:
-                    with np.errstate(all="ignore"):
-                        for i in range(k, j):
-                            self._execute(st, i)
-                st.idx = j
-            if st.idx >= st.n:
-                active.remove(st)
-        if self.hazards and self.hazards.uninitialised:
-            raise self.hazards.uninitialised
-        return max([0] + [max(st.t, st.done) for st in self.engines.values()])
+        return run_cores([self])[0]
+
+    def agent(self, st: _Engine) -> int:
+        return self.agent_base + int(st.engine)
 
     # --- data ----------------------------------------------------------------------
     def _region(self, st: _Engine, slot: str, i: int) -> Region:
@@ -277,14 +225,14 @@ class _Core:
     def _read(self, st: _Engine, i: int, slot: str, native: bool = False) -> np.ndarray:
         r = self._region(st, slot, i)
         if self.hazards:
-            self.hazards.read(st.engine, i, r, slot)
+            self.hazards.read(self.agent(st), i, r, slot)
         v = r.view()
         return np.array(v) if native else v.astype(F32)
 
     def _write(self, st: _Engine, i: int, values: np.ndarray) -> None:
         r = self._region(st, "out", i)
         if self.hazards:
-            self.hazards.write(st.engine, i, r, "out")
+            self.hazards.write(self.agent(st), i, r, "out")
         r.view()[...] = np.asarray(values).astype(r.dtype, copy=False).reshape(r.shape)
 
     def _fail(self, st: _Engine, i: int, why: str) -> SimulationError:
@@ -366,7 +314,7 @@ class _Core:
         table = self._region(st, "in0", i)
         if self.hazards and table.space.shadowed:
             for r in np.unique(idx).tolist():  # only the gathered rows are read
-                self.hazards.read(st.engine, i, _row_region(table, r), "in0")
+                self.hazards.read(self.agent(st), i, _row_region(table, r), "in0")
         self._write(st, i, table.view()[idx])
 
     def _scalar(self, st: _Engine, i: int) -> np.ndarray | np.float32:
@@ -376,9 +324,34 @@ class _Core:
         b = self._read(st, i, "in1")
         return b.reshape(b.shape[0], 1)
 
+    # --- the load-time program ------------------------------------------------------
+    def preload(self) -> int:
+        """Run the subgraph's load-time program (weights into SBUF, once: before every
+        instruction of the inference, so it orders before all of them); its cycles."""
+        rec = self.sg.load_stream
+        if not len(rec):
+            return 0
+        bad = stream_errors(rec, Engine.DMA, len(self.sg.variables), self.target.semaphores_per_core)
+        if bad is not None or (rec["opcode"] != Opcode.DMA).any() or (rec["out"]["mem"] != Mem.SBUF).any():
+            i = bad[0] if bad is not None else int(np.flatnonzero((rec["opcode"] != Opcode.DMA)
+                                                                  | (rec["out"]["mem"] != Mem.SBUF))[0])
+            why = bad[1] if bad is not None else "a load-time record is a DMA into SBUF"
+            raise SimulationError(f"core {self.core}, load-time instruction {i}: {why}")
+        aps = {s: DecodedAP(rec[s]) for s in SLOTS}
+        facts = check_stream(self.core, Engine.DMA, rec, self.sg.variables, self.target, aps)
+        if self.mem.sbuf.data is not None:
+            for i in range(len(rec)):
+                src, dst = aps["in0"].region(i, self.mem), aps["out"].region(i, self.mem)
+                dst.view()[...] = np.asarray(src.view()).astype(dst.dtype, copy=False).reshape(dst.shape)
+                if self.hazards is not None:
+                    dst.writer_view()[...] = PRELOADED
+        return int(stream_costs(Engine.DMA, rec, facts, self.target).occupancy.sum())
+
     # --- DRAM variables in and out --------------------------------------------------
     def load(self, env: dict[str, np.ndarray]) -> None:
-        for v, space in zip(self.sg.variables, self.mem.dram):
+        for i, (v, space) in enumerate(zip(self.sg.variables, self.mem.dram)):
+            if i in self.shared:
+                continue  # another core's buffer: that core writes it
             if v.kind == "input":
                 if v.name not in env:
                     raise SimulationError(
@@ -550,29 +523,39 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
     busy = {e.stream_name: 0 for e in Engine}
     source_cycles: dict[tuple[str, ...], int] = {}
     counts = {e.stream_name: {} for e in Engine}
-    core_cycles = []
-    dma_bytes = macs = wmacs = 0
+    core_cycles: list[int] = []
+    offsets: list[int] = []
+    totals = [0, 0, 0]  # dma bytes, macs, weighted macs
     trace: list[CoreTrace] | None = [] if profile else None
-    for k, sg in enumerate(neff.subgraphs):
-        core = _Core(k, sg, target, timing_only, check_hazards, profile)
+    load_cycles = 0
+    if neff.execution == "pipeline":
+        cores = _pipeline_cores(neff, target, timing_only, check_hazards, profile)
+        for c in cores:
+            if not timing_only:
+                c.load(env)
+            load_cycles = max(load_cycles, c.preload())  # the cores load at once
+        core_cycles = run_cores(cores)
+        offsets = [0] * len(cores)
         if not timing_only:
-            core.load(env)
-        core_cycles.append(core.run())
+            for c in cores:
+                env.update(c.outputs())
+    else:
+        cores = []
+        for k, sg in enumerate(neff.subgraphs):
+            core = _Core(k, sg, target, timing_only, check_hazards, profile)
+            if not timing_only:
+                core.load(env)
+            load_cycles += core.preload()
+            offsets.append(sum(core_cycles))
+            core_cycles.append(core.run())
+            if not timing_only:
+                env.update(core.outputs())
+            cores.append(core)
+    for k, core in enumerate(cores):
         if trace is not None:
             engines = {e: st.trace() for e, st in core.engines.items()}
-            trace.append(CoreTrace(k, sum(core_cycles[:-1]), core_cycles[-1], engines))
-        if not timing_only:
-            env.update(core.outputs())
-        for e, st in core.engines.items():
-            busy[e.stream_name] += st.busy
-            for names, c in st.source_cycles.items():
-                source_cycles[names] = source_cycles.get(names, 0) + c
-            for o in np.flatnonzero(st.counts):
-                name = Opcode(int(o)).name
-                counts[e.stream_name][name] = counts[e.stream_name].get(name, 0) + int(st.counts[o])
-            dma_bytes += int(st.dma_bytes.sum())
-            macs += int(st.macs.sum())
-            wmacs += int(st.wmacs.sum())
+            trace.append(CoreTrace(k, offsets[k], core_cycles[k], engines))
+        _account(core, busy, source_cycles, counts, totals)
     outputs = {}
     produced = {v.name for sg in neff.subgraphs for v in sg.variables if v.kind == "output"}
     if not timing_only:
@@ -585,5 +568,88 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
                     f"{neff.name}: output '{spec.name}' has {val.size} elements, declared shape {tuple(spec.shape)}"
                 )
             outputs[spec.name] = val.astype(np_dtype_of(spec.dtype) if spec.dtype == "int32" else F32).reshape(spec.shape)
-    return SimResult(outputs, sum(core_cycles), busy, counts, dma_bytes, macs, core_cycles, wmacs, trace,
-                     source_cycles)
+    cycles = max(core_cycles, default=0) if neff.execution == "pipeline" else sum(core_cycles)
+    return SimResult(outputs, cycles, busy, counts, totals[0], totals[1], core_cycles, totals[2], trace,
+                     source_cycles, load_cycles)
+
+
+def _account(core: _Core, busy: dict, source_cycles: dict, counts: dict, totals: list[int]) -> None:
+    for e, st in core.engines.items():
+        busy[e.stream_name] += st.busy
+        for names, c in st.source_cycles.items():
+            source_cycles[names] = source_cycles.get(names, 0) + c
+        for o in np.flatnonzero(st.counts):
+            name = Opcode(int(o)).name
+            counts[e.stream_name][name] = counts[e.stream_name].get(name, 0) + int(st.counts[o])
+        totals[0] += int(st.dma_bytes.sum())
+        totals[1] += int(st.macs.sum())
+        totals[2] += int(st.wmacs.sum())
+
+
+def connections(neff: Neff) -> list[tuple[int, int, int, int]]:
+    """A pipeline's cross-core buffers: (producer subgraph, its output variable, consumer
+    subgraph, its input variable), the latest earlier producer of the name."""
+    out: list[tuple[int, int, int, int]] = []
+    produced: dict[str, tuple[int, int]] = {}
+    for k, sg in enumerate(neff.subgraphs):
+        for i, v in enumerate(sg.variables):
+            if v.kind == "input" and v.name in produced:
+                out.append((*produced[v.name], k, i))
+        for i, v in enumerate(sg.variables):
+            if v.kind == "output":
+                produced[v.name] = (k, i)
+    return out
+
+
+def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
+                    profile: bool) -> list[_Core]:
+    """The cores of a pipeline NEFF, sharing their cross-core buffers and one hazard checker."""
+    n = len(neff.subgraphs)
+    E = len(Engine)
+    links = connections(neff)
+    shared: list[dict[int, Space]] = [{} for _ in range(n)]
+    readers: dict[tuple[int, int], list[int]] = {}
+    for p, i, c, _ in links:
+        readers.setdefault((p, i), []).append(c)
+    shadowed = check_hazards and not timing_only
+    for (p, i), cs in readers.items():
+        v = neff.subgraphs[p].variables[i]
+        agents = tuple(a for k in [p] + cs for a in range(k * E, k * E + E))
+        shared[p][i] = Space(f"core {p} DRAM '{v.name}'", 1, v.nbytes, not timing_only, shadowed, agents)
+    for p, i, c, j in links:
+        w = neff.subgraphs[c].variables[j]
+        if w.nbytes != neff.subgraphs[p].variables[i].nbytes:
+            raise SimulationError(f"core {c}: input variable '{w.name}' does not match core {p}'s output of that name")
+        shared[c][j] = shared[p][i]
+    hazards = None
+    if shadowed:
+        opcodes: dict[int, list[int]] = {}
+        sig: dict[int, dict[int, int]] = {}
+        for k, sg in enumerate(neff.subgraphs):
+            for e in Engine:
+                rec = sg.stream(e)
+                opcodes[k * E + int(e)] = rec["opcode"].tolist()
+                op = rec["opcode"].astype(np.int64)
+                notify = (rec["flags"] & int(Flags.NOTIFY)) != 0
+                for r in np.flatnonzero((op == Opcode.SEM_SIGNAL) | notify).tolist():
+                    dest = int(rec["notify_core"][r]) if notify[r] else k
+                    key = dest * target.semaphores_per_core + int(rec["sem"][r])
+                    sig.setdefault(key, {}).setdefault(k * E + int(e), 0)
+                    sig[key][k * E + int(e)] += 1
+        if max((len(o) for o in opcodes.values()), default=0) * n * E >= 2**31:
+            raise SimulationError(f"{neff.name}: too many instructions to check hazards across {n} cores")
+        hazards = HazardChecker(0, opcodes, sig, agents=n * E, core_names=True)
+    cores = [_Core(k, sg, target, timing_only, check_hazards, profile, hazards, shared[k], f"core {k} ")
+             for k, sg in enumerate(neff.subgraphs)]
+    for k, c in enumerate(cores):
+        c.agent_base = k * E
+        c.remote = cores
+        for e, st in c.engines.items():
+            bad = [r for r in np.flatnonzero(st.notify).tolist() if not 0 <= st.notify_core[r] < n
+                   or st.notify_core[r] == k]
+            if bad:
+                raise SimulationError(
+                    f"core {k}, {e.stream_name} instruction {bad[0]}: notifies core {st.notify_core[bad[0]]}, "
+                    f"not another of the NEFF's {n} cores"
+                )
+    return cores

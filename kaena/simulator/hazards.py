@@ -7,6 +7,11 @@ chains). An access by e is ordered after an access (f, seq) iff f == e
 learns what *every* schedule guarantees: if the other engines signal that
 semaphore n_other times in total, signaller f's (v - n_other)-th signal has
 happened. So the verdict does not depend on the order the event loop picks.
+
+Across the cores of a pipeline NEFF the same holds with one *agent* per (core,
+engine): agent = core * 4 + engine, semaphores keyed per core; a DMA with flag
+NOTIFY is a signal of its own agent on the receiving core's semaphore, made when
+its last byte lands (so it counts itself complete).
 """
 
 from __future__ import annotations
@@ -18,22 +23,31 @@ from kaena.isa import Engine, Opcode
 from kaena.simulator.memory import NO_WRITER, Region
 
 
+ENGINES = len(Engine)
+
+
 class HazardChecker:
-    def __init__(self, core: int, opcodes: dict[Engine, list[int]], sig_totals: dict[int, dict[int, int]]):
+    def __init__(self, core: int, opcodes: dict[int, list[int]], sig_totals: dict[int, dict[int, int]],
+                 agents: int = ENGINES, core_names: bool = False):
         self.core = core
-        self.opcodes = opcodes
-        self.vc = {e: np.zeros(len(Engine), dtype=np.int64) for e in Engine}
-        self.sig_totals = sig_totals  # sem -> engine -> number of SEM_SIGNALs in the stream
+        self.opcodes = opcodes  # agent -> its stream's opcodes
+        self.agents = agents
+        self.core_names = core_names  # name instructions "core C <engine> ..." (pipeline NEFFs)
+        self.vc = {a: np.zeros(agents, dtype=np.int64) for a in range(agents)}
+        self.sig_totals = sig_totals  # sem key -> agent -> number of signals it makes
         self.sig_clocks: dict[tuple[int, int], list[np.ndarray]] = {}
         self.uninitialised: SimulationError | None = None  # first read of never-written bytes
 
+    def _where(self) -> str:
+        return "" if self.core_names else f"core {self.core}: "
+
     # --- synchronisation -----------------------------------------------------
-    def signal(self, e: Engine, seq: int, sem: int) -> None:
+    def signal(self, e: int, seq: int, sem: int) -> None:
         clock = self.vc[e].copy()
-        clock[e] = seq  # every instruction of e before the signal is complete
+        clock[e] = seq  # every instruction of e before ``seq`` is complete
         self.sig_clocks.setdefault((sem, int(e)), []).append(clock)
 
-    def wait(self, e: Engine, sem: int, value: int) -> None:
+    def wait(self, e: int, sem: int, value: int) -> None:
         totals = self.sig_totals.get(sem, {})
         all_signals = sum(totals.values())
         for f, n in totals.items():
@@ -43,54 +57,56 @@ class HazardChecker:
                 np.maximum(self.vc[e], clocks[m - 1], out=self.vc[e])
 
     # --- accesses -------------------------------------------------------------
-    def _name(self, e: int, seq: int) -> str:
-        return f"{Engine(e).stream_name} instruction {seq} ({Opcode(self.opcodes[Engine(e)][seq]).name})"
+    def _name(self, a: int, seq: int) -> str:
+        where = f"core {a // ENGINES} " if self.core_names else ""
+        return f"{where}{Engine(a % ENGINES).stream_name} instruction {seq} ({Opcode(self.opcodes[a][seq]).name})"
 
-    def _unordered(self, w: np.ndarray, e: Engine) -> np.ndarray | None:
-        """Mask of entries whose writer is not ordered before engine e, or None if all are."""
+    def _unordered(self, w: np.ndarray, e: int) -> np.ndarray | None:
+        """Mask of entries whose writer is not ordered before agent e, or None if all are."""
         lo, hi = int(w.min()), int(w.max())
         if hi < 0:
             return None
+        A = self.agents
         if lo == hi:  # one instruction wrote the whole range: the common case
-            if (lo & 3) == e or self.vc[e][lo & 3] > (lo >> 2):
+            if (lo % A) == e or self.vc[e][lo % A] > (lo // A):
                 return None
             return np.ones(w.shape, dtype=bool)
         valid = w >= 0
-        we = np.where(valid, w & 3, 0)
-        return valid & (we != e) & (self.vc[e][we] <= (w >> 2))
+        we = np.where(valid, w % A, 0)
+        return valid & (we != e) & (self.vc[e][we] <= (w // A))
 
-    def read(self, e: Engine, seq: int, region: Region, what: str) -> None:
+    def read(self, e: int, seq: int, region: Region, what: str) -> None:
         if not region.space.shadowed:
             return
         w = region.writer_view()
-        if self.uninitialised is None and int(w.min()) == NO_WRITER:
+        if self.uninitialised is None and int(w.min()) < 0 and (w == NO_WRITER).any():
             uninit = w == NO_WRITER
             # Reported when the run ends: if a later write by another engine races
             # with this read, the race (HazardError) is the real bug to report.
             idx = tuple(int(i) for i in np.argwhere(uninit)[0])
             self.uninitialised = SimulationError(
-                f"core {self.core}: {self._name(e, seq)} reads {what} {region.describe()} "
+                f"{self._where()}{self._name(e, seq)} reads {what} {region.describe()} "
                 f"that nothing wrote (uninitialised memory, first at {region.describe_unit(idx)})"
             )
         self._check_writer(e, seq, region, what, w, "reads", "written by", "read-after-write")
-        region.reader_view(int(e))[...] = seq
+        region.reader_view(e)[...] = seq
 
-    def write(self, e: Engine, seq: int, region: Region, what: str) -> None:
+    def write(self, e: int, seq: int, region: Region, what: str) -> None:
         if not region.space.shadowed:
             return
         w = region.writer_view()
         self._check_writer(e, seq, region, what, w, "writes", "also written by", "write-after-write")
-        for f in Engine:
+        for f in region.space.agents:
             if f == e:
                 continue
-            r = region.reader_view(int(f))
+            r = region.reader_view(f)
             if int(r.max()) >= self.vc[e][f]:
                 idx = tuple(int(i) for i in np.argwhere(r >= self.vc[e][f])[0])
                 raise HazardError(
-                    f"core {self.core}: {self._name(e, seq)} writes {what} {region.describe()} (first conflict at {region.describe_unit(idx)}) read by "
+                    f"{self._where()}{self._name(e, seq)} writes {what} {region.describe()} (first conflict at {region.describe_unit(idx)}) read by "
                     f"{self._name(f, int(r[idx]))} with no semaphore ordering them (write-after-read hazard)"
                 )
-        w[...] = seq * 4 + int(e)
+        w[...] = seq * self.agents + e
 
     def _check_writer(self, e: Engine, seq: int, region: Region, what: str, w: np.ndarray,
                       verb: str, relation: str, kind: str) -> None:
@@ -100,7 +116,7 @@ class HazardChecker:
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
             code = int(w[idx])
             raise HazardError(
-                f"core {self.core}: {self._name(e, seq)} {verb} {what} {region.describe()} "
+                f"{self._where()}{self._name(e, seq)} {verb} {what} {region.describe()} "
                 f"(first conflict at {region.describe_unit(idx)}) {relation} "
-                f"{self._name(code & 3, code >> 2)} with no semaphore ordering them ({kind} hazard)"
+                f"{self._name(code % self.agents, code // self.agents)} with no semaphore ordering them ({kind} hazard)"
             )

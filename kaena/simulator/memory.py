@@ -22,6 +22,7 @@ from kaena.target import NeuronCoreTarget
 ITEMSIZE = DTYPE_ITEMSIZE
 SHADOW_UNIT = 2  # bytes per hazard-shadow entry: the smallest itemsize
 NO_WRITER = -1  # shadow writer code: never written
+PRELOADED = -2  # shadow writer code: written by the load-time program (ordered before everything)
 DRAM_WRITABLE = ("output", "tmp-buf")
 DRAM_KINDS = ("input", "output", "file", "tmp-buf")
 SLOTS = ("out", "in0", "in1")
@@ -40,8 +41,13 @@ class Space:
     read (-1: none). Shadow columns grow on demand so small programs stay cheap.
     """
 
-    def __init__(self, name: str, rows: int, row_bytes: int, with_data: bool, shadowed: bool):
+    def __init__(self, name: str, rows: int, row_bytes: int, with_data: bool, shadowed: bool,
+                 agents: tuple[int, ...] = tuple(range(len(Engine)))):
         self.name = name
+        # the hazard checker's agents that access this memory (one reader plane each): the
+        # engines of its core, and of the receiving core for a variable cores share
+        self.agents = agents
+        self.plane = {a: i for i, a in enumerate(agents)}
         self.rows = rows
         self.row_bytes = row_bytes
         self.data = np.zeros((rows, row_bytes), dtype=np.uint8) if with_data else None
@@ -49,7 +55,7 @@ class Space:
         self.shadowed = shadowed
         self.width = 0
         self.writer = np.full((rows, 0), NO_WRITER, dtype=np.int32)
-        self.readers = np.full((len(Engine), rows, 0), -1, dtype=np.int32)
+        self.readers = np.full((len(agents), rows, 0), -1, dtype=np.int32)
 
     def ensure(self, hi_byte: int) -> None:
         """Grow the shadow to cover bytes [0, hi_byte) of every row."""
@@ -58,7 +64,7 @@ class Space:
             return
         new = min(max(need, 2 * self.width, 256), ceil_div(self.row_bytes, SHADOW_UNIT))
         w = np.full((self.rows, new), NO_WRITER, dtype=np.int32)
-        r = np.full((len(Engine), self.rows, new), -1, dtype=np.int32)
+        r = np.full((len(self.agents), self.rows, new), -1, dtype=np.int32)
         w[:, : self.width] = self.writer
         r[:, :, : self.width] = self.readers
         self.writer, self.readers, self.width = w, r, new
@@ -97,9 +103,9 @@ class Region:
         self.space.ensure(self.hi_byte)
         return self._shadow(self.space.writer)
 
-    def reader_view(self, engine: int) -> np.ndarray:
+    def reader_view(self, agent: int) -> np.ndarray:
         self.space.ensure(self.hi_byte)
-        return self._shadow(self.space.readers[engine])
+        return self._shadow(self.space.readers[self.space.plane[agent]])
 
     def describe(self) -> str:
         """The whole range the access touches."""
@@ -152,14 +158,23 @@ class DecodedAP:
 class CoreMemory:
     """SBUF, PSUM and the DRAM variables of one subgraph."""
 
-    def __init__(self, sg: Subgraph, target: NeuronCoreTarget, with_data: bool, shadowed: bool):
-        self.sbuf = Space("SBUF", target.partitions, target.sbuf_bytes_per_partition, with_data, shadowed)
-        self.psum = Space("PSUM", target.partitions, target.psum_bytes_per_partition, with_data, shadowed)
+    def __init__(self, sg: Subgraph, target: NeuronCoreTarget, with_data: bool, shadowed: bool,
+                 agents: tuple[int, ...] = tuple(range(len(Engine))), shared: dict[int, Space] | None = None,
+                 prefix: str = ""):
+        """``shared``: variable index -> the Space of another core's variable this one is
+        (a pipeline's cross-core buffer); ``agents``: the hazard agents of this core's engines."""
+        self.sbuf = Space(f"{prefix}SBUF", target.partitions, target.sbuf_bytes_per_partition, with_data, shadowed,
+                          agents)
+        self.psum = Space(f"{prefix}PSUM", target.partitions, target.psum_bytes_per_partition, with_data, shadowed,
+                          agents)
         self.dram: list[Space] = []
-        for v in sg.variables:
+        for i, v in enumerate(sg.variables):
+            if shared and i in shared:
+                self.dram.append(shared[i])
+                continue
             nbytes = v.nbytes if v.kind in DRAM_KINDS else 0
             # inputs and constants are never written, so they need no shadow
-            sp = Space(f"DRAM '{v.name}'", 1, nbytes, with_data, shadowed and v.kind in DRAM_WRITABLE)
+            sp = Space(f"{prefix}DRAM '{v.name}'", 1, nbytes, with_data, shadowed and v.kind in DRAM_WRITABLE, agents)
             self.dram.append(sp)
 
 

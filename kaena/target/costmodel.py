@@ -21,7 +21,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from kaena.isa import DType, Engine, Opcode
+from kaena.isa import DType, Engine, Flags, Opcode
 from kaena.target import INF1, NeuronCoreTarget
 from kaena.target.tiling import cdiv, split
 
@@ -298,6 +298,11 @@ class CostModel:
             if dma.any():
                 sizes, inverse = np.unique(nbytes[dma], return_inverse=True)
                 occ[dma] = np.array([self.dma(int(b)) for b in sizes], dtype=np.int64)[inverse]
+            # a send to a core on another chip crosses NeuronLink instead of the DRAM queue
+            link = dma & ((rec["flags"].astype(np.int64) & int(Flags.NEURONLINK)) != 0)
+            if link.any():
+                sizes, inverse = np.unique(nbytes[link], return_inverse=True)
+                occ[link] = np.array([self.neuronlink(int(b)) for b in sizes], dtype=np.int64)[inverse]
             gat = op == Opcode.DMA_GATHER
             nbytes[gat] = (el["out"] * parts["out"] * facts.itemsize["out"])[gat]
             if gat.any():

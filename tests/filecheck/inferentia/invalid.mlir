@@ -877,3 +877,76 @@ builtin.module {
 }
 
 // CHECK: 'inf.dram' kaena.valid_range must be array<i64: lo, hi>
+
+// -----
+
+// inf.dma_send writes an "output" variable another core reads.
+builtin.module {
+  inf.core 0 {
+    %x = inf.dram "tmp" "t0" : !inf.dram<16xf32>
+    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<4x4xf32>
+    inf.dma_send %x <p = 0, n = 1, off = 0, dims = [[16, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> to core 1 sem 31 : !inf.dram<16xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.dma_send' writes an 'output' DRAM variable (the receiving core reads it)
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %x = inf.dram "output" "y" : !inf.dram<16xf32>
+    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<4x4xf32>
+    inf.dma_send %x <p = 0, n = 1, off = 0, dims = [[16, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> to core 1 sem 32 : !inf.dram<16xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.dma_send' semaphore 32 out of range: a core has 32
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %x = inf.dram "output" "y" : !inf.dram<16xf32>
+    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<4x4xf32>
+    inf.dma_send %x <p = 0, n = 1, off = 0, dims = [[16, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> to core 64 sem 31 : !inf.dram<16xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.dma_send' core 64 out of range: the largest instance has 64
+
+// -----
+
+builtin.module {
+  inf.core 2 {
+    %x = inf.dram "output" "y" : !inf.dram<16xf32>
+    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<4x4xf32>
+    inf.dma_send %x <p = 0, n = 1, off = 0, dims = [[16, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> to core 2 sem 31 : !inf.dram<16xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.dma_send' sends to its own core 2: use inf.dma and inf.sem_signal
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %x = inf.dram "output" "y" : !inf.dram<16xbf16>
+    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<4x4xf32>
+    inf.dma_send %x <p = 0, n = 1, off = 0, dims = [[16, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> to core 1 sem 31 : !inf.dram<16xbf16>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.dma_send' copies between buffers of the same dtype
+
+// -----
+
+builtin.module {
+  inf.core 0 {
+    %x = inf.dram "output" "y" : !inf.dram<16xf32>
+    %a = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<4x4xf32>
+    inf.dma_send %x <p = 0, n = 1, off = 0, dims = [[8, 1]]>, %a <p = 0, n = 4, off = 0, dims = [[4, 1]]> to core 1 sem 31 : !inf.dram<16xf32>, !inf.sbuf<4x4xf32>
+  }
+}
+
+// CHECK: 'inf.dma_send' moves 16 elements into 8

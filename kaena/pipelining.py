@@ -1,0 +1,114 @@
+"""NeuronCore Pipeline compiles (``kaena.compile(..., pipeline_cores=N | "auto")``): the
+partition, each stage lowered on its own, the cores joined, the partition calibrated
+with the simulated stage times (docs/pipeline-parallel.md). ``kaena.driver`` calls it."""
+
+from __future__ import annotations
+
+import time
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+
+from kaena.driver import CompileReport, run_passes
+from kaena.weights import module_store
+
+
+def auto_cores(module: ModuleOp, report: CompileReport) -> int:
+    """``--neuroncore-pipeline-cores auto``: the fewest stages whose weights each take at most
+    half a core's SBUF (the partition's ``cores_to_hold_weights``); why goes to ``report.notes``."""
+    from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import (
+        RESIDENT_SHARE, cores_to_hold, main_of, units_of,
+    )
+    from kaena.target import target_of
+    from kaena.target.costmodel import CostModel
+
+    target = target_of(module)
+    units = units_of(main_of(module), CostModel(target))
+    most = max(inst.neuron_cores for inst in target.instances)
+    hold = min(cores_to_hold(units, target), len(units), most)
+    if hold == 0:
+        report.notes.append(
+            f"--neuroncore-pipeline-cores auto: 1 core: one layer alone has more weights than 1/{RESIDENT_SHARE} "
+            "of a core's SBUF, so no pipeline keeps every weight resident"
+        )
+        return 1
+    report.notes.append(
+        f"--neuroncore-pipeline-cores auto: {hold} core(s): the fewest contiguous stages whose weights each "
+        f"take at most 1/{RESIDENT_SHARE} of a core's SBUF ({target.sbuf_bytes // RESIDENT_SHARE} bytes)"
+    )
+    return hold
+
+
+def lower_pipeline(ctx, module: ModuleOp, stages: dict[str, list[str | ModulePass]], cores: int,
+                    report: CompileReport) -> ModuleOp:
+    """NeuronCore Pipeline: partition the tensor-level module, lower each stage on its own
+    (as ``inf.core k``), join the cores with cross-core sends, then partition once more with
+    the simulated stage times (docs/pipeline-parallel.md)."""
+    run_passes(ctx, module, stages["framework"] + stages["tensor"], report)
+    tensor_level = module.clone()
+    run_passes(ctx, module, [f"ktensor-partition-pipeline{{cores={cores}}}"], report)
+    joined = _lower_stages(ctx, module, stages, cores, report)
+    calibrated = _calibrate(ctx, tensor_level, module, joined, stages, cores, report)
+    return calibrated if calibrated is not None else joined
+
+
+def _calibrate(ctx, tensor_level: ModuleOp, planned: ModuleOp, joined: ModuleOp, stages, cores: int,
+               report: CompileReport) -> ModuleOp | None:
+    """Partition again with each op's modelled cycles scaled by how much slower (or faster)
+    its stage simulated than modelled (``kaena.pipeline.cost_scale``); the second compile
+    when its slowest stage is faster, else None. The cost model prices ops, not the
+    lowering's data movement (spills of large activations), which the simulation sees."""
+    from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, f64
+
+    from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import SCALE_ATTR, main_of, stage_of
+
+    first = _stage_busy(joined)
+    plan = planned.attributes["kaena.pipeline"]
+    assert isinstance(plan, DictionaryAttr)
+    modelled = [a.value.data for a in plan.data["stage_cycles"].data if isinstance(a, IntegerAttr)]
+    scale = [min(64.0, max(1 / 64, b / m)) if m else 1.0 for b, m in zip(first, modelled)]
+    for op, planned_op in zip(main_of(tensor_level).body.block.ops, main_of(planned).body.block.ops):
+        k = stage_of(planned_op)
+        if k is not None:
+            op.attributes[SCALE_ATTR] = FloatAttr(round(scale[k], 4), f64)
+    t0 = time.perf_counter()
+    run_passes(ctx, tensor_level, [f"ktensor-partition-pipeline{{cores={cores}}}"], report, "[calibrated]")
+    second = _lower_stages(ctx, tensor_level, stages, cores, report, "calibrated ")
+    after = _stage_busy(second)
+    report.pass_seconds.append(("pipeline-calibration", time.perf_counter() - t0))
+    if max(after) < max(first):
+        report.notes.append(f"pipeline: slowest stage {max(first)} -> {max(after)} cycles after calibrating the "
+                            "partition with the first compile's simulated stage times")
+        return second
+    return None
+
+
+def _stage_busy(joined: ModuleOp) -> list[int]:
+    from kaena.codegen import emit_neff
+    from kaena.simulator.pipeline import core_busy_cycles
+
+    return core_busy_cycles(emit_neff(joined, module_store(joined), name="stages", compiler_version=""))
+
+
+def _lower_stages(ctx, module: ModuleOp, stages: dict[str, list[str | ModulePass]], cores: int,
+                  report: CompileReport, tag: str = "") -> ModuleOp:
+    """Lower each stage of a partitioned module on its own, join the cores, connect them."""
+    from xdsl.ir import Block, Region
+
+    from kaena.dialects.inferentia import CoreOp
+
+    joined = ModuleOp(Region(Block()))
+    for key, value in module.attributes.items():
+        joined.attributes[key] = value
+    for k in range(cores):
+        part = module.clone()
+        specs = [f"ktensor-extract-stage{{stage={k}}}"] + [
+            f"convert-tensor-to-inferentia{{core={k}}}" if s == "convert-tensor-to-inferentia" else s
+            for s in stages["inferentia"]
+        ]
+        run_passes(ctx, part, specs, report, f"[{tag}{k}]")
+        for core in [op for op in part.ops if isinstance(op, CoreOp)]:
+            core.detach()
+            joined.body.block.add_op(core)
+    run_passes(ctx, joined, ["inf-connect-pipeline"], report)
+    return joined

@@ -1,0 +1,325 @@
+"""``ktensor-partition-pipeline{cores=N}``: cut ``@main`` into N NeuronCore Pipeline stages.
+
+The stages are contiguous runs of the program (requests stream through them in
+order). Each op is priced with the target's cost model (per engine: PE, ACT, POOL,
+DMA, the engines overlap so the busiest sets a stage's time; its weights' DMA only
+when the stage's weights exceed 1/RESIDENT_SHARE of its SBUF, else they stay
+resident and load once, ``kaena.neff.resident``); a cut costs the
+transfer of the bytes that cross it, by device DRAM on one chip (a DMA out on the
+sender, one in on the receiver) or over NeuronLink between chips. A dynamic
+program minimises the slowest stage (the pipeline's interval), then the bytes
+crossing cuts. An op's ``kaena.pipeline.cost_scale`` (the driver sets it from a
+simulated first compile, docs/pipeline-parallel.md) scales its modelled cycles. The plan is recorded as attributes: ``kaena.pipeline.stage`` on
+every op, ``kaena.pipeline`` (cores, chips, per-stage cycles and weight bytes, per-cut
+bytes and link) on the module; ``ktensor-extract-stage`` reads them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    i64,
+)
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+
+from kaena.dialects import ktensor as kt
+from kaena.dialects.utils import ints
+from kaena.errors import CompileError
+from kaena.isa import DType
+from kaena.target import NeuronCoreTarget, target_of
+from kaena.target.costmodel import CostModel
+
+STAGE_ATTR = "kaena.pipeline.stage"
+SCALE_ATTR = "kaena.pipeline.cost_scale"
+PLAN_ATTR = "kaena.pipeline"
+# ops that never start a stage: they only re-view or re-type their producer's result
+_FOLLOWERS = (kt.CastOp, kt.ReshapeOp)
+_ENGINES = 4  # pe, act, pool, dma
+
+
+def main_of(module: ModuleOp) -> func.FuncOp:
+    fn = next((f for f in module.ops if isinstance(f, func.FuncOp) and f.sym_name.data == "main"), None)
+    if fn is None:
+        raise CompileError("the module has no func.func @main to partition")
+    return fn
+
+
+def nbytes(t) -> int:
+    if not isinstance(t, TensorType):
+        return 0
+    return math.prod(t.get_shape()) * DType.from_name(str(t.element_type)).itemsize
+
+
+def _dtype(v: SSAValue) -> str:
+    return str(v.type.element_type)
+
+
+def op_cycles(op: Operation, cm: CostModel) -> list[int]:
+    """Modelled busy cycles [pe, act, pool, dma] of one ktensor op on one core, without
+    loading its weights (``weight_cycles``: what streaming them costs per inference)."""
+    t = cm.target
+    out = [0] * _ENGINES
+    res = op.results[0].type if op.results else None
+    numel = math.prod(res.get_shape()) if isinstance(res, TensorType) else 0
+    per_part = math.ceil(numel / t.partitions)
+    if isinstance(op, kt.Conv2dOp):
+        w, r = op.weight.type.get_shape(), res.get_shape()
+        g = op.groups.value.data
+        n = r[0] * r[2] * r[3]
+        taps = w[2] * w[3]
+        if g > 1 and w[1] == 1:  # depthwise: the vector engine, one tap at a time
+            out[2] += math.ceil(w[0] / t.partitions) * taps * cm.vector(n, 2)
+        else:
+            out[0] += g * cm.gemm(w[1] * taps, w[0] // g, n, _dtype(op.input)).cycles
+        out[1] += math.ceil(w[0] / t.partitions) * cm.activation(n)
+    elif isinstance(op, kt.MatmulOp):
+        a, b = op.lhs.type.get_shape(), op.rhs.type.get_shape()
+        out[0] += cm.gemm(a[-1], math.prod(a[:-1]), b[-1], _dtype(op.lhs)).cycles
+        out[1] += cm.activation(per_part)
+    elif isinstance(op, kt.BatchMatmulOp):
+        a, b = op.lhs.type.get_shape(), op.rhs.type.get_shape()
+        batch = math.prod(a[:-2])
+        out[0] += batch * cm.gemm(a[-1], a[-2], b[-1], _dtype(op.lhs)).cycles
+        out[1] += cm.activation(per_part)
+    elif isinstance(op, kt.ReshapeOp | kt.WeightOp):
+        pass
+    elif isinstance(op, kt.ActivationOp | kt.SoftmaxOp | kt.LogSoftmaxOp | kt.LayerNormOp):
+        out[1] += cm.activation(per_part)
+    elif isinstance(op, kt.Pool2dOp):
+        k = ints(op.kernel)
+        out[2] += cm.vector(per_part * k[0] * k[1])
+    elif numel:
+        tensors = sum(1 for v in op.operands if isinstance(v.type, TensorType))
+        out[2] += cm.vector(per_part, max(1, tensors))
+    return out
+
+
+def weight_bytes(op: Operation) -> int:
+    return sum(nbytes(v.type) for v in set(op.operands) if isinstance(v.owner, kt.WeightOp))
+
+
+@dataclass
+class Unit:
+    """A run of ops that stays on one stage: a computing op and the casts/reshapes after it.
+    ``weight_cycles``: DMA cycles of streaming its weights each inference, paid only by a
+    stage whose weights do not stay resident (more than 1/RESIDENT_SHARE of its SBUF)."""
+
+    ops: list[Operation]
+    cycles: list[int]
+    weight_bytes: int = 0
+    weight_cycles: int = 0
+
+
+def cost_scale(op: Operation) -> float:
+    """``kaena.pipeline.cost_scale`` on an op (1 when absent): how much slower its stage ran
+    than modelled in an earlier compile (the driver's calibration), applied to its cycles."""
+    a = op.attributes.get(SCALE_ATTR)
+    return float(a.value.data) if isinstance(a, FloatAttr) else 1.0
+
+
+def units_of(fn: func.FuncOp, cm: CostModel) -> list[Unit]:
+    units: list[Unit] = []
+    for op in fn.body.block.ops:
+        if isinstance(op, func.ReturnOp | kt.WeightOp):
+            continue
+        scale = cost_scale(op)
+        c = [round(x * scale) for x in op_cycles(op, cm)]
+        wb = weight_bytes(op)
+        wc = round(cm.dma(wb) * scale) if wb else 0
+        if units and isinstance(op, _FOLLOWERS):
+            u = units[-1]
+            u.ops.append(op)
+            u.cycles = [a + b for a, b in zip(u.cycles, c)]
+            u.weight_bytes += wb
+            u.weight_cycles += wc
+        else:
+            units.append(Unit([op], c, wb, wc))
+    return units
+
+
+def cut_bytes(units: list[Unit], fn: func.FuncOp) -> list[int]:
+    """Bytes that cross the cut before unit i (values made earlier, used at or after i)."""
+    where = {op: i for i, u in enumerate(units) for op in u.ops}
+    ret = fn.body.block.last_op
+    delta = [0] * (len(units) + 1)
+    for i, u in enumerate(units):
+        for op in u.ops:
+            for v in op.results:
+                last = max((where[use.operation] for use in v.uses if use.operation in where), default=i)
+                if last > i:
+                    delta[i + 1] += nbytes(v.type)
+                    delta[last + 1] -= nbytes(v.type)
+    del ret
+    out, run = [], 0
+    for i in range(len(units)):
+        run += delta[i]
+        out.append(run)
+    return out  # out[0] == 0: nothing crosses before the first unit
+
+
+@dataclass(frozen=True)
+class Plan:
+    starts: list[int]  # first unit of each stage
+    stage_cycles: list[int]
+    cut_bytes: list[int]  # per cut (stage k -> k+1)
+    links: list[str]  # "dram" (same chip) or "neuronlink"
+
+
+def _chip(stage: int, target: NeuronCoreTarget) -> int:
+    return stage // target.cores_per_chip
+
+
+def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel) -> Plan:
+    """Min-max dynamic program over contiguous stages: the slowest stage first, then
+    the bytes crossing cuts."""
+    t = cm.target
+    n = len(units)
+    pre = [[0] * (n + 1) for _ in range(_ENGINES + 2)]  # engines, then weight cycles and bytes
+    for i, u in enumerate(units):
+        for e, v in enumerate(u.cycles + [u.weight_cycles, u.weight_bytes]):
+            pre[e][i + 1] = pre[e][i] + v
+    capacity = t.sbuf_bytes // RESIDENT_SHARE
+
+    def send(k: int, i: int) -> int:  # stage k sends the cut before unit i
+        if i >= n or k + 1 >= cores or not cuts[i]:
+            return 0
+        same = _chip(k, t) == _chip(k + 1, t)
+        return cm.dma(cuts[i]) if same else cm.neuronlink(cuts[i])
+
+    def recv(j: int) -> int:
+        return cm.dma(cuts[j]) if j > 0 and cuts[j] else 0
+
+    def cost(k: int, j: int, i: int) -> int:
+        pe, act, pool, dma, wc, wb = (pre[e][i] - pre[e][j] for e in range(_ENGINES + 2))
+        streamed = wc if wb > capacity else 0  # resident weights load once, at load time
+        return max(pe, act, pool, dma + streamed + recv(j) + send(k, i))
+
+    inf = (math.inf, math.inf)
+    best: list[list[tuple[float, float]]] = [[inf] * (n + 1) for _ in range(cores + 1)]
+    back = [[0] * (n + 1) for _ in range(cores + 1)]
+    best[0][0] = (0, 0)
+    for k in range(1, cores + 1):
+        for i in range(k, n - (cores - k) + 1):
+            cand = inf
+            arg = 0
+            for j in range(k - 1, i):
+                prev = best[k - 1][j]
+                if prev[0] == math.inf:
+                    continue
+                c = (max(prev[0], cost(k - 1, j, i)), prev[1] + (cuts[j] if j else 0))
+                if c < cand:
+                    cand, arg = c, j
+            best[k][i], back[k][i] = cand, arg
+    starts = []
+    i = n
+    for k in range(cores, 0, -1):
+        j = back[k][i]
+        starts.append(j)
+        i = j
+    starts.reverse()
+    bounds = starts + [n]
+    stage_cycles = [cost(k, bounds[k], bounds[k + 1]) for k in range(cores)]
+    cut_list = [cuts[s] for s in starts[1:]]
+    links = ["dram" if _chip(k, t) == _chip(k + 1, t) else "neuronlink" for k in range(cores - 1)]
+    return Plan(starts, stage_cycles, cut_list, links)
+
+
+def _i64s(values: list[int]) -> ArrayAttr:
+    return ArrayAttr([IntegerAttr(int(v), i64) for v in values])
+
+
+@dataclass(frozen=True)
+class KtensorPartitionPipelinePass(ModulePass):
+    """Assign every op of ``@main`` to one of ``cores`` pipeline stages (one per
+    NeuronCore), balancing the cost model's stage times; records the plan."""
+
+    name: ClassVar[str] = "ktensor-partition-pipeline"
+
+    cores: int = 1
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        target = target_of(op)
+        most = max(inst.neuron_cores for inst in target.instances)
+        if not 1 <= self.cores <= most:
+            raise CompileError(f"--neuroncore-pipeline-cores {self.cores}: must be between 1 and {most}")
+        fn = main_of(op)
+        cm = CostModel(target)
+        units = units_of(fn, cm)
+        if len(units) < self.cores:
+            raise CompileError(
+                f"--neuroncore-pipeline-cores {self.cores}: the model has only {len(units)} layers to "
+                f"place; use at most {len(units)} cores"
+            )
+        cuts = cut_bytes(units, fn)
+        plan = plan_stages(units, cuts, self.cores, cm)
+        bounds = plan.starts + [len(units)]
+        stage_of: dict[Operation, int] = {}
+        for k in range(self.cores):
+            for u in units[bounds[k]:bounds[k + 1]]:
+                for o in u.ops:
+                    stage_of[o] = k
+        weights = [0] * self.cores
+        for o in fn.body.block.ops:
+            if isinstance(o, kt.WeightOp):
+                users = [stage_of[u.operation] for u in o.result.uses if u.operation in stage_of]
+                k = min(users, default=0)
+                stage_of[o] = k
+                for s in sorted(set(users)):
+                    weights[s] += nbytes(o.result.type)
+        for o in fn.body.block.ops:
+            if o in stage_of:
+                o.attributes[STAGE_ATTR] = IntegerAttr(stage_of[o], i64)
+        op.attributes[PLAN_ATTR] = DictionaryAttr({
+            "cores": IntegerAttr(self.cores, i64),
+            "chips": IntegerAttr(_chip(self.cores - 1, target) + 1, i64),
+            "stage_cycles": _i64s(plan.stage_cycles),
+            "weight_bytes": _i64s(weights),
+            "cut_bytes": _i64s(plan.cut_bytes),
+            "cut_links": ArrayAttr([StringAttr(s) for s in plan.links]),
+            "cores_to_hold_weights": IntegerAttr(cores_to_hold(units, target), i64),
+        })
+
+
+RESIDENT_SHARE = 2  # a stage keeps its weights resident if they take at most 1/2 of its SBUF
+
+
+def cores_to_hold(units: list[Unit], target: NeuronCoreTarget) -> int:
+    """The fewest contiguous stages whose weights each fit in 1/RESIDENT_SHARE of a core's
+    SBUF (greedy packing is optimal for contiguous parts); 0 when one layer alone does not."""
+    capacity = target.sbuf_bytes // RESIDENT_SHARE
+    stages, held = 1, 0
+    for u in units:
+        w = u.weight_bytes
+        if w > capacity:
+            return 0
+        if held + w > capacity:
+            stages, held = stages + 1, 0
+        held += w
+    return stages
+
+
+def stage_of(op: Operation) -> int | None:
+    a = op.attributes.get(STAGE_ATTR)
+    return a.value.data if isinstance(a, IntegerAttr) else None
+
+
+def pipeline_cores(module: ModuleOp) -> int:
+    """The number of stages the module was partitioned into (1 when it was not)."""
+    plan = module.attributes.get(PLAN_ATTR)
+    if not isinstance(plan, DictionaryAttr):
+        return 1
+    cores = plan.data.get("cores")
+    return cores.value.data if isinstance(cores, IntegerAttr) else 1
