@@ -42,6 +42,9 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "ktensor-plan-fused-casts": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_fused_casts", "KtensorPlanFusedCastsPass"
     ),
+    "ktensor-plan-epilogues": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_epilogues", "KtensorPlanEpiloguesPass"
+    ),
     "ktensor-plan-bias-table": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_bias_table", "KtensorPlanBiasTablePass"
     ),
