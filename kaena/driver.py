@@ -91,6 +91,7 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
             "ktensor-plan-engines",
             "ktensor-plan-fused-casts",
             "ktensor-plan-epilogues",
+            "ktensor-plan-fused-inputs",
             "ktensor-plan-bias-table",
             "ktensor-plan-residency",
             "ktensor-plan-conv-bands",

@@ -26,6 +26,7 @@ from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_engines import KtensorPlanEnginesPass
 from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
+from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "KtensorPlanEnginesPass",
     "KtensorPlanEpiloguesPass",
     "KtensorPlanFusedCastsPass",
+    "KtensorPlanFusedInputsPass",
     "KtensorPlanResidencyPass",
 ]

@@ -38,6 +38,7 @@ from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_engines import KtensorPlanEnginesPass
 from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
+from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 from .masks import CompareFamily, LogicalNotFamily, SelectFamily
 from .matmul import MatmulFamily
@@ -52,6 +53,7 @@ PLANNING: tuple[type[PlanPass], ...] = (
     KtensorPlanEnginesPass,
     KtensorPlanFusedCastsPass,
     KtensorPlanEpiloguesPass,
+    KtensorPlanFusedInputsPass,
     KtensorPlanBiasTablePass,
     KtensorPlanResidencyPass,
     KtensorPlanConvBandsPass,

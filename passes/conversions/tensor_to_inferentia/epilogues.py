@@ -131,7 +131,7 @@ def epilogue_of(plan: FunctionPlan, op: Operation, drain_math: bool, limit: int 
     row_major = OutLayout.row_major(M, N)
     best = Epilogue((), None, None, row_major)
     ops: list[Operation] = []
-    scale, bias, moved, layout = None, None, False, row_major
+    scale, bias, moved, permuted, layout = None, None, False, False, row_major
     v = op.results[0]
     while limit is None or len(ops) < limit:
         if v in plan.direct or not v.has_one_use():
@@ -142,7 +142,7 @@ def epilogue_of(plan: FunctionPlan, op: Operation, drain_math: bool, limit: int 
         if isinstance(user, kt.ReshapeOp):
             index, moved = index.reshape(user.result.type.get_shape()), True
         elif isinstance(user, kt.TransposeOp):
-            index, moved = index.transpose(ints(user.perm)), True
+            index, moved, permuted = index.transpose(ints(user.perm)), True, True
         elif isinstance(user, kt.ElementwiseOp) and drain_math and not moved:
             step = _drain_step(plan, op, user, v, scale, bias)
             if step is None:
@@ -153,7 +153,7 @@ def epilogue_of(plan: FunctionPlan, op: Operation, drain_math: bool, limit: int 
             pass
         else:
             break
-        if moved:
+        if permuted:  # reshapes alone keep the row-major layout
             layout = _layout(index, B, M, N)
             if layout is None:
                 break

@@ -72,6 +72,11 @@ class OpFamily:
         ops of ``epilogues.py``: reshapes, transposes, a scale, a bias add, a cast)."""
         return 0
 
+    def fuses_input(self, op: Operation, plan: FunctionPlan) -> bool:
+        """Whether the lowering can do the producer of ``op``'s first operand itself (on the
+        input tiles it loads anyway), that producer having no other user."""
+        return False
+
     def bias_uses(self, op: Operation, plan: FunctionPlan) -> list[BiasUse]:
         """The bias DMAs ``op`` issues itself that a packed bias table would replace
         (what the table's price is compared with)."""

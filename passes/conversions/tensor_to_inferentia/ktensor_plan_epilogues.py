@@ -36,4 +36,5 @@ class KtensorPlanEpiloguesPass(PlanPass):
                                      f"through at most {n} of its next users")
             if forced is None and n:
                 d.set_int(op, d.EPILOGUE_ATTR, n)
-            plan.forget_absorbed()
+            if forced or n:
+                plan.forget_absorbed()

@@ -77,6 +77,13 @@ class MatmulFamily(OpFamily):
     def fuses_cast(self, op: kt.MatmulOp) -> bool:
         return single_rounding(op.activation.data)
 
+    def fuses_input(self, op: kt.MatmulOp, plan: FunctionPlan) -> bool:
+        """An f32 -> bf16/f16 cast of the lhs: the lhs^T tiles are loaded in f32 and rounded
+        on the scalar engine (once, as the cast would), not read back from a cast in DRAM."""
+        cast = op.lhs.owner
+        return (isinstance(cast, kt.CastOp) and cast.input.type.element_type == f32
+                and str(cast.result.type.element_type) in ("bf16", "f16"))
+
     def epilogue_length(self, op: kt.MatmulOp, plan: FunctionPlan) -> int:
         return epilogue_length(plan, op, op.bias is None and op.activation.data == "none")
 
@@ -87,20 +94,24 @@ class MatmulFamily(OpFamily):
 
     def emit(self, fl: FunctionLowering, op: kt.MatmulOp, out: DramView) -> None:
         b = fl.b
-        lhs, rhs = fl.view(op.lhs), fl.view(op.rhs)
+        cast = fl.plan.fused_input(op)
+        lhs, rhs = fl.view(op.lhs if cast is None else cast.input), fl.view(op.rhs)
+        lhs_type = op.lhs.type.element_type  # the operand dtype (the fused cast's)
         ep = planned_epilogue(fl.plan, op, op.bias is None and op.activation.data == "none")
         bias = fl.view(op.bias) if op.bias is not None else (fl.view(ep.bias) if ep.bias is not None else None)
         M, K = lhs.shape
         N = rhs.shape[1]
-        if lhs.element_type != rhs.element_type:
+        if lhs_type != rhs.element_type:
             raise fl.error(
-                f"operands have different element types ({lhs.element_type} and {rhs.element_type}); "
+                f"operands have different element types ({lhs_type} and {rhs.element_type}); "
                 "run auto-cast so both are the same"
             )
-        tl = matmul_tiles(fl.target, fl.budget, M, K, N, lhs.itemsize, out.itemsize, fl.error)
+        # the tiles of the operand dtype (as planned); a fused cast's f32 staging tile beside them
+        tl = matmul_tiles(fl.target, fl.budget, M, K, N, itemsize(lhs_type), out.itemsize, fl.error)
         Kp = min(K, tl.P)
         w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t")
-        x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_t")
+        x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs_type, "x_t")
+        x_in = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_f32") if cast is not None else x_t
         ps = b.alloc(PsumType, tl.ntw, tl.Mt, f32, "ps")
         o_t = b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
         b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias else None
@@ -111,7 +122,7 @@ class MatmulFamily(OpFamily):
                 load_bias(fl, tl, bias, b_t, n0, nb)
             for _, m0, mt in b.tiles(M, tl.Mt):
                 matmul_block(fl, drain, tl, (lhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N),
-                             (blk, n0, nb), m0, mt)
+                             (blk, n0, nb), m0, mt, x_in=x_in)
 
 
 def load_weights(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue, n0: E, nb: int, N: int):
@@ -146,23 +157,31 @@ class Drain:
 
 
 def matmul_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, dims, block: tuple[E, E, int],
-                 m0: E, mt: int, lhs_base: E = E(0)) -> None:
+                 m0: E, mt: int, lhs_base: E = E(0), x_in: SSAValue | None = None) -> None:
     """One [mt rows from m0] x [nb features] block: lhs^T in (rows ``lhs_base + m0`` of the
-    [rows, K] lhs), PE tiles, epilogue (``drain``'s activation, scale and bias fused into the
-    PSUM drain), out^T tiles to DRAM. Shared with ``batch_matmul.py``."""
+    [rows, K] lhs; DMA'd into ``x_in`` and rounded into the moving tile by the scalar engine
+    when the lhs is wider than the operands), PE tiles, epilogue (``drain``'s activation,
+    scale and bias fused into the PSUM drain), out^T tiles to DRAM. Shared with
+    ``batch_matmul.py``."""
     b, P, ntw = fl.b, tl.P, tl.ntw
     lhs, out = views
     w_t, x_t, ps, o_t, b_t = tiles
     M, K, N = dims
     _, _, nb = block
     row0 = (lhs_base + m0).scaled(K)
+    x_in = x_t if x_in is None else x_in
     # lhs^T [k partitions, (kt, m)]
     if tl.KTf:
-        b.dma(x_t, ap(0, P, 0, [[tl.KTf * mt, 1]]),
+        b.dma(x_in, ap(0, P, 0, [[tl.KTf * mt, 1]]),
               lhs.var, ap(0, P, row0, [[tl.KTf, P], [mt, K]], 1))
+        if x_in is not x_t:
+            b.activation("identity", x_t, ap(0, P, 0, [[tl.KTf * mt, 1]]), x_in, ap(0, P, 0, [[tl.KTf * mt, 1]]))
     if tl.Kr:
-        b.dma(x_t, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]),
+        b.dma(x_in, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]),
               lhs.var, ap(0, tl.Kr, row0 + tl.KTf * P, [[mt, K]], 1))
+        if x_in is not x_t:
+            b.activation("identity", x_t, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]),
+                         x_in, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]))
     for jt, j0, nw in b.tiles(nb, ntw):
         for kk, _, kw in b.tiles(K, P):
             b.load_stationary(w_t, ap(0, kw, kk.scaled(nb) + j0, [[nw, 1]]))

@@ -1,4 +1,4 @@
-"""``ktensor.layer_norm``: rows on partitions (up to the target's partitions per
+"""``ktensor.layer_norm`` (with the residual add before it, when planned so): rows on partitions (up to the target's partitions per
 tile, one ``inf.loop`` over row tiles), D along the free dim. Per tile: the mean
 by one vector ``reduce`` with scale 1/D, the centred rows ``x - mean`` (a
 per-partition scalar), the biased variance as the mean of their squares (scalar
@@ -34,23 +34,34 @@ def _tile_bytes(D: int, in_size: int, out_size: int, params: int) -> int:
 class LayerNormFamily(OpFamily):
     op_types = (kt.LayerNormOp,)
 
+    def fuses_input(self, op: kt.LayerNormOp, plan: FunctionPlan) -> bool:
+        """The residual add before it (``a + b``, one shape, no activation): both operands
+        loaded into its row tiles and added by the vector engine, as the add would."""
+        add = op.input.owner
+        if not isinstance(add, kt.ElementwiseOp) or add.kind.data != "add" or add.activation.data != "none":
+            return False
+        t = add.result.type
+        return all(v.type == t for v in (add.lhs, add.rhs)) and add.lhs is not add.rhs
+
     def scratch_bytes(self, op: kt.LayerNormOp, plan: FunctionPlan, resident) -> int:
         D = op.input.type.get_shape()[-1]
         isz = DType.from_name(str(op.input.type.element_type)).itemsize
         osz = DType.from_name(str(op.result.type.element_type)).itemsize
-        return _tile_bytes(D, isz, osz, 1 + (op.bias is not None))
+        extra = D * isz if plan.fused_input(op) is not None else 0
+        return _tile_bytes(D, isz, osz, 1 + (op.bias is not None)) + extra
 
     def emit(self, fl: FunctionLowering, op: kt.LayerNormOp, out: DramView) -> None:
         b = fl.b
-        x = fl.view(op.input)
+        add = fl.plan.fused_input(op)
+        x, x2 = (fl.view(op.input), None) if add is None else (fl.view(add.lhs), fl.view(add.rhs))
         gamma = fl.view(op.scale)
         beta = fl.view(op.bias) if op.bias is not None else None
-        for v in (x, gamma, beta, out):
+        for v in (x, x2, gamma, beta, out):
             if v is not None and not isinstance(v, DramView):
                 raise fl.error("layer_norm operands and result must live in DRAM")
         *lead, D = x.shape
         R = prod(lead)
-        need = _tile_bytes(D, x.itemsize, out.itemsize, 1 + (beta is not None))
+        need = _tile_bytes(D, x.itemsize, out.itemsize, 1 + (beta is not None)) + (D * x.itemsize if x2 else 0)
         if need > fl.budget.sbuf - fl.budget.out:
             raise fl.error(f"a layer norm over D = {D} does not fit in one SBUF partition "
                            f"({need} bytes of tiles per partition)")
@@ -59,6 +70,7 @@ class LayerNormFamily(OpFamily):
         g_t, be_t = (None if v is None else _param_rows(fl, v, pp, D, name)
                      for name, v in (("gamma_t", gamma), ("beta_t", beta)))
         x_t = b.alloc(SbufType, pp, D, x.element_type, "x_t")
+        x2_t = b.alloc(SbufType, pp, D, x2.element_type, "x2_t") if x2 else None
         c_t = b.alloc(SbufType, pp, D, f32, "xc_t")
         n_t = b.alloc(SbufType, pp, D, f32, "xn_t")
         m_t = b.alloc(SbufType, pp, 1, f32, "mean_t")
@@ -67,6 +79,9 @@ class LayerNormFamily(OpFamily):
         for _, r0, rw in b.tiles(R, pp):
             row, one = ap(0, rw, 0, [[D, 1]]), ap(0, rw, 0, [[1, 1]])
             b.dma(x_t, row, x.var, ap(0, rw, r0.scaled(D), [[D, 1]], D))
+            if x2 is not None:  # the fused residual add
+                b.dma(x2_t, row, x2.var, ap(0, rw, r0.scaled(D), [[D, 1]], D))
+                b.tensor_tensor("add", x_t, row, x_t, row, x2_t, row)
             b.reduce("add", m_t, one, x_t, row, 1, scale=1.0 / D)
             b.tensor_scalar("sub", c_t, row, x_t, row, m_t, one)
             b.activation("square", n_t, row, c_t, row)

@@ -156,7 +156,17 @@ class FunctionPlan:
         """Whether ``op`` emits nothing itself: a fused cast, or an op of a producer's epilogue."""
         if self._absorbed is None:
             self._absorbed = {u for o in self.ops if d.EPILOGUE_ATTR in o.attributes for u in self.epilogue(o)}
+            self._absorbed |= {i for o in self.ops if (i := self.fused_input(o)) is not None}
         return op in self._absorbed or self.is_fused_cast(op)
+
+    def fused_input(self, op: Operation) -> Operation | None:
+        """The producer of ``op``'s first operand that ``op`` does itself
+        (``kaena.plan.fuse_input``, planned by ktensor-plan-fused-inputs)."""
+        if not d.has_flag(op, d.FUSE_INPUT_ATTR):
+            return None
+        owner = op.operands[0].owner
+        assert isinstance(owner, Operation), f"{d.FUSE_INPUT_ATTR} on an op whose input is an argument"
+        return owner
 
     def forget_absorbed(self) -> None:
         """Recompute ``is_absorbed`` after an epilogue decision changed."""
@@ -188,6 +198,7 @@ class FunctionPlan:
         """The framework nodes ``op``'s lowering implements (with its fused cast's)."""
         cast = self.fused_cast(op) if op.results else None
         fused = ([cast] if cast is not None else []) + (self.epilogue(op) if op.results else [])
+        fused += [i for i in (self.fused_input(op),) if i is not None]
         return sources_of(op) + tuple(n for f in fused for n in sources_of(f))
 
     def describe(self, op: Operation) -> str:
