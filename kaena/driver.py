@@ -107,6 +107,8 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
             # the lowering's decisions, recorded as kaena.plan.* attributes, then the lowering
             "ktensor-plan-engines",
             "ktensor-plan-fused-casts",
+            "ktensor-plan-epilogues",
+            "ktensor-plan-fused-inputs",
             "ktensor-plan-bias-table",
             "ktensor-plan-residency",
             "ktensor-plan-conv-bands",

@@ -48,6 +48,12 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "ktensor-plan-fused-casts": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_fused_casts", "KtensorPlanFusedCastsPass"
     ),
+    "ktensor-plan-epilogues": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_epilogues", "KtensorPlanEpiloguesPass"
+    ),
+    "ktensor-plan-fused-inputs": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_fused_inputs", "KtensorPlanFusedInputsPass"
+    ),
     "ktensor-plan-bias-table": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_bias_table", "KtensorPlanBiasTablePass"
     ),

@@ -917,13 +917,12 @@ def test_planning_passes_then_lowering_equals_lowering_alone(case):
     ctx = _ctx()
     module = Parser(ctx, text).parse_module()
     kweights.attach(module, kweights.WeightStore(store))
-    for name in ("ktensor-plan-engines", "ktensor-plan-fused-casts", "ktensor-plan-bias-table",
-                 "ktensor-plan-residency", "ktensor-plan-conv-bands"):
+    names = ["ktensor-plan-engines", "ktensor-plan-fused-casts", "ktensor-plan-epilogues",
+             "ktensor-plan-fused-inputs", "ktensor-plan-bias-table", "ktensor-plan-residency", "ktensor-plan-conv-bands"]
+    for name in names:
         ALL_PASSES[name]()().apply(ctx, module)
         module.verify()
-    assert [p.name for p in PLANNING] == ["ktensor-plan-engines", "ktensor-plan-fused-casts",
-                                           "ktensor-plan-bias-table", "ktensor-plan-residency",
-                                           "ktensor-plan-conv-bands"]
+    assert [p.name for p in PLANNING] == names
     assert any(k.startswith("kaena.plan.") for op in module.walk() for k in op.attributes)
     ConvertTensorToInferentiaPass().apply(ctx, module)
     strip = lambda m: [line for line in str(m).splitlines() if "kaena.weights" not in line]  # noqa: E731
@@ -938,7 +937,7 @@ def test_compile_runs_the_planning_passes_before_the_lowering():
     kaena.compile(modelzoo.lenet(batch=1), report=report)
     names = [n for n, _ in report.pass_seconds]
     plans = [i for i, n in enumerate(names) if n.startswith("ktensor-plan-")]
-    assert len(plans) == 5 and max(plans) < names.index("convert-tensor-to-inferentia")
+    assert len(plans) == 7 and max(plans) < names.index("convert-tensor-to-inferentia")
 
 
 def test_the_cost_model_tiles_with_the_lowering_arithmetic():

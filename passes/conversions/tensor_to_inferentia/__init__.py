@@ -24,7 +24,9 @@ from .convert_tensor_to_inferentia import FAMILIES, PLANNING, ConvertTensorToInf
 from .ktensor_plan_bias_table import KtensorPlanBiasTablePass
 from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_engines import KtensorPlanEnginesPass
+from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
+from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 
 __all__ = [
@@ -34,6 +36,8 @@ __all__ = [
     "KtensorPlanBiasTablePass",
     "KtensorPlanConvBandsPass",
     "KtensorPlanEnginesPass",
+    "KtensorPlanEpiloguesPass",
     "KtensorPlanFusedCastsPass",
+    "KtensorPlanFusedInputsPass",
     "KtensorPlanResidencyPass",
 ]

@@ -13,11 +13,12 @@ from xdsl.dialects.builtin import f32
 from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType
 
+from .epilogues import planned_epilogue
 from .function import FunctionLowering
 from .interface import OpFamily
-from .matmul import load_weights, matmul_block, matmul_tiles
+from .matmul import Drain, epilogue_length, load_bias, load_weights, matmul_block, matmul_tiles
 from .planning import FunctionPlan
-from .utils import prod
+from .utils import E, prod
 from .views import DramView
 
 class BatchMatmulFamily(OpFamily):
@@ -25,6 +26,9 @@ class BatchMatmulFamily(OpFamily):
 
     def fuses_cast(self, op: kt.BatchMatmulOp) -> bool:
         return True  # the drain is one rounding to the destination dtype
+
+    def epilogue_length(self, op: kt.BatchMatmulOp, plan: FunctionPlan) -> int:
+        return epilogue_length(plan, op, True)
 
     def scratch_bytes(self, op, plan: FunctionPlan, resident) -> int:
         return plan.budget.big + plan.budget.mid + plan.budget.out
@@ -40,20 +44,29 @@ class BatchMatmulFamily(OpFamily):
             raise fl.error(
                 f"operands have different element types ({lhs.element_type} and {rhs.element_type}); "
                 "run auto-cast so both are the same")
+        ep = planned_epilogue(fl.plan, op, True)
+        bias = fl.view(ep.bias) if ep.bias is not None else None
         *batch, M, K = lhs.shape
         N = rhs.shape[-1]
         B = prod(batch)
-        tl = matmul_tiles(fl, M, K, N, lhs.itemsize, out.itemsize)
+        tl = matmul_tiles(fl.target, fl.budget, M, K, N, lhs.itemsize, out.itemsize, fl.error)
         Kp = min(K, tl.P)
         w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t")
         x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_t")
         ps = b.alloc(PsumType, tl.ntw, tl.Mt, f32, "ps")
         o_t = b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
+        b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias else None
+        one_block = tl.Nb == N
+        if bias and one_block:  # the same per-feature bias for every batch: loaded once
+            load_bias(fl, tl, bias, b_t, E(0), N)
         for bi, _, _ in b.tiles(B, 1):
-            for _, n0, nb in b.tiles(N, tl.Nb):
+            drain = Drain("none", ep.scale, ep.layout, bi.scaled(ep.layout.sb))
+            for blk, n0, nb in b.tiles(N, tl.Nb):
                 # rhs[bi] is rows bi*K.. of a [B*K, N] matrix
                 load_weights(fl, tl, rhs, w_t, n0 + bi.scaled(K * N), nb, N)
+                if bias and not one_block:
+                    load_bias(fl, tl, bias, b_t, n0, nb)
                 for _, m0, mt in b.tiles(M, tl.Mt):
-                    # lhs[bi] / out[bi] are rows bi*M.. of [B*M, K] / [B*M, N]
-                    matmul_block(fl, "none", tl, (lhs, out), (w_t, x_t, ps, o_t, None),
-                           (B * M, K, N), n0, nb, m0 + bi.scaled(M), mt)
+                    # lhs[bi] is rows bi*M.. of [B*M, K]; the drain places out[bi] by its layout
+                    matmul_block(fl, drain, tl, (lhs, out), (w_t, x_t, ps, o_t, b_t),
+                                 (B * M, K, N), (blk, n0, nb), m0, mt, bi.scaled(M))

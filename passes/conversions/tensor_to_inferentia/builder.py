@@ -46,6 +46,12 @@ _ACT_FUNC = {"none": "identity", "relu": "relu", "sigmoid": "sigmoid", "tanh": "
              "neg": "neg"}
 
 
+def single_rounding(func: str) -> bool:
+    """Whether ``act(func, ...)`` rounds once to its output dtype (so it may write a cast's
+    dtype directly): one scalar-engine instruction, or relu then an exact clamp at 6."""
+    return func in _ACT_FUNC or func == "relu6"
+
+
 def _squeeze(attr: AccessPatternAttr) -> AccessPatternAttr:
     """Drop unit free dims of a DMA pattern (a DMA only counts elements)."""
     a = attr.data
@@ -245,13 +251,15 @@ class Builder:
             self._add(op)
 
     def act(self, func: str, out, out_ap, inp, in_ap, bias=None, bias_ap=None,
-            alpha: float | None = None, beta: float | None = None) -> None:
-        """``out = func(inp + bias)`` for every ktensor activation (fused or
+            alpha: float | None = None, beta: float | None = None, scale: float | None = None) -> None:
+        """``out = func(inp * scale + bias)`` for every ktensor activation (fused or
         standalone): the scalar engine's table where it has the function, else
-        a short scalar/vector sequence (clamps are vector min/max)."""
+        a short scalar/vector sequence (clamps are vector min/max; no scale)."""
         if func in _ACT_FUNC:
-            self.activation(_ACT_FUNC[func], out, out_ap, inp, in_ap, bias, bias_ap)
+            self.activation(_ACT_FUNC[func], out, out_ap, inp, in_ap, bias, bias_ap, scale=scale)
             return
+        if scale is not None:
+            raise CompileError(f"{', '.join(self.sources) or 'an op'}: activation '{func}' takes no scale")
         if func == "relu6":
             self.activation("relu", out, out_ap, inp, in_ap, bias, bias_ap)
             self.tensor_scalar("min", out, out_ap, out, out_ap, imm=6.0)

@@ -36,7 +36,9 @@ from .interface import OpFamily
 from .ktensor_plan_bias_table import KtensorPlanBiasTablePass
 from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_engines import KtensorPlanEnginesPass
+from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
+from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 from .masks import CompareFamily, LogicalFamily, LogicalNotFamily, SelectFamily
 from .matmul import MatmulFamily
@@ -50,6 +52,8 @@ from .softmax import LogSoftmaxFamily, SoftmaxFamily
 PLANNING: tuple[type[PlanPass], ...] = (
     KtensorPlanEnginesPass,
     KtensorPlanFusedCastsPass,
+    KtensorPlanEpiloguesPass,
+    KtensorPlanFusedInputsPass,
     KtensorPlanBiasTablePass,
     KtensorPlanResidencyPass,
     KtensorPlanConvBandsPass,

@@ -11,6 +11,11 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.psum_group = 3``         PSUM row chunks sharing one diagonal stationary
 ``kaena.plan.fuse_cast``              the op writes its single user ``ktensor.cast``'s
                                       result directly (the cast emits nothing)
+``kaena.plan.epilogue = 3``           a matmul writes the result of the chain of its next 3
+                                      single users (reshapes, transposes, a scale, a bias
+                                      add, a cast) directly; they emit nothing
+``kaena.plan.fuse_input``             the op does its first operand's producer (its single
+                                      user), a cast or an add, on its own input tiles
 ``kaena.plan.bias_table``             a dense conv reads its bias from the model's table
 ``kaena.plan.resident = array<..>``   the op's result stays in SBUF, stored with this
                                       zero padding [top, left, bottom, right]
@@ -34,6 +39,8 @@ PLAN_PREFIX = "kaena.plan."
 ENGINE_ATTR = "kaena.plan.engine"
 PSUM_GROUP_ATTR = "kaena.plan.psum_group"
 FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
+EPILOGUE_ATTR = "kaena.plan.epilogue"
+FUSE_INPUT_ATTR = "kaena.plan.fuse_input"
 BIAS_TABLE_ATTR = "kaena.plan.bias_table"
 RESIDENT_PLAN_ATTR = "kaena.plan.resident"
 STORE_TYPE_ATTR = "kaena.plan.store_type"

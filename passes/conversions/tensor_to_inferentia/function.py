@@ -115,6 +115,8 @@ class FunctionLowering:
         for root, i in plan.direct.items():
             self.direct[root] = DramView(outputs[i].var, tuple(root.type.get_shape()))
         for op in plan.ops:
+            if plan.is_absorbed(op) and not plan.is_fused_cast(op):
+                continue  # its producer's epilogue writes its result
             self.current = op
             family = plan.family(op)
             if family is None:

@@ -67,6 +67,16 @@ class OpFamily:
         the values that stay resident."""
         return 0 if plan.materialized(op) in resident else plan.budget.big
 
+    def epilogue_length(self, op: Operation, plan: FunctionPlan) -> int:
+        """How many of the single users after ``op`` its lowering can write through (the
+        ops of ``epilogues.py``: reshapes, transposes, a scale, a bias add, a cast)."""
+        return 0
+
+    def fuses_input(self, op: Operation, plan: FunctionPlan) -> bool:
+        """Whether the lowering can do the producer of ``op``'s first operand itself (on the
+        input tiles it loads anyway), that producer having no other user."""
+        return False
+
     def bias_uses(self, op: Operation, plan: FunctionPlan) -> list[BiasUse]:
         """The bias DMAs ``op`` issues itself that a packed bias table would replace
         (what the table's price is compared with)."""
@@ -85,7 +95,7 @@ class OpFamily:
         """Emit ``op``: its result's place (the function's output, a resident tile or DRAM
         scratch), then ``emit``. A fused cast's producer writes the cast's result; with a
         fused cast the engine rounds once to the destination dtype."""
-        if fl.plan.is_fused_cast(op):
+        if fl.plan.is_absorbed(op):
             return
         assert len(op.results) == 1
         value = fl.plan.materialized(op)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from . import decisions as d
-from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
+from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .planning import FunctionPlan, PlanPass
 
 
@@ -24,7 +24,7 @@ class KtensorPlanBiasTablePass(PlanPass):
 
     name: ClassVar[str] = "ktensor-plan-bias-table"
     stage: ClassVar[str] = "bias-table"
-    after: ClassVar[type[PlanPass]] = KtensorPlanFusedCastsPass
+    after: ClassVar[type[PlanPass]] = KtensorPlanFusedInputsPass
 
     def plan(self, plan: FunctionPlan) -> None:
         families = [(op, plan.family(op)) for op in plan.ops]

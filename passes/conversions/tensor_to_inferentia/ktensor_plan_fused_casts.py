@@ -27,7 +27,7 @@ class KtensorPlanFusedCastsPass(PlanPass):
     def plan(self, plan: FunctionPlan) -> None:
         for op in plan.ops:
             family = plan.family(op)
-            if family is None or plan.is_fused_cast(op):
+            if family is None or plan.is_absorbed(op):
                 continue
             fusable = _writes_a_cast(op, plan) and family.fuses_cast(op)
             if d.has_flag(op, d.FUSE_CAST_ATTR) and not fusable:

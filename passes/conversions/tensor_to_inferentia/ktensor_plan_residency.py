@@ -55,7 +55,7 @@ def _planned_ops(plan: FunctionPlan):
     """(op, family) of the ops that lower to instructions of their own."""
     for op in plan.ops:
         family = plan.family(op)
-        if family is not None and not plan.is_fused_cast(op):
+        if family is not None and not plan.is_absorbed(op):
             yield op, family
 
 
@@ -105,7 +105,7 @@ def _settle(plan: FunctionPlan, resident: set[SSAValue]) -> None:
 
 
 def _scratch(plan: FunctionPlan, op: Operation, resident: set[SSAValue]) -> int:
-    if plan.is_fused_cast(op):
+    if plan.is_absorbed(op):
         return 0
     family = plan.family(op)
     return plan.budget.big if family is None else family.scratch_bytes(op, plan, resident)

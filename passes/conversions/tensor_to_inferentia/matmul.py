@@ -13,9 +13,11 @@ from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType, ap
 from kaena.target.tiling import balanced, cdiv
 
+from .builder import single_rounding
+from .epilogues import OutLayout, epilogue_of, planned_epilogue
 from .function import FunctionLowering
 from .interface import OpFamily
-from .planning import FunctionPlan
+from .planning import FunctionPlan, itemsize
 from .utils import E, accumulate
 from .views import DramView
 
@@ -35,8 +37,9 @@ class _Tiles:
     ntb: int
 
 
-def matmul_tiles(fl: FunctionLowering, M: int, K: int, N: int, isz: int, osz: int) -> _Tiles:
-    t, budget = fl.target, fl.budget
+def matmul_tiles(t, budget, M: int, K: int, N: int, isz: int, osz: int, error) -> _Tiles:
+    """The tiles of an [M, K] x [K, N] matmul within the SBUF budgets (``error(why)`` when
+    K cannot fit)."""
     P = balanced(K, t.pe_rows)  # rows of one K tile
     KT = cdiv(K, P)
     # moving tile: all of K for Mt rows of lhs
@@ -47,18 +50,42 @@ def matmul_tiles(fl: FunctionLowering, M: int, K: int, N: int, isz: int, osz: in
     while KT * ntw * isz > budget.big and ntw > 1:
         ntw = cdiv(ntw, 2)
     if KT * Mt * isz > budget.mid or KT * ntw * isz > budget.big:
-        raise fl.error(f"K = {K} is too long for SBUF tiles ({KT} tiles of {P} rows); "
-                       "split the contraction in the model")
+        raise error(f"K = {K} is too long for SBUF tiles ({KT} tiles of {P} rows); "
+                    "split the contraction in the model")
     ntb = max(1, min(cdiv(N, ntw), budget.big // (KT * ntw * isz), budget.out // (Mt * osz)))
     Nb = min(N, ntb * ntw)
     return _Tiles(P, KT, K // P, K % P, Mt, ntw, Nb, cdiv(Nb, ntw))
+
+
+def epilogue_length(plan: FunctionPlan, op, drain_math: bool) -> int:
+    """How many of ``op``'s next users its drain writes through, given its tiles."""
+    lhs_t, rhs_t = op.lhs.type, op.rhs.type
+    *_, M, K = lhs_t.get_shape()
+    N = rhs_t.get_shape()[-1]
+
+    def fits(layout: OutLayout, element_type) -> bool:
+        tl = matmul_tiles(plan.target, plan.budget, M, K, N, itemsize(lhs_t.element_type),
+                          itemsize(element_type), lambda why: plan.error(op, why))
+        return layout.fits(N, tl.ntw, tl.Nb)
+
+    return len(epilogue_of(plan, op, drain_math, fits=fits).ops)
 
 
 class MatmulFamily(OpFamily):
     op_types = (kt.MatmulOp,)
 
     def fuses_cast(self, op: kt.MatmulOp) -> bool:
-        return op.activation.data in ("none", "relu", "relu6")
+        return single_rounding(op.activation.data)
+
+    def fuses_input(self, op: kt.MatmulOp, plan: FunctionPlan) -> bool:
+        """An f32 -> bf16/f16 cast of the lhs: the lhs^T tiles are loaded in f32 and rounded
+        on the scalar engine (once, as the cast would), not read back from a cast in DRAM."""
+        cast = op.lhs.owner
+        return (isinstance(cast, kt.CastOp) and cast.input.type.element_type == f32
+                and str(cast.result.type.element_type) in ("bf16", "f16"))
+
+    def epilogue_length(self, op: kt.MatmulOp, plan: FunctionPlan) -> int:
+        return epilogue_length(plan, op, op.bias is None and op.activation.data == "none")
 
     def scratch_bytes(self, op, plan: FunctionPlan, resident) -> int:
         if plan.materialized(op) in resident:
@@ -67,29 +94,35 @@ class MatmulFamily(OpFamily):
 
     def emit(self, fl: FunctionLowering, op: kt.MatmulOp, out: DramView) -> None:
         b = fl.b
-        lhs, rhs = fl.view(op.lhs), fl.view(op.rhs)
-        bias = fl.view(op.bias) if op.bias is not None else None
+        cast = fl.plan.fused_input(op)
+        lhs, rhs = fl.view(op.lhs if cast is None else cast.input), fl.view(op.rhs)
+        lhs_type = op.lhs.type.element_type  # the operand dtype (the fused cast's)
+        ep = planned_epilogue(fl.plan, op, op.bias is None and op.activation.data == "none")
+        bias = fl.view(op.bias) if op.bias is not None else (fl.view(ep.bias) if ep.bias is not None else None)
         M, K = lhs.shape
         N = rhs.shape[1]
-        if lhs.element_type != rhs.element_type:
+        if lhs_type != rhs.element_type:
             raise fl.error(
-                f"operands have different element types ({lhs.element_type} and {rhs.element_type}); "
+                f"operands have different element types ({lhs_type} and {rhs.element_type}); "
                 "run auto-cast so both are the same"
             )
-        tl = matmul_tiles(fl, M, K, N, lhs.itemsize, out.itemsize)
+        # the tiles of the operand dtype (as planned); a fused cast's f32 staging tile beside them
+        tl = matmul_tiles(fl.target, fl.budget, M, K, N, itemsize(lhs_type), out.itemsize, fl.error)
         Kp = min(K, tl.P)
         w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t")
-        x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_t")
+        x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs_type, "x_t")
+        x_in = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_f32") if cast is not None else x_t
         ps = b.alloc(PsumType, tl.ntw, tl.Mt, f32, "ps")
         o_t = b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
         b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias else None
-        for _, n0, nb in b.tiles(N, tl.Nb):
+        drain = Drain(op.activation.data, ep.scale, ep.layout, E(0))
+        for blk, n0, nb in b.tiles(N, tl.Nb):
             load_weights(fl, tl, rhs, w_t, n0, nb, N)
             if bias:
-                _load_bias(fl, tl, bias, b_t, n0, nb)
+                load_bias(fl, tl, bias, b_t, n0, nb)
             for _, m0, mt in b.tiles(M, tl.Mt):
-                matmul_block(fl, op.activation.data, tl, (lhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N),
-                             n0, nb, m0, mt)
+                matmul_block(fl, drain, tl, (lhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N),
+                             (blk, n0, nb), m0, mt, x_in=x_in)
 
 
 def load_weights(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue, n0: E, nb: int, N: int):
@@ -103,7 +136,7 @@ def load_weights(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue,
               rhs.var, ap(0, tl.Kr, n0 + tl.KTf * P * N, [[nb, 1]], N))
 
 
-def _load_bias(fl: FunctionLowering, tl: _Tiles, bias: DramView, b_t: SSAValue, n0: E, nb: int):
+def load_bias(fl: FunctionLowering, tl: _Tiles, bias: DramView, b_t: SSAValue, n0: E, nb: int):
     b, ntw = fl.b, tl.ntw
     ft, fr = divmod(nb, ntw)
     if ft:
@@ -112,33 +145,72 @@ def _load_bias(fl: FunctionLowering, tl: _Tiles, bias: DramView, b_t: SSAValue, 
         b.dma(b_t, ap(0, fr, ft, [[1, 1]]), bias.var, ap(0, fr, n0 + ft * ntw, [[1, 1]], 1))
 
 
-def matmul_block(fl: FunctionLowering, activation: str, tl: _Tiles, views, tiles, dims, n0: E, nb: int,
-           m0: E, mt: int) -> None:
-    """One [mt rows] x [nb features] block: lhs^T in, PE tiles, epilogue (``activation``
-    fused into the PSUM drain), out^T tiles to DRAM. Shared with ``batch_matmul.py``."""
+@dataclass(frozen=True)
+class Drain:
+    """What the PSUM drain of a matmul does: ``activation(psum * scale + bias)`` (the bias
+    tile is the block's), its tiles written with ``layout`` from ``base`` (the batch's offset)."""
+
+    activation: str
+    scale: float | None
+    layout: OutLayout
+    base: E
+
+
+def matmul_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, dims, block: tuple[E, E, int],
+                 m0: E, mt: int, lhs_base: E = E(0), x_in: SSAValue | None = None) -> None:
+    """One [mt rows from m0] x [nb features] block: lhs^T in (rows ``lhs_base + m0`` of the
+    [rows, K] lhs; DMA'd into ``x_in`` and rounded into the moving tile by the scalar engine
+    when the lhs is wider than the operands), PE tiles, epilogue (``drain``'s activation,
+    scale and bias fused into the PSUM drain), out^T tiles to DRAM. Shared with
+    ``batch_matmul.py``."""
     b, P, ntw = fl.b, tl.P, tl.ntw
     lhs, out = views
     w_t, x_t, ps, o_t, b_t = tiles
     M, K, N = dims
-    ft, fr = divmod(nb, ntw)
+    _, _, nb = block
+    row0 = (lhs_base + m0).scaled(K)
+    x_in = x_t if x_in is None else x_in
     # lhs^T [k partitions, (kt, m)]
     if tl.KTf:
-        b.dma(x_t, ap(0, P, 0, [[tl.KTf * mt, 1]]),
-              lhs.var, ap(0, P, m0.scaled(K), [[tl.KTf, P], [mt, K]], 1))
+        b.dma(x_in, ap(0, P, 0, [[tl.KTf * mt, 1]]),
+              lhs.var, ap(0, P, row0, [[tl.KTf, P], [mt, K]], 1))
+        if x_in is not x_t:
+            b.activation("identity", x_t, ap(0, P, 0, [[tl.KTf * mt, 1]]), x_in, ap(0, P, 0, [[tl.KTf * mt, 1]]))
     if tl.Kr:
-        b.dma(x_t, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]),
-              lhs.var, ap(0, tl.Kr, m0.scaled(K) + tl.KTf * P, [[mt, K]], 1))
+        b.dma(x_in, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]),
+              lhs.var, ap(0, tl.Kr, row0 + tl.KTf * P, [[mt, K]], 1))
+        if x_in is not x_t:
+            b.activation("identity", x_t, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]),
+                         x_in, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]))
     for jt, j0, nw in b.tiles(nb, ntw):
         for kk, _, kw in b.tiles(K, P):
             b.load_stationary(w_t, ap(0, kw, kk.scaled(nb) + j0, [[nw, 1]]))
             b.matmul(ps, ap(0, nw, 0, [[mt, 1]]), x_t, ap(0, kw, kk.scaled(mt), [[mt, 1]]),
                      accumulate=accumulate(kk))
-        b.act(activation, o_t, ap(0, nw, jt.scaled(mt), [[mt, 1]]),
+        b.act(drain.activation, o_t, ap(0, nw, jt.scaled(mt), [[mt, 1]]),
               ps, ap(0, nw, 0, [[mt, 1]]),
-              b_t, ap(0, nw, jt, [[1, 1]]) if b_t else None)
-    # out^T tiles -> out [M, N]
-    base = m0.scaled(N) + n0
-    if ft:
-        b.dma(out.var, ap(0, ntw, base, [[ft, ntw], [mt, N]], 1), o_t, ap(0, ntw, 0, [[ft * mt, 1]]))
-    if fr:
-        b.dma(out.var, ap(0, fr, base + ft * ntw, [[mt, N]], 1), o_t, ap(0, fr, ft * mt, [[mt, 1]]))
+              b_t, ap(0, nw, jt, [[1, 1]]) if b_t else None, scale=drain.scale)
+    write_block(fl, drain, tl, out, o_t, block, m0, mt, N)
+
+
+def write_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, out: DramView, o_t: SSAValue,
+                block: tuple[E, E, int], m0: E, mt: int, N: int) -> None:
+    """out^T tiles [features, (tile, row)] of one block -> ``out`` at ``drain.layout``."""
+    b, ntw, lo = fl.b, tl.ntw, drain.layout
+    blk, n0, nb = block
+    ft, fr = divmod(nb, ntw)
+    rows = m0.scaled(lo.sm) + drain.base
+    if lo.D == N:  # features contiguous at stride sd
+        base = rows + n0.scaled(lo.sd)
+        if ft:
+            b.dma(out.var, ap(0, ntw, base, [[ft, ntw * lo.sd], [mt, lo.sm]], lo.sd),
+                  o_t, ap(0, ntw, 0, [[ft * mt, 1]]))
+        if fr:
+            b.dma(out.var, ap(0, fr, base + ft * ntw * lo.sd, [[mt, lo.sm]], lo.sd),
+                  o_t, ap(0, fr, ft * mt, [[mt, 1]]))
+        return
+    # groups of D features at stride sh, ntw | D, whole groups per block (OutLayout.fits)
+    groups, per = nb // lo.D, lo.D // ntw
+    base = rows + blk.scaled((tl.Nb // lo.D) * lo.sh)
+    dims = ([[groups, lo.sh]] if groups > 1 else []) + ([[per, ntw * lo.sd]] if per > 1 else [])
+    b.dma(out.var, ap(0, ntw, base, dims + [[mt, lo.sm]], lo.sd), o_t, ap(0, ntw, 0, [[ft * mt, 1]]))

@@ -1,18 +1,19 @@
-"""``ktensor.layer_norm``: rows on partitions (up to the target's partitions per
+"""``ktensor.layer_norm`` (with the residual add before it, when planned so): rows on partitions (up to the target's partitions per
 tile, one ``inf.loop`` over row tiles), D along the free dim. Per tile: the mean
 by one vector ``reduce`` with scale 1/D, the centred rows ``x - mean`` (a
 per-partition scalar), the biased variance as the mean of their squares (scalar
 engine square, vector reduce with scale 1/D: two passes, exact to FP32),
 ``rsqrt(var + eps)`` on the scalar engine (eps as the immediate bias), the
 normalised rows by a per-partition multiply, then gamma and beta along the free
-dim from tiles loaded once by stride-0 DMAs (broadcast over partitions)."""
+dim from tiles loaded once (by a stride-0 DMA, or for long rows one row by DMA
+copied onto the partitions by the PE array)."""
 
 from __future__ import annotations
 
 from xdsl.dialects.builtin import f32
 
 from kaena.dialects import ktensor as kt
-from kaena.dialects.inferentia import SbufType, ap
+from kaena.dialects.inferentia import PsumType, SbufType, ap
 from kaena.isa import DType
 from kaena.target.tiling import balanced
 
@@ -33,39 +34,43 @@ def _tile_bytes(D: int, in_size: int, out_size: int, params: int) -> int:
 class LayerNormFamily(OpFamily):
     op_types = (kt.LayerNormOp,)
 
+    def fuses_input(self, op: kt.LayerNormOp, plan: FunctionPlan) -> bool:
+        """The residual add before it (``a + b``, one shape, no activation): both operands
+        loaded into its row tiles and added by the vector engine, as the add would."""
+        add = op.input.owner
+        if not isinstance(add, kt.ElementwiseOp) or add.kind.data != "add" or add.activation.data != "none":
+            return False
+        t = add.result.type
+        return all(v.type == t for v in (add.lhs, add.rhs)) and add.lhs is not add.rhs
+
     def scratch_bytes(self, op: kt.LayerNormOp, plan: FunctionPlan, resident) -> int:
         D = op.input.type.get_shape()[-1]
         isz = DType.from_name(str(op.input.type.element_type)).itemsize
         osz = DType.from_name(str(op.result.type.element_type)).itemsize
-        return _tile_bytes(D, isz, osz, 1 + (op.bias is not None))
+        extra = D * isz if plan.fused_input(op) is not None else 0
+        return _tile_bytes(D, isz, osz, 1 + (op.bias is not None)) + extra
 
     def emit(self, fl: FunctionLowering, op: kt.LayerNormOp, out: DramView) -> None:
         b = fl.b
-        x = fl.view(op.input)
+        add = fl.plan.fused_input(op)
+        x, x2 = (fl.view(op.input), None) if add is None else (fl.view(add.lhs), fl.view(add.rhs))
         gamma = fl.view(op.scale)
         beta = fl.view(op.bias) if op.bias is not None else None
-        for v in (x, gamma, beta, out):
+        for v in (x, x2, gamma, beta, out):
             if v is not None and not isinstance(v, DramView):
                 raise fl.error("layer_norm operands and result must live in DRAM")
         *lead, D = x.shape
         R = prod(lead)
-        need = _tile_bytes(D, x.itemsize, out.itemsize, 1 + (beta is not None))
+        need = _tile_bytes(D, x.itemsize, out.itemsize, 1 + (beta is not None)) + (D * x.itemsize if x2 else 0)
         if need > fl.budget.sbuf - fl.budget.out:
             raise fl.error(f"a layer norm over D = {D} does not fit in one SBUF partition "
                            f"({need} bytes of tiles per partition)")
         eps = float(op.epsilon.value.data)
         pp = balanced(R, fl.target.partitions)
-        # gamma / beta along the free dim, the same row on every partition (stride-0 DMA)
-        params = []
-        for name, v in (("gamma_t", gamma), ("beta_t", beta)):
-            if v is None:
-                params.append(None)
-                continue
-            t = b.alloc(SbufType, pp, D, v.element_type, name)
-            b.dma(t, ap(0, pp, 0, [[D, 1]]), v.var, ap(0, pp, 0, [[D, 1]], 0))
-            params.append(t)
-        g_t, be_t = params
+        g_t, be_t = (None if v is None else _param_rows(fl, v, pp, D, name)
+                     for name, v in (("gamma_t", gamma), ("beta_t", beta)))
         x_t = b.alloc(SbufType, pp, D, x.element_type, "x_t")
+        x2_t = b.alloc(SbufType, pp, D, x2.element_type, "x2_t") if x2 else None
         c_t = b.alloc(SbufType, pp, D, f32, "xc_t")
         n_t = b.alloc(SbufType, pp, D, f32, "xn_t")
         m_t = b.alloc(SbufType, pp, 1, f32, "mean_t")
@@ -74,6 +79,9 @@ class LayerNormFamily(OpFamily):
         for _, r0, rw in b.tiles(R, pp):
             row, one = ap(0, rw, 0, [[D, 1]]), ap(0, rw, 0, [[1, 1]])
             b.dma(x_t, row, x.var, ap(0, rw, r0.scaled(D), [[D, 1]], D))
+            if x2 is not None:  # the fused residual add
+                b.dma(x2_t, row, x2.var, ap(0, rw, r0.scaled(D), [[D, 1]], D))
+                b.tensor_tensor("add", x_t, row, x_t, row, x2_t, row)
             b.reduce("add", m_t, one, x_t, row, 1, scale=1.0 / D)
             b.tensor_scalar("sub", c_t, row, x_t, row, m_t, one)
             b.activation("square", n_t, row, c_t, row)
@@ -86,3 +94,40 @@ class LayerNormFamily(OpFamily):
             if be_t is not None:
                 b.tensor_tensor("add", y_t, row, n_t, row, be_t, row)
             b.dma(out.var, ap(0, rw, r0.scaled(D), [[D, 1]], D), y_t, row)
+
+
+def _param_rows(fl: FunctionLowering, v: DramView, pp: int, D: int, name: str):
+    """A [pp, D] tile of ``v``'s row on every partition, by whichever of a stride-0 DMA
+    (pp * D values cross DMA) or ``_broadcast_rows`` the target's costs price lower."""
+    t = fl.target
+    chunk = balanced(D, min(t.pe_max_moving, t.psum_bank_entries))
+    chunks, halves = -(-D // chunk), -(-pp // t.pe_columns)
+    pe = chunks * (halves * (t.pe_stationary_load_cycles + max(chunk, t.pe_min_matmul_cycles))
+                   + t.pe_drain_cycles + t.act_fixed_cycles + chunk)
+    if t.dma_cycles(pp * D * v.itemsize) <= t.dma_cycles(D * v.itemsize) + pe:
+        tile = fl.b.alloc(SbufType, pp, D, v.element_type, name)
+        fl.b.dma(tile, ap(0, pp, 0, [[D, 1]]), v.var, ap(0, pp, 0, [[D, 1]], 0))
+        return tile
+    return _broadcast_rows(fl, v, pp, D, name)
+
+
+def _broadcast_rows(fl: FunctionLowering, v: DramView, pp: int, D: int, name: str):
+    """A [pp, D] tile holding the D values of ``v`` on every partition. One DMA of the row
+    to one partition, then copied onto the partitions by the PE array (a ones stationary
+    [1, M] times the row: exact), drained by the scalar engine: D values cross DMA instead
+    of pp * D (a stride-0 broadcast DMA moves every copy)."""
+    b, t = fl.b, fl.target
+    row_t = b.alloc(SbufType, 1, D, v.element_type, name.replace("_t", "_row"))
+    ones_t = b.alloc(SbufType, 1, t.pe_columns, v.element_type, "ones_t")
+    chunk = balanced(D, min(t.pe_max_moving, t.psum_bank_entries))
+    ps = b.alloc(PsumType, pp, chunk, f32, name.replace("_t", "_ps"))
+    out = b.alloc(SbufType, pp, D, v.element_type, name)
+    b.memset(ones_t, ap(0, 1, 0, [[t.pe_columns, 1]]), 1.0)
+    b.dma(row_t, ap(0, 1, 0, [[D, 1]]), v.var, ap(0, 1, 0, [[D, 1]], D))
+    for _, c0, cw in b.tiles(D, chunk):
+        for p0 in range(0, pp, t.pe_columns):
+            pw = min(t.pe_columns, pp - p0)
+            b.load_stationary(ones_t, ap(0, 1, 0, [[pw, 1]]))
+            b.matmul(ps, ap(p0, pw, 0, [[cw, 1]]), row_t, ap(0, 1, c0, [[cw, 1]]))
+        b.activation("identity", out, ap(0, pp, c0, [[cw, 1]]), ps, ap(0, pp, 0, [[cw, 1]]))
+    return out

@@ -117,6 +117,7 @@ class FunctionPlan:
         self.direct = direct_roots(self.ret)
         # the weights, when the module names a store (the bias table is a derived weight)
         self.store: WeightStore | None = module_store(module) if WEIGHTS_ATTR in module.attributes else None
+        self._absorbed: set[Operation] | None = None
 
     def family(self, op: Operation) -> OpFamily | None:
         from .interface import family_of
@@ -143,8 +144,40 @@ class FunctionPlan:
         return (isinstance(op, kt.CastOp) and isinstance(op.input.owner, Operation)
                 and d.has_flag(op.input.owner, d.FUSE_CAST_ATTR))
 
+    def epilogue(self, op: Operation) -> list[Operation]:
+        """The chain of single users ``op`` writes through (``kaena.plan.epilogue``), in order."""
+        chain: list[Operation] = []
+        for _ in range(d.get_int(op, d.EPILOGUE_ATTR) or 0):
+            v = (chain[-1] if chain else op).results[0]
+            chain.append(next(iter(v.uses)).operation)
+        return chain
+
+    def is_absorbed(self, op: Operation) -> bool:
+        """Whether ``op`` emits nothing itself: a fused cast, or an op of a producer's epilogue."""
+        if self._absorbed is None:
+            self._absorbed = {u for o in self.ops if d.EPILOGUE_ATTR in o.attributes for u in self.epilogue(o)}
+            self._absorbed |= {i for o in self.ops if (i := self.fused_input(o)) is not None}
+        return op in self._absorbed or self.is_fused_cast(op)
+
+    def fused_input(self, op: Operation) -> Operation | None:
+        """The producer of ``op``'s first operand that ``op`` does itself
+        (``kaena.plan.fuse_input``, planned by ktensor-plan-fused-inputs)."""
+        if not d.has_flag(op, d.FUSE_INPUT_ATTR):
+            return None
+        owner = op.operands[0].owner
+        assert isinstance(owner, Operation), f"{d.FUSE_INPUT_ATTR} on an op whose input is an argument"
+        return owner
+
+    def forget_absorbed(self) -> None:
+        """Recompute ``is_absorbed`` after an epilogue decision changed."""
+        self._absorbed = None
+
     def materialized(self, op: Operation) -> SSAValue:
-        """The value ``op``'s lowering writes: its result, or the cast's it is fused with."""
+        """The value ``op``'s lowering writes: its result, the cast's it is fused with, or
+        the last value of its epilogue."""
+        chain = self.epilogue(op)
+        if chain:
+            return chain[-1].results[0]
         cast = self.fused_cast(op)
         return op.results[0] if cast is None else cast.result
 
@@ -164,7 +197,9 @@ class FunctionPlan:
     def sources(self, op: Operation) -> tuple[str, ...]:
         """The framework nodes ``op``'s lowering implements (with its fused cast's)."""
         cast = self.fused_cast(op) if op.results else None
-        return sources_of(op) + (sources_of(cast) if cast is not None else ())
+        fused = ([cast] if cast is not None else []) + (self.epilogue(op) if op.results else [])
+        fused += [i for i in (self.fused_input(op),) if i is not None]
+        return sources_of(op) + tuple(n for f in fused for n in sources_of(f))
 
     def describe(self, op: Operation) -> str:
         names = nodes(self.sources(op))

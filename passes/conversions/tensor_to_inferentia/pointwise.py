@@ -30,7 +30,7 @@ class PointwiseFamily(OpFamily):
         return True
 
     def can_read_resident(self, op, value: SSAValue, plan: FunctionPlan) -> bool:
-        return not plan.is_fused_cast(op) and value.type.get_shape() == op.results[0].type.get_shape()
+        return not plan.is_absorbed(op) and value.type.get_shape() == op.results[0].type.get_shape()
 
     def settle_residency(self, op, plan: FunctionPlan, resident: set[SSAValue]) -> bool:
         values = list(op.operands) + [plan.materialized(op)]

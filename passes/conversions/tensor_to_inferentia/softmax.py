@@ -58,6 +58,9 @@ def _over_rows(fl: FunctionLowering, op: Operation, out: DramView, f32_tiles: in
 class SoftmaxFamily(OpFamily):
     op_types = (kt.SoftmaxOp,)
 
+    def fuses_cast(self, op: kt.SoftmaxOp) -> bool:
+        return True  # the last step, e * (1 / sum), rounds once to the result dtype
+
     def emit(self, fl: FunctionLowering, op: kt.SoftmaxOp, out: DramView) -> None:
         b = fl.b
 

@@ -18,6 +18,6 @@ builtin.module attributes {kaena.weights = "w.npz"} {
   }
 }
 
-// CHECK:      attributes {kaena.plan.done = ["engines", "fused-casts", "bias-table"], kaena.plan.bias_table_bytes = 24 : i64}
+// CHECK:      attributes {kaena.plan.done = ["engines", "fused-casts", "epilogues", "fused-inputs", "bias-table"], kaena.plan.bias_table_bytes = 24 : i64}
 // CHECK:      %a = ktensor.conv2d %x, %w1 bias %b1 {kaena.plan.bias_table, strides
 // CHECK-NEXT: %y = ktensor.conv2d %a, %w2 bias %b2 {kaena.plan.bias_table, strides

@@ -1,5 +1,5 @@
 // RUN: kaena-opt %s -p convert-tensor-to-inferentia | filecheck %s
-// 300 rows in 3 tiles of 100 partitions (one inf.loop), D = 32 on the free dim: mean and variance by vector reduces with scale 1/D, rsqrt(var + eps) with eps as the immediate bias, gamma/beta loaded once by stride-0 DMAs.
+// 300 rows in 3 tiles of 100 partitions (one inf.loop), D = 32 on the free dim: mean and variance by vector reduces with scale 1/D, rsqrt(var + eps) with eps as the immediate bias, gamma/beta loaded once: one row by DMA, copied onto the 100 partitions by the PE array (a ones stationary, two matmuls at partitions 0 and 64), which the cost model prices below a stride-0 DMA of 100 copies.
 
 builtin.module attributes {kaena.model_name = "ln"} {
   func.func @main(%x: tensor<2x150x32xf32> {kaena.name = "x"}) -> (tensor<2x150x32xf32> {kaena.name = "y"}) {
@@ -10,10 +10,19 @@ builtin.module attributes {kaena.model_name = "ln"} {
   }
 }
 
-// CHECK:      %gamma_t = inf.alloc : !inf.sbuf<100x32xf32>
-// CHECK-NEXT: inf.dma %gamma_t <p = 0, n = 100, off = 0, dims = [[32, 1]]>, %ln.gamma <p = 0, n = 100, off = 0, dims = [[32, 1]]> : !inf.sbuf<100x32xf32>, !inf.dram<32xf32>
-// CHECK-NEXT: %beta_t = inf.alloc : !inf.sbuf<100x32xf32>
-// CHECK-NEXT: inf.dma %beta_t <p = 0, n = 100, off = 0, dims = [[32, 1]]>, %ln.beta <p = 0, n = 100, off = 0, dims = [[32, 1]]> : !inf.sbuf<100x32xf32>, !inf.dram<32xf32>
+// CHECK:      %gamma_row = inf.alloc : !inf.sbuf<1x32xf32>
+// CHECK-NEXT: %ones_t = inf.alloc : !inf.sbuf<1x64xf32>
+// CHECK-NEXT: %gamma_ps = inf.alloc : !inf.psum<100x32xf32>
+// CHECK-NEXT: %gamma_t = inf.alloc : !inf.sbuf<100x32xf32>
+// CHECK-NEXT: inf.memset %ones_t <p = 0, n = 1, off = 0, dims = [[64, 1]]> {value = 1.000000e+00 : f32}
+// CHECK-NEXT: inf.dma %gamma_row <p = 0, n = 1, off = 0, dims = [[32, 1]]>, %ln.gamma <p = 0, n = 1, pstride = 32, off = 0, dims = [[32, 1]]> : !inf.sbuf<1x32xf32>, !inf.dram<32xf32>
+// CHECK-NEXT: inf.load_stationary %ones_t <p = 0, n = 1, off = 0, dims = [[64, 1]]>
+// CHECK-NEXT: inf.matmul %gamma_ps <p = 0, n = 64, off = 0, dims = [[32, 1]]>, %gamma_row <p = 0, n = 1, off = 0, dims = [[32, 1]]>
+// CHECK-NEXT: inf.load_stationary %ones_t <p = 0, n = 1, off = 0, dims = [[36, 1]]>
+// CHECK-NEXT: inf.matmul %gamma_ps <p = 64, n = 36, off = 0, dims = [[32, 1]]>, %gamma_row <p = 0, n = 1, off = 0, dims = [[32, 1]]>
+// CHECK-NEXT: inf.activation "identity" %gamma_t <p = 0, n = 100, off = 0, dims = [[32, 1]]>, %gamma_ps <p = 0, n = 100, off = 0, dims = [[32, 1]]>
+// CHECK:      inf.dma %beta_row <p = 0, n = 1, off = 0, dims = [[32, 1]]>, %ln.beta
+// CHECK:      inf.activation "identity" %beta_t <p = 0, n = 100, off = 0, dims = [[32, 1]]>, %beta_ps
 // CHECK-NEXT: %x_t = inf.alloc : !inf.sbuf<100x32xf32>
 // CHECK-NEXT: %xc_t = inf.alloc : !inf.sbuf<100x32xf32>
 // CHECK-NEXT: %xn_t = inf.alloc : !inf.sbuf<100x32xf32>

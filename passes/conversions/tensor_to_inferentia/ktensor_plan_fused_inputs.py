@@ -1,0 +1,54 @@
+"""``ktensor-plan-fused-inputs``: which ops do their input's producer on their own tiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from xdsl.ir import Operation
+
+from . import decisions as d
+from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
+from .planning import FunctionPlan, PlanPass
+
+
+@dataclass(frozen=True)
+class KtensorPlanFusedInputsPass(PlanPass):
+    """Record ``kaena.plan.fuse_input`` on an op that does the producer of its first
+    operand itself, when that producer has no other user and its family agrees
+    (``fuses_input``): a matmul loads an FP32 lhs and rounds it to the operand dtype on
+    the scalar engine instead of reading a cast's result; a layer norm loads both
+    operands of the residual add before it and adds them on the vector engine. The
+    producer's result then never goes through DRAM. A decision written by hand is checked."""
+
+    name: ClassVar[str] = "ktensor-plan-fused-inputs"
+    stage: ClassVar[str] = "fused-inputs"
+    after: ClassVar[type[PlanPass]] = KtensorPlanEpiloguesPass
+
+    def plan(self, plan: FunctionPlan) -> None:
+        for op in plan.ops:
+            family = plan.family(op)
+            if family is None or plan.is_absorbed(op):
+                continue
+            fusable = _sole_producer(op, plan) is not None and family.fuses_input(op, plan)
+            if d.has_flag(op, d.FUSE_INPUT_ATTR) and not fusable:
+                raise plan.error(op, f"{d.FUSE_INPUT_ATTR} needs a first operand whose producer only "
+                                     "this op uses and that this op can do itself")
+            if fusable:
+                d.set_flag(op, d.FUSE_INPUT_ATTR)
+                plan.forget_absorbed()
+
+
+def _sole_producer(op: Operation, plan: FunctionPlan) -> Operation | None:
+    """The producer of ``op``'s first operand if ``op`` is its only user and nothing else
+    writes or absorbs it."""
+    if not op.operands:
+        return None
+    v = op.operands[0]
+    p = v.owner
+    if not isinstance(p, Operation) or p not in plan.order or not v.has_one_use() or v in plan.direct:
+        return None
+    if plan.is_absorbed(p) or plan.fused_cast(p) is not None or d.EPILOGUE_ATTR in p.attributes \
+            or d.FUSE_INPUT_ATTR in p.attributes:
+        return None
+    return p
