@@ -32,7 +32,7 @@ from xdsl.utils.exceptions import VerifyException
 from kaena.dialects import framework as fw
 from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR, set_sources, sources_of
 from kaena.errors import ModelImportError, UnsupportedOperatorError
-from kaena.frontends.tensorflow.load import FrozenGraph, tensor_name
+from kaena.frontends.tensorflow.load import FrozenGraph, quiet_stderr, tensor_name
 from kaena.weights import WeightStore, attach
 
 f32 = Float32Type()
@@ -221,7 +221,7 @@ class Importer:
             optimizer_options=tf.compat.v1.OptimizerOptions(opt_level=tf.compat.v1.OptimizerOptions.L0)))
         off.graph_options.rewrite_options.disable_meta_optimizer = True
         try:
-            with tf.compat.v1.Session(graph=graph, config=off) as sess:
+            with quiet_stderr(), tf.compat.v1.Session(graph=graph, config=off) as sess:
                 values = sess.run(fetch, feed_dict=feeds)
         except Exception as e:
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__

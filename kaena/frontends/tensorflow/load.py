@@ -6,7 +6,9 @@ nodes so the importer can name them. TensorFlow is imported here, on first use."
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from dataclasses import dataclass
 
 from kaena.errors import ModelImportError
@@ -28,8 +30,28 @@ class FrozenGraph:
     model_name: str
 
 
+@contextlib.contextmanager
+def quiet_stderr():
+    """TensorFlow's C++ runtime logs notices (oneDNN, Grappler sessions) straight
+    to file descriptor 2, whatever TF_CPP_MIN_LOG_LEVEL says once Python runs;
+    silenced around its calls so a tool's error stays one line (failures are
+    exceptions, reported by the caller)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _tf():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" not in sys.modules:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        with quiet_stderr():
+            import tensorflow  # noqa: F401
     import tensorflow as tf
 
     return tf
@@ -41,6 +63,13 @@ def tensor_name(name: str) -> str:
 
 
 def load(model, input_shapes: dict[str, list[int]] | None, example_inputs=None) -> FrozenGraph:
+    """The frozen graph of ``model`` (path or tf.keras.Model)."""
+    _tf()
+    with quiet_stderr():
+        return _load(model, input_shapes, example_inputs)
+
+
+def _load(model, input_shapes, example_inputs) -> FrozenGraph:
     if isinstance(model, str | os.PathLike):
         path = os.fspath(model)
         if os.path.isdir(path):
@@ -133,9 +162,16 @@ def _graph_def_file(path: str) -> FrozenGraph:
         raise ModelImportError(f"{path}: the GraphDef has no nodes")
     placeholders = [n for n in graph_def.node if n.op == "Placeholder"]
     consumed = {tensor_name(i) for n in graph_def.node for i in n.input if not i.startswith("^")}
-    # a frozen GraphDef names no outputs: they are the tensors nothing consumes
+    # a frozen GraphDef names no outputs: they are the computed tensors nothing consumes
+    live = {p.name for p in placeholders}
+    for _ in range(len(graph_def.node)):
+        grown = {n.name for n in graph_def.node if any(i.split(":")[0] in live for i in n.input
+                                                        if not i.startswith("^"))} | live
+        if grown == live:
+            break
+        live = grown
     outputs = [n for n in graph_def.node
-               if n.op not in ("Const", "NoOp", "Placeholder") and f"{n.name}:0" not in consumed]
+               if n.name in live and n.op not in ("NoOp", "Placeholder") and f"{n.name}:0" not in consumed]
     shapes = []
     for p in placeholders:
         shape = p.attr["shape"].shape
@@ -168,7 +204,7 @@ def _keras_model(model, source: str, input_shapes, example_inputs) -> FrozenGrap
     if not inputs:
         raise ModelImportError(f"{source}: the Keras model has no defined inputs; build it (call it once or "
                                "give keras.Input layers) before compiling")
-    names = [t.name.split(":")[0] for t in inputs]
+    names = [_input_name(t) for t in inputs]
     examples = _examples(example_inputs, names)
     specs = []
     for name, t in zip(names, inputs):
@@ -179,9 +215,9 @@ def _keras_model(model, source: str, input_shapes, example_inputs) -> FrozenGrap
             shape = list(examples[name].shape)
         specs.append(tf.TensorSpec([d if d is None else int(d) for d in shape], t.dtype, name=name))
     if len(specs) == 1:
-        fn = tf.function(lambda x: model(x, training=False))
+        fn = tf.function(lambda x: model(x, training=False), autograph=False)
     else:
-        fn = tf.function(lambda *xs: model(list(xs), training=False))
+        fn = tf.function(lambda *xs: model(list(xs), training=False), autograph=False)
     try:
         concrete = fn.get_concrete_function(*specs)
     except Exception as e:
@@ -192,6 +228,15 @@ def _keras_model(model, source: str, input_shapes, example_inputs) -> FrozenGrap
     if len(output_names) != len(frozen[2]):
         output_names = [f"output_{i}" for i in range(len(frozen[2]))]
     return _from_concrete(frozen, source, names, output_names, model.name or "model")
+
+
+def _input_name(tensor) -> str:
+    """A Keras input's name: its Input layer's (what ``keras.Input(name=...)`` set,
+    and what a reloaded ``.keras`` file calls it; the tensor's own name is a
+    per-session counter like ``keras_tensor_3``)."""
+    history = getattr(tensor, "_keras_history", None)
+    layer = getattr(history, "operation", None)
+    return getattr(layer, "name", None) or tensor.name.split(":")[0]
 
 
 def _examples(example_inputs, names: list[str]) -> dict:
