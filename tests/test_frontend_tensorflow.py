@@ -230,3 +230,47 @@ def test_list_operators():
                "Relu", "Relu6", "Mean", "Softmax", "AddV2", "Reshape", "Pad", "ConcatV2", "Einsum"):
         assert op in listed
     assert "NHWC" in listed["Conv2D"]
+
+
+def test_op_families_match_tensorflow(tmp_path):
+    """The converters the Keras models do not reach, in one frozen graph: FusedBatchNormV3,
+    strided SAME depthwise and dilated convolutions, both poolings, ConcatV2 and Pad on the
+    NCHW layout, a Transpose folded into the layout, BatchMatMulV2 with adj_y, Einsum,
+    keep_dims Mean, Softmax on a permuted axis, and elementwise functions."""
+    rng = np.random.default_rng(5)
+
+    def const(*shape, scale=0.3):
+        return tf.constant(rng.standard_normal(shape).astype(np.float32) * scale)
+
+    w1, dw, w2 = const(3, 3, 4, 8), const(3, 3, 8, 2), const(1, 1, 32, 8)
+    gamma, beta = const(8, scale=1) + 1.5, const(8)
+    mean, var = const(8), tf.abs(const(8)) + 0.5
+    q_w, k_w = const(8, 6), const(8, 6)
+
+    def fn(x):
+        y = tf.nn.conv2d(x, w1, strides=1, padding="SAME", dilations=2)
+        y, *_ = tf.raw_ops.FusedBatchNormV3(x=y, scale=gamma, offset=beta, mean=mean, variance=var,
+                                            epsilon=1e-3, is_training=False)
+        y = tf.nn.relu6(y)
+        d = tf.nn.depthwise_conv2d(y, dw, strides=[1, 2, 2, 1], padding="SAME")  # 16 channels
+        a = tf.nn.avg_pool2d(d, 3, 1, "SAME")
+        m = tf.nn.max_pool2d(d, 2, 1, "SAME")
+        c = tf.concat([tf.sigmoid(a), tf.tanh(m)], axis=3)
+        c = tf.pad(c, [[0, 0], [1, 0], [0, 1], [0, 0]])
+        z = tf.nn.conv2d(tf.square(c) + tf.maximum(c, 0.1), w2, 1, "VALID")  # [1, 7, 7, 8]
+        t = tf.transpose(z, [0, 3, 1, 2])  # NCHW: the layout Kaena already has
+        pooled = tf.reduce_mean(t, axis=[2, 3], keepdims=True)  # [1, 8, 1, 1]
+        seq = tf.reshape(z, [1, -1, 8])  # [1, 49 tokens, 8]
+        q, k = tf.einsum("btc,cd->btd", seq, q_w), tf.matmul(seq, k_w)
+        scores = tf.nn.softmax(tf.linalg.matmul(q, k, adjoint_b=True) / 3.0)
+        mixed = tf.einsum("bts,bsc->btc", scores, seq)
+        return tf.reduce_sum(mixed, axis=1) + tf.squeeze(pooled, axis=[2, 3])
+
+    pb = _frozen_pb(fn, tf.TensorSpec([1, 12, 12, 4], tf.float32, name="x"), tmp_path / "ops.pb")
+    x = np.random.default_rng(6).standard_normal((1, 12, 12, 4)).astype(np.float32)
+    ref = fn(tf.constant(x)).numpy()
+    module = import_model(pb)
+    ops = {op.name for op in module.walk()}
+    assert {"fw.batch_norm", "fw.average_pool", "fw.max_pool", "fw.concat", "fw.pad", "fw.softmax"} <= ops
+    out = _only(kaena.load(kaena.compile(pb, auto_cast="none")).run({"x": x}))
+    assert error_metrics({"y": out}, {"y": ref}).max_rel <= 1e-4

@@ -109,7 +109,15 @@ def _concat(imp: Importer, node) -> None:
     imp.define(node, out, perm)
 
 
+def _cast(imp: Importer, node) -> None:
+    if attr(node, "SrcT") != attr(node, "DstT"):
+        raise Unsupported("only a float32 -> float32 Cast is supported (Kaena computes in float32)")
+    v = imp.value(data_inputs(node)[0])
+    imp.define(node, v.ssa, v.perm)
+
+
 CONVERTERS = {
+    "Cast": _cast,
     "Reshape": _reshape,
     "Squeeze": _squeeze,
     "ExpandDims": _expand_dims,
@@ -120,6 +128,7 @@ CONVERTERS = {
     "ConcatV2": _concat,
 }
 NOTES = {
+    "Cast": "float32 -> float32 only (a no-op)",
     "Reshape": "constant shape (or folded shape arithmetic)",
     "Transpose": "constant perm; folded into the layout (no data moves)",
     "Pad": "constant paddings, non-negative",
