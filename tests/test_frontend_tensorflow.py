@@ -274,3 +274,15 @@ def test_op_families_match_tensorflow(tmp_path):
     assert {"fw.batch_norm", "fw.average_pool", "fw.max_pool", "fw.concat", "fw.pad", "fw.softmax"} <= ops
     out = _only(kaena.load(kaena.compile(pb, auto_cast="none")).run({"x": x}))
     assert error_metrics({"y": out}, {"y": ref}).max_rel <= 1e-4
+
+
+def test_kaena_compile_takes_a_saved_model_directory(saved):
+    """The tool tells TensorFlow from the directory; the NEFF lands beside it, not inside."""
+    root, input_name, x = saved("encoder")
+    proc = subprocess.run([*KAENA_COMPILE, f"{root / 'saved_model'}/", "--input-shapes",
+                           f"{input_name}:{'x'.join(map(str, x.shape))}", "--auto-cast", "none", "-q"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
+    out = _only(kaena.load(str(root / "saved_model.neff")).run({input_name: x}))
+    ref = _tf_output(str(root / "saved_model"), input_name, x)
+    assert error_metrics({"y": out}, {"y": ref}).max_rel <= 1e-4

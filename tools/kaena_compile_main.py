@@ -89,7 +89,8 @@ def _main() -> int:
     from kaena.reports.summary import format_summary, neff_summary
     from kaena.files import atomic_write
 
-    output = args.output or os.path.splitext(args.model)[0] + ".neff"
+    # normpath: a SavedModel directory given as "dir/" compiles to dir.neff, not dir/.neff
+    output = args.output or os.path.splitext(os.path.normpath(args.model))[0] + ".neff"
     report = CompileReport()
     neff = kaena.compile(
         args.model,
