@@ -1,5 +1,5 @@
-"""Activations and elementwise functions: Relu, Relu6, LeakyRelu, Elu-free
-sigmoid/tanh, Softmax (on any axis of the value's layout), Erf, Erfc, Exp,
+"""Activations and elementwise functions: Relu, Relu6, LeakyRelu, Sigmoid, Tanh,
+Softmax (on any axis of the value's layout), Erf, Erfc, Exp,
 Log, Sqrt, Rsqrt, Reciprocal, Neg, Square."""
 
 from __future__ import annotations

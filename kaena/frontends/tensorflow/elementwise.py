@@ -25,7 +25,7 @@ from kaena.frontends.tensorflow.core import (
 )
 
 
-def _layout(imp: Importer, names: list[str]) -> tuple[int, ...]:
+def result_layout(imp: Importer, names: list[str]) -> tuple[int, ...]:
     """The layout the result takes: that of a full-rank computed operand laid out otherwise."""
     rank = max(len(imp.tf_shape(n)) for n in names)
     for n in names:
@@ -64,7 +64,7 @@ def _per_channel(imp: Importer, name: str, channels: int) -> np.ndarray | None:
 def binary(cls: type[fw._BinaryOp]):
     def convert(imp: Importer, node) -> None:
         a, b = data_inputs(node)[:2]
-        perm = _layout(imp, [a, b])
+        perm = result_layout(imp, [a, b])
         if cls is fw.MulOp and perm == NCHW:
             for x, c in ((a, b), (b, a)):
                 channels = imp.tf_shape(x)[3] if len(imp.tf_shape(x)) == 4 else -1
@@ -83,7 +83,7 @@ def binary(cls: type[fw._BinaryOp]):
 
 def _squared_difference(imp: Importer, node) -> None:
     a, b = data_inputs(node)[:2]
-    perm = _layout(imp, [a, b])
+    perm = result_layout(imp, [a, b])
     lhs, rhs = operand_in(imp, a, perm), operand_in(imp, b, perm)
     diff = imp.emit(fw.SubOp(lhs, rhs, lhs.type))
     imp.define(node, imp.emit(fw.MulOp(diff, diff, diff.type)), perm)

@@ -20,7 +20,7 @@ from kaena.frontends.tensorflow.core import (
     permute_axis,
     result_perm,
 )
-from kaena.frontends.tensorflow.elementwise import _layout
+from kaena.frontends.tensorflow.elementwise import result_layout
 
 
 def _reshape_plain(imp: Importer, node, x_name: str, shape: list[int]) -> None:
@@ -98,7 +98,7 @@ def _concat(imp: Importer, node) -> None:
     ins = data_inputs(node)
     n = int(attr(node, "N", len(ins) - 1))
     names, axis_name = ins[:n], ins[n]
-    perm = _layout(imp, names)
+    perm = result_layout(imp, names)
     rank = len(perm)
     axis = int(np.asarray(imp.const(axis_name, "ConcatV2's axis")).reshape(())) % rank
     operands = [imp.in_layout(name, perm) for name in names]
