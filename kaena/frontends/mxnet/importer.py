@@ -20,19 +20,15 @@ from kaena.frontends.mxnet import (
     pooling,
     slicing,
 )
-from kaena.frontends.mxnet.core import Converter, Importer
+from kaena.frontends.mxnet.core import Importer
 from kaena.frontends.mxnet.params import read_params
 from kaena.frontends.mxnet.symbol import read_symbol
+from kaena.frontends.families import assemble
 
 FAMILIES = (contractions, conv, pooling, normalization, activations, elementwise, layout, slicing)
 
-CONVERTERS: dict[str, Converter] = {}
-OPERATOR_NOTES: dict[str, str] = {}
-for _family in FAMILIES:
-    assert not set(_family.CONVERTERS) & set(CONVERTERS), f"{_family.__name__} repeats an operator"
-    CONVERTERS.update(_family.CONVERTERS)
-    # What `kaena-compile --list-operators --framework mxnet` prints beside each operator.
-    OPERATOR_NOTES.update(_family.NOTES)
+# What `kaena-compile --list-operators` prints beside each operator comes with it.
+CONVERTERS, OPERATOR_NOTES = assemble(FAMILIES)
 
 SUPPORTED_OPERATORS = tuple(sorted(CONVERTERS))
 SYMBOL_SUFFIX = "-symbol.json"

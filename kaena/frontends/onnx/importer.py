@@ -21,18 +21,14 @@ from kaena.frontends.onnx import (
     resize,
     shape,
 )
-from kaena.frontends.onnx.core import FOLD_ONLY, Converter, Importer, load
+from kaena.frontends.onnx.core import FOLD_ONLY, Importer, load
+from kaena.frontends.families import assemble
 
 FAMILIES = (contractions, conv, pooling, elementwise, activations, normalization, layout, resize, indexing,
             masks, shape)
 
-CONVERTERS: dict[str, Converter] = {}
-OPERATOR_NOTES: dict[str, str] = {}
-for _family in FAMILIES:
-    assert not set(_family.CONVERTERS) & set(CONVERTERS), f"{_family.__name__} repeats an operator"
-    CONVERTERS.update(_family.CONVERTERS)
-    # What `kaena-compile --list-operators` prints beside each operator.
-    OPERATOR_NOTES.update(_family.NOTES)
+# What `kaena-compile --list-operators` prints beside each operator comes with it.
+CONVERTERS, OPERATOR_NOTES = assemble(FAMILIES)
 
 SUPPORTED_OPERATORS = tuple(sorted(CONVERTERS))
 

@@ -14,16 +14,13 @@ from kaena.frontends.tensorflow import (
     normalization,
     pooling,
 )
-from kaena.frontends.tensorflow.core import PASS_THROUGH, Converter, Importer
+from kaena.frontends.tensorflow.core import PASS_THROUGH, Importer
+from kaena.frontends.families import assemble
 
 FAMILIES = (contractions, conv, pooling, elementwise, activations, normalization, layout)
 
-CONVERTERS: dict[str, Converter] = {}
-OPERATOR_NOTES: dict[str, str] = {}
-for _family in FAMILIES:
-    assert not set(_family.CONVERTERS) & set(CONVERTERS), f"{_family.__name__} repeats an operator"
-    CONVERTERS.update(_family.CONVERTERS)
-    OPERATOR_NOTES.update(_family.NOTES)
+# What `kaena-compile --list-operators` prints beside each operator comes with it.
+CONVERTERS, OPERATOR_NOTES = assemble(FAMILIES)
 
 SUPPORTED_OPERATORS = tuple(sorted(CONVERTERS))
 

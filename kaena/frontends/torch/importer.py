@@ -7,17 +7,15 @@ from xdsl.dialects.builtin import ModuleOp
 
 from kaena.errors import ModelImportError
 from kaena.frontends.torch import activations, contractions, conv, elementwise, indexing, layout, normalization, pooling
-from kaena.frontends.torch.core import BUILTIN_CONVERTERS, CONTROL_FLOW_REASON, Converter, Importer
+from kaena.frontends.torch.core import BUILTIN_CONVERTERS, CONTROL_FLOW_REASON, Importer
 from kaena.frontends.torch.program import decompose, load, needs_decomposition
+from kaena.frontends.families import assemble
 
 FAMILIES = (contractions, conv, pooling, elementwise, activations, normalization, layout, indexing)
 
-CONVERTERS: dict[str, Converter] = dict(BUILTIN_CONVERTERS)
-OPERATOR_NOTES: dict[str, str] = {"getitem": "an output of a multi-output op (layer norm, batch norm, split)"}
-for _family in FAMILIES:
-    assert not set(_family.CONVERTERS) & set(CONVERTERS), f"{_family.__name__} repeats an operator"
-    CONVERTERS.update(_family.CONVERTERS)
-    OPERATOR_NOTES.update(_family.NOTES)
+# What `kaena-compile --list-operators` prints beside each operator comes with it.
+CONVERTERS, OPERATOR_NOTES = assemble(
+    FAMILIES, BUILTIN_CONVERTERS, {"getitem": "an output of a multi-output op (layer norm, batch norm, split)"})
 
 SUPPORTED_OPERATORS = tuple(sorted(CONVERTERS))
 
