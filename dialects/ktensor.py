@@ -692,12 +692,9 @@ class LogSoftmaxOp(_KTensorOp):
             raise VerifyException("'ktensor.log_softmax' keeps the shape")
 
 
-@irdl_op_definition
-class CompareOp(_KTensorOp):
-    """``lhs <kind> rhs`` elementwise with numpy broadcasting; operands share one
-    element type (f32 or i32), the result is the i1 mask."""
+class _KindedBinaryOp(_KTensorOp):
+    """``lhs <kind> rhs`` with numpy broadcasting, the kind a string property."""
 
-    name = "ktensor.compare"
     lhs = operand_def(TensorType)
     rhs = operand_def(TensorType)
     kind = prop_def(StringAttr)
@@ -707,6 +704,14 @@ class CompareOp(_KTensorOp):
     def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: TensorType):
         super().__init__(operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
                          result_types=[result_type])
+
+
+@irdl_op_definition
+class CompareOp(_KindedBinaryOp):
+    """``lhs <kind> rhs`` elementwise with numpy broadcasting; operands share one
+    element type (f32 or i32), the result is the i1 mask."""
+
+    name = "ktensor.compare"
 
     def verify_semantics(self) -> None:
         _check_choice(self, "kind", self.kind.data, COMPARE_KINDS)
@@ -735,19 +740,10 @@ class LogicalNotOp(_KTensorOp):
 
 
 @irdl_op_definition
-class LogicalOp(_KTensorOp):
+class LogicalOp(_KindedBinaryOp):
     """``lhs <kind> rhs`` (and, or, xor) of two i1 masks with numpy broadcasting."""
 
     name = "ktensor.logical"
-    lhs = operand_def(TensorType)
-    rhs = operand_def(TensorType)
-    kind = prop_def(StringAttr)
-    result = result_def(TensorType)
-    assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
-
-    def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: TensorType):
-        super().__init__(operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
-                         result_types=[result_type])
 
     def verify_semantics(self) -> None:
         _check_choice(self, "kind", self.kind.data, LOGICAL_KINDS)
