@@ -52,6 +52,9 @@ class CompileOptions:
     # NeuronCore Pipeline: the graph cut into this many stages, one per core (1: one core;
     # "auto": the fewest stages that keep every weight resident, docs/pipeline-parallel.md)
     pipeline_cores: int | str = 1
+    # Re-batch the model to this many inferences per run (each input's leading dimension)
+    # before compiling it (neuron-cc's --batch-size; None: as exported).
+    batch_size: int | None = None
 
     def validate(self) -> None:
         if self.auto_cast not in AUTO_CAST_MODES:
@@ -74,6 +77,9 @@ class CompileOptions:
                 f"--neuroncore-pipeline-cores '{self.pipeline_cores}' must be a number of cores from 1 to {most}"
                 " or 'auto'"
             )
+        if self.batch_size is not None and (isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int)
+                                            or self.batch_size < 1):
+            raise KaenaError(f"--batch-size '{self.batch_size}' must be a positive number of inferences per run")
         if self.framework is not None:
             from kaena.frontends import FRAMEWORKS
 
@@ -143,7 +149,7 @@ def import_model(model, options: CompileOptions) -> ModuleOp:
     from kaena.frontends import import_model as import_framework_model
 
     return import_framework_model(model, framework=options.framework, input_shapes=options.input_shapes,
-                                  example_inputs=options.example_inputs)
+                                  example_inputs=options.example_inputs, batch_size=options.batch_size)
 
 
 # Told (stage name, stages done, stages in all) as a compile moves on, for progress displays.
@@ -255,7 +261,7 @@ def compile(model, *, report: CompileReport | None = None, progress: Progress | 
     Keyword options are the fields of ``CompileOptions`` (``auto_cast``,
     ``auto_cast_type``, ``target``, ``input_shapes``, ``extra_passes``,
     ``extra_passes_stage``, ``pass_plugins``, ``name``, ``framework``,
-    ``example_inputs``, ``verify_each``, ``pipeline_cores``).
+    ``example_inputs``, ``verify_each``, ``pipeline_cores``, ``batch_size``).
     """
     from kaena.codegen import emit_neff
 

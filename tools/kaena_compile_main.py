@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where --passes run: on the framework, tensor or Inferentia dialect")
     p.add_argument("--neuroncore-pipeline-cores", default="1", metavar="N",
                    help="NeuronCore Pipeline: cut the model into N stages, one per core (1 to 64, or 'auto')")
+    p.add_argument("--batch-size", type=int, default=None, metavar="B",
+                   help="re-batch the model: B inferences per run (each input's leading dimension)")
     p.add_argument("--time-passes", action="store_true", help="print each pass's time")
     p.add_argument("--neff-compression", default="none", choices=("none", "gzip"),
                    help="the NEFF's archive: none (fast loading, the default) or gzip (smaller, slower)")
@@ -175,6 +177,7 @@ def _compile(args, report, progress):
         framework=args.framework,
         verify_each=args.verify_each,
         pipeline_cores=_cores_arg(args.neuroncore_pipeline_cores),
+        batch_size=args.batch_size,
     )
 
 

@@ -2,7 +2,9 @@
 
 One package per framework (``onnx``, ``torch``, ``tensorflow``, ``mxnet``). Each
 exposes ``import_model(model, *, input_shapes=None, example_inputs=None) -> ModuleOp``
-and ``list_operators() -> [(operator, limits)]``; this module picks the framework
+and ``list_operators() -> [(operator, limits)]``, and may expose ``rebatch(model, batch,
+*, input_shapes, example_inputs) -> (model, input_shapes, example_inputs)`` for
+``--batch-size``; this module picks the framework
 from a path or a Python object and imports only that framework's package, so an
 ONNX user never pays for importing torch or TensorFlow.
 """
@@ -83,10 +85,20 @@ def frontend(framework: str):
 
 
 def import_model(model, *, framework: str | None = None, input_shapes: dict[str, list[int]] | None = None,
-                 example_inputs=None):
-    """Import ``model`` (a path or a framework object) into the ``fw`` dialect."""
+                 example_inputs=None, batch_size: int | None = None):
+    """Import ``model`` (a path or a framework object) into the ``fw`` dialect;
+    ``batch_size`` re-batches it first (each input's leading dimension)."""
     framework = framework or detect_framework(model)
-    return frontend(framework).import_model(model, input_shapes=input_shapes, example_inputs=example_inputs)
+    importer = frontend(framework)
+    if batch_size is not None:
+        rebatch = getattr(importer, "rebatch", None)
+        if rebatch is None:
+            raise KaenaError(
+                f"--batch-size: the {framework} frontend cannot re-batch a model; give the batch as the "
+                "leading dimension in --input-shapes (for a dynamic batch dimension) or export the model at it")
+        model, input_shapes, example_inputs = rebatch(model, batch_size, input_shapes=input_shapes,
+                                                      example_inputs=example_inputs)
+    return importer.import_model(model, input_shapes=input_shapes, example_inputs=example_inputs)
 
 
 def list_operators(framework: str) -> list[tuple[str, str]]:

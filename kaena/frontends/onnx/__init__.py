@@ -10,6 +10,7 @@ from kaena.frontends.onnx.importer import (
     import_onnx,
     list_operators,
 )
+from kaena.frontends.onnx.rebatch import rebatch
 
 __all__ = ["CONTROL_FLOW_REASON", "OPERATOR_NOTES", "SUPPORTED_OPERATORS", "import_model", "import_onnx",
-           "list_operators", "node_name"]
+           "list_operators", "node_name", "rebatch"]

@@ -6,6 +6,7 @@ them. ``kaena.trace`` (``kaena/torch_trace.py``) sits above, at the runtime's le
 
 from kaena.frontends.torch.core import CONTROL_FLOW_REASON
 from kaena.frontends.torch.program import node_source
+from kaena.frontends.torch.rebatch import rebatch
 from kaena.frontends.torch.importer import (
     OPERATOR_NOTES,
     SUPPORTED_OPERATORS,
@@ -15,4 +16,4 @@ from kaena.frontends.torch.importer import (
 )
 
 __all__ = ["CONTROL_FLOW_REASON", "OPERATOR_NOTES", "SUPPORTED_OPERATORS", "import_model", "import_torch",
-           "list_operators", "node_source"]
+           "list_operators", "node_source", "rebatch"]
