@@ -142,33 +142,34 @@ def estimate(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarg
     if host_link not in HOST_LINKS:
         raise ValueError(f"host_link must be one of {HOST_LINKS}")
     mc = model_costs(neff, result, target)
+    return [instance_estimate(mc, inst, target, host_link) for inst in target.instances]
+
+
+def instance_estimate(mc: ModelCosts, inst, target: NeuronCoreTarget, host_link: str = "chip") -> InstanceEstimate:
+    """As many copies of a model of costs ``mc`` as fit on instance size ``inst``."""
     cm = CostModel(target)
-    rows = []
-    for inst in target.instances:
-        copies = inst.neuron_cores // mc.cores
-        note = ""
-        if copies == 0:
-            note = f"needs {mc.cores} cores, the instance has {inst.neuron_cores}"
-        elif mc.dram_bytes:
-            fit = inst.chips * target.dram_bytes_per_chip // mc.dram_bytes
-            if fit < copies:
-                copies, note = fit, f"device DRAM holds {fit} copies"
-        if copies == 0:
-            rows.append(InstanceEstimate(inst.name, inst.neuron_cores, 0, float("nan"), 0.0, "-", note or "does not fit"))
-            continue
-        sharing = copies if host_link == "instance" else ceil_div(copies, inst.chips)
-        host = sharing * (mc.host_in_cycles + mc.host_out_cycles)
-        period = max(mc.interval_cycles, host)
-        rows.append(InstanceEstimate(
-            inst.name, inst.neuron_cores, copies,
-            latency_us=cm.cycles_to_us(mc.latency_cycles),
-            throughput_per_s=mc.batch * copies * target.clock_hz / period if period else float("inf"),
-            bound="host" if host > mc.interval_cycles else "device",
-            note=note,
-            config=f"{copies} x {'pipeline of %d cores' % mc.cores if mc.cores > 1 else '1 core'}"
-                   + (f", batch {mc.batch}" if mc.batch > 1 else ""),
-        ))
-    return rows
+    copies = inst.neuron_cores // mc.cores
+    note = ""
+    if copies == 0:
+        note = f"needs {mc.cores} cores, the instance has {inst.neuron_cores}"
+    elif mc.dram_bytes:
+        fit = inst.chips * target.dram_bytes_per_chip // mc.dram_bytes
+        if fit < copies:
+            copies, note = fit, f"device DRAM holds {fit} copies"
+    if copies == 0:
+        return InstanceEstimate(inst.name, inst.neuron_cores, 0, float("nan"), 0.0, "-", note or "does not fit")
+    sharing = copies if host_link == "instance" else ceil_div(copies, inst.chips)
+    host = sharing * (mc.host_in_cycles + mc.host_out_cycles)
+    period = max(mc.interval_cycles, host)
+    return InstanceEstimate(
+        inst.name, inst.neuron_cores, copies,
+        latency_us=cm.cycles_to_us(mc.latency_cycles),
+        throughput_per_s=mc.batch * copies * target.clock_hz / period if period else float("inf"),
+        bound="host" if host > mc.interval_cycles else "device",
+        note=note,
+        config=f"{copies} x {'pipeline of %d cores' % mc.cores if mc.cores > 1 else '1 core'}"
+               + (f", batch {mc.batch}" if mc.batch > 1 else ""),
+    )
 
 
 def estimate_json(neff: Neff, result: SimResult | None = None, target: NeuronCoreTarget | None = None,
