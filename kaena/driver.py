@@ -108,6 +108,7 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
             "convert-framework-to-tensor",
             "ktensor-fuse-bias-activation",
             f"ktensor-auto-cast{{mode={options.auto_cast} type={options.auto_cast_type}}}",
+            "ktensor-split-batch",
         ],
         "inferentia": [
             # the lowering's decisions, recorded as kaena.plan.* attributes, then the lowering

@@ -36,6 +36,7 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
         "transforms.ktensor.ktensor_fuse_bias_activation", "FuseBiasActivationPass"
     ),
     "ktensor-auto-cast": _lazy("transforms.ktensor.ktensor_auto_cast", "AutoCastPass"),
+    "ktensor-split-batch": _lazy("transforms.ktensor.ktensor_split_batch", "KtensorSplitBatchPass"),
     # NeuronCore Pipeline: the stages, then one stage's function (each stage lowers on its own)
     "ktensor-partition-pipeline": _lazy(
         "transforms.ktensor.ktensor_partition_pipeline", "KtensorPartitionPipelinePass"

@@ -27,6 +27,9 @@ class BiasTables:
         self.fl = fl
         # dtype -> (placeholder tile, columns [partitions, k] in order)
         self.tables: dict[str, tuple[SSAValue, list[np.ndarray]]] = {}
+        # (dtype, bias, start, count, width) -> first column: ops reading the same
+        # biases the same way (a split batch's samples) share their columns
+        self.placed: dict[tuple[str, str, int, int, int], int] = {}
 
     def columns(self, op: Operation, bias: DramView, start: int, count: int, width: int
                 ) -> tuple[SSAValue, int] | None:
@@ -39,6 +42,9 @@ class BiasTables:
                 or owner.kind.data != "file" or owner.var_name.data not in store:
             return None
         key = str(bias.element_type)
+        where = (key, owner.var_name.data, start, count, width)
+        if where in self.placed:
+            return self.tables[key][0], self.placed[where]
         data = np.asarray(store[owner.var_name.data]).reshape(-1)[start:start + count]
         data = data.astype(DType.from_name(key).np, copy=False)  # one dtype per table
         P = self.fl.target.partitions
@@ -52,6 +58,7 @@ class BiasTables:
             part = data[j * width:(j + 1) * width]
             block[:len(part), j] = part
         columns.append(block)
+        self.placed[where] = col0
         return tile, col0
 
     def emit(self) -> None:

@@ -19,6 +19,7 @@ from xdsl.passes import ModulePass
 
 from kaena.errors import CompileError
 
+from .batch_concat import BatchConcatFamily
 from .batch_matmul import BatchMatmulFamily
 from .data_movement import (
     ConcatFamily,
@@ -96,6 +97,7 @@ FAMILIES: tuple[OpFamily, ...] = (
     CastFamily(),
     SoftmaxFamily(),
     TransposeFamily(),
+    BatchConcatFamily(),
     ConcatFamily(),
     PadFamily(),
     ResizeNearestFamily(),

@@ -31,7 +31,12 @@ class KtensorPlanBiasTablePass(PlanPass):
         uses = [u for op, f in families if f is not None for u in f.bias_uses(op, plan)]
         if plan.store is None or not uses:
             return
-        cols = sum(u[2] for u in uses)
+        # ops reading one bias the same way (a split batch's samples) share its columns
+        distinct: dict[object, list] = {}
+        for op, f in families:
+            if f is not None and (op_uses := f.bias_uses(op, plan)):
+                distinct.setdefault((f.bias_weight(op) or id(op), tuple(op_uses)), op_uses)
+        cols = sum(u[2] for op_uses in distinct.values() for u in op_uses)
         isz = max(u[3] for u in uses)  # the widest bias dtype: an upper bound of the table's bytes
         separate = sum(k * plan.cm.dma(nb // k) for nb, k, _, _ in uses)
         packed = plan.cm.dma(plan.target.partitions * cols * isz)

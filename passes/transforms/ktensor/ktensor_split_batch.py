@@ -1,0 +1,259 @@
+"""``ktensor-split-batch``: run a batched CNN's activation-heavy front in small groups
+of samples and its weight-heavy rest on the whole batch.
+
+At batch B a layer's weights are loaded once for all B samples, which is what batching
+buys; but a front layer's B activations (ResNet-50's 112x112x64 at 224 px) overflow
+SBUF and spill to DRAM: a batch of 2 cost 1.8x a batch of 1 per image. This pass gives
+every op the largest group size (one sample or the whole batch, ``_group_sizes``) at
+which the live activations from it to the end take at most ``1/sbuf-share`` of an SBUF
+partition, so group sizes only grow along the program; each stretch of one group size
+is cloned once per group (on ``ktensor.slice`` of the inputs, weights shared: the
+front's weights are the small ones) and groups are concatenated where the size grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Block, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from kaena.dialects import ktensor as kt
+from kaena.dialects.utils import ints, shape_of
+from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import nbytes
+from kaena.target import target_of
+
+# The whole batch stays together where its live activations take at most this share of
+# SBUF: the rest holds the ops' own tiles and the weights streaming in.
+SBUF_SHARE = 2
+
+# Ops computed sample by sample when their batch-carrying operands and result lead with
+# the batch (the per-op conditions below add what their attributes must not do to dim 0).
+_PER_SAMPLE = (kt.Conv2dOp, kt.Pool2dOp, kt.ElementwiseOp, kt.ActivationOp, kt.CastOp, kt.PadOp,
+               kt.ConcatOp, kt.ResizeNearestOp)
+
+
+# The values crossing the cut are concatenated in DRAM, so their producers write DRAM. A
+# contraction or a pool does so while still reading its operands from SBUF; a pointwise
+# op keeps its operands and result on one side, so a cut after one would pull the whole
+# residual chain before it out of SBUF.
+_WRITES_APART = (kt.Conv2dOp, kt.Pool2dOp)
+
+
+@dataclass(frozen=True)
+class KtensorSplitBatchPass(ModulePass):
+    """``sbuf-share``: the batch stays whole where its live activations take at most
+    1/sbuf-share of SBUF (a larger share splits more of the front)."""
+
+    name = "ktensor-split-batch"
+
+    sbuf_share: int = SBUF_SHARE
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        target = target_of(op)
+        budget = target.sbuf_bytes // target.partitions // max(1, self.sbuf_share)
+        for fn in op.walk():
+            if isinstance(fn, func.FuncOp) and fn.body.blocks:
+                _split_function(fn, budget, target.partitions)
+
+
+def _partition_bytes(t, partitions: int) -> int:
+    """Bytes per SBUF partition of a value resident channel-major (NCHW: channels on
+    partitions) or, for other ranks, spread over every partition."""
+    if not isinstance(t, TensorType):
+        return 0
+    shape = t.get_shape()
+    if len(shape) == 4:
+        n, c, h, w = shape
+        return -(-c // min(c, partitions)) * n * h * w * (nbytes(t) // max(1, n * c * h * w))
+    return -(-nbytes(t) // partitions)
+
+
+def _split_function(fn: func.FuncOp, budget: int, partitions: int) -> None:
+    block = fn.body.blocks[0]
+    args = [a for a in block.args if isinstance(a.type, TensorType) and a.type.get_shape()]
+    batches = {a.type.get_shape()[0] for a in args}
+    if len(batches) != 1:
+        return
+    batch = batches.pop()
+    if batch < 2:
+        return
+    ops = list(block.ops)
+    batched = _batch_carrying(ops, set(args), batch)
+    segments = _segments(ops, batched, batch, budget, partitions)
+    if segments is None:
+        return
+    _rewrite(block, ops, segments, batched, batch)
+
+
+def _batch_carrying(ops: Sequence[Operation], args: set[SSAValue], batch: int) -> set[SSAValue]:
+    """Values computed from the inputs (the others are weights and constants)."""
+    carrying: set[SSAValue] = set(args)
+    for op in ops:
+        if any(o in carrying for o in op.operands):
+            carrying.update(op.results)
+    return carrying
+
+
+def _per_sample(op: Operation, batched: set[SSAValue], batch: int) -> bool:
+    """Whether ``op`` computes each sample from that sample alone (dim 0 is the batch)."""
+    if not isinstance(op, _PER_SAMPLE) or len(op.results) != 1:
+        return False
+    result = op.results[0]
+    if not isinstance(result.type, TensorType) or not result.type.get_shape() or result.type.get_shape()[0] != batch:
+        return False
+    lead = result.type.get_shape()
+    for o in op.operands:
+        shape = o.type.get_shape() if isinstance(o.type, TensorType) else ()
+        if o in batched and (not shape or shape[0] != batch):
+            return False
+        if (isinstance(op, kt.ElementwiseOp | kt.ConcatOp) and o not in batched and len(shape) == len(lead)
+                and shape[0] != 1):
+            return False  # a constant operand with a row of its own per sample
+    if isinstance(op, kt.ConcatOp):
+        return op.axis.value.data != 0
+    if isinstance(op, kt.PadOp):
+        p, rank = ints(op.pads), len(shape_of(op.input))
+        return p[0] == 0 and p[rank] == 0
+    return True
+
+
+def _group_sizes(batch: int) -> list[int]:
+    """The group sizes a stretch may run at: one sample, or the whole batch. (The rewrite
+    takes any chain of divisors; intermediate sizes (ResNet-50's layer3 in pairs at batch
+    4) leave earlier groups' results resident beside a later group's weight tiles, and
+    the SBUF allocator then finds no contiguous room for the largest weight tiles.)"""
+    return [1, batch]
+
+
+def _live_bytes(ops: Sequence[Operation], batched: set[SSAValue], partitions: int) -> list[int]:
+    """Bytes per partition of the batch-carrying values live while each op runs (whole batch)."""
+    index = {op: i for i, op in enumerate(ops)}
+    last_use: dict[SSAValue, int] = {}
+    for i, op in enumerate(ops):
+        for o in op.operands:
+            last_use[o] = i
+    live = [0] * len(ops)
+    for v in batched:
+        start = index.get(v.owner, 0)
+        for i in range(start, last_use.get(v, start) + 1):
+            live[i] += _partition_bytes(v.type, partitions)
+    return live
+
+
+def _segments(ops: Sequence[Operation], batched: set[SSAValue], batch: int, budget: int,
+              partitions: int) -> list[tuple[int, int]] | None:
+    """(first op, group size) of each stretch, sizes growing, the last stretch (at least
+    the return) at the whole batch; None when the whole batch fits or nothing can split."""
+    sizes = _group_sizes(batch)
+    live = _live_bytes(ops, batched, partitions)
+    fits = [max((g for g in sizes if live[i] * g <= budget * batch), default=1) for i in range(len(ops))]
+    fits[-1] = batch  # the terminator joins every group
+    want, lowest = [0] * len(ops), batch
+    for i in range(len(ops) - 1, -1, -1):  # the largest non-decreasing sizes within fits
+        lowest = min(lowest, fits[i])
+        want[i] = lowest
+    if want[0] == batch:
+        return None
+    segments: list[tuple[int, int]] = []
+    for i, op in enumerate(ops):
+        g = want[i]
+        if segments and g > segments[-1][1] and not _can_cut(ops, i, batched):
+            g = segments[-1][1]  # not a place to join groups: keep the smaller size a little longer
+        if g < batch and any(r in batched for r in op.results) and not _per_sample(op, batched, batch):
+            return None  # an op that mixes samples before the batch can be whole
+        if not segments or g != segments[-1][1]:
+            segments.append((i, g))
+    if segments[-1][1] != batch:
+        segments.append((len(ops) - 1, batch))
+    return segments
+
+
+def _crossing(ops: Sequence[Operation], k: int, batched: set[SSAValue]) -> list[SSAValue]:
+    """The batch-carrying values made before op ``k`` that ops from ``k`` on read."""
+    before = {r for op in ops[:k] for r in op.results if r in batched}
+    seen: dict[SSAValue, None] = {}
+    for op in ops[k:]:
+        for o in op.operands:
+            if o in before:
+                seen.setdefault(o, None)
+    return list(seen)
+
+
+def _can_cut(ops: Sequence[Operation], k: int, batched: set[SSAValue]) -> bool:
+    """Groups may join before op ``k`` when every value crossing there comes from an op that
+    writes DRAM apart from its operands, or op ``k`` is the terminator."""
+    if k == len(ops) - 1:
+        return True
+    return all(isinstance(v.owner, _WRITES_APART) for v in _crossing(ops, k, batched))
+
+
+def _with_batch(t: TensorType, n: int) -> TensorType:
+    return TensorType(t.element_type, [n, *t.get_shape()[1:]])
+
+
+class _Groups:
+    """Each batch-carrying value's version per group size and group, made on demand:
+    slices of the inputs, clones' results, concatenations of smaller groups."""
+
+    def __init__(self, batched: set[SSAValue], anchor: InsertPoint, batch: int):
+        self.batched, self.anchor, self.batch = batched, anchor, batch
+        self.size_of: dict[SSAValue, int] = {}  # the group size a value is computed at
+        self.versions: dict[tuple[SSAValue, int, int], SSAValue] = {}
+
+    def get(self, v: SSAValue, g: int, j: int) -> SSAValue:
+        if v not in self.batched:
+            return v
+        key = (v, g, j)
+        if key in self.versions:
+            return self.versions[key]
+        made = self.size_of.get(v)  # None: an input (or a value of the whole-batch stretch)
+        if made is None:
+            if g == self.batch:
+                return v
+            rank = len(v.type.get_shape())
+            new = kt.SliceOp(v, [j * g] + [0] * (rank - 1), [1] * rank, _with_batch(v.type, g))
+        else:
+            k = g // made
+            new = kt.ConcatOp([self.get(v, made, j * k + i) for i in range(k)], 0, _with_batch(v.type, g))
+        Rewriter.insert_op(new, self.anchor)
+        self.versions[key] = new.results[0]
+        return new.results[0]
+
+
+def _rewrite(block: Block, ops: Sequence[Operation], segments: list[tuple[int, int]], batched: set[SSAValue],
+             batch: int) -> None:
+    whole_from = segments[-1][0]
+    groups = _Groups(batched, InsertPoint.before(ops[whole_from]), batch)
+    bounds = [start for start, _ in segments[1:]] + [len(ops)]
+    cloned: list[Operation] = []
+    for (start, g), end in zip(segments[:-1], bounds):
+        stretch = [op for op in ops[start:end] if any(r in batched for r in op.results)]
+        for j in range(batch // g):
+            for op in stretch:
+                clone = type(op).create(
+                    operands=[groups.get(o, g, j) for o in op.operands],
+                    result_types=[_with_batch(r.type, g) for r in op.results],
+                    properties=op.properties.copy(), attributes=op.attributes.copy(), location=op.location,
+                )
+                Rewriter.insert_op(clone, groups.anchor)
+                for r, c in zip(op.results, clone.results):
+                    groups.versions[(r, g, j)] = c
+                    samples = f"{j}" if g == 1 else f"{j * g}-{(j + 1) * g - 1}"
+                    c.name_hint = f"{r.name_hint}.s{samples}" if r.name_hint else None
+        for op in stretch:
+            for r in op.results:
+                groups.size_of[r] = g
+        cloned += stretch
+    for op in ops[whole_from:]:
+        for i, o in enumerate(op.operands):
+            if o in groups.size_of:
+                op.operands[i] = groups.get(o, batch, 0)
+    for op in reversed(cloned):
+        op.detach()
+        op.erase()

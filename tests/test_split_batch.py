@@ -1,0 +1,94 @@
+"""Batching end to end: ``ktensor-split-batch`` runs a batched CNN's activation-heavy
+front one sample at a time and its weight-heavy rest on the whole batch; the numbers
+match onnxruntime and a run serves more images per simulated cycle as the batch grows."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+import kaena
+from kaena import driver
+from kaena.dialects import ktensor as kt
+from kaena.simulator import simulate
+from kaena.testing import modelzoo
+from kaena.testing.reference import error_metrics, random_inputs, run_onnxruntime
+
+
+def _tensor_level(model) -> list:
+    """The model's ktensor ops after the tensor stage (where the split happens)."""
+    from kaena.registry import make_context
+
+    options = driver.CompileOptions()
+    module = driver.import_model(model, options)
+    specs = driver.pipeline_specs(options)
+    ctx = make_context()
+    for p in driver._build_passes(specs["framework"] + specs["tensor"]):
+        p.apply(ctx, module)
+    return [op for op in module.walk() if op.name.startswith("ktensor.")]
+
+
+def test_resnet_front_runs_per_sample_and_joins_before_the_heavy_layers():
+    ops = _tensor_level(modelzoo.resnet50(batch=8, image=64))
+    slices = [op for op in ops if isinstance(op, kt.SliceOp)]
+    joins = [op for op in ops if isinstance(op, kt.ConcatOp) and op.axis.value.data == 0]
+    assert len(slices) == 8 and joins and all(len(j.inputs) == 8 for j in joins)
+    convs = [op for op in ops if isinstance(op, kt.Conv2dOp)]
+    assert any(c.result.type.get_shape()[0] == 1 for c in convs)
+    assert convs[-1].result.type.get_shape()[0] == 8  # the last layers see the whole batch
+
+
+def test_a_batch_that_fits_is_not_split():
+    ops = _tensor_level(modelzoo.lenet(batch=4))
+    assert not any(isinstance(op, kt.SliceOp) for op in ops)
+
+
+def _wide_front(batch: int) -> onnx.ModelProto:
+    """A CNN whose 96x96 front holds far more than SBUF at batch 4 and whose tail is small."""
+
+    rng = np.random.default_rng(0)
+
+    def weight(name, *shape):
+        return numpy_helper.from_array((rng.standard_normal(shape) / np.sqrt(np.prod(shape[1:]))).astype(np.float32),
+                                       name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[4, 4], strides=[4, 4], name="pool1"),
+        helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1], name="conv2"),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "w3", "b3"], ["y"], transB=1, name="fc"),
+    ]
+    inits = [weight("w1", 16, 3, 3, 3), weight("b1", 16), weight("w2", 32, 16, 3, 3), weight("b2", 32),
+             weight("w3", 10, 32), weight("b3", 10)]
+    graph = helper.make_graph(nodes, "wide_front",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 3, 96, 96])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 10])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_split_batch_matches_onnxruntime():
+    model = _wide_front(4)
+    assert sum(isinstance(op, kt.SliceOp) for op in _tensor_level(model)) == 4
+    inputs = random_inputs(model, seed=3)
+    ref = run_onnxruntime(model, inputs)
+    err = error_metrics(kaena.load(kaena.compile(model, auto_cast="none")).run(inputs), ref)
+    assert err.max_rel <= 1e-5, err
+    emulated = error_metrics(run_onnxruntime(modelzoo.bf16_emulation(model), inputs), ref)
+    err = error_metrics(kaena.load(kaena.compile(model)).run(inputs), ref)
+    assert err.max_rel <= 2 * emulated.max_rel, (err, emulated)
+
+
+def test_cycles_per_image_fall_as_the_batch_grows():
+    """Each layer's weights load once per run, so a larger batch costs fewer cycles per image
+    (ResNet-50 at 224 x 224: ``docs/benchmarks.md``)."""
+    per_image = []
+    for batch in (1, 2, 4, 8):
+        neff = kaena.compile(modelzoo.resnet50(batch=batch, image=32))
+        per_image.append(simulate(neff, {}, timing_only=True, check_hazards=False).cycles / batch)
+    assert all(b <= a for a, b in zip(per_image, per_image[1:])), per_image
+    assert per_image[-1] < per_image[0] / 3, per_image
