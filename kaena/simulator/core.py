@@ -17,6 +17,7 @@ from kaena.isa import AluOp, DType, Engine, Flags, Mem, Opcode, stream_errors
 from kaena.neff import Neff, Subgraph
 from kaena.simulator import execute as ex
 from kaena.simulator.eventloop import run_cores
+from kaena.simulator.allocation import install_tiles, touch
 from kaena.simulator.hazards import HazardChecker
 from kaena.simulator.memory import (
     NO_WRITER,
@@ -31,6 +32,7 @@ from kaena.simulator.memory import (
     np_dtype_of,
 )
 from kaena.simulator.timing import stream_costs
+from kaena.neff.allocation import NO_TILE, SubgraphTiles, allocation_tables, stream_name
 from kaena.neff.model import NO_SOURCE
 from kaena.target import INF1, NeuronCoreTarget
 
@@ -132,6 +134,7 @@ class _Engine:
         self.done = 0
         self.busy = 0
         self.profile = profile
+        self.tile_of: dict[str, list[int]] | None = None  # slot -> each record's tile (allocation check)
         if profile:  # filled by the event loop; only sync records need per-record work
             self.start = np.zeros(self.n, dtype=np.int64)
             self.sync_end: dict[int, int] = {}  # wait -> resume time; signal -> count rise
@@ -177,10 +180,13 @@ def _source_cycles(sg: Subgraph, engine: Engine, occ: np.ndarray) -> dict[tuple[
 class _Core:
     def __init__(self, core: int, sg: Subgraph, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
                  profile: bool = False, hazards: HazardChecker | None = None, shared: dict | None = None,
-                 prefix: str = ""):
+                 prefix: str = "", tiles: SubgraphTiles | None = None, replay: bool = False):
         """``hazards``: a pipeline's checker shared by all its cores (agents core * 4 + engine);
-        ``shared``: variable index -> Space of the cross-core buffers this core shares."""
+        ``shared``: variable index -> Space of the cross-core buffers this core shares;
+        ``tiles``: the NEFF's allocation table for this core (checked with the hazards);
+        ``replay``: no values, only the hazard and allocation checks (``kaena.simulator.allocation``)."""
         self.core = core
+        self.replay = replay
         self.agent_base = core * len(Engine) if shared is not None else 0
         self.shared = shared or {}
         self.profile = profile
@@ -206,8 +212,18 @@ class _Core:
                     totals[s][int(e)] += 1
             self.hazards = HazardChecker(core, {int(e): st.op for e, st in self.engines.items()}, totals)
         agents = tuple(self.agent_base + int(e) for e in Engine)
-        self.mem = CoreMemory(sg, target, with_data=not timing_only, shadowed=self.hazards is not None,
-                              agents=agents, shared=shared, prefix=prefix)
+        self.mem = CoreMemory(sg, target, with_data=not timing_only and not replay,
+                              shadowed=self.hazards is not None, agents=agents, shared=shared, prefix=prefix)
+        self.load_code0 = 0  # shadow code of load-time record j: NO_WRITER - 1 - (load_code0 + j)
+        self.load_tiles: list[int] = []
+        self.tiles: SubgraphTiles | None = None
+        if tiles is not None and self.hazards is not None:
+            for e, st in self.engines.items():
+                st.tile_of = dict(zip(SLOTS, tiles.stream_tiles(st.rec, stream_name(core, e)).T.tolist()))
+            self.load_tiles = tiles.stream_tiles(sg.load_stream, stream_name(core, None))[:, 0].tolist()
+            self.tiles = tiles
+            if hazards is None:
+                install_tiles(self.hazards, [self])
         self.remote: list[_Core] = []  # a pipeline's cores, by index (NOTIFY targets)
         self.stationary: tuple[np.ndarray, int] | None = None  # (transposed [M, K] fp32, dtype)
 
@@ -225,7 +241,7 @@ class _Core:
     def _read(self, st: _Engine, i: int, slot: str, native: bool = False) -> np.ndarray:
         r = self._region(st, slot, i)
         if self.hazards:
-            self.hazards.read(self.agent(st), i, r, slot)
+            self.hazards.read(self.agent(st), i, r, slot, st.tile_of[slot][i] if st.tile_of else NO_TILE)
         v = r.view()
         return np.array(v) if native else v.astype(F32)
 
@@ -239,6 +255,9 @@ class _Core:
         return SimulationError(f"core {self.core}, {st.engine.stream_name} instruction {i} ({Opcode(st.op[i]).name}): {why}")
 
     def _execute(self, st: _Engine, i: int) -> None:
+        if self.replay:
+            touch(self, st, i)
+            return
         op = st.op[i]
         if op == Opcode.NOP:
             return
@@ -313,8 +332,9 @@ class _Core:
             )
         table = self._region(st, "in0", i)
         if self.hazards and table.space.shadowed:
+            tile = st.tile_of["in0"][i] if st.tile_of else NO_TILE
             for r in np.unique(idx).tolist():  # only the gathered rows are read
-                self.hazards.read(self.agent(st), i, _row_region(table, r), "in0")
+                self.hazards.read(self.agent(st), i, _row_region(table, r), "in0", tile)
         self._write(st, i, table.view()[idx])
 
     def _scalar(self, st: _Engine, i: int) -> np.ndarray | np.float32:
@@ -339,12 +359,13 @@ class _Core:
             raise SimulationError(f"core {self.core}, load-time instruction {i}: {why}")
         aps = {s: DecodedAP(rec[s]) for s in SLOTS}
         facts = check_stream(self.core, Engine.DMA, rec, self.sg.variables, self.target, aps)
-        if self.mem.sbuf.data is not None:
+        if self.mem.sbuf.data is not None or self.hazards is not None:
             for i in range(len(rec)):
                 src, dst = aps["in0"].region(i, self.mem), aps["out"].region(i, self.mem)
-                dst.view()[...] = np.asarray(src.view()).astype(dst.dtype, copy=False).reshape(dst.shape)
-                if self.hazards is not None:
-                    dst.writer_view()[...] = PRELOADED
+                if self.mem.sbuf.data is not None:
+                    dst.view()[...] = np.asarray(src.view()).astype(dst.dtype, copy=False).reshape(dst.shape)
+                if self.hazards is not None:  # ordered before everything; the code names the record
+                    dst.writer_view()[...] = PRELOADED - self.load_code0 - i
         return int(stream_costs(Engine.DMA, rec, facts, self.target).occupancy.sum())
 
     # --- DRAM variables in and out --------------------------------------------------
@@ -376,7 +397,7 @@ class _Core:
     def outputs(self) -> dict[str, np.ndarray]:
         out = {}
         for v, space in zip(self.sg.variables, self.mem.dram):
-            if v.kind != "output":
+            if v.kind != "output" or self.replay:
                 continue
             if self.hazards is not None:
                 space.ensure(space.row_bytes)
@@ -528,8 +549,9 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
     totals = [0, 0, 0]  # dma bytes, macs, weighted macs
     trace: list[CoreTrace] | None = [] if profile else None
     load_cycles = 0
+    tables = allocation_tables(neff) if check_hazards and not timing_only else None
     if neff.execution == "pipeline":
-        cores = _pipeline_cores(neff, target, timing_only, check_hazards, profile)
+        cores = _pipeline_cores(neff, target, timing_only, check_hazards, profile, tables)
         for c in cores:
             if not timing_only:
                 c.load(env)
@@ -542,7 +564,7 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
     else:
         cores = []
         for k, sg in enumerate(neff.subgraphs):
-            core = _Core(k, sg, target, timing_only, check_hazards, profile)
+            core = _Core(k, sg, target, timing_only, check_hazards, profile, tiles=tables[k] if tables else None)
             if not timing_only:
                 core.load(env)
             load_cycles += core.preload()
@@ -602,7 +624,7 @@ def connections(neff: Neff) -> list[tuple[int, int, int, int]]:
 
 
 def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
-                    profile: bool) -> list[_Core]:
+                    profile: bool, tables: list[SubgraphTiles] | None = None, replay: bool = False) -> list[_Core]:
     """The cores of a pipeline NEFF, sharing their cross-core buffers and one hazard checker."""
     n = len(neff.subgraphs)
     E = len(Engine)
@@ -615,7 +637,8 @@ def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, che
     for (p, i), cs in readers.items():
         v = neff.subgraphs[p].variables[i]
         agents = tuple(a for k in [p] + cs for a in range(k * E, k * E + E))
-        shared[p][i] = Space(f"core {p} DRAM '{v.name}'", 1, v.nbytes, not timing_only, shadowed, agents)
+        shared[p][i] = Space(f"core {p} DRAM '{v.name}'", 1, v.nbytes, not timing_only and not replay, shadowed,
+                             agents)
     for p, i, c, j in links:
         w = neff.subgraphs[c].variables[j]
         if w.nbytes != neff.subgraphs[p].variables[i].nbytes:
@@ -639,8 +662,11 @@ def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, che
         if max((len(o) for o in opcodes.values()), default=0) * n * E >= 2**31:
             raise SimulationError(f"{neff.name}: too many instructions to check hazards across {n} cores")
         hazards = HazardChecker(0, opcodes, sig, agents=n * E, core_names=True)
-    cores = [_Core(k, sg, target, timing_only, check_hazards, profile, hazards, shared[k], f"core {k} ")
+    cores = [_Core(k, sg, target, timing_only, check_hazards, profile, hazards, shared[k], f"core {k} ",
+                   tables[k] if tables else None, replay)
              for k, sg in enumerate(neff.subgraphs)]
+    if hazards is not None and tables:
+        install_tiles(hazards, cores)
     for k, c in enumerate(cores):
         c.agent_base = k * E
         c.remote = cores
