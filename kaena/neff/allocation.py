@@ -84,7 +84,8 @@ def _ints(row, n: int) -> bool:
 
 
 def _tile(name: str, k: int, row, partitions: int, bytes_per_mem: dict[Mem, int]) -> Tile:
-    if not (isinstance(row, list) and len(row) == 6 and row[0] in _MEMS and _ints(row[1:5], 4)
+    if not (isinstance(row, list) and len(row) == 6 and isinstance(row[0], str) and row[0] in _MEMS
+            and _ints(row[1:5], 4)
             and isinstance(row[5], str)):
         raise _fail(name, f"tile {k} is not [\"sbuf\"|\"psum\", partition, partitions, offset, bytes, name]")
     mem = _MEMS[row[0]]
@@ -115,9 +116,9 @@ def allocation_tables(neff) -> list[SubgraphTiles] | None:
         tiles = [_tile(name, j, row, target.partitions, per_mem) for j, row in enumerate(sub["tiles"])]
         rows = sub["operands"]
         for j, row in enumerate(rows):
-            if not _ints(row, 4) or row[0] < 0 or not all(NO_TILE <= t < len(tiles) for t in row[1:]):
-                raise _fail(name, f"subgraph {k} operand row {j} is not [tag, out, in0, in1] with tiles in "
-                                  f"[-1, {len(tiles)})")
+            if not _ints(row, 4) or not 0 <= row[0] < 2**32 or not all(NO_TILE <= t < len(tiles) for t in row[1:]):
+                raise _fail(name, f"subgraph {k} operand row {j} is not [tag, out, in0, in1] (a record tag, tiles in "
+                                  f"[-1, {len(tiles)}))")
         arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
         if len(arr) > 1 and (np.diff(arr[:, 0]) <= 0).any():
             raise _fail(name, f"subgraph {k} operand rows are not sorted by unique tag")

@@ -97,6 +97,7 @@ def check_allocation(neff: "Neff") -> AllocationCheck | None:
     """Replay ``neff``'s streams without numbers, checking hazards and that every read sees
     the write for its tile; None when the NEFF carries no allocation table. Raises the
     first ``HazardError`` / ``TileOverlapError`` (or an uninitialised read)."""
+    from kaena.simulator.budget import check_budget
     from kaena.simulator.core import _Core, _pipeline_cores
     from kaena.simulator.eventloop import run_cores
 
@@ -104,6 +105,7 @@ def check_allocation(neff: "Neff") -> AllocationCheck | None:
     if tables is None:
         return None
     target = neff.target_description
+    check_budget(neff, target, with_data=False, shadowed=True)
     if neff.execution == "pipeline":
         cores = _pipeline_cores(neff, target, False, True, False, tables, replay=True)
         for c in cores:

@@ -18,6 +18,7 @@ from kaena.neff import Neff, Subgraph
 from kaena.simulator import execute as ex
 from kaena.simulator.eventloop import run_cores
 from kaena.simulator.allocation import install_tiles, touch
+from kaena.simulator.budget import check_budget
 from kaena.simulator.hazards import HazardChecker
 from kaena.simulator.memory import (
     NO_WRITER,
@@ -534,8 +535,16 @@ def simulate(
     # The run is many small matmuls: a multi-threaded BLAS spends more time synchronising
     # its threads than computing them (10x slower on 2 cores under load). One thread, for
     # this call only, so that importing Kaena leaves the process's BLAS alone.
-    with threadpool_limits(limits=1):
-        return _simulate(neff, inputs, timing_only, check_hazards, target, profile)
+    check_budget(neff, target, with_data=not timing_only, shadowed=check_hazards and not timing_only)
+    try:
+        with threadpool_limits(limits=1):
+            return _simulate(neff, inputs, timing_only, check_hazards, target, profile)
+    except MemoryError:  # the budget is an estimate: what it missed is still one clean line
+        raise SimulationError(
+            f"{neff.name}: out of memory while simulating (its DRAM variables: "
+            f"{sum(v.nbytes for sg in neff.subgraphs for v in sg.variables)} bytes); free memory, "
+            "or run without the hazard check (--no-hazard-check) or with --timing-only"
+        ) from None
 
 
 def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, check_hazards: bool,

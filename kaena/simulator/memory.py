@@ -69,7 +69,9 @@ class Space:
         need = ceil_div(hi_byte, SHADOW_UNIT)
         if need <= self.width:
             return
-        new = min(max(need, 2 * self.width, 256), ceil_div(self.row_bytes, SHADOW_UNIT))
+        full = ceil_div(self.row_bytes, SHADOW_UNIT)
+        # a DRAM variable (one row) at once: growing it by doubling would hold two copies
+        new = full if self.rows == 1 else min(max(need, 2 * self.width, 256), full)
         w = np.full((self.rows, new), NO_WRITER, dtype=np.int32)
         w[:, : self.width] = self.writer
         self.writer = w
