@@ -19,6 +19,7 @@ from kaena.simulator import execute as ex
 from kaena.simulator.eventloop import run_cores
 from kaena.simulator.allocation import install_tiles, touch
 from kaena.simulator.budget import check_budget
+from kaena.simulator.footprint import Footprint, shadow_footprint
 from kaena.simulator.hazards import HazardChecker
 from kaena.simulator.memory import (
     NO_WRITER,
@@ -88,6 +89,9 @@ class SimResult:
     # cycles of the cores' load-time programs (resident weights), run once when the model is
     # loaded: not part of ``cycles``
     load_cycles: int = 0
+    # per subgraph, the SBUF/PSUM bytes the run wrote, from the hazard shadow (None without
+    # one: ``kaena.simulator.footprint.painted_footprint`` counts them from the records)
+    footprints: list[Footprint] | None = None
 
     def pe_utilization(self, target: NeuronCoreTarget = INF1) -> float:
         """(MACs / (peak MACs per cycle x cores)) / cycles, as in the hardware contract."""
@@ -600,8 +604,10 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
                 )
             outputs[spec.name] = val.astype(np_dtype_of(spec.dtype) if spec.dtype == "int32" else F32).reshape(spec.shape)
     cycles = max(core_cycles, default=0) if neff.execution == "pipeline" else sum(core_cycles)
+    footprints = [shadow_footprint(c.mem.sbuf, c.mem.psum) for c in cores] \
+        if cores and all(c.hazards is not None for c in cores) else None
     return SimResult(outputs, cycles, busy, counts, totals[0], totals[1], core_cycles, totals[2], trace,
-                     source_cycles, load_cycles)
+                     source_cycles, load_cycles, footprints)
 
 
 def _account(core: _Core, busy: dict, source_cycles: dict, counts: dict, totals: list[int]) -> None:
