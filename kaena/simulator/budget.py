@@ -63,8 +63,8 @@ def simulation_bytes(neff: Neff, target: NeuronCoreTarget, with_data: bool, shad
     parts: list[tuple[int, str]] = []
     onchip = target.partitions * (target.sbuf_bytes_per_partition + target.psum_bytes_per_partition)
     for k, (sg, readers) in enumerate(zip(neff.subgraphs, _readers(neff))):
-        parts.append((onchip * (with_data + (1 + len(Engine)) * _SHADOW_ENTRY // SHADOW_UNIT * shadowed),
-                      f"core {k} SBUF and PSUM"))
+        # the on-chip shadow grows with what the program touches: its writer plane counted here
+        parts.append((onchip * (with_data + _SHADOW_ENTRY // SHADOW_UNIT * shadowed), f"core {k} SBUF and PSUM"))
         for i, v in enumerate(sg.variables):
             if v.kind not in DRAM_KINDS:
                 continue
