@@ -112,7 +112,7 @@ def verify_neff(data: bytes, source: str) -> str:
                 check_stream(k, e, rec, sg.variables, target, {s: DecodedAP(rec[s]) for s in SLOTS})
             except KaenaError as err:
                 raise NeffError(f"{source}: invalid program: {err}") from None
-    try:  # replays the streams without numbers: hazards, and every read sees its tile's write
+    try:  # replays the streams without numbers: every read sees its tile's write
         alloc = check_allocation(neff)
     except KaenaError as err:
         raise NeffError(f"{source}: invalid program: {err}") from None

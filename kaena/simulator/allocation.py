@@ -10,7 +10,8 @@ checks that those records wrote *its* tile (``HazardChecker._check_tile``).
 
 It runs in every simulation with the hazard check, and without numbers in
 ``check_allocation`` (``kaena-neff verify``): the same event loop and the same
-ordering logic, with reads and writes of the shadow only (``touch``).
+ordering logic, tracking only each byte's last writer (``touch``; no vector-clock
+checks: races are the hazard check's, in a simulation).
 """
 
 from __future__ import annotations
@@ -94,9 +95,9 @@ class AllocationCheck:
 
 
 def check_allocation(neff: "Neff") -> AllocationCheck | None:
-    """Replay ``neff``'s streams without numbers, checking hazards and that every read sees
-    the write for its tile; None when the NEFF carries no allocation table. Raises the
-    first ``HazardError`` / ``TileOverlapError`` (or an uninitialised read)."""
+    """Replay ``neff``'s streams without numbers, checking that every read sees the write
+    for its tile; None when the NEFF carries no allocation table. Raises the first
+    ``TileOverlapError`` (or a read of bytes nothing wrote)."""
     from kaena.simulator.budget import check_budget
     from kaena.simulator.core import _Core, _pipeline_cores
     from kaena.simulator.eventloop import run_cores

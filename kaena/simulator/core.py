@@ -215,7 +215,8 @@ class _Core:
                     s = st.sem[i]
                     totals.setdefault(s, {}).setdefault(int(e), 0)
                     totals[s][int(e)] += 1
-            self.hazards = HazardChecker(core, {int(e): st.op for e, st in self.engines.items()}, totals)
+            self.hazards = HazardChecker(core, {int(e): st.op for e, st in self.engines.items()}, totals,
+                                         ordering=not replay)
         agents = tuple(self.agent_base + int(e) for e in Engine)
         self.mem = CoreMemory(sg, target, with_data=not timing_only and not replay,
                               shadowed=self.hazards is not None, agents=agents, shared=shared, prefix=prefix)
@@ -676,7 +677,7 @@ def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, che
                     sig[key][k * E + int(e)] += 1
         if max((len(o) for o in opcodes.values()), default=0) * n * E >= 2**31:
             raise SimulationError(f"{neff.name}: too many instructions to check hazards across {n} cores")
-        hazards = HazardChecker(0, opcodes, sig, agents=n * E, core_names=True)
+        hazards = HazardChecker(0, opcodes, sig, agents=n * E, core_names=True, ordering=not replay)
     cores = [_Core(k, sg, target, timing_only, check_hazards, profile, hazards, shared[k], f"core {k} ",
                    tables[k] if tables else None, replay)
              for k, sg in enumerate(neff.subgraphs)]

@@ -34,8 +34,11 @@ class TileOverlapError(SimulationError):
 
 class HazardChecker:
     def __init__(self, core: int, opcodes: dict[int, list[int]], sig_totals: dict[int, dict[int, int]],
-                 agents: int = ENGINES, core_names: bool = False):
+                 agents: int = ENGINES, core_names: bool = False, ordering: bool = True):
+        """``ordering`` False: track the last writer of every byte only (no vector-clock
+        checks, no reader planes): what the allocation check's replay needs."""
         self.core = core
+        self.ordering = ordering
         self.opcodes = opcodes  # agent -> its stream's opcodes
         self.agents = agents
         self.core_names = core_names  # name instructions "core C <engine> ..." (pipeline NEFFs)
@@ -103,15 +106,20 @@ class HazardChecker:
                 f"{self._where()}{self._name(e, seq)} reads {what} {region.describe()} "
                 f"that nothing wrote (uninitialised memory, first at {region.describe_unit(idx)})"
             )
-        self._check_writer(e, seq, region, what, w, "reads", "written by", "read-after-write", lo, hi)
+        if self.ordering:
+            self._check_writer(e, seq, region, what, w, "reads", "written by", "read-after-write", lo, hi)
         if tile != NO_TILE and self.code_tile is not None:
             self._check_tile(e, seq, region, what, w, tile, lo, hi)
-        region.reader_view(e)[...] = seq
+        if self.ordering:
+            region.reader_view(e)[...] = seq
 
     def write(self, e: int, seq: int, region: Region, what: str) -> None:
         if not region.space.shadowed:
             return
         w = region.writer_view()
+        if not self.ordering:
+            w[...] = seq * self.agents + e
+            return
         self._check_writer(e, seq, region, what, w, "writes", "also written by", "write-after-write",
                            int(w.min()), int(w.max()))
         for f, r in region.reader_views():
