@@ -94,9 +94,11 @@ def check_budget(neff: Neff, target: NeuronCoreTarget, with_data: bool, shadowed
     allowance = process_allowance()
     if allowance is not None and need > allowance:
         n, what = max(parts)
-        hint = "; run without the hazard check (kaena-run --no-hazard-check) to drop the shadow" if shadowed else ""
+        plain = sum(m for m, _ in simulation_bytes(neff, target, with_data, False))
+        hint = ("run without the hazard check (kaena-run --no-hazard-check: about "
+                f"{plain / _GIB:.2f} GiB) or " if shadowed and plain <= allowance else "")
         raise SimulationError(
             f"{neff.name}: simulating needs about {need / _GIB:.2f} GiB ({what}: {n / _GIB:.2f} GiB with "
-            f"{'its hazard shadow' if shadowed else 'its copies'}), more than the {max(allowance, 0) / _GIB:.2f} GiB "
-            f"this process can allocate{hint}, or count cycles only (--timing-only)"
+            f"{'its hazard shadow and ' if shadowed else ''}the copies handed back), more than the "
+            f"{max(allowance, 0) / _GIB:.2f} GiB this process can allocate: {hint}count cycles only (--timing-only)"
         )
