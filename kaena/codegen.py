@@ -43,7 +43,7 @@ from kaena.dialects.inferentia import (
     engine_of,
     float_prop,
 )
-from kaena.dialects.attributes import PSUM_PEAK_ATTR, SBUF_PEAK_ATTR, sources_of
+from kaena.dialects.attributes import PSUM_PEAK_ATTR, SBUF_PEAK_ATTR, describe_sources, sources_of
 from kaena.errors import CompileError
 from kaena.isa import (
     MAX_FREE_DIMS,
@@ -54,6 +54,7 @@ from kaena.isa import (
     empty_records,
 )
 from kaena.neff import NEFF_VERSION, NO_SOURCE, Neff, Subgraph, TensorSpec, Variable
+from kaena.neff.allocation import ALLOCATION_KEY, NO_TILE, TILE_SLOTS
 from kaena.neff.model import PIPELINE_VERSION
 from kaena.target import target_of
 
@@ -98,6 +99,11 @@ class _CoreEncoder:
         self.static_ids: dict[Operation, int] = {}
         # the subgraph's source table: each distinct kaena.source of an instruction, in program order
         self.source_index: dict[tuple[str, ...], int] = {}
+        # the allocation table (kaena.neff.allocation): each inf.alloc's placement, and per
+        # static instruction the tile of each SBUF/PSUM operand slot
+        self.tile_index: dict[AllocOp, int] = {}
+        self.tiles: list[list] = []
+        self.operand_tiles: dict[int, list[int]] = {}  # static id -> [out, in0, in1] tile (-1: none)
 
     # --- variables --------------------------------------------------------
     def encode_variables(self) -> None:
@@ -193,8 +199,28 @@ class _CoreEncoder:
         alloc = value.owner
         assert isinstance(alloc, AllocOp)
         ap["mem"] = int(Mem.PSUM if isinstance(t, PsumType) else Mem.SBUF)
+        self.operand_tiles.setdefault(i, [NO_TILE] * len(TILE_SLOTS))[TILE_SLOTS.index(slot)] = self._tile(alloc)
         self._affine(i, (slot, "start_partition"), pat.partition + alloc.partition.value.data)
         self._affine(i, (slot, "offset"), pat.offset.scaled(isz) + alloc.offset.value.data)
+
+    def _tile(self, alloc: AllocOp) -> int:
+        """The allocation-table index of ``alloc`` (entered on first use)."""
+        k = self.tile_index.get(alloc)
+        if k is None:
+            t = alloc.result.type
+            assert isinstance(t, SbufType | PsumType)
+            k = self.tile_index[alloc] = len(self.tiles)
+            hint = alloc.result.name_hint
+            src = describe_sources(alloc)
+            name = f"#{k}" + (f" %{hint}" if hint else "") + (f" of {src}" if src else "")
+            self.tiles.append(["psum" if isinstance(t, PsumType) else "sbuf", alloc.partition.value.data,
+                               t.partitions, alloc.offset.value.data, t.bytes_per_partition, name])
+        return k
+
+    def allocation(self) -> dict:
+        """This core's allocation table (``kaena.neff.allocation``): tiles and operand tiles by tag."""
+        rows = sorted([int(self.records[i]["tag"]), *tiles] for i, tiles in self.operand_tiles.items())
+        return {"tiles": self.tiles, "operands": rows}
 
     def _encode_op(self, i: int, op: Operation, rec: np.void) -> None:
         if isinstance(op, SemSignalOp):
@@ -388,6 +414,7 @@ def emit_neff(module: ModuleOp, store, *, name: str, compiler_version: str,
                 outputs.append(TensorSpec(v.name, v.shape, _io_dtype(v)))
     pipelined = any(isinstance(op, DmaSendOp) for op in module.walk())
     metadata = dict(metadata or {})
+    metadata[ALLOCATION_KEY] = {"subgraphs": [enc.allocation() for enc in encoders]}
     if pipelined:
         metadata["pipeline"] = _keep_weights_resident(subgraphs, module)
     return Neff(

@@ -83,6 +83,7 @@ def _install_listing_round_trip_check() -> None:
         if key in seen:  # the same program again (tests recompile models): checked already
             return neff
         seen.add(key)
+        _check_allocation_table(neff)
         back = assemble(text, neff_weights(neff), source=f"<listing of {neff.name}>")
         diff = streams_equal(neff, back)
         assert diff is None, f"disasm -> asm changed the instruction streams of '{neff.name}': {diff}"
@@ -94,6 +95,27 @@ def _install_listing_round_trip_check() -> None:
     kaena.compile = compile_and_check
 
 
+def _check_allocation_table(neff) -> None:
+    """Every NEFF the suite compiles carries an allocation table that covers each on-chip
+    operand (so every simulation of it runs the allocation check); small programs are also
+    replayed without numbers here (kaena.simulator.allocation), the larger ones are
+    checked by the simulations that compare their numbers."""
+    from kaena.isa import Engine
+    from kaena.neff.allocation import allocation_tables, stream_name
+    from kaena.simulator.allocation import check_allocation
+
+    tables = allocation_tables(neff)
+    assert tables is not None, f"'{neff.name}' has no allocation table"
+    for k, (sg, table) in enumerate(zip(neff.subgraphs, tables)):
+        for e in Engine:
+            table.stream_tiles(sg.stream(e), stream_name(k, e))
+    if sum(len(sg.stream(e)) for sg in neff.subgraphs for e in Engine) <= _REPLAY_RECORDS:
+        check_allocation(neff)
+        _ALLOCATION_REPLAYS.append(neff.name)
+
+
+_REPLAY_RECORDS = 4000
+_ALLOCATION_REPLAYS: list[str] = []
 _LISTING_CHECKS: list[str] = []  # names of the models checked, for tests of this hook
 if not os.environ.get("KAENA_SKIP_LISTING_CHECK"):
     _install_listing_round_trip_check()

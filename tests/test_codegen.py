@@ -70,7 +70,9 @@ def test_variables_and_specs():
     assert [(t.name, t.shape, t.dtype) for t in neff.inputs] == [("x", (4, 64), "float32")]
     assert [(t.name, t.shape) for t in neff.outputs] == [("y", (32, 4))]
     assert (sg.sbuf_peak_bytes, sg.psum_peak_bytes) == (1234, 56)
-    assert neff.metadata == {"k": 1} and neff.compiler_version == "0.1"
+    # the caller's metadata, and the allocation table the encoder adds (kaena.neff.allocation)
+    assert {k: v for k, v in neff.metadata.items() if k != "allocation"} == {"k": 1}
+    assert len(neff.metadata["allocation"]["subgraphs"][0]["tiles"]) > 0 and neff.compiler_version == "0.1"
 
 
 def test_streams_are_valid_and_deterministic():

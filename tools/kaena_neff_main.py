@@ -1,7 +1,7 @@
 """``kaena-neff``: inspect, check, unpack/pack, disassemble and assemble NEFF files.
 
     kaena-neff info FILE [--json]        versions, compiler, name, uuid, cores, I/O, size by section
-    kaena-neff verify FILE               every reader check plus the simulator's static operand checks
+    kaena-neff verify FILE               every reader check, the static operand checks, the allocation check
     kaena-neff unpack FILE DIR           archive members (+ header.json) into DIR
     kaena-neff pack DIR FILE             the reverse; unpack -> pack gives the same bytes
     kaena-neff disasm FILE [-o OUT]      per-core, per-engine instruction listing
@@ -96,7 +96,9 @@ def format_info(info: dict) -> str:
 
 def verify_neff(data: bytes, source: str) -> str:
     """Reader checks, then the simulator's static operand checks (bounds,
-    alignment, shapes) on every stream; returns the one-line verdict."""
+    alignment, shapes) on every stream, then (when the NEFF carries an allocation
+    table) the allocation check replayed without numbers; returns the one-line verdict."""
+    from kaena.simulator.allocation import check_allocation
     from kaena.simulator.memory import SLOTS, DecodedAP, check_stream
 
     header, _members, neff = read_neff_parts(data, source)
@@ -110,9 +112,14 @@ def verify_neff(data: bytes, source: str) -> str:
                 check_stream(k, e, rec, sg.variables, target, {s: DecodedAP(rec[s]) for s in SLOTS})
             except KaenaError as err:
                 raise NeffError(f"{source}: invalid program: {err}") from None
+    try:  # replays the streams without numbers: every read sees its tile's write
+        alloc = check_allocation(neff)
+    except KaenaError as err:
+        raise NeffError(f"{source}: invalid program: {err}") from None
+    checked = f", allocation check passed ({alloc.tiles} tiles)" if alloc else ", no allocation table"
     return (
         f"{source}: OK: NEFF {header.version[0]}.{header.version[1]} '{neff.name}' by '{neff.compiler_version}', "
-        f"{neff.num_cores} core(s), {records} instructions, sha256 {header.sha256.hex()}"
+        f"{neff.num_cores} core(s), {records} instructions{checked}, sha256 {header.sha256.hex()}"
     )
 
 

@@ -77,16 +77,16 @@ class Subgraph:
         """The node names of table entry ``index`` (empty for NO_SOURCE)."""
         return () if index == NO_SOURCE or index >= len(self.sources) else self.sources[index]
 
-
-def source_label(names: tuple[str, ...]) -> str:
-    """How reports name a source entry: its node, or its fused nodes joined by ' + '."""
-    return " + ".join(names)
-
     def variable_index(self, name: str) -> int:
         for i, v in enumerate(self.variables):
             if v.name == name:
                 return i
         raise KeyError(name)
+
+
+def source_label(names: tuple[str, ...]) -> str:
+    """How reports name a source entry: its node, or its fused nodes joined by ' + '."""
+    return " + ".join(names)
 
 
 @dataclass(frozen=True)

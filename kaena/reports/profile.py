@@ -286,6 +286,22 @@ def roofline(neff: Neff, result: SimResult, target: NeuronCoreTarget | None = No
 
 
 # --- statistics ------------------------------------------------------------------------------
+def sram_stats(neff: Neff, result: SimResult, target: NeuronCoreTarget) -> dict:
+    """SBUF/PSUM as the run used them (the bytes its instructions wrote, on the busiest
+    core), beside the allocator's plan from the NEFF (``*_alloc_peak_bytes``)."""
+    from kaena.simulator.footprint import painted_footprint
+
+    fps = result.footprints or [painted_footprint(sg, target) for sg in neff.subgraphs]
+    return {
+        "sbuf_peak_bytes": max((f.sbuf_bytes for f in fps), default=0),
+        "psum_peak_bytes": max((f.psum_bytes for f in fps), default=0),
+        "sbuf_peak_partition_bytes": max((f.sbuf_partition_bytes for f in fps), default=0),
+        "psum_peak_partition_bytes": max((f.psum_partition_bytes for f in fps), default=0),
+        "sbuf_alloc_peak_bytes": max((sg.sbuf_peak_bytes for sg in neff.subgraphs), default=0),
+        "psum_alloc_peak_bytes": max((sg.psum_peak_bytes for sg in neff.subgraphs), default=0),
+    }
+
+
 def run_stats(neff: Neff, result: SimResult, target: NeuronCoreTarget | None = None, top: int = 10) -> dict:
     """The STATS.json of ``kaena-run --stats``: plain JSON types only."""
     target = target or neff.target_description
@@ -307,8 +323,7 @@ def run_stats(neff: Neff, result: SimResult, target: NeuronCoreTarget | None = N
         "busy_cycles": {k: int(v) for k, v in result.busy.items()},
         "busy_pct": {k: (100.0 * v / cycles if cycles else 0.0) for k, v in result.busy.items()},
         "dma_bytes": int(result.dma_bytes),
-        "sbuf_peak_bytes": max((sg.sbuf_peak_bytes for sg in neff.subgraphs), default=0),
-        "psum_peak_bytes": max((sg.psum_peak_bytes for sg in neff.subgraphs), default=0),
+        **sram_stats(neff, result, target),
         "instruction_counts": result.instruction_counts,
     }
     stats.update(node_stats(result))

@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from kaena.errors import KaenaError, SimulationError
+from kaena.errors import SimulationError
 from kaena.isa import AluOp, DType, Engine, Flags, Mem, Opcode, stream_errors
 from kaena.neff import Neff, Subgraph
 from kaena.simulator import execute as ex
 from kaena.simulator.eventloop import run_cores
+from kaena.simulator.allocation import install_tiles, touch
+from kaena.simulator.budget import check_budget
+from kaena.simulator.footprint import Footprint, shadow_footprint
 from kaena.simulator.hazards import HazardChecker
+from kaena.simulator.inputs import check_inputs
 from kaena.simulator.memory import (
     NO_WRITER,
     PRELOADED,
@@ -31,6 +35,7 @@ from kaena.simulator.memory import (
     np_dtype_of,
 )
 from kaena.simulator.timing import stream_costs
+from kaena.neff.allocation import NO_TILE, SubgraphTiles, allocation_tables, stream_name
 from kaena.neff.model import NO_SOURCE
 from kaena.target import INF1, NeuronCoreTarget
 
@@ -85,6 +90,9 @@ class SimResult:
     # cycles of the cores' load-time programs (resident weights), run once when the model is
     # loaded: not part of ``cycles``
     load_cycles: int = 0
+    # per subgraph, the SBUF/PSUM bytes the run wrote, from the hazard shadow (None without
+    # one: ``kaena.simulator.footprint.painted_footprint`` counts them from the records)
+    footprints: list[Footprint] | None = None
 
     def pe_utilization(self, target: NeuronCoreTarget = INF1) -> float:
         """(MACs / (peak MACs per cycle x cores)) / cycles, as in the hardware contract."""
@@ -132,6 +140,7 @@ class _Engine:
         self.done = 0
         self.busy = 0
         self.profile = profile
+        self.tile_of: dict[str, list[int]] | None = None  # slot -> each record's tile (allocation check)
         if profile:  # filled by the event loop; only sync records need per-record work
             self.start = np.zeros(self.n, dtype=np.int64)
             self.sync_end: dict[int, int] = {}  # wait -> resume time; signal -> count rise
@@ -177,10 +186,13 @@ def _source_cycles(sg: Subgraph, engine: Engine, occ: np.ndarray) -> dict[tuple[
 class _Core:
     def __init__(self, core: int, sg: Subgraph, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
                  profile: bool = False, hazards: HazardChecker | None = None, shared: dict | None = None,
-                 prefix: str = ""):
+                 prefix: str = "", tiles: SubgraphTiles | None = None, replay: bool = False):
         """``hazards``: a pipeline's checker shared by all its cores (agents core * 4 + engine);
-        ``shared``: variable index -> Space of the cross-core buffers this core shares."""
+        ``shared``: variable index -> Space of the cross-core buffers this core shares;
+        ``tiles``: the NEFF's allocation table for this core (checked with the hazards);
+        ``replay``: no values, only the hazard and allocation checks (``kaena.simulator.allocation``)."""
         self.core = core
+        self.replay = replay
         self.agent_base = core * len(Engine) if shared is not None else 0
         self.shared = shared or {}
         self.profile = profile
@@ -204,10 +216,21 @@ class _Core:
                     s = st.sem[i]
                     totals.setdefault(s, {}).setdefault(int(e), 0)
                     totals[s][int(e)] += 1
-            self.hazards = HazardChecker(core, {int(e): st.op for e, st in self.engines.items()}, totals)
+            self.hazards = HazardChecker(core, {int(e): st.op for e, st in self.engines.items()}, totals,
+                                         ordering=not replay)
         agents = tuple(self.agent_base + int(e) for e in Engine)
-        self.mem = CoreMemory(sg, target, with_data=not timing_only, shadowed=self.hazards is not None,
-                              agents=agents, shared=shared, prefix=prefix)
+        self.mem = CoreMemory(sg, target, with_data=not timing_only and not replay,
+                              shadowed=self.hazards is not None, agents=agents, shared=shared, prefix=prefix)
+        self.load_code0 = 0  # shadow code of load-time record j: NO_WRITER - 1 - (load_code0 + j)
+        self.load_tiles: list[int] = []
+        self.tiles: SubgraphTiles | None = None
+        if tiles is not None and self.hazards is not None:
+            for e, st in self.engines.items():
+                st.tile_of = dict(zip(SLOTS, tiles.stream_tiles(st.rec, stream_name(core, e)).T.tolist()))
+            self.load_tiles = tiles.stream_tiles(sg.load_stream, stream_name(core, None))[:, 0].tolist()
+            self.tiles = tiles
+            if hazards is None:
+                install_tiles(self.hazards, [self])
         self.remote: list[_Core] = []  # a pipeline's cores, by index (NOTIFY targets)
         self.stationary: tuple[np.ndarray, int] | None = None  # (transposed [M, K] fp32, dtype)
 
@@ -225,7 +248,7 @@ class _Core:
     def _read(self, st: _Engine, i: int, slot: str, native: bool = False) -> np.ndarray:
         r = self._region(st, slot, i)
         if self.hazards:
-            self.hazards.read(self.agent(st), i, r, slot)
+            self.hazards.read(self.agent(st), i, r, slot, st.tile_of[slot][i] if st.tile_of else NO_TILE)
         v = r.view()
         return np.array(v) if native else v.astype(F32)
 
@@ -239,6 +262,9 @@ class _Core:
         return SimulationError(f"core {self.core}, {st.engine.stream_name} instruction {i} ({Opcode(st.op[i]).name}): {why}")
 
     def _execute(self, st: _Engine, i: int) -> None:
+        if self.replay:
+            touch(self, st, i)
+            return
         op = st.op[i]
         if op == Opcode.NOP:
             return
@@ -313,8 +339,9 @@ class _Core:
             )
         table = self._region(st, "in0", i)
         if self.hazards and table.space.shadowed:
+            tile = st.tile_of["in0"][i] if st.tile_of else NO_TILE
             for r in np.unique(idx).tolist():  # only the gathered rows are read
-                self.hazards.read(self.agent(st), i, _row_region(table, r), "in0")
+                self.hazards.read(self.agent(st), i, _row_region(table, r), "in0", tile)
         self._write(st, i, table.view()[idx])
 
     def _scalar(self, st: _Engine, i: int) -> np.ndarray | np.float32:
@@ -339,12 +366,13 @@ class _Core:
             raise SimulationError(f"core {self.core}, load-time instruction {i}: {why}")
         aps = {s: DecodedAP(rec[s]) for s in SLOTS}
         facts = check_stream(self.core, Engine.DMA, rec, self.sg.variables, self.target, aps)
-        if self.mem.sbuf.data is not None:
+        if self.mem.sbuf.data is not None or self.hazards is not None:
             for i in range(len(rec)):
                 src, dst = aps["in0"].region(i, self.mem), aps["out"].region(i, self.mem)
-                dst.view()[...] = np.asarray(src.view()).astype(dst.dtype, copy=False).reshape(dst.shape)
-                if self.hazards is not None:
-                    dst.writer_view()[...] = PRELOADED
+                if self.mem.sbuf.data is not None:
+                    dst.view()[...] = np.asarray(src.view()).astype(dst.dtype, copy=False).reshape(dst.shape)
+                if self.hazards is not None:  # ordered before everything; the code names the record
+                    dst.writer_view()[...] = PRELOADED - self.load_code0 - i
         return int(stream_costs(Engine.DMA, rec, facts, self.target).occupancy.sum())
 
     # --- DRAM variables in and out --------------------------------------------------
@@ -376,7 +404,7 @@ class _Core:
     def outputs(self) -> dict[str, np.ndarray]:
         out = {}
         for v, space in zip(self.sg.variables, self.mem.dram):
-            if v.kind != "output":
+            if v.kind != "output" or self.replay:
                 continue
             if self.hazards is not None:
                 space.ensure(space.row_bytes)
@@ -397,98 +425,6 @@ def _row_region(table: Region, r: int) -> Region:
     col0 = table.col0 + r * table.part_bytes
     return Region(table.space, table.row0, col0, (1,) + table.shape[1:], 0, table.part_bytes,
                   table.free_bytes, table.dtype, col0 + hi + isz)
-
-
-_INT32 = np.iinfo(np.int32)
-
-
-def host_input(model: str, name: str, spec, value) -> np.ndarray:
-    """What the host hands the device for one model input. A float32 input takes float32,
-    and other arrays only where converting them is exact: float16, bfloat16 and bool (masks:
-    0.0/1.0) always, float64 and integers when every value is a float32 (integers within 2**24).
-    An int32 input takes integer arrays only: int64 (and narrower) are converted on the host
-    after checking every value fits int32 and the input's declared ``valid_range``. The first
-    bad value is named by its flat position."""
-    arr = np.asarray(value)
-    if spec.dtype != "int32":
-        return _exact_float_input(model, name, arr, np_dtype_of(spec.dtype))
-    if arr.dtype.kind not in "biu":
-        raise KaenaError(
-            f"{model}: input '{name}' is int32 (token ids, masks): pass an int32 or int64 array, got {arr.dtype}"
-        )
-    flat = arr.reshape(-1)
-    if arr.dtype.kind != "b" and arr.dtype != np.int32:
-        bad = np.flatnonzero((flat < _INT32.min) | (flat > _INT32.max))
-        if len(bad):
-            k = int(bad[0])
-            raise KaenaError(
-                f"{model}: value {int(flat[k])} at position {k} of input '{name}' does not fit int32 "
-                f"[{_INT32.min}, {_INT32.max}]"
-            )
-    out = arr.astype(np.int32)
-    if spec.valid_range is not None:
-        lo, hi = spec.valid_range
-        flat = out.reshape(-1)
-        bad = np.flatnonzero((flat < lo) | (flat >= hi))
-        if len(bad):
-            k = int(bad[0])
-            # [0, V) comes from a gather's table; a range reaching below 0 from the
-            # engines' FP32 view of int32 (exact within 2**24)
-            what = "token id" if lo >= 0 else "value"
-            why = "" if lo >= 0 else " (the engines compare int32 exactly only within 2**24)"
-            raise KaenaError(f"{model}: {what} {int(flat[k])} at position {k} of input '{name}' is outside "
-                             f"[{lo}, {hi}){why}")
-    return out
-
-
-def _exact_float_input(model: str, name: str, arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    if arr.dtype == dtype or arr.dtype in (np.float16, np_dtype_of("bfloat16"), np.bool_):
-        return arr.astype(dtype)
-    if arr.dtype.kind not in "iuf":
-        raise KaenaError(f"{model}: input '{name}' is {np.dtype(dtype).name}: pass a {np.dtype(dtype).name} "
-                         f"array, got {arr.dtype}")
-    out = arr.astype(dtype)
-    flat, back = arr.reshape(-1), out.reshape(-1)
-    if arr.dtype.kind == "f":
-        exact = (back.astype(arr.dtype) == flat) | (np.isnan(back) & np.isnan(flat))
-    else:  # integers: exact within 2**24
-        exact = (flat >= -(1 << 24)) & (flat <= 1 << 24)
-    inexact = np.flatnonzero(~exact)
-    if len(inexact):
-        k = int(inexact[0])
-        raise KaenaError(
-            f"{model}: input '{name}' is {np.dtype(dtype).name}, and value {flat[k].item()!r} at position {k} of the "
-            f"{arr.dtype} array you passed is not exactly a {np.dtype(dtype).name}: convert it yourself "
-            f"(x.astype(np.{np.dtype(dtype).name})) if rounding is what you want"
-        )
-    return out
-
-
-def _check_inputs(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool) -> dict[str, np.ndarray]:
-    declared = {t.name: t for t in neff.inputs}
-    extra = sorted(set(inputs) - set(declared))
-    if extra:
-        raise KaenaError(
-            f"{neff.name}: unknown input '{extra[0]}'; the model's inputs are: {', '.join(declared) or '(none)'}"
-        )
-    env = {}
-    for name, spec in declared.items():
-        if name not in inputs:
-            if timing_only:
-                continue
-            raise KaenaError(
-                f"{neff.name}: missing input '{name}' (shape {tuple(spec.shape)}, {spec.dtype}); pass a value for it"
-            )
-        try:
-            arr = host_input(neff.name, name, spec, inputs[name])
-        except (TypeError, ValueError) as e:
-            raise KaenaError(f"{neff.name}: input '{name}' is not a numeric array ({e})") from None
-        if tuple(arr.shape) != tuple(spec.shape):
-            raise KaenaError(
-                f"{neff.name}: input '{name}' has shape {tuple(arr.shape)} but the model expects {tuple(spec.shape)}"
-            )
-        env[name] = arr
-    return env
 
 
 def simulate(
@@ -513,13 +449,21 @@ def simulate(
     # The run is many small matmuls: a multi-threaded BLAS spends more time synchronising
     # its threads than computing them (10x slower on 2 cores under load). One thread, for
     # this call only, so that importing Kaena leaves the process's BLAS alone.
-    with threadpool_limits(limits=1):
-        return _simulate(neff, inputs, timing_only, check_hazards, target, profile)
+    check_budget(neff, target, with_data=not timing_only, shadowed=check_hazards and not timing_only)
+    try:
+        with threadpool_limits(limits=1):
+            return _simulate(neff, inputs, timing_only, check_hazards, target, profile)
+    except MemoryError:  # the budget is an estimate: what it missed is still one clean line
+        raise SimulationError(
+            f"{neff.name}: out of memory while simulating (its DRAM variables: "
+            f"{sum(v.nbytes for sg in neff.subgraphs for v in sg.variables)} bytes); free memory, "
+            "or run without the hazard check (--no-hazard-check) or with --timing-only"
+        ) from None
 
 
 def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, check_hazards: bool,
               target: NeuronCoreTarget, profile: bool) -> SimResult:
-    env = _check_inputs(neff, inputs, timing_only)
+    env = check_inputs(neff, inputs, timing_only)
     busy = {e.stream_name: 0 for e in Engine}
     source_cycles: dict[tuple[str, ...], int] = {}
     counts = {e.stream_name: {} for e in Engine}
@@ -528,8 +472,9 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
     totals = [0, 0, 0]  # dma bytes, macs, weighted macs
     trace: list[CoreTrace] | None = [] if profile else None
     load_cycles = 0
+    tables = allocation_tables(neff) if check_hazards and not timing_only else None
     if neff.execution == "pipeline":
-        cores = _pipeline_cores(neff, target, timing_only, check_hazards, profile)
+        cores = _pipeline_cores(neff, target, timing_only, check_hazards, profile, tables)
         for c in cores:
             if not timing_only:
                 c.load(env)
@@ -542,7 +487,7 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
     else:
         cores = []
         for k, sg in enumerate(neff.subgraphs):
-            core = _Core(k, sg, target, timing_only, check_hazards, profile)
+            core = _Core(k, sg, target, timing_only, check_hazards, profile, tiles=tables[k] if tables else None)
             if not timing_only:
                 core.load(env)
             load_cycles += core.preload()
@@ -569,8 +514,10 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
                 )
             outputs[spec.name] = val.astype(np_dtype_of(spec.dtype) if spec.dtype == "int32" else F32).reshape(spec.shape)
     cycles = max(core_cycles, default=0) if neff.execution == "pipeline" else sum(core_cycles)
+    footprints = [shadow_footprint(c.mem.sbuf, c.mem.psum) for c in cores] \
+        if cores and all(c.hazards is not None for c in cores) else None
     return SimResult(outputs, cycles, busy, counts, totals[0], totals[1], core_cycles, totals[2], trace,
-                     source_cycles, load_cycles)
+                     source_cycles, load_cycles, footprints)
 
 
 def _account(core: _Core, busy: dict, source_cycles: dict, counts: dict, totals: list[int]) -> None:
@@ -602,7 +549,7 @@ def connections(neff: Neff) -> list[tuple[int, int, int, int]]:
 
 
 def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
-                    profile: bool) -> list[_Core]:
+                    profile: bool, tables: list[SubgraphTiles] | None = None, replay: bool = False) -> list[_Core]:
     """The cores of a pipeline NEFF, sharing their cross-core buffers and one hazard checker."""
     n = len(neff.subgraphs)
     E = len(Engine)
@@ -615,7 +562,8 @@ def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, che
     for (p, i), cs in readers.items():
         v = neff.subgraphs[p].variables[i]
         agents = tuple(a for k in [p] + cs for a in range(k * E, k * E + E))
-        shared[p][i] = Space(f"core {p} DRAM '{v.name}'", 1, v.nbytes, not timing_only, shadowed, agents)
+        shared[p][i] = Space(f"core {p} DRAM '{v.name}'", 1, v.nbytes, not timing_only and not replay, shadowed,
+                             agents)
     for p, i, c, j in links:
         w = neff.subgraphs[c].variables[j]
         if w.nbytes != neff.subgraphs[p].variables[i].nbytes:
@@ -638,9 +586,12 @@ def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, che
                     sig[key][k * E + int(e)] += 1
         if max((len(o) for o in opcodes.values()), default=0) * n * E >= 2**31:
             raise SimulationError(f"{neff.name}: too many instructions to check hazards across {n} cores")
-        hazards = HazardChecker(0, opcodes, sig, agents=n * E, core_names=True)
-    cores = [_Core(k, sg, target, timing_only, check_hazards, profile, hazards, shared[k], f"core {k} ")
+        hazards = HazardChecker(0, opcodes, sig, agents=n * E, core_names=True, ordering=not replay)
+    cores = [_Core(k, sg, target, timing_only, check_hazards, profile, hazards, shared[k], f"core {k} ",
+                   tables[k] if tables else None, replay)
              for k, sg in enumerate(neff.subgraphs)]
+    if hazards is not None and tables:
+        install_tiles(hazards, cores)
     for k, c in enumerate(cores):
         c.agent_base = k * E
         c.remote = cores

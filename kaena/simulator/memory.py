@@ -37,8 +37,10 @@ class Space:
     """One memory: bytes plus (optionally) its hazard shadow.
 
     The shadow has one entry per 2 bytes: ``writer`` holds seq*4+engine of the
-    last write (or NO_WRITER); ``readers[..., e]`` the seq of engine e's last
-    read (-1: none). Shadow columns grow on demand so small programs stay cheap.
+    last write (NO_WRITER: none; below it: a load-time record); ``readers[a]`` the seq
+    of agent a's last read (-1: none), a plane made on a's first read (a DRAM output
+    only the DMA queue writes has no reader plane). Shadow columns grow on demand so
+    small programs stay cheap.
     """
 
     def __init__(self, name: str, rows: int, row_bytes: int, with_data: bool, shadowed: bool,
@@ -47,7 +49,6 @@ class Space:
         # the hazard checker's agents that access this memory (one reader plane each): the
         # engines of its core, and of the receiving core for a variable cores share
         self.agents = agents
-        self.plane = {a: i for i, a in enumerate(agents)}
         self.rows = rows
         self.row_bytes = row_bytes
         self.data = np.zeros((rows, row_bytes), dtype=np.uint8) if with_data else None
@@ -55,19 +56,30 @@ class Space:
         self.shadowed = shadowed
         self.width = 0
         self.writer = np.full((rows, 0), NO_WRITER, dtype=np.int32)
-        self.readers = np.full((len(agents), rows, 0), -1, dtype=np.int32)
+        self.readers: dict[int, np.ndarray] = {}  # agent -> [rows, width] plane
+
+    def reader_plane(self, agent: int) -> np.ndarray:
+        plane = self.readers.get(agent)
+        if plane is None:
+            plane = self.readers[agent] = np.full((self.rows, self.width), -1, dtype=np.int32)
+        return plane
 
     def ensure(self, hi_byte: int) -> None:
         """Grow the shadow to cover bytes [0, hi_byte) of every row."""
         need = ceil_div(hi_byte, SHADOW_UNIT)
         if need <= self.width:
             return
-        new = min(max(need, 2 * self.width, 256), ceil_div(self.row_bytes, SHADOW_UNIT))
+        full = ceil_div(self.row_bytes, SHADOW_UNIT)
+        # a DRAM variable (one row) at once: growing it by doubling would hold two copies
+        new = full if self.rows == 1 else min(max(need, 2 * self.width, 256), full)
         w = np.full((self.rows, new), NO_WRITER, dtype=np.int32)
-        r = np.full((len(self.agents), self.rows, new), -1, dtype=np.int32)
         w[:, : self.width] = self.writer
-        r[:, :, : self.width] = self.readers
-        self.writer, self.readers, self.width = w, r, new
+        self.writer = w
+        for a, old in self.readers.items():
+            r = np.full((self.rows, new), -1, dtype=np.int32)
+            r[:, : self.width] = old
+            self.readers[a] = r
+        self.width = new
 
 
 @dataclass
@@ -105,7 +117,12 @@ class Region:
 
     def reader_view(self, agent: int) -> np.ndarray:
         self.space.ensure(self.hi_byte)
-        return self._shadow(self.space.readers[self.space.plane[agent]])
+        return self._shadow(self.space.reader_plane(agent))
+
+    def reader_views(self) -> list[tuple[int, np.ndarray]]:
+        """(agent, view) of the agents that have read this Space so far."""
+        self.space.ensure(self.hi_byte)
+        return [(a, self._shadow(plane)) for a, plane in sorted(self.space.readers.items())]
 
     def describe(self) -> str:
         """The whole range the access touches."""
