@@ -18,6 +18,20 @@ from xdsl.passes import ModulePass
 from kaena.errors import KaenaError
 
 
+def _linear_string_lexer() -> None:
+    """xDSL 0.74's string-literal regex nests quantifiers (``(?:[^"...]+|escape)*"``): on a
+    line with an opening quote and no closing one it backtracks exponentially, so a stray
+    quote in an IR file hung kaena-opt and kaena-translate. The same language without the
+    inner ``+`` matches in linear time."""
+    import re
+
+    from xdsl.utils.mlir_lexer import MLIRLexer
+
+    MLIRLexer._unescaped_characters_regex = re.compile(r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"')
+
+
+_linear_string_lexer()
+
 def kaena_dialects() -> dict[str, Callable[[], Dialect]]:
     """Kaena's own dialects by name (imported lazily)."""
 
