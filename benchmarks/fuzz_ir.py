@@ -254,6 +254,35 @@ def _edit_attribute(text: str, rng: random.Random, strings: list[str]) -> str:
     return _edit_number(text, rng)
 
 
+def _retype_all(text: str, rng: random.Random) -> str:
+    """One shape or element type changed everywhere it occurs: the types stay consistent,
+    so the mutant gets past the type checks to the shape rules and the passes."""
+    shapes = sorted({m.group() for m in _matches(_SHAPE, text)})
+    if not shapes:
+        return _edit_number(text, rng)
+    old = rng.choice(shapes)
+    *dims, elem = old.split("x")
+    if rng.random() < 0.35 or not dims:
+        elem = rng.choice(_ELEMENT_TYPES[:8])
+    else:
+        k = rng.randrange(len(dims))
+        dims[k] = str(max(1, int(dims[k]) + rng.choice([-1, 1, 2, 7]))) if rng.random() < 0.6 else rng.choice(_DIMS)
+    new = "x".join([*dims, elem])
+    return re.sub(rf"(?<=<){re.escape(old)}(?=[>,])", new, text)
+
+
+def _swap_operands(text: str, rng: random.Random) -> str:
+    """Two value names swapped on one line (operands of one op, or a result and an operand)."""
+    lines = text.split("\n")
+    candidates = [i for i in _code_lines(text) if len(set(_VALUE.findall(lines[i]))) >= 2]
+    if not candidates:
+        return _rename_value(text, rng)
+    i = rng.choice(candidates)
+    a, b = rng.sample(sorted(set(_VALUE.findall(lines[i]))), 2)
+    lines[i] = re.sub(rf"{re.escape(a)}\b|{re.escape(b)}\b", lambda m: b if m.group() == a else a, lines[i])
+    return "\n".join(lines)
+
+
 def _rename_value(text: str, rng: random.Random) -> str:
     values = _matches(_VALUE, text)
     if not values:
@@ -278,7 +307,11 @@ def _bytes_op(kind: str, data: bytes, rng: random.Random) -> bytes:
 
 
 MUTATIONS = ("delete-line", "duplicate-line", "swap-lines", "splice-line", "delete-token", "duplicate-token",
-             "swap-tokens", "number", "type", "attribute", "rename-value", "truncate", "random-bytes")
+             "swap-tokens", "number", "type", "retype-all", "attribute", "rename-value", "swap-operands",
+             "truncate", "random-bytes")
+# edits that keep the file parseable more often than not; a case may stack a second one
+_SEMANTIC = {"number": _edit_number, "type": _edit_type, "retype-all": _retype_all,
+             "rename-value": _rename_value, "swap-operands": _swap_operands}
 
 
 @dataclass
@@ -305,14 +338,12 @@ def mutate(corpus: Corpus, seed: Seed, rng: random.Random, kind: str | None = No
         text = _lines_op(kind, text, rng, corpus.lines)
     elif kind in ("delete-token", "duplicate-token", "swap-tokens"):
         text = _tokens_op(kind, text, rng)
-    elif kind == "number":
-        text = _edit_number(text, rng)
-    elif kind == "type":
-        text = _edit_type(text, rng)
     elif kind == "attribute":
         text = _edit_attribute(text, rng, corpus.strings)
     else:
-        text = _rename_value(text, rng)
+        text = _SEMANTIC[kind](text, rng)
+    if rng.random() < 0.3:  # and sometimes a second, semantic edit
+        text = _SEMANTIC[rng.choice(sorted(_SEMANTIC))](text, rng)
     return kind, text.encode()
 
 
@@ -350,11 +381,11 @@ def _signature(e: BaseException) -> str:
     """The exception type and the innermost frames in Kaena's code and overall."""
     frames = traceback.extract_tb(e.__traceback__)
     ours = [f for f in frames if f.filename.startswith(ROOT)]
-    where = [f"{os.path.relpath(f.filename, ROOT)}:{f.lineno} ({f.name})" for f in ours[-1:]]
+    where = [f"{os.path.relpath(f.filename, ROOT)}:{f.lineno} ({f.name})" for f in ours[-2:]]
     if frames and (not ours or frames[-1] is not ours[-1]):
         f = frames[-1]
         where.append(f"{os.path.basename(f.filename)}:{f.lineno} ({f.name})")
-    return f"{type(e).__name__} at {' <- '.join(reversed(where)) or '?'}"
+    return f"{type(e).__name__} at {' <- '.join(reversed(where)) or '?'}"  # innermost first
 
 
 def _call(tool: str, argv: list[str], seconds: float) -> tuple[int | BaseException, str]:
