@@ -80,6 +80,23 @@ def _check_static(op: IRDLOperation) -> None:
             raise VerifyException(f"'{op.name}' needs static shapes, got {v.type}")
 
 
+# The element types a ktensor value may have (see "Element types" below), and the ops
+# that compute in floating point only (their operands and result are f32, bf16 or f16).
+ELEMENT_TYPES = ("f32", "bf16", "f16", "i32", "i1")
+FLOAT_TYPES = ("f32", "bf16", "f16")
+FLOAT_ONLY = frozenset({"ktensor.matmul", "ktensor.conv2d", "ktensor.batch_matmul", "ktensor.pool2d",
+                        "ktensor.softmax", "ktensor.log_softmax", "ktensor.layer_norm"})
+
+
+def _check_element_types(op: IRDLOperation) -> None:
+    allowed = FLOAT_TYPES if op.name in FLOAT_ONLY else ELEMENT_TYPES
+    for v in (*op.operands, *op.results):
+        if isinstance(v.type, TensorType) and str(v.type.element_type) not in allowed:
+            what = "computes in floating point: its tensors must be" if op.name in FLOAT_ONLY else \
+                "element types must be"
+            raise VerifyException(f"'{op.name}' {what} {', '.join(allowed)}, got {v.type}")
+
+
 class _KTensorOp(IRDLOperation):
     # Value semantics, no side effects: dce/cse may remove or merge them.
     traits = traits_def(Pure())
@@ -88,6 +105,7 @@ class _KTensorOp(IRDLOperation):
     def verify_(self) -> None:
         _check_static(self)
         self.verify_semantics()
+        _check_element_types(self)
 
     def verify_semantics(self) -> None:
         pass

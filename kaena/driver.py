@@ -18,6 +18,7 @@ from xdsl.utils.exceptions import ArgSpecParseError
 
 from kaena.version import __version__
 from kaena.dialects.attributes import MODEL_NAME_ATTR
+from kaena.dialects.dominance import verify_ir
 from kaena.dialects.framework import graph_macs
 from kaena.errors import CompileError, KaenaError
 from kaena.neff import Neff
@@ -196,7 +197,7 @@ def lower(model, options: CompileOptions, report: CompileReport | None = None,
             tell("verify", total - 2, total)
             t0 = time.perf_counter()
             try:
-                module.verify()
+                verify_ir(module)
             except Exception as e:
                 raise CompileError(
                     f"internal error: the compiled module fails verification ({type(e).__name__}: {e}); "
@@ -233,7 +234,7 @@ def run_passes(ctx, module: ModuleOp, specs: Sequence[str | ModulePass], report:
         try:
             p.apply(ctx, module)
             if verify_each:
-                module.verify()
+                verify_ir(module)
         except KaenaError:
             raise
         except Exception as e:

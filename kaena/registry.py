@@ -10,13 +10,27 @@ import sys
 from collections.abc import Callable
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import Builtin
+from xdsl.dialects.builtin import Builtin, ModuleOp
 from xdsl.dialects.func import Func
 from xdsl.ir import Dialect
 from xdsl.passes import ModulePass
 
 from kaena.errors import KaenaError
 
+
+def _linear_string_lexer() -> None:
+    """xDSL 0.74's string-literal regex nests quantifiers (``(?:[^"...]+|escape)*"``): on a
+    line with an opening quote and no closing one it backtracks exponentially, so a stray
+    quote in an IR file hung kaena-opt and kaena-translate. The same language without the
+    inner ``+`` matches in linear time."""
+    import re
+
+    from xdsl.utils.mlir_lexer import MLIRLexer
+
+    MLIRLexer._unescaped_characters_regex = re.compile(r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"')
+
+
+_linear_string_lexer()
 
 def kaena_dialects() -> dict[str, Callable[[], Dialect]]:
     """Kaena's own dialects by name (imported lazily)."""
@@ -57,6 +71,76 @@ def all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
 
 _PLUGIN_PASSES: dict[str, Callable[[], type[ModulePass]]] = {}
+
+LEVELS = ("fw", "ktensor", "inf")
+"""Kaena's dialects in pipeline order; the conversion out of each is ``LOWERING[level]``."""
+LOWERING = {"fw": "convert-framework-to-tensor", "ktensor": "convert-tensor-to-inferentia"}
+
+PASS_LEVELS: dict[str, str | None] = {
+    "fw-constant-fold": "fw",
+    "fw-fold-batchnorm": "fw",
+    "fw-fuse-conv": "fw",
+    "fw-fuse-gelu": "fw",
+    "fw-fuse-layer-norm": "fw",
+    "fw-simplify-where": "fw",
+    "fw-dce": "fw",
+    "convert-framework-to-tensor": "fw",
+    "ktensor-fuse-bias-activation": "ktensor",
+    "ktensor-auto-cast": "ktensor",
+    "auto-cast": "ktensor",
+    "ktensor-partition-pipeline": "ktensor",
+    "ktensor-extract-stage": "ktensor",
+    "ktensor-plan-engines": "ktensor",
+    "ktensor-plan-fused-casts": "ktensor",
+    "ktensor-plan-epilogues": "ktensor",
+    "ktensor-plan-fused-inputs": "ktensor",
+    "ktensor-plan-bias-table": "ktensor",
+    "ktensor-plan-residency": "ktensor",
+    "ktensor-plan-conv-bands": "ktensor",
+    "convert-tensor-to-inferentia": "ktensor",
+    "inf-set-target": None,  # records the target on the module at any level
+    "inf-allocate-sram": "inf",
+    "inf-insert-semaphores": "inf",
+    "inf-connect-pipeline": "inf",
+}
+"""The dialect whose ops each of Kaena's passes works on (None: any level). A pass run on
+a module with none of them is a mistake (``check_pass_level``); plugins are not checked."""
+
+
+def module_levels(module: ModuleOp) -> set[str]:
+    """Which of Kaena's dialects the module holds ops of."""
+    found: set[str] = set()
+    for op in module.walk():
+        dialect = op.name.split(".", 1)[0]
+        if dialect in LEVELS:
+            found.add(dialect)
+    return found
+
+
+def check_pass_level(pass_name: str, module: ModuleOp) -> None:
+    """Refuse to run a pass on a module that holds none of the ops it works on: it would
+    silently do nothing. Only the level mismatch is an error; a pass that finds nothing
+    to rewrite in a module of its level is fine (fw-fuse-gelu on a CNN)."""
+    level = PASS_LEVELS.get(pass_name)
+    if level is None:
+        return
+    found = module_levels(module)
+    if level in found:
+        return
+    if not found:
+        where = "it holds no fw, ktensor or inf op; inf IR comes from convert-tensor-to-inferentia"
+        if level != "inf":  # a function of func ops only is at the fw and ktensor levels alike
+            return
+    else:
+        at = max(found, key=LEVELS.index)
+        if LEVELS.index(at) > LEVELS.index(level) and pass_name == LOWERING[level]:
+            where = f"it is at the {at} level, already converted"
+        elif LEVELS.index(at) > LEVELS.index(level):
+            where = f"it is at the {at} level; {pass_name} runs before {LOWERING[level]}"
+        else:
+            steps = " then ".join(LOWERING[lv] for lv in LEVELS[LEVELS.index(at):LEVELS.index(level)])
+            where = f"it is at the {at} level; run {steps} first"
+    raise KaenaError(f"{pass_name}: nothing to do: it works on {level} ops and this module has none ({where})")
 
 
 def register_pass(pass_class: type[ModulePass]) -> type[ModulePass]:

@@ -8,6 +8,7 @@ Same conventions as xdsl-opt / mlir-opt (``-p``, ``--split-input-file``,
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import os
 import re
@@ -19,7 +20,8 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 from kaena import __version__
 from kaena.errors import KaenaError
-from kaena.registry import all_passes, kaena_dialects, load_pass_plugin, pipeline_error
+from kaena.dialects.dominance import verify_dominance
+from kaena.registry import all_passes, check_pass_level, kaena_dialects, load_pass_plugin, pipeline_error
 from kaena.files import atomic_write
 from kaena.tools.cli import run_tool
 from kaena.weights import set_default_base_dir
@@ -68,6 +70,26 @@ class KaenaOptMain(xDSLOptMain):
             metavar="FILE.py",
             help="load a Python file defining ModulePass subclasses and register them by name",
         )
+
+    def setup_pipeline(self):
+        """xdsl-opt's pipeline, whose callback (before the first pass, between passes, after
+        the last) verifies the module; Kaena's verification adds dominance, and each pass
+        first checks that the module is at its level (``check_pass_level``)."""
+        super().setup_pipeline()
+        verify_between = self.pipeline.callback
+
+        def callback(previous_pass, module, next_pass):
+            if verify_between is not None:
+                verify_between(previous_pass, module, next_pass)
+            if not self.args.disable_verify:
+                verify_dominance(module)
+            if next_pass is not None:
+                try:
+                    check_pass_level(next_pass.name, module)
+                except KaenaError as e:
+                    raise KaenaError(f"{self.get_input_name()}: {e}") from None
+
+        self.pipeline = dataclasses.replace(self.pipeline, callback=callback)
 
     def run(self):
         """xdsl-opt's loop, plus mlir-opt's ``// expected-error {{text}}`` annotations under
@@ -177,12 +199,7 @@ def _check_input(path: str | None) -> None:
         raise KaenaError(f"{path}: cannot read it ({e.strerror})") from None
 
 
-def _pipeline_error(e: BaseException) -> KaenaError:
-    return pipeline_error(_pipeline_arg(), e)
-
-
-def _pipeline_arg() -> str:
-    argv = sys.argv[1:]
+def _pipeline_arg(argv: Sequence[str]) -> str:
     for i, a in enumerate(argv):
         if a in ("-p", "--passes") and i + 1 < len(argv):
             return argv[i + 1]
@@ -191,18 +208,24 @@ def _pipeline_arg() -> str:
     return ""
 
 
-def _main() -> int:
+def run_opt(argv: Sequence[str] | None = None) -> int:
+    """``kaena-opt ARGV`` in this process (for the IR fuzzer): the exit code, the error on stderr."""
+    return run_tool("kaena-opt", lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        opt = KaenaOptMain()
+        opt = KaenaOptMain(argv)
     except ValueError as e:  # unknown pass names, bad pass options
         raise KaenaError(str(e)) from None
     except ArgSpecParseError as e:  # a malformed -p (a BaseException in xDSL)
-        raise _pipeline_error(e) from None
+        raise pipeline_error(_pipeline_arg(argv), e) from None
     _check_input(opt.args.input_file)
     try:
         opt.run()
     except ArgSpecParseError as e:
-        raise _pipeline_error(e) from None
+        raise pipeline_error(_pipeline_arg(argv), e) from None
     except ParseError as e:  # carries file:line:column already
         raise KaenaError(str(e).strip()) from None
     except (VerifyException, DiagnosticException) as e:
@@ -216,7 +239,7 @@ def _main() -> int:
 
 
 def main() -> None:
-    sys.exit(run_tool("kaena-opt", _main))
+    sys.exit(run_opt())
 
 
 if __name__ == "__main__":

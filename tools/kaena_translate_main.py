@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 
 from kaena.dialects.attributes import MODEL_NAME_ATTR
+from kaena.dialects.dominance import verify_ir
 from kaena.errors import KaenaError
 from kaena.registry import make_context
 from kaena.files import atomic_write
@@ -31,7 +33,7 @@ def parse_ir_file(path: str) -> ModuleOp:
         raise KaenaError(f"{path}: cannot read IR: {e}") from None
     try:
         module = Parser(make_context(), text, path).parse_module()
-        module.verify()
+        verify_ir(module)
     except ParseError as e:  # carries file:line:column already
         raise KaenaError(str(e).strip()) from None
     except VerifyException as e:
@@ -39,7 +41,12 @@ def parse_ir_file(path: str) -> ModuleOp:
     return module
 
 
-def _main() -> int:
+def run_translate(argv: Sequence[str] | None = None) -> int:
+    """``kaena-translate ARGV`` in this process (for the IR fuzzer)."""
+    return run_tool("kaena-translate", lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="kaena-translate", description="Translate Inferentia-dialect IR to a NEFF"
     )
@@ -47,7 +54,7 @@ def _main() -> int:
     parser.add_argument("--target", default="neff", choices=TARGETS)
     parser.add_argument("-o", "--output-file", required=True, help="NEFF file to write")
     parser.add_argument("--name", help="model name stored in the NEFF (default: from the IR or file)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     from kaena.codegen import emit_neff
     from kaena.driver import COMPILER_VERSION
@@ -66,7 +73,7 @@ def _main() -> int:
 
 
 def main() -> None:
-    sys.exit(run_tool("kaena-translate", _main))
+    sys.exit(run_translate())
 
 
 if __name__ == "__main__":

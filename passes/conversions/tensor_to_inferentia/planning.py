@@ -149,7 +149,10 @@ class FunctionPlan:
         chain: list[Operation] = []
         for _ in range(d.get_int(op, d.EPILOGUE_ATTR) or 0):
             v = (chain[-1] if chain else op).results[0]
-            chain.append(next(iter(v.uses)).operation)
+            user = next(iter(v.uses)).operation if v.has_one_use() else None
+            if user is None or not user.results or user.parent is not op.parent:
+                break  # a hand-written length past the chain: ktensor-plan-epilogues reports it
+            chain.append(user)
         return chain
 
     def is_absorbed(self, op: Operation) -> bool:

@@ -343,3 +343,19 @@ func.func @f(%x: tensor<1x3x8x8xf32>) {
   %0 = ktensor.pool2d "max" %x {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 0, 1>} : (tensor<1x3x8x8xf32>) -> tensor<1x3x7x7xf32>
   func.return
 }
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.conv2d' computes in floating point: its tensors must be f32, bf16, f16, got tensor<1x4x8x8xi1>
+func.func @f(%x: tensor<1x4x8x8xi1>, %w: tensor<4x1x3x3xf32>) {
+  %0 = ktensor.conv2d %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 4 : i64, activation = "relu6"} : (tensor<1x4x8x8xi1>, tensor<4x1x3x3xf32>) -> tensor<1x4x4x4xf32>
+  func.return
+}
+
+// -----
+
+// CHECK: Operation does not verify: 'ktensor.elementwise' element types must be f32, bf16, f16, i32, i1, got tensor<2x3xf64>
+func.func @f(%a: tensor<2x3xf64>) {
+  %0 = ktensor.elementwise "add" %a, %a {activation = "none"} : (tensor<2x3xf64>, tensor<2x3xf64>) -> tensor<2x3xf64>
+  func.return
+}
