@@ -87,6 +87,7 @@ PASS_LEVELS: dict[str, str | None] = {
     "convert-framework-to-tensor": "fw",
     "ktensor-fuse-bias-activation": "ktensor",
     "ktensor-auto-cast": "ktensor",
+    "ktensor-split-batch": "ktensor",
     "auto-cast": "ktensor",
     "ktensor-partition-pipeline": "ktensor",
     "ktensor-extract-stage": "ktensor",
