@@ -283,8 +283,9 @@ class Importer:
             model = onnx.shape_inference.infer_shapes(model, data_prop=True)
         except Exception as e:
             raise ModelImportError(
-                f"{self.source}: ONNX shape inference failed ({str(e).splitlines()[0]}); "
-                "check the model with onnx.checker"
+                f"{self.source}: the model is invalid: ONNX shape inference fails on it "
+                f"({str(e).splitlines()[0]}); fix the model or its exporter "
+                "(onnx.checker.check_model(model, full_check=True) checks it)"
             ) from None
         for vi in (*model.graph.value_info, *model.graph.output):
             tt = vi.type.tensor_type
@@ -339,13 +340,13 @@ class Importer:
         inferred = self.result_type(name)
         if inferred is not None and inferred != result.type:
             result = Rewriter.replace_value_with_new_type(result, inferred)
-        if inferred is None and isinstance(op, fw._FwOp):
-            # No static type from ONNX: use the op's own shape rule.
-            shape = op.infer_shape([fw.shape_of(o) for o in op.operands])
-            result = Rewriter.replace_value_with_new_type(
-                result, TensorType(result.type.element_type, shape))
-        result.name_hint = sanitize(name)
         try:
+            if inferred is None and isinstance(op, fw._FwOp):
+                # No static type from ONNX: use the op's own shape rule.
+                shape = op.infer_shape([fw.shape_of(o) for o in op.operands])
+                result = Rewriter.replace_value_with_new_type(
+                    result, TensorType(result.type.element_type, shape))
+            result.name_hint = sanitize(name)
             op.verify()
         except VerifyException as e:
             raise InvalidNode(str(e).removeprefix("'fw.").split("' ", 1)[-1]) from None
@@ -374,6 +375,16 @@ class Importer:
                      for out in self.graph.output if out.name not in known]
         if dangling:
             raise self._invalid_model(dangling)
+
+    def _checker_problem(self) -> str | None:
+        """What ONNX's strict shape and type inference (the checker's node checks) finds
+        wrong with the nodes (weights as typed inputs, so big models check quickly), or None."""
+        try:
+            onnx.shape_inference.infer_shapes(_shape_only_copy(self.proto), check_type=True, strict_mode=True)
+        except Exception as e:  # noqa: BLE001 - InferenceError, ValidationError, ...
+            lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+            return f"ONNX's checker: {lines[0] if lines else type(e).__name__}"
+        return None
 
     def _invalid_model(self, problems: list[tuple[str, str, str]]) -> ModelImportError:
         listed = "; ".join(f"'{name}' ({op}): {why}" for name, op, why in problems[:5])
@@ -417,6 +428,11 @@ class Importer:
             # The node's name, or for an unnamed node "<OpType>_<index in graph.node>"
             # (stable for a given file): messages and kaena.source use it.
             name = node_name(node, index)
+            invalid = schema_problem(node, self.opset)
+            if invalid is not None:
+                self.invalid.append((name, node.op_type, invalid))
+                poisoned.update(node.output)
+                continue
             if not any(i in poisoned for i in node.input) and self._fold(node):
                 continue
             conv = self._converter(node)
@@ -442,7 +458,16 @@ class Importer:
         if self.invalid:
             raise self._invalid_model(self.invalid)
         if self.unsupported:
-            raise UnsupportedOperatorError(self.source, self.unsupported)
+            unsupported = UnsupportedOperatorError(self.source, self.unsupported)
+            problem = self._checker_problem()
+            if problem is not None:
+                # Advice to replace operators is wrong for a model that is broken anyway.
+                raise ModelImportError(
+                    f"{self.source}: the model is invalid: {problem}. Fix the model or its exporter "
+                    f"(onnx.checker.check_model(model, full_check=True) checks it); "
+                    f"also {unsupported.message.split(': ', 1)[1].split('. Replace', 1)[0]}"
+                )
+            raise unsupported
 
         results = []
         for out in self.graph.output:
@@ -535,6 +560,42 @@ class Importer:
             if attr.name not in known:
                 return f"attribute '{attr.name}' is not supported"
         return conv
+
+
+def schema_problem(node: onnx.NodeProto, opset: int) -> str | None:
+    """Why ``node`` contradicts ONNX's definition of its operator at ``opset`` (no such
+    operator, an attribute it does not have, of another type, or a required one missing),
+    or None. Operators of other domains, and ones newer than the opset, are not judged."""
+    if node.domain not in ("", "ai.onnx"):
+        return None
+    if not onnx.defs.has(node.op_type):
+        return f"'{node.op_type}' is not an ONNX operator"
+    try:
+        schema = onnx.defs.get_schema(node.op_type, max(opset, 1), "")
+    except onnx.defs.SchemaError:
+        return None
+    for a in node.attribute:
+        spec = schema.attributes.get(a.name)
+        if spec is None:
+            return f"{node.op_type} (opset {opset}) has no attribute '{a.name}'"
+        if a.type != spec.type.value:
+            given = onnx.AttributeProto.AttributeType.Name(a.type).lower()
+            return f"attribute '{a.name}' is {given or 'untyped'}, ONNX's {node.op_type} takes {spec.type.name.lower()}"
+    for what, count, low, high in (("inputs", len(node.input), schema.min_input, schema.max_input),
+                                   ("outputs", len(node.output), schema.min_output, schema.max_output)):
+        if not low <= count <= high:
+            allowed = f"{low}" if low == high else f"{low} to {high}" if high < 2**31 - 1 else f"at least {low}"
+            return f"it has {count} {what[:-1]}(s), ONNX's {node.op_type} (opset {opset}) takes {allowed}"
+    optional = onnx.defs.OpSchema.FormalParameterOption.Optional
+    for i, name in enumerate(node.input):
+        formal = schema.inputs[min(i, len(schema.inputs) - 1)] if schema.inputs else None
+        if not name and formal is not None and formal.option != optional:
+            return f"input {i} ('{formal.name}') is empty, but ONNX's {node.op_type} requires it"
+    given = {a.name for a in node.attribute}
+    missing = [n for n, spec in schema.attributes.items() if spec.required and n not in given]
+    if missing:
+        return f"required attribute '{missing[0]}' is missing"
+    return None
 
 
 def evaluate_node(node: onnx.NodeProto, inputs: list[np.ndarray | None], opset: int) -> list:
