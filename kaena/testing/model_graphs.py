@@ -156,7 +156,7 @@ def op_binary(g: GraphBuilder, x: str) -> str:
     y = g.broadcast_partner(x)
     if op == "Div":
         y = g.positive(y)
-    ins = [x, y] if rng.random() < 0.7 else [y, x]
+    ins = [x, y] if rng.random() < 0.7 or op == "Div" else [y, x]  # a divisor stays positive
     if op in ("Max", "Min", "Mean", "Sum") and rng.random() < 0.3:
         ins.append(g.broadcast_partner(x))
     return g.node(op, ins)[0]
