@@ -222,6 +222,8 @@ def op_conv(g: GraphBuilder, x: str) -> str:
         at.pop("dilations", None)  # onnxruntime takes no dilations with SAME padding
     elif rng.random() < 0.6:
         at["pads"] = [rng.randint(0, 2) for _ in range(2 * spatial)]
+    if not _window_fits(shape[2:], kernel, at):
+        raise Skip("the kernel does not fit the padded input")
     ins = [x, g.weight((m, c // groups, *kernel))]
     if rng.random() < 0.6:
         ins.append(g.weight((m,)))
@@ -230,6 +232,17 @@ def op_conv(g: GraphBuilder, x: str) -> str:
         stats = [g.weight((m,), 0.5, 1.5), g.weight((m,)), g.weight((m,)), g.weight((m,), 0.5, 2.0)]
         y = g.node("BatchNormalization", [y, *stats], epsilon=rng.choice([1e-5, 1e-3]))[0]
     return y
+
+
+def _window_fits(sizes: Shape, kernel: list[int], at: dict) -> bool:
+    """The (dilated) window fits the padded input on every axis (ONNX's shape inference
+    truncates a negative size to one output, which onnxruntime then computes)."""
+    if at.get("auto_pad", "NOTSET") in ("SAME_UPPER", "SAME_LOWER"):
+        return True
+    pads = at.get("pads", [0] * 2 * len(sizes))
+    dilations = at.get("dilations", [1] * len(sizes))
+    return all(n + pads[i] + pads[i + len(sizes)] >= (k - 1) * d + 1
+               for i, (n, k, d) in enumerate(zip(sizes, kernel, dilations)))
 
 
 def op_pool(g: GraphBuilder, x: str) -> str:
@@ -249,6 +262,8 @@ def op_pool(g: GraphBuilder, x: str) -> str:
         at["pads"] = [rng.randint(0, k - 1) for k in kernel * 2]
     if rng.random() < 0.2:
         at["ceil_mode"] = 1
+    if not _window_fits(shape[2:], kernel, at):
+        raise Skip("the window does not fit the padded input")
     if op == "AveragePool" and rng.random() < 0.4:
         at["count_include_pad"] = 1
     return g.node(op, [x], **at)[0]

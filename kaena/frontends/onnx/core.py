@@ -358,6 +358,15 @@ class Importer:
         than ONNX itself, a node reading a value nothing produces before it."""
         if not self.graph.output:
             raise ModelImportError(f"{self.source}: the model has no outputs: there is nothing to compile")
+        garbled = [(node_name(node, i) if isinstance(node.name, str) else f"node {i}", repr(node.op_type))
+                   for i, node in enumerate(self.graph.node)
+                   if not all(isinstance(t, str) for t in (node.op_type, node.name, node.domain, *node.input,
+                                                            *node.output))]
+        garbled += [("(graph)", repr(v.name)) for v in (*self.graph.input, *self.graph.output, *self.graph.initializer)
+                    if not isinstance(v.name, str)]
+        if garbled:  # protobuf hands out names that are not valid UTF-8 as bytes
+            raise self._invalid_model([(name, op, "a name or operator type is not valid UTF-8 text")
+                                       for name, op in garbled])
         newest = onnx.defs.onnx_opset_version()
         for imp in self.proto.opset_import:
             if imp.domain in ("", "ai.onnx") and not 1 <= imp.version <= newest:
