@@ -5,8 +5,8 @@ through ``kaena.compile``, the simulator and onnxruntime (kaena/testing/model_fu
     python benchmarks/fuzz_models.py --seconds 600 --workers 2
     python benchmarks/fuzz_models.py --reproduce graph:17 -o case.onnx   # write one case and run it
 
-Case ``2k`` is mutation ``k``, case ``2k+1`` random graph ``k``, so any failure is
-reproducible from the seed and its number. Each worker is a subprocess with an
+Cases alternate in pairs between the generators (half of each); a failure is
+reproducible from the seed and its generator's case number (``--reproduce graph:17``). Each worker is a subprocess with an
 address-space limit (--memory-mb) running cases under a per-case deadline; one
 that dies or stalls past three deadlines is counted as a crash or a hang of the
 case it was on and restarted after it. Prints the cases tried, the clean
@@ -33,7 +33,8 @@ COLUMNS = ("rejected", "matched", "accepted", "skipped", "mismatch", "traceback"
 
 
 def generator_of(i: int) -> tuple[str, int]:
-    return GENERATORS[i % 2], i // 2
+    """Case i -> (generator, its case number): pairs alternate, so two workers share both."""
+    return GENERATORS[(i // 2) % 2], (i // 4) * 2 + i % 2
 
 
 def worker(seed: int, start: int, step: int, stop: int, deadline: float) -> None:

@@ -485,6 +485,7 @@ class Importer:
             except Unsupported as e:
                 raise ModelImportError(f"{self.source}: output '{out.name}': {e}") from None
         self.emit(func.ReturnOp(*results))
+        _drop_detached_uses(self.block)
 
         def names(ns: list[str], dtypes: list[int | None] | None = None) -> ArrayAttr:
             dicts = []
@@ -569,6 +570,17 @@ class Importer:
             if attr.name not in known:
                 return f"attribute '{attr.name}' is not supported"
         return conv
+
+
+def _drop_detached_uses(block: Block) -> None:
+    """Forget ops a converter built but never emitted (to ask a shape rule, or before it
+    refused): they would stay users of the block's values, and a rewrite walking those
+    uses would find an op that belongs to no block."""
+    values = [*block.args, *(r for op in block.ops for r in op.results)]
+    for value in values:
+        for use in list(value.uses):
+            if use.operation.parent is None:
+                use.operation.drop_all_references()
 
 
 def schema_problem(node: onnx.NodeProto, opset: int) -> str | None:
