@@ -730,3 +730,24 @@ def test_conv_that_contradicts_its_weight_is_invalid_not_unsupported():
     with pytest.raises(ModelImportError, match=r"the model is invalid: 'conv1' \(Conv\): channels do not match") as e:
         import_onnx(model)
     assert "Replace these operators" not in str(e.value)
+
+
+def _relu_twice(first_out="h", second_name="b", out_type=TensorProto.FLOAT, inputs=("x",)):
+    nodes = [helper.make_node("Relu", ["x"], [first_out], name="a"),
+             helper.make_node("Relu", [first_out], ["y"], name=second_name)]
+    return make_model(nodes, [vi(n, [2, 3]) for n in inputs], [vi("y", [2, 3], out_type)])
+
+
+@pytest.mark.parametrize("model, why", [
+    (_relu_twice(first_out="x"), r"'a' \(Relu\): its output 'x' is already defined"),
+    (_relu_twice(second_name="a"), r"'a' \(Relu\): another node has the same name"),
+    (_relu_twice(inputs=("x", "x")), r"'\(graph input\)' \(x\): is declared twice"),
+    (_relu_twice(out_type=99), r"'\(graph output\)' \(y\): declared of element type 99, which ONNX does not have"),
+    (_relu_twice(out_type=TensorProto.INT64), r"'b' \(Relu\): operands and results must share one element type"),
+])
+def test_models_onnxruntime_refuses_are_invalid(model, why):
+    """What the model fuzzer found Kaena accepting while onnxruntime refuses the model:
+    a value defined twice, two nodes of one name, an input declared twice, an output
+    type that does not exist or contradicts what the graph computes."""
+    with pytest.raises(ModelImportError, match="the model is invalid: " + why):
+        import_onnx(model)

@@ -42,6 +42,13 @@ from xdsl.utils.exceptions import VerifyException
 from kaena.dialects import framework as fw
 from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR, set_sources
 from kaena.errors import ModelImportError, UnsupportedOperatorError
+from kaena.frontends.onnx.validity import (
+    definition_problems,
+    drop_detached_uses,
+    garbled_names,
+    schema_problem,
+    strict_inference_problem,
+)
 from kaena.weights import WeightStore, attach
 
 CONTROL_FLOW = frozenset(("If", "Loop", "Scan"))
@@ -354,19 +361,14 @@ class Importer:
 
     # --- validity -------------------------------------------------------------------------
     def _check_valid(self) -> None:
-        """What makes a model invalid rather than unsupported: no outputs, an opset newer
-        than ONNX itself, a node reading a value nothing produces before it."""
+        """What makes a model invalid rather than unsupported: no outputs, names that are not
+        text, an opset newer than ONNX itself, values read before or defined more than once
+        (``validity``)."""
         if not self.graph.output:
             raise ModelImportError(f"{self.source}: the model has no outputs: there is nothing to compile")
-        garbled = [(node_name(node, i) if isinstance(node.name, str) else f"node {i}", repr(node.op_type))
-                   for i, node in enumerate(self.graph.node)
-                   if not all(isinstance(t, str) for t in (node.op_type, node.name, node.domain, *node.input,
-                                                            *node.output))]
-        garbled += [("(graph)", repr(v.name)) for v in (*self.graph.input, *self.graph.output, *self.graph.initializer)
-                    if not isinstance(v.name, str)]
-        if garbled:  # protobuf hands out names that are not valid UTF-8 as bytes
-            raise self._invalid_model([(name, op, "a name or operator type is not valid UTF-8 text")
-                                       for name, op in garbled])
+        problems = garbled_names(self.graph)
+        if problems:  # protobuf hands out names that are not valid UTF-8 as bytes
+            raise self._invalid_model(problems)
         newest = onnx.defs.onnx_opset_version()
         for imp in self.proto.opset_import:
             if imp.domain in ("", "ai.onnx") and not 1 <= imp.version <= newest:
@@ -374,26 +376,9 @@ class Importer:
                     f"{self.source}: the model imports ONNX opset {imp.version}, but opsets go from 1 to "
                     f"{newest} (ONNX {onnx.__version__}); re-export it with a released opset"
                 )
-        known = {i.name for i in self.graph.input} | {t.name for t in self.graph.initializer} | {""}
-        dangling = []
-        for index, node in enumerate(self.graph.node):
-            dangling += [(node_name(node, index), node.op_type, f"its input '{i}' is produced by no node, "
-                          "initializer or graph input before it") for i in node.input if i not in known]
-            known.update(node.output)
-        dangling += [("(graph output)", out.name, "produced by no node, initializer or graph input")
-                     for out in self.graph.output if out.name not in known]
-        if dangling:
-            raise self._invalid_model(dangling)
-
-    def _checker_problem(self) -> str | None:
-        """What ONNX's strict shape and type inference (the checker's node checks) finds
-        wrong with the nodes (weights as typed inputs, so big models check quickly), or None."""
-        try:
-            onnx.shape_inference.infer_shapes(_shape_only_copy(self.proto), check_type=True, strict_mode=True)
-        except Exception as e:  # noqa: BLE001 - InferenceError, ValidationError, ...
-            lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-            return f"ONNX's checker: {lines[0] if lines else type(e).__name__}"
-        return None
+        problems = definition_problems(self.graph)
+        if problems:
+            raise self._invalid_model(problems)
 
     def _invalid_model(self, problems: list[tuple[str, str, str]]) -> ModelImportError:
         listed = "; ".join(f"'{name}' ({op}): {why}" for name, op, why in problems[:5])
@@ -468,7 +453,7 @@ class Importer:
             raise self._invalid_model(self.invalid)
         if self.unsupported:
             unsupported = UnsupportedOperatorError(self.source, self.unsupported)
-            problem = self._checker_problem()
+            problem = strict_inference_problem(_shape_only_copy(self.proto))
             if problem is not None:
                 # Advice to replace operators is wrong for a model that is broken anyway.
                 raise ModelImportError(
@@ -484,8 +469,14 @@ class Importer:
                 results.append(self.operand(out.name))
             except Unsupported as e:
                 raise ModelImportError(f"{self.source}: output '{out.name}': {e}") from None
+        wrong = [("(graph output)", out.name, f"declared {elem_name(out.type.tensor_type.elem_type)}, but the "
+                  f"graph computes {r.type.element_type}")
+                 for out, r in zip(self.graph.output, results) if out.type.tensor_type.elem_type
+                 and ELEMENT_TYPES.get(out.type.tensor_type.elem_type) != r.type.element_type]
+        if wrong:
+            raise self._invalid_model(wrong)
         self.emit(func.ReturnOp(*results))
-        _drop_detached_uses(self.block)
+        drop_detached_uses(self.block)
 
         def names(ns: list[str], dtypes: list[int | None] | None = None) -> ArrayAttr:
             dicts = []
@@ -570,53 +561,6 @@ class Importer:
             if attr.name not in known:
                 return f"attribute '{attr.name}' is not supported"
         return conv
-
-
-def _drop_detached_uses(block: Block) -> None:
-    """Forget ops a converter built but never emitted (to ask a shape rule, or before it
-    refused): they would stay users of the block's values, and a rewrite walking those
-    uses would find an op that belongs to no block."""
-    values = [*block.args, *(r for op in block.ops for r in op.results)]
-    for value in values:
-        for use in list(value.uses):
-            if use.operation.parent is None:
-                use.operation.drop_all_references()
-
-
-def schema_problem(node: onnx.NodeProto, opset: int) -> str | None:
-    """Why ``node`` contradicts ONNX's definition of its operator at ``opset`` (no such
-    operator, an attribute it does not have, of another type, or a required one missing),
-    or None. Operators of other domains, and ones newer than the opset, are not judged."""
-    if node.domain not in ("", "ai.onnx"):
-        return None
-    if not onnx.defs.has(node.op_type):
-        return f"'{node.op_type}' is not an ONNX operator"
-    try:
-        schema = onnx.defs.get_schema(node.op_type, max(opset, 1), "")
-    except onnx.defs.SchemaError:
-        return None
-    for a in node.attribute:
-        spec = schema.attributes.get(a.name)
-        if spec is None:
-            return f"{node.op_type} (opset {opset}) has no attribute '{a.name}'"
-        if a.type != spec.type.value:
-            given = onnx.AttributeProto.AttributeType.Name(a.type).lower()
-            return f"attribute '{a.name}' is {given or 'untyped'}, ONNX's {node.op_type} takes {spec.type.name.lower()}"
-    for what, count, low, high in (("inputs", len(node.input), schema.min_input, schema.max_input),
-                                   ("outputs", len(node.output), schema.min_output, schema.max_output)):
-        if not low <= count <= high:
-            allowed = f"{low}" if low == high else f"{low} to {high}" if high < 2**31 - 1 else f"at least {low}"
-            return f"it has {count} {what[:-1]}(s), ONNX's {node.op_type} (opset {opset}) takes {allowed}"
-    optional = onnx.defs.OpSchema.FormalParameterOption.Optional
-    for i, name in enumerate(node.input):
-        formal = schema.inputs[min(i, len(schema.inputs) - 1)] if schema.inputs else None
-        if not name and formal is not None and formal.option != optional:
-            return f"input {i} ('{formal.name}') is empty, but ONNX's {node.op_type} requires it"
-    given = {a.name for a in node.attribute}
-    missing = [n for n, spec in schema.attributes.items() if spec.required and n not in given]
-    if missing:
-        return f"required attribute '{missing[0]}' is missing"
-    return None
 
 
 def evaluate_node(node: onnx.NodeProto, inputs: list[np.ndarray | None], opset: int) -> list:
