@@ -448,6 +448,15 @@ class Importer:
                 self.unsupported.append((name, node.op_type, str(e)))
                 poisoned.update(node.output)
                 continue
+            except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError):
+                # A converter takes its node to be valid: if ONNX's strict inference says the
+                # model is not, that is the answer; otherwise it is Kaena's bug.
+                problem = strict_inference_problem(_shape_only_copy(self.proto))
+                if problem is None:
+                    raise
+                self.invalid.append((name, node.op_type, problem))
+                poisoned.update(node.output)
+                continue
             self._mark_sources(last, name)
         if self.invalid:
             raise self._invalid_model(self.invalid)
