@@ -24,6 +24,11 @@ MODEL_NAME_ATTR = "kaena.model_name"
 NAME_ATTR = "kaena.name"
 SOURCE_ATTR = "kaena.source"
 RESIDENT_ATTR = "kaena.resident"
+# On an inf.dram model input or output of rank 0: its DRAM buffer is [1], its NEFF tensor shape ().
+SCALAR_ATTR = "kaena.scalar"
+# On a ktensor.matmul that is not a model contraction (Resize's interpolation matrices):
+# --auto-cast matmult leaves it FP32, as a faithful emulation of the model does.
+KEEP_FP32_ATTR = "kaena.keep_fp32"
 SBUF_PEAK_ATTR = "kaena.sbuf_peak_bytes"
 PSUM_PEAK_ATTR = "kaena.psum_peak_bytes"
 

@@ -43,7 +43,7 @@ from kaena.dialects.inferentia import (
     engine_of,
     float_prop,
 )
-from kaena.dialects.attributes import PSUM_PEAK_ATTR, SBUF_PEAK_ATTR, describe_sources, sources_of
+from kaena.dialects.attributes import PSUM_PEAK_ATTR, SBUF_PEAK_ATTR, SCALAR_ATTR, describe_sources, sources_of
 from kaena.errors import CompileError
 from kaena.isa import (
     MAX_FREE_DIMS,
@@ -95,6 +95,7 @@ class _CoreEncoder:
         self.var_index: dict[SSAValue, int] = {}
         self.variables: list[Variable] = []
         self.valid_ranges: dict[str, tuple[int, int]] = {}  # int32 input -> [lo, hi)
+        self.scalars: set[str] = set()  # rank-0 model inputs and outputs (their DRAM buffer is [1])
         self.depth = _loop_depth(core.body.block)
         self.static_ids: dict[Operation, int] = {}
         # the subgraph's source table: each distinct kaena.source of an instruction, in program order
@@ -110,6 +111,8 @@ class _CoreEncoder:
         for op in self.core.body.block.ops:
             if not isinstance(op, DramOp):
                 continue
+            if SCALAR_ATTR in op.attributes:
+                self.scalars.add(op.var_name.data)
             if op.kind.data == "input" and op.valid_range is not None:
                 self.valid_ranges[op.var_name.data] = op.valid_range
             t = op.result.type
@@ -399,19 +402,23 @@ def emit_neff(module: ModuleOp, store, *, name: str, compiler_version: str,
     encoders = [_CoreEncoder(core, store, tags) for core in cores]
     subgraphs = [enc.encode() for enc in encoders]
     valid_ranges = {name: r for enc in encoders for name, r in enc.valid_ranges.items()}
+    scalars = set().union(*(enc.scalars for enc in encoders))
+
+    def io_shape(v) -> tuple[int, ...]:
+        return () if v.name in scalars else v.shape
     inputs: list[TensorSpec] = []
     outputs: list[TensorSpec] = []
     produced: set[str] = set()
     for sg in subgraphs:
         for v in sg.variables:
             if v.kind == "input" and v.name not in produced and all(s.name != v.name for s in inputs):
-                inputs.append(TensorSpec(v.name, v.shape, _io_dtype(v), valid_ranges.get(v.name)))
+                inputs.append(TensorSpec(v.name, io_shape(v), _io_dtype(v), valid_ranges.get(v.name)))
         produced |= {v.name for v in sg.variables if v.kind == "output"}
     for k, sg in enumerate(subgraphs):
         later_inputs = {v.name for s in subgraphs[k + 1:] for v in s.variables if v.kind == "input"}
         for v in sg.variables:
             if v.kind == "output" and v.name not in later_inputs:
-                outputs.append(TensorSpec(v.name, v.shape, _io_dtype(v)))
+                outputs.append(TensorSpec(v.name, io_shape(v), _io_dtype(v)))
     pipelined = any(isinstance(op, DmaSendOp) for op in module.walk())
     metadata = dict(metadata or {})
     metadata[ALLOCATION_KEY] = {"subgraphs": [enc.allocation() for enc in encoders]}

@@ -272,11 +272,29 @@ def test_unsupported_ops_listed_together():
 
 def test_unsupported_attribute_is_reported():
     model = make_model(
-        [helper.make_node("AveragePool", ["x"], ["y"], name="mp", kernel_shape=[2, 2],
+        [helper.make_node("MaxPool", ["x"], ["y"], name="mp", kernel_shape=[2, 2],
                           storage_order=1)],
         [vi("x", [1, 1, 8, 8])], [vi("y", [1, 1, 7, 7])])
     with pytest.raises(UnsupportedOperatorError, match="storage_order"):
         import_onnx(model)
+
+
+@pytest.mark.parametrize("node, why", [
+    (helper.make_node("AveragePool", ["x"], ["y"], name="mp", kernel_shape=[2, 2], storage_order=1),
+     r"'mp' \(AveragePool\): AveragePool \(opset 17\) has no attribute 'storage_order'"),
+    (helper.make_node("AveragePool", ["x"], ["y"], name="mp", kernel_shape=[2.0, 2.0]),
+     r"'mp' \(AveragePool\): attribute 'kernel_shape' is floats, ONNX's AveragePool takes ints"),
+    (helper.make_node("AveragePool", ["x"], ["y"], name="mp"),
+     r"'mp' \(AveragePool\): required attribute 'kernel_shape' is missing"),
+    (helper.make_node("AvgPool", ["x"], ["y"], name="mp"), r"'mp' \(AvgPool\): 'AvgPool' is not an ONNX operator"),
+])
+def test_attributes_onnx_does_not_define_make_the_model_invalid(node, why):
+    """An attribute the operator does not have (or of the wrong type, or a required one
+    missing) is an invalid model, not an unsupported one: no operator support would fix it."""
+    model = make_model([node], [vi("x", [1, 1, 8, 8])], [vi("y", [1, 1, 7, 7])])
+    with pytest.raises(ModelImportError, match="the model is invalid: " + why) as info:
+        import_onnx(model)
+    assert not isinstance(info.value, UnsupportedOperatorError)
 
 
 def test_dynamic_dim_needs_static_shape():
@@ -529,8 +547,11 @@ def test_gather_by_run_time_indices_is_an_embedding_lookup():
     assert op_counts(import_onnx(model)) == {"fw.transpose": 2, "fw.gather": 1}
     nodes = [helper.make_node("Gather", ["x", "i"], ["y"], name="g", axis=2)]
     model = make_model(nodes, [vi("x", [3, 4]), vi("i", [2], TensorProto.INT64)], [vi("y", [3, 2])])
-    with pytest.raises(UnsupportedOperatorError, match="'g' \\(Gather\\): axis 2 out of range for rank 2"):
+    # an axis the data does not have is an invalid model (ONNX's checker says so), not an unsupported one
+    with pytest.raises(ModelImportError, match="the model is invalid: ONNX's checker: .*Gather.*; also 1 "
+                       "unsupported node\\(s\\): 'g' \\(Gather\\): axis 2 out of range for rank 2") as info:
         import_onnx(model)
+    assert not isinstance(info.value, UnsupportedOperatorError)
     nodes = [helper.make_node("Gather", ["x", "i"], ["y"], name="g", axis=0)]
     model = make_model(nodes, [vi("x", [3, 4])], [vi("y", [2, 4])], [init("i", np.array([0, 2]))])
     assert op_counts(import_onnx(model)) == {"fw.slice": 1}
@@ -709,3 +730,24 @@ def test_conv_that_contradicts_its_weight_is_invalid_not_unsupported():
     with pytest.raises(ModelImportError, match=r"the model is invalid: 'conv1' \(Conv\): channels do not match") as e:
         import_onnx(model)
     assert "Replace these operators" not in str(e.value)
+
+
+def _relu_twice(first_out="h", second_name="b", out_type=TensorProto.FLOAT, inputs=("x",)):
+    nodes = [helper.make_node("Relu", ["x"], [first_out], name="a"),
+             helper.make_node("Relu", [first_out], ["y"], name=second_name)]
+    return make_model(nodes, [vi(n, [2, 3]) for n in inputs], [vi("y", [2, 3], out_type)])
+
+
+@pytest.mark.parametrize("model, why", [
+    (_relu_twice(first_out="x"), r"'a' \(Relu\): its output 'x' is already defined"),
+    (_relu_twice(second_name="a"), r"'a' \(Relu\): another node has the same name"),
+    (_relu_twice(inputs=("x", "x")), r"'\(graph input\)' \(x\): is declared twice"),
+    (_relu_twice(out_type=99), r"'\(graph output\)' \(y\): declared of element type 99, which ONNX does not have"),
+    (_relu_twice(out_type=TensorProto.INT64), r"'b' \(Relu\): operands and results must share one element type"),
+])
+def test_models_onnxruntime_refuses_are_invalid(model, why):
+    """What the model fuzzer found Kaena accepting while onnxruntime refuses the model:
+    a value defined twice, two nodes of one name, an input declared twice, an output
+    type that does not exist or contradicts what the graph computes."""
+    with pytest.raises(ModelImportError, match="the model is invalid: " + why):
+        import_onnx(model)

@@ -8,6 +8,7 @@ from xdsl.dialects.builtin import TensorType
 from kaena.dialects import framework as fw
 from kaena.frontends.onnx.core import (
     Importer,
+    InvalidNode,
     Unsupported,
     attrs,
     define_reshaped,
@@ -32,6 +33,11 @@ def _conv(imp: Importer, node: onnx.NodeProto) -> None:
     dilations = list(at.get("dilations", [1] * nd))
     pads = spatial_pads(at, xs[2:], kernel, strides, dilations)
     group = int(at.get("group", 1))
+    if group < 1 or xs[1] % group or ws[0] % group:
+        raise InvalidNode(f"group {group} does not divide the input's {xs[1]} channels and the weight's "
+                          f"{ws[0]} filters")
+    if min(strides, default=1) < 1 or min(dilations, default=1) < 1 or len(strides) != nd or len(dilations) != nd:
+        raise InvalidNode(f"strides {strides} and dilations {dilations} must be {nd} positive integers")
     if nd == 1:  # 1-D as 2-D with a unit height
         x = reshape_to(imp, x, (xs[0], xs[1], 1, xs[2]))
         w = reshape_to(imp, w, (ws[0], ws[1], 1, ws[2]))

@@ -42,6 +42,13 @@ from xdsl.utils.exceptions import VerifyException
 from kaena.dialects import framework as fw
 from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR, set_sources
 from kaena.errors import ModelImportError, UnsupportedOperatorError
+from kaena.frontends.onnx.validity import (
+    definition_problems,
+    drop_detached_uses,
+    garbled_names,
+    schema_problem,
+    strict_inference_problem,
+)
 from kaena.weights import WeightStore, attach
 
 CONTROL_FLOW = frozenset(("If", "Loop", "Scan"))
@@ -283,8 +290,9 @@ class Importer:
             model = onnx.shape_inference.infer_shapes(model, data_prop=True)
         except Exception as e:
             raise ModelImportError(
-                f"{self.source}: ONNX shape inference failed ({str(e).splitlines()[0]}); "
-                "check the model with onnx.checker"
+                f"{self.source}: the model is invalid: ONNX shape inference fails on it "
+                f"({str(e).splitlines()[0]}); fix the model or its exporter "
+                "(onnx.checker.check_model(model, full_check=True) checks it)"
             ) from None
         for vi in (*model.graph.value_info, *model.graph.output):
             tt = vi.type.tensor_type
@@ -339,13 +347,13 @@ class Importer:
         inferred = self.result_type(name)
         if inferred is not None and inferred != result.type:
             result = Rewriter.replace_value_with_new_type(result, inferred)
-        if inferred is None and isinstance(op, fw._FwOp):
-            # No static type from ONNX: use the op's own shape rule.
-            shape = op.infer_shape([fw.shape_of(o) for o in op.operands])
-            result = Rewriter.replace_value_with_new_type(
-                result, TensorType(result.type.element_type, shape))
-        result.name_hint = sanitize(name)
         try:
+            if inferred is None and isinstance(op, fw._FwOp):
+                # No static type from ONNX: use the op's own shape rule.
+                shape = op.infer_shape([fw.shape_of(o) for o in op.operands])
+                result = Rewriter.replace_value_with_new_type(
+                    result, TensorType(result.type.element_type, shape))
+            result.name_hint = sanitize(name)
             op.verify()
         except VerifyException as e:
             raise InvalidNode(str(e).removeprefix("'fw.").split("' ", 1)[-1]) from None
@@ -353,10 +361,14 @@ class Importer:
 
     # --- validity -------------------------------------------------------------------------
     def _check_valid(self) -> None:
-        """What makes a model invalid rather than unsupported: no outputs, an opset newer
-        than ONNX itself, a node reading a value nothing produces before it."""
+        """What makes a model invalid rather than unsupported: no outputs, names that are not
+        text, an opset newer than ONNX itself, values read before or defined more than once
+        (``validity``)."""
         if not self.graph.output:
             raise ModelImportError(f"{self.source}: the model has no outputs: there is nothing to compile")
+        problems = garbled_names(self.graph)
+        if problems:  # protobuf hands out names that are not valid UTF-8 as bytes
+            raise self._invalid_model(problems)
         newest = onnx.defs.onnx_opset_version()
         for imp in self.proto.opset_import:
             if imp.domain in ("", "ai.onnx") and not 1 <= imp.version <= newest:
@@ -364,16 +376,9 @@ class Importer:
                     f"{self.source}: the model imports ONNX opset {imp.version}, but opsets go from 1 to "
                     f"{newest} (ONNX {onnx.__version__}); re-export it with a released opset"
                 )
-        known = {i.name for i in self.graph.input} | {t.name for t in self.graph.initializer} | {""}
-        dangling = []
-        for index, node in enumerate(self.graph.node):
-            dangling += [(node_name(node, index), node.op_type, f"its input '{i}' is produced by no node, "
-                          "initializer or graph input before it") for i in node.input if i not in known]
-            known.update(node.output)
-        dangling += [("(graph output)", out.name, "produced by no node, initializer or graph input")
-                     for out in self.graph.output if out.name not in known]
-        if dangling:
-            raise self._invalid_model(dangling)
+        problems = definition_problems(self.graph)
+        if problems:
+            raise self._invalid_model(problems)
 
     def _invalid_model(self, problems: list[tuple[str, str, str]]) -> ModelImportError:
         listed = "; ".join(f"'{name}' ({op}): {why}" for name, op, why in problems[:5])
@@ -417,6 +422,11 @@ class Importer:
             # The node's name, or for an unnamed node "<OpType>_<index in graph.node>"
             # (stable for a given file): messages and kaena.source use it.
             name = node_name(node, index)
+            invalid = schema_problem(node, self.opset)
+            if invalid is not None:
+                self.invalid.append((name, node.op_type, invalid))
+                poisoned.update(node.output)
+                continue
             if not any(i in poisoned for i in node.input) and self._fold(node):
                 continue
             conv = self._converter(node)
@@ -438,11 +448,29 @@ class Importer:
                 self.unsupported.append((name, node.op_type, str(e)))
                 poisoned.update(node.output)
                 continue
+            except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError):
+                # A converter takes its node to be valid: if ONNX's strict inference says the
+                # model is not, that is the answer; otherwise it is Kaena's bug.
+                problem = strict_inference_problem(_shape_only_copy(self.proto))
+                if problem is None:
+                    raise
+                self.invalid.append((name, node.op_type, problem))
+                poisoned.update(node.output)
+                continue
             self._mark_sources(last, name)
         if self.invalid:
             raise self._invalid_model(self.invalid)
         if self.unsupported:
-            raise UnsupportedOperatorError(self.source, self.unsupported)
+            unsupported = UnsupportedOperatorError(self.source, self.unsupported)
+            problem = strict_inference_problem(_shape_only_copy(self.proto))
+            if problem is not None:
+                # Advice to replace operators is wrong for a model that is broken anyway.
+                raise ModelImportError(
+                    f"{self.source}: the model is invalid: {problem}. Fix the model or its exporter "
+                    f"(onnx.checker.check_model(model, full_check=True) checks it); "
+                    f"also {unsupported.message.split(': ', 1)[1].split('. Replace', 1)[0]}"
+                )
+            raise unsupported
 
         results = []
         for out in self.graph.output:
@@ -450,7 +478,14 @@ class Importer:
                 results.append(self.operand(out.name))
             except Unsupported as e:
                 raise ModelImportError(f"{self.source}: output '{out.name}': {e}") from None
+        wrong = [("(graph output)", out.name, f"declared {elem_name(out.type.tensor_type.elem_type)}, but the "
+                  f"graph computes {r.type.element_type}")
+                 for out, r in zip(self.graph.output, results) if out.type.tensor_type.elem_type
+                 and ELEMENT_TYPES.get(out.type.tensor_type.elem_type) != r.type.element_type]
+        if wrong:
+            raise self._invalid_model(wrong)
         self.emit(func.ReturnOp(*results))
+        drop_detached_uses(self.block)
 
         def names(ns: list[str], dtypes: list[int | None] | None = None) -> ArrayAttr:
             dicts = []

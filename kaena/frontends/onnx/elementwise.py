@@ -12,6 +12,7 @@ from xdsl.ir import SSAValue
 from kaena.dialects import framework as fw
 from kaena.frontends.onnx.core import (
     Importer,
+    InvalidNode,
     Unsupported,
     f32,
     scalar_operand,
@@ -38,6 +39,15 @@ def _binary(cls: type[fw._BinaryOp]) -> Callable[[Importer, onnx.NodeProto], Non
     return conv
 
 
+def _broadcast(a, b) -> tuple[int, ...]:
+    """The numpy broadcast of two operands' shapes (an op built only to ask its shape rule
+    would stay a user of both, and rewrites would find it)."""
+    try:
+        return tuple(np.broadcast_shapes(fw.shape_of(a), fw.shape_of(b)))
+    except ValueError:
+        raise InvalidNode(f"shapes {list(fw.shape_of(a))} and {list(fw.shape_of(b))} do not broadcast") from None
+
+
 def _variadic(cls: type[fw._BinaryOp], integers: bool = True) -> Callable[[Importer, onnx.NodeProto], None]:
     """ONNX Max/Min/Sum of any number of inputs as a chain of binary ops."""
 
@@ -45,12 +55,10 @@ def _variadic(cls: type[fw._BinaryOp], integers: bool = True) -> Callable[[Impor
         values = _operands(imp, node, integers)
         acc = values[0]
         for i, v in enumerate(values[1:]):
-            op = cls(acc, v, acc.type)
             if i == len(values) - 2:
-                imp.define(node, imp.emit(op))
+                imp.define(node, imp.emit(cls(acc, v, acc.type)))
                 return
-            shape = op.infer_shape([fw.shape_of(acc), fw.shape_of(v)])
-            op = imp.emit(cls(acc, v, TensorType(acc.type.element_type, shape)))
+            op = imp.emit(cls(acc, v, TensorType(acc.type.element_type, _broadcast(acc, v))))
             acc = op.results[0]
         imp.define(node, imp.emit(fw.IdentityOp(acc)))
 
@@ -62,8 +70,7 @@ def _mean(imp: Importer, node: onnx.NodeProto) -> None:
     values = _operands(imp, node, False)
     acc = values[0]
     for v in values[1:]:
-        shape = fw.AddOp(acc, v, acc.type).infer_shape([fw.shape_of(acc), fw.shape_of(v)])
-        acc = imp.emit(fw.AddOp(acc, v, TensorType(f32, shape))).results[0]
+        acc = imp.emit(fw.AddOp(acc, v, TensorType(f32, _broadcast(acc, v)))).results[0]
     n = scalar_operand(imp, node, "count", float(len(values)))
     imp.define(node, imp.emit(fw.DivOp(acc, n, acc.type)))
 

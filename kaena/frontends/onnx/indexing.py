@@ -18,6 +18,7 @@ from xdsl.ir import Operation, SSAValue
 from kaena.dialects import framework as fw
 from kaena.frontends.onnx.core import (
     Importer,
+    InvalidNode,
     Unsupported,
     attrs,
     define_or_reshape,
@@ -208,6 +209,8 @@ def _split(imp: Importer, node: onnx.NodeProto) -> None:
     at = attrs(node)
     axis = int(at.get("axis", 0))
     axis = axis + len(xs) if axis < 0 else axis
+    if not 0 <= axis < len(xs):
+        raise InvalidNode(f"axis {at.get('axis', 0)} is out of range for rank {len(xs)}")
     if "split" in at:
         sizes = [int(v) for v in at["split"]]
     elif len(node.input) > 1 and node.input[1]:

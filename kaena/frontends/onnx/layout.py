@@ -74,7 +74,7 @@ def _pad(imp: Importer, node: onnx.NodeProto) -> None:
             pads = full
     if len(pads) != 2 * rank:
         raise Unsupported(f"pads {pads} must have {2 * rank} entries")
-    if min(pads) < 0:
+    if min(pads, default=0) < 0:
         raise Unsupported(f"negative pads {pads} (cropping) are not supported")
     out = [d + pads[i] + pads[i + rank] for i, d in enumerate(fw.shape_of(x))]
     imp.define(node, imp.emit(fw.PadOp(x, pads, mode, value, TensorType(f32, out))))

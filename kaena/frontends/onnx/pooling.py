@@ -67,6 +67,10 @@ def _pool(avg: bool) -> Callable[[Importer, onnx.NodeProto], None]:
         pads = spatial_pads(at, xs[2:], kernel, strides, dil)
         ceil = bool(at.get("ceil_mode", 0))
         cip = bool(at.get("count_include_pad", 0))
+        if ceil:
+            own = (*xs[:2], *(fw.pool_output_dim(xs[2 + i], kernel[i], strides[i], pads[i], pads[i + nd], dil[i],
+                                                 ceil_mode=True) for i in range(nd)))
+            _trust_own_shape(imp, node, own)
         if nd == 2:
             define_or_reshape(imp, node, _pool2d(imp, x, avg, kernel, strides, pads, ceil, cip, dil))
             return
@@ -84,6 +88,23 @@ def _pool(avg: bool) -> Callable[[Importer, onnx.NodeProto], None]:
         define_reshaped(imp, node, y)
 
     return conv
+
+
+def _trust_own_shape(imp: Importer, node: onnx.NodeProto, shape: tuple[int, ...]) -> None:
+    """With ceil_mode, ONNX's shape inference keeps a last window that starts past the input
+    (and its begin padding), which onnxruntime and ONNX's reference drop, as Kaena does: use
+    Kaena's size, and forget what inference derived from the other one downstream."""
+    name = node.output[0]
+    inferred = imp.result_type(name)
+    if inferred is None or inferred.get_shape() == shape:
+        return
+    imp.types[name] = TensorType(inferred.element_type, list(shape))
+    stale = {name}
+    for later in imp.graph.node:
+        if any(i in stale for i in later.input):
+            stale.update(o for o in later.output if o)
+            for o in later.output:
+                imp.types.pop(o, None)
 
 
 def _global_average_pool(imp: Importer, node: onnx.NodeProto) -> None:

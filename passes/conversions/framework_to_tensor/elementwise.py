@@ -81,7 +81,8 @@ class LowerClip(StorePattern):
         elif math.isfinite(lo) or math.isfinite(hi):
             low = Lowering(self.store)
             kind, bound = ("max", lo) if math.isfinite(lo) else ("min", hi)
-            low.elementwise(kind, op.input, low.scalar(f"clip.{kind}", bound))
+            value = low.elementwise(kind, op.input, low.scalar(f"clip.{kind}", bound))
+            low.reshape(value, fw.shape_of(op.result))  # a rank-0 input stays rank 0 (the scalar is [1])
             rewriter.replace(op, low.ops)
         else:
             rewriter.replace(op, [], [op.input])

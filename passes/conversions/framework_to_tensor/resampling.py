@@ -3,7 +3,7 @@
 Along axis ``a`` with matrix M [out, in]: the axis is moved last
 (``ktensor.transpose``, unless it is last already), the tensor is seen as
 [rows, in] and multiplied by the derived weight M^T [in, out] (the 2-D matmul
-on the PE array, FP32 accumulation), then moved back. The axes are taken in
+on the PE array, FP32 accumulation, in FP32 whatever the auto-cast), then moved back. The axes are taken in
 the order that moves the fewest elements through transposes.
 """
 
@@ -21,10 +21,11 @@ from kaena.passes.conversions.framework_to_tensor.common import (
     tensor,
     weight_name,
 )
+from xdsl.dialects.builtin import UnitAttr
 from xdsl.ir import SSAValue
 from xdsl.pattern_rewriter import PatternRewriter, op_type_rewrite_pattern
 
-from kaena.dialects.attributes import describe_op
+from kaena.dialects.attributes import KEEP_FP32_ATTR, describe_op
 from kaena.errors import CompileError
 
 
@@ -49,7 +50,11 @@ def _contract(low: Lowering, x: SSAValue, axis: int, matrix_t: SSAValue) -> SSAV
         x = low.add(kt.TransposeOp(x, perm, tensor(tuple(shape[d] for d in perm), x)))
     moved = fw.shape_of(x)
     rows = math.prod(moved[:-1])
-    y = low.add(kt.MatmulOp(low.reshape(x, (rows, n_in)), matrix_t, None, tensor((rows, n_out), x)))
+    matmul = kt.MatmulOp(low.reshape(x, (rows, n_in)), matrix_t, None, tensor((rows, n_out), x))
+    # Resize is no contraction of the model: --auto-cast matmult keeps it FP32 (exact selection
+    # for nearest, the interpolation weights as given), as a faithful BF16 emulation does.
+    matmul.attributes[KEEP_FP32_ATTR] = UnitAttr()
+    y = low.add(matmul)
     y = low.reshape(y, (*moved[:-1], n_out))
     if axis == rank - 1:
         return y

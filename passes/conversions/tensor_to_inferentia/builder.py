@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from xdsl.dialects.builtin import UnitAttr
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
-from kaena.dialects.attributes import RESIDENT_ATTR, set_sources
+from kaena.dialects.attributes import RESIDENT_ATTR, SCALAR_ATTR, set_sources
 from kaena.dialects.inferentia import (
     AccessPatternAttr,
     ActivationOp,
@@ -105,6 +105,8 @@ class Builder:
     def dram(self, kind: str, name: str, shape: Sequence[int], element_type: Attribute) -> SSAValue:
         """A DRAM variable; only ``tmp`` scratch belongs to the op being lowered."""
         op = DramOp(name, kind, DramType(list(shape) or [1], element_type))
+        if not shape:
+            op.attributes[SCALAR_ATTR] = UnitAttr()
         op.result.name_hint = hint(name)
         if kind == "tmp":
             self._stamp(op)

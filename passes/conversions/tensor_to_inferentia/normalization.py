@@ -82,8 +82,11 @@ class LayerNormFamily(OpFamily):
             if x2 is not None:  # the fused residual add
                 b.dma(x2_t, row, x2.var, ap(0, rw, r0.scaled(D), [[D, 1]], D))
                 b.tensor_tensor("add", x_t, row, x_t, row, x2_t, row)
-            b.reduce("add", m_t, one, x_t, row, 1, scale=1.0 / D)
-            b.tensor_scalar("sub", c_t, row, x_t, row, m_t, one)
+            # shifted by each row's first value, then centred: exact for a constant row (a
+            # mean scaled by 1/D rounds, and 1/sqrt(eps) would amplify what it leaves)
+            b.tensor_scalar("sub", c_t, row, x_t, row, x_t, one)
+            b.reduce("add", m_t, one, c_t, row, 1, scale=1.0 / D)
+            b.tensor_scalar("sub", c_t, row, c_t, row, m_t, one)
             b.activation("square", n_t, row, c_t, row)
             b.reduce("add", r_t, one, n_t, row, 1, scale=1.0 / D)
             b.activation("rsqrt", r_t, one, r_t, one, imm=eps)

@@ -28,7 +28,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from kaena.dialects import ktensor as kt
-from kaena.dialects.attributes import KeepSources, inherit_sources
+from kaena.dialects.attributes import KEEP_FP32_ATTR, KeepSources, inherit_sources
 from kaena.errors import KaenaError
 from kaena.weights import WeightStore, module_store
 
@@ -91,13 +91,16 @@ class _Caster:
 
 @dataclass
 class CastContractionOperands(RewritePattern):
-    """matmult mode: lhs/rhs of matmul and batch_matmul, input/weight of conv2d in the low type."""
+    """matmult mode: lhs/rhs of matmul and batch_matmul, input/weight of conv2d in the low type
+    (not the matmuls the compiler made of other operators: ``kaena.keep_fp32``)."""
 
     caster: _Caster
     OPERANDS: ClassVar[dict[type, tuple[int, int]]] = {kt.MatmulOp: (0, 1), kt.Conv2dOp: (0, 1),
                                                        kt.BatchMatmulOp: (0, 1)}
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if KEEP_FP32_ATTR in op.attributes:
+            return
         for index in self.OPERANDS.get(type(op), ()):
             value = op.operands[index]
             if _is_f32(value):

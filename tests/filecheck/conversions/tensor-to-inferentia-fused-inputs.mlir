@@ -28,6 +28,7 @@ func.func @main(%x: tensor<8x128xf32> {kaena.name = "x"}, %r: tensor<8x128xf32> 
 // CHECK:      inf.dma %x_t_1 <p = 0, n = 8, off = 0, dims = [[128, 1]]>, %x <p = 0, n = 8, pstride = 128, off = 0, dims = [[128, 1]]>
 // CHECK-NEXT: inf.dma %x2_t <p = 0, n = 8, off = 0, dims = [[128, 1]]>, %r <p = 0, n = 8, pstride = 128, off = 0, dims = [[128, 1]]>
 // CHECK-NEXT: inf.tensor_tensor "add" %x_t_1 {{.*}}, %x_t_1 {{.*}}, %x2_t
+// CHECK-NEXT: inf.tensor_scalar "sub" %xc_t {{.*}}, %x_t_1 {{.*}} scalar %x_t_1
 // CHECK-NEXT: inf.reduce "add" %mean_t
 // CHECK:      inf.dma %in0_t <p = 0, n = 128, off = 0, dims = [[8, 1]]>, %r
 // CHECK-NEXT: inf.activation "identity" %o_t_1

@@ -31,8 +31,9 @@ builtin.module attributes {kaena.model_name = "ln"} {
 // CHECK-NEXT: %y_t = inf.alloc : !inf.sbuf<100x32xf32>
 // CHECK-NEXT: inf.loop 3 {
 // CHECK-NEXT: inf.dma %x_t <p = 0, n = 100, off = 0, dims = [[32, 1]]>, %x <p = 0, n = 100, pstride = 32, off = 3200*d0, dims = [[32, 1]]> : !inf.sbuf<100x32xf32>, !inf.dram<2x150x32xf32>
-// CHECK-NEXT: inf.reduce "add" %mean_t <p = 0, n = 100, off = 0, dims = [[1, 1]]>, %x_t <p = 0, n = 100, off = 0, dims = [[32, 1]]> {axes = 1 : i64, scale = 3.125000e-02 : f32} : !inf.sbuf<100x1xf32>, !inf.sbuf<100x32xf32>
-// CHECK-NEXT: inf.tensor_scalar "sub" %xc_t <p = 0, n = 100, off = 0, dims = [[32, 1]]>, %x_t <p = 0, n = 100, off = 0, dims = [[32, 1]]> scalar %mean_t {scalar_ap = #inf.ap<p = 0, n = 100, off = 0, dims = [[1, 1]]>} : !inf.sbuf<100x32xf32>, !inf.sbuf<100x32xf32>, !inf.sbuf<100x1xf32>
+// CHECK-NEXT: inf.tensor_scalar "sub" %xc_t <p = 0, n = 100, off = 0, dims = [[32, 1]]>, %x_t <p = 0, n = 100, off = 0, dims = [[32, 1]]> scalar %x_t {scalar_ap = #inf.ap<p = 0, n = 100, off = 0, dims = [[1, 1]]>} : !inf.sbuf<100x32xf32>, !inf.sbuf<100x32xf32>, !inf.sbuf<100x32xf32>
+// CHECK-NEXT: inf.reduce "add" %mean_t <p = 0, n = 100, off = 0, dims = [[1, 1]]>, %xc_t <p = 0, n = 100, off = 0, dims = [[32, 1]]> {axes = 1 : i64, scale = 3.125000e-02 : f32} : !inf.sbuf<100x1xf32>, !inf.sbuf<100x32xf32>
+// CHECK-NEXT: inf.tensor_scalar "sub" %xc_t <p = 0, n = 100, off = 0, dims = [[32, 1]]>, %xc_t <p = 0, n = 100, off = 0, dims = [[32, 1]]> scalar %mean_t {scalar_ap = #inf.ap<p = 0, n = 100, off = 0, dims = [[1, 1]]>} : !inf.sbuf<100x32xf32>, !inf.sbuf<100x32xf32>, !inf.sbuf<100x1xf32>
 // CHECK-NEXT: inf.activation "square" %xn_t <p = 0, n = 100, off = 0, dims = [[32, 1]]>, %xc_t <p = 0, n = 100, off = 0, dims = [[32, 1]]> : !inf.sbuf<100x32xf32>, !inf.sbuf<100x32xf32>
 // CHECK-NEXT: inf.reduce "add" %rstd_t <p = 0, n = 100, off = 0, dims = [[1, 1]]>, %xn_t <p = 0, n = 100, off = 0, dims = [[32, 1]]> {axes = 1 : i64, scale = 3.125000e-02 : f32} : !inf.sbuf<100x1xf32>, !inf.sbuf<100x32xf32>
 // CHECK-NEXT: inf.activation "rsqrt" %rstd_t <p = 0, n = 100, off = 0, dims = [[1, 1]]>, %rstd_t <p = 0, n = 100, off = 0, dims = [[1, 1]]> {imm = 1.000000e-05 : f32} : !inf.sbuf<100x1xf32>, !inf.sbuf<100x1xf32>

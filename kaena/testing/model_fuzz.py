@@ -1,0 +1,618 @@
+"""Model fuzzing: every bad ONNX model must end in one clean ``KaenaError`` (never a
+traceback, an internal error or a hang), and every model Kaena compiles must
+compute what onnxruntime computes.
+
+Two generators, one case each per ``(seed, index)``:
+
+- ``mutated_case``: a small valid model (a random graph of ``model_graphs`` or
+  a LeNet/MLP of the model zoo) with one to three ``MUTATIONS`` (field edits,
+  dims, dtypes, dangling names, attribute values, opset and IR versions,
+  initializers, stale value_info, damaged bytes), compiled with auto-cast none;
+- ``graph_case``: a random graph (``model_graphs.random_graph``), compiled with
+  auto-cast none and matmult.
+
+``run_case`` compiles the model from a file (the way ``kaena-compile`` reads it)
+and, when it compiles and onnxruntime runs it, simulates it and compares:
+FP32 within 1e-5 of the largest output magnitude; BF16 within twice the error of
+a faithful BF16 emulation (``modelzoo.bf16_emulation``; at least the FP32 bar).
+Used by tests/test_fuzz_models.py (a short run) and benchmarks/fuzz_models.py.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import tempfile
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+from kaena.errors import CompileError, KaenaError, ModelImportError, UnsupportedOperatorError
+from kaena.testing.model_graphs import random_graph
+from kaena.testing.neff_fuzz import CaseTimeout, deadline
+
+FP32_BAR = 1e-5
+FP32_COS_BAR = 1e-9
+# An ill-conditioned graph's FP32 bar: this many times how far its reference moves for
+# inputs a couple of ulps away (``_sensitivity``).
+CONDITIONING_FACTOR = 4.0
+FAILURES = ("mismatch", "traceback", "internal", "timeout", "crash")
+
+
+@dataclass
+class Outcome:
+    # matched | rejected | accepted (compiled, no reference: onnxruntime refuses the model or crashes)
+    # | skipped (the generated graph is one onnxruntime refuses) | mismatch | traceback | internal | timeout
+    kind: str
+    category: str = ""  # of a rejection: invalid, unsupported, unreadable, input, shape-inference, compile, import
+    detail: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Case:
+    generator: str  # "mutation" or "graph"
+    kind: str  # the mutations applied, or "graph"
+    model: onnx.ModelProto | None
+    data: bytes  # what is written to the file kaena compiles
+    auto_casts: tuple[str, ...]
+
+
+def case_rng(seed: int, generator: str, i: int) -> random.Random:
+    return random.Random(f"kaena-model-fuzz-{generator}-{seed}-{i}")
+
+
+# --------------------------------------------------------------------------- mutations
+
+_INTS = [0, 1, 2, 3, -1, -2, 7, 64, 1000, 2**20, 2**31 - 1, 2**31, -(2**31), 2**40, 2**62]
+_FLOATS = [0.0, -0.0, 1e-30, -1.0, 1e30, float("inf"), float("-inf"), float("nan"), 0.5, 3.5]
+_DTYPES = [TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.INT64, TensorProto.INT32, TensorProto.BOOL,
+           TensorProto.STRING, TensorProto.UINT8, TensorProto.BFLOAT16, TensorProto.COMPLEX64,
+           TensorProto.FLOAT8E4M3FN, 0, 99]
+_OPS = ["Relu", "Add", "MatMul", "Conv", "Softmax", "Reshape", "Transpose", "Gemm", "Concat", "MaxPool",
+        "LayerNormalization", "Cast", "Where", "Slice", "Gather", "Loop", "NonZero", "TopK", "Foo", "", "relu"]
+_ATTR_NAMES = ["axis", "axes", "perm", "pads", "strides", "kernel_shape", "group", "dilations", "epsilon",
+               "alpha", "beta", "transA", "transB", "keepdims", "to", "mode", "auto_pad", "ceil_mode", "foo"]
+
+
+def _node(model, rng):
+    if not model.graph.node:
+        raise _NoTarget
+    return rng.choice(model.graph.node)
+
+
+class _NoTarget(Exception):
+    """The mutation has nothing to act on in this model."""
+
+
+def _tensor_names(model) -> list[str]:
+    g = model.graph
+    return [i.name for i in g.input] + [t.name for t in g.initializer] + [o for n in g.node for o in n.output]
+
+
+def m_opset(model, rng):
+    v = rng.choice([0, 1, 6, 7, 9, 11, 12, 13, 14, 15, 16, 19, 20, 21, 22, 23, 28, 29, 99, -1, 2**31])
+    action = rng.random()
+    if not model.opset_import:
+        model.opset_import.append(helper.make_opsetid("", v))
+    elif action < 0.7:
+        model.opset_import[0].version = v
+    elif action < 0.8:
+        del model.opset_import[:]
+    elif action < 0.9:
+        model.opset_import.append(helper.make_opsetid(rng.choice(["", "com.microsoft", "ai.onnx.ml"]), v))
+    else:
+        model.opset_import[0].domain = rng.choice(["ai.onnx", "x", "ai.onnx.ml"])
+
+
+def m_ir_version(model, rng):
+    model.ir_version = rng.choice([0, 1, 2, 3, 4, 7, 9, 10, 11, 100, 2**40])
+
+
+def m_op_type(model, rng):
+    _node(model, rng).op_type = rng.choice(_OPS)
+
+
+def m_domain(model, rng):
+    _node(model, rng).domain = rng.choice(["com.microsoft", "ai.onnx.ml", "x", "ai.onnx"])
+
+
+def m_input_name(model, rng):
+    node = _node(model, rng)
+    names = _tensor_names(model)
+    choice = rng.choice(["dangling", "other", "empty", "drop", "extra", "self"])
+    if choice == "drop":
+        if not node.input:
+            raise _NoTarget
+        del node.input[rng.randrange(len(node.input))]
+    elif choice == "extra":
+        node.input.append(rng.choice(names + ["nowhere"]))
+    elif not node.input:
+        raise _NoTarget
+    else:
+        i = rng.randrange(len(node.input))
+        node.input[i] = {"dangling": "nowhere", "other": rng.choice(names), "empty": "",
+                         "self": node.output[0] if node.output else "x"}[choice]
+
+
+def m_output_name(model, rng):
+    node = _node(model, rng)
+    if not node.output:
+        raise _NoTarget
+    choice = rng.random()
+    i = rng.randrange(len(node.output))
+    if choice < 0.4:
+        node.output[i] = node.output[i] + "_renamed"
+    elif choice < 0.7:
+        node.output[i] = rng.choice(_tensor_names(model))
+    elif choice < 0.85:
+        node.output[i] = ""
+    else:
+        node.output.append("extra_out")
+
+
+def m_nodes(model, rng):
+    nodes = model.graph.node
+    if not nodes:
+        raise _NoTarget
+    choice = rng.random()
+    i = rng.randrange(len(nodes))
+    if choice < 0.35:
+        del nodes[i]
+    elif choice < 0.6:
+        copy = onnx.NodeProto()
+        copy.CopyFrom(nodes[i])
+        nodes.insert(rng.randrange(len(nodes) + 1), copy)
+    else:
+        j = rng.randrange(len(nodes))
+        a, b = onnx.NodeProto(), onnx.NodeProto()
+        a.CopyFrom(nodes[i])
+        b.CopyFrom(nodes[j])
+        nodes[i].CopyFrom(b)
+        nodes[j].CopyFrom(a)
+
+
+def _random_attribute(name: str, rng) -> onnx.AttributeProto:
+    kind = rng.choice(["int", "float", "ints", "floats", "string", "tensor", "empty-ints"])
+    if kind == "int":
+        return helper.make_attribute(name, rng.choice(_INTS))
+    if kind == "float":
+        return helper.make_attribute(name, rng.choice(_FLOATS))
+    if kind == "ints":
+        return helper.make_attribute(name, [rng.choice(_INTS[:8]) for _ in range(rng.randint(1, 9))])
+    if kind == "floats":
+        return helper.make_attribute(name, [rng.choice(_FLOATS) for _ in range(rng.randint(1, 4))])
+    if kind == "string":
+        return helper.make_attribute(name, rng.choice(["", "NOTSET", "SAME_UPPER", "VALID", "nearest", "linear",
+                                                       "cubic", "reflect", "edge", "wrap", "x" * 40, "\u00e9"]))
+    if kind == "tensor":
+        return helper.make_attribute(name, helper.make_tensor(name, TensorProto.FLOAT, [2], [1.0, 2.0]))
+    return helper.make_attribute(name, [], attr_type=onnx.AttributeProto.INTS)
+
+
+def m_attribute(model, rng):
+    node = _node(model, rng)
+    attributes = node.attribute
+    choice = rng.random()
+    if attributes and choice < 0.5:
+        i = rng.randrange(len(attributes))
+        old = attributes[i]
+        if old.type == onnx.AttributeProto.INT and rng.random() < 0.6:
+            old.i = rng.choice(_INTS + [old.i + 1, old.i - 1])
+        elif old.type == onnx.AttributeProto.INTS and old.ints and rng.random() < 0.6:
+            j = rng.randrange(len(old.ints))
+            old.ints[j] = rng.choice(_INTS[:9] + [old.ints[j] + 1])
+            if rng.random() < 0.3:
+                old.ints.append(rng.choice(_INTS[:5]))
+        elif old.type == onnx.AttributeProto.FLOAT and rng.random() < 0.6:
+            old.f = rng.choice(_FLOATS)
+        else:
+            attributes[i].CopyFrom(_random_attribute(old.name, rng))
+    elif attributes and choice < 0.65:
+        del attributes[rng.randrange(len(attributes))]
+    else:
+        name = rng.choice(_ATTR_NAMES)
+        for a in list(attributes):
+            if a.name == name:
+                attributes.remove(a)
+        attributes.append(_random_attribute(name, rng))
+
+
+def _dims_of(model, rng) -> onnx.TensorShapeProto:
+    vis = [v for v in (*model.graph.input, *model.graph.output) if v.type.tensor_type.HasField("shape")]
+    if not vis:
+        raise _NoTarget
+    return rng.choice(vis).type.tensor_type.shape
+
+
+def m_io_dims(model, rng):
+    shape = _dims_of(model, rng)
+    choice = rng.random()
+    if choice < 0.55 and shape.dim:
+        d = rng.choice(shape.dim)
+        if rng.random() < 0.25:
+            d.dim_param = rng.choice(["batch", "N", ""])
+        else:
+            d.dim_value = rng.choice([0, -1, 1, 2, 3, 7, 100, 2**20, 2**31, 2**40] + [d.dim_value + 1])
+    elif choice < 0.7:
+        shape.dim.add().dim_value = rng.choice([1, 2, 3])
+    elif choice < 0.85 and shape.dim:
+        del shape.dim[rng.randrange(len(shape.dim))]
+    else:
+        del shape.dim[:]
+
+
+def m_io_dtype(model, rng):
+    vis = [*model.graph.input, *model.graph.output]
+    rng.choice(vis).type.tensor_type.elem_type = rng.choice(_DTYPES)
+
+
+def m_initializer(model, rng):
+    inits = model.graph.initializer
+    if not inits:
+        raise _NoTarget
+    t = rng.choice(inits)
+    choice = rng.random()
+    if choice < 0.25 and t.dims:
+        t.dims[rng.randrange(len(t.dims))] = rng.choice([0, 1, 2, 3, -1, 2**31, t.dims[0] + 1])
+    elif choice < 0.35:
+        t.dims.append(rng.choice([1, 2]))
+    elif choice < 0.45 and t.dims:
+        del t.dims[rng.randrange(len(t.dims))]
+    elif choice < 0.6:
+        t.data_type = rng.choice(_DTYPES)
+    elif choice < 0.7:
+        if t.raw_data:
+            t.raw_data = t.raw_data[: rng.randrange(len(t.raw_data))]
+        elif t.float_data:
+            del t.float_data[rng.randrange(len(t.float_data)):]
+        else:
+            raise _NoTarget
+    elif choice < 0.8:
+        inits.remove(t)
+    elif choice < 0.9:
+        t.name = rng.choice(_tensor_names(model))
+    else:
+        copy = onnx.TensorProto()
+        copy.CopyFrom(t)
+        inits.append(copy)
+
+
+def m_graph_io(model, rng):
+    g = model.graph
+    choice = rng.random()
+    if choice < 0.25 and g.output:
+        del g.output[rng.randrange(len(g.output))]
+    elif choice < 0.45:
+        g.output.append(helper.make_tensor_value_info(rng.choice(_tensor_names(model) + ["ghost"]),
+                                                      TensorProto.FLOAT, None))
+    elif choice < 0.65 and g.input:
+        del g.input[rng.randrange(len(g.input))]
+    elif choice < 0.8 and g.input:
+        copy = onnx.ValueInfoProto()
+        copy.CopyFrom(rng.choice(g.input))
+        g.input.append(copy)
+    elif g.input:
+        rng.choice(g.input).name = rng.choice(_tensor_names(model) + ["renamed"])
+    else:
+        raise _NoTarget
+
+
+def m_value_info(model, rng):
+    names = [o for n in model.graph.node for o in n.output]
+    if not names:
+        raise _NoTarget
+    dims = [rng.choice([1, 2, 3, 5, 0, -1]) for _ in range(rng.randint(0, 4))]
+    model.graph.value_info.append(helper.make_tensor_value_info(
+        rng.choice(names), rng.choice([TensorProto.FLOAT, TensorProto.FLOAT, *_DTYPES]), dims))
+
+
+def m_cast_to(model, rng):
+    casts = [n for n in model.graph.node if n.op_type in ("Cast", "CastLike")]
+    if not casts:
+        node = _node(model, rng)
+        if not node.output:
+            raise _NoTarget
+        cast = helper.make_node("Cast", [node.output[0]], [node.output[0] + "_cast"], to=TensorProto.FLOAT)
+        model.graph.node.append(cast)
+        model.graph.output.append(helper.make_empty_tensor_value_info(cast.output[0]))
+        casts = [cast]
+    node = rng.choice(casts)
+    del node.attribute[:]
+    node.attribute.append(helper.make_attribute("to", rng.choice(_DTYPES)))
+
+
+MUTATIONS = {
+    "opset": m_opset, "ir-version": m_ir_version, "op-type": m_op_type, "domain": m_domain,
+    "input-name": m_input_name, "output-name": m_output_name, "nodes": m_nodes, "attribute": m_attribute,
+    "io-dims": m_io_dims, "io-dtype": m_io_dtype, "initializer": m_initializer, "graph-io": m_graph_io,
+    "value-info": m_value_info, "cast-to": m_cast_to,
+}
+BYTE_MUTATIONS = ("truncate", "bitflip", "junk")
+WEIGHTS = {**{k: 2 for k in MUTATIONS}, "attribute": 6, "input-name": 3, "io-dims": 3, "initializer": 3,
+           "truncate": 1, "bitflip": 2, "junk": 1}
+
+
+def _damage(data: bytes, kind: str, rng) -> bytes:
+    if kind == "truncate":
+        return data[: rng.randrange(len(data))]
+    if kind == "junk":
+        return bytes(rng.randrange(256) for _ in range(rng.randint(0, 200))) if rng.random() < 0.5 \
+            else data[: rng.randrange(len(data))] + bytes(rng.randrange(256) for _ in range(64))
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 8)):
+        i = rng.randrange(len(out))
+        out[i] = rng.choice([out[i] ^ (1 << rng.randrange(8)), 0, 0xFF, rng.randrange(256)])
+    return bytes(out)
+
+
+def _seed_model(rng) -> onnx.ModelProto:
+    if rng.random() < 0.1:
+        from kaena.testing import modelzoo
+
+        return modelzoo.lenet(batch=1) if rng.random() < 0.5 else modelzoo.mlp(batch=2, sizes=(16, 8, 4))
+    return random_graph(rng)
+
+
+def mutated_case(seed: int, i: int) -> Case:
+    rng = case_rng(seed, "mutation", i)
+    model = _seed_model(rng)
+    names, weights = zip(*WEIGHTS.items())
+    applied: list[str] = []
+    for _ in range(rng.choice([1, 1, 1, 2, 3])):
+        kind = rng.choices(names, weights)[0]
+        if kind in BYTE_MUTATIONS:
+            if applied:
+                continue
+            return Case("mutation", kind, None, _damage(model.SerializeToString(), kind, rng), ("none",))
+        try:
+            MUTATIONS[kind](model, rng)
+            applied.append(kind)
+        except _NoTarget:
+            continue
+    return Case("mutation", "+".join(applied) or "none", model, model.SerializeToString(), ("none",))
+
+
+def graph_case(seed: int, i: int) -> Case:
+    model = random_graph(case_rng(seed, "graph", i))
+    return Case("graph", "graph", model, model.SerializeToString(), ("none", "matmult"))
+
+
+# --------------------------------------------------------------------------- running a case
+
+
+def category(error: KaenaError) -> str:
+    """A clean rejection's category, from what its message says."""
+    message = str(error)
+    if "internal error" in message:
+        return "internal"
+    if "is invalid" in message:
+        return "invalid"
+    if isinstance(error, UnsupportedOperatorError):
+        return "unsupported"
+    if "not a readable ONNX model" in message or "not an ONNX model" in message:
+        return "unreadable"
+    if isinstance(error, CompileError):
+        return "compile"
+    if isinstance(error, ModelImportError):
+        return "import" if "input" not in message else "input"
+    return "other"
+
+
+def signature(kind: str, detail: str) -> str:
+    """Failures grouped by what went wrong, not by the names and numbers of one case."""
+    first = detail.strip().splitlines()[0] if detail.strip() else kind
+    where = ""
+    frames = re.findall(r'File "([^"]+)", line \d+, in (\w+)', detail)
+    if frames:
+        path, fn = frames[-1]
+        where = f" at {os.path.basename(path)}:{fn}"
+    text = re.sub(r"'[^']*'", "'_'", first)
+    text = re.sub(r"\d+(\.\d+)?(e[-+]?\d+)?", "N", text)
+    return f"{kind}: {text[:160]}{where}"
+
+
+# Called before onnxruntime runs a model Kaena compiled: the campaign's worker announces it,
+# so a worker that onnxruntime crashes (a segfault on a mutant) is not blamed on Kaena.
+on_reference = None
+
+
+def _reference(model: onnx.ModelProto, inputs, onnx_reference: bool = False):
+    """onnxruntime's outputs (or, with ``onnx_reference``, ONNX's ReferenceEvaluator's), or None."""
+    from kaena.testing.reference import run_onnxruntime
+
+    if on_reference is not None:
+        on_reference()
+    try:
+        if onnx_reference:
+            from onnx.reference import ReferenceEvaluator
+
+            names = [o.name for o in model.graph.output]
+            return dict(zip(names, ReferenceEvaluator(model).run(names, inputs)))
+        return run_onnxruntime(model, inputs)
+    except Exception:  # onnxruntime refuses the model or fails running it: no reference
+        return None
+
+
+def _finite_parts(out: dict, ref: dict) -> tuple[dict | None, dict]:
+    """The outputs where the reference is finite, if the non-finite values agree exactly."""
+    kept_out, kept_ref = {}, {}
+    for k, r in ref.items():
+        a, r = np.asarray(out[k], np.float64), np.asarray(r, np.float64)
+        finite = np.isfinite(r)
+        if not np.array_equal(a[~finite], r[~finite], equal_nan=True) or not np.isfinite(a[finite]).all():
+            return None, {}
+        if finite.any():
+            kept_out[k], kept_ref[k] = a[finite], r[finite]
+    return kept_out, kept_ref
+
+
+def _masked_metrics(actual: dict, ref: dict):
+    """``error_metrics`` where the reference is finite (None if the inf/nan differ)."""
+    from kaena.testing.reference import ErrorMetrics, error_metrics
+
+    a, r = _finite_parts(actual, ref)
+    if a is None:
+        return None
+    return error_metrics(a, r) if r else ErrorMetrics(0.0, 0.0)
+
+
+def _sensitivity(model, inputs, ref, onnx_reference: bool = False) -> float:
+    """How far the reference's outputs move (max rel) when every float input moves by a
+    couple of FP32 ulps: what two correct FP32 implementations may differ by on an
+    ill-conditioned graph (a LayerNorm of nearly equal values, a division by a small sum)."""
+
+    rng = np.random.default_rng(1)
+    nudged = {k: (v * (1 + rng.choice([-1, 1], v.shape) * 2.0**-22)).astype(v.dtype)
+              if v.dtype == np.float32 else v for k, v in inputs.items()}
+    moved = _reference(model, nudged, onnx_reference)
+    err = _masked_metrics(moved, ref) if moved is not None else None
+    return err.max_rel if err is not None else 0.0
+
+
+def fold_batchnorms(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with every inference BatchNormalization of a 2-D Conv's sole result folded
+    into the Conv's weights and bias, as fw-fold-batchnorm compiles it: the BF16 emulation
+    then rounds the folded weights, as the compiled NEFF does."""
+    from onnx import numpy_helper
+
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    g = out.graph
+    inits = {t.name: t for t in g.initializer}
+    uses = Counter(i for n in g.node for i in n.input) + Counter(o.name for o in g.output)
+    producer = {o: n for n in g.node for o in n.output}
+    for bn in list(g.node):
+        conv = producer.get(bn.input[0]) if bn.op_type == "BatchNormalization" and bn.input else None
+        if conv is None or conv.op_type != "Conv" or uses[bn.input[0]] != 1 or len(bn.output) != 1 \
+                or any(a.name == "training_mode" and a.i for a in bn.attribute) \
+                or not all(n in inits for n in (*bn.input[1:5], *conv.input[1:])):
+            continue
+        w = numpy_helper.to_array(inits[conv.input[1]]).astype(np.float64)
+        if w.ndim != 4:
+            continue
+        scale, beta, mean, var = (numpy_helper.to_array(inits[n]).astype(np.float64) for n in bn.input[1:5])
+        eps = next((a.f for a in bn.attribute if a.name == "epsilon"), 1e-5)
+        mul = scale / np.sqrt(var + np.float64(np.float32(eps)))
+        b = numpy_helper.to_array(inits[conv.input[2]]).astype(np.float64) if len(conv.input) > 2 and conv.input[2] \
+            else np.zeros(w.shape[0])
+        folded_w, folded_b = f"{conv.output[0]}.folded_w", f"{conv.output[0]}.folded_b"
+        g.initializer.extend([numpy_helper.from_array((w * mul[:, None, None, None]).astype(np.float32), folded_w),
+                              numpy_helper.from_array((b * mul + beta - mean * mul).astype(np.float32), folded_b)])
+        del conv.input[1:]
+        conv.input.extend([folded_w, folded_b])
+        conv.output[0] = bn.output[0]
+        g.node.remove(bn)
+    return out
+
+
+def _references_disagree(model: onnx.ModelProto) -> bool:
+    """Resize with align_corners or pytorch_half_pixel: onnxruntime reads the integer output
+    length, ONNX's reference and its node tests the fractional one (scale x input length),
+    which Kaena follows; Kaena may match either on these graphs."""
+    return any(n.op_type == "Resize" and any(a.name == "coordinate_transformation_mode" and a.s in _FRACTIONAL
+                                              for a in n.attribute) for n in model.graph.node)
+
+
+# The transforms whose formula reads the output length: onnxruntime takes the integer one.
+_FRACTIONAL = (b"align_corners", b"pytorch_half_pixel")
+
+
+def _compare(model, neff, inputs, ref, auto_cast, onnx_reference: bool = False) -> tuple[bool, str]:
+    from kaena import load
+    from kaena.testing.modelzoo import bf16_emulation
+
+    out = load(neff).run(inputs)
+    if sorted(out) != sorted(ref):
+        return False, f"outputs {sorted(out)} differ from onnxruntime's {sorted(ref)}"
+    for name in ref:
+        if np.shape(out[name]) != np.shape(ref[name]):
+            return False, f"output '{name}' has shape {np.shape(out[name])}, onnxruntime's {np.shape(ref[name])}"
+    # inf and nan where onnxruntime has them (a BatchNorm of a negative variance), the rest within the bar
+    err = _masked_metrics(out, ref)
+    if err is None:
+        return False, "Kaena's inf/nan outputs are not where onnxruntime's are"
+    if err.max_rel == 0:
+        return True, ""
+    bar, cos_bar = max(FP32_BAR, CONDITIONING_FACTOR * _sensitivity(model, inputs, ref, onnx_reference)), FP32_COS_BAR
+    if auto_cast != "none":
+        emulated = _reference(bf16_emulation(fold_batchnorms(model)), inputs, onnx_reference)
+        if emulated is not None:
+            e = _masked_metrics(emulated, ref) or err
+            bar = max(bar, 2 * e.max_rel)
+            cos_bar = max(cos_bar, 2 * e.one_minus_cosine)
+    ok = err.max_rel <= bar and err.one_minus_cosine <= cos_bar
+    return ok, "" if ok else f"auto-cast {auto_cast}: {err} (bar max rel {bar:.2e}, 1-cos {cos_bar:.2e})"
+
+
+def _compile_and_check(case: Case, path: str, seed: int) -> Outcome:
+    import kaena
+    from kaena.testing.reference import random_inputs
+
+    notes: list[str] = []
+    for auto_cast in case.auto_casts:
+        try:
+            neff = kaena.compile(path, auto_cast=auto_cast)
+        except KaenaError as e:
+            cat = category(e)
+            if cat == "internal":
+                return Outcome("internal", detail=f"auto-cast {auto_cast}: {e}")
+            if case.generator == "graph":  # a valid graph of supported operators must compile
+                return Outcome("rejected", cat, f"auto-cast {auto_cast}: {e}")
+            if cat == "unsupported" and case.model is not None and not _checker_accepts(case.model):
+                notes.append("unsupported, but the ONNX checker finds the model invalid")
+            return Outcome("rejected", cat, str(e), notes)
+        try:
+            model = case.model if case.model is not None else onnx.load(path)
+            inputs = random_inputs(model, seed)
+        except Exception:
+            return Outcome("accepted", detail="inputs for the model cannot be generated")
+        ref = _reference(model, inputs)
+        if ref is None:
+            return Outcome("skipped" if case.generator == "graph" else "accepted",
+                           detail="onnxruntime refuses the model")
+        try:
+            ok, why = _compare(model, neff, inputs, ref, auto_cast)
+            if not ok and _references_disagree(model):  # the second opinion: ONNX's own reference
+                onnx_ref = _reference(model, inputs, onnx_reference=True)
+                if onnx_ref is not None and _compare(model, neff, inputs, onnx_ref, auto_cast, True)[0]:
+                    ok = True
+                    notes.append("matches ONNX's reference (onnxruntime differs: Resize length rule)")
+        except KaenaError as e:
+            return Outcome("internal" if "internal error" in str(e) else "mismatch",
+                           detail=f"auto-cast {auto_cast}: running the NEFF: {e}")
+        if not ok:
+            return Outcome("mismatch", detail=why)
+    return Outcome("matched", notes=notes)
+
+
+def _checker_accepts(model: onnx.ModelProto) -> bool:
+    try:
+        onnx.checker.check_model(model, full_check=True)
+        return True
+    except Exception:
+        return False
+
+
+def run_case(case: Case, seed: int = 0, seconds: float = 60.0) -> Outcome:
+    """Compile (and run) one case from a temporary file; never raises."""
+    with tempfile.TemporaryDirectory(prefix="kaena-model-fuzz-") as tmp:
+        path = os.path.join(tmp, "case.onnx")
+        with open(path, "wb") as f:
+            f.write(case.data)
+        try:
+            with deadline(seconds):
+                return _compile_and_check(case, path, seed)
+        except CaseTimeout as e:
+            return Outcome("timeout", detail=str(e))
+        except Exception as e:  # noqa: BLE001 - classifying crashes is the point
+            return Outcome("traceback", detail=f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=-6)}")
+
+
+def make_case(generator: str, seed: int, i: int) -> Case:
+    return mutated_case(seed, i) if generator == "mutation" else graph_case(seed, i)
