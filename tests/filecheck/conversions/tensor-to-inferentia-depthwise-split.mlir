@@ -21,6 +21,15 @@ func.func @main(%x: tensor<1x32x8x8xbf16> {kaena.name = "x"}) -> (tensor<1x8x8x8
 
 // PLAN:      %d = ktensor.conv2d %c1b, %wd bias %bd {kaena.plan.vector_rows = 3 : i64, kaena.plan.engine = "pe", kaena.plan.psum_group = 1 : i64, kaena.plan.fuse_cast,
 
+// The resident input is stored with the conv's padding: only its 36 padding elements per 10 x 10
+// plane are zeroed (top row, bottom row, then the left/right pads row by row), not the interior.
+// CHECK:      %c1b_sb = inf.alloc {kaena.resident} : !inf.sbuf<32x100xbf16>
+// CHECK-NEXT: inf.memset %c1b_sb <p = 0, n = 32, off = 0, dims = {{\[\[}}1, 100], [10, 1]]>
+// CHECK-NEXT: inf.memset %c1b_sb <p = 0, n = 32, off = 90, dims = {{\[\[}}1, 100], [10, 1]]>
+// CHECK-NEXT: inf.memset %c1b_sb <p = 0, n = 32, off = 10, dims = {{\[\[}}1, 100], [1, 1]]>
+// CHECK-NEXT: inf.memset %c1b_sb <p = 0, n = 32, off = 19, dims = {{\[\[}}1, 100], [7, 10], [2, 1]]>
+// CHECK-NEXT: inf.memset %c1b_sb <p = 0, n = 32, off = 89, dims = {{\[\[}}1, 100], [1, 1]]>
+// CHECK-NOT:  inf.memset %c1b_sb
 // CHECK:      %dw_acc = inf.alloc : !inf.sbuf<32x24xf32>
 // CHECK-NEXT: %dw_prod = inf.alloc : !inf.sbuf<32x24xf32>
 // Rows 5-7 (offset 50 = row 5 of the 10-wide padded input plane), tap 0 a multiply, tap 1 a multiply and an add.
