@@ -9,6 +9,8 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.engine = "pe"``          a depthwise conv's engine: ``"pe"`` (diagonal
                                       stationaries) or ``"vector"`` (multiply-adds)
 ``kaena.plan.psum_group = 3``         PSUM row chunks sharing one diagonal stationary
+``kaena.plan.vector_rows = 25``       ... and its last 25 output rows on the vector engine
+                                      (multiply-adds), the two engines at once
 ``kaena.plan.fuse_cast``              the op writes its single user ``ktensor.cast``'s
                                       result directly (the cast emits nothing)
 ``kaena.plan.epilogue = 3``           a matmul writes the result of the chain of its next 3
@@ -38,6 +40,7 @@ from xdsl.ir import Attribute, Operation
 PLAN_PREFIX = "kaena.plan."
 ENGINE_ATTR = "kaena.plan.engine"
 PSUM_GROUP_ATTR = "kaena.plan.psum_group"
+VECTOR_ROWS_ATTR = "kaena.plan.vector_rows"
 FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
 EPILOGUE_ATTR = "kaena.plan.epilogue"
 FUSE_INPUT_ATTR = "kaena.plan.fuse_input"

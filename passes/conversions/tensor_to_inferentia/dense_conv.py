@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.dialects.builtin import f32
-from xdsl.ir import SSAValue
+from xdsl.ir import BlockArgument, SSAValue
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType, ap
@@ -81,13 +81,16 @@ class PeConvTiling:
     taps_s: int
     rows_mt: int
     cols: int
+    stage_isz: int = 0  # a fused input cast: bytes per element of the staging tile its DMAs fill
 
     def band_elems(self, rb: int) -> int:
         g = self.g
         return rb * g.Wp if self.fold else self.CT * g.rows_in(rb) * g.Wp
 
     def fits(self, rb: int, nb: int = 1) -> bool:
-        return ((self.x_res or nb * self.band_elems(rb) * self.isz <= self.budget.mid)
+        # a fused cast double-buffers its staging tiles and rounds into one band tile
+        per = nb * self.stage_isz + self.isz if self.stage_isz else nb * self.isz
+        return ((self.x_res or self.band_elems(rb) * per <= self.budget.mid)
                 and (self.o_res or nb * rb * self.g.OW * self.osz <= self.budget.out))
 
     def _pe_tile(self, rmt: int) -> int:
@@ -109,7 +112,7 @@ class PeConvTiling:
         for r0 in range(0, g.OH, rb):
             nr = min(rb, g.OH - r0)
             if self.fold:
-                loads.append(g.KH * cm.dma(self.Cg * nr * g.W * isz))
+                loads.append(g.KH * cm.dma(self.Cg * nr * g.W * (self.stage_isz or isz)))
             else:
                 loads.append(sum(cm.dma(c * g.rows_in(nr) * g.W * isz)
                                  for c in (self.CTf * self.Pc, self.Cr) if c))
@@ -123,9 +126,11 @@ class PeConvTiling:
 
 
 def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz: int, x_pc: int | None,
-                   o_pc: int | None, dtype: str, error: Callable[[str], Exception]) -> PeConvTiling:
+                   o_pc: int | None, dtype: str, error: Callable[[str], Exception],
+                   stage_isz: int = 0) -> PeConvTiling:
     """The tiling of one group; ``x_pc``/``o_pc``: channels per partition tile of a resident
-    input/result (None: in DRAM). A kernel whose weights cannot fit is an error."""
+    input/result (None: in DRAM); ``stage_isz``: the itemsize of a fused input cast's
+    source (0: none). A kernel whose weights cannot fit is an error."""
     t = plan.target
     x_res, o_res = x_pc is not None, o_pc is not None
     KH, KW = g.KH, g.KW
@@ -142,7 +147,7 @@ def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz:
         assert Ob > 0
     rows_mt, cols = moving_chunk(t, g.OH, g.OW)
     return PeConvTiling(t, plan.cm, plan.budget, g, Cg, Og, isz, osz, x_res, o_res, dtype, fold, Pc, otw,
-                        Ob, CT, CTf, Cr, rows_k, taps_s, rows_mt, cols)
+                        Ob, CT, CTf, Cr, rows_k, taps_s, rows_mt, cols, stage_isz)
 
 
 def planned_tiling(op: kt.Conv2dOp, plan: FunctionPlan, error: Callable[[str], Exception]) -> PeConvTiling:
@@ -151,10 +156,12 @@ def planned_tiling(op: kt.Conv2dOp, plan: FunctionPlan, error: Callable[[str], E
     mat = plan.materialized(op)
     x_res = plan.resident_pads(op.input) is not None
     o_res = plan.resident_pads(mat) is not None
+    cast = plan.fused_input(op)
     return pe_conv_tiling(plan, geometry(op), Cg, O // op.groups.value.data,
                           itemsize(plan.stored_type(op.input)), itemsize(plan.stored_type(mat)),
                           plan.pc(op.input.type.get_shape()[1]) if x_res else None,
-                          plan.pc(O) if o_res else None, str(op.input.type.element_type), error)
+                          plan.pc(O) if o_res else None, str(op.input.type.element_type), error,
+                          itemsize(cast.input.type.element_type) if cast is not None else 0)
 
 
 def plan_bands(op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
@@ -170,6 +177,18 @@ def plan_bands(op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
         rb, nxb = band_plan(tl.g, tl.rows_mt, tl.fits, tl.band_cost, error)
     rows_mt = min(tl.rows_mt, rb)
     return rb, nxb, tl.psum_buffers(rows_mt, cdiv(tl.Og, tl.otw) * cdiv(tl.g.OH, rows_mt))
+
+
+def _band_loop_cycles(op: kt.Conv2dOp, plan: FunctionPlan, stage_isz: int) -> int:
+    """``CostModel.band_loop``'s cycles of a folded conv reading DRAM, at its best band plan,
+    its bands loaded in the operand dtype or (``stage_isz``) staged in a wider one."""
+    error = functools.partial(plan.error, op)
+    O, Cg = op.weight.type.get_shape()[:2]
+    tl = pe_conv_tiling(plan, geometry(op), Cg, O, itemsize(op.input.type.element_type),
+                        itemsize(op.results[0].type.element_type), None, None,
+                        str(op.input.type.element_type), error, stage_isz)
+    rb, nb = band_plan(tl.g, tl.rows_mt, tl.fits, tl.band_cost, error)
+    return op.input.type.get_shape()[0] * cdiv(O, tl.Ob) * tl.band_cost(rb, nb)
 
 
 class ConvFamily(OpFamily):
@@ -206,6 +225,26 @@ class DenseConvFamily(ConvFamily):
         return op.input is value and op.weight is not value and op.bias is not value \
             and op.groups.value.data == 1
 
+    def fuses_input(self, op: kt.Conv2dOp, plan: FunctionPlan) -> bool:
+        """A narrowing cast of a model input feeding a folded conv (the first layer): the
+        (kh, c) bands are loaded from the FP32 input and rounded on the vector engine,
+        when the cost model prices those wider loads below the cast's round trip through
+        DRAM plus the narrow loads (a 3x3 stride-2 stem: yes; a 7x7 one: no)."""
+        cast = op.input.owner
+        if not (isinstance(cast, kt.CastOp) and isinstance(cast.input, BlockArgument)
+                and op.groups.value.data == 1):
+            return False
+        N, C, H, W = cast.input.type.get_shape()
+        g = geometry(op)
+        if not (g.KH > 1 and C * g.KH <= plan.target.pe_rows):
+            return False
+        wide, narrow = itemsize(cast.input.type.element_type), itemsize(cast.result.type.element_type)
+        if wide <= narrow:
+            return False
+        cm, plane = plan.cm, C * H * W
+        cast_trip = N * (cm.dma(plane * wide) + cm.dma(plane * narrow))
+        return _band_loop_cycles(op, plan, wide) < cast_trip + _band_loop_cycles(op, plan, 0)
+
     def scratch_bytes(self, op: kt.Conv2dOp, plan: FunctionPlan, resident: set[SSAValue]) -> int:
         O, Cg, KH, KW = op.weight.type.get_shape()
         t, budget = plan.target, plan.budget
@@ -239,7 +278,8 @@ class DenseConvFamily(ConvFamily):
 
     def emit(self, fl: FunctionLowering, op: kt.Conv2dOp, out: View) -> None:
         check_dtypes(op, fl.error)
-        x, w = fl.view(op.input), fl.view(op.weight)
+        cast = fl.plan.fused_input(op)  # if any, the model input, rounded on the way into the bands
+        x, w = fl.view(op.input if cast is None else cast.input), fl.view(op.weight)
         bias = fl.view(op.bias) if op.bias is not None else None
         O, Cg = w.shape[:2]
         groups = op.groups.value.data
@@ -258,9 +298,11 @@ class _DenseConv:
         self.cb, self.Cg, self.obase, self.Og = cb, Cg, obase, Og
         self.g = g = geometry(op)
         self.x_res, self.o_res = isinstance(x, SbufView), isinstance(out, SbufView)
-        self.tl = tl = pe_conv_tiling(fl.plan, g, Cg, Og, x.itemsize, out.itemsize,
+        self.x_type = op.input.type.element_type  # the operand dtype (a fused cast's result)
+        self.staged = self.x_type != x.element_type
+        self.tl = tl = pe_conv_tiling(fl.plan, g, Cg, Og, itemsize(self.x_type), out.itemsize,
                                       x.pc if self.x_res else None, out.pc if self.o_res else None,
-                                      str(x.element_type), fl.error)
+                                      str(self.x_type), fl.error, x.itemsize if self.staged else 0)
         self.rb = d.get_int(op, d.BAND_ROWS_ATTR)
         self.nxb = d.get_int(op, d.BAND_BUFFERS_ATTR)
         nps = d.get_int(op, d.PSUM_BUFFERS_ATTR)
@@ -277,8 +319,13 @@ class _DenseConv:
             self.x_ts, self.bp, self.Wx = [x.tile], x.ct_stride, x.Wp
         else:
             self.bp, self.Wx = self.g.rows_in(self.rb) * self.g.Wp, self.g.Wp  # one channel tile's band
-            self.x_ts = [b.alloc(SbufType, tl.rows_k, tl.band_elems(self.rb), x.element_type, "x_t")
-                         for _ in range(self.nxb)]
+            self.x_ts = [b.alloc(SbufType, tl.rows_k, tl.band_elems(self.rb), self.x_type, "x_t")
+                         for _ in range(1 if self.staged else self.nxb)]
+            # a fused cast's bands arrive in the input dtype (the buffers that prefetch), then
+            # the vector engine rounds each into the one band tile once the previous band is done
+            self.stages = [b.alloc(SbufType, tl.rows_k, tl.band_elems(self.rb), x.element_type, "x_stage")
+                           for _ in range(self.nxb)] if self.staged else None
+            self.x_ts *= self.nxb if self.staged else 1
         self.w_t = b.alloc(SbufType, tl.rows_k, tl.CT * tl.Ob * tl.taps_s, self.w.element_type, "w_t")
         self.pss = [b.alloc(PsumType, tl.otw, self.rows_mt * tl.cols, f32, "ps") for _ in range(min(nps, 2))]
         self.o_ts = [None] * self.nxb if self.o_res else [
@@ -358,7 +405,8 @@ class _DenseConv:
                 load_band(b, g, x, x_t, tl.Cr, plane + tl.CTf * tl.Pc * H * W, r0, nr, clean, 0.0,
                           first and not tl.CTf, dst_off=tl.CTf * self.bp)
             return
-        fill_band(b, g, x_t, tl.rows_k, nr, clean, 0.0, first)
+        x_dst = self.stages[slot] if self.staged else x_t
+        fill_band(b, g, x_dst, tl.rows_k, nr, clean, 0.0, first)
         Cg = self.Cg
         for kh in range(g.KH):
             # x_t row j of partitions (kh, c) = padded input row (r0 + j)*sh + kh*dh
@@ -372,7 +420,7 @@ class _DenseConv:
             if j_hi <= j_lo:
                 continue
             row0 = (r0 + j_lo).scaled(g.sh) + shift
-            b.dma(x_t, ap(kh * Cg, Cg, j_lo * g.Wp + g.pl, [[j_hi - j_lo, g.Wp], [W, 1]]),
+            b.dma(x_dst, ap(kh * Cg, Cg, j_lo * g.Wp + g.pl, [[j_hi - j_lo, g.Wp], [W, 1]]),
                   x.var, ap(0, Cg, plane + row0.scaled(W), [[j_hi - j_lo, g.sh * W], [W, 1]], H * W))
 
     def out_tiles(self, o0: E, ob: int):
@@ -393,6 +441,9 @@ class _DenseConv:
     def compute_band(self, n: E, o0: E, ob: int, r0: E, nr: int, buf: int) -> None:
         b, g, tl, x, out = self.b, self.g, self.tl, self.x, self.out
         x_t, o_t = self.x_ts[buf], self.o_ts[buf]
+        if self.staged:  # round the staged band into the band tile (the previous band is done with it)
+            band = ap(0, tl.rows_k, 0, [[nr * g.Wp, 1]])
+            b.tensor_scalar("bypass", x_t, band, self.stages[buf], band)
         # moving operand: band tile, or the resident plane (its padding offset)
         xb = (n.scaled(x.plane) + (x.pads[0] - g.pt) * self.Wx + (x.pads[1] - g.pl)
               + r0.scaled(g.sh * self.Wx)) if self.x_res else E(0)

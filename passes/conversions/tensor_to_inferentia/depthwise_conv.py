@@ -12,6 +12,7 @@ from kaena.dialects.inferentia import PsumType, SbufType, ap
 from kaena.target.tiling import balanced, cdiv, moving_chunk
 
 from . import decisions as d
+from . import depthwise_split as split_rows
 from .bands import Geom, band_rows, bands, load_band
 from .dense_conv import ConvFamily, check_dtypes, geometry, is_depthwise
 from .function import FunctionLowering
@@ -87,8 +88,11 @@ class DepthwisePeFamily(ConvFamily):
         isz = itemsize(op.input.type.element_type)
         ct = cdiv(C, plan.pc(C))
         wsz = ct * KH * KW * (1 + t.pe_columns) * isz
+        both = op.input in resident and plan.materialized(op) in resident
+        OH, OW = op.results[0].type.get_shape()[2:]
         return (wsz + t.pe_columns * isz + 4 * ct + (0 if op.input in resident else budget.mid)
-                + (0 if plan.materialized(op) in resident else budget.out))
+                + (0 if plan.materialized(op) in resident else budget.out)
+                + (split_rows.scratch_bytes(budget, OH, OW) if both else 0))
 
     def emit(self, fl: FunctionLowering, op: kt.Conv2dOp, out: View) -> None:
         check_dtypes(op, fl.error)
@@ -154,6 +158,12 @@ class _DepthwisePe:
 
         self.fits = fits
         self.group = group
+        # the last ``vrows`` output rows run on the vector engine (ktensor-plan-conv-bands)
+        self.vrows = d.get_int(op, d.VECTOR_ROWS_ATTR) or 0
+        if self.vrows and not (self.x_res and self.o_res and 0 < self.vrows < g.OH):
+            raise fl.error(f"{d.VECTOR_ROWS_ATTR} = {self.vrows} needs a resident input and result "
+                           f"and 0 < rows < {g.OH}")
+        self.pe_rows = g.OH - self.vrows
 
     def load_diagonals(self) -> None:
         """diag[p, (ct, tap, j)] = w[ct * pc + p, tap] where j == p % M, else 0"""
@@ -164,6 +174,7 @@ class _DepthwisePe:
         self.diag = b.alloc(SbufType, pc, CT * taps * M, w.element_type, "w_diag")
         bias = self.bias
         self.b_t = b.alloc(SbufType, pc, CT, bias.element_type, "b_t") if bias else None
+        self.w_col = w_col
         _load_per_channel(self.fl, ((w_col, w, taps), (self.b_t, bias, 1)), pc, CTf, Cr)
         for n_t, parts, c_off in ((CTf, pc, 0), (1 if Cr else 0, Cr, CTf)):
             if n_t:
@@ -192,8 +203,10 @@ class _DepthwisePe:
         for n, _, _ in b.tiles(N, 1):
             for ct, c0, cw in b.tiles(C, self.pc):
                 first = True
+                if self.vrows:
+                    split_rows.emit_vector_rows(self, n, ct, cw)
                 band_iter = bands(b, g, rb) if not self.x_res else (
-                    (r0, nr, True) for _, r0, nr in b.tiles(g.OH, rb))
+                    (r0, nr, True) for _, r0, nr in b.tiles(self.pe_rows, rb))
                 for r0, nr, clean in band_iter:
                     if self.x_res:
                         xb = x.base(ct, n) + (-g.pt * self.Wx - g.pl) + r0.scaled(g.sh * self.Wx)

@@ -93,9 +93,29 @@ class FunctionLowering:
         free = cdiv(shape[1], pc) * shape[0] * (shape[2] + pads[0] + pads[2]) * (shape[3] + pads[1] + pads[3])
         tile = self.b.alloc(SbufType, pc, free, self.plan.stored_type(value),
                             hint(value.name_hint or "act") + "_sb", resident=True)
+        view = SbufView(tile, shape, pc, pads)
         if any(pads):
-            self.b.memset(tile, ap(0, pc, 0, [[free, 1]]), 0.0)
-        return SbufView(tile, shape, pc, pads)
+            self._zero_padding(view, free)
+        return view
+
+    def _zero_padding(self, v: SbufView, free: int) -> None:
+        """Zero the padding of every stored plane, not the interior its producer writes
+        (the vector engine's cost is the elements it sets): the top and bottom rows, the
+        first interior row's left padding, then per interior row its right padding with the
+        next row's left (contiguous), the last row's right padding alone."""
+        b, (pt, pl, pb, pr) = self.b, v.pads
+        planes, (H, W) = free // v.plane, v.shape[2:]
+        if pt:
+            b.memset(v.tile, ap(0, v.pc, 0, [[planes, v.plane], [pt * v.Wp, 1]]), 0.0)
+        if pb:
+            b.memset(v.tile, ap(0, v.pc, (pt + H) * v.Wp, [[planes, v.plane], [pb * v.Wp, 1]]), 0.0)
+        if pl:  # the first interior row's left padding
+            b.memset(v.tile, ap(0, v.pc, pt * v.Wp, [[planes, v.plane], [pl, 1]]), 0.0)
+        right = pt * v.Wp + pl + W  # the first interior row's right padding
+        if (pl or pr) and H > 1:
+            b.memset(v.tile, ap(0, v.pc, right, [[planes, v.plane], [H - 1, v.Wp], [pr + pl, 1]]), 0.0)
+        if pr:  # the last interior row's
+            b.memset(v.tile, ap(0, v.pc, right + (H - 1) * v.Wp, [[planes, v.plane], [pr, 1]]), 0.0)
 
     # --- driver -----------------------------------------------------------------
     def run(self, core: int) -> CoreOp:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from kaena.dialects import ktensor as kt
+
 from . import decisions as d
+from .dense_conv import is_depthwise
+from .depthwise_split import plan_vector_rows
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 from .planning import FunctionPlan, PlanPass
 
@@ -13,7 +17,10 @@ from .planning import FunctionPlan, PlanPass
 @dataclass(frozen=True)
 class KtensorPlanConvBandsPass(PlanPass):
     """Record ``kaena.plan.band_rows``, ``kaena.plan.band_buffers`` and
-    ``kaena.plan.psum_buffers`` on each op whose family plans bands (dense convs):
+    ``kaena.plan.psum_buffers`` on each op whose family plans bands (dense convs),
+    and ``kaena.plan.vector_rows`` on each depthwise conv on the PE array whose input
+    and result are resident (the rows ``CostModel.depthwise_split`` gives the vector
+    engine, ``depthwise_split``):
     reading DRAM, the band height and 1 or 2 input/result buffers that
     ``CostModel.band_loop`` prices lowest among those fitting the per-op SBUF shares;
     reading a resident input, the tallest band whose tiles fit; and the PSUM buffer
@@ -27,6 +34,8 @@ class KtensorPlanConvBandsPass(PlanPass):
     def plan(self, plan: FunctionPlan) -> None:
         names = (d.BAND_ROWS_ATTR, d.BAND_BUFFERS_ATTR, d.PSUM_BUFFERS_ATTR)
         for op in plan.ops:
+            if isinstance(op, kt.Conv2dOp) and is_depthwise(op) and plan.engine(op) == "pe":
+                plan_vector_rows(op, plan)
             family = plan.family(op)
             if family is None or all(d.get_int(op, n) is not None for n in names):
                 continue

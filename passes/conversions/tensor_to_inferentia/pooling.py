@@ -9,13 +9,13 @@ from xdsl.ir import Attribute, Operation, SSAValue
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import SbufType, ap
-from kaena.target.tiling import balanced
+from kaena.target.tiling import balanced, cdiv
 
 from .bands import Geom, band_rows, bands, in_bounds_rows, load_band
 from .function import FunctionLowering
 from .interface import OpFamily, Pads
 from .planning import FunctionPlan, itemsize
-from .utils import ints
+from .utils import E, ints
 from .views import DramView, SbufView, View
 
 
@@ -148,7 +148,9 @@ def _average_in_bounds(fl: FunctionLowering, g: Geom, masks, x_t, o_t, o_ap, win
 
 def _pool_resident(fl: FunctionLowering, op: kt.Pool2dOp, x: SbufView, out: View) -> None:
     """One vector reduction per (image, channel tile, band) whose window pattern reads the
-    stored (zero) padding directly, into a resident result or a band tile DMA'd to DRAM."""
+    stored (zero) padding directly, into a resident result or a band tile DMA'd to DRAM;
+    when every channel tile's whole plane fits one result tile (a global pool), that
+    tile goes to DRAM in one DMA per image instead of one per channel tile."""
     b = fl.b
     N, C, H, W = x.shape
     OH, OW = out.shape[2:]
@@ -156,8 +158,12 @@ def _pool_resident(fl: FunctionLowering, op: kt.Pool2dOp, x: SbufView, out: View
     is_max = op.kind.data == "max"
     o_res = isinstance(out, SbufView)
     Wx = x.Wp
+    CT = cdiv(C, x.pc)
+    whole = not o_res and CT * OH * OW * out.itemsize <= fl.budget.out
     if o_res:
         rb, o_t = OH, None
+    elif whole:
+        rb, o_t = OH, b.alloc(SbufType, x.pc, CT * OH * OW, out.element_type, "o_t")
     else:
         rb = band_rows(g, 1, lambda r: r * OW * out.itemsize <= fl.budget.out, fl.error)
         o_t = b.alloc(SbufType, x.pc, rb * OW, out.element_type, "o_t")
@@ -168,10 +174,27 @@ def _pool_resident(fl: FunctionLowering, op: kt.Pool2dOp, x: SbufView, out: View
                 src = ap(0, cw, xoff + r0.scaled(g.sh * Wx), [[nr, g.sh * Wx], [OW, g.sw], [g.KH, g.dh * Wx], [g.KW, g.dw]])
                 if o_res:
                     dst, dst_ap = out.tile, ap(0, cw, out.base(ct, n) + r0.scaled(out.Wp), [[nr, out.Wp], [OW, 1]])
+                elif whole:
+                    dst, dst_ap = o_t, ap(0, cw, ct.scaled(OH * OW), [[OH * OW, 1]])
                 else:
                     dst, dst_ap = o_t, ap(0, cw, 0, [[nr * OW, 1]])
                 b.reduce("max" if is_max else "add", dst, dst_ap, x.tile, src, 2,
                          scale=None if is_max else 1.0 / (g.KH * g.KW))
-                if not o_res:
+                if not o_res and not whole:
                     b.dma(out.var, ap(0, cw, (n.scaled(C) + c0).scaled(OH * OW) + r0.scaled(OW),
                                       [[nr * OW, 1]], OH * OW), o_t, dst_ap)
+        if whole:
+            _store_planes(fl, out, o_t, n, C, x.pc, OH * OW)
+
+
+def _store_planes(fl: FunctionLowering, out: DramView, o_t: SSAValue, n: E, C: int, pc: int, plane: int) -> None:
+    """Image ``n``'s result, channel tile ``ct`` at ``ct * plane`` of ``o_t``, to DRAM: the
+    full channel tiles in one DMA, the partial last one in another."""
+    CTf, Cr = divmod(C, pc)
+    base = n.scaled(C * plane)
+    if CTf:
+        fl.b.dma(out.var, ap(0, pc, base, [[CTf, pc * plane], [plane, 1]], plane),
+                 o_t, ap(0, pc, 0, [[CTf * plane, 1]]))
+    if Cr:
+        fl.b.dma(out.var, ap(0, Cr, base + CTf * pc * plane, [[plane, 1]], plane),
+                 o_t, ap(0, Cr, CTf * plane, [[plane, 1]]))
