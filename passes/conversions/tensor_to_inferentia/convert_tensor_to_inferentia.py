@@ -33,6 +33,7 @@ from .depthwise_conv import DepthwisePeFamily, DepthwiseVectorFamily
 from .indexing import BroadcastFamily, GatherFamily, SliceFamily
 from .function import FunctionLowering
 from .interface import OpFamily
+from .ktensor_plan_attention import KtensorPlanAttentionPass
 from .ktensor_plan_bias_table import KtensorPlanBiasTablePass
 from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_engines import KtensorPlanEnginesPass
@@ -55,6 +56,7 @@ PLANNING: tuple[type[PlanPass], ...] = (
     KtensorPlanEpiloguesPass,
     KtensorPlanFusedInputsPass,
     KtensorPlanBiasTablePass,
+    KtensorPlanAttentionPass,
     KtensorPlanResidencyPass,
     KtensorPlanConvBandsPass,
 )

@@ -16,6 +16,9 @@ writing the attribute by hand. On ktensor ops:
                                       add, a cast) directly; they emit nothing
 ``kaena.plan.fuse_input``             the op does its first operand's producer (its single
                                       user), a cast or an add, on its own input tiles
+``kaena.plan.attention``              a scores batch_matmul lowers its attention block (its
+                                      epilogue, the softmax, the context batch_matmul and
+                                      its epilogue) as one loop over heads in SBUF
 ``kaena.plan.bias_table``             a dense conv reads its bias from the model's table
 ``kaena.plan.resident = array<..>``   the op's result stays in SBUF, stored with this
                                       zero padding [top, left, bottom, right]
@@ -41,6 +44,7 @@ PSUM_GROUP_ATTR = "kaena.plan.psum_group"
 FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
 EPILOGUE_ATTR = "kaena.plan.epilogue"
 FUSE_INPUT_ATTR = "kaena.plan.fuse_input"
+ATTENTION_ATTR = "kaena.plan.attention"
 BIAS_TABLE_ATTR = "kaena.plan.bias_table"
 RESIDENT_PLAN_ATTR = "kaena.plan.resident"
 STORE_TYPE_ATTR = "kaena.plan.store_type"

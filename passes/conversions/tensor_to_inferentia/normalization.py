@@ -67,7 +67,7 @@ class LayerNormFamily(OpFamily):
                            f"({need} bytes of tiles per partition)")
         eps = float(op.epsilon.value.data)
         pp = balanced(R, fl.target.partitions)
-        g_t, be_t = (None if v is None else _param_rows(fl, v, pp, D, name)
+        g_t, be_t = (None if v is None else param_rows(fl, v, pp, D, name)
                      for name, v in (("gamma_t", gamma), ("beta_t", beta)))
         x_t = b.alloc(SbufType, pp, D, x.element_type, "x_t")
         x2_t = b.alloc(SbufType, pp, D, x2.element_type, "x2_t") if x2 else None
@@ -96,7 +96,7 @@ class LayerNormFamily(OpFamily):
             b.dma(out.var, ap(0, rw, r0.scaled(D), [[D, 1]], D), y_t, row)
 
 
-def _param_rows(fl: FunctionLowering, v: DramView, pp: int, D: int, name: str):
+def param_rows(fl: FunctionLowering, v: DramView, pp: int, D: int, name: str):
     """A [pp, D] tile of ``v``'s row on every partition, by whichever of a stride-0 DMA
     (pp * D values cross DMA) or ``_broadcast_rows`` the target's costs price lower."""
     t = fl.target
