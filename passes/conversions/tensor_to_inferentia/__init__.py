@@ -3,8 +3,7 @@
 Planning and emission are separate. The ``ktensor-plan-*`` passes record the
 lowering's decisions as ``kaena.plan.*`` attributes on the ktensor ops
 (``decisions.py`` lists them): depthwise engines, fused casts, the bias table, the attention blocks
-lowered as one loop nest,
-the fused attention blocks, which values stay resident in SBUF, and the dense convs' bands.
+lowered as one loop nest, the matmuls' weight blocks, which values stay resident in SBUF, and the dense convs' bands.
 ``convert-tensor-to-inferentia`` then emits what they say, op family by op
 family (``interface.OpFamily``; the table is at the bottom of
 ``convert_tensor_to_inferentia.py``), every ``inf`` op built by ``builder.py``.
@@ -30,6 +29,7 @@ from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
+from .ktensor_plan_weight_blocks import KtensorPlanWeightBlocksPass
 
 __all__ = [
     "FAMILIES",
@@ -43,4 +43,5 @@ __all__ = [
     "KtensorPlanFusedCastsPass",
     "KtensorPlanFusedInputsPass",
     "KtensorPlanResidencyPass",
+    "KtensorPlanWeightBlocksPass",
 ]

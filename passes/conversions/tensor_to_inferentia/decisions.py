@@ -19,6 +19,8 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.attention``              a scores batch_matmul lowers its attention block (its
                                       epilogue, the softmax, the context batch_matmul and
                                       its epilogue) as one loop over heads in SBUF
+``kaena.plan.weight_blocks = 4``      a matmul streams its weights in 4 column blocks, the
+                                      PE array computing each as soon as it has landed
 ``kaena.plan.bias_table``             a dense conv reads its bias from the model's table
 ``kaena.plan.resident = array<..>``   the op's result stays in SBUF, stored with this
                                       zero padding [top, left, bottom, right]
@@ -45,6 +47,7 @@ FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
 EPILOGUE_ATTR = "kaena.plan.epilogue"
 FUSE_INPUT_ATTR = "kaena.plan.fuse_input"
 ATTENTION_ATTR = "kaena.plan.attention"
+WEIGHT_BLOCKS_ATTR = "kaena.plan.weight_blocks"
 BIAS_TABLE_ATTR = "kaena.plan.bias_table"
 RESIDENT_PLAN_ATTR = "kaena.plan.resident"
 STORE_TYPE_ATTR = "kaena.plan.store_type"

@@ -86,6 +86,10 @@ class OpFamily:
         """The weight ``op`` would read from a bias table when the model has one."""
         return None
 
+    def weight_blocks(self, op: Operation, plan: FunctionPlan) -> int:
+        """How many column blocks ``op`` streams its weights in (1: one load it waits for)."""
+        return 1
+
     def band_plan(self, op: Operation, plan: FunctionPlan) -> tuple[int, int, int] | None:
         """(band rows, band buffers, PSUM buffers) of an op whose bands the cost model plans."""
         return None

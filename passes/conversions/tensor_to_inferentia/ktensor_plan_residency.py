@@ -12,7 +12,7 @@ from kaena.target.tiling import cdiv
 
 from . import decisions as d
 from .interface import Pads
-from .ktensor_plan_attention import KtensorPlanAttentionPass
+from .ktensor_plan_weight_blocks import KtensorPlanWeightBlocksPass
 from .planning import FunctionPlan, PlanPass, itemsize
 
 
@@ -31,7 +31,7 @@ class KtensorPlanResidencyPass(PlanPass):
 
     name: ClassVar[str] = "ktensor-plan-residency"
     stage: ClassVar[str] = "residency"
-    after: ClassVar[type[PlanPass]] = KtensorPlanAttentionPass
+    after: ClassVar[type[PlanPass]] = KtensorPlanWeightBlocksPass
 
     def plan(self, plan: FunctionPlan) -> None:
         users, producer = _candidates(plan)

@@ -13,6 +13,7 @@ from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType, ap
 from kaena.target.tiling import balanced, cdiv
 
+from . import decisions as d
 from .builder import single_rounding
 from .epilogues import OutLayout, epilogue_of, planned_epilogue
 from .function import FunctionLowering
@@ -71,6 +72,28 @@ def epilogue_length(plan: FunctionPlan, op, drain_math: bool) -> int:
     return len(epilogue_of(plan, op, drain_math, fits=fits).ops)
 
 
+def weight_block_counts(plan: FunctionPlan, op: kt.MatmulOp) -> tuple[int, ...]:
+    """The column-block counts ``op`` can stream its weights in: with all of N in one weight
+    tile and all M rows in one moving tile, the divisors of its output tiles' count."""
+    *_, M, K = op.lhs.type.get_shape()
+    N = op.rhs.type.get_shape()[-1]
+    tl = matmul_tiles(plan.target, plan.budget, M, K, N, itemsize(op.lhs.type.element_type),
+                      itemsize(plan.materialized(op).type.element_type), lambda why: plan.error(op, why))
+    if tl.Nb != N or M > tl.Mt or N % tl.ntw:
+        return (1,)
+    T = N // tl.ntw
+    return tuple(n for n in range(1, T + 1) if T % n == 0)
+
+
+def planned_weight_blocks(plan: FunctionPlan, op: kt.MatmulOp) -> int:
+    """``kaena.plan.weight_blocks`` (1 when absent), checked against what ``op`` can do."""
+    n = d.get_int(op, d.WEIGHT_BLOCKS_ATTR) or 1
+    if n not in weight_block_counts(plan, op):
+        raise plan.error(op, f"{d.WEIGHT_BLOCKS_ATTR} = {n}, but it can stream its weights in "
+                             f"{', '.join(map(str, weight_block_counts(plan, op)))} column blocks only")
+    return n
+
+
 class MatmulFamily(OpFamily):
     op_types = (kt.MatmulOp,)
 
@@ -86,6 +109,18 @@ class MatmulFamily(OpFamily):
 
     def epilogue_length(self, op: kt.MatmulOp, plan: FunctionPlan) -> int:
         return epilogue_length(plan, op, op.bias is None and op.activation.data == "none")
+
+    def weight_blocks(self, op: kt.MatmulOp, plan: FunctionPlan) -> int:
+        """The block count the cost model prices fastest (queue time plus the compute the
+        queue does not hide), the fewest on a tie."""
+        *_, M, K = op.lhs.type.get_shape()
+        N = op.rhs.type.get_shape()[-1]
+        cm = plan.cm
+        # out^T [N, M] = w[K, N]^T x^T[K, M] (weights stationary), one drain per output tile
+        compute = (cm.gemm(K=K, M=N, N=M, dtype=str(op.lhs.type.element_type)).cycles
+                   + cdiv(N, plan.target.pe_columns) * cm.activation(M))
+        wbytes = K * N * itemsize(op.rhs.type.element_type)
+        return min(weight_block_counts(plan, op), key=lambda n: (cm.streamed_weights(wbytes, compute, n), n))
 
     def scratch_bytes(self, op, plan: FunctionPlan, resident) -> int:
         if plan.materialized(op) in resident:
@@ -116,6 +151,13 @@ class MatmulFamily(OpFamily):
         o_t = b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
         b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias else None
         drain = Drain(op.activation.data, ep.scale, ep.layout, E(0))
+        blocks = planned_weight_blocks(fl.plan, op)
+        if blocks > 1:
+            if bias:
+                load_bias(fl, tl, bias, b_t, E(0), N)
+            streamed_matmul(fl, drain, tl, (lhs, rhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N), blocks,
+                            x_in if cast is not None else None)
+            return
         for blk, n0, nb in b.tiles(N, tl.Nb):
             load_weights(fl, tl, rhs, w_t, n0, nb, N)
             if bias:
@@ -163,14 +205,22 @@ def matmul_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, d
     when the lhs is wider than the operands), PE tiles, epilogue (``drain``'s activation,
     scale and bias fused into the PSUM drain), out^T tiles to DRAM. Shared with
     ``batch_matmul.py``."""
-    b, P, ntw = fl.b, tl.P, tl.ntw
     lhs, out = views
     w_t, x_t, ps, o_t, b_t = tiles
     M, K, N = dims
     _, _, nb = block
-    row0 = (lhs_base + m0).scaled(K)
+    load_lhs_t(fl, tl, lhs, (x_t, x_in), (lhs_base + m0).scaled(K), mt, K)
+    for jt, j0, nw in fl.b.tiles(nb, tl.ntw):
+        tile_product(fl, drain, tl, (w_t, x_t, ps, o_t, b_t), (nb, j0, nw), jt, mt, K)
+    write_block(fl, drain, tl, out, o_t, block, m0, mt, N)
+
+
+def load_lhs_t(fl: FunctionLowering, tl: _Tiles, lhs: DramView, x_tiles, row0: E, mt: int, K: int) -> None:
+    """lhs^T [k partitions, (kt, m)] of ``mt`` rows from element ``row0``: DMA'd into ``x_in``,
+    rounded into ``x_t`` on the scalar engine when they differ."""
+    b, P = fl.b, tl.P
+    x_t, x_in = x_tiles
     x_in = x_t if x_in is None else x_in
-    # lhs^T [k partitions, (kt, m)]
     if tl.KTf:
         b.dma(x_in, ap(0, P, 0, [[tl.KTf * mt, 1]]),
               lhs.var, ap(0, P, row0, [[tl.KTf, P], [mt, K]], 1))
@@ -182,15 +232,54 @@ def matmul_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, d
         if x_in is not x_t:
             b.activation("identity", x_t, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]),
                          x_in, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]))
-    for jt, j0, nw in b.tiles(nb, ntw):
-        for kk, _, kw in b.tiles(K, P):
-            b.load_stationary(w_t, ap(0, kw, kk.scaled(nb) + j0, [[nw, 1]]))
-            b.matmul(ps, ap(0, nw, 0, [[mt, 1]]), x_t, ap(0, kw, kk.scaled(mt), [[mt, 1]]),
-                     accumulate=accumulate(kk))
-        b.act(drain.activation, o_t, ap(0, nw, jt.scaled(mt), [[mt, 1]]),
-              ps, ap(0, nw, 0, [[mt, 1]]),
-              b_t, ap(0, nw, jt, [[1, 1]]) if b_t else None, scale=drain.scale)
-    write_block(fl, drain, tl, out, o_t, block, m0, mt, N)
+
+
+def tile_product(fl: FunctionLowering, drain: Drain, tl: _Tiles, tiles, cols: tuple[int, E, int], jt: E,
+                 mt: int, K: int) -> None:
+    """Output tile ``jt``: ``nw`` features from column ``j0`` of the [k, (kt, nb)] weight tile,
+    accumulated over the K tiles in PSUM, drained (activation, scale, bias) into ``o_t``."""
+    b = fl.b
+    w_t, x_t, ps, o_t, b_t = tiles
+    nb, j0, nw = cols
+    for kk, _, kw in b.tiles(K, tl.P):
+        b.load_stationary(w_t, ap(0, kw, kk.scaled(nb) + j0, [[nw, 1]]))
+        b.matmul(ps, ap(0, nw, 0, [[mt, 1]]), x_t, ap(0, kw, kk.scaled(mt), [[mt, 1]]),
+                 accumulate=accumulate(kk))
+    b.act(drain.activation, o_t, ap(0, nw, jt.scaled(mt), [[mt, 1]]),
+          ps, ap(0, nw, 0, [[mt, 1]]),
+          b_t, ap(0, nw, jt, [[1, 1]]) if b_t else None, scale=drain.scale)
+
+
+def streamed_matmul(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, dims, blocks: int,
+                    x_in: SSAValue | None) -> None:
+    """All M rows against weights streamed in ``blocks`` column blocks (``kaena.plan.weight_blocks``):
+    lhs^T in once, then per block its weight DMA and its output tiles, so that the queue moves
+    the next block while the PE array does this one; out^T to DRAM once."""
+    b, ntw = fl.b, tl.ntw
+    lhs, rhs, out = views
+    w_t, x_t, ps, o_t, b_t = tiles
+    M, K, N = dims
+    per = N // blocks
+    load_lhs_t(fl, tl, lhs, (x_t, x_in), E(0), M, K)
+    for c, n0, _ in b.tiles(N, per):
+        base = c.scaled(tl.KT * per)  # block-major weight tile: a block's loads and reads are disjoint
+        load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
+        for jt, j0, nw in b.tiles(per, ntw):
+            tile_product(fl, drain, tl, tiles, (per, base + j0, nw), c.scaled(per // ntw) + jt, M, K)
+    write_block(fl, drain, tl, out, o_t, (E(0), E(0), N), E(0), M, N)
+
+
+def load_weight_columns(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue, cols: tuple[E, E, int],
+                        N: int):
+    """weights [K, nc columns from n0] -> [k partitions, (kt, nc)] at ``base`` of the weight tile."""
+    b, P = fl.b, tl.P
+    base, n0, nc = cols
+    if tl.KTf:
+        b.dma(w_t, ap(0, P, base, [[tl.KTf * nc, 1]]),
+              rhs.var, ap(0, P, n0, [[tl.KTf, P * N], [nc, 1]], N))
+    if tl.Kr:
+        b.dma(w_t, ap(0, tl.Kr, base + tl.KTf * nc, [[nc, 1]]),
+              rhs.var, ap(0, tl.Kr, n0 + tl.KTf * P * N, [[nc, 1]], N))
 
 
 def write_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, out: DramView, o_t: SSAValue,

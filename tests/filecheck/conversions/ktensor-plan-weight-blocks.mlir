@@ -1,0 +1,17 @@
+// RUN: kaena-opt %s -p ktensor-plan-weight-blocks | filecheck %s
+// ktensor-plan-weight-blocks records kaena.plan.weight_blocks = n on a matmul whose weights stream
+// in n column blocks, each block's output tiles computed once it has landed: the FFN's [768, 3072]
+// bf16 weights against 128 rows, priced by the cost model (8 blocks of 6 output tiles: each
+// further block costs one DMA's fixed latency, hides more of the PE array's time). Not streamed:
+// 600 rows (more than one moving tile: the weights are reused across row tiles).
+
+func.func @main(%x: tensor<128x768xbf16> {kaena.name = "x"}, %w: tensor<768x3072xbf16> {kaena.name = "w"}, %b: tensor<3072xf32> {kaena.name = "b"}, %x2: tensor<600x384xbf16> {kaena.name = "x2"}, %w2: tensor<384x192xbf16> {kaena.name = "w2"}) -> (tensor<128x3072xbf16> {kaena.name = "y"}, tensor<600x192xf32> {kaena.name = "y2"}) {
+  %y = ktensor.matmul %x, %w bias %b {activation = "gelu"} : (tensor<128x768xbf16>, tensor<768x3072xbf16>, tensor<3072xf32>) -> tensor<128x3072xf32>
+  %yb = ktensor.cast %y : (tensor<128x3072xf32>) -> tensor<128x3072xbf16>
+  %y2 = ktensor.matmul %x2, %w2 {activation = "none"} : (tensor<600x384xbf16>, tensor<384x192xbf16>) -> tensor<600x192xf32>
+  func.return %yb, %y2 : tensor<128x3072xbf16>, tensor<600x192xf32>
+}
+
+// CHECK:      kaena.plan.done = ["engines", "fused-casts", "epilogues", "fused-inputs", "bias-table", "attention", "weight-blocks"]
+// CHECK:      %y = ktensor.matmul %x, %w bias %b {kaena.plan.fuse_cast, kaena.plan.weight_blocks = 8 : i64, activation = "gelu"}
+// CHECK:      %y2 = ktensor.matmul %x2, %w2 {activation = "none"}
