@@ -60,8 +60,8 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "ktensor-plan-attention": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_attention", "KtensorPlanAttentionPass"
     ),
-    "ktensor-plan-weight-blocks": _lazy(
-        "conversions.tensor_to_inferentia.ktensor_plan_weight_blocks", "KtensorPlanWeightBlocksPass"
+    "ktensor-plan-matmul-streams": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_matmul_streams", "KtensorPlanMatmulStreamsPass"
     ),
     "ktensor-plan-residency": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_residency", "KtensorPlanResidencyPass"

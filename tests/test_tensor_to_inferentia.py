@@ -918,7 +918,7 @@ def test_planning_passes_then_lowering_equals_lowering_alone(case):
     kweights.attach(module, kweights.WeightStore(store))
     names = ["ktensor-plan-engines", "ktensor-plan-fused-casts", "ktensor-plan-epilogues",
              "ktensor-plan-fused-inputs", "ktensor-plan-bias-table", "ktensor-plan-attention",
-             "ktensor-plan-weight-blocks",
+             "ktensor-plan-matmul-streams",
              "ktensor-plan-residency",
              "ktensor-plan-conv-bands"]
     for name in names:

@@ -29,7 +29,7 @@ from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
-from .ktensor_plan_weight_blocks import KtensorPlanWeightBlocksPass
+from .ktensor_plan_matmul_streams import KtensorPlanMatmulStreamsPass
 
 __all__ = [
     "FAMILIES",
@@ -43,5 +43,5 @@ __all__ = [
     "KtensorPlanFusedCastsPass",
     "KtensorPlanFusedInputsPass",
     "KtensorPlanResidencyPass",
-    "KtensorPlanWeightBlocksPass",
+    "KtensorPlanMatmulStreamsPass",
 ]

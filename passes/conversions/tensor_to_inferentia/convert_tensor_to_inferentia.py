@@ -41,7 +41,7 @@ from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
-from .ktensor_plan_weight_blocks import KtensorPlanWeightBlocksPass
+from .ktensor_plan_matmul_streams import KtensorPlanMatmulStreamsPass
 from .masks import CompareFamily, LogicalFamily, LogicalNotFamily, SelectFamily
 from .matmul import MatmulFamily
 from .normalization import LayerNormFamily
@@ -58,7 +58,7 @@ PLANNING: tuple[type[PlanPass], ...] = (
     KtensorPlanFusedInputsPass,
     KtensorPlanBiasTablePass,
     KtensorPlanAttentionPass,
-    KtensorPlanWeightBlocksPass,
+    KtensorPlanMatmulStreamsPass,
     KtensorPlanResidencyPass,
     KtensorPlanConvBandsPass,
 )

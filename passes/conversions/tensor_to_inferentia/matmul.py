@@ -4,6 +4,7 @@ instruction per tile."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from xdsl.dialects.builtin import f32
@@ -20,6 +21,7 @@ from .function import FunctionLowering
 from .interface import OpFamily
 from .planning import FunctionPlan, itemsize
 from .utils import E, accumulate
+from .token_tiles import TokenTile, transpose_lhs
 from .views import DramView
 
 
@@ -72,17 +74,101 @@ def epilogue_length(plan: FunctionPlan, op, drain_math: bool) -> int:
     return len(epilogue_of(plan, op, drain_math, fits=fits).ops)
 
 
-def weight_block_counts(plan: FunctionPlan, op: kt.MatmulOp) -> tuple[int, ...]:
-    """The column-block counts ``op`` can stream its weights in: with all of N in one weight
-    tile and all M rows in one moving tile, the divisors of its output tiles' count."""
+def planned_tiles(plan: FunctionPlan, op: kt.MatmulOp) -> _Tiles:
     *_, M, K = op.lhs.type.get_shape()
     N = op.rhs.type.get_shape()[-1]
-    tl = matmul_tiles(plan.target, plan.budget, M, K, N, itemsize(op.lhs.type.element_type),
-                      itemsize(plan.materialized(op).type.element_type), lambda why: plan.error(op, why))
-    if tl.Nb != N or M > tl.Mt or N % tl.ntw:
+    return matmul_tiles(plan.target, plan.budget, M, K, N, itemsize(op.lhs.type.element_type),
+                        itemsize(plan.materialized(op).type.element_type), lambda why: plan.error(op, why))
+
+
+def streamable(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
+    """All of N in one weight tile, all M rows in one moving tile, whole output tiles."""
+    M, N = op.lhs.type.get_shape()[-2], op.rhs.type.get_shape()[-1]
+    tl = planned_tiles(plan, op)
+    return tl.Nb == N and M <= tl.Mt and N % tl.ntw == 0
+
+
+def weight_block_counts(plan: FunctionPlan, op: kt.MatmulOp) -> tuple[int, ...]:
+    """The column-block counts ``op`` can stream its weights in: the divisors of its output
+    tiles' count (of tile pairs when its result is chained), 1 unless ``streamable``."""
+    if not streamable(plan, op):
         return (1,)
-    T = N // tl.ntw
+    N = op.rhs.type.get_shape()[-1]
+    T = N // planned_tiles(plan, op).ntw // (2 if d.has_flag(op, d.CHAIN_ATTR) else 1)
     return tuple(n for n in range(1, T + 1) if T % n == 0)
+
+
+def chain_consumer(plan: FunctionPlan, op: kt.MatmulOp) -> kt.MatmulOp | None:
+    """The matmul reading ``op``'s result as its lhs^T straight from SBUF, if one can: the result
+    (through reshapes and a cast) is ``op``'s plain [M, N] matrix, only that matmul's lhs,
+    N in whole 128-row K tiles; both ``streamable``. ``op`` then drains its out^T tiles in
+    pairs onto all partitions: exactly the consumer's lhs^T tile."""
+    t = plan.target
+    v = plan.materialized(op)
+    if v in plan.direct or not v.has_one_use() or not streamable(plan, op):
+        return None
+    user = next(iter(v.uses)).operation
+    if not isinstance(user, kt.MatmulOp) or user.lhs is not v or user not in plan.order \
+            or plan.fused_input(user) is not None or not streamable(plan, user):
+        return None
+    M, N = op.lhs.type.get_shape()[-2], op.rhs.type.get_shape()[-1]
+    ep = planned_epilogue(plan, op, op.bias is None and op.activation.data == "none")
+    tl, tu = planned_tiles(plan, op), planned_tiles(plan, user)
+    if ep.layout != OutLayout.row_major(M, N) or len(op.lhs.type.get_shape()) != 2 or ep.bias is not None:
+        return None
+    if 2 * tl.ntw != t.partitions or tl.ntw not in t.psum_matmul_partition_starts \
+            or N % t.partitions or tu.P != t.partitions or tu.Kr:
+        return None
+    return user
+
+
+def lhs_root(plan: FunctionPlan, op: kt.MatmulOp) -> SSAValue:
+    """The value ``op``'s lhs^T tile is loaded from: its lhs (a fused cast's input), through reshapes."""
+    cast = plan.fused_input(op)
+    v = op.lhs if cast is None else cast.input
+    while isinstance(v.owner, kt.ReshapeOp):
+        v = v.owner.input
+    return v
+
+
+def lhs_provider(plan: FunctionPlan, op: kt.MatmulOp) -> kt.MatmulOp | None:
+    """An earlier matmul whose lhs^T tile ``op`` can read instead of loading its own: the same
+    lhs (the same value through reshapes, the same operand type), both ``streamable`` (one
+    moving tile holds every row), neither reading a chained result."""
+    if not isinstance(op, kt.MatmulOp) or not streamable(plan, op) or _chained_lhs(plan, op):
+        return None
+    root = lhs_root(plan, op)
+    for other in plan.ops[:plan.order[op]]:
+        if isinstance(other, kt.MatmulOp) and not plan.is_absorbed(other) and other.lhs.type == op.lhs.type \
+                and lhs_root(plan, other) is root and streamable(plan, other) and not _chained_lhs(plan, other) \
+                and (plan.fused_input(other) is None) == (plan.fused_input(op) is None):
+            return other
+    return None
+
+
+def _chained_lhs(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
+    owner = op.lhs.owner
+    while isinstance(owner, kt.ReshapeOp | kt.CastOp) and plan.is_absorbed(owner):
+        owner = owner.input.owner
+    return isinstance(owner, kt.MatmulOp) and d.has_flag(owner, d.CHAIN_ATTR)
+
+
+# the lhs^T tiles loaded so far, per lowering: (root value, operand type) -> tile
+_LHS_TILES: "weakref.WeakKeyDictionary[FunctionLowering, dict]" = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class ChainedTiles:
+    """A matmul result kept in SBUF for the next matmul: [partitions, (kt, M)] bf16 out^T tile
+    pairs, feature f on partition f % partitions, column (f // partitions) * M + m."""
+
+    tile: SSAValue
+    shape: tuple[int, int]
+    element_type: object
+
+    @property
+    def itemsize(self) -> int:
+        return itemsize(self.element_type)
 
 
 def planned_weight_blocks(plan: FunctionPlan, op: kt.MatmulOp) -> int:
@@ -122,6 +208,27 @@ class MatmulFamily(OpFamily):
         wbytes = K * N * itemsize(op.rhs.type.element_type)
         return min(weight_block_counts(plan, op), key=lambda n: (cm.streamed_weights(wbytes, compute, n), n))
 
+    def chains_output(self, op: kt.MatmulOp, plan: FunctionPlan) -> bool:
+        return chain_consumer(plan, op) is not None
+
+    def shares_input(self, op: kt.MatmulOp, plan: FunctionPlan) -> bool:
+        return lhs_provider(plan, op) is not None
+
+    def lower(self, fl: FunctionLowering, op: kt.MatmulOp) -> None:
+        """A chained result (``kaena.plan.chain``) goes to an SBUF tile its consumer reads."""
+        if not d.has_flag(op, d.CHAIN_ATTR) or fl.plan.is_absorbed(op):
+            super().lower(fl, op)
+            return
+        if chain_consumer(fl.plan, op) is None:
+            raise fl.error(f"{d.CHAIN_ATTR} is set, but its result is not the lhs of one matmul that can read it from SBUF")
+        value = fl.plan.materialized(op)
+        M, N = op.lhs.type.get_shape()[-2], op.rhs.type.get_shape()[-1]
+        P = fl.target.partitions
+        tile = fl.b.alloc(SbufType, P, (N // P) * M, value.type.element_type, "chain_t")
+        out = ChainedTiles(tile, (M, N), value.type.element_type)
+        fl.views[value] = fl.views[op.results[0]] = out
+        self.emit(fl, op, out)
+
     def scratch_bytes(self, op, plan: FunctionPlan, resident) -> int:
         if plan.materialized(op) in resident:
             return 0
@@ -145,14 +252,42 @@ class MatmulFamily(OpFamily):
         tl = matmul_tiles(fl.target, fl.budget, M, K, N, itemsize(lhs_type), out.itemsize, fl.error)
         Kp = min(K, tl.P)
         w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t")
-        x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs_type, "x_t")
-        x_in = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_f32") if cast is not None else x_t
-        ps = b.alloc(PsumType, tl.ntw, tl.Mt, f32, "ps")
-        o_t = b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
-        b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias else None
+        chained_in, chained_out = isinstance(lhs, ChainedTiles), isinstance(out, ChainedTiles)
+        shared = d.has_flag(op, d.SHARED_LHS_ATTR)
+        x_t = None if chained_in or shared else b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs_type, "x_t")
+        token_major = isinstance(lhs, TokenTile)  # transposed on the PE array, not loaded
+        x_in = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_f32") \
+            if cast is not None and not shared and not token_major else x_t
+        ps = None if chained_out else b.alloc(PsumType, tl.ntw, tl.Mt, f32, "ps")
+        o_t = None if chained_out else b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
+        b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias and not chained_out else None
         drain = Drain(op.activation.data, ep.scale, ep.layout, E(0))
         blocks = planned_weight_blocks(fl.plan, op)
-        if blocks > 1:
+        if isinstance(lhs, ChainedTiles):
+            x_t, x_in = lhs.tile, None
+        loaded = _LHS_TILES.setdefault(fl, {})
+        key = (lhs_root(fl.plan, op), op.lhs.type)
+        if shared:
+            if key not in loaded:
+                raise fl.error(f"{d.SHARED_LHS_ATTR} is set, but no earlier matmul loaded its lhs^T tile")
+            x_t, x_in = loaded[key], None
+            lhs = ChainedTiles(x_t, (M, K), lhs_type)  # read, not loaded
+        elif not chained_in and streamable(fl.plan, op):  # all rows in x_t: what lhs_provider assumes
+            loaded.setdefault(key, x_t)
+        if token_major and not shared:
+            transpose_lhs(fl, lhs, x_t, lhs_type, M, K)
+        if token_major:
+            lhs = ChainedTiles(x_t, (M, K), lhs_type)  # in SBUF already
+        if isinstance(out, ChainedTiles):
+            P = fl.target.partitions
+            b_t = b.alloc(SbufType, P, N // P, bias.element_type, "b_t") if bias else None
+            ps = b.alloc(PsumType, P, M, f32, "ps")
+            if bias:
+                b.dma(b_t, ap(0, P, 0, [[N // P, 1]]), bias.var, ap(0, P, 0, [[N // P, P]], 1))
+            paired_matmul(fl, drain, tl, (lhs, rhs), (w_t, x_t, ps, out.tile, b_t), (M, K, N), blocks,
+                          x_in if cast is not None else None)
+            return
+        if blocks > 1 or isinstance(lhs, ChainedTiles):
             if bias:
                 load_bias(fl, tl, bias, b_t, E(0), N)
             streamed_matmul(fl, drain, tl, (lhs, rhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N), blocks,
@@ -260,13 +395,40 @@ def streamed_matmul(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles
     w_t, x_t, ps, o_t, b_t = tiles
     M, K, N = dims
     per = N // blocks
-    load_lhs_t(fl, tl, lhs, (x_t, x_in), E(0), M, K)
+    if not isinstance(lhs, ChainedTiles):
+        load_lhs_t(fl, tl, lhs, (x_t, x_in), E(0), M, K)
     for c, n0, _ in b.tiles(N, per):
         base = c.scaled(tl.KT * per)  # block-major weight tile: a block's loads and reads are disjoint
         load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
         for jt, j0, nw in b.tiles(per, ntw):
             tile_product(fl, drain, tl, tiles, (per, base + j0, nw), c.scaled(per // ntw) + jt, M, K)
     write_block(fl, drain, tl, out, o_t, (E(0), E(0), N), E(0), M, N)
+
+
+def paired_matmul(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, dims, blocks: int,
+                  x_in: SSAValue | None) -> None:
+    """``streamed_matmul`` for a chained result (``kaena.plan.chain``): output tiles in pairs,
+    the second on PSUM partitions from ``ntw``, each pair drained at once into the consumer's
+    [partitions, (kt, M)] lhs^T tile; nothing written to DRAM."""
+    b, ntw = fl.b, tl.ntw
+    lhs, rhs = views
+    w_t, x_t, ps, c_t, b_t = tiles
+    M, K, N = dims
+    per, pair = N // blocks, 2 * ntw
+    if not isinstance(lhs, ChainedTiles):
+        load_lhs_t(fl, tl, lhs, (x_t, x_in), E(0), M, K)
+    for c, n0, _ in b.tiles(N, per):
+        base = c.scaled(tl.KT * per)
+        load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
+        for pt, j0, _ in b.tiles(per, pair):
+            for half in (0, 1):
+                for kk, _, kw in b.tiles(K, tl.P):
+                    b.load_stationary(w_t, ap(0, kw, kk.scaled(per) + base + j0 + half * ntw, [[ntw, 1]]))
+                    b.matmul(ps, ap(half * ntw, ntw, 0, [[M, 1]]), x_t, ap(0, kw, kk.scaled(M), [[M, 1]]),
+                             accumulate=accumulate(kk))
+            kt = c.scaled(per // pair) + pt
+            b.act(drain.activation, c_t, ap(0, pair, kt.scaled(M), [[M, 1]]), ps, ap(0, pair, 0, [[M, 1]]),
+                  b_t, ap(0, pair, kt, [[1, 1]]) if b_t else None, scale=drain.scale)
 
 
 def load_weight_columns(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue, cols: tuple[E, E, int],
