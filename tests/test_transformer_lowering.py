@@ -1,8 +1,10 @@
-"""The fused attention block (``ktensor-plan-attention`` + ``attention.py``) end to end:
-which blocks of the zoo's transformers it takes, and the numbers of blocks whose heads
-span both PSUM partition halves and end in remainder tiles (S = 128 and S = 100, padded
-masks), in FP32 within 1e-4 of the largest output and in BF16 within twice a faithful
-BF16 emulation."""
+"""The transformer lowering's SBUF decisions end to end: the fused attention blocks
+(``ktensor-plan-attention``), the matmul streams (``ktensor-plan-matmul-streams``: weight
+blocks, the FFN chained through SBUF, Q/K/V sharing one lhs^T tile) and the token-major
+layer norm results (``kaena.plan.token_tile``) -- which ops of the zoo's transformers take
+them, and the numbers of models whose heads span both PSUM partition halves and end in
+remainder tiles (S = 128 and S = 100, padded masks), in FP32 within 1e-4 of the largest
+output and in BF16 within twice a faithful BF16 emulation."""
 
 from __future__ import annotations
 
@@ -29,14 +31,22 @@ def _planned(model, auto_cast: str = "matmult"):
     return module, store
 
 
-def _fused(module) -> int:
-    return sum(d.ATTENTION_ATTR in op.attributes for op in module.walk())
+def _fused(module, attr: str = d.ATTENTION_ATTR) -> int:
+    return sum(attr in op.attributes for op in module.walk())
 
 
 @pytest.mark.parametrize("auto_cast", ["none", "matmult"])
 def test_every_bert_layer_fuses_its_attention(auto_cast):
     module, _ = _planned(modelzoo.bert(layers=2, hidden=128, heads=2, seq=64, vocab=100), auto_cast)
     assert _fused(module) == 2
+
+
+def test_bert_layers_keep_their_activations_in_sbuf():
+    module, _ = _planned(modelzoo.bert(layers=2, hidden=128, heads=2, seq=64, vocab=100))
+    assert _fused(module, d.CHAIN_ATTR) == 2  # each layer's FFN intermediate
+    assert _fused(module, d.SHARED_LHS_ATTR) == 4  # K and V read Q's lhs^T tile
+    # every layer norm but the last (its result is the model's output)
+    assert _fused(module, d.TOKEN_TILE_ATTR) == 4
 
 
 def test_vit_fuses_its_unmasked_attention():
