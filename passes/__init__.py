@@ -58,6 +58,12 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "ktensor-plan-bias-table": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_bias_table", "KtensorPlanBiasTablePass"
     ),
+    "ktensor-plan-attention": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_attention", "KtensorPlanAttentionPass"
+    ),
+    "ktensor-plan-matmul-streams": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_matmul_streams", "KtensorPlanMatmulStreamsPass"
+    ),
     "ktensor-plan-residency": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_residency", "KtensorPlanResidencyPass"
     ),

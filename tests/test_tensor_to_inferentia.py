@@ -917,7 +917,10 @@ def test_planning_passes_then_lowering_equals_lowering_alone(case):
     module = Parser(ctx, text).parse_module()
     kweights.attach(module, kweights.WeightStore(store))
     names = ["ktensor-plan-engines", "ktensor-plan-fused-casts", "ktensor-plan-epilogues",
-             "ktensor-plan-fused-inputs", "ktensor-plan-bias-table", "ktensor-plan-residency", "ktensor-plan-conv-bands"]
+             "ktensor-plan-fused-inputs", "ktensor-plan-bias-table", "ktensor-plan-attention",
+             "ktensor-plan-matmul-streams",
+             "ktensor-plan-residency",
+             "ktensor-plan-conv-bands"]
     for name in names:
         ALL_PASSES[name]()().apply(ctx, module)
         module.verify()

@@ -242,6 +242,18 @@ class CostModel:
             queue = max(queue, comp) + stores[i]
         return max(queue, comp)
 
+    def streamed_weights(self, weight_bytes: int, compute: int, blocks: int) -> int:
+        """Cycles of a matmul whose ``weight_bytes`` stream in ``blocks`` equal column blocks
+        (one DMA each, back to back on the queue) while the PE array does each block's
+        ``compute / blocks`` once it has landed: what the queue takes plus the compute it
+        does not hide (at least the last block's)."""
+        load = self.dma(cdiv(weight_bytes, blocks))
+        queue = comp = 0
+        for _ in range(blocks):
+            queue += load
+            comp = max(comp, queue) + cdiv(compute, blocks)
+        return comp
+
     # --- DMA, semaphores, host, chip to chip ------------------------------------------
     def dma(self, nbytes: int) -> int:
         """One DMA instruction: fixed latency plus bytes at the core's share of DRAM bandwidth."""

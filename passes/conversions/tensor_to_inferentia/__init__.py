@@ -2,8 +2,8 @@
 
 Planning and emission are separate. The ``ktensor-plan-*`` passes record the
 lowering's decisions as ``kaena.plan.*`` attributes on the ktensor ops
-(``decisions.py`` lists them): depthwise engines, fused casts, the bias table,
-which values stay resident in SBUF, and the dense convs' bands.
+(``decisions.py`` lists them): depthwise engines, fused casts, the bias table, the attention blocks
+lowered as one loop nest, the matmuls' weight blocks, which values stay resident in SBUF, and the dense convs' bands.
 ``convert-tensor-to-inferentia`` then emits what they say, op family by op
 family (``interface.OpFamily``; the table is at the bottom of
 ``convert_tensor_to_inferentia.py``), every ``inf`` op built by ``builder.py``.
@@ -21,6 +21,7 @@ remainders peeled into separate copies.
 """
 
 from .convert_tensor_to_inferentia import FAMILIES, PLANNING, ConvertTensorToInferentiaPass
+from .ktensor_plan_attention import KtensorPlanAttentionPass
 from .ktensor_plan_bias_table import KtensorPlanBiasTablePass
 from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_engines import KtensorPlanEnginesPass
@@ -28,11 +29,13 @@ from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
+from .ktensor_plan_matmul_streams import KtensorPlanMatmulStreamsPass
 
 __all__ = [
     "FAMILIES",
     "PLANNING",
     "ConvertTensorToInferentiaPass",
+    "KtensorPlanAttentionPass",
     "KtensorPlanBiasTablePass",
     "KtensorPlanConvBandsPass",
     "KtensorPlanEnginesPass",
@@ -40,4 +43,5 @@ __all__ = [
     "KtensorPlanFusedCastsPass",
     "KtensorPlanFusedInputsPass",
     "KtensorPlanResidencyPass",
+    "KtensorPlanMatmulStreamsPass",
 ]

@@ -13,13 +13,16 @@ from xdsl.dialects.builtin import f32
 from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType
 
+from .attention import emit_attention
 from .epilogues import planned_epilogue
 from .function import FunctionLowering
 from .interface import OpFamily
+from .ktensor_plan_attention import planned_blocks
 from .matmul import Drain, epilogue_length, load_bias, load_weights, matmul_block, matmul_tiles
 from .planning import FunctionPlan
 from .utils import E, prod
 from .views import DramView
+
 
 class BatchMatmulFamily(OpFamily):
     op_types = (kt.BatchMatmulOp,)
@@ -32,6 +35,18 @@ class BatchMatmulFamily(OpFamily):
 
     def scratch_bytes(self, op, plan: FunctionPlan, resident) -> int:
         return plan.budget.big + plan.budget.mid + plan.budget.out
+
+    def lower(self, fl: FunctionLowering, op: kt.BatchMatmulOp) -> None:
+        """A planned attention block's scores emit the whole block (its context's result
+        is the one value written); its context emits nothing itself."""
+        blk = planned_blocks(fl.plan).get(op)
+        if blk is None:
+            super().lower(fl, op)
+        elif blk.scores is op:
+            value = fl.plan.materialized(blk.context)
+            out = fl.destination(value)
+            fl.views[value] = fl.views[blk.context.results[0]] = out
+            emit_attention(fl, blk, out)
 
     def emit(self, fl: FunctionLowering, op: kt.BatchMatmulOp, out: DramView) -> None:
         b = fl.b

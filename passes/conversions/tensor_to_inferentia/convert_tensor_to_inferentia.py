@@ -34,6 +34,7 @@ from .depthwise_conv import DepthwisePeFamily, DepthwiseVectorFamily
 from .indexing import BroadcastFamily, GatherFamily, SliceFamily
 from .function import FunctionLowering
 from .interface import OpFamily
+from .ktensor_plan_attention import KtensorPlanAttentionPass
 from .ktensor_plan_bias_table import KtensorPlanBiasTablePass
 from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_engines import KtensorPlanEnginesPass
@@ -41,6 +42,7 @@ from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
+from .ktensor_plan_matmul_streams import KtensorPlanMatmulStreamsPass
 from .masks import CompareFamily, LogicalFamily, LogicalNotFamily, SelectFamily
 from .matmul import MatmulFamily
 from .normalization import LayerNormFamily
@@ -56,6 +58,8 @@ PLANNING: tuple[type[PlanPass], ...] = (
     KtensorPlanEpiloguesPass,
     KtensorPlanFusedInputsPass,
     KtensorPlanBiasTablePass,
+    KtensorPlanAttentionPass,
+    KtensorPlanMatmulStreamsPass,
     KtensorPlanResidencyPass,
     KtensorPlanConvBandsPass,
 )

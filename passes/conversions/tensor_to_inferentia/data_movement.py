@@ -16,6 +16,7 @@ from .function import FunctionLowering
 from .interface import OpFamily
 from .planning import FunctionPlan
 from .utils import MAX_DMA_ROWS, E, coalesce, ints, prod, row_major_strides
+from .token_tiles import TokenTile
 from .views import DramView
 
 
@@ -49,6 +50,8 @@ class ReshapeFamily(OpFamily):
             n = src.size
             fl.b.dma(out.var, ap(0, 1, 0, [[n, 1]]), src.var, ap(0, 1, 0, [[n, 1]]))
             fl.views[op.result] = out
+        elif isinstance(src, TokenTile):
+            fl.views[op.result] = src.reshaped(shape)
         else:
             fl.views[op.result] = DramView(src.var, shape)
 

@@ -18,6 +18,17 @@ writing the attribute by hand. On ktensor ops:
                                       add, a cast) directly; they emit nothing
 ``kaena.plan.fuse_input``             the op does its first operand's producer (its single
                                       user), a cast or an add, on its own input tiles
+``kaena.plan.attention``              a scores batch_matmul lowers its attention block (its
+                                      epilogue, the softmax, the context batch_matmul and
+                                      its epilogue) as one loop over heads in SBUF
+``kaena.plan.weight_blocks = 4``      a matmul streams its weights in 4 column blocks, the
+                                      PE array computing each as soon as it has landed
+``kaena.plan.chain``                  ... and keeps its result in SBUF as the lhs^T tile of
+                                      the matmul that reads it (no DRAM round trip)
+``kaena.plan.shared_lhs``             ... and reads the lhs^T tile an earlier matmul loaded
+                                      from the same value (Q, K and V of one input)
+``kaena.plan.token_tile``             a layer norm keeps its result in SBUF token-major for
+                                      the residual add and the matmuls that read it
 ``kaena.plan.bias_table``             a dense conv reads its bias from the model's table
 ``kaena.plan.resident = array<..>``   the op's result stays in SBUF, stored with this
                                       zero padding [top, left, bottom, right]
@@ -44,6 +55,11 @@ VECTOR_ROWS_ATTR = "kaena.plan.vector_rows"
 FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
 EPILOGUE_ATTR = "kaena.plan.epilogue"
 FUSE_INPUT_ATTR = "kaena.plan.fuse_input"
+ATTENTION_ATTR = "kaena.plan.attention"
+WEIGHT_BLOCKS_ATTR = "kaena.plan.weight_blocks"
+CHAIN_ATTR = "kaena.plan.chain"
+SHARED_LHS_ATTR = "kaena.plan.shared_lhs"
+TOKEN_TILE_ATTR = "kaena.plan.token_tile"
 BIAS_TABLE_ATTR = "kaena.plan.bias_table"
 RESIDENT_PLAN_ATTR = "kaena.plan.resident"
 STORE_TYPE_ATTR = "kaena.plan.store_type"

@@ -86,6 +86,22 @@ class OpFamily:
         """The weight ``op`` would read from a bias table when the model has one."""
         return None
 
+    def weight_blocks(self, op: Operation, plan: FunctionPlan) -> int:
+        """How many column blocks ``op`` streams its weights in (1: one load it waits for)."""
+        return 1
+
+    def chains_output(self, op: Operation, plan: FunctionPlan) -> bool:
+        """Whether ``op`` can keep its result in SBUF for its one consumer to read directly."""
+        return False
+
+    def shares_input(self, op: Operation, plan: FunctionPlan) -> bool:
+        """Whether ``op`` can read the input tile an earlier op of its family loaded."""
+        return False
+
+    def token_major_result(self, op: Operation, plan: FunctionPlan) -> bool:
+        """Whether ``op`` can keep its result in SBUF token-major for every reader (``token_tiles.py``)."""
+        return False
+
     def band_plan(self, op: Operation, plan: FunctionPlan) -> tuple[int, int, int] | None:
         """(band rows, band buffers, PSUM buffers) of an op whose bands the cost model plans."""
         return None

@@ -12,7 +12,7 @@ from kaena.target.tiling import cdiv
 
 from . import decisions as d
 from .interface import Pads
-from .ktensor_plan_bias_table import KtensorPlanBiasTablePass
+from .ktensor_plan_matmul_streams import KtensorPlanMatmulStreamsPass
 from .planning import FunctionPlan, PlanPass, itemsize
 
 
@@ -31,7 +31,7 @@ class KtensorPlanResidencyPass(PlanPass):
 
     name: ClassVar[str] = "ktensor-plan-residency"
     stage: ClassVar[str] = "residency"
-    after: ClassVar[type[PlanPass]] = KtensorPlanBiasTablePass
+    after: ClassVar[type[PlanPass]] = KtensorPlanMatmulStreamsPass
 
     def plan(self, plan: FunctionPlan) -> None:
         users, producer = _candidates(plan)
@@ -49,6 +49,13 @@ class KtensorPlanResidencyPass(PlanPass):
                 d.set_ints(v.owner, d.RESIDENT_PLAN_ATTR, pads[v])
                 if v in narrow:
                     v.owner.attributes[d.STORE_TYPE_ATTR] = narrow[v]
+        for op, family in _planned_ops(plan):  # token-major [S, H] values (token_tiles.py)
+            if d.has_flag(op, d.TOKEN_TILE_ATTR):
+                if not family.token_major_result(op, plan):
+                    raise plan.error(op, f"{d.TOKEN_TILE_ATTR} is set, but a reader of its result "
+                                         "cannot take it from SBUF token-major")
+            elif family.token_major_result(op, plan):
+                d.set_flag(op, d.TOKEN_TILE_ATTR)
 
 
 def _planned_ops(plan: FunctionPlan):

@@ -4,6 +4,7 @@ instruction per tile."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from xdsl.dialects.builtin import f32
@@ -13,12 +14,14 @@ from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType, ap
 from kaena.target.tiling import balanced, cdiv
 
+from . import decisions as d
 from .builder import single_rounding
 from .epilogues import OutLayout, epilogue_of, planned_epilogue
 from .function import FunctionLowering
 from .interface import OpFamily
 from .planning import FunctionPlan, itemsize
 from .utils import E, accumulate
+from .token_tiles import TokenTile, transpose_lhs
 from .views import DramView
 
 
@@ -71,6 +74,112 @@ def epilogue_length(plan: FunctionPlan, op, drain_math: bool) -> int:
     return len(epilogue_of(plan, op, drain_math, fits=fits).ops)
 
 
+def planned_tiles(plan: FunctionPlan, op: kt.MatmulOp) -> _Tiles:
+    *_, M, K = op.lhs.type.get_shape()
+    N = op.rhs.type.get_shape()[-1]
+    return matmul_tiles(plan.target, plan.budget, M, K, N, itemsize(op.lhs.type.element_type),
+                        itemsize(plan.materialized(op).type.element_type), lambda why: plan.error(op, why))
+
+
+def streamable(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
+    """All of N in one weight tile, all M rows in one moving tile, whole output tiles."""
+    M, N = op.lhs.type.get_shape()[-2], op.rhs.type.get_shape()[-1]
+    tl = planned_tiles(plan, op)
+    return tl.Nb == N and M <= tl.Mt and N % tl.ntw == 0
+
+
+def weight_block_counts(plan: FunctionPlan, op: kt.MatmulOp) -> tuple[int, ...]:
+    """The column-block counts ``op`` can stream its weights in: the divisors of its output
+    tiles' count (of tile pairs when its result is chained), 1 unless ``streamable``."""
+    if not streamable(plan, op):
+        return (1,)
+    N = op.rhs.type.get_shape()[-1]
+    T = N // planned_tiles(plan, op).ntw // (2 if d.has_flag(op, d.CHAIN_ATTR) else 1)
+    return tuple(n for n in range(1, T + 1) if T % n == 0)
+
+
+def chain_consumer(plan: FunctionPlan, op: kt.MatmulOp) -> kt.MatmulOp | None:
+    """The matmul reading ``op``'s result as its lhs^T straight from SBUF, if one can: the result
+    (through reshapes and a cast) is ``op``'s plain [M, N] matrix, only that matmul's lhs,
+    N in whole 128-row K tiles; both ``streamable``. ``op`` then drains its out^T tiles in
+    pairs onto all partitions: exactly the consumer's lhs^T tile."""
+    t = plan.target
+    v = plan.materialized(op)
+    if v in plan.direct or not v.has_one_use() or not streamable(plan, op):
+        return None
+    user = next(iter(v.uses)).operation
+    if not isinstance(user, kt.MatmulOp) or user.lhs is not v or user not in plan.order \
+            or plan.fused_input(user) is not None or not streamable(plan, user):
+        return None
+    M, N = op.lhs.type.get_shape()[-2], op.rhs.type.get_shape()[-1]
+    ep = planned_epilogue(plan, op, op.bias is None and op.activation.data == "none")
+    tl, tu = planned_tiles(plan, op), planned_tiles(plan, user)
+    if ep.layout != OutLayout.row_major(M, N) or len(op.lhs.type.get_shape()) != 2 or ep.bias is not None:
+        return None
+    if 2 * tl.ntw != t.partitions or tl.ntw not in t.psum_matmul_partition_starts \
+            or N % t.partitions or tu.P != t.partitions or tu.Kr:
+        return None
+    return user
+
+
+def lhs_root(plan: FunctionPlan, op: kt.MatmulOp) -> SSAValue:
+    """The value ``op``'s lhs^T tile is loaded from: its lhs (a fused cast's input), through reshapes."""
+    cast = plan.fused_input(op)
+    v = op.lhs if cast is None else cast.input
+    while isinstance(v.owner, kt.ReshapeOp):
+        v = v.owner.input
+    return v
+
+
+def lhs_provider(plan: FunctionPlan, op: kt.MatmulOp) -> kt.MatmulOp | None:
+    """An earlier matmul whose lhs^T tile ``op`` can read instead of loading its own: the same
+    lhs (the same value through reshapes, the same operand type), both ``streamable`` (one
+    moving tile holds every row), neither reading a chained result."""
+    if not isinstance(op, kt.MatmulOp) or not streamable(plan, op) or _chained_lhs(plan, op):
+        return None
+    root = lhs_root(plan, op)
+    for other in plan.ops[:plan.order[op]]:
+        if isinstance(other, kt.MatmulOp) and not plan.is_absorbed(other) and other.lhs.type == op.lhs.type \
+                and lhs_root(plan, other) is root and streamable(plan, other) and not _chained_lhs(plan, other) \
+                and (plan.fused_input(other) is None) == (plan.fused_input(op) is None):
+            return other
+    return None
+
+
+def _chained_lhs(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
+    owner = op.lhs.owner
+    while isinstance(owner, kt.ReshapeOp | kt.CastOp) and plan.is_absorbed(owner):
+        owner = owner.input.owner
+    return isinstance(owner, kt.MatmulOp) and d.has_flag(owner, d.CHAIN_ATTR)
+
+
+# the lhs^T tiles loaded so far, per lowering: (root value, operand type) -> tile
+_LHS_TILES: "weakref.WeakKeyDictionary[FunctionLowering, dict]" = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class ChainedTiles:
+    """A matmul result kept in SBUF for the next matmul: [partitions, (kt, M)] bf16 out^T tile
+    pairs, feature f on partition f % partitions, column (f // partitions) * M + m."""
+
+    tile: SSAValue
+    shape: tuple[int, int]
+    element_type: object
+
+    @property
+    def itemsize(self) -> int:
+        return itemsize(self.element_type)
+
+
+def planned_weight_blocks(plan: FunctionPlan, op: kt.MatmulOp) -> int:
+    """``kaena.plan.weight_blocks`` (1 when absent), checked against what ``op`` can do."""
+    n = d.get_int(op, d.WEIGHT_BLOCKS_ATTR) or 1
+    if n not in weight_block_counts(plan, op):
+        raise plan.error(op, f"{d.WEIGHT_BLOCKS_ATTR} = {n}, but it can stream its weights in "
+                             f"{', '.join(map(str, weight_block_counts(plan, op)))} column blocks only")
+    return n
+
+
 class MatmulFamily(OpFamily):
     op_types = (kt.MatmulOp,)
 
@@ -86,6 +195,39 @@ class MatmulFamily(OpFamily):
 
     def epilogue_length(self, op: kt.MatmulOp, plan: FunctionPlan) -> int:
         return epilogue_length(plan, op, op.bias is None and op.activation.data == "none")
+
+    def weight_blocks(self, op: kt.MatmulOp, plan: FunctionPlan) -> int:
+        """The block count the cost model prices fastest (queue time plus the compute the
+        queue does not hide), the fewest on a tie."""
+        *_, M, K = op.lhs.type.get_shape()
+        N = op.rhs.type.get_shape()[-1]
+        cm = plan.cm
+        # out^T [N, M] = w[K, N]^T x^T[K, M] (weights stationary), one drain per output tile
+        compute = (cm.gemm(K=K, M=N, N=M, dtype=str(op.lhs.type.element_type)).cycles
+                   + cdiv(N, plan.target.pe_columns) * cm.activation(M))
+        wbytes = K * N * itemsize(op.rhs.type.element_type)
+        return min(weight_block_counts(plan, op), key=lambda n: (cm.streamed_weights(wbytes, compute, n), n))
+
+    def chains_output(self, op: kt.MatmulOp, plan: FunctionPlan) -> bool:
+        return chain_consumer(plan, op) is not None
+
+    def shares_input(self, op: kt.MatmulOp, plan: FunctionPlan) -> bool:
+        return lhs_provider(plan, op) is not None
+
+    def lower(self, fl: FunctionLowering, op: kt.MatmulOp) -> None:
+        """A chained result (``kaena.plan.chain``) goes to an SBUF tile its consumer reads."""
+        if not d.has_flag(op, d.CHAIN_ATTR) or fl.plan.is_absorbed(op):
+            super().lower(fl, op)
+            return
+        if chain_consumer(fl.plan, op) is None:
+            raise fl.error(f"{d.CHAIN_ATTR} is set, but its result is not the lhs of one matmul that can read it from SBUF")
+        value = fl.plan.materialized(op)
+        M, N = op.lhs.type.get_shape()[-2], op.rhs.type.get_shape()[-1]
+        P = fl.target.partitions
+        tile = fl.b.alloc(SbufType, P, (N // P) * M, value.type.element_type, "chain_t")
+        out = ChainedTiles(tile, (M, N), value.type.element_type)
+        fl.views[value] = fl.views[op.results[0]] = out
+        self.emit(fl, op, out)
 
     def scratch_bytes(self, op, plan: FunctionPlan, resident) -> int:
         if plan.materialized(op) in resident:
@@ -110,12 +252,47 @@ class MatmulFamily(OpFamily):
         tl = matmul_tiles(fl.target, fl.budget, M, K, N, itemsize(lhs_type), out.itemsize, fl.error)
         Kp = min(K, tl.P)
         w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t")
-        x_t = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs_type, "x_t")
-        x_in = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_f32") if cast is not None else x_t
-        ps = b.alloc(PsumType, tl.ntw, tl.Mt, f32, "ps")
-        o_t = b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
-        b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias else None
+        chained_in, chained_out = isinstance(lhs, ChainedTiles), isinstance(out, ChainedTiles)
+        shared = d.has_flag(op, d.SHARED_LHS_ATTR)
+        x_t = None if chained_in or shared else b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs_type, "x_t")
+        token_major = isinstance(lhs, TokenTile)  # transposed on the PE array, not loaded
+        x_in = b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs.element_type, "x_f32") \
+            if cast is not None and not shared and not token_major else x_t
+        ps = None if chained_out else b.alloc(PsumType, tl.ntw, tl.Mt, f32, "ps")
+        o_t = None if chained_out else b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
+        b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias and not chained_out else None
         drain = Drain(op.activation.data, ep.scale, ep.layout, E(0))
+        blocks = planned_weight_blocks(fl.plan, op)
+        if isinstance(lhs, ChainedTiles):
+            x_t, x_in = lhs.tile, None
+        loaded = _LHS_TILES.setdefault(fl, {})
+        key = (lhs_root(fl.plan, op), op.lhs.type)
+        if shared:
+            if key not in loaded:
+                raise fl.error(f"{d.SHARED_LHS_ATTR} is set, but no earlier matmul loaded its lhs^T tile")
+            x_t, x_in = loaded[key], None
+            lhs = ChainedTiles(x_t, (M, K), lhs_type)  # read, not loaded
+        elif not chained_in and streamable(fl.plan, op):  # all rows in x_t: what lhs_provider assumes
+            loaded.setdefault(key, x_t)
+        if token_major and not shared:
+            transpose_lhs(fl, lhs, x_t, lhs_type, M, K)
+        if token_major:
+            lhs = ChainedTiles(x_t, (M, K), lhs_type)  # in SBUF already
+        if isinstance(out, ChainedTiles):
+            P = fl.target.partitions
+            b_t = b.alloc(SbufType, P, N // P, bias.element_type, "b_t") if bias else None
+            ps = b.alloc(PsumType, P, M, f32, "ps")
+            if bias:
+                b.dma(b_t, ap(0, P, 0, [[N // P, 1]]), bias.var, ap(0, P, 0, [[N // P, P]], 1))
+            paired_matmul(fl, drain, tl, (lhs, rhs), (w_t, x_t, ps, out.tile, b_t), (M, K, N), blocks,
+                          x_in if cast is not None else None)
+            return
+        if blocks > 1 or isinstance(lhs, ChainedTiles):
+            if bias:
+                load_bias(fl, tl, bias, b_t, E(0), N)
+            streamed_matmul(fl, drain, tl, (lhs, rhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N), blocks,
+                            x_in if cast is not None else None)
+            return
         for blk, n0, nb in b.tiles(N, tl.Nb):
             load_weights(fl, tl, rhs, w_t, n0, nb, N)
             if bias:
@@ -163,14 +340,22 @@ def matmul_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, d
     when the lhs is wider than the operands), PE tiles, epilogue (``drain``'s activation,
     scale and bias fused into the PSUM drain), out^T tiles to DRAM. Shared with
     ``batch_matmul.py``."""
-    b, P, ntw = fl.b, tl.P, tl.ntw
     lhs, out = views
     w_t, x_t, ps, o_t, b_t = tiles
     M, K, N = dims
     _, _, nb = block
-    row0 = (lhs_base + m0).scaled(K)
+    load_lhs_t(fl, tl, lhs, (x_t, x_in), (lhs_base + m0).scaled(K), mt, K)
+    for jt, j0, nw in fl.b.tiles(nb, tl.ntw):
+        tile_product(fl, drain, tl, (w_t, x_t, ps, o_t, b_t), (nb, j0, nw), jt, mt, K)
+    write_block(fl, drain, tl, out, o_t, block, m0, mt, N)
+
+
+def load_lhs_t(fl: FunctionLowering, tl: _Tiles, lhs: DramView, x_tiles, row0: E, mt: int, K: int) -> None:
+    """lhs^T [k partitions, (kt, m)] of ``mt`` rows from element ``row0``: DMA'd into ``x_in``,
+    rounded into ``x_t`` on the scalar engine when they differ."""
+    b, P = fl.b, tl.P
+    x_t, x_in = x_tiles
     x_in = x_t if x_in is None else x_in
-    # lhs^T [k partitions, (kt, m)]
     if tl.KTf:
         b.dma(x_in, ap(0, P, 0, [[tl.KTf * mt, 1]]),
               lhs.var, ap(0, P, row0, [[tl.KTf, P], [mt, K]], 1))
@@ -182,15 +367,81 @@ def matmul_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, d
         if x_in is not x_t:
             b.activation("identity", x_t, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]),
                          x_in, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]))
-    for jt, j0, nw in b.tiles(nb, ntw):
-        for kk, _, kw in b.tiles(K, P):
-            b.load_stationary(w_t, ap(0, kw, kk.scaled(nb) + j0, [[nw, 1]]))
-            b.matmul(ps, ap(0, nw, 0, [[mt, 1]]), x_t, ap(0, kw, kk.scaled(mt), [[mt, 1]]),
-                     accumulate=accumulate(kk))
-        b.act(drain.activation, o_t, ap(0, nw, jt.scaled(mt), [[mt, 1]]),
-              ps, ap(0, nw, 0, [[mt, 1]]),
-              b_t, ap(0, nw, jt, [[1, 1]]) if b_t else None, scale=drain.scale)
-    write_block(fl, drain, tl, out, o_t, block, m0, mt, N)
+
+
+def tile_product(fl: FunctionLowering, drain: Drain, tl: _Tiles, tiles, cols: tuple[int, E, int], jt: E,
+                 mt: int, K: int) -> None:
+    """Output tile ``jt``: ``nw`` features from column ``j0`` of the [k, (kt, nb)] weight tile,
+    accumulated over the K tiles in PSUM, drained (activation, scale, bias) into ``o_t``."""
+    b = fl.b
+    w_t, x_t, ps, o_t, b_t = tiles
+    nb, j0, nw = cols
+    for kk, _, kw in b.tiles(K, tl.P):
+        b.load_stationary(w_t, ap(0, kw, kk.scaled(nb) + j0, [[nw, 1]]))
+        b.matmul(ps, ap(0, nw, 0, [[mt, 1]]), x_t, ap(0, kw, kk.scaled(mt), [[mt, 1]]),
+                 accumulate=accumulate(kk))
+    b.act(drain.activation, o_t, ap(0, nw, jt.scaled(mt), [[mt, 1]]),
+          ps, ap(0, nw, 0, [[mt, 1]]),
+          b_t, ap(0, nw, jt, [[1, 1]]) if b_t else None, scale=drain.scale)
+
+
+def streamed_matmul(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, dims, blocks: int,
+                    x_in: SSAValue | None) -> None:
+    """All M rows against weights streamed in ``blocks`` column blocks (``kaena.plan.weight_blocks``):
+    lhs^T in once, then per block its weight DMA and its output tiles, so that the queue moves
+    the next block while the PE array does this one; out^T to DRAM once."""
+    b, ntw = fl.b, tl.ntw
+    lhs, rhs, out = views
+    w_t, x_t, ps, o_t, b_t = tiles
+    M, K, N = dims
+    per = N // blocks
+    if not isinstance(lhs, ChainedTiles):
+        load_lhs_t(fl, tl, lhs, (x_t, x_in), E(0), M, K)
+    for c, n0, _ in b.tiles(N, per):
+        base = c.scaled(tl.KT * per)  # block-major weight tile: a block's loads and reads are disjoint
+        load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
+        for jt, j0, nw in b.tiles(per, ntw):
+            tile_product(fl, drain, tl, tiles, (per, base + j0, nw), c.scaled(per // ntw) + jt, M, K)
+    write_block(fl, drain, tl, out, o_t, (E(0), E(0), N), E(0), M, N)
+
+
+def paired_matmul(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, dims, blocks: int,
+                  x_in: SSAValue | None) -> None:
+    """``streamed_matmul`` for a chained result (``kaena.plan.chain``): output tiles in pairs,
+    the second on PSUM partitions from ``ntw``, each pair drained at once into the consumer's
+    [partitions, (kt, M)] lhs^T tile; nothing written to DRAM."""
+    b, ntw = fl.b, tl.ntw
+    lhs, rhs = views
+    w_t, x_t, ps, c_t, b_t = tiles
+    M, K, N = dims
+    per, pair = N // blocks, 2 * ntw
+    if not isinstance(lhs, ChainedTiles):
+        load_lhs_t(fl, tl, lhs, (x_t, x_in), E(0), M, K)
+    for c, n0, _ in b.tiles(N, per):
+        base = c.scaled(tl.KT * per)
+        load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
+        for pt, j0, _ in b.tiles(per, pair):
+            for half in (0, 1):
+                for kk, _, kw in b.tiles(K, tl.P):
+                    b.load_stationary(w_t, ap(0, kw, kk.scaled(per) + base + j0 + half * ntw, [[ntw, 1]]))
+                    b.matmul(ps, ap(half * ntw, ntw, 0, [[M, 1]]), x_t, ap(0, kw, kk.scaled(M), [[M, 1]]),
+                             accumulate=accumulate(kk))
+            kt = c.scaled(per // pair) + pt
+            b.act(drain.activation, c_t, ap(0, pair, kt.scaled(M), [[M, 1]]), ps, ap(0, pair, 0, [[M, 1]]),
+                  b_t, ap(0, pair, kt, [[1, 1]]) if b_t else None, scale=drain.scale)
+
+
+def load_weight_columns(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue, cols: tuple[E, E, int],
+                        N: int):
+    """weights [K, nc columns from n0] -> [k partitions, (kt, nc)] at ``base`` of the weight tile."""
+    b, P = fl.b, tl.P
+    base, n0, nc = cols
+    if tl.KTf:
+        b.dma(w_t, ap(0, P, base, [[tl.KTf * nc, 1]]),
+              rhs.var, ap(0, P, n0, [[tl.KTf, P * N], [nc, 1]], N))
+    if tl.Kr:
+        b.dma(w_t, ap(0, tl.Kr, base + tl.KTf * nc, [[nc, 1]]),
+              rhs.var, ap(0, tl.Kr, n0 + tl.KTf * P * N, [[nc, 1]], N))
 
 
 def write_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, out: DramView, o_t: SSAValue,

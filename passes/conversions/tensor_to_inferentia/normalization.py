@@ -17,10 +17,12 @@ from kaena.dialects.inferentia import PsumType, SbufType, ap
 from kaena.isa import DType
 from kaena.target.tiling import balanced
 
+from . import decisions as d
 from .function import FunctionLowering
 from .interface import OpFamily
 from .planning import FunctionPlan
 from .utils import prod
+from .token_tiles import TokenTile, can_stay_token_major
 from .views import DramView
 
 F32_BYTES = DType.FP32.itemsize
@@ -50,15 +52,33 @@ class LayerNormFamily(OpFamily):
         extra = D * isz if plan.fused_input(op) is not None else 0
         return _tile_bytes(D, isz, osz, 1 + (op.bias is not None)) + extra
 
-    def emit(self, fl: FunctionLowering, op: kt.LayerNormOp, out: DramView) -> None:
+    def token_major_result(self, op: kt.LayerNormOp, plan: FunctionPlan) -> bool:
+        return can_stay_token_major(plan, op)
+
+    def lower(self, fl: FunctionLowering, op: kt.LayerNormOp) -> None:
+        """A token-major result (``kaena.plan.token_tile``) is written into its SBUF tile only."""
+        if not d.has_flag(op, d.TOKEN_TILE_ATTR):
+            super().lower(fl, op)
+            return
+        shape = tuple(op.result.type.get_shape())
+        tile = fl.b.alloc(SbufType, prod(shape[:-1]), shape[-1], op.result.type.element_type, "tok_sb")
+        out = TokenTile(tile, shape, op.result.type.element_type)
+        fl.views[op.result] = out
+        self.emit(fl, op, out)
+
+    def emit(self, fl: FunctionLowering, op: kt.LayerNormOp, out: DramView | TokenTile) -> None:
         b = fl.b
         add = fl.plan.fused_input(op)
         x, x2 = (fl.view(op.input), None) if add is None else (fl.view(add.lhs), fl.view(add.rhs))
+        if isinstance(x, TokenTile):  # the add is commutative: the SBUF operand second
+            x, x2 = x2, x
         gamma = fl.view(op.scale)
         beta = fl.view(op.bias) if op.bias is not None else None
         for v in (x, x2, gamma, beta, out):
-            if v is not None and not isinstance(v, DramView):
+            if v is not None and not isinstance(v, DramView | TokenTile):
                 raise fl.error("layer_norm operands and result must live in DRAM")
+        if isinstance(x, TokenTile) or isinstance(gamma, TokenTile) or isinstance(beta, TokenTile):
+            raise fl.error("a layer norm reads its input and parameters from DRAM")
         *lead, D = x.shape
         R = prod(lead)
         need = _tile_bytes(D, x.itemsize, out.itemsize, 1 + (beta is not None)) + (D * x.itemsize if x2 else 0)
@@ -67,20 +87,24 @@ class LayerNormFamily(OpFamily):
                            f"({need} bytes of tiles per partition)")
         eps = float(op.epsilon.value.data)
         pp = balanced(R, fl.target.partitions)
-        g_t, be_t = (None if v is None else _param_rows(fl, v, pp, D, name)
+        g_t, be_t = (None if v is None else param_rows(fl, v, pp, D, name)
                      for name, v in (("gamma_t", gamma), ("beta_t", beta)))
         x_t = b.alloc(SbufType, pp, D, x.element_type, "x_t")
-        x2_t = b.alloc(SbufType, pp, D, x2.element_type, "x2_t") if x2 else None
+        if isinstance(x2, TokenTile) and prod(x2.shape[:-1]) != pp:
+            raise fl.error("a token-major residual must be one row tile")
+        x2_t = (x2.tile if isinstance(x2, TokenTile) else b.alloc(SbufType, pp, D, x2.element_type, "x2_t")) \
+            if x2 else None
         c_t = b.alloc(SbufType, pp, D, f32, "xc_t")
         n_t = b.alloc(SbufType, pp, D, f32, "xn_t")
         m_t = b.alloc(SbufType, pp, 1, f32, "mean_t")
         r_t = b.alloc(SbufType, pp, 1, f32, "rstd_t")
-        y_t = b.alloc(SbufType, pp, D, out.element_type, "y_t")
+        y_t = out.tile if isinstance(out, TokenTile) else b.alloc(SbufType, pp, D, out.element_type, "y_t")
         for _, r0, rw in b.tiles(R, pp):
             row, one = ap(0, rw, 0, [[D, 1]]), ap(0, rw, 0, [[1, 1]])
             b.dma(x_t, row, x.var, ap(0, rw, r0.scaled(D), [[D, 1]], D))
             if x2 is not None:  # the fused residual add
-                b.dma(x2_t, row, x2.var, ap(0, rw, r0.scaled(D), [[D, 1]], D))
+                if not isinstance(x2, TokenTile):
+                    b.dma(x2_t, row, x2.var, ap(0, rw, r0.scaled(D), [[D, 1]], D))
                 b.tensor_tensor("add", x_t, row, x_t, row, x2_t, row)
             # shifted by each row's first value, then centred: exact for a constant row (a
             # mean scaled by 1/D rounds, and 1/sqrt(eps) would amplify what it leaves)
@@ -96,10 +120,11 @@ class LayerNormFamily(OpFamily):
                 b.tensor_tensor("mul", y_t if be_t is None else n_t, row, n_t, row, g_t, row)
             if be_t is not None:
                 b.tensor_tensor("add", y_t, row, n_t, row, be_t, row)
-            b.dma(out.var, ap(0, rw, r0.scaled(D), [[D, 1]], D), y_t, row)
+            if not isinstance(out, TokenTile):
+                b.dma(out.var, ap(0, rw, r0.scaled(D), [[D, 1]], D), y_t, row)
 
 
-def _param_rows(fl: FunctionLowering, v: DramView, pp: int, D: int, name: str):
+def param_rows(fl: FunctionLowering, v: DramView, pp: int, D: int, name: str):
     """A [pp, D] tile of ``v``'s row on every partition, by whichever of a stride-0 DMA
     (pp * D values cross DMA) or ``_broadcast_rows`` the target's costs price lower."""
     t = fl.target

@@ -16,6 +16,7 @@ from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import AccessPatternAttr, SbufType, ap
 from kaena.target.tiling import balanced
 
+from .ktensor_plan_attention import in_attention
 from .function import FunctionLowering
 from .interface import OpFamily
 from .utils import prod
@@ -55,8 +56,26 @@ def _over_rows(fl: FunctionLowering, op: Operation, out: DramView, f32_tiles: in
             b.dma(out.var, ap(0, pw, off, [[L, fstride]], pstride), y_t, row)
 
 
+def softmax_rows(b, x_t, tiles, row: AccessPatternAttr, one: AccessPatternAttr) -> None:
+    """``y = exp(x - max) * (1 / sum)`` over the free dim of each row of ``x_t``: max and
+    sums on the vector engine, exp and the reciprocal on the scalar engine; ``tiles`` =
+    (exp f32, max, sum, y in the result dtype). Shared with ``attention.py``."""
+    e_t, m_t, s_t, y_t = tiles
+    b.reduce("max", m_t, one, x_t, row, 1)
+    b.tensor_scalar("sub", e_t, row, x_t, row, m_t, one)
+    b.activation("exp", e_t, row, e_t, row)
+    b.reduce("add", s_t, one, e_t, row, 1)
+    b.activation("reciprocal", s_t, one, s_t, one)
+    b.tensor_scalar("mul", y_t, row, e_t, row, s_t, one)
+
+
 class SoftmaxFamily(OpFamily):
     op_types = (kt.SoftmaxOp,)
+
+    def lower(self, fl: FunctionLowering, op: kt.SoftmaxOp) -> None:
+        if in_attention(fl.plan, op):
+            return  # the fused attention of the scores' batch_matmul does it
+        super().lower(fl, op)
 
     def fuses_cast(self, op: kt.SoftmaxOp) -> bool:
         return True  # the last step, e * (1 / sum), rounds once to the result dtype
@@ -71,12 +90,7 @@ class SoftmaxFamily(OpFamily):
             y_t = b.alloc(SbufType, pp, L, out.element_type, "y_t")
 
             def body(x_t, row, one):
-                b.reduce("max", m_t, one, x_t, row, 1)
-                b.tensor_scalar("sub", e_t, row, x_t, row, m_t, one)
-                b.activation("exp", e_t, row, e_t, row)
-                b.reduce("add", s_t, one, e_t, row, 1)
-                b.activation("reciprocal", s_t, one, s_t, one)
-                b.tensor_scalar("mul", y_t, row, e_t, row, s_t, one)
+                softmax_rows(b, x_t, (e_t, m_t, s_t, y_t), row, one)
                 return y_t
 
             return body

@@ -1,10 +1,12 @@
 // RUN: kaena-opt %s -p convert-tensor-to-inferentia | filecheck %s
 // K = 257 splits into tiles of 86, 86, 85: the last K tile is peeled out of the loop and
-// keeps accumulating (accumulate = 2); without a bias the activation has no bias operand.
+// keeps accumulating (accumulate = 2); without a bias the activation has no bias operand. The
+// weights in one DMA (kaena.plan.weight_blocks = 1 forced; tensor-to-inferentia-matmul-weight-blocks
+// streams them).
 
 func.func @main(%x: tensor<3x257xf32> {kaena.name = "x"}) -> (tensor<3x100xf32> {kaena.name = "y"}) {
   %w = ktensor.weight "w" : tensor<257x100xf32>
-  %y = ktensor.matmul %x, %w {activation = "none"} : (tensor<3x257xf32>, tensor<257x100xf32>) -> tensor<3x100xf32>
+  %y = ktensor.matmul %x, %w {kaena.plan.weight_blocks = 1 : i64, activation = "none"} : (tensor<3x257xf32>, tensor<257x100xf32>) -> tensor<3x100xf32>
   func.return %y : tensor<3x100xf32>
 }
 

@@ -1,0 +1,98 @@
+"""A planned attention block (``ktensor-plan-attention``) as one loop over heads with its
+intermediates in SBUF: q^T, k and v of every head loaded by one DMA each, per head the
+scores with queries on PSUM partitions (q^T columns as stationaries, k moving), the
+scale in their drain and the per-key mask added on the vector engine, the softmax along
+the free dim (``softmax.softmax_rows``), the probabilities transposed on the PE array
+(times an identity: exact), the context^T matmul (v stationary), and every head's
+context^T written back by one DMA in the layout the context's epilogue planned."""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import f32
+from xdsl.ir import Attribute, SSAValue
+
+from kaena.dialects.inferentia import PsumType, SbufType, ap
+
+from .function import FunctionLowering
+from .ktensor_plan_attention import AttentionBlock, block_sources
+from .normalization import param_rows
+from .softmax import softmax_rows
+from .views import DramView
+
+
+def square_identity(fl: FunctionLowering, dtype: Attribute) -> SSAValue:
+    """A [partitions, partitions] identity tile, built once per dtype: a DRAM scratch row of
+    zeros with a one in the middle, read back with a partition stride of -1 (row p starts p
+    elements earlier)."""
+    key = f"square {dtype}"
+    if key in fl.identity:
+        return fl.identity[key]
+    b, P = fl.b, fl.target.partitions
+    L = 2 * P - 1
+    row = b.alloc(SbufType, 1, L, dtype, "eye_row")
+    b.memset(row, ap(0, 1, 0, [[L, 1]]), 0.0)
+    b.memset(row, ap(0, 1, P - 1, [[1, 1]]), 1.0)
+    var = fl.scratch([L], dtype)
+    b.dma(var, ap(0, 1, 0, [[L, 1]]), row, ap(0, 1, 0, [[L, 1]]))
+    eye = b.alloc(SbufType, P, P, dtype, "eye_sq", resident=True)
+    b.dma(eye, ap(0, P, 0, [[P, 1]]), var, ap(0, P, P - 1, [[P, 1]], -1))
+    fl.identity[key] = eye
+    return eye
+
+
+def emit_attention(fl: FunctionLowering, blk: AttentionBlock, out: DramView) -> None:
+    """Emit ``blk`` writing the context's epilogue result into ``out``."""
+    with fl.b.lowering(block_sources(fl.plan, blk)):
+        _emit(fl, blk, out)
+
+
+def _emit(fl: FunctionLowering, blk: AttentionBlock, out: DramView) -> None:
+    b, t = fl.b, fl.target
+    q, k, v = fl.view(blk.scores.lhs), fl.view(blk.scores.rhs), fl.view(blk.context.rhs)
+    ep, cep = blk.scores_epilogue, blk.context_epilogue
+    mask = fl.view(ep.bias) if ep.bias is not None else None
+    if not all(isinstance(x, DramView) for x in (q, k, v, out, *([mask] if mask else []))):
+        raise fl.error("a fused attention's operands and result must live in DRAM")
+    B, Lq, Lk, D, Dv, M = blk.B, blk.Lq, blk.Lk, blk.D, blk.Dv, t.pe_columns
+    pdt = blk.context.lhs.type.element_type  # the probabilities' dtype (the softmax's fused cast)
+    q_t = b.alloc(SbufType, D, B * Lq, q.element_type, "q_t")
+    k_t = b.alloc(SbufType, D, B * Lk, k.element_type, "k_t")
+    v_t = b.alloc(SbufType, Lk, B * Dv, v.element_type, "v_t")
+    o_t = b.alloc(SbufType, Dv, B * Lq, out.element_type, "o_t")
+    ps_s = b.alloc(PsumType, Lq, Lk, f32, "ps_s")
+    s_t = b.alloc(SbufType, Lq, Lk, f32, "s_t")
+    e_t = b.alloc(SbufType, Lq, Lk, f32, "e_t")
+    m_t = b.alloc(SbufType, Lq, 1, f32, "max_t")
+    sum_t = b.alloc(SbufType, Lq, 1, f32, "sum_t")
+    p_t = b.alloc(SbufType, Lq, Lk, pdt, "p_t")
+    ps_t = b.alloc(PsumType, Lk, Lq, f32, "ps_pt")
+    pt_t = b.alloc(SbufType, Lk, Lq, pdt, "pt_t")
+    ps_o = b.alloc(PsumType, Dv, Lq, f32, "ps_o")
+    eye = square_identity(fl, pdt)
+    mask_t = param_rows(fl, mask, Lq, Lk, "mask_t") if mask is not None else None
+    # every head at once: q^T [D, (b, q)], k [D, (b, key)], v [key, (b, Dv)]
+    b.dma(q_t, ap(0, D, 0, [[B * Lq, 1]]), q.var, ap(0, D, 0, [[B, Lq * D], [Lq, D]], 1))
+    b.dma(k_t, ap(0, D, 0, [[B * Lk, 1]]), k.var, ap(0, D, 0, [[B, D * Lk], [Lk, 1]], Lk))
+    b.dma(v_t, ap(0, Lk, 0, [[B * Dv, 1]]), v.var, ap(0, Lk, 0, [[B, Lk * Dv], [Dv, 1]], Dv))
+    row, one = ap(0, Lq, 0, [[Lk, 1]]), ap(0, Lq, 0, [[1, 1]])
+    for bi, _, _ in b.tiles(B, 1):
+        for q0 in range(0, Lq, M):  # scores [queries, keys]: query tiles on PSUM partitions
+            qw = min(M, Lq - q0)
+            b.load_stationary(q_t, ap(0, D, bi.scaled(Lq) + q0, [[qw, 1]]))
+            b.matmul(ps_s, ap(q0, qw, 0, [[Lk, 1]]), k_t, ap(0, D, bi.scaled(Lk), [[Lk, 1]]))
+        b.activation("identity", s_t, row, ps_s, row, scale=ep.scale)
+        if mask_t is not None:
+            b.tensor_tensor("add", s_t, row, s_t, row, mask_t, row)
+        softmax_rows(b, s_t, (e_t, m_t, sum_t, p_t), row, one)
+        for k0 in range(0, Lk, M):  # probabilities^T [keys, queries] = p[:, keys]^T x I
+            kw = min(M, Lk - k0)
+            b.load_stationary(p_t, ap(0, Lq, k0, [[kw, 1]]))
+            b.matmul(ps_t, ap(k0, kw, 0, [[Lq, 1]]), eye, ap(0, Lq, 0, [[Lq, 1]]))
+        b.activation("identity", pt_t, ap(0, Lk, 0, [[Lq, 1]]), ps_t, ap(0, Lk, 0, [[Lq, 1]]))
+        # context^T [Dv, queries] = v[b]^T p^T
+        b.load_stationary(v_t, ap(0, Lk, bi.scaled(Dv), [[Dv, 1]]))
+        b.matmul(ps_o, ap(0, Dv, 0, [[Lq, 1]]), pt_t, ap(0, Lk, 0, [[Lq, 1]]))
+        b.activation("identity", o_t, ap(0, Dv, bi.scaled(Lq), [[Lq, 1]]), ps_o, ap(0, Dv, 0, [[Lq, 1]]),
+                     scale=cep.scale)
+    lo = cep.layout  # element (b, q, f) at b*sb + q*sm + f*sd (D == Dv: find_block checks)
+    b.dma(out.var, ap(0, Dv, 0, [[B, lo.sb], [Lq, lo.sm]], lo.sd), o_t, ap(0, Dv, 0, [[B * Lq, 1]]))
