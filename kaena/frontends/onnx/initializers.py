@@ -11,7 +11,6 @@ pass lets go of it. A file the scan does not understand is loaded by ``onnx.load
 from __future__ import annotations
 
 import math
-import mmap
 import os
 
 import numpy as np
@@ -50,22 +49,45 @@ def read_model(path: str) -> tuple[onnx.ModelProto, dict[int, MappedArray]]:
     if onnx.serialization.registry.get_format_from_file_extension(ext) not in (None, "protobuf"):
         return onnx.load(path), {}
     with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if size == 0:
+        buf = _FileBytes(f.fileno())
+        try:
+            skeleton, raw = _strip_model(buf)
+        except (_NotPlain, IndexError):
             return onnx.load(path), {}
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            try:
-                skeleton, raw = _strip_model(buf)
-            except (_NotPlain, IndexError):
-                return onnx.load(path), {}
-            proto = onnx.ModelProto()
-            proto.ParseFromString(skeleton)
-            mapped = _mapped_initializers(proto, raw, buf, MappedFile(path))
+        proto = onnx.ModelProto()
+        proto.ParseFromString(skeleton)
+        mapped = _mapped_initializers(proto, raw, buf, MappedFile(path))
     _external_initializers(proto, mapped, os.path.dirname(os.path.abspath(path)))
     return proto, mapped
 
 
-def _mapped_initializers(proto: onnx.ModelProto, raw: dict[int, tuple[int, int]], buf: mmap.mmap,
+class _FileBytes:
+    """A file indexed like bytes, read through a small window (the scan reads field
+    headers and the small fields; the weights between them are never read)."""
+
+    WINDOW = 1 << 16
+
+    def __init__(self, fd: int):
+        self.fd, self.size = fd, os.fstat(fd).st_size
+        self.start, self.data = 0, b""
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop = key.start, min(key.stop, self.size)
+            if self.start <= start and stop <= self.start + len(self.data):
+                return self.data[start - self.start:stop - self.start]
+            return os.pread(self.fd, stop - start, start) if stop > start else b""
+        if not self.start <= key < self.start + len(self.data):
+            if not 0 <= key < self.size:
+                raise IndexError(key)
+            self.start, self.data = key, os.pread(self.fd, self.WINDOW, key)
+        return self.data[key - self.start]
+
+
+def _mapped_initializers(proto: onnx.ModelProto, raw: dict[int, tuple[int, int]], buf: _FileBytes,
                          file: MappedFile) -> dict[int, MappedArray]:
     """A ``MappedArray`` for each stripped initializer that holds exactly its dims' values;
     the others get their bytes back (the importer then reports or converts them as before)."""
