@@ -188,7 +188,7 @@ class Importer:
         self.converters = converters
         # initializers left in the model file, by index (their tensors hold no data)
         self.mapped_initializers = dict(mapped or {})
-        self.mapped: dict[str, MappedArray] = {}  # ... by name, once read
+        self.mapped: dict[str, tuple[MappedArray, np.ndarray]] = {}  # ... by name: (entry, its view in consts)
         self.source = source
         self.proto = proto
         self.graph = proto.graph
@@ -323,8 +323,9 @@ class Importer:
             # The weight store holds float32: an integer or bool constant is a
             # float32 weight (exact below 2**24) cast to i32 / i1. A float32 weight
             # still in the model file stays there (read when a pass needs it).
-            if name in self.mapped and arr.dtype == np.float32:
-                self.store.add_mapped(name, self.mapped[name])
+            mapped = self.mapped.get(name)
+            if mapped is not None and arr is mapped[1] and arr.dtype == np.float32:
+                self.store.add_mapped(name, mapped[0])
             else:
                 self.store.add(name, np.asarray(arr, np.float32))
             op = self.emit(fw.WeightOp(name, TensorType(f32, arr.shape)))
@@ -414,8 +415,9 @@ class Importer:
             self.mapped.pop(t.name, None)
             if index in self.mapped_initializers:
                 # a view of the file: its pages are read only if the importer folds it
-                self.mapped[t.name] = self.mapped_initializers[index]
-                self.consts[t.name] = self.mapped[t.name].load()
+                entry = self.mapped_initializers[index]
+                self.consts[t.name] = entry.load()
+                self.mapped[t.name] = (entry, self.consts[t.name])
                 continue
             try:
                 self.consts[t.name] = numpy_helper.to_array(t)
