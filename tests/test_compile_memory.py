@@ -263,3 +263,23 @@ def test_a_mapped_weight_streams_whole_while_its_pages_are_dropped(tmp_path):
     chunks = iter(lambda: reader.read(4096 * 3 + 13), b"")
     assert b"".join(chunks) == b"HEAD" + data.tobytes()
     np.testing.assert_array_equal(arr, data)  # dropped pages read back from the file
+
+
+def test_compile_speed_prints_the_baseline_and_the_stages(lenet_file, tmp_path):
+    import importlib.util
+    import pathlib
+    import sys
+
+    path = pathlib.Path(__file__).parent.parent / "benchmarks" / "compile_speed.py"
+    spec = importlib.util.spec_from_file_location("kaena_benchmarks_compile_speed_mem", path)
+    speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed)
+    run = speed.run_child(sys.executable, speed._STAGES_CHILD, lenet_file, str(tmp_path / "l.neff"), 300)
+    names = [name for name, _, _ in run["stages"]]
+    assert names[:2] == ["imports", "import"] and names[-2:] == ["encode-neff", "save"]
+    assert "ktensor-auto-cast" in names
+    assert all(peak >= after > 0 for _, peak, after in run["stages"])
+    assert max(peak for _, peak, _ in run["stages"]) <= run["peak_mib"] + 1
+    text = speed.stages_table({"model": "lenet", "weights_mib": 0.2, "neff_mib": 0.1, **run})
+    assert "| stage | peak RSS MiB | RSS after MiB |" in text and "| save |" in text
+    assert 0 < speed.baseline_mib(300) <= run["peak_mib"] + 16
