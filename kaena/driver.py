@@ -223,18 +223,21 @@ def run_passes(ctx, module: ModuleOp, specs: Sequence[str | ModulePass], report:
                progress: Callable[[str], None] | None = None, prune_weights: bool = False) -> None:
     """Apply ``specs`` to ``module``, timing each pass into ``report`` (and verifying after
     each unless ``verify_each`` is off: then the caller verifies once at the end).
-    ``prune_weights``: after each pass, free the weights the module no longer refers to
-    (folded, re-laid-out or cast away); only for a module no other one shares a store with."""
+    ``prune_weights``: after each pass that added weights (folded, re-laid-out, cast), and
+    at the end, free the weights the module no longer refers to; only for a module no other
+    one shares a store with."""
+    store = module_store(module) if prune_weights and WEIGHTS_ATTR in module.attributes else None
     for p in _build_passes(specs):
         if progress is not None:
             progress(p.name)
         t0 = time.perf_counter()
+        held = len(store) if store is not None else 0
         try:
             p.apply(ctx, module)
             if verify_each:
                 module.verify()
-            if prune_weights and WEIGHTS_ATTR in module.attributes:
-                module_store(module).retain(referenced_weights(module))
+            if store is not None and len(store) != held:
+                store.retain(referenced_weights(module))
         except KaenaError:
             raise
         except Exception as e:
@@ -244,6 +247,8 @@ def run_passes(ctx, module: ModuleOp, specs: Sequence[str | ModulePass], report:
                 "Please report it with the model"
             ) from e
         report.pass_seconds.append((p.name + suffix, time.perf_counter() - t0))
+    if store is not None:
+        store.retain(referenced_weights(module))  # what passes dropped without adding any
 
 
 def referenced_weights(module: ModuleOp) -> set[str]:
