@@ -298,6 +298,9 @@ def compile(model, *, report: CompileReport | None = None, progress: Progress | 
     if progress is not None:
         progress("encode-neff", len(report.pass_seconds), len(report.pass_seconds) + 1)
     t0 = time.perf_counter()
+    # The NEFF's weights still in the model file (FP32 ones no pass changed) are read into
+    # memory first: the Neff outlives the compile, the file may not stay as it is.
+    module_store(module).materialize(referenced_weights(module))
     neff = emit_neff(
         module,
         module_store(module),

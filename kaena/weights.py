@@ -97,6 +97,20 @@ class MappedArray:
         arr = np.frombuffer(view, self.dtype, count, self.offset - start).reshape(self.shape)
         return arr if self.dtype.isnative else arr.astype(self.dtype.newbyteorder("="))
 
+    def read(self) -> np.ndarray:
+        """A copy in memory, read from the file (not mapped: no page of the file stays in
+        this process), for an owner that outlives the compile, such as a ``Neff``."""
+        arr = np.empty(self.shape, self.dtype)
+        buf = memoryview(arr.reshape(-1).view(np.uint8))
+        fd, done = self.file.fileno(), 0
+        while done < len(buf):
+            got = os.preadv(fd, [buf[done:]], self.offset + done)
+            if got == 0:
+                raise KaenaError(f"{self.file.path}: the file was cut short while in use (its weights are read "
+                                 "from it during the compile); compile again from a file left in place")
+            done += got
+        return arr if self.dtype.isnative else arr.astype(self.dtype.newbyteorder("="))
+
 
 class WeightStore:
     """Name -> numpy array, with content-derived names for new entries. An entry may be
@@ -138,6 +152,13 @@ class WeightStore:
         self._arrays[name] = value
         self.added.add(name)
         return name
+
+    def materialize(self, names: set[str]) -> None:
+        """Read the named weights that are still in their file into memory (``MappedArray.read``)."""
+        for name in names:
+            value = self._arrays.get(name)
+            if isinstance(value, MappedArray):
+                self._arrays[name] = value.read()
 
     def retain(self, names: set[str]) -> None:
         """Drop every entry not in ``names`` (weights no IR refers to any more), freeing them."""

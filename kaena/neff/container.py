@@ -14,7 +14,6 @@ import gzip
 import hashlib
 import io
 import json
-import mmap
 import os
 import re
 import stat
@@ -315,19 +314,14 @@ def _payload_size(payload: _Payload) -> int:
 
 
 class _PayloadReader:
-    """A payload as the file object ``tarfile`` copies a member from, in chunks. An array
-    that is a view of a memory-mapped file (a weight left in the model file) has the pages
-    already copied dropped from this process as it goes (the page cache keeps them), so
-    writing the NEFF never makes the model's file resident."""
+    """A payload as the file object ``tarfile`` copies a member from, in chunks."""
 
     def __init__(self, payload: _Payload):
-        self.mapped: tuple[mmap.mmap, int] | None = None
         if isinstance(payload, bytes):
             self.parts = [memoryview(payload)]
         else:
             header, arr = payload
             self.parts = [memoryview(header), memoryview(arr.reshape(-1).view(np.uint8))]
-            self.mapped = _mapping_of(arr)
         self.part, self.pos = 0, 0
 
     def read(self, n: int) -> bytes:
@@ -336,35 +330,10 @@ class _PayloadReader:
             view = self.parts[self.part]
             take = view[self.pos:self.pos + n - len(out)]
             out += take
-            if self.part == 1 and self.mapped is not None:
-                self._release(self.pos, self.pos + len(take))
             self.pos += len(take)
             if self.pos == len(view):
                 self.part, self.pos = self.part + 1, 0
         return bytes(out)
-
-    def _release(self, start: int, end: int) -> None:
-        mm, offset = self.mapped
-        lo = (offset + start) // mmap.PAGESIZE * mmap.PAGESIZE
-        hi = (offset + end) // mmap.PAGESIZE * mmap.PAGESIZE if end < len(self.parts[1]) else len(mm)
-        if hi > lo:
-            mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
-
-
-def _mapping_of(arr: np.ndarray) -> tuple[mmap.mmap, int] | None:
-    """(the read-only file mapping ``arr`` views, the offset of its data in it), or None."""
-    base = arr
-    while isinstance(base, np.ndarray):
-        base = base.base
-    if isinstance(base, memoryview):
-        base = base.obj
-    # only a read-only mapping: dropping pages of a private writable one would lose its writes
-    if not isinstance(base, mmap.mmap) or not memoryview(base).readonly or not hasattr(mmap, "MADV_DONTNEED") \
-            or not arr.flags.c_contiguous:
-        return None
-    start = np.frombuffer(base, np.uint8, count=1).ctypes.data if len(base) else 0
-    offset = arr.ctypes.data - start
-    return (base, offset) if 0 <= offset and offset + arr.nbytes <= len(base) else None
 
 
 def _member_payloads(neff: Neff) -> dict[str, _Payload]:
