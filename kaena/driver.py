@@ -24,7 +24,7 @@ from kaena.errors import CompileError, KaenaError
 from kaena.neff import Neff
 from kaena.registry import all_passes, load_pass_plugin, make_context, pipeline_error
 from kaena.target import get_target
-from kaena.weights import module_store
+from kaena.weights import WEIGHTS_ATTR, module_store
 
 AUTO_CAST_MODES = ("none", "matmult", "all")
 AUTO_CAST_TYPES = ("bf16", "fp16")
@@ -131,6 +131,11 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
     return stages
 
 
+def pipeline_passes(options: CompileOptions) -> dict[str, list[ModulePass]]:
+    """Each stage's passes, parsed once (so a bad pipeline fails before the import)."""
+    return {stage: _build_passes(specs) for stage, specs in pipeline_specs(options).items()}
+
+
 def _build_passes(specs: Sequence[str | ModulePass]) -> list[ModulePass]:
     available = all_passes()
     passes: list[ModulePass] = []
@@ -168,9 +173,8 @@ def lower(model, options: CompileOptions, report: CompileReport | None = None,
     from kaena.pipelining import auto_cores, lower_pipeline
 
     report = report if report is not None else CompileReport()
-    stages = pipeline_specs(options)
-    # built once up front too, so a bad pipeline fails before the import
-    npasses = sum(len(_build_passes(stages[stage])) for stage in ("framework", "tensor", "inferentia"))
+    stages = pipeline_passes(options)
+    npasses = sum(len(stages[stage]) for stage in PASS_STAGES)
     total = npasses + (2 if options.verify_each else 3)  # import, the passes, [verify,] encode
     tell("import", 0, total)
     t0 = time.perf_counter()
@@ -184,15 +188,15 @@ def lower(model, options: CompileOptions, report: CompileReport | None = None,
     try:
         cores = options.pipeline_cores
         if cores == "auto":
-            run_passes(ctx, module, stages["framework"] + stages["tensor"], report, **each)
+            run_passes(ctx, module, stages["framework"] + stages["tensor"], report, **each, prune_weights=True)
             cores = auto_cores(module, report)
             stages = {**stages, "framework": [], "tensor": []}
         options.pipeline_cores = cores
         if cores == 1:
-            for stage in ("framework", "tensor", "inferentia"):
-                run_passes(ctx, module, stages[stage], report, **each)
+            for stage in PASS_STAGES:
+                run_passes(ctx, module, stages[stage], report, **each, prune_weights=True)
         else:
-            module = lower_pipeline(ctx, module, stages, cores, report)
+            module = lower_pipeline(ctx, module, stages, cores, report, **each)
         if not options.verify_each:
             tell("verify", total - 2, total)
             t0 = time.perf_counter()
@@ -224,17 +228,24 @@ class _PassCounter:
 
 def run_passes(ctx, module: ModuleOp, specs: Sequence[str | ModulePass], report: CompileReport,
                suffix: str = "", *, verify_each: bool = True,
-               progress: Callable[[str], None] | None = None) -> None:
+               progress: Callable[[str], None] | None = None, prune_weights: bool = False) -> None:
     """Apply ``specs`` to ``module``, timing each pass into ``report`` (and verifying after
-    each unless ``verify_each`` is off: then the caller verifies once at the end)."""
+    each unless ``verify_each`` is off: then the caller verifies once at the end).
+    ``prune_weights``: after each pass that added weights (folded, re-laid-out, cast), and
+    at the end, free the weights the module no longer refers to; only for a module no other
+    one shares a store with."""
+    store = module_store(module) if prune_weights and WEIGHTS_ATTR in module.attributes else None
     for p in _build_passes(specs):
         if progress is not None:
             progress(p.name)
         t0 = time.perf_counter()
+        held = len(store) if store is not None else 0
         try:
             p.apply(ctx, module)
             if verify_each:
                 verify_ir(module)
+            if store is not None and len(store) != held:
+                store.retain(referenced_weights(module))
         except KaenaError:
             raise
         except Exception as e:
@@ -244,6 +255,24 @@ def run_passes(ctx, module: ModuleOp, specs: Sequence[str | ModulePass], report:
                 "Please report it with the model"
             ) from e
         report.pass_seconds.append((p.name + suffix, time.perf_counter() - t0))
+    if store is not None:
+        store.retain(referenced_weights(module))  # what passes dropped without adding any
+
+
+def referenced_weights(module: ModuleOp) -> set[str]:
+    """The weight names the module's IR refers to: ``fw.weight``, ``ktensor.weight`` and
+    ``file`` variables (``inf.dram``), the only ops that name a weight."""
+    from kaena.dialects import framework as fw
+    from kaena.dialects import ktensor as kt
+    from kaena.dialects.inferentia import DramOp
+
+    names: set[str] = set()
+    for op in module.walk():
+        if isinstance(op, fw.WeightOp | kt.WeightOp):
+            names.add(op.weight_name.data)
+        elif isinstance(op, DramOp) and op.kind.data == "file":
+            names.add(op.var_name.data)
+    return names
 
 
 def _prefix_model_file(error: CompileError, model) -> None:
@@ -277,6 +306,9 @@ def compile(model, *, report: CompileReport | None = None, progress: Progress | 
     if progress is not None:
         progress("encode-neff", len(report.pass_seconds), len(report.pass_seconds) + 1)
     t0 = time.perf_counter()
+    # The NEFF's weights still in the model file (FP32 ones no pass changed) are read into
+    # memory first: the Neff outlives the compile, the file may not stay as it is.
+    module_store(module).materialize(referenced_weights(module))
     neff = emit_neff(
         module,
         module_store(module),

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
 
 from kaena.errors import KaenaError
 
 
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same directory and
-    ``os.replace``: readers see the old file or the whole new one, never a part.
-    A missing directory or a failed write is a ``KaenaError`` naming ``path``."""
+@contextmanager
+def atomic_open(path: str) -> Iterator[BinaryIO]:
+    """A binary file (readable, seekable) to write ``path`` through: a temp file in the
+    same directory, renamed over ``path`` when the block ends without an exception, so
+    readers see the old file or the whole new one, never a part, and a large output is
+    streamed rather than built in memory. A missing directory or a failed write is a
+    ``KaenaError`` naming ``path``."""
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise KaenaError(f"{path}: output directory does not exist")
@@ -20,8 +26,8 @@ def atomic_write(path: str, data: bytes) -> None:
     except OSError as e:
         raise KaenaError(f"{path}: cannot write: {e.strerror or e}") from None
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with os.fdopen(fd, "w+b") as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -30,3 +36,9 @@ def atomic_write(path: str, data: bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (``atomic_open``)."""
+    with atomic_open(path) as f:
+        f.write(data)

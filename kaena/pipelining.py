@@ -5,6 +5,7 @@ with the simulated stage times (docs/pipeline-parallel.md). ``kaena.driver`` cal
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -39,21 +40,22 @@ def auto_cores(module: ModuleOp, report: CompileReport) -> int:
     return hold
 
 
-def lower_pipeline(ctx, module: ModuleOp, stages: dict[str, list[str | ModulePass]], cores: int,
-                    report: CompileReport) -> ModuleOp:
+def lower_pipeline(ctx, module: ModuleOp, stages: dict[str, list[ModulePass]], cores: int,
+                   report: CompileReport, **each) -> ModuleOp:
     """NeuronCore Pipeline: partition the tensor-level module, lower each stage on its own
     (as ``inf.core k``), join the cores with cross-core sends, then partition once more with
-    the simulated stage times (docs/pipeline-parallel.md)."""
-    run_passes(ctx, module, stages["framework"] + stages["tensor"], report)
+    the simulated stage times (docs/pipeline-parallel.md). ``each``: ``run_passes``'s
+    ``verify_each`` and ``progress``, as on one core."""
+    run_passes(ctx, module, stages["framework"] + stages["tensor"], report, **each)
     tensor_level = module.clone()
-    run_passes(ctx, module, [f"ktensor-partition-pipeline{{cores={cores}}}"], report)
-    joined = _lower_stages(ctx, module, stages, cores, report)
-    calibrated = _calibrate(ctx, tensor_level, module, joined, stages, cores, report)
+    run_passes(ctx, module, [f"ktensor-partition-pipeline{{cores={cores}}}"], report, **each)
+    joined = _lower_stages(ctx, module, stages, cores, report, **each)
+    calibrated = _calibrate(ctx, tensor_level, module, joined, stages, cores, report, **each)
     return calibrated if calibrated is not None else joined
 
 
 def _calibrate(ctx, tensor_level: ModuleOp, planned: ModuleOp, joined: ModuleOp, stages, cores: int,
-               report: CompileReport) -> ModuleOp | None:
+               report: CompileReport, **each) -> ModuleOp | None:
     """Partition again with each op's modelled cycles scaled by how much slower (or faster)
     its stage simulated than modelled (``kaena.pipeline.cost_scale``); the second compile
     when its slowest stage is faster, else None. The cost model prices ops, not the
@@ -72,8 +74,9 @@ def _calibrate(ctx, tensor_level: ModuleOp, planned: ModuleOp, joined: ModuleOp,
         if k is not None:
             op.attributes[SCALE_ATTR] = FloatAttr(round(scale[k], 4), f64)
     t0 = time.perf_counter()
-    run_passes(ctx, tensor_level, [f"ktensor-partition-pipeline{{cores={cores}}}"], report, "[calibrated]")
-    second = _lower_stages(ctx, tensor_level, stages, cores, report, "calibrated ")
+    run_passes(ctx, tensor_level, [f"ktensor-partition-pipeline{{cores={cores}}}"], report, "[calibrated]",
+               **each)
+    second = _lower_stages(ctx, tensor_level, stages, cores, report, "calibrated ", **each)
     after = _stage_busy(second)
     report.pass_seconds.append(("pipeline-calibration", time.perf_counter() - t0))
     if max(after) < max(first):
@@ -90,8 +93,8 @@ def _stage_busy(joined: ModuleOp) -> list[int]:
     return core_busy_cycles(emit_neff(joined, module_store(joined), name="stages", compiler_version=""))
 
 
-def _lower_stages(ctx, module: ModuleOp, stages: dict[str, list[str | ModulePass]], cores: int,
-                  report: CompileReport, tag: str = "") -> ModuleOp:
+def _lower_stages(ctx, module: ModuleOp, stages: dict[str, list[ModulePass]], cores: int,
+                  report: CompileReport, tag: str = "", **each) -> ModuleOp:
     """Lower each stage of a partitioned module on its own, join the cores, connect them."""
     from xdsl.ir import Block, Region
 
@@ -103,12 +106,11 @@ def _lower_stages(ctx, module: ModuleOp, stages: dict[str, list[str | ModulePass
     for k in range(cores):
         part = module.clone()
         specs = [f"ktensor-extract-stage{{stage={k}}}"] + [
-            f"convert-tensor-to-inferentia{{core={k}}}" if s == "convert-tensor-to-inferentia" else s
-            for s in stages["inferentia"]
+            replace(p, core=k) if p.name == "convert-tensor-to-inferentia" else p for p in stages["inferentia"]
         ]
-        run_passes(ctx, part, specs, report, f"[{tag}{k}]")
+        run_passes(ctx, part, specs, report, f"[{tag}{k}]", **each)
         for core in [op for op in part.ops if isinstance(op, CoreOp)]:
             core.detach()
             joined.body.block.add_op(core)
-    run_passes(ctx, joined, ["inf-connect-pipeline"], report)
+    run_passes(ctx, joined, ["inf-connect-pipeline"], report, **each)
     return joined

@@ -12,9 +12,12 @@ weights are freed with its IR instead of staying for the life of the process.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import itertools
+import math
+import mmap
 import os
 import weakref
 import zipfile
@@ -58,11 +61,63 @@ def _decode(key: str, value: np.ndarray) -> tuple[str, np.ndarray]:
     return key, value
 
 
+class MappedFile:
+    """A file that weights are mapped from, held open while any of its ``MappedArray`` is."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._file = open(path, "rb")
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+
+class MappedArray:
+    """A weight left in its file (a model's initializer): mapped read-only each time it
+    is read and unmapped when the reader lets go, so it costs memory only while in use."""
+
+    def __init__(self, file: MappedFile, offset: int, shape: tuple[int, ...], dtype: np.dtype):
+        self.file, self.offset, self.shape, self.dtype = file, offset, tuple(shape), np.dtype(dtype)
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+    def load(self) -> np.ndarray:
+        count = math.prod(self.shape)
+        if count == 0:
+            return np.zeros(self.shape, self.dtype.newbyteorder("="))
+        start = self.offset - self.offset % mmap.ALLOCATIONGRANULARITY
+        end = self.offset + self.nbytes
+        fd = self.file.fileno()
+        if os.fstat(fd).st_size < end:
+            raise KaenaError(f"{self.file.path}: the file was cut short while in use (its weights are read "
+                             "from it during the compile); compile again from a file left in place")
+        view = mmap.mmap(fd, end - start, offset=start, access=mmap.ACCESS_READ)
+        arr = np.frombuffer(view, self.dtype, count, self.offset - start).reshape(self.shape)
+        return arr if self.dtype.isnative else arr.astype(self.dtype.newbyteorder("="))
+
+    def read(self) -> np.ndarray:
+        """A copy in memory, read from the file (not mapped: no page of the file stays in
+        this process), for an owner that outlives the compile, such as a ``Neff``."""
+        arr = np.empty(self.shape, self.dtype)
+        buf = memoryview(arr.reshape(-1).view(np.uint8))
+        fd, done = self.file.fileno(), 0
+        while done < len(buf):
+            got = os.preadv(fd, [buf[done:]], self.offset + done)
+            if got == 0:
+                raise KaenaError(f"{self.file.path}: the file was cut short while in use (its weights are read "
+                                 "from it during the compile); compile again from a file left in place")
+            done += got
+        return arr if self.dtype.isnative else arr.astype(self.dtype.newbyteorder("="))
+
+
 class WeightStore:
-    """Name -> numpy array, with content-derived names for new entries."""
+    """Name -> numpy array, with content-derived names for new entries. An entry may be
+    a ``MappedArray`` (read from its file on each access, never held in memory)."""
 
     def __init__(self, arrays: dict[str, np.ndarray] | None = None):
-        self._arrays: dict[str, np.ndarray] = dict(arrays or {})
+        self._arrays: dict[str, np.ndarray | MappedArray] = dict(arrays or {})
         # names added since the store was created or loaded: a tool that
         # prints IR referring to them must save the store beside it
         self.added: set[str] = set()
@@ -74,9 +129,10 @@ class WeightStore:
 
     def __getitem__(self, name: str) -> np.ndarray:
         try:
-            return self._arrays[name]
+            value = self._arrays[name]
         except KeyError:
             raise KaenaError(f"weight '{name}' is not in the weight store") from None
+        return value.load() if isinstance(value, MappedArray) else value
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._arrays))
@@ -90,6 +146,28 @@ class WeightStore:
         self._arrays[name] = np.require(value, requirements="C")
         self.added.add(name)
         return name
+
+    def add_mapped(self, name: str, value: MappedArray) -> str:
+        """Store a weight that stays in its file under ``name``; returns the name."""
+        self._arrays[name] = value
+        self.added.add(name)
+        return name
+
+    def materialize(self, names: set[str]) -> None:
+        """Read the named weights that are still in their file into memory (``MappedArray.read``)."""
+        for name in names:
+            value = self._arrays.get(name)
+            if isinstance(value, MappedArray):
+                self._arrays[name] = value.read()
+
+    def retain(self, names: set[str]) -> None:
+        """Drop every entry not in ``names`` (weights no IR refers to any more), freeing them."""
+        dropped = [n for n in self._arrays if n not in names]
+        for name in dropped:
+            del self._arrays[name]
+            self.added.discard(name)
+        if dropped:
+            _return_freed_memory()
 
     def add_derived(self, base: str, value: np.ndarray) -> str:
         """Store a value derived from ``base`` (folded, re-laid-out) under a
@@ -107,8 +185,7 @@ class WeightStore:
     def save(self, path: str) -> None:
         """Write an uncompressed ``.npz`` atomically (temp file + rename)."""
         buf = io.BytesIO()
-        np.savez(buf, **{_encode_key(k, self._arrays[k]): _encode_array(self._arrays[k])
-                         for k in sorted(self._arrays)})
+        np.savez(buf, **{_encode_key(k, a): _encode_array(a) for k in sorted(self._arrays) for a in (self[k],)})
         atomic_write(path, buf.getvalue())
 
     @classmethod
@@ -120,6 +197,23 @@ class WeightStore:
             raise KaenaError(f"{path}: weight file not found") from None
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
             raise KaenaError(f"{path}: not a readable weight file ({e})") from None
+
+
+def _libc_malloc_trim():
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+_MALLOC_TRIM = _libc_malloc_trim()
+
+
+def _return_freed_memory() -> None:
+    """Hand freed heap pages back to the OS: glibc keeps arrays under its (adaptive) mmap
+    threshold in the heap, so dropped weights would otherwise stay in the process."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 # The registries are weak: a store lives while something uses it (a module that

@@ -131,7 +131,6 @@ def _main() -> int:
         parser.error("the following arguments are required: model")
     from kaena.driver import CompileReport
     from kaena.reports.summary import format_summary, neff_summary
-    from kaena.files import atomic_write
     from kaena.tools.progress import StageProgress
 
     output = args.output or default_output(args.model)
@@ -142,7 +141,7 @@ def _main() -> int:
         neff = _compile(args, report, progress)
         progress("write", 1, 1)
         t0 = time.perf_counter()
-        atomic_write(output, neff.to_bytes(compress=args.neff_compression == "gzip"))
+        neff.save(output, compress=args.neff_compression == "gzip")  # streamed to the file
         report.pass_seconds.append(("write-neff", time.perf_counter() - t0))
     wall = time.perf_counter() - start
     if not args.quiet:

@@ -21,13 +21,13 @@ import struct
 import tarfile
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from kaena.errors import NeffError
 from kaena.isa import INSTR_DTYPE, DType, Engine, Opcode, stream_errors
-from kaena.files import atomic_write
+from kaena.files import atomic_open
 from kaena.neff.model import NEFF_VERSION, NO_SOURCE, PIPELINE_VERSION, SOURCE_DTYPE, VARIABLE_KINDS, Subgraph, TensorSpec, Variable
 from kaena.target import DEFAULT_TARGET, MIB, TARGETS, NeuronCoreTarget, get_target
 
@@ -127,8 +127,10 @@ class Neff:
         return read_neff_bytes(data, source)
 
     def save(self, path: str, *, compress: bool = False) -> None:
-        """Write atomically: a partly written file never appears at ``path``."""
-        atomic_write(path, self.to_bytes(compress=compress))
+        """Write atomically (a partly written file never appears at ``path``), the weights
+        streamed into the file rather than built into the NEFF's bytes in memory first."""
+        with atomic_open(path) as f:
+            write_neff(self, f, compress=compress)
 
     @classmethod
     def load(cls, path: str) -> "Neff":
@@ -274,7 +276,16 @@ def def_json(sg: Subgraph, target: NeuronCoreTarget | None = None) -> dict:
     }
 
 
-def _npy_bytes(v: Variable, where: str) -> bytes:
+# A member's contents: bytes, or (the .npy header, the array) whose data is written
+# straight from the array, so a NEFF's weights are never copied into one archive in memory.
+_Payload = bytes | tuple[bytes, np.ndarray]
+# Bytes per write when copying an array into the archive.
+_COPY_CHUNK = 1 << 20
+
+
+def _npy_payload(v: Variable, where: str) -> tuple[bytes, np.ndarray]:
+    """A ``file`` variable as ``np.save`` writes it: the .npy header and the array in its
+    storage dtype (a view of ``v.data`` when it already has that dtype and layout)."""
     if v.data is None:
         raise NeffError(f"{where}: file variable '{v.name}' has no data")
     data = np.asarray(v.data)
@@ -283,16 +294,51 @@ def _npy_bytes(v: Variable, where: str) -> bytes:
             f"{where}: file variable '{v.name}' holds {data.size} elements but its shape {tuple(v.shape)} needs "
             f"{int(np.prod(v.shape, dtype=np.int64))}"
         )
-    arr = np.ascontiguousarray(data.astype(np_dtype(v.dtype)).reshape(v.shape))
-    arr = arr.view(_NPY_STORAGE[v.dtype]) if v.dtype == "bfloat16" else arr.astype(_NPY_STORAGE[v.dtype])
-    buf = io.BytesIO()
-    np.save(buf, arr, allow_pickle=False)
-    return buf.getvalue()
+    arr = np.ascontiguousarray(data.astype(np_dtype(v.dtype), copy=False).reshape(v.shape))
+    storage = _NPY_STORAGE[v.dtype]
+    arr = arr.view(storage) if v.dtype == "bfloat16" else arr.astype(storage, copy=False)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(arr))
+    return header.getvalue(), arr
 
 
-def archive_members(neff: Neff) -> dict[str, bytes]:
-    """Every archive member, by name (what the writer puts in the tar)."""
-    members = {"neff.json": _json_bytes(neff_json(neff), f"{neff.name}: neff.json")}
+def _payload_bytes(payload: _Payload) -> bytes:
+    if isinstance(payload, bytes):
+        return payload
+    header, arr = payload
+    return header + arr.tobytes()
+
+
+def _payload_size(payload: _Payload) -> int:
+    return len(payload) if isinstance(payload, bytes) else len(payload[0]) + payload[1].nbytes
+
+
+class _PayloadReader:
+    """A payload as the file object ``tarfile`` copies a member from, in chunks."""
+
+    def __init__(self, payload: _Payload):
+        if isinstance(payload, bytes):
+            self.parts = [memoryview(payload)]
+        else:
+            header, arr = payload
+            self.parts = [memoryview(header), memoryview(arr.reshape(-1).view(np.uint8))]
+        self.part, self.pos = 0, 0
+
+    def read(self, n: int) -> bytes:
+        out = bytearray()
+        while len(out) < n and self.part < len(self.parts):
+            view = self.parts[self.part]
+            take = view[self.pos:self.pos + n - len(out)]
+            out += take
+            self.pos += len(take)
+            if self.pos == len(view):
+                self.part, self.pos = self.part + 1, 0
+        return bytes(out)
+
+
+def _member_payloads(neff: Neff) -> dict[str, _Payload]:
+    """Every archive member, by name: checked and encoded, the weights not yet copied."""
+    members: dict[str, _Payload] = {"neff.json": _json_bytes(neff_json(neff), f"{neff.name}: neff.json")}
     for k, sg in enumerate(neff.subgraphs):
         d = subgraph_dir(k)
         for v in sg.variables:
@@ -314,56 +360,106 @@ def archive_members(neff: Neff) -> dict[str, bytes]:
         if len(sg.load_stream):
             members[f"{d}/{LOAD_FILE}"] = np.ascontiguousarray(sg.load_stream).tobytes()
         for i, fname in _file_names(sg.variables).items():
-            members[f"{d}/{fname}"] = _npy_bytes(sg.variables[i], f"{neff.name} {d}")
+            members[f"{d}/{fname}"] = _npy_payload(sg.variables[i], f"{neff.name} {d}")
     return members
 
 
-def _tar_bytes(members: dict[str, bytes], compress: bool) -> bytes:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tf:
+def archive_members(neff: Neff) -> dict[str, bytes]:
+    """Every archive member, by name (what the writer puts in the tar)."""
+    return {name: _payload_bytes(p) for name, p in _member_payloads(neff).items()}
+
+
+class _DigestingWriter:
+    """Writes through to ``out``, counting the bytes and hashing them (the header's size and sha256)."""
+
+    def __init__(self, out: BinaryIO):
+        self.out, self.size, self.sha = out, 0, hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.out.write(data)
+        self.sha.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        pass
+
+
+def _write_tar(members: dict[str, _Payload], out: BinaryIO, compress: bool) -> None:
+    """The archive (ustar, members sorted by name, nothing run-dependent), written to ``out``."""
+    gz = None
+    if compress:
+        # filename="" and mtime=0 keep the gzip header free of anything run-dependent
+        gz = gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6)
+    with tarfile.open(fileobj=gz or out, mode="w", format=tarfile.USTAR_FORMAT, copybufsize=_COPY_CHUNK) as tf:
         for name in sorted(members):
-            data = members[name]
             info = tarfile.TarInfo(name)
-            info.size = len(data)
+            info.size = _payload_size(members[name])
             info.mtime = 0
             info.mode = 0o644
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             info.type = tarfile.REGTYPE
-            tf.addfile(info, io.BytesIO(data))
-    if not compress:
-        return raw.getvalue()
+            tf.addfile(info, _PayloadReader(members[name]))
+    if gz is not None:
+        gz.close()
+
+
+def _tar_bytes(members: dict[str, bytes], compress: bool) -> bytes:
     out = io.BytesIO()
-    # filename="" and mtime=0 keep the gzip header free of anything run-dependent
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz:
-        gz.write(raw.getvalue())
+    _write_tar(dict(members), out, compress)
     return out.getvalue()
 
 
+def write_neff(neff: Neff, out: BinaryIO, *, compress: bool = False) -> None:
+    """Serialise ``neff`` into the seekable ``out`` at its current position: header + the
+    uncompressed "fast loading" tar by default (gzip buys 8% on trained FP32 weights, 20% on
+    BF16, at 10-36 MB/s: see docs/neff-format.md), or tar.gz with ``compress=True``.
+    Deterministic. The weights stream from their arrays into ``out``; the header (which
+    holds the archive's size and hash) is written last, over a placeholder."""
+    members = _member_payloads(neff)
+    start = out.tell()
+    out.write(bytes(HEADER_SIZE))
+    archive = _DigestingWriter(out)
+    _write_tar(members, archive, compress)
+    end = out.tell()
+    out.seek(start)
+    out.write(_header(archive.sha.digest(), archive.size, neff.name, neff.version, neff.compiler_version,
+                      neff.num_cores, neff.uuid))
+    out.seek(end)
+
+
 def write_neff_bytes(neff: Neff, *, compress: bool = False) -> bytes:
-    """Serialise ``neff``: header + the uncompressed "fast loading" tar by default
-    (gzip buys 8% on trained FP32 weights, 20% on BF16, at 10-36 MB/s: see
-    docs/neff-format.md), or tar.gz with ``compress=True``. Deterministic."""
-    archive = _tar_bytes(archive_members(neff), compress)
-    return header_bytes(archive, neff.name, neff.version, neff.compiler_version, neff.num_cores, neff.uuid) + archive
+    """``write_neff`` into memory: the NEFF file's bytes."""
+    out = io.BytesIO()
+    write_neff(neff, out, compress=compress)
+    return out.getvalue()
 
 
 def header_bytes(
     archive: bytes, name: str, version: tuple[int, int], compiler_version: str, num_cores: int, uuid: bytes = b""
 ) -> bytes:
     """The 1024-byte header for ``archive`` (hash, sizes, versions; layout in docs/neff-format.md)."""
+    return _header(hashlib.sha256(archive).digest(), len(archive), name, version, compiler_version, num_cores, uuid)
+
+
+def _header(digest: bytes, size: int, name: str, version: tuple[int, int], compiler_version: str, num_cores: int,
+            uuid: bytes = b"") -> bytes:
+    """The header of an archive of ``size`` bytes whose sha256 is ``digest``."""
     if uuid and len(uuid) != 16:
         raise NeffError(f"{name}: uuid must be 16 bytes, got {len(uuid)}")
     for what, value, limit in (("major version", version[0], 2**32), ("minor version", version[1], 2**32),
                                ("core count", num_cores, 2**32)):
         if not 0 <= int(value) < limit:
             raise NeffError(f"{name}: {what} {value} does not fit the NEFF header")
-    digest = hashlib.sha256(archive).digest()
     uuid = uuid or hashlib.sha256(b"kaena-neff-uuid" + digest).digest()[:16]
     return _HEADER.pack(
         PKG_VERSION,
         HEADER_SIZE,
-        len(archive),
+        size,
         int(version[0]),
         int(version[1]),
         _fixed(compiler_version, 128),

@@ -42,6 +42,7 @@ from xdsl.utils.exceptions import VerifyException
 from kaena.dialects import framework as fw
 from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR, set_sources
 from kaena.errors import ModelImportError, UnsupportedOperatorError
+from kaena.frontends.onnx.initializers import read_model
 from kaena.frontends.onnx.validity import (
     definition_problems,
     drop_detached_uses,
@@ -49,7 +50,7 @@ from kaena.frontends.onnx.validity import (
     schema_problem,
     strict_inference_problem,
 )
-from kaena.weights import WeightStore, attach
+from kaena.weights import MappedArray, WeightStore, attach
 
 CONTROL_FLOW = frozenset(("If", "Loop", "Scan"))
 
@@ -111,14 +112,17 @@ def elem_name(elem_type: int) -> str:
         return f"type {elem_type}"
 
 
-def load(model: str | os.PathLike | onnx.ModelProto) -> tuple[str, onnx.ModelProto]:
+def load(model: str | os.PathLike | onnx.ModelProto) -> tuple[str, onnx.ModelProto, dict[int, MappedArray]]:
+    """(source, proto, the initializers left in the file by index: ``initializers.read_model``)."""
     if isinstance(model, onnx.ModelProto):
-        return (model.graph.name or "<onnx model>"), model
+        return (model.graph.name or "<onnx model>"), model, {}
     path = os.fspath(model)
     if not os.path.isfile(path):
         raise ModelImportError(f"{path}: file not found; give the path of an .onnx model")
     try:
-        proto = onnx.load(path)
+        proto, mapped = read_model(path)
+    except ModelImportError as e:
+        raise ModelImportError(f"{path}: {e.message}") from None
     except Exception as e:  # protobuf DecodeError, external data errors, ...
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ModelImportError(
@@ -129,7 +133,7 @@ def load(model: str | os.PathLike | onnx.ModelProto) -> tuple[str, onnx.ModelPro
             f"{path}: not an ONNX model (no graph, IR version or opset); "
             "re-export it or check the file is complete"
         )
-    return path, proto
+    return path, proto, mapped
 
 
 # Initializers at most this many elements keep their data for shape inference's data
@@ -186,8 +190,12 @@ Converter = tuple[set[str], "Callable[[Importer, onnx.NodeProto], None]"]
 
 class Importer:
     def __init__(self, proto: onnx.ModelProto, source: str,
-                 input_shapes: dict[str, list[int]] | None, converters: dict[str, Converter]):
+                 input_shapes: dict[str, list[int]] | None, converters: dict[str, Converter],
+                 mapped: dict[int, MappedArray] | None = None):
         self.converters = converters
+        # initializers left in the model file, by index (their tensors hold no data)
+        self.mapped_initializers = dict(mapped or {})
+        self.mapped: dict[str, tuple[MappedArray, np.ndarray]] = {}  # ... by name: (entry, its view in consts)
         self.source = source
         self.proto = proto
         self.graph = proto.graph
@@ -321,8 +329,13 @@ class Importer:
             if etype != f32 and np.abs(arr.astype(np.int64)).max(initial=0) > 2**24:
                 raise Unsupported(f"integer constant '{name}' exceeds 2**24 (its float32 weight would round)")
             # The weight store holds float32: an integer or bool constant is a
-            # float32 weight (exact below 2**24) cast to i32 / i1.
-            self.store.add(name, np.asarray(arr, np.float32))
+            # float32 weight (exact below 2**24) cast to i32 / i1. A float32 weight
+            # still in the model file stays there (read when a pass needs it).
+            mapped = self.mapped.get(name)
+            if mapped is not None and arr is mapped[1] and arr.dtype == np.float32:
+                self.store.add_mapped(name, mapped[0])
+            else:
+                self.store.add(name, np.asarray(arr, np.float32))
             op = self.emit(fw.WeightOp(name, TensorType(f32, arr.shape)))
             op.results[0].name_hint = sanitize(name)
             value = op.results[0]
@@ -403,7 +416,14 @@ class Importer:
             raise ModelImportError(f"{e.message}; also {listed.split(': ', 1)[1]}") from None
         self._check_valid()
         self._infer_shapes(input_types)
-        for t in self.graph.initializer:
+        for index, t in enumerate(self.graph.initializer):
+            self.mapped.pop(t.name, None)
+            if index in self.mapped_initializers:
+                # a view of the file: its pages are read only if the importer folds it
+                entry = self.mapped_initializers[index]
+                self.consts[t.name] = entry.load()
+                self.mapped[t.name] = (entry, self.consts[t.name])
+                continue
             try:
                 self.consts[t.name] = numpy_helper.to_array(t)
             except (ValueError, TypeError) as e:

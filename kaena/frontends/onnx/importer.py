@@ -50,8 +50,8 @@ def import_onnx(model: str | os.PathLike | onnx.ModelProto, *,
     ``input_shapes`` fixes the shape of inputs with dynamic dims (e.g. batch).
     Raises ``ModelImportError``/``UnsupportedOperatorError`` for models Kaena cannot take.
     """
-    source, proto = load(model)
-    return Importer(proto, source, input_shapes, CONVERTERS).run()
+    source, proto, mapped = load(model)
+    return Importer(proto, source, input_shapes, CONVERTERS, mapped).run()
 
 
 def import_model(model: str | os.PathLike | onnx.ModelProto, *,

@@ -31,8 +31,10 @@ def rebatch(model: str | os.PathLike | onnx.ModelProto, batch: int, *,
     their leading dims made ``batch``, ``example_inputs``); a proto given is copied, not changed."""
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ModelImportError(f"--batch-size '{batch}' must be a positive number of inferences per run")
-    source, proto = load(model)
-    if isinstance(model, onnx.ModelProto):
+    source, proto, mapped = load(model)
+    if mapped:  # the weights the scan left in the file: the re-batched model is a proto of its own
+        proto = onnx.load(source)
+    elif isinstance(model, onnx.ModelProto):
         proto = onnx.ModelProto()
         proto.CopyFrom(model)
     g = proto.graph
