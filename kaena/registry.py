@@ -98,6 +98,8 @@ PASS_LEVELS: dict[str, str | None] = {
     "ktensor-plan-bias-table": "ktensor",
     "ktensor-plan-residency": "ktensor",
     "ktensor-plan-conv-bands": "ktensor",
+    "ktensor-plan-attention": "ktensor",
+    "ktensor-plan-matmul-streams": "ktensor",
     "convert-tensor-to-inferentia": "ktensor",
     "inf-set-target": None,  # records the target on the module at any level
     "inf-allocate-sram": "inf",
