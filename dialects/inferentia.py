@@ -120,6 +120,9 @@ class AffineExpr:
         return " + ".join(parts).replace("+ -", "- ") or "0"
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # the NEFF encodes affine terms as int64
+
+
 def _parse_affine(parser: AttrParser) -> AffineExpr:
     """``term (('+'|'-') term)*`` with ``term ::= INT | INT '*' dN | dN``."""
     const = 0
@@ -145,6 +148,8 @@ def _parse_affine(parser: AttrParser) -> AffineExpr:
             sign = -1
             continue
         break
+    if any(not _INT64_MIN <= v <= _INT64_MAX for v in (const, *coeffs.values())):
+        parser.raise_error("affine expression out of range: its constant and coefficients are 64-bit signed integers")
     n = max(coeffs) + 1 if coeffs else 0
     return AffineExpr(const, tuple(coeffs.get(k, 0) for k in range(n)))
 

@@ -599,6 +599,20 @@ builtin.module {
 
 // -----
 
+// An affine term beyond int64 (the NEFF's encoding) is a parse error, not an overflow in the encoder.
+builtin.module {
+  inf.core 0 {
+    %a = inf.alloc : !inf.sbuf<4x4xf32>
+    inf.loop 3 {
+      inf.sem_wait "act" 0, <18446744073709551616 + 2*d0>
+    }
+  }
+}
+
+// CHECK: affine expression out of range: its constant and coefficients are 64-bit signed integers
+
+// -----
+
 builtin.module {
   inf.core 0 {
     %i = inf.alloc : !inf.sbuf<4x4xi32>
