@@ -84,6 +84,9 @@ def _check_static(op: IRDLOperation) -> None:
 # that compute in floating point only (their operands and result are f32, bf16 or f16).
 ELEMENT_TYPES = ("f32", "bf16", "f16", "i32", "i1")
 FLOAT_TYPES = ("f32", "bf16", "f16")
+# How a mask (i1 value) is stored on the device, in DRAM and SBUF alike: f32 0.0 / 1.0
+# (what the vector engine's comparisons write and its select reads).
+MASK_STORAGE: Attribute = f32
 FLOAT_ONLY = frozenset({"ktensor.matmul", "ktensor.conv2d", "ktensor.batch_matmul", "ktensor.pool2d",
                         "ktensor.softmax", "ktensor.log_softmax", "ktensor.layer_norm"})
 

@@ -12,7 +12,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import kaena
-from kaena.errors import UnsupportedOperatorError
+from kaena.errors import ModelImportError, UnsupportedOperatorError
 from kaena.frontends.onnx import import_onnx
 from kaena.frontends.onnx.importer import list_operators
 from kaena.testing.reference import run_onnxruntime
@@ -73,8 +73,9 @@ def test_expand_of_a_run_time_mask():
 
 
 def test_and_of_numbers_is_refused_by_name():
+    # ONNX's schema types And's operands bool: the model is invalid, and the node is named
     model = _model([helper.make_node("And", ["x", "x"], ["y"], name="and_node")], [("x", F, [2])])
-    with pytest.raises(UnsupportedOperatorError, match=r"'and_node' \(And\): .*bool expected"):
+    with pytest.raises(ModelImportError, match=r"model is invalid: .*'and_node' \(And\): .*bool expected"):
         import_onnx(model)
 
 

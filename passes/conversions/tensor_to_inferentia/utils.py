@@ -8,9 +8,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from xdsl.dialects.builtin import f32, i1
+from xdsl.dialects.builtin import i1
 from xdsl.ir import Attribute
 
+from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import AffineExpr
 from kaena.isa import AP_DTYPE
 
@@ -20,9 +21,9 @@ E = AffineExpr
 MAX_DMA_ROWS = int(np.iinfo(AP_DTYPE["num_partitions"]).max)
 
 
-# i1 storage: a mask (i1 tensor) is stored as f32 0.0 / 1.0, in DRAM and SBUF alike
-# (see masks.py): every DRAM variable of an i1 value has this element type.
-MASK_STORAGE: Attribute = f32
+# i1 storage: a mask (i1 tensor) is stored as the ktensor dialect says, f32 0.0 / 1.0, in
+# DRAM and SBUF alike (see masks.py): every DRAM variable of an i1 value has this type.
+MASK_STORAGE: Attribute = kt.MASK_STORAGE
 
 
 def storage_type(t: Attribute) -> Attribute:

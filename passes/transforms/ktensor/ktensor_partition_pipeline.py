@@ -58,9 +58,11 @@ def main_of(module: ModuleOp) -> func.FuncOp:
 
 
 def nbytes(t) -> int:
+    """Device bytes of a tensor value (a mask's as it is stored, ``kt.MASK_STORAGE``)."""
     if not isinstance(t, TensorType):
         return 0
-    return math.prod(t.get_shape()) * DType.from_name(str(t.element_type)).itemsize
+    name = str(t.element_type)
+    return math.prod(t.get_shape()) * DType.from_name(str(kt.MASK_STORAGE) if name == "i1" else name).itemsize
 
 
 def _dtype(v: SSAValue) -> str:
