@@ -413,7 +413,7 @@ def invoke(tool: str, argv: list[str], seconds: float) -> Outcome:
         return Outcome(tool, "traceback", f"{type(rc).__name__}: {rc}", _signature(rc))
     if rc == 0:
         return Outcome(tool, "accepted")
-    if rc == 1 and err.startswith(f"{tool}: error: ") and "Traceback" not in err:
+    if rc == 1 and err.startswith(f"{tool}: error: ") and "Traceback (most recent call last)" not in err:
         return Outcome(tool, "clean error", err.strip())
     kind = "internal error" if "internal error" in err else "traceback"
     os.environ["KAENA_DEBUG"] = "1"  # again, letting the exception through to name where it came from

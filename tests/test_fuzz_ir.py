@@ -74,3 +74,28 @@ def test_harness_reports_tracebacks_internal_errors_and_hangs(fuzz_ir, tmp_path,
     t0 = time.monotonic()
     assert fuzz_ir.invoke("kaena-opt", [str(path)], 0.2).kind == "hang"
     assert time.monotonic() - t0 < 4
+
+
+def test_masks_are_sized_as_stored(fuzz_ir, tmp_path):
+    # found by the campaign: an i1 (mask) value planned by the lowering (KeyError 'i1' in the
+    # planner's element size); a mask is stored as kt.MASK_STORAGE, and this IR lowers
+    path = tmp_path / "case.mlir"
+    path.write_text(
+        'func.func @main(%x: tensor<1x3x6x6xf32> {kaena.name = "x"}) -> (tensor<1x4x6x6xi1> {kaena.name = "y"}) {\n'
+        '  %w = ktensor.weight "w" : tensor<4x3x3x3xf32>\n'
+        '  %a = ktensor.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, '
+        'dilations = array<i64: 1, 1>, groups = 1 : i64, activation = "relu"} : '
+        '(tensor<1x3x6x6xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>\n'
+        '  %c = ktensor.cast %a : (tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xi1>\n'
+        '  %y = ktensor.activation "sigmoid" %c : (tensor<1x4x6x6xi1>) -> tensor<1x4x6x6xi1>\n'
+        '  func.return %y : tensor<1x4x6x6xi1>\n}\n')
+    out = fuzz_ir.invoke("kaena-opt", [str(path), "-p", "convert-tensor-to-inferentia"], 20.0)
+    assert out.kind == "accepted", out
+
+
+def test_a_traceback_is_its_header_not_the_word(fuzz_ir, tmp_path):
+    # found by the campaign: a mutant holding the word "Traceback", echoed by a clean parse error
+    path = tmp_path / "case.mlir"
+    path.write_text("func.func @main() {\n  func.return\n}\n/4{3>7<):2ba,Traceback\n")
+    out = fuzz_ir.invoke("kaena-translate", [str(path), "-o", str(tmp_path / "case.neff")], 20.0)
+    assert out.kind == "clean error", out

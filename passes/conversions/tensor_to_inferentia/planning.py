@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, StringAttr, TensorType, i1
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 
@@ -98,7 +98,8 @@ def nodes(names: tuple[str, ...]) -> str:
 
 
 def itemsize(t: Attribute) -> int:
-    return DType.from_name(str(t)).itemsize
+    """Device bytes of one element of type ``t`` (a mask's as stored, ``kt.MASK_STORAGE``)."""
+    return DType.from_name(str(kt.MASK_STORAGE if t == i1 else t)).itemsize
 
 
 class FunctionPlan:
