@@ -89,3 +89,13 @@ def test_a_crashing_reference_is_announced(monkeypatch):
     monkeypatch.setattr(model_fuzz, "on_reference", lambda: calls.append(1))
     assert run_case(make_case("graph", SEED, 1)).kind == "matched"
     assert calls
+
+
+def test_an_initializer_of_an_undefined_data_type_is_invalid():
+    """Found by the campaign (mutation:345): an initializer whose data_type ONNX does not
+    define raised KeyError in onnx.numpy_helper; it is an invalid model naming it."""
+    model = _conv_model(3)
+    model.graph.initializer[0].data_type = 99
+    out = run_case(_case(model))
+    assert out.kind == "rejected" and out.category == "invalid", out
+    assert "initializer 'w' has data type 99, which ONNX does not define" in out.detail

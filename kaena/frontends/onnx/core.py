@@ -424,6 +424,11 @@ class Importer:
                 self.consts[t.name] = entry.load()
                 self.mapped[t.name] = (entry, self.consts[t.name])
                 continue
+            if t.data_type not in TensorProto.DataType.values() or t.data_type == TensorProto.UNDEFINED:
+                raise ModelImportError(
+                    f"{self.source}: the model is invalid: initializer '{t.name}' has data type "
+                    f"{t.data_type}, which ONNX does not define; re-export the model"
+                )
             try:
                 self.consts[t.name] = numpy_helper.to_array(t)
             except (ValueError, TypeError) as e:
