@@ -120,6 +120,7 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
             "ktensor-plan-bias-table",
             "ktensor-plan-residency",
             "ktensor-plan-conv-bands",
+            "ktensor-plan-weight-prefetch",
             "convert-tensor-to-inferentia",
             "inf-allocate-sram",
             "inf-insert-semaphores",

@@ -98,6 +98,7 @@ PASS_LEVELS: dict[str, str | None] = {
     "ktensor-plan-bias-table": "ktensor",
     "ktensor-plan-residency": "ktensor",
     "ktensor-plan-conv-bands": "ktensor",
+    "ktensor-plan-weight-prefetch": "ktensor",
     "ktensor-plan-attention": "ktensor",
     "ktensor-plan-matmul-streams": "ktensor",
     "convert-tensor-to-inferentia": "ktensor",

@@ -70,6 +70,9 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "ktensor-plan-conv-bands": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_conv_bands", "KtensorPlanConvBandsPass"
     ),
+    "ktensor-plan-weight-prefetch": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_weight_prefetch", "KtensorPlanWeightPrefetchPass"
+    ),
     "convert-tensor-to-inferentia": _lazy(
         "conversions.tensor_to_inferentia", "ConvertTensorToInferentiaPass"
     ),

@@ -920,7 +920,8 @@ def test_planning_passes_then_lowering_equals_lowering_alone(case):
              "ktensor-plan-fused-inputs", "ktensor-plan-bias-table", "ktensor-plan-attention",
              "ktensor-plan-matmul-streams",
              "ktensor-plan-residency",
-             "ktensor-plan-conv-bands"]
+             "ktensor-plan-conv-bands",
+             "ktensor-plan-weight-prefetch"]
     for name in names:
         ALL_PASSES[name]()().apply(ctx, module)
         module.verify()
@@ -939,7 +940,7 @@ def test_compile_runs_the_planning_passes_before_the_lowering():
     kaena.compile(modelzoo.lenet(batch=1), report=report)
     names = [n for n, _ in report.pass_seconds]
     plans = [i for i, n in enumerate(names) if n.startswith("ktensor-plan-")]
-    assert len(plans) == 7 and max(plans) < names.index("convert-tensor-to-inferentia")
+    assert len(plans) == 8 and max(plans) < names.index("convert-tensor-to-inferentia")
 
 
 def test_the_cost_model_tiles_with_the_lowering_arithmetic():

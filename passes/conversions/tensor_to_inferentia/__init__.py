@@ -30,6 +30,7 @@ from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 from .ktensor_plan_matmul_streams import KtensorPlanMatmulStreamsPass
+from .ktensor_plan_weight_prefetch import KtensorPlanWeightPrefetchPass
 
 __all__ = [
     "FAMILIES",
@@ -44,4 +45,5 @@ __all__ = [
     "KtensorPlanFusedInputsPass",
     "KtensorPlanResidencyPass",
     "KtensorPlanMatmulStreamsPass",
+    "KtensorPlanWeightPrefetchPass",
 ]

@@ -43,6 +43,7 @@ from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 from .ktensor_plan_matmul_streams import KtensorPlanMatmulStreamsPass
+from .ktensor_plan_weight_prefetch import KtensorPlanWeightPrefetchPass
 from .masks import CompareFamily, LogicalFamily, LogicalNotFamily, SelectFamily
 from .matmul import MatmulFamily
 from .normalization import LayerNormFamily
@@ -62,6 +63,7 @@ PLANNING: tuple[type[PlanPass], ...] = (
     KtensorPlanMatmulStreamsPass,
     KtensorPlanResidencyPass,
     KtensorPlanConvBandsPass,
+    KtensorPlanWeightPrefetchPass,
 )
 """The planning passes in the order they run (each runs the ones before it if needed)."""
 

@@ -27,6 +27,10 @@ writing the attribute by hand. On ktensor ops:
                                       the matmul that reads it (no DRAM round trip)
 ``kaena.plan.shared_lhs``             ... and reads the lhs^T tile an earlier matmul loaded
                                       from the same value (Q, K and V of one input)
+``kaena.plan.weight_prefetch =``     ... and loads its weights' K tiles ahead of it: 3 just
+``array<i64: 3, 7>``                  before the second-last op ahead of it that loads
+                                      weights, 7 before the last (the DMA queue moves
+                                      them while earlier ops compute)
 ``kaena.plan.token_tile``             a layer norm keeps its result in SBUF token-major for
                                       the residual add and the matmuls that read it
 ``kaena.plan.bias_table``             a dense conv reads its bias from the model's table
@@ -59,6 +63,7 @@ ATTENTION_ATTR = "kaena.plan.attention"
 WEIGHT_BLOCKS_ATTR = "kaena.plan.weight_blocks"
 CHAIN_ATTR = "kaena.plan.chain"
 SHARED_LHS_ATTR = "kaena.plan.shared_lhs"
+WEIGHT_PREFETCH_ATTR = "kaena.plan.weight_prefetch"
 TOKEN_TILE_ATTR = "kaena.plan.token_tile"
 BIAS_TABLE_ATTR = "kaena.plan.bias_table"
 RESIDENT_PLAN_ATTR = "kaena.plan.resident"

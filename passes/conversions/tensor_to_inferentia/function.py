@@ -118,6 +118,21 @@ class FunctionLowering:
             b.memset(v.tile, ap(0, v.pc, right + (H - 1) * v.Wp, [[planes, v.plane], [pr, 1]]), 0.0)
 
     # --- driver -----------------------------------------------------------------
+    def _prefetches(self) -> dict[Operation, list[tuple[Operation, int, int]]]:
+        """Op -> the (matmul, first K tile, K tiles) weight loads issued just before it
+        (``kaena.plan.weight_prefetch``, as the op's family reads it)."""
+        out: dict[Operation, list[tuple[Operation, int, int]]] = {}
+        for op in self.plan.ops:
+            family = self.plan.family(op)
+            if family is None:
+                continue
+            self.current = op
+            kt0 = 0
+            for anchor, nk in family.prefetch_anchors(op, self.plan):
+                out.setdefault(anchor, []).append((op, kt0, nk))
+                kt0 += nk
+        return out
+
     def run(self, core: int) -> CoreOp:
         fn, plan = self.plan.fn, self.plan
         args = fn.body.block.args
@@ -134,7 +149,12 @@ class FunctionLowering:
                                     tuple(t.get_shape())))
         for root, i in plan.direct.items():
             self.direct[root] = DramView(outputs[i].var, tuple(root.type.get_shape()))
+        prefetches = self._prefetches()
         for op in plan.ops:
+            for mm, kt0, nk in prefetches.get(op, ()):
+                self.current = mm
+                with self.b.lowering(plan.sources(mm)):
+                    plan.family(mm).prefetch(self, mm, kt0, nk)
             if plan.is_absorbed(op) and not plan.is_fused_cast(op):
                 continue  # its producer's epilogue writes its result
             self.current = op

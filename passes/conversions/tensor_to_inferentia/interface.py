@@ -106,7 +106,17 @@ class OpFamily:
         """(band rows, band buffers, PSUM buffers) of an op whose bands the cost model plans."""
         return None
 
+    def prefetch_anchors(self, op: Operation, plan: FunctionPlan) -> list[tuple[Operation, int]]:
+        """(earlier op, K tiles) pairs: ``op``'s weight tiles loaded just before each of those
+        ops (``kaena.plan.weight_prefetch``); none by default."""
+        return []
+
     # --- emission ------------------------------------------------------------------------------
+    def prefetch(self, fl: FunctionLowering, op: Operation, kt0: int, nk: int) -> None:
+        """Emit K tiles [kt0, kt0 + nk) of ``op``'s weight loads ahead of ``op`` (see
+        ``prefetch_anchors``)."""
+        raise NotImplementedError
+
     def lower(self, fl: FunctionLowering, op: Operation) -> None:
         """Emit ``op``: its result's place (the function's output, a resident tile or DRAM
         scratch), then ``emit``. A fused cast's producer writes the cast's result; with a

@@ -118,13 +118,33 @@ def _scratch(plan: FunctionPlan, op: Operation, resident: set[SSAValue]) -> int:
     return plan.budget.big if family is None else family.scratch_bytes(op, plan, resident)
 
 
+def sbuf_limit(plan: FunctionPlan) -> int:
+    """Bytes per partition the values and tiles live at one op may take: SBUF less headroom
+    for alignment and fragmentation, and less the bias table."""
+    budget = plan.budget
+    return budget.sbuf - budget.sbuf // 8 - (d.get_int(plan.fn, d.BIAS_TABLE_BYTES_ATTR) or 0)
+
+
+def live_bytes(plan: FunctionPlan) -> list[int]:
+    """Per op, bytes per partition of the resident values live at it (as planned) plus its own tiles."""
+    resident = {v for op in plan.ops for v in op.results if plan.resident_pads(v) is not None}
+    live = [_scratch(plan, op, resident) for op in plan.ops]
+    for v in resident:
+        users = [u.operation for u in v.uses]
+        _, _, nbytes = _layout(plan, v, users)
+        first = plan.order[v.owner]
+        while first > 0 and plan.is_absorbed(plan.ops[first]):  # a fused cast: its producer writes it
+            first -= 1
+        for i in range(first, max(plan.order[u] for u in users) + 1):
+            live[i] += nbytes
+    return live
+
+
 def _spill(plan: FunctionPlan, resident: set[SSAValue], users: dict[SSAValue, list[Operation]],
            producer: dict[SSAValue, Operation], nbytes: dict[SSAValue, int]) -> None:
     """Send values to DRAM, farthest next use first, until every op fits."""
     order, ops = plan.order, plan.ops
-    budget = plan.budget
-    # headroom for alignment and fragmentation, and the bias table
-    limit = budget.sbuf - budget.sbuf // 8 - (d.get_int(plan.fn, d.BIAS_TABLE_BYTES_ATTR) or 0)
+    limit = sbuf_limit(plan)
     while True:
         _settle(plan, resident)
         span = {v: (order[producer[v]], max(order[u] for u in users[v])) for v in resident}

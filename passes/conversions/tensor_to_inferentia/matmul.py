@@ -4,11 +4,12 @@ instruction per tile."""
 
 from __future__ import annotations
 
+import math
 import weakref
 from dataclasses import dataclass
 
 from xdsl.dialects.builtin import f32
-from xdsl.ir import SSAValue
+from xdsl.ir import Block, Operation, SSAValue
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType, ap
@@ -171,6 +172,79 @@ class ChainedTiles:
         return itemsize(self.element_type)
 
 
+def prefetchable(plan: FunctionPlan, op: Operation) -> bool:
+    """A matmul whose weights can load ahead of it, into its one weight tile: a model weight
+    or argument, all of N in one block (no ``weight_blocks``), its lhs^T loaded plainly
+    (not chained, shared nor token-major) and its result not chained."""
+    if not isinstance(op, kt.MatmulOp) or plan.is_absorbed(op) or len(op.lhs.type.get_shape()) != 2:
+        return False
+    if not isinstance(op.rhs.owner, kt.WeightOp | Block) or (d.get_int(op, d.WEIGHT_BLOCKS_ATTR) or 1) > 1:
+        return False
+    if any(d.has_flag(op, a) for a in (d.CHAIN_ATTR, d.SHARED_LHS_ATTR)) or _chained_lhs(plan, op) \
+            or _token_major_lhs(plan, op):
+        return False
+    N = op.rhs.type.get_shape()[-1]
+    return planned_tiles(plan, op).Nb == N
+
+
+def _token_major_lhs(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
+    owner = lhs_root(plan, op).owner
+    return isinstance(owner, Operation) and d.has_flag(owner, d.TOKEN_TILE_ATTR)
+
+
+def weight_loaders(plan: FunctionPlan, op: Operation) -> list[Operation]:
+    """The ops before ``op`` that load weights of their own (a weight operand of rank 2 or
+    more; biases aside), in program order: where the DMA queue runs ahead of the compute."""
+    return [o for o in plan.ops[:plan.order[op]] if weight_bytes(o) and not plan.is_absorbed(o)]
+
+
+def weight_bytes(op: Operation) -> int:
+    """Bytes of ``op``'s weight operands of rank 2 or more."""
+    return sum(math.prod(v.type.get_shape()) * itemsize(v.type.element_type) for v in op.operands
+               if isinstance(v.owner, kt.WeightOp) and len(v.type.get_shape()) >= 2)
+
+
+def prefetch_anchors(plan: FunctionPlan, op: kt.MatmulOp) -> list[tuple[Operation, int]]:
+    """(op, K tiles) pairs of ``kaena.plan.weight_prefetch``: the K tiles of ``op``'s weights
+    loaded just before each of the last weight loaders ahead of it, checked."""
+    counts = d.get_ints(op, d.WEIGHT_PREFETCH_ATTR) or ()
+    if not counts:
+        return []
+    loaders = weight_loaders(plan, op)
+    if not prefetchable(plan, op) or len(counts) > len(loaders) or min(counts) < 1 \
+            or sum(counts) != planned_tiles(plan, op).KT:
+        raise plan.error(op, f"{d.WEIGHT_PREFETCH_ATTR} = {list(counts)}, but it needs one positive K tile "
+                             f"count per weight-loading op ahead of it (at most {len(loaders)}), summing "
+                             f"to its {planned_tiles(plan, op).KT} K tiles, and weights in one tile")
+    return list(zip(loaders[len(loaders) - len(counts):], counts))
+
+
+def prefetch_weights(fl: FunctionLowering, op: kt.MatmulOp, kt0: int, nk: int) -> None:
+    """K tiles [kt0, kt0 + nk) of ``op``'s weights into its weight tile (allocated with the
+    first), ahead of ``op`` in program order: the in-order DMA queue moves them while
+    earlier ops compute."""
+    tiles = _PREFETCHED.setdefault(fl, {})
+    rhs = fl.views.get(op.rhs)
+    if rhs is None:  # a weight op later in program order than the anchor: declare it now
+        rhs = DramView(fl.weight(op.rhs.owner.weight_name.data, op.rhs.type), tuple(op.rhs.type.get_shape()))
+    tl = planned_tiles(fl.plan, op)
+    K, N = rhs.shape
+    if op not in tiles:
+        tiles[op] = fl.b.alloc(SbufType, min(K, tl.P), tl.KT * N, rhs.element_type, "w_pre")
+    w_t, P = tiles[op], tl.P
+    full = max(0, min(kt0 + nk, tl.KTf) - kt0)
+    if full:
+        fl.b.dma(w_t, ap(0, P, kt0 * N, [[full * N, 1]]),
+                 rhs.var, ap(0, P, kt0 * P * N, [[full, P * N], [N, 1]], N))
+    if tl.Kr and kt0 + nk > tl.KTf:
+        fl.b.dma(w_t, ap(0, tl.Kr, tl.KTf * N, [[N, 1]]),
+                 rhs.var, ap(0, tl.Kr, tl.KTf * P * N, [[N, 1]], N))
+
+
+# the weight tiles prefetched so far, per lowering: matmul -> tile
+_PREFETCHED: "weakref.WeakKeyDictionary[FunctionLowering, dict]" = weakref.WeakKeyDictionary()
+
+
 def planned_weight_blocks(plan: FunctionPlan, op: kt.MatmulOp) -> int:
     """``kaena.plan.weight_blocks`` (1 when absent), checked against what ``op`` can do."""
     n = d.get_int(op, d.WEIGHT_BLOCKS_ATTR) or 1
@@ -214,6 +288,12 @@ class MatmulFamily(OpFamily):
     def shares_input(self, op: kt.MatmulOp, plan: FunctionPlan) -> bool:
         return lhs_provider(plan, op) is not None
 
+    def prefetch_anchors(self, op: kt.MatmulOp, plan: FunctionPlan) -> list[tuple[Operation, int]]:
+        return prefetch_anchors(plan, op)
+
+    def prefetch(self, fl: FunctionLowering, op: kt.MatmulOp, kt0: int, nk: int) -> None:
+        prefetch_weights(fl, op, kt0, nk)
+
     def lower(self, fl: FunctionLowering, op: kt.MatmulOp) -> None:
         """A chained result (``kaena.plan.chain``) goes to an SBUF tile its consumer reads."""
         if not d.has_flag(op, d.CHAIN_ATTR) or fl.plan.is_absorbed(op):
@@ -251,7 +331,8 @@ class MatmulFamily(OpFamily):
         # the tiles of the operand dtype (as planned); a fused cast's f32 staging tile beside them
         tl = matmul_tiles(fl.target, fl.budget, M, K, N, itemsize(lhs_type), out.itemsize, fl.error)
         Kp = min(K, tl.P)
-        w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t")
+        prefetched = _PREFETCHED.get(fl, {}).get(op)
+        w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t") if prefetched is None else prefetched
         chained_in, chained_out = isinstance(lhs, ChainedTiles), isinstance(out, ChainedTiles)
         shared = d.has_flag(op, d.SHARED_LHS_ATTR)
         x_t = None if chained_in or shared else b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs_type, "x_t")
@@ -293,8 +374,11 @@ class MatmulFamily(OpFamily):
             streamed_matmul(fl, drain, tl, (lhs, rhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N), blocks,
                             x_in if cast is not None else None)
             return
+        if prefetched is not None and tl.Nb != N:
+            raise fl.error(f"{d.WEIGHT_PREFETCH_ATTR} is set, but its weights take more than one tile")
         for blk, n0, nb in b.tiles(N, tl.Nb):
-            load_weights(fl, tl, rhs, w_t, n0, nb, N)
+            if prefetched is None:
+                load_weights(fl, tl, rhs, w_t, n0, nb, N)
             if bias:
                 load_bias(fl, tl, bias, b_t, n0, nb)
             for _, m0, mt in b.tiles(M, tl.Mt):
