@@ -1,15 +1,17 @@
 """``ktensor-split-batch``: run a batched CNN's activation-heavy front in small groups
-of samples and its weight-heavy rest on the whole batch.
+of samples and its weight-heavy rest on larger ones.
 
 At batch B a layer's weights are loaded once for all B samples, which is what batching
 buys; but a front layer's B activations (ResNet-50's 112x112x64 at 224 px) overflow
 SBUF and spill to DRAM: a batch of 2 cost 1.8x a batch of 1 per image. This pass gives
-every op the largest group size (one sample or the whole batch, ``_group_sizes``) at
-which the live activations from it to the end take at most ``1/sbuf-share`` of an SBUF
-partition, so group sizes only grow along the program; each stretch of one group size
-is cloned once per group (on ``ktensor.slice`` of the inputs, weights shared: the
-front's weights are the small ones) and groups are concatenated where the size grows.
-"""
+every op the largest group size (one sample, a chunk of samples, or the whole batch,
+``_group_sizes``) at which the live activations from it to the end take at most
+``1/sbuf-share`` of an SBUF partition, so group sizes only grow along the program; each
+stretch of one group size is cloned once per group (on ``ktensor.slice`` of the inputs,
+weights shared: the front's weights are the small ones) and groups are concatenated
+where the size grows. Chunks run one after another (a chunk's samples through the front
+and its own stretch before the next chunk starts); the chunk is the divisor of B that
+streams the fewest weight bytes per sample."""
 
 from __future__ import annotations
 
@@ -48,18 +50,22 @@ _WRITES_APART = (kt.Conv2dOp, kt.Pool2dOp)
 @dataclass(frozen=True)
 class KtensorSplitBatchPass(ModulePass):
     """``sbuf-share``: the batch stays whole where its live activations take at most
-    1/sbuf-share of SBUF (a larger share splits more of the front)."""
+    1/sbuf-share of SBUF (a larger share splits more of the front). ``chunk``: the group
+    size of the stretch between the per-sample front and the first op that mixes samples,
+    a divisor of the batch run chunk by chunk (0: the divisor that streams the fewest
+    weight bytes per sample)."""
 
     name = "ktensor-split-batch"
 
     sbuf_share: int = SBUF_SHARE
+    chunk: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         target = target_of(op)
         budget = target.sbuf_bytes // target.partitions // max(1, self.sbuf_share)
         for fn in op.walk():
             if isinstance(fn, func.FuncOp) and fn.body.blocks:
-                _split_function(fn, budget, target.partitions)
+                _split_function(fn, budget, target.partitions, self.chunk)
 
 
 def _partition_bytes(t, partitions: int) -> int:
@@ -74,7 +80,7 @@ def _partition_bytes(t, partitions: int) -> int:
     return -(-nbytes(t) // partitions)
 
 
-def _split_function(fn: func.FuncOp, budget: int, partitions: int) -> None:
+def _split_function(fn: func.FuncOp, budget: int, partitions: int, chunk: int = 0) -> None:
     block = fn.body.blocks[0]
     args = [a for a in block.args if isinstance(a.type, TensorType) and a.type.get_shape()]
     batches = {a.type.get_shape()[0] for a in args}
@@ -85,10 +91,28 @@ def _split_function(fn: func.FuncOp, budget: int, partitions: int) -> None:
         return
     ops = list(block.ops)
     batched = _batch_carrying(ops, set(args), batch)
-    segments = _segments(ops, batched, batch, budget, partitions)
+    if chunk:
+        segments = _segments(ops, batched, batch, budget, partitions, chunk)
+    else:
+        segments = _fewest_weight_bytes(ops, [_segments(ops, batched, batch, budget, partitions, c)
+                                              for c in range(1, batch) if batch % c == 0])
     if segments is None:
         return
     _rewrite(block, ops, segments, batched, batch)
+
+
+def _weight_bytes_per_sample(ops: Sequence[Operation], segments: list[tuple[int, int]]) -> float:
+    """The weight bytes a plan streams per sample: each stretch's weights once per group."""
+    bounds = [start for start, _ in segments[1:]] + [len(ops)]
+    return sum(nbytes(o.type) / g for (start, g), end in zip(segments, bounds)
+               for op in ops[start:end] for o in op.operands if isinstance(o.owner, kt.WeightOp))
+
+
+def _fewest_weight_bytes(ops: Sequence[Operation], plans: list[list[tuple[int, int]] | None]):
+    """The plan streaming the fewest weight bytes per sample (a batched CNN whose front
+    runs in groups is bound by its weights' DMA), the larger chunk on a tie; None if none splits."""
+    plans = [p for p in plans if p is not None]
+    return min(reversed(plans), key=lambda p: _weight_bytes_per_sample(ops, p), default=None)
 
 
 def _batch_carrying(ops: Sequence[Operation], args: set[SSAValue], batch: int) -> set[SSAValue]:
@@ -124,10 +148,11 @@ def _per_sample(op: Operation, batched: set[SSAValue], batch: int) -> bool:
 
 
 def _group_sizes(batch: int) -> list[int]:
-    """The group sizes a stretch may run at: one sample, or the whole batch. (The rewrite
-    takes any chain of divisors; intermediate sizes (ResNet-50's layer3 in pairs at batch
-    4) leave earlier groups' results resident beside a later group's weight tiles, and
-    the SBUF allocator then finds no contiguous room for the largest weight tiles.)"""
+    """The group sizes a stretch may run at besides the chunk: one sample, or the whole
+    batch. (The rewrite takes any chain of divisors, but sizes between the chunk and the
+    batch (ResNet-50's layer3 in pairs, then layer4 in fours) leave earlier groups' results
+    resident beside a later group's weight tiles, and the SBUF allocator then finds no
+    contiguous room for the largest weight tiles.)"""
     return [1, batch]
 
 
@@ -147,12 +172,21 @@ def _live_bytes(ops: Sequence[Operation], batched: set[SSAValue], partitions: in
 
 
 def _segments(ops: Sequence[Operation], batched: set[SSAValue], batch: int, budget: int,
-              partitions: int) -> list[tuple[int, int]] | None:
+              partitions: int, chunk: int = 0) -> list[tuple[int, int]] | None:
     """(first op, group size) of each stretch, sizes growing, the last stretch (at least
     the return) at the whole batch; None when the whole batch fits or nothing can split."""
     sizes = _group_sizes(batch)
+    if 1 < chunk < batch and batch % chunk == 0:
+        sizes = sorted({*sizes, chunk})
     live = _live_bytes(ops, batched, partitions)
     fits = [max((g for g in sizes if live[i] * g <= budget * batch), default=1) for i in range(len(ops))]
+    if min(fits) == batch:
+        return None  # the whole batch fits: each weight streams once per run
+    if 1 < chunk < batch:  # chunks of samples up to the first op that needs the whole batch
+        mixing = next((i for i, op in enumerate(ops)
+                       if any(r in batched for r in op.results) and not _per_sample(op, batched, batch)),
+                      len(ops) - 1)
+        fits = [min(f, chunk) if i < mixing else f for i, f in enumerate(fits)]
     fits[-1] = batch  # the terminator joins every group
     want, lowest = [0] * len(ops), batch
     for i in range(len(ops) - 1, -1, -1):  # the largest non-decreasing sizes within fits
@@ -231,25 +265,30 @@ def _rewrite(block: Block, ops: Sequence[Operation], segments: list[tuple[int, i
     whole_from = segments[-1][0]
     groups = _Groups(batched, InsertPoint.before(ops[whole_from]), batch)
     bounds = [start for start, _ in segments[1:]] + [len(ops)]
-    cloned: list[Operation] = []
-    for (start, g), end in zip(segments[:-1], bounds):
-        stretch = [op for op in ops[start:end] if any(r in batched for r in op.results)]
-        for j in range(batch // g):
-            for op in stretch:
-                clone = type(op).create(
-                    operands=[groups.get(o, g, j) for o in op.operands],
-                    result_types=[_with_batch(r.type, g) for r in op.results],
-                    properties=op.properties.copy(), attributes=op.attributes.copy(), location=op.location,
-                )
-                Rewriter.insert_op(clone, groups.anchor)
-                for r, c in zip(op.results, clone.results):
-                    groups.versions[(r, g, j)] = c
-                    samples = f"{j}" if g == 1 else f"{j * g}-{(j + 1) * g - 1}"
-                    c.name_hint = f"{r.name_hint}.s{samples}" if r.name_hint else None
+    stretches = [([op for op in ops[start:end] if any(r in batched for r in op.results)], g)
+                 for (start, g), end in zip(segments[:-1], bounds)]
+    for stretch, g in stretches:
         for op in stretch:
             for r in op.results:
                 groups.size_of[r] = g
-        cloned += stretch
+    # chunk by chunk (the largest group size below the batch): a chunk's samples go through
+    # every stretch before the next chunk's start, so only one chunk's activations are live
+    chunk = max(g for _, g in stretches)
+    for q in range(batch // chunk):
+        for stretch, g in stretches:
+            for j in range(q * chunk // g, (q + 1) * chunk // g):
+                for op in stretch:
+                    clone = type(op).create(
+                        operands=[groups.get(o, g, j) for o in op.operands],
+                        result_types=[_with_batch(r.type, g) for r in op.results],
+                        properties=op.properties.copy(), attributes=op.attributes.copy(), location=op.location,
+                    )
+                    Rewriter.insert_op(clone, groups.anchor)
+                    for r, c in zip(op.results, clone.results):
+                        groups.versions[(r, g, j)] = c
+                        samples = f"{j}" if g == 1 else f"{j * g}-{(j + 1) * g - 1}"
+                        c.name_hint = f"{r.name_hint}.s{samples}" if r.name_hint else None
+    cloned = [op for stretch, _ in stretches for op in stretch]
     for op in ops[whole_from:]:
         for i, o in enumerate(op.operands):
             if o in groups.size_of:

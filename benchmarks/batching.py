@@ -1,0 +1,73 @@
+"""Throughput per core as the batch grows: a model compiled at batch 1..N with
+``--batch-size``, simulated (timing only), cycles and images per second per core.
+
+    python benchmarks/batching.py                        # ResNet-50 224 x 224, BF16, batch 1..8
+    python benchmarks/batching.py --batches 1,2,4 --image 160 --auto-cast none
+    python benchmarks/batching.py --markdown             # a table for docs/pipeline-parallel.md
+
+Each row also shows the plan ``ktensor-split-batch`` chose: the group size of each
+stretch of convs (1: one sample at a time; the chunk; the whole batch). Cycles are the
+simulator's; they do not depend on this machine's load, so one run is enough.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import kaena
+from kaena import driver
+from kaena.dialects import ktensor as kt
+from kaena.registry import make_context
+from kaena.simulator import simulate
+from kaena.testing import modelzoo
+
+
+def conv_group_sizes(model, auto_cast: str) -> list[int]:
+    """The batch each conv runs on after the tensor stage, in program order, run-length encoded."""
+    options = driver.CompileOptions(auto_cast=auto_cast)
+    module = driver.import_model(model, options)
+    specs = driver.pipeline_specs(options)
+    ctx = make_context()
+    for p in driver._build_passes(specs["framework"] + specs["tensor"]):
+        p.apply(ctx, module)
+    sizes: list[int] = []
+    for op in module.walk():
+        if isinstance(op, kt.Conv2dOp):
+            n = op.result.type.get_shape()[0]
+            if not sizes or sizes[-1] != n:
+                sizes.append(n)
+    return sizes
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--batches", default="1,2,3,4,5,6,7,8")
+    p.add_argument("--image", type=int, default=224)
+    p.add_argument("--auto-cast", default="matmult")
+    p.add_argument("--markdown", action="store_true")
+    args = p.parse_args()
+    rows = []
+    for batch in (int(b) for b in args.batches.split(",")):
+        model = modelzoo.resnet50(batch=batch, image=args.image)
+        t0 = time.perf_counter()
+        neff = kaena.compile(model, auto_cast=args.auto_cast)
+        compile_s = time.perf_counter() - t0
+        cycles = simulate(neff, {}, timing_only=True, check_hazards=False).cycles
+        rows.append((batch, cycles, conv_group_sizes(model, args.auto_cast), compile_s,
+                     neff.target_description.clock_hz))
+        print(f"batch {batch}: {cycles:,} cycles, {cycles / batch:,.0f} per image", flush=True)
+    head = "| batch | cycles | cycles per image | images/s per core | conv groups | compile s |"
+    print()
+    print(head if args.markdown else head.replace("|", " ").strip())
+    if args.markdown:
+        print("|---|---|---|---|---|---|")
+    for batch, cycles, groups, compile_s, clock_hz in rows:
+        per_s = batch * clock_hz / cycles
+        cells = [str(batch), f"{cycles:,}", f"{cycles / batch:,.0f}", f"{per_s:,.0f}",
+                 " -> ".join(map(str, groups)), f"{compile_s:.1f}"]
+        print("| " + " | ".join(cells) + " |" if args.markdown else "  ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
