@@ -5,8 +5,8 @@
     python benchmarks/batching.py --batches 1,2,4 --image 160 --auto-cast none
     python benchmarks/batching.py --markdown             # a table for docs/pipeline-parallel.md
 
-Each row also shows the plan ``ktensor-split-batch`` chose: the group size of each
-stretch of convs (1: one sample at a time; the chunk; the whole batch). Cycles are the
+Each row also shows the plan ``ktensor-split-batch`` chose: the batch sizes its convs run
+on (1: one sample at a time; the chunk; the whole batch). Cycles are the
 simulator's; they do not depend on this machine's load, so one run is enough.
 """
 
@@ -24,20 +24,14 @@ from kaena.testing import modelzoo
 
 
 def conv_group_sizes(model, auto_cast: str) -> list[int]:
-    """The batch each conv runs on after the tensor stage, in program order, run-length encoded."""
+    """The batch sizes convs run on after the tensor stage (1: one sample at a time)."""
     options = driver.CompileOptions(auto_cast=auto_cast)
     module = driver.import_model(model, options)
     specs = driver.pipeline_specs(options)
     ctx = make_context()
     for p in driver._build_passes(specs["framework"] + specs["tensor"]):
         p.apply(ctx, module)
-    sizes: list[int] = []
-    for op in module.walk():
-        if isinstance(op, kt.Conv2dOp):
-            n = op.result.type.get_shape()[0]
-            if not sizes or sizes[-1] != n:
-                sizes.append(n)
-    return sizes
+    return sorted({op.result.type.get_shape()[0] for op in module.walk() if isinstance(op, kt.Conv2dOp)})
 
 
 def main() -> None:
@@ -57,7 +51,7 @@ def main() -> None:
         rows.append((batch, cycles, conv_group_sizes(model, args.auto_cast), compile_s,
                      neff.target_description.clock_hz))
         print(f"batch {batch}: {cycles:,} cycles, {cycles / batch:,.0f} per image", flush=True)
-    head = "| batch | cycles | cycles per image | images/s per core | conv groups | compile s |"
+    head = "| batch | cycles | cycles per image | images/s per core | convs run on | compile s |"
     print()
     print(head if args.markdown else head.replace("|", " ").strip())
     if args.markdown:
@@ -65,7 +59,7 @@ def main() -> None:
     for batch, cycles, groups, compile_s, clock_hz in rows:
         per_s = batch * clock_hz / cycles
         cells = [str(batch), f"{cycles:,}", f"{cycles / batch:,.0f}", f"{per_s:,.0f}",
-                 " -> ".join(map(str, groups)), f"{compile_s:.1f}"]
+                 ", ".join(map(str, groups)), f"{compile_s:.1f}"]
         print("| " + " | ".join(cells) + " |" if args.markdown else "  ".join(cells))
 
 

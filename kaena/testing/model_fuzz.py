@@ -593,7 +593,7 @@ def _compare(model, neff, inputs, ref, auto_cast, onnx_reference: bool = False) 
             bar = max(bar, 2 * e.max_rel)
             cos_bar = max(cos_bar, 2 * e.one_minus_cosine)
     ok = err.max_rel <= bar and err.one_minus_cosine <= cos_bar
-    if not ok and auto_cast == "none" and err.max_rel <= 2 * bar and _closer_to_float64(model, out, ref, inputs):
+    if not ok and err.max_rel <= 2 * bar and _closer_to_float64(model, out, ref, inputs):
         return True, CLOSER_TO_FLOAT64
     return ok, "" if ok else f"auto-cast {auto_cast}: {err} (bar max rel {bar:.2e}, 1-cos {cos_bar:.2e})"
 
