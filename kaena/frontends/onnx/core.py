@@ -389,6 +389,17 @@ class Importer:
                     f"{self.source}: the model imports ONNX opset {imp.version}, but opsets go from 1 to "
                     f"{newest} (ONNX {onnx.__version__}); re-export it with a released opset"
                 )
+        try:
+            needed = helper.find_min_ir_version_for(list(self.proto.opset_import), ignore_unknown=True)
+        except (TypeError, ValueError):  # an opset the table does not know: not judged here
+            needed = 0
+        if self.proto.ir_version < needed:
+            # an older IR reads the graph otherwise (IR 3: every initializer is also a graph input)
+            opsets = ", ".join(f"{imp.domain or 'ai.onnx'} {imp.version}" for imp in self.proto.opset_import)
+            raise ModelImportError(
+                f"{self.source}: the model is invalid: it declares IR version {self.proto.ir_version}, but its "
+                f"opset imports ({opsets}) need IR version {needed} or later; re-export it (or set ir_version)"
+            )
         problems = definition_problems(self.graph)
         if problems:
             raise self._invalid_model(problems)
