@@ -110,11 +110,12 @@ def test_an_fp32_difference_where_kaena_is_closer_to_float64_is_a_noted_match():
     assert model_fuzz.CLOSER_TO_FLOAT64 in out.notes
 
 
-def test_an_ir_version_older_than_the_opset_needs_is_invalid():
-    """Found by the campaign (mutation:823): IR version 3 with opset 13 (IR 3 reads every
-    initializer as a graph input) was reported as an unsupported Conv; the model is invalid."""
+def test_an_initializer_outside_the_inputs_of_an_ir_3_model_is_invalid():
+    """Found by the campaign (mutation:823): at IR version 3 every initializer is also a
+    graph input; one that is not was reported as an unsupported Conv: the model is invalid."""
     model = _conv_model(3)
     model.ir_version = 3
     out = run_case(_case(model))
     assert out.kind == "rejected" and out.category == "invalid", out
-    assert "declares IR version 3, but its opset imports (ai.onnx 17) need IR version 8 or later" in out.detail
+    assert "declares IR version 3, where every initializer must also be a graph input, and initializer 'w'" \
+        in out.detail

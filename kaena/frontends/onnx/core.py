@@ -389,17 +389,15 @@ class Importer:
                     f"{self.source}: the model imports ONNX opset {imp.version}, but opsets go from 1 to "
                     f"{newest} (ONNX {onnx.__version__}); re-export it with a released opset"
                 )
-        try:
-            needed = helper.find_min_ir_version_for(list(self.proto.opset_import), ignore_unknown=True)
-        except (TypeError, ValueError):  # an opset the table does not know: not judged here
-            needed = 0
-        if self.proto.ir_version < needed:
-            # an older IR reads the graph otherwise (IR 3: every initializer is also a graph input)
-            opsets = ", ".join(f"{imp.domain or 'ai.onnx'} {imp.version}" for imp in self.proto.opset_import)
-            raise ModelImportError(
-                f"{self.source}: the model is invalid: it declares IR version {self.proto.ir_version}, but its "
-                f"opset imports ({opsets}) need IR version {needed} or later; re-export it (or set ir_version)"
-            )
+        if self.proto.ir_version < 4:  # before IR 4 every initializer is also a graph input
+            inputs = {i.name for i in self.graph.input}
+            stray = [t.name for t in self.graph.initializer if t.name not in inputs]
+            if stray:
+                raise ModelImportError(
+                    f"{self.source}: the model is invalid: it declares IR version {self.proto.ir_version}, where "
+                    f"every initializer must also be a graph input, and initializer '{stray[0]}' is not; "
+                    "re-export it (or set ir_version to the one its opset needs)"
+                )
         problems = definition_problems(self.graph)
         if problems:
             raise self._invalid_model(problems)
