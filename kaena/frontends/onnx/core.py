@@ -141,6 +141,20 @@ def load(model: str | os.PathLike | onnx.ModelProto) -> tuple[str, onnx.ModelPro
 _SHAPE_DATA_ELEMENTS = 64
 
 
+def _ir3_problem(proto: onnx.ModelProto) -> str | None:
+    """Before IR version 4 every initializer is also a graph input, and ONNX's shape inference
+    reads one that is not as unknown: why a model breaking that rule is invalid, or None.
+    (Checked only when the model does not import: onnxruntime runs such models anyway.)"""
+    if proto.ir_version >= 4:
+        return None
+    inputs = {i.name for i in proto.graph.input}
+    stray = next((t.name for t in proto.graph.initializer if t.name not in inputs), None)
+    if stray is None:
+        return None
+    return (f"it declares IR version {proto.ir_version}, where every initializer must also be a graph input, "
+            f"and initializer '{stray}' is not (set ir_version to the one its opset needs)")
+
+
 def _shape_only_copy(proto: onnx.ModelProto) -> onnx.ModelProto:
     """The model as shape inference needs it: every node, but weights as typed graph
     inputs instead of data, so inferring ResNet-50's shapes copies and serialises
@@ -389,15 +403,6 @@ class Importer:
                     f"{self.source}: the model imports ONNX opset {imp.version}, but opsets go from 1 to "
                     f"{newest} (ONNX {onnx.__version__}); re-export it with a released opset"
                 )
-        if self.proto.ir_version < 4:  # before IR 4 every initializer is also a graph input
-            inputs = {i.name for i in self.graph.input}
-            stray = [t.name for t in self.graph.initializer if t.name not in inputs]
-            if stray:
-                raise ModelImportError(
-                    f"{self.source}: the model is invalid: it declares IR version {self.proto.ir_version}, where "
-                    f"every initializer must also be a graph input, and initializer '{stray[0]}' is not; "
-                    "re-export it (or set ir_version to the one its opset needs)"
-                )
         problems = definition_problems(self.graph)
         if problems:
             raise self._invalid_model(problems)
@@ -496,7 +501,7 @@ class Importer:
             raise self._invalid_model(self.invalid)
         if self.unsupported:
             unsupported = UnsupportedOperatorError(self.source, self.unsupported)
-            problem = strict_inference_problem(_shape_only_copy(self.proto))
+            problem = _ir3_problem(self.proto) or strict_inference_problem(_shape_only_copy(self.proto))
             if problem is not None:
                 # Advice to replace operators is wrong for a model that is broken anyway.
                 raise ModelImportError(
