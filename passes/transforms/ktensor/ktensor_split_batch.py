@@ -10,8 +10,9 @@ every op the largest group size (one sample, a chunk of samples, or the whole ba
 stretch of one group size is cloned once per group (on ``ktensor.slice`` of the inputs,
 weights shared: the front's weights are the small ones) and groups are concatenated
 where the size grows. Chunks run one after another (a chunk's samples through the front
-and its own stretch before the next chunk starts); the chunk is the divisor of B that
-streams the fewest weight bytes per sample."""
+and its own stretch before the next chunk starts), the last one holding what is left
+when the chunk does not divide B; the chunk is the size that streams the fewest weight
+bytes per sample."""
 
 from __future__ import annotations
 
@@ -52,8 +53,8 @@ class KtensorSplitBatchPass(ModulePass):
     """``sbuf-share``: the batch stays whole where its live activations take at most
     1/sbuf-share of SBUF (a larger share splits more of the front). ``chunk``: the group
     size of the stretch between the per-sample front and the first op that mixes samples,
-    a divisor of the batch run chunk by chunk (0: the divisor that streams the fewest
-    weight bytes per sample)."""
+    run chunk by chunk, the last chunk holding the rest (0: the size that streams the
+    fewest weight bytes per sample)."""
 
     name = "ktensor-split-batch"
 
@@ -95,7 +96,7 @@ def _split_function(fn: func.FuncOp, budget: int, partitions: int, chunk: int = 
         segments = _segments(ops, batched, batch, budget, partitions, chunk)
     else:
         segments = _fewest_weight_bytes(ops, [_segments(ops, batched, batch, budget, partitions, c)
-                                              for c in range(1, batch) if batch % c == 0])
+                                              for c in range(1, batch)])
     if segments is None:
         return
     _rewrite(block, ops, segments, batched, batch)
@@ -104,7 +105,8 @@ def _split_function(fn: func.FuncOp, budget: int, partitions: int, chunk: int = 
 def _weight_bytes_per_sample(ops: Sequence[Operation], segments: list[tuple[int, int]]) -> float:
     """The weight bytes a plan streams per sample: each stretch's weights once per group."""
     bounds = [start for start, _ in segments[1:]] + [len(ops)]
-    return sum(nbytes(o.type) / g for (start, g), end in zip(segments, bounds)
+    batch = segments[-1][1]
+    return sum(nbytes(o.type) * len(_groups_of(g, batch)) / batch for (start, g), end in zip(segments, bounds)
                for op in ops[start:end] for o in op.operands if isinstance(o.owner, kt.WeightOp))
 
 
@@ -149,7 +151,7 @@ def _per_sample(op: Operation, batched: set[SSAValue], batch: int) -> bool:
 
 def _group_sizes(batch: int) -> list[int]:
     """The group sizes a stretch may run at besides the chunk: one sample, or the whole
-    batch. (The rewrite takes any chain of divisors, but sizes between the chunk and the
+    batch. (The rewrite takes any chain of sizes, but sizes between the chunk and the
     batch (ResNet-50's layer3 in pairs, then layer4 in fours) leave earlier groups' results
     resident beside a later group's weight tiles, and the SBUF allocator then finds no
     contiguous room for the largest weight tiles.)"""
@@ -176,7 +178,7 @@ def _segments(ops: Sequence[Operation], batched: set[SSAValue], batch: int, budg
     """(first op, group size) of each stretch, sizes growing, the last stretch (at least
     the return) at the whole batch; None when the whole batch fits or nothing can split."""
     sizes = _group_sizes(batch)
-    if 1 < chunk < batch and batch % chunk == 0:
+    if 1 < chunk < batch:
         sizes = sorted({*sizes, chunk})
     live = _live_bytes(ops, batched, partitions)
     fits = [max((g for g in sizes if live[i] * g <= budget * batch), default=1) for i in range(len(ops))]
@@ -231,30 +233,36 @@ def _with_batch(t: TensorType, n: int) -> TensorType:
     return TensorType(t.element_type, [n, *t.get_shape()[1:]])
 
 
+def _groups_of(g: int, batch: int) -> list[tuple[int, int]]:
+    """(first sample, samples) of each group at group size ``g``: the last one holds the
+    rest when ``g`` does not divide the batch (a batch of 7 in pairs: 2, 2, 2, 1)."""
+    return [(o, min(g, batch - o)) for o in range(0, batch, g)]
+
+
 class _Groups:
-    """Each batch-carrying value's version per group size and group, made on demand:
-    slices of the inputs, clones' results, concatenations of smaller groups."""
+    """Each batch-carrying value's version per group, made on demand: slices of the
+    inputs, clones' results, concatenations of a smaller group size's groups."""
 
     def __init__(self, batched: set[SSAValue], anchor: InsertPoint, batch: int):
         self.batched, self.anchor, self.batch = batched, anchor, batch
         self.size_of: dict[SSAValue, int] = {}  # the group size a value is computed at
-        self.versions: dict[tuple[SSAValue, int, int], SSAValue] = {}
+        self.versions: dict[tuple[SSAValue, int, int], SSAValue] = {}  # (value, first sample, samples)
 
-    def get(self, v: SSAValue, g: int, j: int) -> SSAValue:
+    def get(self, v: SSAValue, first: int, n: int) -> SSAValue:
         if v not in self.batched:
             return v
-        key = (v, g, j)
+        key = (v, first, n)
         if key in self.versions:
             return self.versions[key]
         made = self.size_of.get(v)  # None: an input (or a value of the whole-batch stretch)
         if made is None:
-            if g == self.batch:
+            if n == self.batch:
                 return v
             rank = len(v.type.get_shape())
-            new = kt.SliceOp(v, [j * g] + [0] * (rank - 1), [1] * rank, _with_batch(v.type, g))
+            new = kt.SliceOp(v, [first] + [0] * (rank - 1), [1] * rank, _with_batch(v.type, n))
         else:
-            k = g // made
-            new = kt.ConcatOp([self.get(v, made, j * k + i) for i in range(k)], 0, _with_batch(v.type, g))
+            parts = [self.get(v, o, m) for o, m in _groups_of(made, self.batch) if first <= o < first + n]
+            new = kt.ConcatOp(parts, 0, _with_batch(v.type, n))
         Rewriter.insert_op(new, self.anchor)
         self.versions[key] = new.results[0]
         return new.results[0]
@@ -274,25 +282,27 @@ def _rewrite(block: Block, ops: Sequence[Operation], segments: list[tuple[int, i
     # chunk by chunk (the largest group size below the batch): a chunk's samples go through
     # every stretch before the next chunk's start, so only one chunk's activations are live
     chunk = max(g for _, g in stretches)
-    for q in range(batch // chunk):
+    for c_first, c_n in _groups_of(chunk, batch):
         for stretch, g in stretches:
-            for j in range(q * chunk // g, (q + 1) * chunk // g):
+            for first, n in _groups_of(g, batch):
+                if not c_first <= first < c_first + c_n:
+                    continue
                 for op in stretch:
                     clone = type(op).create(
-                        operands=[groups.get(o, g, j) for o in op.operands],
-                        result_types=[_with_batch(r.type, g) for r in op.results],
+                        operands=[groups.get(o, first, n) for o in op.operands],
+                        result_types=[_with_batch(r.type, n) for r in op.results],
                         properties=op.properties.copy(), attributes=op.attributes.copy(), location=op.location,
                     )
                     Rewriter.insert_op(clone, groups.anchor)
                     for r, c in zip(op.results, clone.results):
-                        groups.versions[(r, g, j)] = c
-                        samples = f"{j}" if g == 1 else f"{j * g}-{(j + 1) * g - 1}"
+                        groups.versions[(r, first, n)] = c
+                        samples = f"{first}" if n == 1 else f"{first}-{first + n - 1}"
                         c.name_hint = f"{r.name_hint}.s{samples}" if r.name_hint else None
     cloned = [op for stretch, _ in stretches for op in stretch]
     for op in ops[whole_from:]:
         for i, o in enumerate(op.operands):
             if o in groups.size_of:
-                op.operands[i] = groups.get(o, batch, 0)
+                op.operands[i] = groups.get(o, 0, batch)
     for op in reversed(cloned):
         op.detach()
         op.erase()
