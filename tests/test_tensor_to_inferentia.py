@@ -161,12 +161,13 @@ def _case_activation_cast(rng, shape=(3, 300)):
     return _program([("x", shape)], [("y", shape)], body), {}, {"x": x}, {"y": ref}
 
 
-def _case_softmax(rng, shape=(2, 5, 3), axis=1):
+def _case_softmax(rng, shape=(2, 5, 3), axis=1, op="softmax"):
     x = rng.standard_normal(shape).astype(np.float32)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    body = f'  %y = ktensor.softmax %x {{axis = {axis} : i64}} : ({_t(shape)}) -> {_t(shape)}'
-    return (_program([("x", shape)], [("y", shape)], body), {}, {"x": x},
-            {"y": e / e.sum(axis=axis, keepdims=True)})
+    c = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(c)
+    ref = e / e.sum(axis=axis, keepdims=True) if op == "softmax" else c - np.log(e.sum(axis=axis, keepdims=True))
+    body = f'  %y = ktensor.{op} %x {{axis = {axis} : i64}} : ({_t(shape)}) -> {_t(shape)}'
+    return _program([("x", shape)], [("y", shape)], body), {}, {"x": x}, {"y": ref}
 
 
 def _case_transpose(rng, shape=(2, 3, 4, 5), perm=(0, 2, 3, 1)):
@@ -391,6 +392,9 @@ CASES = {
     "activation-cast": _case_activation_cast,
     "softmax-last": lambda rng: _case_softmax(rng, (300, 7), 1),
     "softmax-inner": _case_softmax,
+    # kaena.plan.row_group: full chunks of 128 x G rows, a remainder of whole rows per partition, one row per partition
+    "softmax-row-groups": lambda rng: _case_softmax(rng, (2, 3000, 21), 2),
+    "log-softmax-row-groups": lambda rng: _case_softmax(rng, (1000, 21), 1, "log_softmax"),
     "transpose": _case_transpose,
     "reshape-return": _case_reshape,
     "conv2d-grouped": _case_conv_g,

@@ -40,6 +40,8 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.band_rows = 28``         a dense conv's output rows per band
 ``kaena.plan.band_buffers = 2``       ... its input/result band buffers (1 or 2)
 ``kaena.plan.psum_buffers = 2``       ... its PSUM tiles in rotation
+``kaena.plan.row_group = 85``         a softmax over its last axis: consecutive rows per
+                                      partition per tile (one DMA moves 128 x 85 rows)
 ====================================  ===================================================
 
 On the ``func.func``: ``kaena.plan.bias_table_bytes`` (SBUF bytes per partition
@@ -71,6 +73,7 @@ STORE_TYPE_ATTR = "kaena.plan.store_type"
 BAND_ROWS_ATTR = "kaena.plan.band_rows"
 BAND_BUFFERS_ATTR = "kaena.plan.band_buffers"
 PSUM_BUFFERS_ATTR = "kaena.plan.psum_buffers"
+ROW_GROUP_ATTR = "kaena.plan.row_group"
 BIAS_TABLE_BYTES_ATTR = "kaena.plan.bias_table_bytes"
 DONE_ATTR = "kaena.plan.done"
 

@@ -106,6 +106,10 @@ class OpFamily:
         """(band rows, band buffers, PSUM buffers) of an op whose bands the cost model plans."""
         return None
 
+    def row_group(self, op: Operation, plan: FunctionPlan) -> int | None:
+        """Rows per partition per tile of an op over rows whose grouping the cost model plans."""
+        return None
+
     def prefetch_anchors(self, op: Operation, plan: FunctionPlan) -> list[tuple[Operation, int]]:
         """(earlier op, K tiles) pairs: ``op``'s weight tiles loaded just before each of those
         ops (``kaena.plan.weight_prefetch``); none by default."""
