@@ -278,6 +278,26 @@ def _case_concat(rng, shapes=((2, 3, 4, 5), (2, 1, 4, 5), (2, 6, 4, 5)), axis=1)
             dict(zip(names, xs)), {"y": ref})
 
 
+def _case_concat_transposed(rng, n=2, per=3):
+    """SSD's heads: NCHW maps transposed to NHWC, reshaped to [N, -1, per] and concatenated
+    (kaena.plan.fuse_transposes: the concat reads them NCHW), beside a plain operand."""
+    heads = [rng.standard_normal((n, 2 * per, h, w)).astype(np.float32) for h, w in ((4, 5), (2, 2))]
+    plain = rng.standard_normal((n, 3, per)).astype(np.float32)
+    flat = [x.transpose(0, 2, 3, 1).reshape(n, -1, per) for x in heads]
+    ref = np.concatenate([flat[0], plain, flat[1]], axis=1)
+    lines = []
+    for i, x in enumerate(heads):
+        t = x.transpose(0, 2, 3, 1).shape
+        lines.append(f'  %t{i} = ktensor.transpose %h{i} {{perm = array<i64: 0, 2, 3, 1>}} : ({_t(x.shape)}) -> {_t(t)}')
+        lines.append(f'  %f{i} = ktensor.reshape %t{i} : ({_t(t)}) -> {_t(flat[i].shape)}')
+    shapes = [flat[0].shape, plain.shape, flat[1].shape]
+    lines.append(f'  %y = ktensor.concat %f0, %p, %f1 {{axis = 1 : i64}} : '
+                 f'({", ".join(_t(sh) for sh in shapes)}) -> {_t(ref.shape)}')
+    ins = [("h0", heads[0].shape), ("p", plain.shape), ("h1", heads[1].shape)]
+    return (_program(ins, [("y", ref.shape)], "\n".join(lines)), {},
+            {"h0": heads[0], "p": plain, "h1": heads[1]}, {"y": ref})
+
+
 def _case_pad(rng, mode="constant", shape=(2, 3, 5, 6), pads=(0, 1, 2, 1, 0, 0, 1, 2), value=1.5):
     x = rng.standard_normal(shape).astype(np.float32)
     r = len(shape)
@@ -423,6 +443,8 @@ CASES = {
     "act-tanh": lambda rng: _case_act(rng, "tanh"),
     "concat": _case_concat,
     "concat-last-axis": lambda rng: _case_concat(rng, ((3, 2), (3, 5)), 1),
+    "concat-transposed": _case_concat_transposed,
+    "concat-transposed-batch1": lambda rng: _case_concat_transposed(rng, 1, 21),
     "pad-constant": _case_pad,
     "pad-edge": lambda rng: _case_pad(rng, "edge"),
     "pad-reflect": lambda rng: _case_pad(rng, "reflect", (1, 2, 5, 6), (0, 0, 2, 1, 0, 0, 1, 2)),

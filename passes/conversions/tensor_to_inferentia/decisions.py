@@ -18,6 +18,10 @@ writing the attribute by hand. On ktensor ops:
                                       add, a cast) directly; they emit nothing
 ``kaena.plan.fuse_input``             the op does its first operand's producer (its single
                                       user), a cast or an add, on its own input tiles
+``kaena.plan.fuse_transposes``        a concat reads each operand that is a transpose (through
+                                      reshapes) from the transpose's input with permuted
+                                      strides, straight into its slot; the transposes and
+                                      reshapes emit nothing
 ``kaena.plan.attention``              a scores batch_matmul lowers its attention block (its
                                       epilogue, the softmax, the context batch_matmul and
                                       its epilogue) as one loop over heads in SBUF
@@ -61,6 +65,7 @@ VECTOR_ROWS_ATTR = "kaena.plan.vector_rows"
 FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
 EPILOGUE_ATTR = "kaena.plan.epilogue"
 FUSE_INPUT_ATTR = "kaena.plan.fuse_input"
+FUSE_TRANSPOSES_ATTR = "kaena.plan.fuse_transposes"
 ATTENTION_ATTR = "kaena.plan.attention"
 WEIGHT_BLOCKS_ATTR = "kaena.plan.weight_blocks"
 CHAIN_ATTR = "kaena.plan.chain"
