@@ -17,7 +17,8 @@ writing the attribute by hand. On ktensor ops:
                                       single users (reshapes, transposes, a scale, a bias
                                       add, a cast) directly; they emit nothing
 ``kaena.plan.fuse_input``             the op does its first operand's producer (its single
-                                      user), a cast or an add, on its own input tiles
+                                      user), a cast or an add, on its own input tiles; a
+                                      softmax reads its concat's operands itself
 ``kaena.plan.fuse_transposes``        a concat reads each operand that is a transpose (through
                                       reshapes) from the transpose's input with permuted
                                       strides, straight into its slot; the transposes and

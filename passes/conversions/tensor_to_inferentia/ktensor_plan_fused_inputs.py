@@ -18,7 +18,9 @@ class KtensorPlanFusedInputsPass(PlanPass):
     operand itself, when that producer has no other user and its family agrees
     (``fuses_input``): a matmul loads an FP32 lhs and rounds it to the operand dtype on
     the scalar engine instead of reading a cast's result; a layer norm loads both
-    operands of the residual add before it and adds them on the vector engine. The
+    operands of the residual add before it and adds them on the vector engine; a softmax
+    over its last axis reads the operands of the concat of rows before it into its row
+    tiles (through the transposes the concat reads through) and stores each slot. The
     producer's result then never goes through DRAM. A decision written by hand is checked.
 
     Also ``kaena.plan.fuse_transposes`` on a concat whose family reads transposed operands

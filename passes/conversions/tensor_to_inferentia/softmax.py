@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from xdsl.dialects.builtin import f32
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import AccessPatternAttr, SbufType, ap
@@ -26,7 +26,7 @@ from .ktensor_plan_attention import in_attention
 from .function import FunctionLowering
 from .interface import OpFamily
 from .planning import FunctionPlan, itemsize
-from .utils import prod
+from .utils import coalesce, ints, prod, row_major_strides
 from .views import DramView
 
 # (x tile, the row pattern, the one-element-per-row pattern, the per-row value broadcast
@@ -93,15 +93,18 @@ def _over_rows(fl: FunctionLowering, op: Operation, out: DramView, f32_tiles: in
     """Tile ``op``'s rows along its axis onto partitions and run ``body`` per tile:
     ``alloc(partitions, free)`` allocates the op's tiles and returns the body."""
     b = fl.b
-    x = fl.view(op.input)
-    if not isinstance(x, DramView) or not isinstance(out, DramView):
+    x = fl.view(op.input) if not d.has_flag(op, d.FUSE_INPUT_ATTR) else None
+    if not isinstance(x, DramView | None) or not isinstance(out, DramView):
         raise fl.error("softmax operands and result must live in DRAM")
     axis = op.axis.value.data
-    shape = x.shape
+    shape = tuple(op.input.type.get_shape())
     outer, L, inner = prod(shape[:axis]), shape[axis], prod(shape[axis + 1:])
-    if L * (x.itemsize + 4 * f32_tiles + out.itemsize) > fl.budget.big:
+    if _row_bytes(op, L, f32_tiles) > fl.budget.big:
         raise fl.error(f"a softmax over {L} elements does not fit in one SBUF partition")
     group = d.get_int(op, d.ROW_GROUP_ATTR) or 1
+    if d.has_flag(op, d.FUSE_INPUT_ATTR):
+        _over_concat(fl, op, out, L, group, alloc)
+        return
     if inner == 1 and group > 1:
         _over_grouped_rows(fl, op, x, out, outer, L, group, alloc)
         return
@@ -147,6 +150,84 @@ def _over_grouped_rows(fl: FunctionLowering, op: Operation, x: DramView, out: Dr
         start += chunks * pp * n
 
 
+# one operand of a concat a softmax reads itself: (value, units, unit stride, channel stride,
+# rows per unit); a unit is ``rows per unit`` consecutive rows (a pixel of a transposed NCHW
+# head: its C = rows x L channels), element (unit u, channel c) at u * unit stride + c * channel stride
+Source = tuple[SSAValue, int, int, int, int]
+
+
+def fused_sources(plan: FunctionPlan, op: Operation) -> list[Source] | None:
+    """How a softmax over its last axis reads its input's producer, a concat of rows (the
+    slots contiguous: nothing but unit dims before the concat axis), operand by operand:
+    a plain operand row after row, one the concat reads through a transpose
+    (``kaena.plan.fuse_transposes``) from the transpose's input, a pixel (the transposed
+    last dim, a multiple of the axis) at a time; None when it cannot."""
+    cat = op.input.owner
+    shape = tuple(op.input.type.get_shape())
+    axis = op.axis.value.data
+    if not isinstance(cat, kt.ConcatOp) or axis != len(shape) - 1:
+        return None
+    cat_axis, L = cat.axis.value.data, shape[-1]
+    if cat_axis >= axis or prod(shape[:cat_axis]) != 1:
+        return None
+    chains = plan.read_through(cat) if d.has_flag(cat, d.FUSE_TRANSPOSES_ATTR) else [None] * len(cat.operands)
+    out: list[Source] = []
+    for v, chain in zip(cat.operands, chains):
+        if chain is None:
+            out.append((v, prod(v.type.get_shape()) // L, L, 1, 1))
+            continue
+        t = chain[0]
+        T = tuple(t.results[0].type.get_shape())
+        xs = row_major_strides(t.input.type.get_shape())
+        sT = [xs[q] for q in ints(t.perm)]
+        C = T[-1]
+        dims, (ss,) = coalesce(T[cat_axis:-1], [sT[cat_axis:-1]])
+        if C % L or len(dims) > 1:
+            return None
+        out.append((t.input, dims[0] if dims else 1, ss[0] if dims else 0, sT[-1], C // L))
+    return out
+
+
+def _over_concat(fl: FunctionLowering, op: Operation, out: DramView, L: int, G: int,
+                 alloc: Callable[[int, int], RowBody]) -> None:
+    """A softmax that reads its concat's operands itself (``fused_sources``): per operand,
+    chunks of ``partitions x units`` units (about ``G`` rows per partition), the result
+    rows stored contiguously into the operand's slot."""
+    b, P = fl.b, fl.target.partitions
+    sources = fused_sources(fl.plan, op)
+    assert sources is not None, "kaena.plan.fuse_input on a softmax whose concat it cannot read"
+    plans = [(src, _segments(units, P, max(1, G // A))) for src in sources
+             for (_, units, _, _, A) in [src]]
+    pmax = max(pp for _, segs in plans for _, pp, _ in segs)
+    fmax = max(k * s[4] * L for s, segs in plans for _, _, k in segs)
+    x_t = None
+    body = None
+    row0 = 0
+    for (v, units, s_u, s_c, A), segs in plans:
+        x = fl.view(v)
+        if not isinstance(x, DramView):
+            raise fl.error("a softmax reads its concat's operands from DRAM")
+        if x_t is None:
+            x_t = b.alloc(SbufType, pmax, fmax, x.element_type, "x_t")
+            body = alloc(pmax, fmax)
+        u0 = 0
+        for chunks, pp, k in segs:
+            g, n = k * A, k * A * L
+            for c, _, _ in b.tiles(chunks, 1):
+                src = ap(0, pp, c.scaled(pp * k * s_u) + u0 * s_u, [[k, s_u], [A * L, s_c]], k * s_u)
+                dst = ap(0, pp, c.scaled(pp * n) + (row0 + u0 * A) * L, [[n, 1]], n)
+                if g > 1:
+                    row, one = ap(0, pp, 0, [[g, L], [L, 1]]), ap(0, pp, 0, [[g, 1]])
+                    bcast = ap(0, pp, 0, [[g, 1], [L, 0]])
+                else:
+                    row, one, bcast = ap(0, pp, 0, [[L, 1]]), ap(0, pp, 0, [[1, 1]]), None
+                b.dma(x_t, ap(0, pp, 0, [[n, 1]]), x.var, src)
+                y_t = body(x_t, row, one, bcast)
+                b.dma(out.var, dst, y_t, ap(0, pp, 0, [[n, 1]]))
+            u0 += chunks * pp * k
+        row0 += units * A
+
+
 def _per_row(b, alu: str, out, row, inp, s_t, one, bcast) -> None:
     """``out = inp <alu> s`` with ``s`` one value per row: a per-partition scalar when a
     partition holds one row, else a stride-0 broadcast along each row."""
@@ -174,6 +255,9 @@ class _RowsFamily(OpFamily):
     def row_group(self, op: Operation, plan: FunctionPlan) -> int | None:
         return plan_row_group(op, plan)
 
+    def fuses_input(self, op: Operation, plan: FunctionPlan) -> bool:
+        return fused_sources(plan, op) is not None
+
 
 class SoftmaxFamily(_RowsFamily):
     op_types = (kt.SoftmaxOp,)
@@ -185,6 +269,9 @@ class SoftmaxFamily(_RowsFamily):
 
     def row_group(self, op: Operation, plan: FunctionPlan) -> int | None:
         return None if in_attention(plan, op) else plan_row_group(op, plan)
+
+    def fuses_input(self, op: Operation, plan: FunctionPlan) -> bool:
+        return not in_attention(plan, op) and fused_sources(plan, op) is not None
 
     def fuses_cast(self, op: kt.SoftmaxOp) -> bool:
         return True  # the last step, e * (1 / sum), rounds once to the result dtype
