@@ -161,12 +161,13 @@ def _case_activation_cast(rng, shape=(3, 300)):
     return _program([("x", shape)], [("y", shape)], body), {}, {"x": x}, {"y": ref}
 
 
-def _case_softmax(rng, shape=(2, 5, 3), axis=1):
+def _case_softmax(rng, shape=(2, 5, 3), axis=1, op="softmax"):
     x = rng.standard_normal(shape).astype(np.float32)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    body = f'  %y = ktensor.softmax %x {{axis = {axis} : i64}} : ({_t(shape)}) -> {_t(shape)}'
-    return (_program([("x", shape)], [("y", shape)], body), {}, {"x": x},
-            {"y": e / e.sum(axis=axis, keepdims=True)})
+    c = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(c)
+    ref = e / e.sum(axis=axis, keepdims=True) if op == "softmax" else c - np.log(e.sum(axis=axis, keepdims=True))
+    body = f'  %y = ktensor.{op} %x {{axis = {axis} : i64}} : ({_t(shape)}) -> {_t(shape)}'
+    return _program([("x", shape)], [("y", shape)], body), {}, {"x": x}, {"y": ref}
 
 
 def _case_transpose(rng, shape=(2, 3, 4, 5), perm=(0, 2, 3, 1)):
@@ -275,6 +276,39 @@ def _case_concat(rng, shapes=((2, 3, 4, 5), (2, 1, 4, 5), (2, 6, 4, 5)), axis=1)
             f'({", ".join(_t(sh) for sh in shapes)}) -> {_t(ref.shape)}')
     return (_program(list(zip(names, shapes)), [("y", ref.shape)], body), {},
             dict(zip(names, xs)), {"y": ref})
+
+
+def _case_concat_transposed(rng, n=2, per=3, sizes=((4, 5), (2, 2))):
+    """SSD's heads: NCHW maps transposed to NHWC, reshaped to [N, -1, per] and concatenated
+    (kaena.plan.fuse_transposes: the concat reads them NCHW), beside a plain operand."""
+    heads = [rng.standard_normal((n, 2 * per, h, w)).astype(np.float32) for h, w in sizes]
+    plain = rng.standard_normal((n, 3, per)).astype(np.float32)
+    flat = [x.transpose(0, 2, 3, 1).reshape(n, -1, per) for x in heads]
+    ref = np.concatenate([flat[0], plain, flat[1]], axis=1)
+    lines = []
+    for i, x in enumerate(heads):
+        t = x.transpose(0, 2, 3, 1).shape
+        lines.append(f'  %t{i} = ktensor.transpose %h{i} {{perm = array<i64: 0, 2, 3, 1>}} : ({_t(x.shape)}) -> {_t(t)}')
+        lines.append(f'  %f{i} = ktensor.reshape %t{i} : ({_t(t)}) -> {_t(flat[i].shape)}')
+    shapes = [flat[0].shape, plain.shape, flat[1].shape]
+    lines.append(f'  %y = ktensor.concat %f0, %p, %f1 {{axis = 1 : i64}} : '
+                 f'({", ".join(_t(sh) for sh in shapes)}) -> {_t(ref.shape)}')
+    ins = [("h0", heads[0].shape), ("p", plain.shape), ("h1", heads[1].shape)]
+    return (_program(ins, [("y", ref.shape)], "\n".join(lines)), {},
+            {"h0": heads[0], "p": plain, "h1": heads[1]}, {"y": ref})
+
+
+def _case_softmax_concat(rng, per=3, op="softmax"):
+    """SSD's scores: the concat of transposed heads (and a plain operand) read by the softmax
+    itself (kaena.plan.fuse_input on the softmax, kaena.plan.fuse_transposes on the concat)."""
+    prog, w, ins, refs = _case_concat_transposed(rng, 1, per, ((16, 20), (2, 2)))
+    y = refs["y"]
+    c = y - y.max(axis=-1, keepdims=True)
+    e = np.exp(c)
+    ref = e / e.sum(axis=-1, keepdims=True) if op == "softmax" else c - np.log(e.sum(axis=-1, keepdims=True))
+    sh = _t(y.shape)
+    prog = prog.replace("func.return %y", f"%s = ktensor.{op} %y {{axis = 2 : i64}} : ({sh}) -> {sh}\n  func.return %s")
+    return prog.replace('{kaena.name = "y"}', '{kaena.name = "s"}'), w, ins, {"s": ref}
 
 
 def _case_pad(rng, mode="constant", shape=(2, 3, 5, 6), pads=(0, 1, 2, 1, 0, 0, 1, 2), value=1.5):
@@ -391,6 +425,9 @@ CASES = {
     "activation-cast": _case_activation_cast,
     "softmax-last": lambda rng: _case_softmax(rng, (300, 7), 1),
     "softmax-inner": _case_softmax,
+    # kaena.plan.row_group: full chunks of 128 x G rows, a remainder of whole rows per partition, one row per partition
+    "softmax-row-groups": lambda rng: _case_softmax(rng, (2, 3000, 21), 2),
+    "log-softmax-row-groups": lambda rng: _case_softmax(rng, (1000, 21), 1, "log_softmax"),
     "transpose": _case_transpose,
     "reshape-return": _case_reshape,
     "conv2d-grouped": _case_conv_g,
@@ -419,6 +456,10 @@ CASES = {
     "act-tanh": lambda rng: _case_act(rng, "tanh"),
     "concat": _case_concat,
     "concat-last-axis": lambda rng: _case_concat(rng, ((3, 2), (3, 5)), 1),
+    "concat-transposed": _case_concat_transposed,
+    "concat-transposed-batch1": lambda rng: _case_concat_transposed(rng, 1, 21),
+    "softmax-of-concat": _case_softmax_concat,
+    "log-softmax-of-concat": lambda rng: _case_softmax_concat(rng, 5, "log_softmax"),
     "pad-constant": _case_pad,
     "pad-edge": lambda rng: _case_pad(rng, "edge"),
     "pad-reflect": lambda rng: _case_pad(rng, "reflect", (1, 2, 5, 6), (0, 0, 2, 1, 0, 0, 1, 2)),

@@ -29,6 +29,9 @@ class BatchConcatFamily(ConcatFamily):
     def can_write_resident(self, op, plan: FunctionPlan) -> bool:
         return True
 
+    def reads_through_transposes(self, op, plan: FunctionPlan) -> bool:
+        return False
+
     def can_read_resident(self, op, value: SSAValue, plan: FunctionPlan) -> bool:
         return not plan.is_absorbed(op)
 

@@ -12,6 +12,7 @@ from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import SbufType, ap
 from kaena.isa import AP_DTYPE, MAX_FREE_DIMS
 
+from . import decisions as d
 from .function import FunctionLowering
 from .interface import OpFamily
 from .planning import FunctionPlan
@@ -81,16 +82,36 @@ def copy(fl: FunctionLowering, dst: SSAValue, dst_off: int, dst_strides: Sequenc
 
 
 class ConcatFamily(OpFamily):
+    """Each operand copied into its slot; an operand that is a transpose (through reshapes,
+    ``kaena.plan.fuse_transposes``) read from the transpose's input with permuted strides."""
+
     op_types = (kt.ConcatOp,)
+
+    def reads_through_transposes(self, op: kt.ConcatOp, plan: FunctionPlan) -> bool:
+        return True
 
     def emit(self, fl: FunctionLowering, op: kt.ConcatOp, out: DramView) -> None:
         axis = op.axis.value.data
         strides = row_major_strides(out.shape)
+        through = fl.plan.read_through(op) if d.has_flag(op, d.FUSE_TRANSPOSES_ATTR) else [None] * len(op.inputs)
         at = 0
-        for v in op.inputs:
-            x = fl.view(v)
-            copy(fl, out.var, at * strides[axis], strides, x.var, 0, row_major_strides(x.shape), x.shape)
-            at += x.shape[axis]
+        for v, chain in zip(op.inputs, through):
+            n_axis = v.type.get_shape()[axis]
+            if chain is None:
+                x = fl.view(v)
+                copy(fl, out.var, at * strides[axis], strides, x.var, 0, row_major_strides(x.shape), x.shape)
+            else:
+                # the slot, per leading index, is the transposed value row-major
+                t = chain[0]
+                x = fl.view(t.input)
+                if not isinstance(x, DramView):
+                    raise fl.error("a transposed concat operand must be read from DRAM")
+                shape = tuple(t.results[0].type.get_shape())
+                perm = ints(t.perm)
+                x_strides = row_major_strides(x.shape)
+                dst = tuple(strides[:axis]) + row_major_strides(shape[axis:])
+                copy(fl, out.var, at * strides[axis], dst, x.var, 0, [x_strides[p] for p in perm], shape)
+            at += n_axis
 
 
 class PadFamily(OpFamily):

@@ -17,7 +17,12 @@ writing the attribute by hand. On ktensor ops:
                                       single users (reshapes, transposes, a scale, a bias
                                       add, a cast) directly; they emit nothing
 ``kaena.plan.fuse_input``             the op does its first operand's producer (its single
-                                      user), a cast or an add, on its own input tiles
+                                      user), a cast or an add, on its own input tiles; a
+                                      softmax reads its concat's operands itself
+``kaena.plan.fuse_transposes``        a concat reads each operand that is a transpose (through
+                                      reshapes) from the transpose's input with permuted
+                                      strides, straight into its slot; the transposes and
+                                      reshapes emit nothing
 ``kaena.plan.attention``              a scores batch_matmul lowers its attention block (its
                                       epilogue, the softmax, the context batch_matmul and
                                       its epilogue) as one loop over heads in SBUF
@@ -40,6 +45,8 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.band_rows = 28``         a dense conv's output rows per band
 ``kaena.plan.band_buffers = 2``       ... its input/result band buffers (1 or 2)
 ``kaena.plan.psum_buffers = 2``       ... its PSUM tiles in rotation
+``kaena.plan.row_group = 85``         a softmax over its last axis: consecutive rows per
+                                      partition per tile (one DMA moves 128 x 85 rows)
 ====================================  ===================================================
 
 On the ``func.func``: ``kaena.plan.bias_table_bytes`` (SBUF bytes per partition
@@ -59,6 +66,7 @@ VECTOR_ROWS_ATTR = "kaena.plan.vector_rows"
 FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
 EPILOGUE_ATTR = "kaena.plan.epilogue"
 FUSE_INPUT_ATTR = "kaena.plan.fuse_input"
+FUSE_TRANSPOSES_ATTR = "kaena.plan.fuse_transposes"
 ATTENTION_ATTR = "kaena.plan.attention"
 WEIGHT_BLOCKS_ATTR = "kaena.plan.weight_blocks"
 CHAIN_ATTR = "kaena.plan.chain"
@@ -71,6 +79,7 @@ STORE_TYPE_ATTR = "kaena.plan.store_type"
 BAND_ROWS_ATTR = "kaena.plan.band_rows"
 BAND_BUFFERS_ATTR = "kaena.plan.band_buffers"
 PSUM_BUFFERS_ATTR = "kaena.plan.psum_buffers"
+ROW_GROUP_ATTR = "kaena.plan.row_group"
 BIAS_TABLE_BYTES_ATTR = "kaena.plan.bias_table_bytes"
 DONE_ATTR = "kaena.plan.done"
 

@@ -77,6 +77,11 @@ class OpFamily:
         input tiles it loads anyway), that producer having no other user."""
         return False
 
+    def reads_through_transposes(self, op: Operation, plan: FunctionPlan) -> bool:
+        """Whether ``op`` can read an operand computed by a transpose (and reshapes) from the
+        transpose's input with permuted strides (``kaena.plan.fuse_transposes``)."""
+        return False
+
     def bias_uses(self, op: Operation, plan: FunctionPlan) -> list[BiasUse]:
         """The bias DMAs ``op`` issues itself that a packed bias table would replace
         (what the table's price is compared with)."""
@@ -104,6 +109,10 @@ class OpFamily:
 
     def band_plan(self, op: Operation, plan: FunctionPlan) -> tuple[int, int, int] | None:
         """(band rows, band buffers, PSUM buffers) of an op whose bands the cost model plans."""
+        return None
+
+    def row_group(self, op: Operation, plan: FunctionPlan) -> int | None:
+        """Rows per partition per tile of an op over rows whose grouping the cost model plans."""
         return None
 
     def prefetch_anchors(self, op: Operation, plan: FunctionPlan) -> list[tuple[Operation, int]]:

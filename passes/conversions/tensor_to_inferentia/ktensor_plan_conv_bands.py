@@ -1,4 +1,5 @@
-"""``ktensor-plan-conv-bands``: band heights, band buffers and PSUM rotation of the dense convs."""
+"""``ktensor-plan-conv-bands``: band heights, band buffers and PSUM rotation of the dense convs,
+rows per partition of the softmaxes."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class KtensorPlanConvBandsPass(PlanPass):
     reading DRAM, the band height and 1 or 2 input/result buffers that
     ``CostModel.band_loop`` prices lowest among those fitting the per-op SBUF shares;
     reading a resident input, the tallest band whose tiles fit; and the PSUM buffer
-    count ``CostModel.buffer_count`` prices fastest. Needs the residency plan (a
+    count ``CostModel.buffer_count`` prices fastest; and ``kaena.plan.row_group`` on each
+    softmax over its last axis (``softmax.plan_row_group``). Needs the residency plan (a
     resident operand has no band tiles). A plan already recorded is kept."""
 
     name: ClassVar[str] = "ktensor-plan-conv-bands"
@@ -37,6 +39,10 @@ class KtensorPlanConvBandsPass(PlanPass):
             if isinstance(op, kt.Conv2dOp) and is_depthwise(op) and plan.engine(op) == "pe":
                 plan_vector_rows(op, plan)
             family = plan.family(op)
+            if family is not None and d.get_int(op, d.ROW_GROUP_ATTR) is None:
+                group = family.row_group(op, plan)
+                if group is not None:
+                    d.set_int(op, d.ROW_GROUP_ATTR, group)
             if family is None or all(d.get_int(op, n) is not None for n in names):
                 continue
             bands = family.band_plan(op, plan)

@@ -18,8 +18,16 @@ class KtensorPlanFusedInputsPass(PlanPass):
     operand itself, when that producer has no other user and its family agrees
     (``fuses_input``): a matmul loads an FP32 lhs and rounds it to the operand dtype on
     the scalar engine instead of reading a cast's result; a layer norm loads both
-    operands of the residual add before it and adds them on the vector engine. The
-    producer's result then never goes through DRAM. A decision written by hand is checked."""
+    operands of the residual add before it and adds them on the vector engine; a softmax
+    over its last axis reads the operands of the concat of rows before it into its row
+    tiles (through the transposes the concat reads through) and stores each slot. The
+    producer's result then never goes through DRAM. A decision written by hand is checked.
+
+    Also ``kaena.plan.fuse_transposes`` on a concat whose family reads transposed operands
+    through (``reads_through_transposes``) when one of its operands is a single-use
+    transpose, through reshapes (``FunctionPlan.read_through``): the concat's DMAs read
+    the transpose's input with permuted strides straight into the operand's slot, one
+    DRAM-to-DRAM pass instead of two (SSD's NHWC heads)."""
 
     name: ClassVar[str] = "ktensor-plan-fused-inputs"
     stage: ClassVar[str] = "fused-inputs"
@@ -36,6 +44,9 @@ class KtensorPlanFusedInputsPass(PlanPass):
                                      "this op uses and that this op can do itself")
             if fusable:
                 d.set_flag(op, d.FUSE_INPUT_ATTR)
+                plan.forget_absorbed()
+            if family.reads_through_transposes(op, plan) and any(plan.read_through(op)):
+                d.set_flag(op, d.FUSE_TRANSPOSES_ATTR)
                 plan.forget_absorbed()
 
 

@@ -161,6 +161,8 @@ class FunctionPlan:
         if self._absorbed is None:
             self._absorbed = {u for o in self.ops if d.EPILOGUE_ATTR in o.attributes for u in self.epilogue(o)}
             self._absorbed |= {i for o in self.ops if (i := self.fused_input(o)) is not None}
+            self._absorbed |= {u for o in self.ops if d.FUSE_TRANSPOSES_ATTR in o.attributes
+                               for chain in self.read_through(o) if chain for u in chain}
         return op in self._absorbed or self.is_fused_cast(op)
 
     def fused_input(self, op: Operation) -> Operation | None:
@@ -171,6 +173,12 @@ class FunctionPlan:
         owner = op.operands[0].owner
         assert isinstance(owner, Operation), f"{d.FUSE_INPUT_ATTR} on an op whose input is an argument"
         return owner
+
+    def read_through(self, op: Operation) -> list[list[Operation] | None]:
+        """Per operand of ``op`` (a concat): the single-use transpose and the reshapes after
+        it that end in that operand, when ``op`` reads the transpose's input with permuted
+        strides straight into its slot (``kaena.plan.fuse_transposes``), else None."""
+        return [transposed_operand(self, v, op) for v in op.operands]
 
     def forget_absorbed(self) -> None:
         """Recompute ``is_absorbed`` after an epilogue decision changed."""
@@ -237,3 +245,31 @@ class PlanPass(ModulePass):
 
     def plan(self, plan: FunctionPlan) -> None:
         raise NotImplementedError
+
+
+def transposed_operand(plan: FunctionPlan, v: SSAValue, concat: Operation) -> list[Operation] | None:
+    """The transpose and reshapes (in order) that compute operand ``v`` of ``concat`` from
+    a DRAM value, when each result has one use, is no function result and stays in DRAM,
+    no epilogue writes them, and the reshapes keep the dims before the concat axis (the
+    operand's slot is then contiguous per leading index, written row-major in the
+    transposed shape); else None."""
+    axis = concat.axis.value.data
+    lead = tuple(v.type.get_shape())[:axis]
+    chain: list[Operation] = []
+    while True:
+        owner = v.owner
+        if not isinstance(owner, kt.TransposeOp | kt.ReshapeOp) or owner not in plan.order \
+                or not v.has_one_use() or v in plan.direct or plan.resident_pads(v) is not None:
+            return None
+        chain.insert(0, owner)
+        if isinstance(owner, kt.TransposeOp):
+            break
+        v = owner.input
+    src = chain[0].input
+    producer = src.owner
+    if plan.resident_pads(src) is not None \
+            or (isinstance(producer, Operation) and producer in plan.order and chain[0] in plan.epilogue(producer)):
+        return None
+    if tuple(chain[0].results[0].type.get_shape())[:axis] != lead:
+        return None
+    return chain
