@@ -247,11 +247,16 @@ class CostModel:
         (one DMA each, back to back on the queue) while the PE array does each block's
         ``compute / blocks`` once it has landed: what the queue takes plus the compute it
         does not hide (at least the last block's)."""
-        load = self.dma(cdiv(weight_bytes, blocks))
+        return self.streamed(self.dma(cdiv(weight_bytes, blocks)), cdiv(compute, blocks), blocks)
+
+    @staticmethod
+    def streamed(load: int, compute: int, blocks: int) -> int:
+        """Cycles of ``blocks`` blocks, each ``load`` queue cycles (back to back) and then
+        ``compute`` engine cycles once it has landed and the block before is done."""
         queue = comp = 0
         for _ in range(blocks):
             queue += load
-            comp = max(comp, queue) + cdiv(compute, blocks)
+            comp = max(comp, queue) + compute
         return comp
 
     # --- DMA, semaphores, host, chip to chip ------------------------------------------

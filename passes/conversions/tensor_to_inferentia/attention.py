@@ -14,7 +14,7 @@ from xdsl.ir import Attribute, SSAValue
 from kaena.dialects.inferentia import PsumType, SbufType, ap
 
 from .function import FunctionLowering
-from .ktensor_plan_attention import AttentionBlock, block_sources
+from .ktensor_plan_attention import AttentionBlock, block_sources, planned_head_groups
 from .normalization import param_rows
 from .softmax import softmax_rows
 from .views import DramView
@@ -47,13 +47,13 @@ def emit_attention(fl: FunctionLowering, blk: AttentionBlock, out: DramView) -> 
 
 
 def _emit(fl: FunctionLowering, blk: AttentionBlock, out: DramView) -> None:
-    b, t = fl.b, fl.target
+    b = fl.b
     q, k, v = fl.view(blk.scores.lhs), fl.view(blk.scores.rhs), fl.view(blk.context.rhs)
     ep, cep = blk.scores_epilogue, blk.context_epilogue
     mask = fl.view(ep.bias) if ep.bias is not None else None
     if not all(isinstance(x, DramView) for x in (q, k, v, out, *([mask] if mask else []))):
         raise fl.error("a fused attention's operands and result must live in DRAM")
-    B, Lq, Lk, D, Dv, M = blk.B, blk.Lq, blk.Lk, blk.D, blk.Dv, t.pe_columns
+    B, Lq, Lk, D, Dv = blk.B, blk.Lq, blk.Lk, blk.D, blk.Dv
     pdt = blk.context.lhs.type.element_type  # the probabilities' dtype (the softmax's fused cast)
     q_t = b.alloc(SbufType, D, B * Lq, q.element_type, "q_t")
     k_t = b.alloc(SbufType, D, B * Lk, k.element_type, "k_t")
@@ -70,29 +70,47 @@ def _emit(fl: FunctionLowering, blk: AttentionBlock, out: DramView) -> None:
     ps_o = b.alloc(PsumType, Dv, Lq, f32, "ps_o")
     eye = square_identity(fl, pdt)
     mask_t = param_rows(fl, mask, Lq, Lk, "mask_t") if mask is not None else None
-    # every head at once: q^T [D, (b, q)], k [D, (b, key)], v [key, (b, Dv)]
-    b.dma(q_t, ap(0, D, 0, [[B * Lq, 1]]), q.var, ap(0, D, 0, [[B, Lq * D], [Lq, D]], 1))
-    b.dma(k_t, ap(0, D, 0, [[B * Lk, 1]]), k.var, ap(0, D, 0, [[B, D * Lk], [Lk, 1]], Lk))
-    b.dma(v_t, ap(0, Lk, 0, [[B * Dv, 1]]), v.var, ap(0, Lk, 0, [[B, Lk * Dv], [Dv, 1]], Dv))
+    scratch = (ps_s, s_t, e_t, m_t, sum_t, p_t, ps_t, pt_t, ps_o, eye, mask_t)
+    G = planned_head_groups(fl.plan, blk)
+    hg = B // G
     row, one = ap(0, Lq, 0, [[Lk, 1]]), ap(0, Lq, 0, [[1, 1]])
-    for bi, _, _ in b.tiles(B, 1):
-        for q0 in range(0, Lq, M):  # scores [queries, keys]: query tiles on PSUM partitions
-            qw = min(M, Lq - q0)
-            b.load_stationary(q_t, ap(0, D, bi.scaled(Lq) + q0, [[qw, 1]]))
-            b.matmul(ps_s, ap(q0, qw, 0, [[Lk, 1]]), k_t, ap(0, D, bi.scaled(Lk), [[Lk, 1]]))
-        b.activation("identity", s_t, row, ps_s, row, scale=ep.scale)
-        if mask_t is not None:
-            b.tensor_tensor("add", s_t, row, s_t, row, mask_t, row)
-        softmax_rows(b, s_t, (e_t, m_t, sum_t, p_t), row, one)
-        for k0 in range(0, Lk, M):  # probabilities^T [keys, queries] = p[:, keys]^T x I
-            kw = min(M, Lk - k0)
-            b.load_stationary(p_t, ap(0, Lq, k0, [[kw, 1]]))
-            b.matmul(ps_t, ap(k0, kw, 0, [[Lq, 1]]), eye, ap(0, Lq, 0, [[Lq, 1]]))
-        b.activation("identity", pt_t, ap(0, Lk, 0, [[Lq, 1]]), ps_t, ap(0, Lk, 0, [[Lq, 1]]))
-        # context^T [Dv, queries] = v[b]^T p^T
-        b.load_stationary(v_t, ap(0, Lk, bi.scaled(Dv), [[Dv, 1]]))
-        b.matmul(ps_o, ap(0, Dv, 0, [[Lq, 1]]), pt_t, ap(0, Lk, 0, [[Lq, 1]]))
-        b.activation("identity", o_t, ap(0, Dv, bi.scaled(Lq), [[Lq, 1]]), ps_o, ap(0, Dv, 0, [[Lq, 1]]),
-                     scale=cep.scale)
+    for _, h0, _ in b.tiles(B, hg):  # per group of heads: its q^T, k, v in, then its heads
+        # q^T [D, (b, q)], k [D, (b, key)], v [key, (b, Dv)]: the queue moves the next
+        # group's while the engines do this one's (disjoint columns of the same tiles)
+        b.dma(q_t, ap(0, D, h0.scaled(Lq), [[hg * Lq, 1]]),
+              q.var, ap(0, D, h0.scaled(Lq * D), [[hg, Lq * D], [Lq, D]], 1))
+        b.dma(k_t, ap(0, D, h0.scaled(Lk), [[hg * Lk, 1]]),
+              k.var, ap(0, D, h0.scaled(D * Lk), [[hg, D * Lk], [Lk, 1]], Lk))
+        b.dma(v_t, ap(0, Lk, h0.scaled(Dv), [[hg * Dv, 1]]),
+              v.var, ap(0, Lk, h0.scaled(Lk * Dv), [[hg, Lk * Dv], [Dv, 1]], Dv))
+        for hi, _, _ in b.tiles(hg, 1):
+            _head(fl, blk, (q_t, k_t, v_t, o_t), scratch, h0 + hi, row, one)
     lo = cep.layout  # element (b, q, f) at b*sb + q*sm + f*sd (D == Dv: find_block checks)
     b.dma(out.var, ap(0, Dv, 0, [[B, lo.sb], [Lq, lo.sm]], lo.sd), o_t, ap(0, Dv, 0, [[B * Lq, 1]]))
+
+
+def _head(fl: FunctionLowering, blk: AttentionBlock, heads, scratch, bi, row, one) -> None:
+    """Head ``bi``: its scores, softmax, probabilities^T and context^T (into ``o_t``)."""
+    b, M = fl.b, fl.target.pe_columns
+    Lq, Lk, D, Dv = blk.Lq, blk.Lk, blk.D, blk.Dv
+    ep, cep = blk.scores_epilogue, blk.context_epilogue
+    q_t, k_t, v_t, o_t = heads
+    ps_s, s_t, e_t, m_t, sum_t, p_t, ps_t, pt_t, ps_o, eye, mask_t = scratch
+    for q0 in range(0, Lq, M):  # scores [queries, keys]: query tiles on PSUM partitions
+        qw = min(M, Lq - q0)
+        b.load_stationary(q_t, ap(0, D, bi.scaled(Lq) + q0, [[qw, 1]]))
+        b.matmul(ps_s, ap(q0, qw, 0, [[Lk, 1]]), k_t, ap(0, D, bi.scaled(Lk), [[Lk, 1]]))
+    b.activation("identity", s_t, row, ps_s, row, scale=ep.scale)
+    if mask_t is not None:
+        b.tensor_tensor("add", s_t, row, s_t, row, mask_t, row)
+    softmax_rows(b, s_t, (e_t, m_t, sum_t, p_t), row, one)
+    for k0 in range(0, Lk, M):  # probabilities^T [keys, queries] = p[:, keys]^T x I
+        kw = min(M, Lk - k0)
+        b.load_stationary(p_t, ap(0, Lq, k0, [[kw, 1]]))
+        b.matmul(ps_t, ap(k0, kw, 0, [[Lq, 1]]), eye, ap(0, Lq, 0, [[Lq, 1]]))
+    b.activation("identity", pt_t, ap(0, Lk, 0, [[Lq, 1]]), ps_t, ap(0, Lk, 0, [[Lq, 1]]))
+    # context^T [Dv, queries] = v[b]^T p^T
+    b.load_stationary(v_t, ap(0, Lk, bi.scaled(Dv), [[Dv, 1]]))
+    b.matmul(ps_o, ap(0, Dv, 0, [[Lq, 1]]), pt_t, ap(0, Lk, 0, [[Lq, 1]]))
+    b.activation("identity", o_t, ap(0, Dv, bi.scaled(Lq), [[Lq, 1]]), ps_o, ap(0, Dv, 0, [[Lq, 1]]),
+                 scale=cep.scale)

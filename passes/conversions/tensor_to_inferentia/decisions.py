@@ -26,6 +26,8 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.attention``              a scores batch_matmul lowers its attention block (its
                                       epilogue, the softmax, the context batch_matmul and
                                       its epilogue) as one loop over heads in SBUF
+``kaena.plan.head_groups = 3``        ... loading q, k, v in 3 groups of heads, the queue
+                                      moving a group while the engines do the one before
 ``kaena.plan.weight_blocks = 4``      a matmul streams its weights in 4 column blocks, the
                                       PE array computing each as soon as it has landed
 ``kaena.plan.chain``                  ... and keeps its result in SBUF as the lhs^T tile of
@@ -68,6 +70,7 @@ EPILOGUE_ATTR = "kaena.plan.epilogue"
 FUSE_INPUT_ATTR = "kaena.plan.fuse_input"
 FUSE_TRANSPOSES_ATTR = "kaena.plan.fuse_transposes"
 ATTENTION_ATTR = "kaena.plan.attention"
+HEAD_GROUPS_ATTR = "kaena.plan.head_groups"
 WEIGHT_BLOCKS_ATTR = "kaena.plan.weight_blocks"
 CHAIN_ATTR = "kaena.plan.chain"
 SHARED_LHS_ATTR = "kaena.plan.shared_lhs"

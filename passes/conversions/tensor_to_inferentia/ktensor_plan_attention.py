@@ -68,6 +68,48 @@ class AttentionBlock:
                       + (cm.dma(Lk * 4) if mask else 0))
         return fused, per_op
 
+    def head_compute(self, plan: FunctionPlan) -> int:
+        """Engine cycles of one head, its instructions one after another (each waits for
+        the one before): the scores and their drain, the mask add, the softmax, the
+        probabilities' transpose and its drain, the context and its drain."""
+        cm, Lq, Lk, D, Dv = plan.cm, self.Lq, self.Lk, self.D, self.Dv
+        qk = str(self.scores.lhs.type.element_type)
+        pv = str(self.context.lhs.type.element_type)
+        mask = cm.vector(Lk, 2) if self.scores_epilogue.bias is not None else 0
+        softmax = 2 * cm.vector(Lk) + cm.vector(Lk) + cm.activation(Lk) + cm.activation(1) + cm.vector(Lk)
+        return (cm.gemm(K=D, M=Lq, N=Lk, dtype=qk).cycles + cm.activation(Lk) + mask + softmax
+                + cm.gemm(K=Lq, M=Lk, N=Lq, dtype=pv).cycles + cm.activation(Lq)
+                + cm.gemm(K=Lk, M=Dv, N=Lq, dtype=pv).cycles + cm.activation(Lq))
+
+    def group_cycles(self, plan: FunctionPlan, groups: int) -> int:
+        """Cycles from the block's first load to its context landing in DRAM when q, k, v
+        load in ``groups`` groups of heads (three DMAs each, back to back on the queue),
+        each group's heads computed once it has landed: ``CostModel.streamed`` plus the
+        context's one write."""
+        cm, B, Lq, Lk, D, Dv = plan.cm, self.B, self.Lq, self.Lk, self.D, self.Dv
+        qk = itemsize(self.scores.lhs.type.element_type)
+        pv = itemsize(self.context.lhs.type.element_type)
+        out = itemsize(plan.materialized(self.context).type.element_type)
+        h = B // groups
+        load = cm.dma(h * Lq * D * qk) + cm.dma(h * D * Lk * qk) + cm.dma(h * Lk * Dv * pv)
+        return cm.streamed(load, h * self.head_compute(plan), groups) + cm.dma(B * Lq * Dv * out)
+
+    def head_groups(self, plan: FunctionPlan) -> int:
+        """The divisor of the head count ``group_cycles`` prices fastest (the fewest on a tie)."""
+        return min((g for g in range(1, self.B + 1) if self.B % g == 0),
+                   key=lambda g: (self.group_cycles(plan, g), g))
+
+
+def planned_head_groups(plan: FunctionPlan, blk: AttentionBlock) -> int:
+    """``kaena.plan.head_groups`` on the block's scores (1 when absent), checked."""
+    if d.HEAD_GROUPS_ATTR not in blk.scores.attributes:
+        return 1
+    g = d.get_int(blk.scores, d.HEAD_GROUPS_ATTR)
+    if g is None or g < 1 or blk.B % g:
+        raise plan.error(blk.scores, f"{d.HEAD_GROUPS_ATTR} = {g}, but the block has {blk.B} heads "
+                                     "(the groups must divide them)")
+    return g
+
 
 def _single_user(plan: FunctionPlan, v: SSAValue) -> Operation | None:
     if v in plan.direct or not v.has_one_use():
@@ -165,8 +207,10 @@ class KtensorPlanAttentionPass(PlanPass):
     PSUM partitions), the scale and mask in their drain, the softmax along the free dim,
     the probabilities transposed on the PE array, the context matmul, every head's
     context written back once. Chosen when the cost model prices its DMAs below the
-    per-op lowering's (which sends scores and probabilities through DRAM per head). A
-    decision written by hand is checked."""
+    per-op lowering's (which sends scores and probabilities through DRAM per head).
+    With it ``kaena.plan.head_groups``: q, k, v load in that many groups of heads, the
+    count ``AttentionBlock.head_groups`` prices fastest. A decision written by hand is
+    checked."""
 
     name: ClassVar[str] = "ktensor-plan-attention"
     stage: ClassVar[str] = "attention"
@@ -180,11 +224,15 @@ class KtensorPlanAttentionPass(PlanPass):
             if d.has_flag(op, d.ATTENTION_ATTR):
                 if blk is None:
                     raise plan.error(op, f"{d.ATTENTION_ATTR} is set, but {why}")
-                continue
-            if blk is not None:
+            elif blk is not None:
                 fused, per_op = blk.dma_cycles(plan)
                 if fused < per_op:
                     d.set_flag(op, d.ATTENTION_ATTR)
+            if blk is not None and d.has_flag(op, d.ATTENTION_ATTR):
+                if d.HEAD_GROUPS_ATTR in op.attributes:
+                    planned_head_groups(plan, blk)  # written by hand: checked
+                else:
+                    d.set_int(op, d.HEAD_GROUPS_ATTR, blk.head_groups(plan))
 
 
 def block_sources(plan: FunctionPlan, blk: AttentionBlock) -> tuple[str, ...]:

@@ -4,7 +4,8 @@
 // ktensor-plan-attention marks the scores batch_matmul of an attention block it lowers as one
 // loop over heads in SBUF (kaena.plan.attention): scores scaled and masked per key by their
 // drain (the epilogue), a softmax over keys writing its bf16 cast, the context batch_matmul
-// reading the probabilities. Not marked: a block whose probabilities are also a result (they
+// reading the probabilities; with it kaena.plan.head_groups, the groups of heads whose q, k, v
+// load together (here one head each: the queue loads head 1 while the engines do head 0). Not marked: a block whose probabilities are also a result (they
 // must reach DRAM), a block whose context has more features than a PE tile's columns.
 
 builtin.module attributes {kaena.weights = "w.npz"} {
@@ -32,7 +33,7 @@ func.func @main(%q: tensor<1x2x128x64xbf16> {kaena.name = "q"}, %k: tensor<1x2x6
 }
 
 // CHECK:      kaena.plan.done = ["engines", "fused-casts", "epilogues", "fused-inputs", "bias-table", "attention"]
-// CHECK:      %s = ktensor.batch_matmul %q, %k {kaena.plan.epilogue = 2 : i64, kaena.plan.attention, transpose_lhs
+// CHECK:      %s = ktensor.batch_matmul %q, %k {kaena.plan.epilogue = 2 : i64, kaena.plan.attention, kaena.plan.head_groups = 2 : i64, transpose_lhs
 // CHECK:      %p = ktensor.softmax %sm {kaena.plan.fuse_cast, axis = 3 : i64}
 // CHECK:      %o = ktensor.batch_matmul %pb, %v {kaena.plan.epilogue = 3 : i64, transpose_lhs
 // CHECK:      %s2 = ktensor.batch_matmul %q, %k {transpose_lhs
