@@ -27,12 +27,9 @@ import json
 import os
 import random
 import re
-import resource
-import select
 import shlex
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +37,9 @@ import traceback
 from collections import Counter
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
+
+from kaena.testing.fuzz_harness import HarnessBroken, Lost, add_arguments, announce, case_budget, run_workers, \
+    worker_range
 
 HERE = os.path.abspath(__file__)
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -506,22 +506,15 @@ def run_cases(seed_no: int, cases: int, seconds: float = 10.0, lowered: int | No
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def worker(seed_no: int, start: int, step: int, stop: int, seconds: float, corpus_file: str, workdir: str) -> None:
-    """Run cases start, start+step, ... < stop; one JSON line before and after each."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+def worker(cases: range, seed_no: int, seconds: float, corpus_file: str, workdir: str) -> None:
+    """Run the worker's cases; one JSON line before and after each."""
     with open(corpus_file, encoding="utf-8") as f:
         corpus = Corpus([Seed(**s) for s in json.load(f)])
-    for i in range(start, stop, step):
+    for i in cases:
         seed, config, kind, data = case(corpus, seed_no, i)
-        print(json.dumps({"start": i, "kind": kind}), flush=True)
+        announce({"start": i, "kind": kind})
         outcomes = run_case(workdir, seed, config, data, seconds)
-        print(json.dumps({"done": i, "kind": kind, "outcomes": [o.__dict__ for o in outcomes]}), flush=True)
-
-
-def _limit(memory_bytes: int):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    return apply
+        announce({"done": i, "kind": kind, "outcomes": [o.__dict__ for o in outcomes]})
 
 
 def campaign(args) -> int:
@@ -538,52 +531,20 @@ def _campaign(args, workdir: str) -> int:
     corpus_file = os.path.join(workdir, "corpus.json")
     with open(corpus_file, "w", encoding="utf-8") as f:
         json.dump([s.__dict__ for s in corpus.seeds], f)
-    t_end = time.monotonic() + args.seconds if args.seconds else None
-    stop = args.cases or 1 << 62
     tally = Tally()
-    next_case = list(range(args.workers))  # worker w runs w, w+W, w+2W, ...
-
-    def spawn(w: int) -> subprocess.Popen:
-        cmd = [sys.executable, HERE, "--worker", str(args.seed), str(next_case[w]), str(args.workers), str(stop),
-               str(args.deadline), corpus_file, workdir]
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
-                                preexec_fn=_limit(args.memory_mb << 20))
-
-    procs = {w: spawn(w) for w in range(args.workers)}
-    current: dict[int, tuple[int, str, float]] = {}
-    while procs and (t_end is None or time.monotonic() < t_end):
-        ready, _, _ = select.select([p.stdout for p in procs.values()], [], [], 1.0)
-        now = time.monotonic()
-        for w, p in list(procs.items()):
-            line = p.stdout.readline() if p.stdout in ready else None
-            if line:
-                msg = json.loads(line)
-                if "start" in msg:
-                    current[w] = (msg["start"], msg["kind"], now)
-                else:
-                    tally.add(msg["done"], msg["kind"], [Outcome(**o) for o in msg["outcomes"]])
-                    next_case[w] = msg["done"] + args.workers
-                    current.pop(w, None)
-                continue
-            stalled = w in current and now - current[w][2] > args.deadline * 3
-            if line == "" or stalled:  # EOF (the worker exited) or a hang SIGALRM could not break
-                if stalled:
-                    p.kill()
-                p.wait()
-                if w in current:
-                    i, kind, _ = current.pop(w)
-                    what = "hang" if stalled else "traceback"
-                    tally.add(i, kind, [Outcome("worker", what, f"worker exit {p.returncode}", f"worker {what}")])
-                    next_case[w] = i + args.workers
-                    procs[w] = spawn(w)
-                elif p.returncode != 0:
-                    print(f"fuzz_ir: worker {w} exited with {p.returncode} outside any case", file=sys.stderr)
-                    return 2
-                else:
-                    del procs[w]
-    for p in procs.values():
-        p.kill()
-        p.wait()
+    extra = [str(args.seed), str(args.deadline), corpus_file, workdir]
+    try:
+        for msg in run_workers(HERE, extra, workers=args.workers, cases=args.cases, seconds=args.seconds,
+                               memory_mb=args.memory_mb, deadline=args.deadline):
+            if isinstance(msg, Lost):  # the worker exited mid-case, or hung past what SIGALRM could break
+                what = "hang" if msg.stalled else "traceback"
+                tally.add(msg.case, msg.kind, [Outcome("worker", what, f"worker exit {msg.returncode}",
+                                                       f"worker {what}")])
+            else:
+                tally.add(msg["done"], msg["kind"], [Outcome(**o) for o in msg["outcomes"]])
+    except HarnessBroken as e:
+        print(f"fuzz_ir: {e}", file=sys.stderr)
+        return 2
     elapsed = time.monotonic() - t0
     print(tally.report(
         f"fuzz_ir: tried {tally.cases} cases ({2 * tally.cases} tool runs) in {elapsed:.0f} s, seed {args.seed}, "
@@ -609,25 +570,19 @@ def reproduce(seed_no: int, i: int, path: str) -> None:
 
 
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        seed_no, start, step, stop, seconds, corpus_file, workdir = sys.argv[2:9]
-        worker(int(seed_no), int(start), int(step), int(stop), float(seconds), corpus_file, workdir)
+    if (job := worker_range(sys.argv)) is not None:
+        cases, (seed_no, seconds, corpus_file, workdir) = job
+        worker(cases, int(seed_no), float(seconds), corpus_file, workdir)
         return 0
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--cases", type=int, default=0, help="number of cases (default: 5000 unless --seconds)")
-    p.add_argument("--seconds", type=float, default=0, help="stop after this many seconds")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    p.add_argument("--memory-mb", type=int, default=4096, help="address-space limit of each worker")
-    p.add_argument("--deadline", type=float, default=20.0, help="seconds one case's tool run may take")
+    add_arguments(p, cases=5000, memory_mb=4096, deadline=20.0, output="case.mlir",
+                  deadline_help="seconds one case's tool run may take")
     p.add_argument("--reproduce", type=int, metavar="CASE", help="write case CASE to -o and run it once")
-    p.add_argument("-o", "--output", default="case.mlir")
     args = p.parse_args()
     if args.reproduce is not None:
         reproduce(args.seed, args.reproduce, args.output)
         return 0
-    if not args.cases and not args.seconds:
-        args.cases = 5000
+    case_budget(args)
     return campaign(args)
 
 

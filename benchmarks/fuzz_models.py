@@ -20,12 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import select
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
+
+from kaena.testing.fuzz_harness import HarnessBroken, Lost, add_arguments, announce, case_budget, run_workers, \
+    worker_range
 
 HERE = os.path.abspath(__file__)
 GENERATORS = ("mutation", "graph")
@@ -37,28 +37,25 @@ def generator_of(i: int) -> tuple[str, int]:
     return GENERATORS[(i // 2) % 2], (i // 4) * 2 + i % 2
 
 
-def worker(seed: int, start: int, step: int, stop: int, deadline: float) -> None:
-    """Run cases start, start+step, ... < stop; one JSON line before and after each."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+def worker(cases: range, seed: int, deadline: float) -> None:
+    """Run the worker's cases; one JSON line before and after each, a mark before the reference."""
     from kaena.testing import model_fuzz
     from kaena.testing.model_fuzz import make_case, run_case
 
-    model_fuzz.on_reference = lambda: print(json.dumps({"reference": True}), flush=True)
-    for i in range(start, stop, step):
+    model_fuzz.on_reference = lambda: announce({"mark": "reference"})
+    for i in cases:
         gen, k = generator_of(i)
-        print(json.dumps({"start": i, "kind": gen}), flush=True)
+        announce({"start": i, "kind": gen})
         t0 = time.monotonic()
         try:
             case = make_case(gen, seed, k)
         except Exception as e:  # noqa: BLE001 - a generator bug is reported, not fatal
-            print(json.dumps({"done": i, "gen": gen, "kind": "generator", "outcome": "traceback",
-                              "category": "", "detail": f"generator: {type(e).__name__}: {e}", "notes": []}),
-                  flush=True)
+            announce({"done": i, "gen": gen, "kind": "generator", "outcome": "traceback", "category": "",
+                      "detail": f"generator: {type(e).__name__}: {e}", "notes": []})
             continue
         out = run_case(case, seed, deadline)
-        print(json.dumps({"done": i, "gen": gen, "kind": case.kind, "outcome": out.kind, "category": out.category,
-                          "detail": out.detail[:3000], "notes": out.notes,
-                          "seconds": round(time.monotonic() - t0, 3)}), flush=True)
+        announce({"done": i, "gen": gen, "kind": case.kind, "outcome": out.kind, "category": out.category,
+                  "detail": out.detail[:3000], "notes": out.notes, "seconds": round(time.monotonic() - t0, 3)})
 
 
 def reproduce(seed: int, which: str, path: str) -> None:
@@ -72,98 +69,42 @@ def reproduce(seed: int, which: str, path: str) -> None:
     print(f"{gen} case {k} ({case.kind}) -> {path}: {out.kind} {out.category}: {out.detail}")
 
 
-def _limit(memory_bytes: int):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    return apply
+def lost_message(lost: Lost) -> dict:
+    """A case that killed or hung its worker; Kaena is not at fault if onnxruntime, the reference, was running."""
+    what = "timeout" if lost.stalled else "crash"
+    detail = "hung past the hard deadline" if lost.stalled else f"worker died (exit {lost.returncode})"
+    if "reference" in lost.marks:  # Kaena compiled it; onnxruntime died on it
+        what, detail = "accepted", f"onnxruntime {what}: {detail}"
+    return {"done": lost.case, "gen": generator_of(lost.case)[0], "kind": "?", "outcome": what, "category": "",
+            "detail": detail, "notes": []}
 
 
 def campaign(args) -> int:
     from kaena.testing.model_fuzz import FAILURES, signature
 
-    t_end = time.monotonic() + args.seconds if args.seconds else None
-    stop = args.cases if args.cases else 1 << 62
     outcomes: Counter = Counter()
     categories: Counter = Counter()
     notes: Counter = Counter()
     groups: dict[str, list[dict]] = defaultdict(list)
-    tried = 0
-    next_case = list(range(args.workers))
-
-    def spawn(w: int) -> subprocess.Popen:
-        cmd = [sys.executable, HERE, "--worker", str(args.seed), str(next_case[w]), str(args.workers), str(stop),
-               str(args.deadline)]
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
-                                preexec_fn=_limit(args.memory_mb << 20))
-
-    def record(msg: dict) -> None:
-        nonlocal tried
-        tried += 1
-        outcomes[(msg["gen"], msg["outcome"])] += 1
-        if msg["outcome"] == "rejected":
-            categories[(msg["gen"], msg["category"])] += 1
-        for n in msg.get("notes", []):
-            notes[(msg["gen"], n)] += 1
-        if msg["outcome"] in FAILURES:
-            groups[signature(msg["outcome"], msg["detail"])].append(msg)
-        if args.log:
-            with open(args.log, "a") as f:
-                f.write(json.dumps(msg) + "\n")
-
-    procs = {w: spawn(w) for w in range(args.workers)}
-    current: dict[int, tuple[int, float]] = {}
-    in_reference: set[int] = set()
     t0 = time.monotonic()
-    while procs:
-        if t_end is not None and time.monotonic() > t_end:
-            break
-        ready, _, _ = select.select([p.stdout for p in procs.values()], [], [], 1.0)
-        now = time.monotonic()
-        for w, p in list(procs.items()):
-            eof = False
-            if p.stdout in ready:
-                line = p.stdout.readline()
-                eof = not line
-                if line:
-                    msg = json.loads(line)
-                    if "reference" in msg:
-                        in_reference.add(w)
-                    elif "start" in msg:
-                        current[w] = (msg["start"], now)
-                        in_reference.discard(w)
-                    else:
-                        record(msg)
-                        next_case[w] = msg["done"] + args.workers
-                        current.pop(w, None)
-                    continue
-            stalled = w in current and now - current[w][1] > args.deadline * 3
-            if eof or stalled:
-                if stalled:
-                    p.kill()
-                p.wait()
-                if w in current:
-                    i, _ = current.pop(w)
-                    gen, _ = generator_of(i)
-                    what = "timeout" if stalled else "crash"
-                    detail = "hung past the hard deadline" if stalled else f"worker died (exit {p.returncode})"
-                    if w in in_reference:  # Kaena compiled it; onnxruntime, the reference, died on it
-                        what, detail = "accepted", f"onnxruntime {what}: {detail}"
-                    record({"done": i, "gen": gen, "kind": "?", "outcome": what, "category": "",
-                            "detail": detail, "notes": []})
-                    next_case[w] = i + args.workers
-                    procs[w] = spawn(w)
-                elif p.returncode != 0:
-                    for q in procs.values():
-                        q.kill()
-                    print(f"fuzz_models: worker {w} exited with {p.returncode} outside any case "
-                          f"(is --memory-mb {args.memory_mb} enough to import Kaena?)", file=sys.stderr)
-                    return 2
-                else:
-                    del procs[w]
-    for p in procs.values():
-        p.kill()
-        p.wait()
-    report(args, tried, time.monotonic() - t0, outcomes, categories, notes, groups)
+    try:
+        for msg in run_workers(HERE, [str(args.seed), str(args.deadline)], workers=args.workers, cases=args.cases,
+                               seconds=args.seconds, memory_mb=args.memory_mb, deadline=args.deadline):
+            msg = lost_message(msg) if isinstance(msg, Lost) else msg
+            outcomes[(msg["gen"], msg["outcome"])] += 1
+            if msg["outcome"] == "rejected":
+                categories[(msg["gen"], msg["category"])] += 1
+            for n in msg.get("notes", []):
+                notes[(msg["gen"], n)] += 1
+            if msg["outcome"] in FAILURES:
+                groups[signature(msg["outcome"], msg["detail"])].append(msg)
+            if args.log:
+                with open(args.log, "a") as f:
+                    f.write(json.dumps(msg) + "\n")
+    except HarnessBroken as e:
+        print(f"fuzz_models: {e}", file=sys.stderr)
+        return 2
+    report(args, sum(outcomes.values()), time.monotonic() - t0, outcomes, categories, notes, groups)
     return 1 if groups else 0
 
 
@@ -190,26 +131,19 @@ def report(args, tried, elapsed, outcomes, categories, notes, groups) -> None:
 
 
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        seed, start, step, stop, deadline = sys.argv[2:7]
-        worker(int(seed), int(start), int(step), int(stop), float(deadline))
+    if (job := worker_range(sys.argv)) is not None:
+        cases, (seed, deadline) = job
+        worker(cases, int(seed), float(deadline))
         return 0
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--cases", type=int, default=0, help="number of cases, half of each generator (default 2000)")
-    p.add_argument("--seconds", type=float, default=0, help="stop after this many seconds")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    p.add_argument("--memory-mb", type=int, default=6144, help="address-space limit of each worker")
-    p.add_argument("--deadline", type=float, default=60.0, help="seconds one case may take")
+    add_arguments(p, cases=2000, memory_mb=6144, deadline=60.0, output="case.onnx")
     p.add_argument("--log", help="append every case's outcome to this file (JSON lines)")
     p.add_argument("--reproduce", metavar="GEN:K", help="write case K of GEN (mutation or graph) to -o and run it")
-    p.add_argument("-o", "--output", default="case.onnx")
     args = p.parse_args()
     if args.reproduce is not None:
         reproduce(args.seed, args.reproduce, args.output)
         return 0
-    if not args.cases and not args.seconds:
-        args.cases = 2000
+    case_budget(args)
     return campaign(args)
 
 
