@@ -8,7 +8,7 @@ import pytest
 
 import kaena
 from kaena.testing import modelzoo
-from kaena.testing.reference import error_metrics, random_inputs, run_onnxruntime
+from kaena.testing.reference import assert_within_bf16_bar, error_metrics, random_inputs, run_onnxruntime
 
 MODELS = ("resnet50", "mobilenet_v2", "ssd_detector")
 
@@ -28,7 +28,4 @@ def test_fp32_within_1e3_of_the_largest_output(case):
 
 def test_bf16_within_twice_the_emulation_error(case):
     model, inputs, ref = case
-    emulated = error_metrics(run_onnxruntime(modelzoo.bf16_emulation(model), inputs), ref)
-    err = error_metrics(kaena.load(kaena.compile(model)).run(inputs), ref)
-    assert err.max_rel <= 2 * emulated.max_rel, (err, emulated)
-    assert err.one_minus_cosine <= 2 * emulated.one_minus_cosine, (err, emulated)
+    assert_within_bf16_bar(model, inputs, ref, kaena.load(kaena.compile(model)).run(inputs))

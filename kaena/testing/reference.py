@@ -84,3 +84,18 @@ def random_inputs(model, seed: int = 0) -> dict[str, np.ndarray]:
                     break
             out[inp.name] = rng.integers(0, high, shape).astype(dtype)
     return out
+
+
+def bf16_bar(model, inputs: dict[str, np.ndarray], reference: dict[str, np.ndarray]) -> ErrorMetrics:
+    """The errors of a faithful BF16 emulation of ``model`` (every matmul/conv operand rounded)."""
+    from kaena.testing.modelzoo import bf16_emulation
+
+    return error_metrics(run_onnxruntime(bf16_emulation(model), inputs), reference)
+
+
+def assert_within_bf16_bar(model, inputs: dict[str, np.ndarray], reference: dict[str, np.ndarray],
+                           actual: dict[str, np.ndarray]) -> None:
+    """The BF16 accuracy bar: at most twice the emulation's max error and its 1 - cosine."""
+    emulated, err = bf16_bar(model, inputs, reference), error_metrics(actual, reference)
+    assert err.max_rel <= 2 * emulated.max_rel, (err, emulated)
+    assert err.one_minus_cosine <= 2 * emulated.one_minus_cosine, (err, emulated)
