@@ -18,8 +18,9 @@ from kaena.driver import CompileOptions, CompileReport, pipeline_specs, referenc
 from kaena.errors import KaenaError, ModelImportError
 from kaena.frontends import import_model
 from kaena.frontends.onnx.initializers import LAZY_BYTES, read_model
-from kaena.neff import container
-from kaena.neff.container import archive_members, header_bytes
+from kaena.neff import layout
+from kaena.neff.archive import header_bytes
+from kaena.neff.container import archive_members
 from kaena.testing import modelzoo
 from kaena.weights import MappedArray, module_store
 
@@ -75,11 +76,11 @@ def test_npy_members_match_numpy_save(lenet_file):
     files = [(sg, v) for sg in neff.subgraphs for v in sg.variables if v.kind == "file"]
     assert {v.dtype for _, v in files} >= {"bfloat16", "float32"}
     for k, sg in enumerate(neff.subgraphs):
-        names = container._file_names(sg.variables)
+        names = layout.file_names(sg.variables)
         for i, fname in names.items():
             v = sg.variables[i]
             arr = np.asarray(v.data).reshape(v.shape)
-            arr = arr.view("<u2") if v.dtype == "bfloat16" else arr.astype(container._NPY_STORAGE[v.dtype])
+            arr = arr.view("<u2") if v.dtype == "bfloat16" else arr.astype(layout.NPY_STORAGE[v.dtype])
             assert members[f"sg{k:02d}/{fname}"] == npy_reference(arr)
 
 

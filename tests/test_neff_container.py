@@ -16,14 +16,9 @@ import pytest
 from kaena.errors import NeffError
 from kaena.isa import AP_DTYPE, INSTR_DTYPE, Engine, Opcode
 from kaena.neff import Neff
-from kaena.neff.container import (
-    HEADER_SIZE,
-    archive_members,
-    read_header,
-    read_neff_bytes,
-    read_neff_file,
-    write_neff_bytes,
-)
+from kaena.neff.archive import read_header
+from kaena.neff.container import archive_members, read_neff_bytes, read_neff_file, write_neff_bytes
+from kaena.neff.layout import HEADER_SIZE
 from kaena.simulator import simulate
 from kaena.simulator.builder import Program, dram, row, sbuf
 

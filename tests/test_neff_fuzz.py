@@ -133,10 +133,10 @@ def test_bounded_before_allocation():
     bomb = gzip.compress(bytes(64 << 20), compresslevel=1)  # 64 MiB of zeros in ~64 KiB
     with pytest.raises(NeffError, match="holds no members"):
         read_neff_bytes(fuzz.rehash(header + bomb))
-    from kaena.neff import container
+    from kaena.neff import archive
 
     with pytest.MonkeyPatch.context() as mp:  # the real budget is GiBs: shrink it to see the bound act
-        mp.setattr(container, "archive_budget", lambda num_tpb: 1 << 20)
+        mp.setattr(archive, "archive_budget", lambda num_tpb: 1 << 20)
         with pytest.raises(NeffError, match="decompresses to more than"):
             read_neff_bytes(fuzz.rehash(header + bomb))
     # an .npy header that claims a shape far beyond its data

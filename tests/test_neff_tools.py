@@ -17,7 +17,8 @@ import kaena
 from kaena.testing import modelzoo
 from kaena.errors import NeffError
 from kaena.isa import Engine, Opcode, empty_records
-from kaena.neff.container import HEADER_SIZE, read_neff_bytes
+from kaena.neff.container import read_neff_bytes
+from kaena.neff.layout import HEADER_SIZE
 from kaena.testing.neff_fuzz import rehash, repack, split
 from kaena.neff.listing import assemble, disassemble, neff_weights, streams_equal
 from kaena.tools import kaena_neff_main as tool

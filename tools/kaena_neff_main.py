@@ -22,15 +22,9 @@ import sys
 
 from kaena.errors import KaenaError, NeffError
 from kaena.isa import INSTR_DTYPE, Engine
-from kaena.neff.container import (
-    MAX_CORES,
-    NeffHeader,
-    archive_budget,
-    pack_members,
-    read_file_bytes,
-    read_neff_bytes,
-    read_neff_parts,
-)
+from kaena.neff.archive import archive_budget, read_file_bytes
+from kaena.neff.container import pack_members, read_neff_bytes, read_neff_parts
+from kaena.neff.layout import MAX_CORES, NeffHeader
 from kaena.neff.info import neff_info
 from kaena.neff.listing import assemble, disassemble, neff_weights
 from kaena.neff import Neff

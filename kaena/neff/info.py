@@ -5,7 +5,8 @@ error."""
 from __future__ import annotations
 
 from kaena.isa import Engine
-from kaena.neff.container import HEADER_SIZE, read_neff_parts
+from kaena.neff.container import read_neff_parts
+from kaena.neff.layout import HEADER_SIZE
 
 
 def _member_kind(name: str) -> str:

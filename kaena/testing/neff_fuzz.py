@@ -28,7 +28,8 @@ import numpy as np
 
 from kaena.errors import KaenaError
 from kaena.isa import AP_DTYPE, INSTR_DTYPE
-from kaena.neff.container import HEADER_SIZE, _gunzip, _tar_bytes, header_bytes
+from kaena.neff.archive import gunzip, header_bytes, tar_bytes
+from kaena.neff.layout import HEADER_SIZE
 
 # (offset, struct format) of the header fields worth scrambling (docs/neff-format.md)
 HEADER_FIELDS = [(0, "<Q"), (8, "<Q"), (16, "<Q"), (24, "<Q"), (32, "<Q"), (168, "<I"), (476, "<I"), (544, "<Q"),
@@ -60,7 +61,7 @@ def split(data: bytes) -> tuple[bytes, dict[str, bytes]]:
     """(header, members in archive order) of a valid NEFF."""
     header = data[:HEADER_SIZE]
     raw = data[HEADER_SIZE:]
-    tar = _gunzip(raw, 1 << 30, "seed") if raw[:2] == b"\x1f\x8b" else raw
+    tar = gunzip(raw, 1 << 30, "seed") if raw[:2] == b"\x1f\x8b" else raw
     members: dict[str, bytes] = {}
     with tarfile.open(fileobj=io.BytesIO(tar), mode="r:") as tf:
         for info in tf:
@@ -72,7 +73,7 @@ def split(data: bytes) -> tuple[bytes, dict[str, bytes]]:
 def repack(header: bytes, members: dict[str, bytes], compress: bool = True) -> bytes:
     """Members -> archive with a header whose sizes and hash are valid again
     (the other header fields are kept as they were)."""
-    return rehash(header + _tar_bytes(members, compress))
+    return rehash(header + tar_bytes(members, compress))
 
 
 def rehash(data: bytes) -> bytes:
@@ -167,7 +168,7 @@ def mutate_bitflip_rehashed(header: bytes, members: dict[str, bytes], data: byte
 
 def mutate_tar_bytes(header: bytes, members: dict[str, bytes], data: bytes, rng: random.Random) -> bytes:
     """Corrupt the uncompressed tar (headers, sizes, checksums), re-gzip, fix the hash."""
-    tar = bytearray(_tar_bytes(members, compress=False))
+    tar = bytearray(tar_bytes(members, compress=False))
     for _ in range(rng.randint(1, 6)):
         block = rng.randrange(len(tar) // 512) * 512
         pos = block + rng.choice([rng.randrange(512), rng.randrange(100), 124 + rng.randrange(12), 148 + rng.randrange(8), 156])
