@@ -13,7 +13,7 @@ from kaena.dialects import framework as fw
 from kaena.dialects import ktensor as kt
 from kaena.dialects.attributes import sources_of
 from kaena.driver import CompileOptions, _build_passes, import_model, pipeline_specs
-from kaena.frontends.onnx_importer import import_onnx
+from kaena.frontends.onnx import import_onnx
 from kaena.registry import make_context
 from kaena.testing import modelzoo
 

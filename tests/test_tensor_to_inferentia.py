@@ -546,7 +546,7 @@ def test_missing_main_is_a_compile_error():
 
 def test_frontend_models_lower_fast_and_compact():
     from kaena.testing import modelzoo
-    from kaena.frontends.onnx_importer import import_onnx
+    from kaena.frontends.onnx import import_onnx
 
     ctx = _ctx()
     for model in (modelzoo.mlp(batch=4), modelzoo.lenet(batch=2)):

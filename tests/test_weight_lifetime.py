@@ -9,7 +9,7 @@ import weakref
 import kaena
 from kaena import weights
 from kaena.driver import CompileReport
-from kaena.frontends import onnx_importer
+from kaena.frontends.onnx import core as onnx_core
 from kaena.testing import modelzoo
 
 
@@ -20,7 +20,7 @@ def test_store_is_freed_after_compile(monkeypatch):
         made.append(weakref.ref(store))
         weights.attach(module, store)
 
-    monkeypatch.setattr(onnx_importer, "attach", attach)
+    monkeypatch.setattr(onnx_core, "attach", attach)
     neff = kaena.compile(modelzoo.lenet())
     # the module's cycle goes first; the registry's weakref callback then drops its entry,
     # and the store (itself in a cycle) goes in the next collection

@@ -11,17 +11,8 @@ from xdsl.dialects.builtin import TensorType, i1, i32
 from xdsl.ir import Operation, SSAValue
 
 from kaena.dialects import framework as fw
-from kaena.frontends.onnx.core import (
-    Importer,
-    Unsupported,
-    attrs,
-    const_scalar,
-    define_or_reshape,
-    f32,
-    float_input,
-    scalar_operand,
-    unary,
-)
+from kaena.frontends.onnx.core import Importer, Unsupported, attrs, f32
+from kaena.frontends.onnx.utils import const_scalar, define_or_reshape, float_input, scalar_operand, unary
 
 
 def _leaky_relu(imp: Importer, node: onnx.NodeProto) -> None:

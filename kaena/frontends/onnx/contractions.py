@@ -7,10 +7,7 @@ from __future__ import annotations
 import onnx
 
 from kaena.dialects import framework as fw
-from kaena.frontends.onnx.core import (
-    Importer,
-    attrs,
-)
+from kaena.frontends.onnx.core import Importer, attrs
 
 
 def _gemm(imp: Importer, node: onnx.NodeProto) -> None:

@@ -6,16 +6,8 @@ import onnx
 from xdsl.dialects.builtin import TensorType
 
 from kaena.dialects import framework as fw
-from kaena.frontends.onnx.core import (
-    Importer,
-    InvalidNode,
-    Unsupported,
-    attrs,
-    define_reshaped,
-    f32,
-    reshape_to,
-    spatial_pads,
-)
+from kaena.frontends.onnx.core import Importer, InvalidNode, Unsupported, attrs, f32
+from kaena.frontends.onnx.utils import define_reshaped, reshape_to, spatial_pads
 
 
 def _conv(imp: Importer, node: onnx.NodeProto) -> None:

@@ -1,4 +1,4 @@
-"""The ONNX importer's core: loading, shape inference, the module builder and
+"""The ONNX importer's core: shape inference, the module builder and
 the error collection.
 
 The importer is deliberately thin: one small converter per ONNX op (in the
@@ -17,7 +17,6 @@ later passes and messages can say which node an op implements.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Callable
 
@@ -25,16 +24,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 from xdsl.dialects import func
-from xdsl.dialects.builtin import (
-    ArrayAttr,
-    DictionaryAttr,
-    Float32Type,
-    ModuleOp,
-    StringAttr,
-    TensorType,
-    i1,
-    i32,
-)
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, Float32Type, ModuleOp, StringAttr, TensorType, i1, i32
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import VerifyException
@@ -42,7 +32,7 @@ from xdsl.utils.exceptions import VerifyException
 from kaena.dialects import framework as fw
 from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR, set_sources
 from kaena.errors import ModelImportError, UnsupportedOperatorError
-from kaena.frontends.onnx.initializers import read_model
+from kaena.frontends.onnx.loading import ir3_problem, shape_only_copy
 from kaena.frontends.onnx.validity import (
     definition_problems,
     drop_detached_uses,
@@ -110,75 +100,6 @@ def elem_name(elem_type: int) -> str:
         return TensorProto.DataType.Name(elem_type).lower()
     except ValueError:
         return f"type {elem_type}"
-
-
-def load(model: str | os.PathLike | onnx.ModelProto) -> tuple[str, onnx.ModelProto, dict[int, MappedArray]]:
-    """(source, proto, the initializers left in the file by index: ``initializers.read_model``)."""
-    if isinstance(model, onnx.ModelProto):
-        return (model.graph.name or "<onnx model>"), model, {}
-    path = os.fspath(model)
-    if not os.path.isfile(path):
-        raise ModelImportError(f"{path}: file not found; give the path of an .onnx model")
-    try:
-        proto, mapped = read_model(path)
-    except ModelImportError as e:
-        raise ModelImportError(f"{path}: {e.message}") from None
-    except Exception as e:  # protobuf DecodeError, external data errors, ...
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise ModelImportError(
-            f"{path}: not a readable ONNX model ({reason}); re-export it or check the file is complete"
-        ) from None
-    if not proto.HasField("graph") or proto.ir_version <= 0 or not proto.opset_import:
-        raise ModelImportError(
-            f"{path}: not an ONNX model (no graph, IR version or opset); "
-            "re-export it or check the file is complete"
-        )
-    return path, proto, mapped
-
-
-# Initializers at most this many elements keep their data for shape inference's data
-# propagation (shape tensors, axes, pads); larger ones (weights) travel as typed inputs.
-_SHAPE_DATA_ELEMENTS = 64
-
-
-def _ir3_problem(proto: onnx.ModelProto) -> str | None:
-    """Before IR version 4 every initializer is also a graph input, and ONNX's shape inference
-    reads one that is not as unknown: why a model breaking that rule is invalid, or None.
-    (Checked only when the model does not import: onnxruntime runs such models anyway.)"""
-    if proto.ir_version >= 4:
-        return None
-    inputs = {i.name for i in proto.graph.input}
-    stray = next((t.name for t in proto.graph.initializer if t.name not in inputs), None)
-    if stray is None:
-        return None
-    return (f"it declares IR version {proto.ir_version}, where every initializer must also be a graph input, "
-            f"and initializer '{stray}' is not (set ir_version to the one its opset needs)")
-
-
-def _shape_only_copy(proto: onnx.ModelProto) -> onnx.ModelProto:
-    """The model as shape inference needs it: every node, but weights as typed graph
-    inputs instead of data, so inferring ResNet-50's shapes copies and serialises
-    kilobytes rather than its 100 MB of weights."""
-    model = onnx.ModelProto()
-    for field in ("ir_version", "producer_name", "producer_version", "domain", "model_version"):
-        setattr(model, field, getattr(proto, field))
-    model.opset_import.extend(proto.opset_import)
-    model.functions.extend(proto.functions)
-    src, g = proto.graph, model.graph
-    g.name = src.name
-    g.node.extend(src.node)
-    g.input.extend(src.input)
-    g.output.extend(src.output)
-    g.value_info.extend(src.value_info)
-    g.sparse_initializer.extend(src.sparse_initializer)
-    declared = {i.name for i in src.input}
-    for t in src.initializer:
-        if t.data_location == TensorProto.EXTERNAL or math.prod(t.dims) > _SHAPE_DATA_ELEMENTS:
-            if t.name not in declared:
-                g.input.append(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
-        else:
-            g.initializer.append(t)
-    return model
 
 
 def node_name(node: onnx.NodeProto, index: int) -> str:
@@ -294,7 +215,7 @@ class Importer:
         return types
 
     def _infer_shapes(self, input_types: list[TensorType]) -> None:
-        model = _shape_only_copy(self.proto)
+        model = shape_only_copy(self.proto)
         g = model.graph
         by_name = {i.name: t for i, t in zip(self._model_inputs(), input_types)}
         for inp in g.input:
@@ -490,7 +411,7 @@ class Importer:
             except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError):
                 # A converter takes its node to be valid: if ONNX's strict inference says the
                 # model is not, that is the answer; otherwise it is Kaena's bug.
-                problem = strict_inference_problem(_shape_only_copy(self.proto))
+                problem = strict_inference_problem(shape_only_copy(self.proto))
                 if problem is None:
                     raise
                 self.invalid.append((name, node.op_type, problem))
@@ -501,7 +422,7 @@ class Importer:
             raise self._invalid_model(self.invalid)
         if self.unsupported:
             unsupported = UnsupportedOperatorError(self.source, self.unsupported)
-            problem = _ir3_problem(self.proto) or strict_inference_problem(_shape_only_copy(self.proto))
+            problem = ir3_problem(self.proto) or strict_inference_problem(shape_only_copy(self.proto))
             if problem is not None:
                 # Advice to replace operators is wrong for a model that is broken anyway.
                 raise ModelImportError(
@@ -641,100 +562,3 @@ def attrs(node: onnx.NodeProto) -> dict:
     return out
 
 
-def rank_of(imp: Importer, name: str) -> int:
-    return len(fw.shape_of(imp.operand(name)))
-
-
-def unary(cls: type[fw._UnaryOp]) -> Callable[[Importer, onnx.NodeProto], None]:
-    def conv(imp: Importer, node: onnx.NodeProto) -> None:
-        x = imp.operand(node.input[0])
-        imp.define(node, imp.emit(cls(x)))
-    return conv
-
-
-def spatial_pads(at: dict, in_sizes: tuple[int, ...], kernel: list[int], strides: list[int],
-                  dilations: list[int]) -> list[int]:
-    """ONNX pads [begin_0.., end_0..] for an N-D window, resolving auto_pad."""
-    n = len(in_sizes)
-    auto = at.get("auto_pad", "NOTSET")
-    if auto in ("NOTSET", ""):
-        pads = list(at.get("pads", [0] * 2 * n))
-        if len(pads) != 2 * n:
-            raise Unsupported(f"pads {pads} must have {2 * n} entries for a {n}-D window")
-        if min(pads, default=0) < 0:
-            raise Unsupported(f"negative pads {pads} are not supported")
-        return pads
-    if auto == "VALID":
-        return [0] * 2 * n
-    if auto in ("SAME_UPPER", "SAME_LOWER"):
-        begin, end = [], []
-        for size, k, s, d in zip(in_sizes, kernel, strides, dilations):
-            total = max((math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0)
-            small, large = total // 2, total - total // 2
-            begin.append(small if auto == "SAME_UPPER" else large)
-            end.append(large if auto == "SAME_UPPER" else small)
-        return begin + end
-    raise Unsupported(f"auto_pad '{auto}' is not supported")
-
-
-def reshape_to(imp: Importer, value: SSAValue, shape: list[int] | tuple[int, ...]) -> SSAValue:
-    if fw.shape_of(value) == tuple(shape):
-        return value
-    return imp.emit(fw.ReshapeOp(value, shape, TensorType(value.type.element_type, list(shape)))).results[0]
-
-
-def define_reshaped(imp: Importer, node: onnx.NodeProto, value: SSAValue) -> None:
-    """Define the node's output as ``value`` reshaped to the output's inferred shape."""
-    want = imp.result_type(node.output[0])
-    if want is None:
-        raise Unsupported("the output shape cannot be inferred statically: make the shape static")
-    imp.define(node, imp.emit(fw.ReshapeOp(value, want.get_shape(), want)))
-
-
-def define_or_reshape(imp: Importer, node: onnx.NodeProto, value: SSAValue, index: int = 0) -> None:
-    """Record ``value`` (already emitted) as the node's output ``index``, checking its type."""
-    want = imp.result_type(node.output[index])
-    if want is not None and want != value.type:
-        raise Unsupported(f"computed type {value.type} differs from ONNX's {want}")
-    value.name_hint = sanitize(node.output[index])
-    imp.values[node.output[index]] = value
-
-
-def const_scalar(imp: Importer, node: onnx.NodeProto, index: int, what: str) -> float | None:
-    if len(node.input) <= index or not node.input[index]:
-        return None
-    value = np.asarray(imp.const(node.input[index], what))
-    if value.size != 1:
-        raise Unsupported(f"{what} must be a scalar, got shape {list(value.shape)}")
-    return float(value.reshape(()))
-
-
-def float_input(imp: Importer, node: onnx.NodeProto, index: int = 0) -> SSAValue:
-    """A run-time float32 operand (the engines' arithmetic is float32)."""
-    value = imp.operand(node.input[index])
-    if value.type.element_type != f32:
-        raise Unsupported(f"input '{node.input[index]}' is {value.type.element_type}: {node.op_type} takes "
-                          "float32 (the engines compute in float32 and write integers only by moving them)")
-    return value
-
-
-def scalar_operand(imp: Importer, node: onnx.NodeProto, tag: str, value: float) -> SSAValue:
-    """A float32 scalar constant a converter needs (a weight named after the node's output)."""
-    name = f"{node.output[0]}.{tag}"
-    imp.consts.setdefault(name, np.array(value, np.float32))
-    return imp.operand(name)
-
-
-def raw_axes(imp: Importer, node: onnx.NodeProto) -> list[int] | None:
-    at = attrs(node)
-    if "axes" in at:
-        return [int(a) for a in at["axes"]]
-    if len(node.input) > 1 and node.input[1]:
-        return [int(a) for a in np.asarray(imp.const(node.input[1], "axes")).ravel()]
-    return None
-
-
-def norm_axes(axes: list[int], rank: int) -> list[int]:
-    if any(not -rank <= a < rank for a in axes) or len({a % rank for a in axes}) != len(axes):
-        raise Unsupported(f"axes {axes} are invalid for rank {rank}")
-    return sorted(a % rank for a in axes)

@@ -10,14 +10,8 @@ from xdsl.dialects.builtin import TensorType, i32
 from xdsl.ir import SSAValue
 
 from kaena.dialects import framework as fw
-from kaena.frontends.onnx.core import (
-    Importer,
-    InvalidNode,
-    Unsupported,
-    f32,
-    scalar_operand,
-    unary,
-)
+from kaena.frontends.onnx.core import Importer, InvalidNode, Unsupported, f32
+from kaena.frontends.onnx.utils import scalar_operand, unary
 
 
 def _operands(imp: Importer, node: onnx.NodeProto, integers: bool) -> list[SSAValue]:

@@ -8,6 +8,7 @@ import os
 import onnx
 from xdsl.dialects.builtin import ModuleOp
 
+from kaena.frontends.families import assemble
 from kaena.frontends.onnx import (
     activations,
     contractions,
@@ -21,8 +22,8 @@ from kaena.frontends.onnx import (
     resize,
     shape,
 )
-from kaena.frontends.onnx.core import FOLD_ONLY, Importer, load
-from kaena.frontends.families import assemble
+from kaena.frontends.onnx.core import FOLD_ONLY, Importer
+from kaena.frontends.onnx.loading import load
 
 FAMILIES = (contractions, conv, pooling, elementwise, activations, normalization, layout, resize, indexing,
             masks, shape)

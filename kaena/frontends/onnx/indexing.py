@@ -16,14 +16,8 @@ from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Operation, SSAValue
 
 from kaena.dialects import framework as fw
-from kaena.frontends.onnx.core import (
-    Importer,
-    InvalidNode,
-    Unsupported,
-    attrs,
-    define_or_reshape,
-    reshape_to,
-)
+from kaena.frontends.onnx.core import Importer, InvalidNode, Unsupported, attrs
+from kaena.frontends.onnx.utils import define_or_reshape, reshape_to
 
 
 def _slice_value(imp: Importer, x: SSAValue, axis: int, start: int, size: int, step: int = 1) -> SSAValue:

@@ -9,15 +9,8 @@ import onnx
 from xdsl.dialects.builtin import TensorType
 
 from kaena.dialects import framework as fw
-from kaena.frontends.onnx.core import (
-    Importer,
-    Unsupported,
-    attrs,
-    const_scalar,
-    f32,
-    norm_axes,
-    raw_axes,
-)
+from kaena.frontends.onnx.core import Importer, Unsupported, attrs, f32
+from kaena.frontends.onnx.utils import const_scalar, norm_axes, raw_axes
 
 
 def _concat(imp: Importer, node: onnx.NodeProto) -> None:

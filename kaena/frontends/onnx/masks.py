@@ -16,14 +16,7 @@ from onnx import TensorProto
 from xdsl.dialects.builtin import TensorType, i1
 
 from kaena.dialects import framework as fw
-from kaena.frontends.onnx.core import (
-    ELEMENT_TYPES,
-    Importer,
-    Unsupported,
-    attrs,
-    element_type_of,
-    f32,
-)
+from kaena.frontends.onnx.core import ELEMENT_TYPES, Importer, Unsupported, attrs, element_type_of, f32
 
 
 def _cast(imp: Importer, node: onnx.NodeProto) -> None:

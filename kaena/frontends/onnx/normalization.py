@@ -9,17 +9,8 @@ from xdsl.dialects.builtin import TensorType
 from xdsl.ir import SSAValue
 
 from kaena.dialects import framework as fw
-from kaena.frontends.onnx.core import (
-    Importer,
-    Unsupported,
-    attrs,
-    define_or_reshape,
-    f32,
-    float_input,
-    norm_axes,
-    raw_axes,
-    scalar_operand,
-)
+from kaena.frontends.onnx.core import Importer, Unsupported, attrs, f32
+from kaena.frontends.onnx.utils import define_or_reshape, float_input, norm_axes, raw_axes, scalar_operand
 
 
 def _batch_norm_training(imp: Importer, node: onnx.NodeProto, at: dict) -> None:

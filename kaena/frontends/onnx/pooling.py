@@ -11,16 +11,8 @@ from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects import framework as fw
-from kaena.frontends.onnx.core import (
-    Importer,
-    Unsupported,
-    attrs,
-    define_or_reshape,
-    define_reshaped,
-    f32,
-    reshape_to,
-    spatial_pads,
-)
+from kaena.frontends.onnx.core import Importer, Unsupported, attrs, f32
+from kaena.frontends.onnx.utils import define_or_reshape, define_reshaped, reshape_to, spatial_pads
 
 
 def _pool2d(imp: Importer, x: SSAValue, avg: bool, kernel: list[int], strides: list[int],

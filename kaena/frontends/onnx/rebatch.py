@@ -19,7 +19,7 @@ import onnx
 from onnx import numpy_helper
 
 from kaena.errors import ModelImportError
-from kaena.frontends.onnx.core import _shape_only_copy, load
+from kaena.frontends.onnx.loading import load, shape_only_copy
 
 _ADVICE = ("export the model with a dynamic batch dimension (torch.onnx.export's dynamic_axes or "
            "dynamic_shapes) and give the batch with --input-shapes, or export it at the batch you want")
@@ -42,7 +42,7 @@ def rebatch(model: str | os.PathLike | onnx.ModelProto, batch: int, *,
     inputs = [i for i in g.input if i.name not in inits]
     shapes = dict(input_shapes or {})
     old = _old_batch(source, inputs, shapes)
-    exported = _shape_only_copy(proto)  # as exported: what a shape-inference failure is judged against
+    exported = shape_only_copy(proto)  # as exported: what a shape-inference failure is judged against
     _fix_inputs(exported, shapes)
     for inp in inputs:
         dims = inp.type.tensor_type.shape.dim
@@ -149,7 +149,7 @@ def _rewrite_reshapes(proto: onnx.ModelProto, input_names: set[str], old: int, b
 def _check_batched(source: str, proto: onnx.ModelProto, exported: onnx.ModelProto, batch: int,
                    shapes: dict[str, list[int]]) -> None:
     """Shape inference must accept the re-batched graph and every output must lead with ``batch``."""
-    model = _shape_only_copy(proto)
+    model = shape_only_copy(proto)
     _fix_inputs(model, shapes)
     try:
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)

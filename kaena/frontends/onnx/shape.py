@@ -6,11 +6,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from kaena.frontends.onnx.core import (
-    Importer,
-    Unsupported,
-    attrs,
-)
+from kaena.frontends.onnx.core import Importer, Unsupported, attrs
 
 
 def _constant(imp: Importer, node: onnx.NodeProto) -> None:
