@@ -29,17 +29,16 @@ import random
 import re
 import shlex
 import shutil
-import signal
 import sys
 import tempfile
 import time
 import traceback
 from collections import Counter
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 
-from kaena.testing.fuzz_harness import HarnessBroken, Lost, add_arguments, announce, case_budget, run_workers, \
-    worker_range
+from kaena.testing.fuzz_harness import CaseTimeout, HarnessBroken, Lost, add_arguments, announce, case_budget, deadline, \
+    run_workers, worker_range
 
 HERE = os.path.abspath(__file__)
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -348,25 +347,6 @@ def mutate(corpus: Corpus, seed: Seed, rng: random.Random, kind: str | None = No
 
 
 # --------------------------------------------------------------------------- running a case
-
-
-class CaseTimeout(BaseException):
-    """A case ran past its deadline; a BaseException so the tools' last line of defence
-    (``except Exception``) cannot turn it into an internal error."""
-
-
-@contextmanager
-def deadline(seconds: float):
-    def fire(signum, frame):
-        raise CaseTimeout(f"no result after {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @dataclass

@@ -16,10 +16,12 @@ import json
 import os
 import resource
 import select
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 WORKER_FLAG = "--worker"
@@ -34,6 +36,26 @@ class Lost:
     stalled: bool
     returncode: int
     marks: frozenset[str] = field(default_factory=frozenset)
+
+
+class CaseTimeout(BaseException):
+    """A case ran past its deadline; a BaseException so the tools' last line of defence
+    (``except Exception``) cannot turn it into an internal error."""
+
+
+@contextmanager
+def deadline(seconds: float):
+    """Raise CaseTimeout in the main thread after ``seconds`` (SIGALRM)."""
+    def fire(signum, frame):
+        raise CaseTimeout(f"no result after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 class HarnessBroken(Exception):

@@ -33,7 +33,7 @@ from onnx import TensorProto
 
 from kaena.errors import CompileError, KaenaError, ModelImportError, UnsupportedOperatorError
 from kaena.testing.model_mutations import Case, graph_case, mutated_case
-from kaena.testing.neff_fuzz import CaseTimeout, deadline
+from kaena.testing.fuzz_harness import CaseTimeout, deadline
 
 FP32_BAR = 1e-5
 FP32_COS_BAR = 1e-9

@@ -17,11 +17,9 @@ from __future__ import annotations
 import io
 import json
 import random
-import signal
 import struct
 import tarfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +28,7 @@ from kaena.errors import KaenaError
 from kaena.isa import AP_DTYPE, INSTR_DTYPE
 from kaena.neff.archive import gunzip, header_bytes, tar_bytes
 from kaena.neff.layout import HEADER_SIZE
+from kaena.testing.fuzz_harness import CaseTimeout, deadline
 
 # (offset, struct format) of the header fields worth scrambling (docs/neff-format.md)
 HEADER_FIELDS = [(0, "<Q"), (8, "<Q"), (16, "<Q"), (24, "<Q"), (32, "<Q"), (168, "<I"), (476, "<I"), (544, "<Q"),
@@ -42,10 +41,6 @@ for _name in INSTR_DTYPE.names:
         _RECORD_FIELDS += [(_name, sub) for sub in AP_DTYPE.names]
     else:
         _RECORD_FIELDS.append((_name,))
-
-
-class CaseTimeout(Exception):
-    """A case ran past its deadline (a hang)."""
 
 
 @dataclass
@@ -339,21 +334,6 @@ def mutate(seed: Seed, rng: random.Random, kind: str | None = None) -> tuple[str
 
 
 # --------------------------------------------------------------------------- harness
-
-
-@contextmanager
-def deadline(seconds: float):
-    """Raise CaseTimeout in the main thread after ``seconds`` (SIGALRM)."""
-    def fire(signum, frame):
-        raise CaseTimeout(f"no result after {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def run_case(data: bytes, inputs: dict[str, np.ndarray], seconds: float = 10.0, simulate: bool = True) -> Outcome:
