@@ -25,8 +25,9 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects import framework as fw
-from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR, set_sources
+from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR
 from kaena.errors import ModelImportError, UnsupportedOperatorError
+from kaena.frontends.families import mark_sources
 from kaena.frontends.mxnet.symbol import Node, Symbol
 from kaena.weights import WeightStore, attach
 
@@ -325,7 +326,7 @@ class Importer:
                 self.unsupported.append((node.name, node.op, str(e)))
                 poisoned.add(node.index)
                 continue
-            self._mark_sources(last, node.name)
+            mark_sources(self.block, last, node.name)
         if self.unsupported:
             raise UnsupportedOperatorError(self.source, self.unsupported)
         return self._finish(inputs, input_types)
@@ -354,16 +355,6 @@ class Importer:
         module.attributes[MODEL_NAME_ATTR] = StringAttr(model_name or "model")
         attach(module, self.store)
         return module
-
-    def _mark_sources(self, last: Operation | None, name: str) -> None:
-        """Every op a node's converter emitted (those after ``last``) implements
-        that node: record its name (``kaena.source``). Weights are data, not the node."""
-        assert self.block is not None
-        op = self.block.first_op if last is None else last.next_op
-        while op is not None:
-            if not isinstance(op, fw.WeightOp):
-                set_sources(op, [name])
-            op = op.next_op
 
     def _converter(self, node: Node) -> Callable[[Importer, Node], None] | str:
         """The converter for ``node``, or the reason it is unsupported."""

@@ -30,8 +30,9 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects import framework as fw
-from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR, set_sources
+from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR
 from kaena.errors import ModelImportError, UnsupportedOperatorError
+from kaena.frontends.families import mark_sources
 from kaena.frontends.onnx.loading import ir3_problem, shape_only_copy
 from kaena.frontends.onnx.validity import (
     definition_problems,
@@ -417,7 +418,7 @@ class Importer:
                 self.invalid.append((name, node.op_type, problem))
                 poisoned.update(node.output)
                 continue
-            self._mark_sources(last, name)
+            mark_sources(self.block, last, name)
         if self.invalid:
             raise self._invalid_model(self.invalid)
         if self.unsupported:
@@ -470,16 +471,6 @@ class Importer:
         module.attributes[MODEL_NAME_ATTR] = StringAttr(self.graph.name or "model")
         attach(module, self.store)
         return module
-
-    def _mark_sources(self, last: Operation | None, name: str) -> None:
-        """Every op a node's converter emitted (those after ``last``) implements
-        that node: record its name (``kaena.source``). Weights are data, not the node."""
-        assert self.block is not None
-        op = self.block.first_op if last is None else last.next_op
-        while op is not None:
-            if not isinstance(op, fw.WeightOp):
-                set_sources(op, [name])
-            op = op.next_op
 
     def _fold(self, node: onnx.NodeProto) -> bool:
         """Evaluate ``node`` at import time when its inputs are all constants

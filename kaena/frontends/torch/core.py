@@ -29,8 +29,9 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from kaena.dialects import framework as fw
-from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR, set_sources
+from kaena.dialects.attributes import MODEL_NAME_ATTR, NAME_ATTR
 from kaena.errors import ModelImportError, UnsupportedOperatorError
+from kaena.frontends.families import mark_sources
 from kaena.frontends.torch.program import converter_key, node_source, op_name, output_names, sanitize, source_line
 from kaena.weights import WeightStore, attach
 
@@ -269,17 +270,10 @@ class Importer:
                         value.name_hint = sanitize(node.name)
                 if reason is None:
                     self.env[node.name] = value
-                    self._mark_sources(last, name)
+                    mark_sources(self.block, last, name)
                     return
         self.unsupported.append((name, op_name(node), reason + source_line(node)))
         poisoned.add(node.name)
-
-    def _mark_sources(self, last: Operation | None, name: str) -> None:
-        op = self.block.first_op if last is None else last.next_op
-        while op is not None:
-            if not isinstance(op, fw.WeightOp):
-                set_sources(op, [name])
-            op = op.next_op
 
     # --- driver ---------------------------------------------------------------------------------
     def run(self) -> ModuleOp:
