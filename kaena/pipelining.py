@@ -77,6 +77,8 @@ def lower_pipeline(ctx, module: ModuleOp, stages: dict[str, list[ModulePass]], c
     the simulated stage times (docs/pipeline-parallel.md). ``each``: ``run_passes``'s
     ``verify_each`` and ``progress``, as on one core."""
     run_passes(ctx, module, stages["framework"] + stages["tensor"], report, **each)
+    # a contraction whose weights alone exceed a stage's resident share: split by columns
+    run_passes(ctx, module, [f"ktensor-plan-column-split{{cores={cores}}}", "ktensor-split-columns"], report, **each)
     tensor_level = module.clone()
     run_passes(ctx, module, [f"ktensor-partition-pipeline{{cores={cores}}}"], report, **each)
     joined = _lower_stages(ctx, module, stages, cores, report, **each)

@@ -377,3 +377,19 @@ def test_auto_compares_throughput_per_core_and_says_why(tmp_path):
     assert kaena.compile(str(lenet), pipeline_cores="auto", report=one).num_cores == 1
     assert any("auto: 1 core(s), the best modelled throughput per core (1 core(s): interval" in n
                and "; 2 core(s): interval" in n and "; 4 core(s): interval" in n for n in one.notes)
+
+
+def test_a_contraction_too_large_for_one_stage_splits_by_columns(tmp_path):
+    """A 2048 x 2048 layer: 8 MiB of BF16 weights, more than a stage's resident half of SBUF.
+    On two cores it splits into two 1024-column parts, one per stage (the input forwarded
+    to the second), so both keep their part resident and nothing streams per inference;
+    numbers equal the single core's (tests/filecheck/transforms/split-columns.mlir: the plan)."""
+    path = tmp_path / "wide.onnx"
+    onnx.save(modelzoo.mlp(batch=1, sizes=(2048, 2048, 10)), path)
+    neff = kaena.compile(str(path), pipeline_cores=2)
+    p = neff.metadata["pipeline"]
+    assert p["streamed_weight_bytes"] == [0, 0] and min(p["resident_weight_bytes"]) > 4 << 20
+    model = onnx.load(path)
+    x = random_inputs(model, seed=2)
+    single = kaena.load(kaena.compile(str(path))).run(x)
+    np.testing.assert_allclose(kaena.load(neff).simulate(x).outputs["output"], single["output"], rtol=1e-6, atol=1e-7)
