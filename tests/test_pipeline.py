@@ -393,3 +393,9 @@ def test_a_contraction_too_large_for_one_stage_splits_by_columns(tmp_path):
     x = random_inputs(model, seed=2)
     single = kaena.load(kaena.compile(str(path))).run(x)
     np.testing.assert_allclose(kaena.load(neff).simulate(x).outputs["output"], single["output"], rtol=1e-6, atol=1e-7)
+    # auto scores each candidate as its compile would split: two cores, each part resident
+    from kaena.driver import CompileReport
+
+    report = CompileReport()
+    assert kaena.compile(str(path), pipeline_cores="auto", report=report).num_cores == 2
+    assert any("auto: 2 core(s)" in n and "2 core(s) is the fewest" in n for n in report.notes)
