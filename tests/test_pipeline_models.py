@@ -40,8 +40,8 @@ def test_cnn_pipeline_matches_single_core_and_onnxruntime(model_case):
 
 
 # BERT (the HF-style graph the transformer tests use: int64 token ids gathered on the first
-# stage, a padded attention mask every layer's scores add): 4 layers so 64 stages have ops
-# to place (86 units); the cuts fall inside attention, between heads' matmuls and softmax.
+# stage, a padded attention mask every layer's scores add, sent to the stages that add it):
+# 4 layers so 64 stages have ops to place (86 units); the cuts fall inside the layers.
 BERT_CORES = [2, 4, 16, 64]
 
 
