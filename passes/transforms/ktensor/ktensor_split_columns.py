@@ -16,6 +16,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
 from kaena.dialects import ktensor as kt
+from kaena.errors import CompileError
 from kaena.weights import module_store
 
 from .ktensor_partition_pipeline import main_of
@@ -32,9 +33,12 @@ def _sliced(store, w: kt.WeightOp, lo: int, hi: int) -> kt.WeightOp:
 
 
 def split_matmul(store, op: kt.MatmulOp) -> None:
-    parts = [a.value.data for a in op.attributes[SPLIT_ATTR].data]
+    plan = op.attributes[SPLIT_ATTR]
+    parts = [a.value.data for a in plan.data if isinstance(a, IntegerAttr)] if isinstance(plan, ArrayAttr) else []
     m, n = op.result.type.get_shape()
-    assert sum(parts) == n, f"{SPLIT_ATTR} {parts} does not add up to {n} columns"
+    if not parts or len(parts) != len(plan.data) or sum(parts) != n or min(parts) < 1:
+        raise CompileError(f"ktensor-split-columns: {SPLIT_ATTR} {plan} are not positive column counts adding "
+                           f"up to the matmul's {n} columns")
     attrs = {k: v for k, v in op.attributes.items() if k != SPLIT_ATTR}
     new, outs, lo = [], [], 0
     for c in parts:
