@@ -51,7 +51,7 @@ class CompileOptions:
     # Run the IR verifier after every pass (mlir-opt's --verify-each) rather than once at the end.
     verify_each: bool = False
     # NeuronCore Pipeline: the graph cut into this many stages, one per core (1: one core;
-    # "auto": the fewest stages that keep every weight resident, docs/pipeline-parallel.md)
+    # "auto": the best modelled throughput per core among a few N, docs/pipeline-parallel.md)
     pipeline_cores: int | str = 1
     # Re-batch the model to this many inferences per run (each input's leading dimension)
     # before compiling it (neuron-cc's --batch-size; None: as exported).

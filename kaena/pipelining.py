@@ -15,29 +15,81 @@ from kaena.weights import module_store
 
 
 def auto_cores(module: ModuleOp, report: CompileReport) -> int:
-    """``--neuroncore-pipeline-cores auto``: the fewest stages whose weights each take at most
-    half a core's SBUF (the partition's ``cores_to_hold_weights``); why goes to ``report.notes``."""
+    """``--neuroncore-pipeline-cores auto``: among a few candidates (1, the fewest stages whose
+    weights each stay resident, twice and four times that; 1, 2, 4, 8 and 16 when no N keeps
+    them resident), the best modelled throughput per core (the cost model's partition of the
+    module as N cores would compile it, contractions split by columns included: N x its
+    slowest stage, the fewest cores on a tie); the comparison goes to ``report.notes``
+    (docs/pipeline-parallel.md)."""
     from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import (
-        RESIDENT_SHARE, cores_to_hold, main_of, units_of,
+        RESIDENT_SHARE, cores_to_hold, plan_stages,
     )
     from kaena.target import target_of
     from kaena.target.costmodel import CostModel
 
     target = target_of(module)
-    units = units_of(main_of(module), CostModel(target))
+    cm = CostModel(target)
     most = max(inst.neuron_cores for inst in target.instances)
-    hold = min(cores_to_hold(units, target), len(units), most)
-    if hold == 0:
-        report.notes.append(
-            f"--neuroncore-pipeline-cores auto: 1 core: one layer alone has more weights than 1/{RESIDENT_SHARE} "
-            "of a core's SBUF, so no pipeline keeps every weight resident"
-        )
-        return 1
-    report.notes.append(
-        f"--neuroncore-pipeline-cores auto: {hold} core(s): the fewest contiguous stages whose weights each "
-        f"take at most 1/{RESIDENT_SHARE} of a core's SBUF ({target.sbuf_bytes // RESIDENT_SHARE} bytes)"
-    )
-    return hold
+    units, _ = _units_for(module, 1, cm)
+    hold = cores_to_hold(units, target) or cores_to_hold(_units_for(module, most, cm)[0], target)
+    tries = (1, hold, 2 * hold, 4 * hold) if hold else (1, 2, 4, 8, 16)
+    candidates = sorted({n for n in tries if 1 <= n <= most})
+    capacity = target.sbuf_bytes // RESIDENT_SHARE
+    rows = []
+    for n in candidates:
+        units, cuts = _units_for(module, n, cm)
+        if n > len(units):
+            continue
+        plan = plan_stages(units, cuts, n, cm)
+        bounds = plan.starts + [len(units)]
+        held = [sum(u.weight_bytes for u in units[a:b]) for a, b in zip(bounds, bounds[1:])]
+        rows.append((n, max(plan.stage_cycles), sum(w for w in held if w > capacity)))
+    best = min(rows, key=lambda r: (r[0] * r[1], r[0]))
+    report.notes.append(auto_note(best[0], rows, hold, capacity, cm, _batch(module)))
+    return best[0]
+
+
+def _units_for(module: ModuleOp, cores: int, cm):
+    """The partition's units and cut bytes of ``module`` as a ``cores``-stage compile sees it
+    (after ``ktensor-split-columns``, on a copy)."""
+    from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import cut_bytes, main_of, units_of
+    from kaena.passes.transforms.ktensor.ktensor_plan_column_split import KtensorPlanColumnSplitPass
+    from kaena.passes.transforms.ktensor.ktensor_split_columns import KtensorSplitColumnsPass
+    from kaena.registry import make_context
+
+    if cores > 1:
+        module = module.clone()
+        ctx = make_context()
+        KtensorPlanColumnSplitPass(cores=cores).apply(ctx, module)
+        KtensorSplitColumnsPass().apply(ctx, module)
+    fn = main_of(module)
+    units = units_of(fn, cm)
+    return units, cut_bytes(units, fn)
+
+
+def _batch(module: ModuleOp) -> int:
+    """Inferences per run: the inputs' common leading dimension (1 when they have none)."""
+    from xdsl.dialects.builtin import TensorType
+
+    from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import main_of
+
+    lead = {a.type.get_shape()[0] for a in main_of(module).args if isinstance(a.type, TensorType) and a.type.get_shape()}
+    return lead.pop() if len(lead) == 1 else 1
+
+
+def auto_note(best: int, rows: list[tuple[int, int, int]], hold: int, capacity: int, cm, batch: int = 1) -> str:
+    """Why ``auto`` chose ``best``: each candidate's modelled interval, inferences per second
+    per core and weight bytes streamed per inference, and which N keeps every weight resident."""
+    parts = []
+    for n, interval, streamed in rows:
+        per_core = batch * cm.target.clock_hz / (interval * n)
+        parts.append(f"{n} core(s): interval {interval} cycles, {per_core:,.0f}/s per core"
+                     + (f", streams {streamed} weight bytes" if streamed else ""))
+    resident = (f"{hold} core(s) is the fewest whose stages' weights each fit 1/2 of a core's SBUF "
+                f"({capacity} bytes)" if hold else
+                "no N keeps every weight resident (one layer alone has more than 1/2 of a core's SBUF)")
+    return (f"--neuroncore-pipeline-cores auto: {best} core(s), the best modelled throughput per core "
+            f"({'; '.join(parts)}); {resident}")
 
 
 def lower_pipeline(ctx, module: ModuleOp, stages: dict[str, list[ModulePass]], cores: int,
@@ -47,6 +99,8 @@ def lower_pipeline(ctx, module: ModuleOp, stages: dict[str, list[ModulePass]], c
     the simulated stage times (docs/pipeline-parallel.md). ``each``: ``run_passes``'s
     ``verify_each`` and ``progress``, as on one core."""
     run_passes(ctx, module, stages["framework"] + stages["tensor"], report, **each)
+    # a contraction whose weights alone exceed a stage's resident share: split by columns
+    run_passes(ctx, module, [f"ktensor-plan-column-split{{cores={cores}}}", "ktensor-split-columns"], report, **each)
     tensor_level = module.clone()
     run_passes(ctx, module, [f"ktensor-partition-pipeline{{cores={cores}}}"], report, **each)
     joined = _lower_stages(ctx, module, stages, cores, report, **each)

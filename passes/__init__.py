@@ -42,6 +42,11 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
         "transforms.ktensor.ktensor_partition_pipeline", "KtensorPartitionPipelinePass"
     ),
     "ktensor-extract-stage": _lazy("transforms.ktensor.ktensor_extract_stage", "KtensorExtractStagePass"),
+    # a contraction too large for one stage's resident weights, split by output columns
+    "ktensor-plan-column-split": _lazy(
+        "transforms.ktensor.ktensor_plan_column_split", "KtensorPlanColumnSplitPass"
+    ),
+    "ktensor-split-columns": _lazy("transforms.ktensor.ktensor_split_columns", "KtensorSplitColumnsPass"),
     # the lowering's planning passes (decisions as kaena.plan.* attributes), then the lowering
     "ktensor-plan-engines": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_engines", "KtensorPlanEnginesPass"

@@ -288,6 +288,39 @@ def test_overwrite_racing_a_read_is_a_hazard():
     assert "pool instruction 1 (TENSOR_SCALAR)" in str(e.value) and "dma instruction 2 (DMA)" in str(e.value)
 
 
+def test_shadow_packs_the_touched_columns_and_still_finds_a_race_at_the_top():
+    """The on-chip hazard shadow covers only the byte ranges the records touch (a tile at
+    the bottom of SBUF, one at the top, packed side by side): the race on the top tile is
+    found and named with its real bytes."""
+    from kaena.simulator.memory import Columns
+    from kaena.target import INF1
+
+    P, F = 32, 8
+    top = INF1.sbuf_bytes_per_partition - 4 * F
+
+    def program(race: bool):
+        p = Program()
+        x, y = p.var("x", "input", (P, F)), p.var("y", "output", (P, F))
+        p.add(Engine.DMA, Opcode.DMA, in0=dram(x, P, F, row(F)), out=sbuf(top, P, row(F)))
+        p.signal(Engine.DMA, 0)
+        p.wait(Engine.POOL, 0)
+        p.add(Engine.POOL, Opcode.TENSOR_SCALAR, alu=AluOp.MUL, imm=2.0, in0=sbuf(top, P, row(F)),
+              out=sbuf(0, P, row(F)))
+        p.signal(Engine.POOL, 1)
+        if race:  # overwrites the top tile before waiting for POOL's read of it
+            p.add(Engine.DMA, Opcode.DMA, in0=dram(x, P, F, row(F)), out=sbuf(top, P, row(F)))
+        p.wait(Engine.DMA, 1)
+        p.add(Engine.DMA, Opcode.DMA, in0=sbuf(0, P, row(F)), out=dram(y, P, F, row(F)))
+        return p.neff()
+
+    x0 = RNG.standard_normal((P, F)).astype(np.float32)
+    np.testing.assert_array_equal(simulate(program(False), {"x": x0}).outputs["y"], 2 * x0)
+    with pytest.raises(HazardError, match=rf"SBUF partitions \[0, 32\) bytes \[{top}, {top + 4 * F}\)"):
+        simulate(program(True), {"x": x0})
+    cols = Columns(np.array([top, 0, 4]), np.array([top + 32, 8, 16]))  # [0, 8) and [4, 16) merge
+    assert cols.width == (16 + 32) // 2 and cols.column(4) == 2 and cols.column(top + 2) == 8 + 1
+
+
 def test_hazard_verdict_does_not_depend_on_timing():
     """The POOL read is ordered only by the second of two DMA signals; waiting for
     value 1 is not enough even though, in simulated time, the load finished first."""

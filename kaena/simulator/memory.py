@@ -9,6 +9,7 @@ up front (vectorised), so execution can trust the bounds.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,7 +41,10 @@ class Space:
     last write (NO_WRITER: none; below it: a load-time record); ``readers[a]`` the seq
     of agent a's last read (-1: none), a plane made on a's first read (a DRAM output
     only the DMA queue writes has no reader plane). Shadow columns grow on demand so
-    small programs stay cheap.
+    small programs stay cheap; an on-chip Space's shadow covers only the byte ranges its
+    program's records touch (``Columns``: the allocator fills SBUF from the top and puts
+    a few tiles at the bottom, so full-width planes would be mostly untouched, and a
+    64-core pipeline has hundreds of them).
     """
 
     def __init__(self, name: str, rows: int, row_bytes: int, with_data: bool, shadowed: bool,
@@ -57,6 +61,10 @@ class Space:
         self.width = 0
         self.writer = np.full((rows, 0), NO_WRITER, dtype=np.int32)
         self.readers: dict[int, np.ndarray] = {}  # agent -> [rows, width] plane
+        self.columns: Columns | None = None  # byte -> shadow column (None: byte // SHADOW_UNIT)
+
+    def column(self, byte: int) -> int:
+        return byte // SHADOW_UNIT if self.columns is None else self.columns.column(byte)
 
     def reader_plane(self, agent: int) -> np.ndarray:
         plane = self.readers.get(agent)
@@ -66,10 +74,12 @@ class Space:
 
     def ensure(self, hi_byte: int) -> None:
         """Grow the shadow to cover bytes [0, hi_byte) of every row."""
-        need = ceil_div(hi_byte, SHADOW_UNIT)
+        if self.columns is not None:  # every column the program touches, at once
+            need = full = self.columns.width
+        else:
+            need, full = ceil_div(hi_byte, SHADOW_UNIT), ceil_div(self.row_bytes, SHADOW_UNIT)
         if need <= self.width:
             return
-        full = ceil_div(self.row_bytes, SHADOW_UNIT)
         # a DRAM variable (one row) at once: growing it by doubling would hold two copies
         new = full if self.rows == 1 else min(max(need, 2 * self.width, 256), full)
         w = np.full((self.rows, new), NO_WRITER, dtype=np.int32)
@@ -80,6 +90,48 @@ class Space:
             r[:, : self.width] = old
             self.readers[a] = r
         self.width = new
+
+
+class Columns:
+    """The shadow columns of an on-chip Space: the merged byte ranges its records touch
+    (within a partition), packed side by side. Each access lies inside one range, so its
+    strided view stays a strided view of the packed plane."""
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray):
+        lo = lo // SHADOW_UNIT
+        hi = -(-hi // SHADOW_UNIT)
+        order = np.argsort(lo, kind="stable")
+        lo, hi = lo[order], np.maximum.accumulate(hi[order]) if len(hi) else hi
+        new = np.ones(len(lo), dtype=bool)
+        new[1:] = lo[1:] > hi[:-1]
+        starts = lo[new]
+        ends = hi[np.append(np.flatnonzero(new)[1:] - 1, len(lo) - 1)] if len(lo) else hi
+        self.starts = starts.tolist()
+        self.base = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64).tolist()
+        self.width = int(self.base[-1])  # packed columns in all
+
+    def column(self, byte: int) -> int:
+        unit = byte // SHADOW_UNIT
+        j = bisect.bisect_right(self.starts, unit) - 1
+        return self.base[j] + unit - self.starts[j]
+
+
+def touched_columns(streams: list[np.ndarray], mem: Mem) -> Columns:
+    """The byte ranges (within a partition) the records of ``streams`` touch in ``mem``."""
+    los, his = [], []
+    for rec in streams:
+        for slot in SLOTS:
+            ap = rec[slot]
+            ap = ap[ap["mem"] == mem]
+            if not len(ap):
+                continue
+            _, lo, hi = ap_extents(ap)
+            size = ITEMSIZE[np.minimum(ap["dtype"].astype(np.int64), len(ITEMSIZE) - 1)]
+            off = ap["offset"].astype(np.int64)
+            los.append(off + lo * size)
+            his.append(off + hi * size + size)
+    empty = np.zeros(0, dtype=np.int64)
+    return Columns(np.concatenate(los) if los else empty, np.concatenate(his) if his else empty)
 
 
 @dataclass
@@ -106,7 +158,7 @@ class Region:
         w = self.space.width
         k = self.dtype.itemsize // SHADOW_UNIT
         item = plane.itemsize
-        flat = plane.reshape(-1)[self.row0 * w + self.col0 // SHADOW_UNIT :]
+        flat = plane.reshape(-1)[self.row0 * w + self.space.column(self.col0) :]
         strides = ((self.part_rows * w + self.part_bytes // SHADOW_UNIT) * item,)
         strides += tuple(b // SHADOW_UNIT * item for b in self.free_bytes) + (item,)
         return np.lib.stride_tricks.as_strided(flat, self.shape + (k,), strides)
@@ -184,6 +236,10 @@ class CoreMemory:
                           agents)
         self.psum = Space(f"{prefix}PSUM", target.partitions, target.psum_bytes_per_partition, with_data, shadowed,
                           agents)
+        if shadowed:
+            streams = [sg.stream(e) for e in Engine] + [sg.load_stream]
+            self.sbuf.columns = touched_columns(streams, Mem.SBUF)
+            self.psum.columns = touched_columns(streams, Mem.PSUM)
         self.dram: list[Space] = []
         for i, v in enumerate(sg.variables):
             if shared and i in shared:

@@ -184,16 +184,16 @@ def _chip(stage: int, target: NeuronCoreTarget) -> int:
     return stage // target.cores_per_chip
 
 
-def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel) -> Plan:
+def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel, capacity: int = 0) -> Plan:
     """Min-max dynamic program over contiguous stages: the slowest stage first, then
-    the bytes crossing cuts."""
+    the bytes crossing cuts. ``capacity``: a stage's resident weight bytes (0: the target's)."""
     t = cm.target
     n = len(units)
     pre = [[0] * (n + 1) for _ in range(_ENGINES + 2)]  # engines, then weight cycles and bytes
     for i, u in enumerate(units):
         for e, v in enumerate(u.cycles + [u.weight_cycles, u.weight_bytes]):
             pre[e][i + 1] = pre[e][i] + v
-    capacity = t.sbuf_bytes // RESIDENT_SHARE
+    capacity = capacity or t.sbuf_bytes // RESIDENT_SHARE
 
     def send(k: int, i: int) -> int:  # stage k sends the cut before unit i
         if i >= n or k + 1 >= cores or not cuts[i]:
@@ -251,6 +251,8 @@ class KtensorPartitionPipelinePass(ModulePass):
     name: ClassVar[str] = "ktensor-partition-pipeline"
 
     cores: int = 1
+    # a stage's resident weight bytes (0: the target's SBUF / RESIDENT_SHARE; tests set a small one)
+    capacity: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         target = target_of(op)
@@ -266,7 +268,7 @@ class KtensorPartitionPipelinePass(ModulePass):
                 f"place; use at most {len(units)} cores"
             )
         cuts = cut_bytes(units, fn)
-        plan = plan_stages(units, cuts, self.cores, cm)
+        plan = plan_stages(units, cuts, self.cores, cm, self.capacity)
         bounds = plan.starts + [len(units)]
         stage_of: dict[Operation, int] = {}
         for k in range(self.cores):
@@ -291,17 +293,18 @@ class KtensorPartitionPipelinePass(ModulePass):
             "weight_bytes": _i64s(weights),
             "cut_bytes": _i64s(plan.cut_bytes),
             "cut_links": ArrayAttr([StringAttr(s) for s in plan.links]),
-            "cores_to_hold_weights": IntegerAttr(cores_to_hold(units, target), i64),
+            "cores_to_hold_weights": IntegerAttr(cores_to_hold(units, target, self.capacity), i64),
         })
 
 
 RESIDENT_SHARE = 2  # a stage keeps its weights resident if they take at most 1/2 of its SBUF
 
 
-def cores_to_hold(units: list[Unit], target: NeuronCoreTarget) -> int:
+def cores_to_hold(units: list[Unit], target: NeuronCoreTarget, capacity: int = 0) -> int:
     """The fewest contiguous stages whose weights each fit in 1/RESIDENT_SHARE of a core's
-    SBUF (greedy packing is optimal for contiguous parts); 0 when one layer alone does not."""
-    capacity = target.sbuf_bytes // RESIDENT_SHARE
+    SBUF (``capacity`` when given; greedy packing is optimal for contiguous parts); 0 when
+    one layer alone does not."""
+    capacity = capacity or target.sbuf_bytes // RESIDENT_SHARE
     stages, held = 1, 0
     for u in units:
         w = u.weight_bytes
