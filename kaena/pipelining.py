@@ -85,9 +85,9 @@ def auto_note(best: int, rows: list[tuple[int, int, int]], hold: int, capacity: 
         per_core = batch * cm.target.clock_hz / (interval * n)
         parts.append(f"{n} core(s): interval {interval} cycles, {per_core:,.0f}/s per core"
                      + (f", streams {streamed} weight bytes" if streamed else ""))
-    resident = (f"{hold} core(s) is the fewest whose stages' weights each fit 1/2 of a core's SBUF "
-                f"({capacity} bytes)" if hold else
-                "no N keeps every weight resident (one layer alone has more than 1/2 of a core's SBUF)")
+    share = f"1/{cm.target.sbuf_bytes // capacity} of a core's SBUF"
+    resident = (f"{hold} core(s) is the fewest whose stages' weights each fit {share} ({capacity} bytes)" if hold
+                else f"no N keeps every weight resident (one layer alone has more than {share})")
     return (f"--neuroncore-pipeline-cores auto: {best} core(s), the best modelled throughput per core "
             f"({'; '.join(parts)}); {resident}")
 
