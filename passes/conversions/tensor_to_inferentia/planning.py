@@ -163,6 +163,7 @@ class FunctionPlan:
             self._absorbed |= {i for o in self.ops if (i := self.fused_input(o)) is not None}
             self._absorbed |= {u for o in self.ops if d.FUSE_TRANSPOSES_ATTR in o.attributes
                                for chain in self.read_through(o) if chain for u in chain}
+            self._absorbed |= {o for o in self.ops if d.SLOT_WRITERS_ATTR in o.attributes}
         return op in self._absorbed or self.is_fused_cast(op)
 
     def fused_input(self, op: Operation) -> Operation | None:
