@@ -274,8 +274,9 @@ class DenseConvFamily(ConvFamily):
     def scratch_bytes(self, op: kt.Conv2dOp, plan: FunctionPlan, resident: set[SSAValue]) -> int:
         slot = slot_of(plan, op)
         if slot is not None and slot.rows is not None:  # the transposed rows, their exp, max and sum
-            # (at most otw / partitions of the result band's bytes each, otw <= 64)
-            return self._scratch_bytes(op, plan, resident) + plan.budget.out
+            # two sets (consecutive PSUM tiles alternate), each at most otw / partitions of the
+            # result band's bytes twice over (otw <= 64)
+            return self._scratch_bytes(op, plan, resident) + 2 * plan.budget.out
         return self._scratch_bytes(op, plan, resident)
 
     def _scratch_bytes(self, op: kt.Conv2dOp, plan: FunctionPlan, resident: set[SSAValue]) -> int:
@@ -364,8 +365,9 @@ class _DenseConv:
         self.o_ts = [None] * self.nxb if self.o_res else [
             b.alloc(SbufType, tl.otw, self.rb * self.g.OW, out.element_type, "o_t") for _ in range(self.nxb)]
         if self.slot is not None and self.slot.rows is not None:
-            self.rows_ts = slot_row_tiles(b, self.slot, self.fl.target.partitions, tl.otw, self.rb * self.g.OW,
-                                          out.element_type)
+            # one set per PSUM slot: a tile's softmax runs while the one before it is stored
+            self.rows_ts = [slot_row_tiles(b, self.slot, self.fl.target.partitions, tl.otw, self.rb * self.g.OW,
+                                           out.element_type) for _ in range(min(2, len(self.pss)))]
         bias = self.bias
         table = self.fl.bias_tables.columns(self.op, bias, self.obase, self.Og, tl.otw) if bias else None
         self.from_table = table is not None
@@ -498,7 +500,7 @@ class _DenseConv:
                           self.b_t, b_ap)
             if self.slot is not None:
                 write_slot(b, self.slot, out.var, o_t, ow_, o0 + j0 + self.obase, n, r0, nr, g.OW,
-                           self.fl.target.partitions, self.rows_ts if self.slot.rows else None)
+                           self.fl.target.partitions, self.rows_ts[slot % len(self.rows_ts)] if self.slot.rows else None)
             elif not self.o_res:
                 O = out.shape[1]
                 dst = (n.scaled(O) + o0 + j0 + self.obase).scaled(g.OH * g.OW) + r0.scaled(g.OW)
