@@ -172,12 +172,42 @@ def plan_bands(op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
     error = functools.partial(plan.error, op)
     check_dtypes(op, error)
     tl = planned_tiling(op, plan, error)
-    if tl.x_res:
+    slot = slot_of(plan, op)
+    if tl.x_res and slot is not None and slot.rows:
+        tallest = band_rows(tl.g, tl.rows_mt, tl.fits, error)
+        heights = {min(tallest, k * tl.rows_mt) for k in range(1, cdiv(tallest, tl.rows_mt) + 1)}
+        rb, nxb = min(sorted(heights, reverse=True), key=lambda r: _slot_band_cost(tl, r, slot.rows)), 1
+    elif tl.x_res:
         rb, nxb = band_rows(tl.g, tl.rows_mt, tl.fits, error), 1
     else:
         rb, nxb = band_plan(tl.g, tl.rows_mt, tl.fits, tl.band_cost, error)
     rows_mt = min(tl.rows_mt, rb)
     return rb, nxb, tl.psum_buffers(rows_mt, cdiv(tl.Og, tl.otw) * cdiv(tl.g.OH, rows_mt))
+
+
+def _slot_band_cost(tl: PeConvTiling, rb: int, L: int) -> int:
+    """``CostModel.band_loop`` of a conv over a resident input that softmaxes its slot's rows
+    of ``L``: per band the PE tiles and drain, then per PSUM tile the transposes of each
+    block of pixels and the softmax over them; the stores overlap the next band's compute
+    (a set of row tiles per PSUM slot)."""
+    cm, g, P = tl.cm, tl.g, tl.target.partitions
+    rmt = min(tl.rows_mt, rb)
+    computes, stores = [], []
+    for r0 in range(0, g.OH, rb):
+        nr = min(rb, g.OH - r0)
+        trips = cdiv(tl.Ob, tl.otw) * cdiv(nr, rmt) * cdiv(g.OW, tl.cols)
+        pe = cm.pipeline([tl._pe_tile(rmt), cm.activation(rmt * tl.cols)], trips, tl.psum_buffers(rmt, trips))
+        full, rem = divmod(nr * g.OW, P)
+        soft = store = 0
+        for k, pp in [(full, P)] * bool(full) + [(1, rem)] * bool(rem):
+            n, two = k * tl.otw, 2 if k * tl.otw > L else 1
+            soft += (k * cm.vector(tl.otw) + cm.vector(n) + cm.vector(n, two) + cm.activation(n) + cm.vector(n)
+                     + cm.activation(n // L) + cm.vector(n, two))
+            store += cm.dma(pp * n * tl.osz)
+        tiles = cdiv(tl.Og, tl.otw)
+        computes.append(pe + tiles * soft)
+        stores.append(tiles * store)
+    return cm.band_loop([0] * len(computes), computes, stores, 2)
 
 
 def _band_loop_cycles(op: kt.Conv2dOp, plan: FunctionPlan, stage_isz: int) -> int:
