@@ -177,6 +177,8 @@ def plan_bands(op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
         tallest = band_rows(tl.g, tl.rows_mt, tl.fits, error)
         heights = {min(tallest, k * tl.rows_mt) for k in range(1, cdiv(tallest, tl.rows_mt) + 1)}
         rb, nxb = min(sorted(heights, reverse=True), key=lambda r: _slot_band_cost(tl, r, slot.rows)), 1
+    elif tl.x_res and slot is not None:  # result buffers alternate: a band's store overlaps the next
+        rb, nxb = band_plan(tl.g, tl.rows_mt, tl.fits, lambda r, nb: _slot_band_cost(tl, r, None, nb), error)
     elif tl.x_res:
         rb, nxb = band_rows(tl.g, tl.rows_mt, tl.fits, error), 1
     else:
@@ -185,11 +187,11 @@ def plan_bands(op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
     return rb, nxb, tl.psum_buffers(rows_mt, cdiv(tl.Og, tl.otw) * cdiv(tl.g.OH, rows_mt))
 
 
-def _slot_band_cost(tl: PeConvTiling, rb: int, L: int) -> int:
-    """``CostModel.band_loop`` of a conv over a resident input that softmaxes its slot's rows
-    of ``L``: per band the PE tiles and drain, then per PSUM tile the transposes of each
-    block of pixels and the softmax over them; the stores overlap the next band's compute
-    (a set of row tiles per PSUM slot)."""
+def _slot_band_cost(tl: PeConvTiling, rb: int, L: int | None, buffers: int = 2) -> int:
+    """``CostModel.band_loop`` of a conv over a resident input writing its slot: per band
+    the PE tiles and drain, then (softmax rows of ``L``) per PSUM tile the transposes of
+    each block of pixels and the softmax over them, its stores overlapping the next band's
+    compute (a set of row tiles per PSUM slot); else the stores of ``buffers`` result tiles."""
     cm, g, P = tl.cm, tl.g, tl.target.partitions
     rmt = min(tl.rows_mt, rb)
     computes, stores = [], []
@@ -199,6 +201,8 @@ def _slot_band_cost(tl: PeConvTiling, rb: int, L: int) -> int:
         pe = cm.pipeline([tl._pe_tile(rmt), cm.activation(rmt * tl.cols)], trips, tl.psum_buffers(rmt, trips))
         full, rem = divmod(nr * g.OW, P)
         soft = store = 0
+        if L is None:
+            full, rem, store = 0, 0, cm.dma(tl.otw * nr * g.OW * tl.osz)
         for k, pp in [(full, P)] * bool(full) + [(1, rem)] * bool(rem):
             n, two = k * tl.otw, 2 if k * tl.otw > L else 1
             soft += (k * cm.vector(tl.otw) + cm.vector(n) + cm.vector(n, two) + cm.activation(n) + cm.vector(n)
@@ -207,7 +211,7 @@ def _slot_band_cost(tl: PeConvTiling, rb: int, L: int) -> int:
         tiles = cdiv(tl.Og, tl.otw)
         computes.append(pe + tiles * soft)
         stores.append(tiles * store)
-    return cm.band_loop([0] * len(computes), computes, stores, 2)
+    return cm.band_loop([0] * len(computes), computes, stores, buffers)
 
 
 def _band_loop_cycles(op: kt.Conv2dOp, plan: FunctionPlan, stage_isz: int) -> int:
@@ -421,8 +425,8 @@ class _DenseConv:
                 if not single_block:
                     self.load_weights(o0, ob)
                 if self.x_res:
-                    for _, r0, nr in b.tiles(g.OH, self.rb):
-                        self.compute_band(n, o0, ob, r0, nr, 0)
+                    for _, r0, nr, buf in b.pingpong(g.OH, self.rb, self.nxb):
+                        self.compute_band(n, o0, ob, r0, nr, buf)
                 elif self.nxb == 1:
                     first = True
                     for r0, nr, clean in bands(b, g, self.rb):
@@ -508,7 +512,7 @@ class _DenseConv:
 
     def compute_band(self, n: E, o0: E, ob: int, r0: E, nr: int, buf: int) -> None:
         b, g, tl, x, out = self.b, self.g, self.tl, self.x, self.out
-        x_t, o_t = self.x_ts[buf], self.o_ts[buf]
+        x_t, o_t = self.x_ts[buf % len(self.x_ts)], self.o_ts[buf]
         if self.staged:  # round the staged band into the band tile (the previous band is done with it)
             band = ap(0, tl.rows_k, 0, [[nr * g.Wp, 1]])
             b.tensor_scalar("bypass", x_t, band, self.stages[buf], band)

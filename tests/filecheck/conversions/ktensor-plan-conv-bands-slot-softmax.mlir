@@ -1,8 +1,10 @@
 // RUN: kaena-opt %s -p ktensor-plan-conv-bands | filecheck %s
-// A head conv over a resident input that softmaxes its slot (kaena.plan.slot_writers) takes
-// the band height CostModel.band_loop prices lowest with the transposes and the softmax per
-// band, its stores overlapping the next band's compute: 8 of 64 rows here (the first store
-// starts early), where the tallest band that fits (its box twin) would leave the queue idle.
+// A head conv over a resident input that writes its slot (kaena.plan.slot_writers) takes the
+// band plan CostModel.band_loop prices lowest: with the softmax, the transposes and the
+// softmax per band, its stores overlapping the next band's compute (8 of 64 rows: the first
+// store starts early); the box head's result tiles in two buffers, a band's store
+// overlapping the next band (24 rows), where the tallest band that fits (48) would leave the
+// queue idle while the first band computes.
 
 func.func @main(%x0: tensor<1x16x64x64xbf16> {kaena.name = "x0"}) -> (tensor<1x8192x21xf32> {kaena.name = "s"}, tensor<1x4096x4xf32> {kaena.name = "b"}) {
   %wf = ktensor.weight "f.w" : tensor<64x16x1x1xbf16>
@@ -25,5 +27,5 @@ func.func @main(%x0: tensor<1x16x64x64xbf16> {kaena.name = "x0"}) -> (tensor<1x8
 // CHECK:      %x = ktensor.cast %f {kaena.plan.resident = array<i64: 1, 1, 1, 1>}
 // CHECK:      %h0 = ktensor.conv2d %x, %w0 {kaena.plan.band_rows = 8 : i64, kaena.plan.band_buffers = 1 : i64, kaena.plan.psum_buffers = 2 : i64
 // CHECK:      %s = ktensor.softmax %y {kaena.plan.fuse_input, kaena.plan.slot_writers
-// CHECK:      %hb = ktensor.conv2d %x, %wb {kaena.plan.band_rows = 48 : i64
+// CHECK:      %hb = ktensor.conv2d %x, %wb {kaena.plan.band_rows = 24 : i64, kaena.plan.band_buffers = 2 : i64
 // CHECK:      %b = ktensor.concat %fb {kaena.plan.fuse_transposes, kaena.plan.slot_writers
