@@ -120,7 +120,7 @@ def _erase_dead_moves(op: Operation, rewriter: PatternRewriter) -> None:
     if not isinstance(op, kt.ConcatOp | kt.ResizeNearestOp) or any(r.uses for r in op.results):
         return
     operands = [v.owner for v in op.operands if isinstance(v.owner, Operation)]
-    rewriter.erase_op(op)
+    rewriter.erase(op)
     for o in operands:
         _erase_dead_moves(o, rewriter)
 
