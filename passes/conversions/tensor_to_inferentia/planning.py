@@ -212,6 +212,9 @@ class FunctionPlan:
         cast = self.fused_cast(op) if op.results else None
         fused = ([cast] if cast is not None else []) + (self.epilogue(op) if op.results else [])
         fused += [i for i in (self.fused_input(op),) if i is not None]
+        from .slots import slot_ops  # slots.py reads this module's plans
+
+        fused += slot_ops(self, op)
         return sources_of(op) + tuple(n for f in fused for n in sources_of(f))
 
     def describe(self, op: Operation) -> str:

@@ -91,6 +91,21 @@ def slot_of(plan: FunctionPlan, producer: Operation) -> Slot | None:
     return geometry(plan, cat, i, consumer)
 
 
+def slot_ops(plan: FunctionPlan, producer: Operation) -> list[Operation]:
+    """The ops whose work ``producer`` does by writing its slot (its transpose and reshapes,
+    the concat, the softmax reading it), for the nodes its instructions name."""
+    slot = slot_of(plan, producer)
+    if slot is None:
+        return []
+    chain, v = [], producer.results[0]
+    while True:  # single uses all the way (slot_of checked)
+        op = next(iter(v.uses)).operation
+        chain.append(op)
+        if op is slot.consumer:
+            return chain
+        v = op.results[0]
+
+
 def plan_slot_writers(plan: FunctionPlan, cat: kt.ConcatOp) -> Operation | None:
     """The consumer of ``cat`` whose operands' producers can all write their slots (each a
     planned op whose family ``writes_slot``, with the consumer's element type), else None."""
