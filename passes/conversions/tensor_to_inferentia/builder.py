@@ -32,6 +32,7 @@ from kaena.dialects.inferentia import (
     SbufType,
     TensorScalarOp,
     TensorTensorOp,
+    TransposeOp,
     ap,
 )
 
@@ -240,6 +241,10 @@ class Builder:
     def tensor_scalar(self, alu: str, out, out_ap, inp, in_ap, scalar=None, scalar_ap=None,
                       imm: float | None = None):
         self._add(TensorScalarOp(alu, out, out_ap, inp, in_ap, scalar, scalar_ap, imm=imm))
+
+    def transpose(self, out, out_ap, inp, in_ap) -> None:
+        """Vector engine: ``out[f, p] = in[p, f]`` (a tile of at most 128 x 128)."""
+        self._add(TransposeOp(out, out_ap, inp, in_ap))
 
     def reduce(self, alu: str, out, out_ap, inp, in_ap, axes: int, scale: float | None = None):
         self._add(ReduceOp(alu, out, out_ap, inp, in_ap, axes, scale=scale))

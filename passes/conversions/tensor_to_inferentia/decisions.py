@@ -23,6 +23,11 @@ writing the attribute by hand. On ktensor ops:
                                       reshapes) from the transpose's input with permuted
                                       strides, straight into its slot; the transposes and
                                       reshapes emit nothing
+``kaena.plan.slot_writers``           on a concat (or the softmax reading it): each operand's
+                                      producer, a dense conv through the transpose the concat
+                                      reads through, writes its slot of the result on its PSUM
+                                      drain (a softmax's rows transposed and done there); the
+                                      op emits nothing
 ``kaena.plan.attention``              a scores batch_matmul lowers its attention block (its
                                       epilogue, the softmax, the context batch_matmul and
                                       its epilogue) as one loop over heads in SBUF
@@ -69,6 +74,7 @@ FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
 EPILOGUE_ATTR = "kaena.plan.epilogue"
 FUSE_INPUT_ATTR = "kaena.plan.fuse_input"
 FUSE_TRANSPOSES_ATTR = "kaena.plan.fuse_transposes"
+SLOT_WRITERS_ATTR = "kaena.plan.slot_writers"
 ATTENTION_ATTR = "kaena.plan.attention"
 HEAD_GROUPS_ATTR = "kaena.plan.head_groups"
 WEIGHT_BLOCKS_ATTR = "kaena.plan.weight_blocks"

@@ -31,6 +31,7 @@ from .bands import Geom, band_plan, band_rows, bands, fill_band, load_band, pref
 from .function import FunctionLowering
 from .interface import BiasUse, OpFamily, Pads
 from .planning import FunctionPlan, itemsize
+from .slots import Slot, slot_of, slot_row_tiles, write_slot
 from .utils import E, accumulate, div_exact, ints
 from .views import DramView, SbufView, View
 
@@ -171,12 +172,46 @@ def plan_bands(op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
     error = functools.partial(plan.error, op)
     check_dtypes(op, error)
     tl = planned_tiling(op, plan, error)
-    if tl.x_res:
+    slot = slot_of(plan, op)
+    if tl.x_res and slot is not None and slot.rows:
+        tallest = band_rows(tl.g, tl.rows_mt, tl.fits, error)
+        heights = {min(tallest, k * tl.rows_mt) for k in range(1, cdiv(tallest, tl.rows_mt) + 1)}
+        rb, nxb = min(sorted(heights, reverse=True), key=lambda r: _slot_band_cost(tl, r, slot.rows)), 1
+    elif tl.x_res and slot is not None:  # result buffers alternate: a band's store overlaps the next
+        rb, nxb = band_plan(tl.g, tl.rows_mt, tl.fits, lambda r, nb: _slot_band_cost(tl, r, None, nb), error)
+    elif tl.x_res:
         rb, nxb = band_rows(tl.g, tl.rows_mt, tl.fits, error), 1
     else:
         rb, nxb = band_plan(tl.g, tl.rows_mt, tl.fits, tl.band_cost, error)
     rows_mt = min(tl.rows_mt, rb)
     return rb, nxb, tl.psum_buffers(rows_mt, cdiv(tl.Og, tl.otw) * cdiv(tl.g.OH, rows_mt))
+
+
+def _slot_band_cost(tl: PeConvTiling, rb: int, L: int | None, buffers: int = 2) -> int:
+    """``CostModel.band_loop`` of a conv over a resident input writing its slot: per band
+    the PE tiles and drain, then (softmax rows of ``L``) per PSUM tile the transposes of
+    each block of pixels and the softmax over them, its stores overlapping the next band's
+    compute (a set of row tiles per PSUM slot); else the stores of ``buffers`` result tiles."""
+    cm, g, P = tl.cm, tl.g, tl.target.partitions
+    rmt = min(tl.rows_mt, rb)
+    computes, stores = [], []
+    for r0 in range(0, g.OH, rb):
+        nr = min(rb, g.OH - r0)
+        trips = cdiv(tl.Ob, tl.otw) * cdiv(nr, rmt) * cdiv(g.OW, tl.cols)
+        pe = cm.pipeline([tl._pe_tile(rmt), cm.activation(rmt * tl.cols)], trips, tl.psum_buffers(rmt, trips))
+        full, rem = divmod(nr * g.OW, P)
+        soft = store = 0
+        if L is None:
+            full, rem, store = 0, 0, cm.dma(tl.otw * nr * g.OW * tl.osz)
+        for k, pp in [(full, P)] * bool(full) + [(1, rem)] * bool(rem):
+            n, two = k * tl.otw, 2 if k * tl.otw > L else 1
+            soft += (k * cm.vector(tl.otw) + cm.vector(n) + cm.vector(n, two) + cm.activation(n) + cm.vector(n)
+                     + cm.activation(n // L) + cm.vector(n, two))
+            store += cm.dma(pp * n * tl.osz)
+        tiles = cdiv(tl.Og, tl.otw)
+        computes.append(pe + tiles * soft)
+        stores.append(tiles * store)
+    return cm.band_loop([0] * len(computes), computes, stores, buffers)
 
 
 def _band_loop_cycles(op: kt.Conv2dOp, plan: FunctionPlan, stage_isz: int) -> int:
@@ -245,7 +280,40 @@ class DenseConvFamily(ConvFamily):
         cast_trip = N * (cm.dma(plane * wide) + cm.dma(plane * narrow))
         return _band_loop_cycles(op, plan, wide) < cast_trip + _band_loop_cycles(op, plan, 0)
 
+    def writes_slot(self, op: kt.Conv2dOp, plan: FunctionPlan, slot: Slot) -> bool:
+        """A DRAM result (no fused cast, no epilogue) whose PSUM tiles hold whole softmax rows
+        (channel-contiguous, pixel-major: NHWC) when the slot's consumer is a softmax."""
+        if op.groups.value.data != 1 or plan.fused_cast(op) is not None or d.EPILOGUE_ATTR in op.attributes:
+            return False
+        if slot.rows is None:
+            return True
+        O, Cg, KH, KW = op.weight.type.get_shape()
+        W = op.results[0].type.get_shape()[3]
+        _, otw, _ = conv_tiling(plan.target, Cg, O, KH, KW, itemsize(op.input.type.element_type), False)
+        return slot.strides[1:] == (1, W * O, O) and otw % slot.rows == 0 and O % otw == 0
+
+    def lower(self, fl: FunctionLowering, op: kt.Conv2dOp) -> None:
+        slot = slot_of(fl.plan, op)
+        if slot is None:
+            super().lower(fl, op)
+            return
+        dest = fl.views.get(slot.value)
+        if dest is None:
+            dest = fl.destination(slot.value)
+            fl.views[slot.value] = dest
+        assert isinstance(dest, DramView), "a concat slot lives in DRAM"
+        fl.views[op.results[0]] = DramView(dest.var, tuple(op.results[0].type.get_shape()))
+        self.emit(fl, op, fl.views[op.results[0]], slot)
+
     def scratch_bytes(self, op: kt.Conv2dOp, plan: FunctionPlan, resident: set[SSAValue]) -> int:
+        slot = slot_of(plan, op)
+        if slot is not None and slot.rows is not None:  # the transposed rows, their exp, max and sum
+            # two sets (consecutive PSUM tiles alternate), each at most otw / partitions of the
+            # result band's bytes twice over (otw <= 64)
+            return self._scratch_bytes(op, plan, resident) + 2 * plan.budget.out
+        return self._scratch_bytes(op, plan, resident)
+
+    def _scratch_bytes(self, op: kt.Conv2dOp, plan: FunctionPlan, resident: set[SSAValue]) -> int:
         O, Cg, KH, KW = op.weight.type.get_shape()
         t, budget = plan.target, plan.budget
         x_res, o_res = op.input in resident, plan.materialized(op) in resident
@@ -276,7 +344,7 @@ class DenseConvFamily(ConvFamily):
     def band_plan(self, op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
         return plan_bands(op, plan)
 
-    def emit(self, fl: FunctionLowering, op: kt.Conv2dOp, out: View) -> None:
+    def emit(self, fl: FunctionLowering, op: kt.Conv2dOp, out: View, slot: Slot | None = None) -> None:
         check_dtypes(op, fl.error)
         cast = fl.plan.fused_input(op)  # if any, the model input, rounded on the way into the bands
         x, w = fl.view(op.input if cast is None else cast.input), fl.view(op.weight)
@@ -285,15 +353,15 @@ class DenseConvFamily(ConvFamily):
         groups = op.groups.value.data
         Og = O // groups
         for gi in range(groups):
-            _DenseConv(fl, op, x, w, bias, out, gi * Cg, Cg, gi * Og, Og).emit()
+            _DenseConv(fl, op, x, w, bias, out, gi * Cg, Cg, gi * Og, Og, slot).emit()
 
 
 class _DenseConv:
     """Channels [cb, cb + Cg) -> outputs [obase, obase + Og) of one conv on the PE array."""
 
     def __init__(self, fl: FunctionLowering, op: kt.Conv2dOp, x: View, w: DramView, bias: DramView | None,
-                 out: View, cb: int, Cg: int, obase: int, Og: int):
-        self.fl, self.b, self.op = fl, fl.b, op
+                 out: View, cb: int, Cg: int, obase: int, Og: int, slot: Slot | None = None):
+        self.fl, self.b, self.op, self.slot = fl, fl.b, op, slot
         self.x, self.w, self.bias, self.out = x, w, bias, out
         self.cb, self.Cg, self.obase, self.Og = cb, Cg, obase, Og
         self.g = g = geometry(op)
@@ -330,6 +398,10 @@ class _DenseConv:
         self.pss = [b.alloc(PsumType, tl.otw, self.rows_mt * tl.cols, f32, "ps") for _ in range(min(nps, 2))]
         self.o_ts = [None] * self.nxb if self.o_res else [
             b.alloc(SbufType, tl.otw, self.rb * self.g.OW, out.element_type, "o_t") for _ in range(self.nxb)]
+        if self.slot is not None and self.slot.rows is not None:
+            # one set per PSUM slot: a tile's softmax runs while the one before it is stored
+            self.rows_ts = [slot_row_tiles(b, self.slot, self.fl.target.partitions, tl.otw, self.rb * self.g.OW,
+                                           out.element_type) for _ in range(min(2, len(self.pss)))]
         bias = self.bias
         table = self.fl.bias_tables.columns(self.op, bias, self.obase, self.Og, tl.otw) if bias else None
         self.from_table = table is not None
@@ -353,8 +425,8 @@ class _DenseConv:
                 if not single_block:
                     self.load_weights(o0, ob)
                 if self.x_res:
-                    for _, r0, nr in b.tiles(g.OH, self.rb):
-                        self.compute_band(n, o0, ob, r0, nr, 0)
+                    for _, r0, nr, buf in b.pingpong(g.OH, self.rb, self.nxb):
+                        self.compute_band(n, o0, ob, r0, nr, buf)
                 elif self.nxb == 1:
                     first = True
                     for r0, nr, clean in bands(b, g, self.rb):
@@ -440,7 +512,7 @@ class _DenseConv:
 
     def compute_band(self, n: E, o0: E, ob: int, r0: E, nr: int, buf: int) -> None:
         b, g, tl, x, out = self.b, self.g, self.tl, self.x, self.out
-        x_t, o_t = self.x_ts[buf], self.o_ts[buf]
+        x_t, o_t = self.x_ts[buf % len(self.x_ts)], self.o_ts[buf]
         if self.staged:  # round the staged band into the band tile (the previous band is done with it)
             band = ap(0, tl.rows_k, 0, [[nr * g.Wp, 1]])
             b.tensor_scalar("bypass", x_t, band, self.stages[buf], band)
@@ -460,7 +532,10 @@ class _DenseConv:
                         dst, dst_ap = o_t, ap(0, ow_, rr.scaled(g.OW) + c0, [[nrr, g.OW], [nc, 1]])
                     b.act(self.op.activation.data, dst, dst_ap, ps, ap(0, ow_, 0, [[nrr * nc, 1]]),
                           self.b_t, b_ap)
-            if not self.o_res:
+            if self.slot is not None:
+                write_slot(b, self.slot, out.var, o_t, ow_, o0 + j0 + self.obase, n, r0, nr, g.OW,
+                           self.fl.target.partitions, self.rows_ts[slot % len(self.rows_ts)] if self.slot.rows else None)
+            elif not self.o_res:
                 O = out.shape[1]
                 dst = (n.scaled(O) + o0 + j0 + self.obase).scaled(g.OH * g.OW) + r0.scaled(g.OW)
                 b.dma(out.var, ap(0, ow_, dst, [[nr * g.OW, 1]], g.OH * g.OW), o_t, ap(0, ow_, 0, [[nr * g.OW, 1]]))

@@ -15,6 +15,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 if TYPE_CHECKING:
     from .function import FunctionLowering
     from .planning import FunctionPlan
+    from .slots import Slot
     from .views import View
 
 Pads = tuple[int, int, int, int]
@@ -80,6 +81,11 @@ class OpFamily:
     def reads_through_transposes(self, op: Operation, plan: FunctionPlan) -> bool:
         """Whether ``op`` can read an operand computed by a transpose (and reshapes) from the
         transpose's input with permuted strides (``kaena.plan.fuse_transposes``)."""
+        return False
+
+    def writes_slot(self, op: Operation, plan: FunctionPlan, slot: Slot) -> bool:
+        """Whether ``op``'s drain can write its result straight into ``slot`` of a concat's
+        (or its softmax's) result (``kaena.plan.slot_writers``, ``slots.py``)."""
         return False
 
     def bias_uses(self, op: Operation, plan: FunctionPlan) -> list[BiasUse]:

@@ -10,6 +10,7 @@ from xdsl.ir import Operation
 from . import decisions as d
 from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .planning import FunctionPlan, PlanPass
+from .slots import consumer_of, plan_slot_writers
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,11 @@ class KtensorPlanFusedInputsPass(PlanPass):
     through (``reads_through_transposes``) when one of its operands is a single-use
     transpose, through reshapes (``FunctionPlan.read_through``): the concat's DMAs read
     the transpose's input with permuted strides straight into the operand's slot, one
-    DRAM-to-DRAM pass instead of two (SSD's NHWC heads)."""
+    DRAM-to-DRAM pass instead of two (SSD's NHWC heads).
+
+    Then ``kaena.plan.slot_writers`` on such a concat, or on the softmax reading it, when
+    every operand's producer can write its slot itself (``slots.py``): SSD's heads store
+    their boxes, and softmax their scores, on their PSUM drains."""
 
     name: ClassVar[str] = "ktensor-plan-fused-inputs"
     stage: ClassVar[str] = "fused-inputs"
@@ -48,6 +53,24 @@ class KtensorPlanFusedInputsPass(PlanPass):
             if family.reads_through_transposes(op, plan) and any(plan.read_through(op)):
                 d.set_flag(op, d.FUSE_TRANSPOSES_ATTR)
                 plan.forget_absorbed()
+        for op in plan.ops:
+            family = plan.family(op)
+            if family is not None and family.reads_through_transposes(op, plan) \
+                    and not _forced_slots(op, plan):
+                consumer = plan_slot_writers(plan, op)
+                if consumer is not None:
+                    d.set_flag(consumer, d.SLOT_WRITERS_ATTR)
+                    plan.forget_absorbed()
+
+
+def _forced_slots(cat: Operation, plan: FunctionPlan) -> bool:
+    """Whether ``kaena.plan.slot_writers`` is written by hand on ``cat``'s consumer (checked)."""
+    consumer = consumer_of(plan, cat)
+    forced = [o for o in (cat, consumer) if d.has_flag(o, d.SLOT_WRITERS_ATTR)]
+    if forced and (forced[0] is not consumer or plan_slot_writers(plan, cat) is not consumer):
+        raise plan.error(forced[0], f"{d.SLOT_WRITERS_ATTR} needs a concat (or the softmax reading it) "
+                                    "whose operands' producers can all write their slots")
+    return bool(forced)
 
 
 def _sole_producer(op: Operation, plan: FunctionPlan) -> Operation | None:

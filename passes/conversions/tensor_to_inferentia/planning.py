@@ -163,6 +163,7 @@ class FunctionPlan:
             self._absorbed |= {i for o in self.ops if (i := self.fused_input(o)) is not None}
             self._absorbed |= {u for o in self.ops if d.FUSE_TRANSPOSES_ATTR in o.attributes
                                for chain in self.read_through(o) if chain for u in chain}
+            self._absorbed |= {o for o in self.ops if d.SLOT_WRITERS_ATTR in o.attributes}
         return op in self._absorbed or self.is_fused_cast(op)
 
     def fused_input(self, op: Operation) -> Operation | None:
@@ -211,6 +212,9 @@ class FunctionPlan:
         cast = self.fused_cast(op) if op.results else None
         fused = ([cast] if cast is not None else []) + (self.epilogue(op) if op.results else [])
         fused += [i for i in (self.fused_input(op),) if i is not None]
+        from .slots import slot_ops  # slots.py reads this module's plans
+
+        fused += slot_ops(self, op)
         return sources_of(op) + tuple(n for f in fused for n in sources_of(f))
 
     def describe(self, op: Operation) -> str:

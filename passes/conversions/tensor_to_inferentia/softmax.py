@@ -139,7 +139,7 @@ def _over_grouped_rows(fl: FunctionLowering, op: Operation, x: DramView, out: Dr
         for c, _, _ in b.tiles(chunks, 1):
             off = c.scaled(pp * n) + start
             src = ap(0, pp, off, [[n, 1]], n)
-            row, one, bcast = _row_views(pp, g, L)
+            row, one, bcast = row_views(pp, g, L)
             b.dma(x_t, ap(0, pp, 0, [[n, 1]]), x.var, src)
             y_t = body(x_t, row, one, bcast)
             b.dma(out.var, src, y_t, ap(0, pp, 0, [[n, 1]]))
@@ -212,7 +212,7 @@ def _over_concat(fl: FunctionLowering, op: Operation, out: DramView, L: int, G: 
             for c, _, _ in b.tiles(chunks, 1):
                 src = ap(0, pp, c.scaled(pp * k * s_u) + u0 * s_u, [[k, s_u], [A * L, s_c]], k * s_u)
                 dst = ap(0, pp, c.scaled(pp * n) + (row0 + u0 * A) * L, [[n, 1]], n)
-                row, one, bcast = _row_views(pp, g, L)
+                row, one, bcast = row_views(pp, g, L)
                 b.dma(x_t, ap(0, pp, 0, [[n, 1]]), x.var, src)
                 y_t = body(x_t, row, one, bcast)
                 b.dma(out.var, dst, y_t, ap(0, pp, 0, [[n, 1]]))
@@ -220,7 +220,7 @@ def _over_concat(fl: FunctionLowering, op: Operation, out: DramView, L: int, G: 
         row0 += units * A
 
 
-def _row_views(pp: int, g: int, L: int):
+def row_views(pp: int, g: int, L: int):
     """(the rows, one value per row, that value broadcast along its row) of a tile holding
     ``g`` rows of ``L`` per partition on ``pp`` partitions (no broadcast view for one row)."""
     if g > 1:

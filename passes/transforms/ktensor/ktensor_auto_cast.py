@@ -79,6 +79,8 @@ class _Caster:
             return cached
         if kt.weight_name(value) is not None and isinstance(owner, kt.WeightOp):
             new: Operation = self.weight(owner)
+        elif _moves_only(value):
+            new = self.moved(owner, rewriter, user)
         else:
             new = kt.CastOp(value, _with_elt(value.type, self.low))
             inherit_sources([new], owner if isinstance(owner, Operation) else user)
@@ -87,6 +89,40 @@ class _Caster:
         new.results[0].name_hint = value.name_hint
         self.cache[value] = new.results[0]
         return new.results[0]
+
+
+    def moved(self, owner: Operation, rewriter: PatternRewriter, user: Operation) -> Operation:
+        """A concat or nearest resize of the low-precision operands: the same bits as the cast
+        of its FP32 result, without that result going through DRAM in FP32 and back."""
+        low_type = _with_elt(owner.results[0].type, self.low)
+        if isinstance(owner, kt.ConcatOp):
+            new: Operation = kt.ConcatOp([self.lowered(v, rewriter, user) for v in owner.inputs],
+                                         owner.axis.value.data, low_type)
+        else:
+            assert isinstance(owner, kt.ResizeNearestOp)
+            new = kt.ResizeNearestOp(self.lowered(owner.input, rewriter, user),
+                                     [int(x) for x in owner.scales.get_values()], low_type)
+        inherit_sources([new], owner)
+        return new
+
+
+def _moves_only(value: SSAValue) -> bool:
+    """A single-use FP32 concat or nearest resize (of float values): it only moves elements,
+    so its low-precision version is the same op over its operands' low versions."""
+    owner = value.owner
+    return (isinstance(owner, kt.ConcatOp | kt.ResizeNearestOp) and value.has_one_use()
+            and all(_is_f32(v) for v in owner.operands))
+
+
+def _erase_dead_moves(op: Operation, rewriter: PatternRewriter) -> None:
+    """Erase ``op`` (a concat or resize replaced by its low-precision version) once unused,
+    then the moves before it that only it used."""
+    if not isinstance(op, kt.ConcatOp | kt.ResizeNearestOp) or any(r.uses for r in op.results):
+        return
+    operands = [v.owner for v in op.operands if isinstance(v.owner, Operation)]
+    rewriter.erase(op)
+    for o in operands:
+        _erase_dead_moves(o, rewriter)
 
 
 @dataclass
@@ -108,6 +144,8 @@ class CastContractionOperands(RewritePattern):
                 rewriter.replace_uses_with_if(
                     value, low, lambda use, o=op, i=index: use.operation is o and use.index == i
                 )
+                if isinstance(value.owner, Operation):
+                    _erase_dead_moves(value.owner, rewriter)
 
 
 @dataclass
