@@ -90,6 +90,8 @@ PASS_LEVELS: dict[str, str | None] = {
     "ktensor-split-batch": "ktensor",
     "auto-cast": "ktensor",
     "ktensor-partition-pipeline": "ktensor",
+    "ktensor-plan-column-split": "ktensor",
+    "ktensor-split-columns": "ktensor",
     "ktensor-extract-stage": "ktensor",
     "ktensor-plan-engines": "ktensor",
     "ktensor-plan-fused-casts": "ktensor",
