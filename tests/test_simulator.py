@@ -319,6 +319,10 @@ def test_shadow_packs_the_touched_columns_and_still_finds_a_race_at_the_top():
         simulate(program(True), {"x": x0})
     cols = Columns(np.array([top, 0, 4]), np.array([top + 32, 8, 16]))  # [0, 8) and [4, 16) merge
     assert cols.width == (16 + 32) // 2 and cols.column(4) == 2 and cols.column(top + 2) == 8 + 1
+    cols.check_span(0, 16)  # the merged range
+    cols.check_span(top, top + 32)
+    with pytest.raises(AssertionError, match=rf"bytes \[8, {top + 4}\) spans two packed ranges"):
+        cols.check_span(8, top + 4)
 
 
 def test_hazard_verdict_does_not_depend_on_timing():

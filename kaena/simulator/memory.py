@@ -115,6 +115,14 @@ class Columns:
         j = bisect.bisect_right(self.starts, unit) - 1
         return self.base[j] + unit - self.starts[j]
 
+    def check_span(self, lo: int, hi: int) -> None:
+        """Bytes [lo, hi) of a partition must lie in one packed range: a view across two
+        would stride over another range's columns and shadow the wrong bytes."""
+        first = bisect.bisect_right(self.starts, lo // SHADOW_UNIT)
+        last = bisect.bisect_right(self.starts, (hi - 1) // SHADOW_UNIT)
+        if hi > lo and first != last:
+            raise AssertionError(f"shadow access of bytes [{lo}, {hi}) spans two packed ranges")
+
 
 def touched_columns(streams: list[np.ndarray], mem: Mem) -> Columns:
     """The byte ranges (within a partition) the records of ``streams`` touch in ``mem``."""
@@ -156,6 +164,10 @@ class Region:
     def _shadow(self, plane: np.ndarray) -> np.ndarray:
         """The shadow entries of this region in one [rows, width] plane: shape + (units per element,)."""
         w = self.space.width
+        if self.space.columns is not None:  # only on-chip Spaces pack; a partition step is a row
+            assert self.part_bytes == 0, "a packed Space's partition step must be a whole row"
+            low = self.col0 + sum(min(0, (n - 1) * b) for n, b in zip(self.shape[1:], self.free_bytes))
+            self.space.columns.check_span(low, self.hi_byte)
         k = self.dtype.itemsize // SHADOW_UNIT
         item = plane.itemsize
         flat = plane.reshape(-1)[self.row0 * w + self.space.column(self.col0) :]
