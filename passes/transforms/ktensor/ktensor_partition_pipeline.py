@@ -96,6 +96,8 @@ def op_cycles(op: Operation, cm: CostModel) -> list[int]:
         batch = math.prod(a[:-2])
         out[0] += batch * cm.gemm(a[-1], a[-2], b[-1], _dtype(op.lhs)).cycles
         out[1] += cm.activation(per_part)
+    elif isinstance(op, kt.GatherOp):  # one DMA gather of the indexed rows from DRAM
+        out[3] += cm.dma_gather(math.prod(op.indices.type.get_shape()), nbytes(res))
     elif isinstance(op, kt.ReshapeOp | kt.WeightOp):
         pass
     elif isinstance(op, kt.ActivationOp | kt.SoftmaxOp | kt.LogSoftmaxOp | kt.LayerNormOp):
@@ -110,7 +112,11 @@ def op_cycles(op: Operation, cm: CostModel) -> list[int]:
 
 
 def weight_bytes(op: Operation) -> int:
-    return sum(nbytes(v.type) for v in set(op.operands) if isinstance(v.owner, kt.WeightOp))
+    """Weight bytes a stage would keep resident in SBUF or stream each inference. A
+    gather's table stays in DRAM (the DMA gather reads only the indexed rows, priced in
+    ``op_cycles``), so it counts for neither."""
+    tables = {op.table} if isinstance(op, kt.GatherOp) else set()
+    return sum(nbytes(v.type) for v in set(op.operands) - tables if isinstance(v.owner, kt.WeightOp))
 
 
 @dataclass
