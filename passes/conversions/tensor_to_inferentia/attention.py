@@ -52,16 +52,16 @@ def _emit(fl: FunctionLowering, blk: AttentionBlock, out: DramView) -> None:
     q, k, v = fl.view(blk.scores.lhs), fl.view(blk.scores.rhs), fl.view(blk.context.rhs)
     ep, cep = blk.scores_epilogue, blk.context_epilogue
     mask = fl.view(ep.bias) if ep.bias is not None else None
-    q_in, k_in = isinstance(q, HeadTiles), isinstance(k, HeadTiles)  # kaena.plan.head_tile: in SBUF
+    q_in, k_in, v_in = (isinstance(x, HeadTiles) for x in (q, k, v))  # kaena.plan.head_tile: in SBUF
     paired = isinstance(out, ChainedTiles)  # kaena.plan.context_chain: the consumer's lhs^T tile
-    if not all(isinstance(x, DramView) for x in (*([] if q_in else [q]), *([] if k_in else [k]), v,
+    if not all(isinstance(x, DramView) for x in (*([] if q_in else [q]), *([] if k_in else [k]), *([] if v_in else [v]),
                                                   *([] if paired else [out]), *([mask] if mask else []))):
         raise fl.error("a fused attention's operands and result must live in DRAM (q and k: or its head tiles)")
     B, Lq, Lk, D, Dv = blk.B, blk.Lq, blk.Lk, blk.D, blk.Dv
     pdt = blk.context.lhs.type.element_type  # the probabilities' dtype (the softmax's fused cast)
     q_t = q.tile if q_in else b.alloc(SbufType, D, B * Lq, q.element_type, "q_t")
     k_t = k.tile if k_in else b.alloc(SbufType, D, B * Lk, k.element_type, "k_t")
-    v_t = b.alloc(SbufType, Lk, B * Dv, v.element_type, "v_t")
+    v_t = v.tile if v_in else b.alloc(SbufType, Lk, B * Dv, v.element_type, "v_t")
     o_t = out.tile if paired else b.alloc(SbufType, Dv, B * Lq, out.element_type, "o_t")
     ps_s = b.alloc(PsumType, Lq, Lk, f32, "ps_s")
     s_t = b.alloc(SbufType, Lq, Lk, f32, "s_t")
@@ -87,8 +87,9 @@ def _emit(fl: FunctionLowering, blk: AttentionBlock, out: DramView) -> None:
         if not k_in:
             b.dma(k_t, ap(0, D, h0.scaled(Lk), [[hg * Lk, 1]]),
                   k.var, ap(0, D, h0.scaled(D * Lk), [[hg, D * Lk], [Lk, 1]], Lk))
-        b.dma(v_t, ap(0, Lk, h0.scaled(Dv), [[hg * Dv, 1]]),
-              v.var, ap(0, Lk, h0.scaled(Lk * Dv), [[hg, Lk * Dv], [Dv, 1]], Dv))
+        if not v_in:
+            b.dma(v_t, ap(0, Lk, h0.scaled(Dv), [[hg * Dv, 1]]),
+                  v.var, ap(0, Lk, h0.scaled(Lk * Dv), [[hg, Lk * Dv], [Dv, 1]], Dv))
         if paired:  # heads 2j and 2j + 1 on partitions 0.. and Dv.. of the pair's K tile, column j * Lq
             for hp, _, _ in b.tiles(hg // 2, 1):
                 for half in (0, 1):

@@ -20,6 +20,7 @@ from .builder import single_rounding
 from .epilogues import OutLayout, epilogue_of, planned_epilogue
 from .function import FunctionLowering
 from .interface import OpFamily
+from .normalization import param_rows
 from .ktensor_plan_attention import AttentionBlock, planned_blocks
 from .planning import FunctionPlan, itemsize
 from .utils import E, accumulate
@@ -139,11 +140,22 @@ def head_tile_block(plan: FunctionPlan, op: Operation) -> AttentionBlock | None:
         return None
     user = next(iter(v.uses)).operation
     blk = planned_blocks(plan).get(user)
-    if blk is None or blk.scores is not user:
+    if blk is None:
         return None
     M, N = op.lhs.type.get_shape()[-2], op.rhs.type.get_shape()[-1]
+    ep = planned_epilogue(plan, op, op.bias is None and op.activation.data == "none")
+    lo, t = ep.layout, plan.target
+    if blk.context is user and user.rhs is v:  # v [heads, Lk, Dv]: token-major, keys on partitions
+        Dv = blk.Dv
+        if N == blk.B * Dv and M == blk.Lk and M <= t.partitions and op.activation.data == "none" \
+                and ep.scale is None and ep.bias is None \
+                and all(t0 in t.psum_matmul_partition_starts for t0 in range(0, M, t.pe_columns)) \
+                and _lands(lo, M, N, lambda m, n: (n // Dv) * M * Dv + m * Dv + n % Dv):
+            return blk
+        return None
+    if blk.scores is not user:
+        return None
     D = blk.D
-    lo = planned_epilogue(plan, op, op.bias is None and op.activation.data == "none").layout
     if N != blk.B * D or planned_tiles(plan, op).ntw % D or D > plan.target.partitions:
         return None
     if user.lhs is v and M == blk.Lq and _lands(lo, M, N, lambda m, n: (n // D) * M * D + m * D + n % D):
@@ -174,10 +186,52 @@ def head_tile_fits(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
     osz = itemsize(plan.materialized(op).type.element_type)
     dt = str(op.lhs.type.element_type)
     saved = 2 * cm.dma(M * N * osz)
-    extra = blk.B * cm.gemm(K=K, M=blk.D, N=M, dtype=dt).cycles - cm.gemm(K=K, M=N, N=M, dtype=dt).cycles
-    tiles = blk.B * (blk.Lq + blk.Lk) * osz  # q^T and k of every head
+    if head_tile_token_major(plan, op):  # tokens stationary, weights moving
+        extra = cm.gemm(K=K, M=M, N=N, dtype=dt).cycles - cm.gemm(K=K, M=N, N=M, dtype=dt).cycles
+    else:
+        extra = blk.B * cm.gemm(K=K, M=blk.D, N=M, dtype=dt).cycles - cm.gemm(K=K, M=N, N=M, dtype=dt).cycles
+    tiles = blk.B * (blk.Lq + blk.Lk + blk.Dv) * osz  # q^T, k and v of every head
     table = d.get_int(plan.fn, d.BIAS_TABLE_BYTES_ATTR) or 0
     return saved > extra and tiles <= b.sbuf - b.big - b.mid - b.out - table and t.partitions >= blk.D
+
+
+def head_tile_token_major(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
+    """Whether ``op``'s head tile is its block's v ([Lk, (head, Dv)]: keys on partitions)."""
+    blk = head_tile_block(plan, op)
+    return blk is not None and blk.context.rhs is plan.materialized(op)
+
+
+def token_major_matmul(fl: FunctionLowering, tl: _Tiles, views, tiles, dims, blocks: int,
+                       x_in: SSAValue | None) -> None:
+    """A head-tiled V projection: out [M tokens on partitions, N] = x w, the lhs^T tile's token
+    columns as stationaries (``pe_columns`` tokens at a time, PSUM partitions from there), the
+    weight columns of each streamed block moving (in chunks of a PSUM bank); the drain adds the
+    bias row (on every partition) on the vector engine, or copies, into the v tile."""
+    b, t = fl.b, fl.target
+    lhs, rhs, bias, out = views
+    w_t, x_t = tiles
+    M, K, N = dims
+    if not isinstance(lhs, ChainedTiles):
+        load_lhs_t(fl, tl, lhs, (x_t, x_in), E(0), M, K)
+    per = N // blocks
+    nc = balanced(per, min(t.pe_max_moving, t.psum_bank_entries))
+    ps = b.alloc(PsumType, M, nc, f32, "ps_v")
+    rows = param_rows(fl, bias, M, N, "bias_rows") if bias is not None else None
+    for c, n0, _ in b.tiles(N, per):
+        base = c.scaled(tl.KT * per)
+        load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
+        for _, j0, nw in b.tiles(per, nc):
+            for t0 in range(0, M, t.pe_columns):
+                tw = min(t.pe_columns, M - t0)
+                for kk, _, kw in b.tiles(K, tl.P):
+                    b.load_stationary(x_t, ap(0, kw, kk.scaled(M) + t0, [[tw, 1]]))
+                    b.matmul(ps, ap(t0, tw, 0, [[nw, 1]]), w_t, ap(0, kw, kk.scaled(per) + base + j0, [[nw, 1]]),
+                             accumulate=accumulate(kk))
+            dst, src = ap(0, M, n0 + j0, [[nw, 1]]), ap(0, M, 0, [[nw, 1]])
+            if rows is not None:
+                b.tensor_tensor("add", out.tile, dst, ps, src, rows, ap(0, M, n0 + j0, [[nw, 1]]))
+            else:
+                b.activation("identity", out.tile, dst, ps, src)
 
 
 @dataclass(frozen=True)
@@ -188,6 +242,7 @@ class HeadTiles:
     tile: SSAValue
     shape: tuple[int, int, int]  # (heads, rows, D)
     element_type: object
+    token_major: bool = False  # v: [rows on partitions, (head, D)]
 
     @property
     def itemsize(self) -> int:
@@ -409,8 +464,12 @@ class MatmulFamily(OpFamily):
                                "attention block that can read it from SBUF")
             value = fl.plan.materialized(op)
             M = op.lhs.type.get_shape()[-2]
-            tile = fl.b.alloc(SbufType, blk.D, blk.B * M, value.type.element_type, "head_t")
-            out = HeadTiles(tile, (blk.B, M, blk.D), value.type.element_type)
+            if head_tile_token_major(fl.plan, op):  # v [keys, (head, Dv)]
+                tile = fl.b.alloc(SbufType, M, blk.B * blk.Dv, value.type.element_type, "head_v")
+                out = HeadTiles(tile, (blk.B, M, blk.Dv), value.type.element_type, True)
+            else:
+                tile = fl.b.alloc(SbufType, blk.D, blk.B * M, value.type.element_type, "head_t")
+                out = HeadTiles(tile, (blk.B, M, blk.D), value.type.element_type)
             fl.views[value] = fl.views[op.results[0]] = out
             self.emit(fl, op, out)
             return
@@ -477,6 +536,10 @@ class MatmulFamily(OpFamily):
             transpose_lhs(fl, lhs, x_t, lhs_type, M, K)
         if token_major:
             lhs = ChainedTiles(x_t, (M, K), lhs_type)  # in SBUF already
+        if isinstance(out, HeadTiles) and out.token_major:
+            token_major_matmul(fl, tl, (lhs, rhs, bias, out), (w_t, x_t), (M, K, N), blocks,
+                               x_in if cast is not None else None)
+            return
         if isinstance(out, HeadTiles):  # D-feature output tiles, each drained into its head's columns
             D = out.shape[2]
             th = replace(tl, ntw=D, ntb=N // D)
