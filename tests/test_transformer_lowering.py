@@ -47,6 +47,8 @@ def test_bert_layers_keep_their_activations_in_sbuf():
     assert _fused(module, d.SHARED_LHS_ATTR) == 4  # K and V read Q's lhs^T tile
     # every layer norm but the last (its result is the model's output)
     assert _fused(module, d.TOKEN_TILE_ATTR) == 4
+    assert _fused(module, d.HEAD_TILE_ATTR) == 6  # Q, K, V into their attention's tiles
+    assert _fused(module, d.CONTEXT_CHAIN_ATTR) == 2  # each context into the output dense's lhs^T
 
 
 def test_vit_fuses_its_unmasked_attention():

@@ -14,6 +14,7 @@ from xdsl.ir import Attribute, SSAValue
 from kaena.dialects.inferentia import PsumType, SbufType, ap
 
 from .function import FunctionLowering
+from .matmul import ChainedTiles, HeadTiles
 from .ktensor_plan_attention import AttentionBlock, block_sources, planned_head_groups
 from .normalization import param_rows
 from .softmax import softmax_rows
@@ -51,14 +52,17 @@ def _emit(fl: FunctionLowering, blk: AttentionBlock, out: DramView) -> None:
     q, k, v = fl.view(blk.scores.lhs), fl.view(blk.scores.rhs), fl.view(blk.context.rhs)
     ep, cep = blk.scores_epilogue, blk.context_epilogue
     mask = fl.view(ep.bias) if ep.bias is not None else None
-    if not all(isinstance(x, DramView) for x in (q, k, v, out, *([mask] if mask else []))):
-        raise fl.error("a fused attention's operands and result must live in DRAM")
+    q_in, k_in, v_in = (isinstance(x, HeadTiles) for x in (q, k, v))  # kaena.plan.head_tile: in SBUF
+    paired = isinstance(out, ChainedTiles)  # kaena.plan.context_chain: the consumer's lhs^T tile
+    if not all(isinstance(x, DramView) for x in (*([] if q_in else [q]), *([] if k_in else [k]), *([] if v_in else [v]),
+                                                  *([] if paired else [out]), *([mask] if mask else []))):
+        raise fl.error("a fused attention's operands and result must live in DRAM (q and k: or its head tiles)")
     B, Lq, Lk, D, Dv = blk.B, blk.Lq, blk.Lk, blk.D, blk.Dv
     pdt = blk.context.lhs.type.element_type  # the probabilities' dtype (the softmax's fused cast)
-    q_t = b.alloc(SbufType, D, B * Lq, q.element_type, "q_t")
-    k_t = b.alloc(SbufType, D, B * Lk, k.element_type, "k_t")
-    v_t = b.alloc(SbufType, Lk, B * Dv, v.element_type, "v_t")
-    o_t = b.alloc(SbufType, Dv, B * Lq, out.element_type, "o_t")
+    q_t = q.tile if q_in else b.alloc(SbufType, D, B * Lq, q.element_type, "q_t")
+    k_t = k.tile if k_in else b.alloc(SbufType, D, B * Lk, k.element_type, "k_t")
+    v_t = v.tile if v_in else b.alloc(SbufType, Lk, B * Dv, v.element_type, "v_t")
+    o_t = out.tile if paired else b.alloc(SbufType, Dv, B * Lq, out.element_type, "o_t")
     ps_s = b.alloc(PsumType, Lq, Lk, f32, "ps_s")
     s_t = b.alloc(SbufType, Lq, Lk, f32, "s_t")
     e_t = b.alloc(SbufType, Lq, Lk, f32, "e_t")
@@ -67,30 +71,42 @@ def _emit(fl: FunctionLowering, blk: AttentionBlock, out: DramView) -> None:
     p_t = b.alloc(SbufType, Lq, Lk, pdt, "p_t")
     ps_t = b.alloc(PsumType, Lk, Lq, f32, "ps_pt")
     pt_t = b.alloc(SbufType, Lk, Lq, pdt, "pt_t")
-    ps_o = b.alloc(PsumType, Dv, Lq, f32, "ps_o")
+    ps_o = b.alloc(PsumType, 2 * Dv if paired else Dv, Lq, f32, "ps_o")
     eye = square_identity(fl, pdt)
     mask_t = param_rows(fl, mask, Lq, Lk, "mask_t") if mask is not None else None
     scratch = (ps_s, s_t, e_t, m_t, sum_t, p_t, ps_t, pt_t, ps_o, eye, mask_t)
     G = planned_head_groups(fl.plan, blk)
     hg = B // G
     row, one = ap(0, Lq, 0, [[Lk, 1]]), ap(0, Lq, 0, [[1, 1]])
-    for _, h0, _ in b.tiles(B, hg):  # per group of heads: its q^T, k, v in, then its heads
+    for g, h0, _ in b.tiles(B, hg):  # per group of heads: its q^T, k, v in, then its heads
         # q^T [D, (b, q)], k [D, (b, key)], v [key, (b, Dv)]: the queue moves the next
         # group's while the engines do this one's (disjoint columns of the same tiles)
-        b.dma(q_t, ap(0, D, h0.scaled(Lq), [[hg * Lq, 1]]),
-              q.var, ap(0, D, h0.scaled(Lq * D), [[hg, Lq * D], [Lq, D]], 1))
-        b.dma(k_t, ap(0, D, h0.scaled(Lk), [[hg * Lk, 1]]),
-              k.var, ap(0, D, h0.scaled(D * Lk), [[hg, D * Lk], [Lk, 1]], Lk))
-        b.dma(v_t, ap(0, Lk, h0.scaled(Dv), [[hg * Dv, 1]]),
-              v.var, ap(0, Lk, h0.scaled(Lk * Dv), [[hg, Lk * Dv], [Dv, 1]], Dv))
+        if not q_in:
+            b.dma(q_t, ap(0, D, h0.scaled(Lq), [[hg * Lq, 1]]),
+                  q.var, ap(0, D, h0.scaled(Lq * D), [[hg, Lq * D], [Lq, D]], 1))
+        if not k_in:
+            b.dma(k_t, ap(0, D, h0.scaled(Lk), [[hg * Lk, 1]]),
+                  k.var, ap(0, D, h0.scaled(D * Lk), [[hg, D * Lk], [Lk, 1]], Lk))
+        if not v_in:
+            b.dma(v_t, ap(0, Lk, h0.scaled(Dv), [[hg * Dv, 1]]),
+                  v.var, ap(0, Lk, h0.scaled(Lk * Dv), [[hg, Lk * Dv], [Dv, 1]], Dv))
+        if paired:  # heads 2j and 2j + 1 on partitions 0.. and Dv.. of the pair's K tile, column j * Lq
+            for hp, _, _ in b.tiles(hg // 2, 1):
+                for half in (0, 1):
+                    _head(fl, blk, (q_t, k_t, v_t, o_t), scratch, h0 + hp.scaled(2) + half, row, one,
+                          (half * Dv, (g.scaled(hg // 2) + hp).scaled(Lq)))
+            continue
         for hi, _, _ in b.tiles(hg, 1):
             _head(fl, blk, (q_t, k_t, v_t, o_t), scratch, h0 + hi, row, one)
+    if paired:
+        return
     lo = cep.layout  # element (b, q, f) at b*sb + q*sm + f*sd (D == Dv: find_block checks)
     b.dma(out.var, ap(0, Dv, 0, [[B, lo.sb], [Lq, lo.sm]], lo.sd), o_t, ap(0, Dv, 0, [[B * Lq, 1]]))
 
 
-def _head(fl: FunctionLowering, blk: AttentionBlock, heads, scratch, bi, row, one) -> None:
-    """Head ``bi``: its scores, softmax, probabilities^T and context^T (into ``o_t``)."""
+def _head(fl: FunctionLowering, blk: AttentionBlock, heads, scratch, bi, row, one, dest=None) -> None:
+    """Head ``bi``: its scores, softmax, probabilities^T and context^T (into ``o_t``, at
+    ``dest`` = (partition, column) when given: a chained context's pair tile)."""
     b, M = fl.b, fl.target.pe_columns
     Lq, Lk, D, Dv = blk.Lq, blk.Lk, blk.D, blk.Dv
     ep, cep = blk.scores_epilogue, blk.context_epilogue
@@ -110,7 +126,8 @@ def _head(fl: FunctionLowering, blk: AttentionBlock, heads, scratch, bi, row, on
         b.matmul(ps_t, ap(k0, kw, 0, [[Lq, 1]]), eye, ap(0, Lq, 0, [[Lq, 1]]))
     b.activation("identity", pt_t, ap(0, Lk, 0, [[Lq, 1]]), ps_t, ap(0, Lk, 0, [[Lq, 1]]))
     # context^T [Dv, queries] = v[b]^T p^T
+    p0, col = dest if dest is not None else (0, bi.scaled(Lq))
     b.load_stationary(v_t, ap(0, Lk, bi.scaled(Dv), [[Dv, 1]]))
-    b.matmul(ps_o, ap(0, Dv, 0, [[Lq, 1]]), pt_t, ap(0, Lk, 0, [[Lq, 1]]))
-    b.activation("identity", o_t, ap(0, Dv, bi.scaled(Lq), [[Lq, 1]]), ps_o, ap(0, Dv, 0, [[Lq, 1]]),
+    b.matmul(ps_o, ap(p0, Dv, 0, [[Lq, 1]]), pt_t, ap(0, Lk, 0, [[Lq, 1]]))
+    b.activation("identity", o_t, ap(p0, Dv, col, [[Lq, 1]]), ps_o, ap(p0, Dv, 0, [[Lq, 1]]),
                  scale=cep.scale)

@@ -17,8 +17,8 @@ from .attention import emit_attention
 from .epilogues import planned_epilogue
 from .function import FunctionLowering
 from .interface import OpFamily
-from .ktensor_plan_attention import planned_blocks
-from .matmul import Drain, epilogue_length, load_bias, load_weights, matmul_block, matmul_tiles
+from .ktensor_plan_attention import planned_blocks, planned_context_chain
+from .matmul import ChainedTiles, Drain, epilogue_length, load_bias, load_weights, matmul_block, matmul_tiles
 from .planning import FunctionPlan
 from .utils import E, prod
 from .views import DramView
@@ -44,7 +44,13 @@ class BatchMatmulFamily(OpFamily):
             super().lower(fl, op)
         elif blk.scores is op:
             value = fl.plan.materialized(blk.context)
-            out = fl.destination(value)
+            if planned_context_chain(fl.plan, blk) is not None:  # the consumer's lhs^T tile
+                Lq, N = value.type.get_shape()
+                P = fl.target.partitions
+                tile = fl.b.alloc(SbufType, P, (N // P) * Lq, value.type.element_type, "chain_t")
+                out = ChainedTiles(tile, (Lq, N), value.type.element_type)
+            else:
+                out = fl.destination(value)
             fl.views[value] = fl.views[blk.context.results[0]] = out
             emit_attention(fl, blk, out)
 

@@ -33,6 +33,9 @@ writing the attribute by hand. On ktensor ops:
                                       its epilogue) as one loop over heads in SBUF
 ``kaena.plan.head_groups = 3``        ... loading q, k, v in 3 groups of heads, the queue
                                       moving a group while the engines do the one before
+``kaena.plan.context_chain``          ... and drains every head's context^T into the lhs^T tile
+                                      of the matmul reading the context (heads in pairs on the
+                                      partitions), never writing it to DRAM
 ``kaena.plan.weight_blocks = 4``      a matmul streams its weights in 4 column blocks, the
                                       PE array computing each as soon as it has landed
 ``kaena.plan.chain``                  ... and keeps its result in SBUF as the lhs^T tile of
@@ -43,6 +46,9 @@ writing the attribute by hand. On ktensor ops:
 ``array<i64: 3, 7>``                  before the second-last op ahead of it that loads
                                       weights, 7 before the last (the DMA queue moves
                                       them while earlier ops compute)
+``kaena.plan.head_tile``              a matmul (a Q or K projection) drains its head-transposed
+                                      result into the [D, (head, row)] SBUF tile its planned
+                                      attention block reads as q^T or k (no DRAM round trip)
 ``kaena.plan.token_tile``             a layer norm keeps its result in SBUF token-major for
                                       the residual add and the matmuls that read it
 ``kaena.plan.bias_table``             a dense conv reads its bias from the model's table
@@ -77,11 +83,13 @@ FUSE_TRANSPOSES_ATTR = "kaena.plan.fuse_transposes"
 SLOT_WRITERS_ATTR = "kaena.plan.slot_writers"
 ATTENTION_ATTR = "kaena.plan.attention"
 HEAD_GROUPS_ATTR = "kaena.plan.head_groups"
+CONTEXT_CHAIN_ATTR = "kaena.plan.context_chain"
 WEIGHT_BLOCKS_ATTR = "kaena.plan.weight_blocks"
 CHAIN_ATTR = "kaena.plan.chain"
 SHARED_LHS_ATTR = "kaena.plan.shared_lhs"
 WEIGHT_PREFETCH_ATTR = "kaena.plan.weight_prefetch"
 TOKEN_TILE_ATTR = "kaena.plan.token_tile"
+HEAD_TILE_ATTR = "kaena.plan.head_tile"
 BIAS_TABLE_ATTR = "kaena.plan.bias_table"
 RESIDENT_PLAN_ATTR = "kaena.plan.resident"
 STORE_TYPE_ATTR = "kaena.plan.store_type"

@@ -109,6 +109,14 @@ class OpFamily:
         """Whether ``op`` can read the input tile an earlier op of its family loaded."""
         return False
 
+    def head_tile(self, op: Operation, plan: FunctionPlan) -> bool:
+        """Whether ``op`` can drain its result into its attention block's q^T or k tile."""
+        return False
+
+    def head_tile_pays(self, op: Operation, plan: FunctionPlan) -> bool:
+        """Whether it can, the cost model prices it faster and SBUF holds the tiles."""
+        return False
+
     def token_major_result(self, op: Operation, plan: FunctionPlan) -> bool:
         """Whether ``op`` can keep its result in SBUF token-major for every reader (``token_tiles.py``)."""
         return False

@@ -94,10 +94,14 @@ class AttentionBlock:
         load = cm.dma(h * Lq * D * qk) + cm.dma(h * D * Lk * qk) + cm.dma(h * Lk * Dv * pv)
         return cm.streamed(load, h * self.head_compute(plan), groups) + cm.dma(B * Lq * Dv * out)
 
-    def head_groups(self, plan: FunctionPlan) -> int:
-        """The divisor of the head count ``group_cycles`` prices fastest (the fewest on a tie)."""
-        return min((g for g in range(1, self.B + 1) if self.B % g == 0),
-                   key=lambda g: (self.group_cycles(plan, g), g))
+    def group_counts(self, pairs: bool) -> tuple[int, ...]:
+        """The head group counts the block can load in: divisors of the head count, leaving
+        an even number of heads per group when its context is chained (heads in pairs)."""
+        return tuple(g for g in range(1, self.B + 1) if self.B % g == 0 and not (pairs and (self.B // g) % 2))
+
+    def head_groups(self, plan: FunctionPlan, pairs: bool = False) -> int:
+        """The group count ``group_cycles`` prices fastest (the fewest on a tie)."""
+        return min(self.group_counts(pairs), key=lambda g: (self.group_cycles(plan, g), g))
 
 
 def planned_head_groups(plan: FunctionPlan, blk: AttentionBlock) -> int:
@@ -105,10 +109,25 @@ def planned_head_groups(plan: FunctionPlan, blk: AttentionBlock) -> int:
     if d.HEAD_GROUPS_ATTR not in blk.scores.attributes:
         return 1
     g = d.get_int(blk.scores, d.HEAD_GROUPS_ATTR)
-    if g is None or g < 1 or blk.B % g:
+    pairs = d.has_flag(blk.scores, d.CONTEXT_CHAIN_ATTR)
+    if g not in blk.group_counts(pairs):
         raise plan.error(blk.scores, f"{d.HEAD_GROUPS_ATTR} = {g}, but the block has {blk.B} heads "
-                                     "(the groups must divide them)")
+                                     "(the groups must divide them"
+                                     + (", an even number each: its context is chained)" if pairs else ")"))
     return g
+
+
+def planned_context_chain(plan: FunctionPlan, blk: AttentionBlock) -> Operation | None:
+    """The matmul reading the block's context^T from SBUF (``kaena.plan.context_chain``), checked."""
+    if not d.has_flag(blk.scores, d.CONTEXT_CHAIN_ATTR):
+        return None
+    from .matmul import context_consumer  # matmul plans with the blocks: imported late
+
+    user = context_consumer(plan, blk)
+    if user is None:
+        raise plan.error(blk.scores, f"{d.CONTEXT_CHAIN_ATTR} is set, but its context is not the lhs of one "
+                                     "matmul that can read it from SBUF in pairs of heads")
+    return user
 
 
 def _single_user(plan: FunctionPlan, v: SSAValue) -> Operation | None:
@@ -210,7 +229,10 @@ class KtensorPlanAttentionPass(PlanPass):
     per-op lowering's (which sends scores and probabilities through DRAM per head).
     With it ``kaena.plan.head_groups``: q, k, v load in that many groups of heads, the
     count ``AttentionBlock.head_groups`` prices fastest. A decision written by hand is
-    checked."""
+    checked. And ``kaena.plan.context_chain`` when the block's context is the lhs of one matmul
+    that can read its context^T from SBUF (``context_chain_pays``): each head's drain writes
+    its [Dv, queries] tile onto partitions (head % 2) * Dv of that matmul's lhs^T tile (then
+    the head groups hold an even number of heads)."""
 
     name: ClassVar[str] = "ktensor-plan-attention"
     stage: ClassVar[str] = "attention"
@@ -228,11 +250,37 @@ class KtensorPlanAttentionPass(PlanPass):
                 fused, per_op = blk.dma_cycles(plan)
                 if fused < per_op:
                     d.set_flag(op, d.ATTENTION_ATTR)
+            if d.has_flag(op, d.CONTEXT_CHAIN_ATTR) and not d.has_flag(op, d.ATTENTION_ATTR):
+                raise plan.error(op, f"{d.CONTEXT_CHAIN_ATTR} is set, but the op is no planned attention block's scores")
             if blk is not None and d.has_flag(op, d.ATTENTION_ATTR):
+                if d.has_flag(op, d.CONTEXT_CHAIN_ATTR):
+                    planned_context_chain(plan, blk)  # written by hand: checked
+                elif context_chain_pays(plan, blk):
+                    d.set_flag(op, d.CONTEXT_CHAIN_ATTR)
                 if d.HEAD_GROUPS_ATTR in op.attributes:
                     planned_head_groups(plan, blk)  # written by hand: checked
                 else:
-                    d.set_int(op, d.HEAD_GROUPS_ATTR, blk.head_groups(plan))
+                    d.set_int(op, d.HEAD_GROUPS_ATTR,
+                              blk.head_groups(plan, d.has_flag(op, d.CONTEXT_CHAIN_ATTR)))
+
+
+def context_chain_pays(plan: FunctionPlan, blk: AttentionBlock) -> bool:
+    """Whether the block's context^T goes to its consumer's lhs^T tile in SBUF: it can
+    (``matmul.context_consumer``), the DRAM write and read saved price above the cost of
+    even head groups (``group_cycles``, the context's write there included either way), and
+    the tile, live from the block to the matmul, fits the SBUF headroom the single-op
+    budgets leave (less the bias table)."""
+    from .matmul import context_consumer
+
+    if context_consumer(plan, blk) is None:
+        return False
+    cm, b = plan.cm, plan.budget
+    out = itemsize(plan.materialized(blk.context).type.element_type)
+    size = blk.B * blk.Lq * blk.Dv * out
+    saved = 2 * cm.dma(size)
+    lost = blk.group_cycles(plan, blk.head_groups(plan, True)) - blk.group_cycles(plan, blk.head_groups(plan))
+    headroom = b.sbuf - b.big - b.mid - b.out - (d.get_int(plan.fn, d.BIAS_TABLE_BYTES_ATTR) or 0)
+    return saved > lost and size // plan.target.partitions <= headroom
 
 
 def block_sources(plan: FunctionPlan, blk: AttentionBlock) -> tuple[str, ...]:

@@ -23,7 +23,11 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
     (the FFN's [S, 4H] intermediate: a write and a read of it saved). And
     ``kaena.plan.shared_lhs`` on a matmul that reads the lhs^T tile an earlier matmul loaded
     from the same value (``matmul.lhs_provider``: the Q, K and V projections of one layer
-    input load it once). Decisions written by hand are checked."""
+    input load it once). And ``kaena.plan.head_tile`` on a Q or K projection whose head-transposed
+    result only a planned attention block reads (``matmul.head_tile_block``): its drain writes
+    each head's features into the block's q^T or k tile in SBUF, no DRAM write and read back,
+    when the cost model prices the saved DMAs above the narrower output tiles' PE time and the
+    tiles fit the SBUF headroom (``matmul.head_tile_fits``). Decisions written by hand are checked."""
 
     name: ClassVar[str] = "ktensor-plan-matmul-streams"
     stage: ClassVar[str] = "matmul-streams"
@@ -46,6 +50,12 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
                                          "same lhs^T tile")
             elif family.shares_input(op, plan):
                 d.set_flag(op, d.SHARED_LHS_ATTR)
+            if d.has_flag(op, d.HEAD_TILE_ATTR):
+                if not family.head_tile(op, plan):
+                    raise plan.error(op, f"{d.HEAD_TILE_ATTR} is set, but its result is not the q or k of "
+                                         "an attention block that can read it from SBUF")
+            elif family.head_tile_pays(op, plan):
+                d.set_flag(op, d.HEAD_TILE_ATTR)
             if d.WEIGHT_BLOCKS_ATTR not in op.attributes:
                 n = family.weight_blocks(op, plan)
                 if n > 1:

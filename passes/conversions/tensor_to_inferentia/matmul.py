@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Block, Operation, SSAValue
@@ -20,6 +20,8 @@ from .builder import single_rounding
 from .epilogues import OutLayout, epilogue_of, planned_epilogue
 from .function import FunctionLowering
 from .interface import OpFamily
+from .normalization import param_rows
+from .ktensor_plan_attention import AttentionBlock, planned_blocks
 from .planning import FunctionPlan, itemsize
 from .utils import E, accumulate
 from .token_tiles import TokenTile, transpose_lhs
@@ -123,6 +125,155 @@ def chain_consumer(plan: FunctionPlan, op: kt.MatmulOp) -> kt.MatmulOp | None:
     return user
 
 
+def head_tile_block(plan: FunctionPlan, op: Operation) -> AttentionBlock | None:
+    """The planned attention block that can read ``op``'s result from SBUF as its q^T or k
+    tile ([D, (head, row)]), if one can: ``op`` a ``streamable`` [M, K] x [K, N] matmul whose
+    result (through its epilogue: reshapes, the head transpose, a cast) only that block's
+    scores read, as q [heads, M, D] or k [heads, D, M], N = heads x D, D dividing the output
+    tiles. Its drain then writes each head's D features on partitions 0..D straight into
+    that tile."""
+    if not isinstance(op, kt.MatmulOp) or plan.is_absorbed(op) or len(op.lhs.type.get_shape()) != 2 \
+            or not streamable(plan, op):
+        return None
+    v = plan.materialized(op)
+    if v in plan.direct or not v.has_one_use():
+        return None
+    user = next(iter(v.uses)).operation
+    blk = planned_blocks(plan).get(user)
+    if blk is None:
+        return None
+    M, N = op.lhs.type.get_shape()[-2], op.rhs.type.get_shape()[-1]
+    ep = planned_epilogue(plan, op, op.bias is None and op.activation.data == "none")
+    lo, t = ep.layout, plan.target
+    if blk.context is user and user.rhs is v:  # v [heads, Lk, Dv]: token-major, keys on partitions
+        Dv = blk.Dv
+        if N == blk.B * Dv and M == blk.Lk and M <= t.partitions and op.activation.data == "none" \
+                and ep.scale is None and ep.bias is None \
+                and all(t0 in t.psum_matmul_partition_starts for t0 in range(0, M, t.pe_columns)) \
+                and _lands(lo, M, N, lambda m, n: (n // Dv) * M * Dv + m * Dv + n % Dv):
+            return blk
+        return None
+    if blk.scores is not user:
+        return None
+    D = blk.D
+    if N != blk.B * D or planned_tiles(plan, op).ntw % D or D > plan.target.partitions:
+        return None
+    if user.lhs is v and M == blk.Lq and _lands(lo, M, N, lambda m, n: (n // D) * M * D + m * D + n % D):
+        return blk  # q [heads, M, D]
+    if user.rhs is v and user.lhs is not v and M == blk.Lk \
+            and _lands(lo, M, N, lambda m, n: (n // D) * D * M + (n % D) * M + m):
+        return blk  # k [heads, D, M]
+    return None
+
+
+def _lands(lo: OutLayout, M: int, N: int, where) -> bool:
+    """Whether ``lo`` puts element (m, n) of an [M, N] result where ``where(m, n)`` says."""
+    return all(m * lo.sm + (n // lo.D) * lo.sh + (n % lo.D) * lo.sd == where(m, n)
+               for m in {0, 1, M - 1} for n in range(N))
+
+
+def head_tile_fits(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
+    """Whether ``op``'s head tile pays and fits: the DRAM write and read it saves (cost model)
+    outweigh the PE time of D-column output tiles instead of full ones, and the block's q^T
+    and k tiles, live from the first projection to the attention, fit the SBUF headroom the
+    single-op budgets leave (less the bias table)."""
+    blk = head_tile_block(plan, op)
+    if blk is None:
+        return False
+    cm, t, b = plan.cm, plan.target, plan.budget
+    *_, M, K = op.lhs.type.get_shape()
+    N = op.rhs.type.get_shape()[-1]
+    osz = itemsize(plan.materialized(op).type.element_type)
+    dt = str(op.lhs.type.element_type)
+    saved = 2 * cm.dma(M * N * osz)
+    if head_tile_token_major(plan, op):  # tokens stationary, weights moving
+        extra = cm.gemm(K=K, M=M, N=N, dtype=dt).cycles - cm.gemm(K=K, M=N, N=M, dtype=dt).cycles
+    else:
+        extra = blk.B * cm.gemm(K=K, M=blk.D, N=M, dtype=dt).cycles - cm.gemm(K=K, M=N, N=M, dtype=dt).cycles
+    tiles = blk.B * (blk.Lq + blk.Lk + blk.Dv) * osz  # q^T, k and v of every head
+    table = d.get_int(plan.fn, d.BIAS_TABLE_BYTES_ATTR) or 0
+    return saved > extra and tiles <= b.sbuf - b.big - b.mid - b.out - table and t.partitions >= blk.D
+
+
+def head_tile_token_major(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
+    """Whether ``op``'s head tile is its block's v ([Lk, (head, Dv)]: keys on partitions)."""
+    blk = head_tile_block(plan, op)
+    return blk is not None and blk.context.rhs is plan.materialized(op)
+
+
+def token_major_matmul(fl: FunctionLowering, tl: _Tiles, views, tiles, dims, blocks: int,
+                       x_in: SSAValue | None) -> None:
+    """A head-tiled V projection: out [M tokens on partitions, N] = x w, the lhs^T tile's token
+    columns as stationaries (``pe_columns`` tokens at a time, PSUM partitions from there), the
+    weight columns of each streamed block moving (in chunks of a PSUM bank); the drain adds the
+    bias row (on every partition) on the vector engine, or copies, into the v tile."""
+    b, t = fl.b, fl.target
+    lhs, rhs, bias, out = views
+    w_t, x_t = tiles
+    M, K, N = dims
+    if not isinstance(lhs, ChainedTiles):
+        load_lhs_t(fl, tl, lhs, (x_t, x_in), E(0), M, K)
+    per = N // blocks
+    nc = balanced(per, min(t.pe_max_moving, t.psum_bank_entries))
+    ps = b.alloc(PsumType, M, nc, f32, "ps_v")
+    rows = param_rows(fl, bias, M, N, "bias_rows") if bias is not None else None
+    for c, n0, _ in b.tiles(N, per):
+        base = c.scaled(tl.KT * per)
+        load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
+        for _, j0, nw in b.tiles(per, nc):
+            for t0 in range(0, M, t.pe_columns):
+                tw = min(t.pe_columns, M - t0)
+                for kk, _, kw in b.tiles(K, tl.P):
+                    b.load_stationary(x_t, ap(0, kw, kk.scaled(M) + t0, [[tw, 1]]))
+                    b.matmul(ps, ap(t0, tw, 0, [[nw, 1]]), w_t, ap(0, kw, kk.scaled(per) + base + j0, [[nw, 1]]),
+                             accumulate=accumulate(kk))
+            dst, src = ap(0, M, n0 + j0, [[nw, 1]]), ap(0, M, 0, [[nw, 1]])
+            if rows is not None:
+                b.tensor_tensor("add", out.tile, dst, ps, src, rows, ap(0, M, n0 + j0, [[nw, 1]]))
+            else:
+                b.activation("identity", out.tile, dst, ps, src)
+
+
+@dataclass(frozen=True)
+class HeadTiles:
+    """A Q or K projection's result kept in SBUF for its attention block (``kaena.plan.head_tile``):
+    [D partitions, (head, row)], feature d of head h, row m at partition d, column h * rows + m."""
+
+    tile: SSAValue
+    shape: tuple[int, int, int]  # (heads, rows, D)
+    element_type: object
+    token_major: bool = False  # v: [rows on partitions, (head, D)]
+
+    @property
+    def itemsize(self) -> int:
+        return itemsize(self.element_type)
+
+
+def context_consumer(plan: FunctionPlan, blk: AttentionBlock) -> kt.MatmulOp | None:
+    """The matmul that can read ``blk``'s context^T straight from SBUF as its lhs^T tile, if
+    one can: the context (through its epilogue: the head merge, reshapes, a cast) is a plain
+    [Lq, heads x Dv] matrix only that matmul reads, as its lhs; it is ``streamable`` with
+    whole K tiles of all partitions, 2 x Dv of them (a pair of heads per K tile, the odd head's
+    context matmul writing PSUM partitions Dv.. ), an even head count."""
+    t = plan.target
+    v = plan.materialized(blk.context)
+    if v in plan.direct or not v.has_one_use():
+        return None
+    user = next(iter(v.uses)).operation
+    if not isinstance(user, kt.MatmulOp) or user.lhs is not v or user not in plan.order \
+            or plan.fused_input(user) is not None or len(v.type.get_shape()) != 2 or not streamable(plan, user):
+        return None
+    B, Lq, Dv = blk.B, blk.Lq, blk.Dv
+    lo = blk.context_epilogue.layout
+    if tuple(v.type.get_shape()) != (Lq, B * Dv) or (lo.sb, lo.sm, lo.sd) != (Dv, B * Dv, 1):
+        return None
+    tu = planned_tiles(plan, user)
+    if 2 * Dv != t.partitions or B % 2 or Dv not in t.psum_matmul_partition_starts \
+            or tu.P != t.partitions or tu.Kr:
+        return None
+    return user
+
+
 def lhs_root(plan: FunctionPlan, op: kt.MatmulOp) -> SSAValue:
     """The value ``op``'s lhs^T tile is loaded from: its lhs (a fused cast's input), through reshapes."""
     cast = plan.fused_input(op)
@@ -151,6 +302,9 @@ def _chained_lhs(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
     owner = op.lhs.owner
     while isinstance(owner, kt.ReshapeOp | kt.CastOp) and plan.is_absorbed(owner):
         owner = owner.input.owner
+    if isinstance(owner, kt.BatchMatmulOp):  # an attention block's context, chained (context_chain)
+        blk = planned_blocks(plan).get(owner)
+        return blk is not None and blk.context is owner and d.has_flag(blk.scores, d.CONTEXT_CHAIN_ATTR)
     return isinstance(owner, kt.MatmulOp) and d.has_flag(owner, d.CHAIN_ATTR)
 
 
@@ -180,7 +334,7 @@ def prefetchable(plan: FunctionPlan, op: Operation) -> bool:
         return False
     if not isinstance(op.rhs.owner, kt.WeightOp | Block) or (d.get_int(op, d.WEIGHT_BLOCKS_ATTR) or 1) > 1:
         return False
-    if any(d.has_flag(op, a) for a in (d.CHAIN_ATTR, d.SHARED_LHS_ATTR)) or _chained_lhs(plan, op) \
+    if any(d.has_flag(op, a) for a in (d.CHAIN_ATTR, d.SHARED_LHS_ATTR, d.HEAD_TILE_ATTR)) or _chained_lhs(plan, op) \
             or _token_major_lhs(plan, op):
         return False
     N = op.rhs.type.get_shape()[-1]
@@ -288,6 +442,12 @@ class MatmulFamily(OpFamily):
     def shares_input(self, op: kt.MatmulOp, plan: FunctionPlan) -> bool:
         return lhs_provider(plan, op) is not None
 
+    def head_tile(self, op: kt.MatmulOp, plan: FunctionPlan) -> bool:
+        return head_tile_block(plan, op) is not None
+
+    def head_tile_pays(self, op: kt.MatmulOp, plan: FunctionPlan) -> bool:
+        return head_tile_fits(plan, op)
+
     def prefetch_anchors(self, op: kt.MatmulOp, plan: FunctionPlan) -> list[tuple[Operation, int]]:
         return prefetch_anchors(plan, op)
 
@@ -295,7 +455,24 @@ class MatmulFamily(OpFamily):
         prefetch_weights(fl, op, kt0, nk)
 
     def lower(self, fl: FunctionLowering, op: kt.MatmulOp) -> None:
-        """A chained result (``kaena.plan.chain``) goes to an SBUF tile its consumer reads."""
+        """A chained result (``kaena.plan.chain``) goes to an SBUF tile its consumer reads, a
+        head-tiled one (``kaena.plan.head_tile``) to the q^T or k tile of its attention block."""
+        if d.has_flag(op, d.HEAD_TILE_ATTR) and not fl.plan.is_absorbed(op):
+            blk = head_tile_block(fl.plan, op)
+            if blk is None:
+                raise fl.error(f"{d.HEAD_TILE_ATTR} is set, but its result is not the q or k of an "
+                               "attention block that can read it from SBUF")
+            value = fl.plan.materialized(op)
+            M = op.lhs.type.get_shape()[-2]
+            if head_tile_token_major(fl.plan, op):  # v [keys, (head, Dv)]
+                tile = fl.b.alloc(SbufType, M, blk.B * blk.Dv, value.type.element_type, "head_v")
+                out = HeadTiles(tile, (blk.B, M, blk.Dv), value.type.element_type, True)
+            else:
+                tile = fl.b.alloc(SbufType, blk.D, blk.B * M, value.type.element_type, "head_t")
+                out = HeadTiles(tile, (blk.B, M, blk.D), value.type.element_type)
+            fl.views[value] = fl.views[op.results[0]] = out
+            self.emit(fl, op, out)
+            return
         if not d.has_flag(op, d.CHAIN_ATTR) or fl.plan.is_absorbed(op):
             super().lower(fl, op)
             return
@@ -333,7 +510,7 @@ class MatmulFamily(OpFamily):
         Kp = min(K, tl.P)
         prefetched = _PREFETCHED.get(fl, {}).get(op)
         w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t") if prefetched is None else prefetched
-        chained_in, chained_out = isinstance(lhs, ChainedTiles), isinstance(out, ChainedTiles)
+        chained_in, chained_out = isinstance(lhs, ChainedTiles), isinstance(out, ChainedTiles | HeadTiles)
         shared = d.has_flag(op, d.SHARED_LHS_ATTR)
         x_t = None if chained_in or shared else b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs_type, "x_t")
         token_major = isinstance(lhs, TokenTile)  # transposed on the PE array, not loaded
@@ -359,6 +536,20 @@ class MatmulFamily(OpFamily):
             transpose_lhs(fl, lhs, x_t, lhs_type, M, K)
         if token_major:
             lhs = ChainedTiles(x_t, (M, K), lhs_type)  # in SBUF already
+        if isinstance(out, HeadTiles) and out.token_major:
+            token_major_matmul(fl, tl, (lhs, rhs, bias, out), (w_t, x_t), (M, K, N), blocks,
+                               x_in if cast is not None else None)
+            return
+        if isinstance(out, HeadTiles):  # D-feature output tiles, each drained into its head's columns
+            D = out.shape[2]
+            th = replace(tl, ntw=D, ntb=N // D)
+            ps = b.alloc(PsumType, D, M, f32, "ps")
+            b_t = b.alloc(SbufType, D, N // D, bias.element_type, "b_t") if bias else None
+            if bias:
+                load_bias(fl, th, bias, b_t, E(0), N)
+            streamed_matmul(fl, drain, th, (lhs, rhs, out), (w_t, x_t, ps, out.tile, b_t), (M, K, N), blocks,
+                            x_in if cast is not None else None)
+            return
         if isinstance(out, ChainedTiles):
             P = fl.target.partitions
             b_t = b.alloc(SbufType, P, N // P, bias.element_type, "b_t") if bias else None
@@ -486,6 +677,8 @@ def streamed_matmul(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles
         load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
         for jt, j0, nw in b.tiles(per, ntw):
             tile_product(fl, drain, tl, tiles, (per, base + j0, nw), c.scaled(per // ntw) + jt, M, K)
+    if isinstance(out, HeadTiles):  # the drains wrote the attention's tile: nothing to store
+        return
     write_block(fl, drain, tl, out, o_t, (E(0), E(0), N), E(0), M, N)
 
 
