@@ -190,13 +190,34 @@ class _DepthwisePe:
         bias = self.bias
         self.b_t = b.alloc(SbufType, pc, CT, bias.element_type, "b_t") if bias else None
         self.w_col = w_col
+        self.eye = eye
         _load_per_channel(self.fl, ((w_col, w, taps), (self.b_t, bias, 1)), pc, CTf, Cr)
-        for n_t, parts, c_off in ((CTf, pc, 0), (1 if Cr else 0, Cr, CTf)):
-            if n_t:
-                k = n_t * taps
-                b.tensor_tensor("mul", self.diag, ap(0, parts, c_off * taps * M, [[k, M], [M, 1]]),
-                                eye, ap(0, parts, 0, [[k, 0], [M, 1]]),
-                                w_col, ap(0, parts, c_off * taps, [[k, 1], [M, 0]]))
+
+    def build_diagonals(self, ct: E, cw: int) -> None:
+        """Channel tile ``ct``'s diagonals (emitted one tile ahead of its matmuls)."""
+        taps, M = self.taps, self.M
+        self.b.tensor_tensor("mul", self.diag, ap(0, cw, ct.scaled(taps * M), [[taps, M], [M, 1]]),
+                             self.eye, ap(0, cw, 0, [[taps, 0], [M, 1]]),
+                             self.w_col, ap(0, cw, ct.scaled(taps), [[taps, 1], [M, 0]]))
+
+    def channel_tiles(self, C: int):
+        """(ct, c0, cw) like ``tiles(C, pc)``, each tile's diagonals built on the vector
+        engine one tile ahead (before the tile in flight's vector rows), so the PE array
+        finds tile ct + 1's ready: tile 0's first, then in tile ct's iteration ct + 1's
+        (the last full tile peeled when a remainder follows or to end the loop)."""
+        b, pc = self.b, self.pc
+        full, rem = divmod(C, pc)
+        self.build_diagonals(E(0), pc if full else rem)
+        if full > 1:
+            with b.loop(full - 1) as i:
+                self.build_diagonals(i + 1, pc)
+                yield i, i.scaled(pc), pc
+        if full:
+            if rem:
+                self.build_diagonals(E(full), rem)
+            yield E(full - 1), E((full - 1) * pc), pc
+        if rem:
+            yield E(full), E(full * pc), rem
 
     def emit(self) -> None:
         b, g, fl, x, out = self.b, self.g, self.fl, self.x, self.out
@@ -221,7 +242,7 @@ class _DepthwisePe:
         self.o_t = None if self.o_res else b.alloc(SbufType, self.pc, rb * g.OW, out.element_type, "o_t")
         N, C, H, W = x.shape
         for n, _, _ in b.tiles(N, 1):
-            for ct, c0, cw in b.tiles(C, self.pc):
+            for ct, c0, cw in self.channel_tiles(C):
                 first = True
                 if self.vrows:
                     split_rows.emit_vector_rows(self, n, ct, cw)
