@@ -9,6 +9,7 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.engine = "pe"``          a depthwise conv's engine: ``"pe"`` (diagonal
                                       stationaries) or ``"vector"`` (multiply-adds)
 ``kaena.plan.psum_group = 3``         PSUM row chunks sharing one diagonal stationary
+``kaena.plan.psum_buffers = 2``       ... in two PSUM result slots, drained alternately
 ``kaena.plan.vector_rows = 25``       ... and its last 25 output rows on the vector engine
                                       (multiply-adds), the two engines at once
 ``kaena.plan.fuse_cast``              the op writes its single user ``ktensor.cast``'s
@@ -75,6 +76,7 @@ from xdsl.ir import Attribute, Operation
 PLAN_PREFIX = "kaena.plan."
 ENGINE_ATTR = "kaena.plan.engine"
 PSUM_GROUP_ATTR = "kaena.plan.psum_group"
+PSUM_BUFFERS_ATTR = "kaena.plan.psum_buffers"
 VECTOR_ROWS_ATTR = "kaena.plan.vector_rows"
 FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
 EPILOGUE_ATTR = "kaena.plan.epilogue"

@@ -65,6 +65,17 @@ def choose_psum_group(op: kt.Conv2dOp, plan: FunctionPlan) -> int:
     return psum_group(plan, C, taps, OH, OW, dt)
 
 
+def choose_psum_buffers(op: kt.Conv2dOp, plan: FunctionPlan, group: int) -> int:
+    """Two PSUM result slots of ``group`` row chunks when both fit beside the bank kept for
+    the neighbouring ops (the scalar engine drains one while the PE array fills the other;
+    MobileNetV2's 14x14 and 7x7 depthwise convs), else one."""
+    t = plan.target
+    _, _, _, OH, OW, _ = _shape(op)
+    rows, cols = moving_chunk(t, OH, OW)
+    per_bank = cdiv(rows * cols, t.psum_bank_entries)
+    return 2 if 2 * group * per_bank <= t.psum_banks - 1 else 1
+
+
 # --- the PE array: diagonal stationaries -----------------------------------------------------
 class DepthwisePeFamily(ConvFamily):
     """Channel ``c`` on partition ``c % 128`` (the resident layout, read and written in
@@ -101,7 +112,10 @@ class DepthwisePeFamily(ConvFamily):
         group = d.get_int(op, d.PSUM_GROUP_ATTR)
         if group is None:
             raise fl.error(f"it has no {d.PSUM_GROUP_ATTR}: run ktensor-plan-engines after changing the IR")
-        _DepthwisePe(fl, op, x, w, bias, out, group).emit()
+        buffers = d.get_int(op, d.PSUM_BUFFERS_ATTR) or 1
+        if buffers not in (1, 2):
+            raise fl.error(f"{d.PSUM_BUFFERS_ATTR} = {buffers}: 1 or 2")
+        _DepthwisePe(fl, op, x, w, bias, out, group, buffers).emit()
 
 
 def identity_tile(fl: FunctionLowering, dtype: Attribute) -> SSAValue:
@@ -140,7 +154,7 @@ def _load_per_channel(fl: FunctionLowering, pairs, pc: int, CTf: int, Cr: int) -
 
 class _DepthwisePe:
     def __init__(self, fl: FunctionLowering, op: kt.Conv2dOp, x: View, w: DramView, bias: DramView | None,
-                 out: View, group: int):
+                 out: View, group: int, buffers: int = 1):
         self.fl, self.b, self.op = fl, fl.b, op
         self.x, self.w, self.bias, self.out = x, w, bias, out
         self.g = g = geometry(op)
@@ -158,6 +172,7 @@ class _DepthwisePe:
 
         self.fits = fits
         self.group = group
+        self.buffers = buffers
         # the last ``vrows`` output rows run on the vector engine (ktensor-plan-conv-bands)
         self.vrows = d.get_int(op, d.VECTOR_ROWS_ATTR) or 0
         if self.vrows and not (self.x_res and self.o_res and 0 < self.vrows < g.OH):
@@ -175,13 +190,34 @@ class _DepthwisePe:
         bias = self.bias
         self.b_t = b.alloc(SbufType, pc, CT, bias.element_type, "b_t") if bias else None
         self.w_col = w_col
+        self.eye = eye
         _load_per_channel(self.fl, ((w_col, w, taps), (self.b_t, bias, 1)), pc, CTf, Cr)
-        for n_t, parts, c_off in ((CTf, pc, 0), (1 if Cr else 0, Cr, CTf)):
-            if n_t:
-                k = n_t * taps
-                b.tensor_tensor("mul", self.diag, ap(0, parts, c_off * taps * M, [[k, M], [M, 1]]),
-                                eye, ap(0, parts, 0, [[k, 0], [M, 1]]),
-                                w_col, ap(0, parts, c_off * taps, [[k, 1], [M, 0]]))
+
+    def build_diagonals(self, ct: E, cw: int) -> None:
+        """Channel tile ``ct``'s diagonals (emitted one tile ahead of its matmuls)."""
+        taps, M = self.taps, self.M
+        self.b.tensor_tensor("mul", self.diag, ap(0, cw, ct.scaled(taps * M), [[taps, M], [M, 1]]),
+                             self.eye, ap(0, cw, 0, [[taps, 0], [M, 1]]),
+                             self.w_col, ap(0, cw, ct.scaled(taps), [[taps, 1], [M, 0]]))
+
+    def channel_tiles(self, C: int):
+        """(ct, c0, cw) like ``tiles(C, pc)``, each tile's diagonals built on the vector
+        engine one tile ahead (before the tile in flight's vector rows), so the PE array
+        finds tile ct + 1's ready: tile 0's first, then in tile ct's iteration ct + 1's
+        (the last full tile peeled when a remainder follows or to end the loop)."""
+        b, pc = self.b, self.pc
+        full, rem = divmod(C, pc)
+        self.build_diagonals(E(0), pc if full else rem)
+        if full > 1:
+            with b.loop(full - 1) as i:
+                self.build_diagonals(i + 1, pc)
+                yield i, i.scaled(pc), pc
+        if full:
+            if rem:
+                self.build_diagonals(E(full), rem)
+            yield E(full - 1), E((full - 1) * pc), pc
+        if rem:
+            yield E(full), E(full * pc), rem
 
     def emit(self) -> None:
         b, g, fl, x, out = self.b, self.g, self.fl, self.x, self.out
@@ -192,16 +228,21 @@ class _DepthwisePe:
         self.G = min(self.group, cdiv(rb, self.rows_mt))
         t = fl.target
         self.bank = cdiv(self.rows_mt * self.cols, t.psum_bank_entries) * t.psum_bank_entries
+        # kaena.plan.psum_buffers: two result slots, the scalar engine draining one group of
+        # row chunks (or channel block) while the PE array accumulates the next
+        self.bufs = self.buffers
+        self.slot = self.G * self.bank
         if self.x_res:
             self.x_t, self.Wx = x.tile, x.Wp
         else:
             self.Wx = g.Wp
             self.x_t = b.alloc(SbufType, self.pc, g.rows_in(rb) * g.Wp, x.element_type, "x_t")
-        self.ps = b.alloc(PsumType, self.M, (self.G - 1) * self.bank + self.rows_mt * self.cols, f32, "ps")
+        self.ps = b.alloc(PsumType, self.M, (self.bufs - 1) * self.slot + (self.G - 1) * self.bank
+                          + self.rows_mt * self.cols, f32, "ps")
         self.o_t = None if self.o_res else b.alloc(SbufType, self.pc, rb * g.OW, out.element_type, "o_t")
         N, C, H, W = x.shape
         for n, _, _ in b.tiles(N, 1):
-            for ct, c0, cw in b.tiles(C, self.pc):
+            for ct, c0, cw in self.channel_tiles(C):
                 first = True
                 if self.vrows:
                     split_rows.emit_vector_rows(self, n, ct, cw)
@@ -227,7 +268,8 @@ class _DepthwisePe:
         b, g, out, taps, Wx, bank = self.b, self.g, self.out, self.taps, self.Wx, self.bank
         b_ap = ap(p0, bw, ct, [[1, 1]]) if self.b_t else None
         for _, cc, nc in b.tiles(g.OW, self.cols):
-            for _, rg, ng in b.tiles(nr, self.G * self.rows_mt):
+            for _, rg, ng, buf in b.pingpong(nr, self.G * self.rows_mt, self.bufs):
+                so = (buf + p0 // self.M) % self.bufs * self.slot
                 with b.loop(g.KH) as kh, b.loop(g.KW) as kw:
                     tap = kh.scaled(g.KW) + kw
                     b.load_stationary(self.diag, ap(p0, bw, (ct.scaled(taps) + tap).scaled(self.M), [[bw, 1]]))
@@ -235,7 +277,7 @@ class _DepthwisePe:
                         rr = rg + ri
                         mv = (xb + (rr.scaled(g.sh) + kh.scaled(g.dh)).scaled(Wx)
                               + cc.scaled(g.sw) + kw.scaled(g.dw))
-                        b.matmul(self.ps, ap(0, bw, gi.scaled(bank), [[nrr * nc, 1]]),
+                        b.matmul(self.ps, ap(0, bw, gi.scaled(bank) + so, [[nrr * nc, 1]]),
                                  self.x_t, ap(p0, bw, mv, [[nrr, g.sh * Wx], [nc, g.sw]]),
                                  accumulate=accumulate(kh + kw))
                 for gi, ri, nrr in b.tiles(ng, self.rows_mt):
@@ -245,7 +287,7 @@ class _DepthwisePe:
                                                    [[nrr, out.Wp], [nc, 1]])
                     else:
                         dst, dst_ap = self.o_t, ap(p0, bw, rr.scaled(g.OW) + cc, [[nrr, g.OW], [nc, 1]])
-                    b.act(self.op.activation.data, dst, dst_ap, self.ps, ap(0, bw, gi.scaled(bank), [[nrr * nc, 1]]),
+                    b.act(self.op.activation.data, dst, dst_ap, self.ps, ap(0, bw, gi.scaled(bank) + so, [[nrr * nc, 1]]),
                           self.b_t, b_ap)
 
 

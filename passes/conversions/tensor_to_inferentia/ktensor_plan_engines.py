@@ -9,7 +9,7 @@ from kaena.dialects import ktensor as kt
 
 from . import decisions as d
 from .dense_conv import is_depthwise
-from .depthwise_conv import choose_engine, choose_psum_group, pe_applies
+from .depthwise_conv import choose_engine, choose_psum_buffers, choose_psum_group, pe_applies
 from .planning import FunctionPlan, PlanPass
 
 
@@ -17,7 +17,8 @@ from .planning import FunctionPlan, PlanPass
 class KtensorPlanEnginesPass(PlanPass):
     """Record ``kaena.plan.engine`` on each depthwise conv: the engine
     ``CostModel.depthwise_conv`` prices lower (``pe`` or ``vector``), and on the PE
-    array ``kaena.plan.psum_group``, the row chunks sharing one stationary load. An
+    array ``kaena.plan.psum_group``, the row chunks sharing one stationary load, and
+    ``kaena.plan.psum_buffers = 2`` when two result slots of those fit in PSUM. An
     engine already recorded (by hand) is kept."""
 
     name: ClassVar[str] = "ktensor-plan-engines"
@@ -36,3 +37,5 @@ class KtensorPlanEnginesPass(PlanPass):
                                      "(pe needs one output per input channel; engines: pe, vector)")
             if engine == "pe" and d.get_int(op, d.PSUM_GROUP_ATTR) is None:
                 d.set_int(op, d.PSUM_GROUP_ATTR, choose_psum_group(op, plan))
+                if choose_psum_buffers(op, plan, d.get_int(op, d.PSUM_GROUP_ATTR)) == 2:
+                    d.set_int(op, d.PSUM_BUFFERS_ATTR, 2)

@@ -14,6 +14,10 @@ space (partition range x bytes within a partition), in two phases:
   tile's first writer (e.g. the next layer's weight DMA) does not wait for the
   readers of the previous occupant: the free SBUF works as a ring buffer that
   lets the DMA queue run ahead of the compute engines.
+  A tile not loaded by DMA instead reuses the memory freed most recently but
+  at least ``_SLACK`` positions before its first use (the compute engines run
+  close to program order), so the memory free the longest stays for the tiles
+  the in-order DMA queue loads (weights), which run ahead furthest.
 
 Allocs that already carry ``partition``/``offset`` are kept where they are and
 the others are placed around them.
@@ -33,6 +37,7 @@ from xdsl.passes import ModulePass
 from kaena.dialects.inferentia import (
     AllocOp,
     CoreOp,
+    DmaOp,
     LoopOp,
     MatmulOp,
     PsumType,
@@ -45,6 +50,11 @@ from kaena.target import NeuronCoreTarget, target_of
 
 # the dead tiles whose memory counts as recently freed (older ones as free long ago)
 _RECENT = 64
+# a tile not loaded by DMA reuses the memory freed most recently but at least this many
+# top-level positions before its first use (the compute engines run close to program
+# order, so its writer seldom waits), which leaves the memory free the longest to the
+# tiles the in-order DMA queue loads ahead of the compute engines
+_SLACK = 32
 
 
 @dataclass
@@ -60,6 +70,8 @@ class _Tile:
     # partition offsets (within the tile) at which inf.matmul writes it
     matmul_rows: frozenset[int] = frozenset()
     resident: bool = False
+    # first written by a DMA (a weight or input load on the in-order DMA queue)
+    loaded: bool = False
     partition: int = -1
     offset: int = -1
     fixed: bool = False
@@ -116,12 +128,15 @@ def _collect_tiles(core: CoreOp) -> list[_Tile]:
             op = parent
         return top_index[op]
 
+    order = {op: i for i, op in enumerate(core.walk())}
     tiles: list[_Tile] = []
     for op in core.walk():
         if not isinstance(op, AllocOp):
             continue
         t = op.result.type
         assert isinstance(t, SbufType | PsumType)
+        first_user = min((use.operation for use in op.result.uses), key=lambda u: order[u], default=None)
+        loaded = isinstance(first_user, DmaOp) and first_user.dst is op.result
         positions = [position(use.operation) for use in op.result.uses]
         if not positions:
             positions = [position(op)]
@@ -134,6 +149,7 @@ def _collect_tiles(core: CoreOp) -> list[_Tile]:
             op=op, index=len(tiles), psum=isinstance(t, PsumType), parts=t.partitions,
             nbytes=t.bytes_per_partition, itemsize=t.dtype.itemsize, first=min(positions), last=max(positions),
             matmul_rows=frozenset(rows), resident=RESIDENT_ATTR in op.attributes,
+            loaded=loaded,
         )
         if op.is_allocated:
             tile.partition = op.partition.value.data
@@ -192,7 +208,7 @@ class _Placer:
         return max(best, self.limit - cur)
 
     def freest_offset(self, tile: _Tile, busy: list[tuple[int, int]],
-                      freed: list[tuple[int, int, int]]) -> tuple[int, int] | None:
+                      freed: list[tuple[int, int, int]], reuse_before: int | None = None) -> tuple[int, int] | None:
         """(score, offset) of the placement free the longest: among the offsets
         where ``tile`` fits between the ``busy`` ranges, the one whose previous
         occupants (``freed``: start, end, last use) died earliest (-1: never
@@ -218,6 +234,13 @@ class _Placer:
             f = np.array(freed, dtype=np.int64)
             hit = (f[None, :, 0] < ends[:, None]) & (offs[:, None] < f[None, :, 1])
             score = np.where(hit, f[None, :, 2], -1).max(axis=1)
+        if reuse_before is not None:
+            ok = (score >= 0) & (score < reuse_before)
+            if ok.any():
+                # the memory freed most recently, at least the slack before: compact reuse
+                j = np.flatnonzero(ok)
+                i = int(j[np.lexsort((-offs[j], -score[j]))[0]])
+                return -1 - int(score[i]), int(offs[i])
         i = int(np.lexsort((-offs, score))[0])  # free the longest, then the highest
         return int(score[i]), int(offs[i])
 
@@ -266,7 +289,8 @@ class _Placer:
                         if a.partition < p + tile.parts and p < a.partition + a.parts]
                 freed = [(a.offset, a.offset + a.nbytes, a.last) for a in dead + fixed
                          if a.last < tile.first and a.partition < p + tile.parts and p < a.partition + a.parts]
-                found = self.freest_offset(tile, busy, freed)
+                reuse = None if tile.loaded else tile.first - _SLACK
+                found = self.freest_offset(tile, busy, freed, reuse)
                 if found is None:
                     continue
                 key = (found[0], -(found[1] + tile.nbytes), p, found[1])

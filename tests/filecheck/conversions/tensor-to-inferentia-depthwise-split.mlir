@@ -19,7 +19,7 @@ func.func @main(%x: tensor<1x32x8x8xbf16> {kaena.name = "x"}) -> (tensor<1x8x8x8
   func.return %y : tensor<1x8x8x8xf32>
 }
 
-// PLAN:      %d = ktensor.conv2d %c1b, %wd bias %bd {kaena.plan.vector_rows = 3 : i64, kaena.plan.engine = "pe", kaena.plan.psum_group = 1 : i64, kaena.plan.fuse_cast,
+// PLAN:      %d = ktensor.conv2d %c1b, %wd bias %bd {kaena.plan.vector_rows = 3 : i64, kaena.plan.engine = "pe", kaena.plan.psum_group = 1 : i64, kaena.plan.psum_buffers = 2 : i64, kaena.plan.fuse_cast,
 
 // The resident input is stored with the conv's padding: only its 36 padding elements per 10 x 10
 // plane are zeroed (top row, bottom row, then the left/right pads row by row), not the interior.

@@ -89,3 +89,70 @@ builtin.module {
 // CHECK-NEXT:    %r1 = inf.alloc {kaena.resident, partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<128x1024xf32>
 // CHECK-NEXT:    %w = inf.alloc {partition = 0 : i64, offset = 97280 : i64} : !inf.sbuf<128x512xbf16>
 // CHECK-NEXT:    %r2 = inf.alloc {kaena.resident, partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<128x1024xf32>
+
+// -----
+
+// Compact reuse: a tile not loaded by DMA (%c) takes the memory freed most
+// recently at least 32 top-level positions before its first use (op 46): %a's,
+// dead since op 6, not %b's, dead since op 15 (too recent), leaving the memory never used to
+// the tile the in-order DMA queue loads ahead (%w, a weight: free the longest,
+// so its load waits for no earlier occupant's readers).
+builtin.module {
+  inf.core 0 {
+    %wd = inf.dram "file" "w" : !inf.dram<128x16xbf16>
+    %a = inf.alloc : !inf.sbuf<128x16xf32>
+    %b = inf.alloc : !inf.sbuf<128x16xf32>
+    %f = inf.alloc : !inf.sbuf<128x8xf32>
+    %c = inf.alloc : !inf.sbuf<128x16xf32>
+    %w = inf.alloc : !inf.sbuf<128x16xbf16>
+    inf.memset %a <p = 0, n = 128, off = 0, dims = [[16, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x16xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %b <p = 0, n = 128, off = 0, dims = [[16, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x16xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %c <p = 0, n = 128, off = 0, dims = [[16, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x16xf32>
+    inf.dma %w <p = 0, n = 128, off = 0, dims = [[16, 1]]>, %wd <p = 0, n = 128, off = 0, dims = [[16, 1]]> : !inf.sbuf<128x16xbf16>, !inf.dram<128x16xbf16>
+  }
+}
+
+// CHECK-LABEL: inf.core 0
+// CHECK:         %a = inf.alloc {partition = 0 : i64, offset = 98240 : i64} : !inf.sbuf<128x16xf32>
+// CHECK-NEXT:    %b = inf.alloc {partition = 0 : i64, offset = 98144 : i64} : !inf.sbuf<128x16xf32>
+// CHECK-NEXT:    %f = inf.alloc {partition = 0 : i64, offset = 98208 : i64} : !inf.sbuf<128x8xf32>
+// CHECK-NEXT:    %c = inf.alloc {partition = 0 : i64, offset = 98240 : i64} : !inf.sbuf<128x16xf32>
+// CHECK-NEXT:    %w = inf.alloc {partition = 0 : i64, offset = 98112 : i64} : !inf.sbuf<128x16xbf16>
