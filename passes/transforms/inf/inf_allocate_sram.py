@@ -17,7 +17,9 @@ space (partition range x bytes within a partition), in two phases:
   A tile not loaded by DMA instead reuses the memory freed most recently but
   at least ``_SLACK`` positions before its first use (the compute engines run
   close to program order), so the memory free the longest stays for the tiles
-  the in-order DMA queue loads (weights), which run ahead furthest.
+  the in-order DMA queue loads (weights), which run ahead furthest. In a
+  pipelined module (``kaena.pipeline``) that reuse never takes a DMA-loaded
+  tile's memory, so a stage's weights can stay resident across inferences.
 
 Allocs that already carry ``partition``/``offset`` are kept where they are and
 the others are placed around them.
@@ -50,6 +52,7 @@ from kaena.target import NeuronCoreTarget, target_of
 
 # the dead tiles whose memory counts as recently freed (older ones as free long ago)
 _RECENT = 64
+PIPELINE_PLAN_ATTR = "kaena.pipeline"  # set on a pipelined module (ktensor-partition-pipeline)
 # a tile not loaded by DMA reuses the memory freed most recently but at least this many
 # top-level positions before its first use (the compute engines run close to program
 # order, so its writer seldom waits), which leaves the memory free the longest to the
@@ -162,8 +165,9 @@ def _collect_tiles(core: CoreOp) -> list[_Tile]:
 class _Placer:
     """First-fit placement of one memory (SBUF or PSUM) of one core."""
 
-    def __init__(self, target: NeuronCoreTarget, psum: bool, align: int):
+    def __init__(self, target: NeuronCoreTarget, psum: bool, align: int, keep_loaded: bool = False):
         self.target = target
+        self.keep_loaded = keep_loaded  # compact reuse never takes a DMA-loaded tile's memory
         self.psum = psum
         self.align = align
         self.limit = target.psum_bytes_per_partition if psum else target.sbuf_bytes_per_partition
@@ -208,15 +212,19 @@ class _Placer:
         return max(best, self.limit - cur)
 
     def freest_offset(self, tile: _Tile, busy: list[tuple[int, int]],
-                      freed: list[tuple[int, int, int]], reuse_before: int | None = None) -> tuple[int, int] | None:
+                      freed: list[tuple[int, int, int, int]], reuse_before: int | None = None) -> tuple[int, int] | None:
         """(score, offset) of the placement free the longest: among the offsets
         where ``tile`` fits between the ``busy`` ranges, the one whose previous
-        occupants (``freed``: start, end, last use) died earliest (-1: never
-        used), then the highest. Reusing memory that died long ago keeps the
-        tile's first writer from waiting on the previous occupant's readers."""
-        cands = {0, *(e for _, e in busy), *(e for _, e, _ in freed)}
+        occupants (``freed``: start, end, last use, loaded by DMA) died earliest
+        (-1: never used), then the highest. Reusing memory that died long ago keeps
+        the tile's first writer from waiting on the previous occupant's readers.
+        With ``reuse_before``, the memory freed most recently before it; with
+        ``keep_loaded`` never a DMA-loaded tile's, so that a pipeline stage's weights,
+        loaded at the same place in every inference, can stay resident
+        (``kaena.neff.resident``)."""
+        cands = {0, *(e for _, e in busy), *(f[1] for f in freed)}
         align = max(self.align, tile.itemsize)  # also flush below a range or the top
-        tops = [self.limit, *(st for st, _ in busy), *(st for st, _, _ in freed)]
+        tops = [self.limit, *(st for st, _ in busy), *(f[0] for f in freed)]
         cands.update((t - tile.nbytes) // align * align for t in tops if t >= tile.nbytes)
         offs = sorted({self._fix(c, tile) for c in cands})
         offs = np.array([o for o in offs if o + tile.nbytes <= self.limit], dtype=np.int64)
@@ -234,8 +242,12 @@ class _Placer:
             f = np.array(freed, dtype=np.int64)
             hit = (f[None, :, 0] < ends[:, None]) & (offs[:, None] < f[None, :, 1])
             score = np.where(hit, f[None, :, 2], -1).max(axis=1)
+            over_loaded = (hit & (f[None, :, 3] != 0)).any(axis=1) if self.keep_loaded \
+                else np.zeros(len(offs), dtype=bool)
+        else:
+            over_loaded = np.zeros(len(offs), dtype=bool)
         if reuse_before is not None:
-            ok = (score >= 0) & (score < reuse_before)
+            ok = (score >= 0) & (score < reuse_before) & ~over_loaded
             if ok.any():
                 # the memory freed most recently, at least the slack before: compact reuse
                 j = np.flatnonzero(ok)
@@ -287,7 +299,7 @@ class _Placer:
             for p in self.partition_starts(tile):
                 busy = [(a.offset, a.offset + a.nbytes) for a in live
                         if a.partition < p + tile.parts and p < a.partition + a.parts]
-                freed = [(a.offset, a.offset + a.nbytes, a.last) for a in dead + fixed
+                freed = [(a.offset, a.offset + a.nbytes, a.last, int(a.loaded)) for a in dead + fixed
                          if a.last < tile.first and a.partition < p + tile.parts and p < a.partition + a.parts]
                 reuse = None if tile.loaded else tile.first - _SLACK
                 found = self.freest_offset(tile, busy, freed, reuse)
@@ -373,14 +385,16 @@ def _peak(tiles: list[_Tile], n_positions: int) -> int:
 
 
 def allocate_core(core: CoreOp, *, check: bool = True, align: int = 32,
-                  target: NeuronCoreTarget | None = None) -> None:
+                  target: NeuronCoreTarget | None = None, keep_loaded: bool = False) -> None:
     """Place every inf.alloc of ``core`` and record the peaks on it; ``target``
-    defaults to the one recorded on the enclosing module."""
+    defaults to the one recorded on the enclosing module. ``keep_loaded``: no tile
+    reuses a DMA-loaded tile's memory by compact reuse (a pipeline stage's weights stay
+    resident where nothing else writes them)."""
     target = target_of(core) if target is None else target
     core_id = core.core.value.data
     tiles = _collect_tiles(core)
     for psum in (False, True):
-        _Placer(target, psum, align).place([t for t in tiles if t.psum == psum], core_id)
+        _Placer(target, psum, align, keep_loaded).place([t for t in tiles if t.psum == psum], core_id)
     if check:
         _check(tiles, target, core_id)
     for t in tiles:
@@ -409,6 +423,7 @@ class AllocateSramPass(ModulePass):
         if self.align < 1:
             raise CompileError(f"inf-allocate-sram: align must be >= 1, got {self.align}")
         target = target_of(op)
+        pipelined = PIPELINE_PLAN_ATTR in op.attributes  # its weights may stay resident
         for core in op.walk():
             if isinstance(core, CoreOp):
-                allocate_core(core, check=self.check, align=self.align, target=target)
+                allocate_core(core, check=self.check, align=self.align, target=target, keep_loaded=pipelined)

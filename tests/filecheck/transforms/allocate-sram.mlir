@@ -156,3 +156,68 @@ builtin.module {
 // CHECK-NEXT:    %f = inf.alloc {partition = 0 : i64, offset = 98208 : i64} : !inf.sbuf<128x8xf32>
 // CHECK-NEXT:    %c = inf.alloc {partition = 0 : i64, offset = 98240 : i64} : !inf.sbuf<128x16xf32>
 // CHECK-NEXT:    %w = inf.alloc {partition = 0 : i64, offset = 98112 : i64} : !inf.sbuf<128x16xbf16>
+
+// -----
+
+// In a pipeline stage (kaena.pipeline on the module) compact reuse never takes a
+// DMA-loaded tile's memory: %a is a weight loaded by DMA, so %c goes to memory
+// never used rather than to %a's (without the attribute it takes 98240, as above),
+// and %a's load can stay resident (kaena.neff.resident).
+builtin.module attributes {kaena.pipeline = {cores = 2 : i64}} {
+  inf.core 0 {
+    %wd = inf.dram "file" "w" : !inf.dram<128x16xbf16>
+    %ad = inf.dram "file" "a" : !inf.dram<128x16xf32>
+    %a = inf.alloc : !inf.sbuf<128x16xf32>
+    %b = inf.alloc : !inf.sbuf<128x16xf32>
+    %f = inf.alloc : !inf.sbuf<128x8xf32>
+    %c = inf.alloc : !inf.sbuf<128x16xf32>
+    %w = inf.alloc : !inf.sbuf<128x16xbf16>
+    inf.dma %a <p = 0, n = 128, off = 0, dims = [[16, 1]]>, %ad <p = 0, n = 128, off = 0, dims = [[16, 1]]> : !inf.sbuf<128x16xf32>, !inf.dram<128x16xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %b <p = 0, n = 128, off = 0, dims = [[16, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x16xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %f <p = 0, n = 128, off = 0, dims = [[8, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x8xf32>
+    inf.memset %c <p = 0, n = 128, off = 0, dims = [[16, 1]]> {value = 0.0 : f32} : !inf.sbuf<128x16xf32>
+    inf.dma %w <p = 0, n = 128, off = 0, dims = [[16, 1]]>, %wd <p = 0, n = 128, off = 0, dims = [[16, 1]]> : !inf.sbuf<128x16xbf16>, !inf.dram<128x16xbf16>
+  }
+}
+
+
+// CHECK-LABEL: inf.core 0
+// CHECK:         %a = inf.alloc {partition = 0 : i64, offset = 98240 : i64} : !inf.sbuf<128x16xf32>
+// CHECK:         %c = inf.alloc {partition = 0 : i64, offset = 98080 : i64} : !inf.sbuf<128x16xf32>
