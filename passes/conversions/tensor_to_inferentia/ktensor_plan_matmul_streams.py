@@ -38,25 +38,24 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
             family = plan.family(op)
             if family is None or plan.is_absorbed(op):
                 continue
-            if d.has_flag(op, d.CHAIN_ATTR):
-                if not family.chains_output(op, plan):
-                    raise plan.error(op, f"{d.CHAIN_ATTR} is set, but its result is not the lhs of one "
-                                         "matmul that can read it from SBUF")
-            elif family.chains_output(op, plan):
-                d.set_flag(op, d.CHAIN_ATTR)
-            if d.has_flag(op, d.SHARED_LHS_ATTR):
-                if not family.shares_input(op, plan):
-                    raise plan.error(op, f"{d.SHARED_LHS_ATTR} is set, but no earlier matmul loads the "
-                                         "same lhs^T tile")
-            elif family.shares_input(op, plan):
-                d.set_flag(op, d.SHARED_LHS_ATTR)
-            if d.has_flag(op, d.HEAD_TILE_ATTR):
-                if not family.head_tile(op, plan):
-                    raise plan.error(op, f"{d.HEAD_TILE_ATTR} is set, but its result is not the q or k of "
-                                         "an attention block that can read it from SBUF")
-            elif family.head_tile_pays(op, plan):
-                d.set_flag(op, d.HEAD_TILE_ATTR)
+            chains = family.chains_output(op, plan)
+            _check_or_set(plan, op, d.CHAIN_ATTR, chains, chains,
+                          "its result is not the lhs of one matmul that can read it from SBUF")
+            shares = family.shares_input(op, plan)  # after the chain flag, which it may read
+            _check_or_set(plan, op, d.SHARED_LHS_ATTR, shares, shares, "no earlier matmul loads the same lhs^T tile")
+            head_ok = family.head_tile(op, plan)
+            _check_or_set(plan, op, d.HEAD_TILE_ATTR, head_ok, head_ok and family.head_tile_pays(op, plan),
+                          "its result is not the q or k of an attention block that can read it from SBUF")
             if d.WEIGHT_BLOCKS_ATTR not in op.attributes:
                 n = family.weight_blocks(op, plan)
                 if n > 1:
                     d.set_int(op, d.WEIGHT_BLOCKS_ATTR, n)
+
+
+def _check_or_set(plan: FunctionPlan, op, attr: str, can: bool, pays: bool, why: str) -> None:
+    """A flag written by hand must be possible (else ``why``); unset, it is set where it pays."""
+    if d.has_flag(op, attr):
+        if not can:
+            raise plan.error(op, f"{attr} is set, but {why}")
+    elif pays:
+        d.set_flag(op, attr)
