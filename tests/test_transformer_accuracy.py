@@ -2,8 +2,8 @@
 BERT encoder (HF-style graph, padded attention mask, both LayerNorm export
 styles), a ViT and an encoder-decoder translation model, in FP32 within 1e-4 of
 the largest output magnitude and under BF16 at most twice the error of a
-faithful BF16 emulation of the same graph. CI sizes; the benchmarks run the
-full ones."""
+faithful BF16 emulation of the same graph. CI sizes (and one BERT-base-width
+layer); the benchmarks run the full ones."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from kaena.testing.reference import assert_within_bf16_bar, error_metrics, rando
 
 MODELS = {
     "bert": lambda: modelzoo.bert(layers=2, hidden=128, heads=2, seq=64, vocab=1000),
+    # BERT-base width (H=768, 12 heads, S=128): its 4.5 MiB FFN weight tiles, the head tiles and the
+    # context chain, one layer
+    "bert_base_width": lambda: modelzoo.bert(layers=1, hidden=768, heads=12, seq=128, vocab=1000),
     "bert_decomposed_layernorm": lambda: modelzoo.bert(layers=1, hidden=128, heads=2, seq=64, vocab=1000,
                                                        decomposed_layernorm=True),
     "vit": lambda: modelzoo.vit(layers=2, hidden=64, heads=2, image=32, patch=8),

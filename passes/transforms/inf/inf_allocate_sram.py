@@ -20,6 +20,8 @@ space (partition range x bytes within a partition), in two phases:
   the in-order DMA queue loads (weights), which run ahead furthest. In a
   pipelined module (``kaena.pipeline``) that reuse never takes a DMA-loaded
   tile's memory, so a stage's weights can stay resident across inferences.
+  Where compact reuse leaves no contiguous room for a tile, the core is placed
+  again with every short-lived tile in the memory free the longest.
 
 Allocs that already carry ``partition``/``offset`` are kept where they are and
 the others are placed around them.
@@ -165,8 +167,10 @@ def _collect_tiles(core: CoreOp) -> list[_Tile]:
 class _Placer:
     """First-fit placement of one memory (SBUF or PSUM) of one core."""
 
-    def __init__(self, target: NeuronCoreTarget, psum: bool, align: int, keep_loaded: bool = False):
+    def __init__(self, target: NeuronCoreTarget, psum: bool, align: int, keep_loaded: bool = False,
+                 compact: bool = True):
         self.target = target
+        self.compact = compact  # tiles not loaded by DMA reuse recently freed memory
         self.keep_loaded = keep_loaded  # compact reuse never takes a DMA-loaded tile's memory
         self.psum = psum
         self.align = align
@@ -301,7 +305,7 @@ class _Placer:
                         if a.partition < p + tile.parts and p < a.partition + a.parts]
                 freed = [(a.offset, a.offset + a.nbytes, a.last, int(a.loaded)) for a in dead + fixed
                          if a.last < tile.first and a.partition < p + tile.parts and p < a.partition + a.parts]
-                reuse = None if tile.loaded else tile.first - _SLACK
+                reuse = None if tile.loaded or not self.compact else tile.first - _SLACK
                 found = self.freest_offset(tile, busy, freed, reuse)
                 if found is None:
                     continue
@@ -394,7 +398,13 @@ def allocate_core(core: CoreOp, *, check: bool = True, align: int = 32,
     core_id = core.core.value.data
     tiles = _collect_tiles(core)
     for psum in (False, True):
-        _Placer(target, psum, align, keep_loaded).place([t for t in tiles if t.psum == psum], core_id)
+        group = [t for t in tiles if t.psum == psum]
+        try:
+            _Placer(target, psum, align, keep_loaded).place(group, core_id)
+        except AllocationError:
+            # compact reuse can fragment the memory a large DMA-loaded tile needs
+            # (BERT-base's 4.5 MiB FFN weight tile): place everything free-longest first
+            _Placer(target, psum, align, keep_loaded, compact=False).place(group, core_id)
     if check:
         _check(tiles, target, core_id)
     for t in tiles:
