@@ -14,7 +14,8 @@ from xdsl.ir import Attribute, SSAValue
 from kaena.dialects.inferentia import PsumType, SbufType, ap
 
 from .function import FunctionLowering
-from .matmul import ChainedTiles, HeadTiles
+from .head_tiles import HeadTiles
+from .matmul import ChainedTiles
 from .ktensor_plan_attention import AttentionBlock, block_sources, planned_head_groups
 from .normalization import param_rows
 from .softmax import softmax_rows

@@ -18,7 +18,8 @@ from .epilogues import planned_epilogue
 from .function import FunctionLowering
 from .interface import OpFamily
 from .ktensor_plan_attention import planned_blocks, planned_context_chain
-from .matmul import ChainedTiles, Drain, epilogue_length, load_bias, load_weights, matmul_block, matmul_tiles
+from .matmul import ChainedTiles, Drain, load_bias, load_weights, matmul_block
+from .matmul_tiles import epilogue_length, matmul_tiles
 from .planning import FunctionPlan
 from .utils import E, prod
 from .views import DramView

@@ -70,6 +70,8 @@ planning stages that ran, in order).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntegerAttr, StringAttr, UnitAttr, i64
 from xdsl.ir import Attribute, Operation
 
@@ -129,6 +131,17 @@ def has_flag(op: Operation, name: str) -> bool:
 
 def set_flag(op: Operation, name: str) -> None:
     op.attributes[name] = UnitAttr()
+
+
+def check_or_set_flag(op: Operation, name: str, can: bool, pays: bool,
+                      error: Callable[[Operation, str], Exception], why: str) -> None:
+    """A flag written by hand must be possible (else ``error(op, "<name> is set, but <why>")``);
+    unset, the planner sets it where it pays."""
+    if has_flag(op, name):
+        if not can:
+            raise error(op, f"{name} is set, but {why}")
+    elif pays:
+        set_flag(op, name)
 
 
 def get_ints(op: Operation, name: str) -> tuple[int, ...] | None:

@@ -14,6 +14,7 @@ from kaena.dialects import ktensor as kt
 from . import decisions as d
 from .epilogues import Epilogue, planned_epilogue
 from .ktensor_plan_bias_table import KtensorPlanBiasTablePass
+from .matmul_tiles import planned_tiles, streamable
 from .planning import FunctionPlan, PlanPass, itemsize
 from .utils import prod
 
@@ -117,12 +118,35 @@ def planned_head_groups(plan: FunctionPlan, blk: AttentionBlock) -> int:
     return g
 
 
+def context_consumer(plan: FunctionPlan, blk: AttentionBlock) -> kt.MatmulOp | None:
+    """The matmul that can read ``blk``'s context^T straight from SBUF as its lhs^T tile, if
+    one can: the context (through its epilogue: the head merge, reshapes, a cast) is a plain
+    [Lq, heads x Dv] matrix only that matmul reads, as its lhs; it is ``streamable`` with
+    whole K tiles of all partitions, 2 x Dv of them (a pair of heads per K tile, the odd head's
+    context matmul writing PSUM partitions Dv.. ), an even head count."""
+    t = plan.target
+    v = plan.materialized(blk.context)
+    if v in plan.direct or not v.has_one_use():
+        return None
+    user = next(iter(v.uses)).operation
+    if not isinstance(user, kt.MatmulOp) or user.lhs is not v or user not in plan.order \
+            or plan.fused_input(user) is not None or len(v.type.get_shape()) != 2 or not streamable(plan, user):
+        return None
+    B, Lq, Dv = blk.B, blk.Lq, blk.Dv
+    lo = blk.context_epilogue.layout
+    if tuple(v.type.get_shape()) != (Lq, B * Dv) or (lo.sb, lo.sm, lo.sd) != (Dv, B * Dv, 1):
+        return None
+    tu = planned_tiles(plan, user)
+    if 2 * Dv != t.partitions or B % 2 or Dv not in t.psum_matmul_partition_starts \
+            or tu.P != t.partitions or tu.Kr:
+        return None
+    return user
+
+
 def planned_context_chain(plan: FunctionPlan, blk: AttentionBlock) -> Operation | None:
     """The matmul reading the block's context^T from SBUF (``kaena.plan.context_chain``), checked."""
     if not d.has_flag(blk.scores, d.CONTEXT_CHAIN_ATTR):
         return None
-    from .matmul import context_consumer  # matmul plans with the blocks: imported late
-
     user = context_consumer(plan, blk)
     if user is None:
         raise plan.error(blk.scores, f"{d.CONTEXT_CHAIN_ATTR} is set, but its context is not the lhs of one "
@@ -266,12 +290,10 @@ class KtensorPlanAttentionPass(PlanPass):
 
 def context_chain_pays(plan: FunctionPlan, blk: AttentionBlock) -> bool:
     """Whether the block's context^T goes to its consumer's lhs^T tile in SBUF: it can
-    (``matmul.context_consumer``), the DRAM write and read saved price above the cost of
+    (``context_consumer``), the DRAM write and read saved price above the cost of
     even head groups (``group_cycles``, the context's write there included either way), and
     the tile, live from the block to the matmul, fits the SBUF headroom the single-op
     budgets leave (less the bias table)."""
-    from .matmul import context_consumer
-
     if context_consumer(plan, blk) is None:
         return False
     cm, b = plan.cm, plan.budget

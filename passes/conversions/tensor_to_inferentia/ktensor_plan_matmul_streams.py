@@ -24,10 +24,10 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
     ``kaena.plan.shared_lhs`` on a matmul that reads the lhs^T tile an earlier matmul loaded
     from the same value (``matmul.lhs_provider``: the Q, K and V projections of one layer
     input load it once). And ``kaena.plan.head_tile`` on a Q or K projection whose head-transposed
-    result only a planned attention block reads (``matmul.head_tile_block``): its drain writes
+    result only a planned attention block reads (``head_tiles.head_tile_block``): its drain writes
     each head's features into the block's q^T or k tile in SBUF, no DRAM write and read back,
     when the cost model prices the saved DMAs above the narrower output tiles' PE time and the
-    tiles fit the SBUF headroom (``matmul.head_tile_fits``). Decisions written by hand are checked."""
+    tiles fit the SBUF headroom (``head_tiles.head_tile_fits``). Decisions written by hand are checked."""
 
     name: ClassVar[str] = "ktensor-plan-matmul-streams"
     stage: ClassVar[str] = "matmul-streams"
@@ -39,23 +39,16 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
             if family is None or plan.is_absorbed(op):
                 continue
             chains = family.chains_output(op, plan)
-            _check_or_set(plan, op, d.CHAIN_ATTR, chains, chains,
-                          "its result is not the lhs of one matmul that can read it from SBUF")
+            d.check_or_set_flag(op, d.CHAIN_ATTR, chains, chains, plan.error,
+                                "its result is not the lhs of one matmul that can read it from SBUF")
             shares = family.shares_input(op, plan)  # after the chain flag, which it may read
-            _check_or_set(plan, op, d.SHARED_LHS_ATTR, shares, shares, "no earlier matmul loads the same lhs^T tile")
+            d.check_or_set_flag(op, d.SHARED_LHS_ATTR, shares, shares, plan.error,
+                                "no earlier matmul loads the same lhs^T tile")
             head_ok = family.head_tile(op, plan)
-            _check_or_set(plan, op, d.HEAD_TILE_ATTR, head_ok, head_ok and family.head_tile_pays(op, plan),
-                          "its result is not the q or k of an attention block that can read it from SBUF")
+            d.check_or_set_flag(op, d.HEAD_TILE_ATTR, head_ok, head_ok and family.head_tile_pays(op, plan), plan.error,
+                                "its result is not the q, k or v of an attention block that can read it from SBUF")
             if d.WEIGHT_BLOCKS_ATTR not in op.attributes:
                 n = family.weight_blocks(op, plan)
                 if n > 1:
                     d.set_int(op, d.WEIGHT_BLOCKS_ATTR, n)
 
-
-def _check_or_set(plan: FunctionPlan, op, attr: str, can: bool, pays: bool, why: str) -> None:
-    """A flag written by hand must be possible (else ``why``); unset, it is set where it pays."""
-    if d.has_flag(op, attr):
-        if not can:
-            raise plan.error(op, f"{attr} is set, but {why}")
-    elif pays:
-        d.set_flag(op, attr)

@@ -50,12 +50,9 @@ class KtensorPlanResidencyPass(PlanPass):
                 if v in narrow:
                     v.owner.attributes[d.STORE_TYPE_ATTR] = narrow[v]
         for op, family in _planned_ops(plan):  # token-major [S, H] values (token_tiles.py)
-            if d.has_flag(op, d.TOKEN_TILE_ATTR):
-                if not family.token_major_result(op, plan):
-                    raise plan.error(op, f"{d.TOKEN_TILE_ATTR} is set, but a reader of its result "
-                                         "cannot take it from SBUF token-major")
-            elif family.token_major_result(op, plan):
-                d.set_flag(op, d.TOKEN_TILE_ATTR)
+            can = family.token_major_result(op, plan)
+            d.check_or_set_flag(op, d.TOKEN_TILE_ATTR, can, can, plan.error,
+                                "a reader of its result cannot take it from SBUF token-major")
 
 
 def _planned_ops(plan: FunctionPlan):

@@ -8,7 +8,8 @@ from typing import ClassVar
 from . import decisions as d
 from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
 from .ktensor_plan_residency import live_bytes, sbuf_limit
-from .matmul import planned_tiles, prefetch_anchors, prefetchable, weight_bytes, weight_loaders
+from .matmul import prefetch_anchors, prefetchable, weight_bytes, weight_loaders
+from .matmul_tiles import planned_tiles
 from .planning import FunctionPlan, PlanPass, itemsize
 
 

@@ -17,78 +17,17 @@ from kaena.target.tiling import balanced, cdiv
 
 from . import decisions as d
 from .builder import single_rounding
-from .epilogues import OutLayout, epilogue_of, planned_epilogue
+from .epilogues import OutLayout, planned_epilogue
 from .function import FunctionLowering
+from .head_tiles import HeadTiles, head_tile_block, head_tile_fits, head_tile_token_major
 from .interface import OpFamily
+from .ktensor_plan_attention import planned_blocks
+from .matmul_tiles import MatmulTiles, epilogue_length, matmul_tiles, planned_tiles, streamable
 from .normalization import param_rows
-from .ktensor_plan_attention import AttentionBlock, planned_blocks
 from .planning import FunctionPlan, itemsize
 from .utils import E, accumulate
 from .token_tiles import TokenTile, transpose_lhs
 from .views import DramView
-
-
-@dataclass(frozen=True)
-class _Tiles:
-    """K tiles of P rows (KTf full, Kr remainder), Mt moving rows, ntw output features per
-    PSUM tile, Nb per weight block."""
-
-    P: int
-    KT: int
-    KTf: int
-    Kr: int
-    Mt: int
-    ntw: int
-    Nb: int
-    ntb: int
-
-
-def matmul_tiles(t, budget, M: int, K: int, N: int, isz: int, osz: int, error) -> _Tiles:
-    """The tiles of an [M, K] x [K, N] matmul within the SBUF budgets (``error(why)`` when
-    K cannot fit)."""
-    P = balanced(K, t.pe_rows)  # rows of one K tile
-    KT = cdiv(K, P)
-    # moving tile: all of K for Mt rows of lhs
-    Mt = balanced(M, t.pe_max_moving)
-    while KT * Mt * isz > budget.mid and Mt > 1:
-        Mt = cdiv(Mt, 2)
-    ntw = balanced(N, t.pe_columns)
-    while KT * ntw * isz > budget.big and ntw > 1:
-        ntw = cdiv(ntw, 2)
-    if KT * Mt * isz > budget.mid or KT * ntw * isz > budget.big:
-        raise error(f"K = {K} is too long for SBUF tiles ({KT} tiles of {P} rows); "
-                    "split the contraction in the model")
-    ntb = max(1, min(cdiv(N, ntw), budget.big // (KT * ntw * isz), budget.out // (Mt * osz)))
-    Nb = min(N, ntb * ntw)
-    return _Tiles(P, KT, K // P, K % P, Mt, ntw, Nb, cdiv(Nb, ntw))
-
-
-def epilogue_length(plan: FunctionPlan, op, drain_math: bool) -> int:
-    """How many of ``op``'s next users its drain writes through, given its tiles."""
-    lhs_t, rhs_t = op.lhs.type, op.rhs.type
-    *_, M, K = lhs_t.get_shape()
-    N = rhs_t.get_shape()[-1]
-
-    def fits(layout: OutLayout, element_type) -> bool:
-        tl = matmul_tiles(plan.target, plan.budget, M, K, N, itemsize(lhs_t.element_type),
-                          itemsize(element_type), lambda why: plan.error(op, why))
-        return layout.fits(N, tl.ntw, tl.Nb)
-
-    return len(epilogue_of(plan, op, drain_math, fits=fits).ops)
-
-
-def planned_tiles(plan: FunctionPlan, op: kt.MatmulOp) -> _Tiles:
-    *_, M, K = op.lhs.type.get_shape()
-    N = op.rhs.type.get_shape()[-1]
-    return matmul_tiles(plan.target, plan.budget, M, K, N, itemsize(op.lhs.type.element_type),
-                        itemsize(plan.materialized(op).type.element_type), lambda why: plan.error(op, why))
-
-
-def streamable(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
-    """All of N in one weight tile, all M rows in one moving tile, whole output tiles."""
-    M, N = op.lhs.type.get_shape()[-2], op.rhs.type.get_shape()[-1]
-    tl = planned_tiles(plan, op)
-    return tl.Nb == N and M <= tl.Mt and N % tl.ntw == 0
 
 
 def weight_block_counts(plan: FunctionPlan, op: kt.MatmulOp) -> tuple[int, ...]:
@@ -125,83 +64,7 @@ def chain_consumer(plan: FunctionPlan, op: kt.MatmulOp) -> kt.MatmulOp | None:
     return user
 
 
-def head_tile_block(plan: FunctionPlan, op: Operation) -> AttentionBlock | None:
-    """The planned attention block that can read ``op``'s result from SBUF as its q^T or k
-    tile ([D, (head, row)]), if one can: ``op`` a ``streamable`` [M, K] x [K, N] matmul whose
-    result (through its epilogue: reshapes, the head transpose, a cast) only that block's
-    scores read, as q [heads, M, D] or k [heads, D, M], N = heads x D, D dividing the output
-    tiles. Its drain then writes each head's D features on partitions 0..D straight into
-    that tile."""
-    if not isinstance(op, kt.MatmulOp) or plan.is_absorbed(op) or len(op.lhs.type.get_shape()) != 2 \
-            or not streamable(plan, op):
-        return None
-    v = plan.materialized(op)
-    if v in plan.direct or not v.has_one_use():
-        return None
-    user = next(iter(v.uses)).operation
-    blk = planned_blocks(plan).get(user)
-    if blk is None:
-        return None
-    M, N = op.lhs.type.get_shape()[-2], op.rhs.type.get_shape()[-1]
-    ep = planned_epilogue(plan, op, op.bias is None and op.activation.data == "none")
-    lo, t = ep.layout, plan.target
-    if blk.context is user and user.rhs is v:  # v [heads, Lk, Dv]: token-major, keys on partitions
-        Dv = blk.Dv
-        if N == blk.B * Dv and M == blk.Lk and M <= t.partitions and op.activation.data == "none" \
-                and ep.scale is None and ep.bias is None \
-                and all(t0 in t.psum_matmul_partition_starts for t0 in range(0, M, t.pe_columns)) \
-                and _lands(lo, M, N, lambda m, n: (n // Dv) * M * Dv + m * Dv + n % Dv):
-            return blk
-        return None
-    if blk.scores is not user:
-        return None
-    D = blk.D
-    if N != blk.B * D or planned_tiles(plan, op).ntw % D or D > plan.target.partitions:
-        return None
-    if user.lhs is v and M == blk.Lq and _lands(lo, M, N, lambda m, n: (n // D) * M * D + m * D + n % D):
-        return blk  # q [heads, M, D]
-    if user.rhs is v and user.lhs is not v and M == blk.Lk \
-            and _lands(lo, M, N, lambda m, n: (n // D) * D * M + (n % D) * M + m):
-        return blk  # k [heads, D, M]
-    return None
-
-
-def _lands(lo: OutLayout, M: int, N: int, where) -> bool:
-    """Whether ``lo`` puts element (m, n) of an [M, N] result where ``where(m, n)`` says."""
-    return all(m * lo.sm + (n // lo.D) * lo.sh + (n % lo.D) * lo.sd == where(m, n)
-               for m in {0, 1, M - 1} for n in range(N))
-
-
-def head_tile_fits(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
-    """Whether ``op``'s head tile pays and fits: the DRAM write and read it saves (cost model)
-    outweigh the PE time of D-column output tiles instead of full ones, and the block's q^T
-    and k tiles, live from the first projection to the attention, fit the SBUF headroom the
-    single-op budgets leave (less the bias table)."""
-    blk = head_tile_block(plan, op)
-    if blk is None:
-        return False
-    cm, t, b = plan.cm, plan.target, plan.budget
-    *_, M, K = op.lhs.type.get_shape()
-    N = op.rhs.type.get_shape()[-1]
-    osz = itemsize(plan.materialized(op).type.element_type)
-    dt = str(op.lhs.type.element_type)
-    saved = 2 * cm.dma(M * N * osz)
-    if head_tile_token_major(plan, op):  # tokens stationary, weights moving
-        extra = cm.gemm(K=K, M=M, N=N, dtype=dt).cycles - cm.gemm(K=K, M=N, N=M, dtype=dt).cycles
-    else:
-        extra = blk.B * cm.gemm(K=K, M=blk.D, N=M, dtype=dt).cycles - cm.gemm(K=K, M=N, N=M, dtype=dt).cycles
-    tiles = blk.B * (blk.Lq + blk.Lk + blk.Dv) * osz  # q^T, k and v of every head
-    table = d.get_int(plan.fn, d.BIAS_TABLE_BYTES_ATTR) or 0
-    return saved > extra and tiles <= b.sbuf - b.big - b.mid - b.out - table and t.partitions >= blk.D
-
-
-def head_tile_token_major(plan: FunctionPlan, op: kt.MatmulOp) -> bool:
-    """Whether ``op``'s head tile is its block's v ([Lk, (head, Dv)]: keys on partitions)."""
-    blk = head_tile_block(plan, op)
-    return blk is not None and blk.context.rhs is plan.materialized(op)
-
-
-def token_major_matmul(fl: FunctionLowering, tl: _Tiles, views, tiles, dims, blocks: int,
+def token_major_matmul(fl: FunctionLowering, tl: MatmulTiles, views, tiles, dims, blocks: int,
                        x_in: SSAValue | None) -> None:
     """A head-tiled V projection: out [M tokens on partitions, N] = x w, the lhs^T tile's token
     columns as stationaries (``pe_columns`` tokens at a time, PSUM partitions from there), the
@@ -232,46 +95,6 @@ def token_major_matmul(fl: FunctionLowering, tl: _Tiles, views, tiles, dims, blo
                 b.tensor_tensor("add", out.tile, dst, ps, src, rows, ap(0, M, n0 + j0, [[nw, 1]]))
             else:
                 b.activation("identity", out.tile, dst, ps, src)
-
-
-@dataclass(frozen=True)
-class HeadTiles:
-    """A Q or K projection's result kept in SBUF for its attention block (``kaena.plan.head_tile``):
-    [D partitions, (head, row)], feature d of head h, row m at partition d, column h * rows + m."""
-
-    tile: SSAValue
-    shape: tuple[int, int, int]  # (heads, rows, D)
-    element_type: object
-    token_major: bool = False  # v: [rows on partitions, (head, D)]
-
-    @property
-    def itemsize(self) -> int:
-        return itemsize(self.element_type)
-
-
-def context_consumer(plan: FunctionPlan, blk: AttentionBlock) -> kt.MatmulOp | None:
-    """The matmul that can read ``blk``'s context^T straight from SBUF as its lhs^T tile, if
-    one can: the context (through its epilogue: the head merge, reshapes, a cast) is a plain
-    [Lq, heads x Dv] matrix only that matmul reads, as its lhs; it is ``streamable`` with
-    whole K tiles of all partitions, 2 x Dv of them (a pair of heads per K tile, the odd head's
-    context matmul writing PSUM partitions Dv.. ), an even head count."""
-    t = plan.target
-    v = plan.materialized(blk.context)
-    if v in plan.direct or not v.has_one_use():
-        return None
-    user = next(iter(v.uses)).operation
-    if not isinstance(user, kt.MatmulOp) or user.lhs is not v or user not in plan.order \
-            or plan.fused_input(user) is not None or len(v.type.get_shape()) != 2 or not streamable(plan, user):
-        return None
-    B, Lq, Dv = blk.B, blk.Lq, blk.Dv
-    lo = blk.context_epilogue.layout
-    if tuple(v.type.get_shape()) != (Lq, B * Dv) or (lo.sb, lo.sm, lo.sd) != (Dv, B * Dv, 1):
-        return None
-    tu = planned_tiles(plan, user)
-    if 2 * Dv != t.partitions or B % 2 or Dv not in t.psum_matmul_partition_starts \
-            or tu.P != t.partitions or tu.Kr:
-        return None
-    return user
 
 
 def lhs_root(plan: FunctionPlan, op: kt.MatmulOp) -> SSAValue:
@@ -460,8 +283,8 @@ class MatmulFamily(OpFamily):
         if d.has_flag(op, d.HEAD_TILE_ATTR) and not fl.plan.is_absorbed(op):
             blk = head_tile_block(fl.plan, op)
             if blk is None:
-                raise fl.error(f"{d.HEAD_TILE_ATTR} is set, but its result is not the q or k of an "
-                               "attention block that can read it from SBUF")
+                raise fl.error(f"{d.HEAD_TILE_ATTR} is set, but its result is not the q, k or v of "
+                               "an attention block that can read it from SBUF")
             value = fl.plan.materialized(op)
             M = op.lhs.type.get_shape()[-2]
             if head_tile_token_major(fl.plan, op):  # v [keys, (head, Dv)]
@@ -577,7 +400,7 @@ class MatmulFamily(OpFamily):
                              (blk, n0, nb), m0, mt, x_in=x_in)
 
 
-def load_weights(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue, n0: E, nb: int, N: int):
+def load_weights(fl: FunctionLowering, tl: MatmulTiles, rhs: DramView, w_t: SSAValue, n0: E, nb: int, N: int):
     """weights [K, nb] -> [k partitions, (kt, n)]"""
     b, P = fl.b, tl.P
     if tl.KTf:
@@ -588,7 +411,7 @@ def load_weights(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue,
               rhs.var, ap(0, tl.Kr, n0 + tl.KTf * P * N, [[nb, 1]], N))
 
 
-def load_bias(fl: FunctionLowering, tl: _Tiles, bias: DramView, b_t: SSAValue, n0: E, nb: int):
+def load_bias(fl: FunctionLowering, tl: MatmulTiles, bias: DramView, b_t: SSAValue, n0: E, nb: int):
     b, ntw = fl.b, tl.ntw
     ft, fr = divmod(nb, ntw)
     if ft:
@@ -608,7 +431,7 @@ class Drain:
     base: E
 
 
-def matmul_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, dims, block: tuple[E, E, int],
+def matmul_block(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, views, tiles, dims, block: tuple[E, E, int],
                  m0: E, mt: int, lhs_base: E = E(0), x_in: SSAValue | None = None) -> None:
     """One [mt rows from m0] x [nb features] block: lhs^T in (rows ``lhs_base + m0`` of the
     [rows, K] lhs; DMA'd into ``x_in`` and rounded into the moving tile by the scalar engine
@@ -625,7 +448,7 @@ def matmul_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, d
     write_block(fl, drain, tl, out, o_t, block, m0, mt, N)
 
 
-def load_lhs_t(fl: FunctionLowering, tl: _Tiles, lhs: DramView, x_tiles, row0: E, mt: int, K: int) -> None:
+def load_lhs_t(fl: FunctionLowering, tl: MatmulTiles, lhs: DramView, x_tiles, row0: E, mt: int, K: int) -> None:
     """lhs^T [k partitions, (kt, m)] of ``mt`` rows from element ``row0``: DMA'd into ``x_in``,
     rounded into ``x_t`` on the scalar engine when they differ."""
     b, P = fl.b, tl.P
@@ -644,7 +467,7 @@ def load_lhs_t(fl: FunctionLowering, tl: _Tiles, lhs: DramView, x_tiles, row0: E
                          x_in, ap(0, tl.Kr, tl.KTf * mt, [[mt, 1]]))
 
 
-def tile_product(fl: FunctionLowering, drain: Drain, tl: _Tiles, tiles, cols: tuple[int, E, int], jt: E,
+def tile_product(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, tiles, cols: tuple[int, E, int], jt: E,
                  mt: int, K: int) -> None:
     """Output tile ``jt``: ``nw`` features from column ``j0`` of the [k, (kt, nb)] weight tile,
     accumulated over the K tiles in PSUM, drained (activation, scale, bias) into ``o_t``."""
@@ -660,7 +483,7 @@ def tile_product(fl: FunctionLowering, drain: Drain, tl: _Tiles, tiles, cols: tu
           b_t, ap(0, nw, jt, [[1, 1]]) if b_t else None, scale=drain.scale)
 
 
-def streamed_matmul(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, dims, blocks: int,
+def streamed_matmul(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, views, tiles, dims, blocks: int,
                     x_in: SSAValue | None) -> None:
     """All M rows against weights streamed in ``blocks`` column blocks (``kaena.plan.weight_blocks``):
     lhs^T in once, then per block its weight DMA and its output tiles, so that the queue moves
@@ -682,7 +505,7 @@ def streamed_matmul(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles
     write_block(fl, drain, tl, out, o_t, (E(0), E(0), N), E(0), M, N)
 
 
-def paired_matmul(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, dims, blocks: int,
+def paired_matmul(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, views, tiles, dims, blocks: int,
                   x_in: SSAValue | None) -> None:
     """``streamed_matmul`` for a chained result (``kaena.plan.chain``): output tiles in pairs,
     the second on PSUM partitions from ``ntw``, each pair drained at once into the consumer's
@@ -708,7 +531,7 @@ def paired_matmul(fl: FunctionLowering, drain: Drain, tl: _Tiles, views, tiles, 
                   b_t, ap(0, pair, kt, [[1, 1]]) if b_t else None, scale=drain.scale)
 
 
-def load_weight_columns(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SSAValue, cols: tuple[E, E, int],
+def load_weight_columns(fl: FunctionLowering, tl: MatmulTiles, rhs: DramView, w_t: SSAValue, cols: tuple[E, E, int],
                         N: int):
     """weights [K, nc columns from n0] -> [k partitions, (kt, nc)] at ``base`` of the weight tile."""
     b, P = fl.b, tl.P
@@ -721,7 +544,7 @@ def load_weight_columns(fl: FunctionLowering, tl: _Tiles, rhs: DramView, w_t: SS
               rhs.var, ap(0, tl.Kr, n0 + tl.KTf * P * N, [[nc, 1]], N))
 
 
-def write_block(fl: FunctionLowering, drain: Drain, tl: _Tiles, out: DramView, o_t: SSAValue,
+def write_block(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, out: DramView, o_t: SSAValue,
                 block: tuple[E, E, int], m0: E, mt: int, N: int) -> None:
     """out^T tiles [features, (tile, row)] of one block -> ``out`` at ``drain.layout``."""
     b, ntw, lo = fl.b, tl.ntw, drain.layout

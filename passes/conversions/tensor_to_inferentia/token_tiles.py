@@ -16,6 +16,7 @@ from kaena.dialects.inferentia import PsumType, SbufType, ap
 
 from . import decisions as d
 from .function import FunctionLowering
+from .matmul_tiles import planned_tiles, streamable
 from .planning import FunctionPlan, itemsize
 from .utils import prod
 
@@ -51,8 +52,6 @@ def can_stay_token_major(plan: FunctionPlan, op: Operation) -> bool:
     tile of rows, every reader (through reshapes) the residual add a layer norm does itself
     or the f32 -> bf16 cast a matmul does itself on lhs^T tiles it can transpose on the PE
     array (K in whole partition tiles, every row in one moving tile), none a result."""
-    from .matmul import planned_tiles, streamable
-
     t = plan.target
     v = op.results[0]
     *lead, D = v.type.get_shape()

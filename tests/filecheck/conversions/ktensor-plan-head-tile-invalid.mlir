@@ -6,4 +6,4 @@ func.func @main(%x: tensor<128x128xbf16> {kaena.name = "x"}, %w: tensor<128x128x
   func.return %y : tensor<128x128xf32>
 }
 
-// CHECK: kaena.plan.head_tile is set, but its result is not the q or k of an attention block that can read it from SBUF
+// CHECK: kaena.plan.head_tile is set, but its result is not the q, k or v of an attention block that can read it from SBUF
