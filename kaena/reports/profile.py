@@ -18,7 +18,7 @@ from kaena.isa import ActFunc, AluOp, DType, Engine, Mem, Opcode
 from kaena.files import atomic_write
 from kaena.neff import NO_SOURCE, Neff
 from kaena.neff.model import source_label
-from kaena.simulator.core import NO_SIGNAL, CoreTrace, EngineTrace, SimResult
+from kaena.simulator.results import NO_SIGNAL, CoreTrace, EngineTrace, SimResult
 from kaena.target import NeuronCoreTarget
 
 TRACK_NAMES = {

@@ -26,7 +26,7 @@ from kaena.neff.allocation import NO_TILE, allocation_tables
 
 if TYPE_CHECKING:
     from kaena.neff import Neff
-    from kaena.simulator.core import _Core, _Engine
+    from kaena.simulator.machine import _Core, _Engine
     from kaena.simulator.hazards import HazardChecker
 
 # the operand slots each opcode reads, in the order the simulator reads them
@@ -99,7 +99,8 @@ def check_allocation(neff: "Neff") -> AllocationCheck | None:
     for its tile; None when the NEFF carries no allocation table. Raises the first
     ``TileOverlapError`` (or a read of bytes nothing wrote)."""
     from kaena.simulator.budget import check_budget
-    from kaena.simulator.core import _Core, _pipeline_cores
+    from kaena.simulator.core import _pipeline_cores
+    from kaena.simulator.machine import _Core
     from kaena.simulator.eventloop import run_cores
 
     tables = allocation_tables(neff)

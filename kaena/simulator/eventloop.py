@@ -20,7 +20,7 @@ from kaena.errors import SimulationError
 from kaena.isa import Engine, Opcode
 
 if TYPE_CHECKING:
-    from kaena.simulator.core import _Core, _Engine
+    from kaena.simulator.machine import _Core, _Engine
 
 
 def _ready_time(core: "_Core", st: "_Engine") -> float:
