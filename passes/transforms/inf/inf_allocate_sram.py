@@ -23,6 +23,11 @@ space (partition range x bytes within a partition), in two phases:
   Where compact reuse leaves no contiguous room for a tile, the core is placed
   again with every short-lived tile in the memory free the longest.
 
+In a pipeline stage the tiles holding one copy of a weight are first pinned
+(``_pin_weights``: live for the whole program, placed with the resident tiles,
+within half of SBUF), so that the encoder can load them once when the model is
+loaded; where the pinned tiles leave the rest no room, they are unpinned.
+
 Allocs that already carry ``partition``/``offset`` are kept where they are and
 the others are placed around them.
 """
@@ -42,6 +47,8 @@ from kaena.dialects.inferentia import (
     AllocOp,
     CoreOp,
     DmaOp,
+    DramOp,
+    InstructionOp,
     LoopOp,
     MatmulOp,
     PsumType,
@@ -388,6 +395,31 @@ def _peak(tiles: list[_Tile], n_positions: int) -> int:
     return int(np.cumsum(delta).max())
 
 
+def _pin_weights(core: CoreOp, tiles: list[_Tile], budget: int) -> list[tuple[_Tile, tuple[int, int]]]:
+    """In a pipeline stage: the SBUF tiles that hold one copy of a weight (written only
+    by one DMA from a ``file`` variable, outside any loop) live from the program's start
+    to its end, placed like resident tiles, in program order while their bytes per
+    partition stay within ``budget``; nothing else reuses their memory, so the encoder
+    moves their loads to the load-time program (``kaena.neff.resident``). Returns each
+    pinned tile with its own lifetime (to undo the pin)."""
+    files = {op.result for op in core.body.block.ops if isinstance(op, DramOp) and op.kind.data == "file"}
+    end = len(core.body.block.ops) - 1
+    pinned: list[tuple[_Tile, tuple[int, int]]] = []
+    used = 0
+    for t in sorted(tiles, key=lambda t: (t.first, t.index)):
+        if t.psum or t.resident or t.fixed or not t.loaded or used + t.nbytes > budget:
+            continue
+        writers = [u.operation for u in t.op.result.uses if not isinstance(u.operation, InstructionOp)
+                   or any(a.buffer is t.op.result and a.is_write for a in u.operation.accesses())]
+        w = writers[0] if len(writers) == 1 else None
+        if not isinstance(w, DmaOp) or w.src not in files or isinstance(w.parent_op(), LoopOp):
+            continue
+        pinned.append((t, (t.first, t.last)))
+        t.resident, t.first, t.last = True, 0, end
+        used += t.nbytes
+    return pinned
+
+
 def allocate_core(core: CoreOp, *, check: bool = True, align: int = 32,
                   target: NeuronCoreTarget | None = None, keep_loaded: bool = False) -> None:
     """Place every inf.alloc of ``core`` and record the peaks on it; ``target``
@@ -397,11 +429,21 @@ def allocate_core(core: CoreOp, *, check: bool = True, align: int = 32,
     target = target_of(core) if target is None else target
     core_id = core.core.value.data
     tiles = _collect_tiles(core)
+    pinned = _pin_weights(core, tiles, target.sbuf_bytes_per_partition // 2) if keep_loaded else []
     for psum in (False, True):
         group = [t for t in tiles if t.psum == psum]
         try:
             _Placer(target, psum, align, keep_loaded).place(group, core_id)
         except AllocationError:
+            if pinned and not psum:  # the pinned weights leave no room: stream them after all
+                for t, span in pinned:
+                    t.resident, (t.first, t.last) = False, span
+                pinned = []
+                try:
+                    _Placer(target, psum, align, keep_loaded).place(group, core_id)
+                    continue
+                except AllocationError:
+                    pass
             # compact reuse can fragment the memory a large DMA-loaded tile needs
             # (BERT-base's 4.5 MiB FFN weight tile): place everything free-longest first
             _Placer(target, psum, align, keep_loaded, compact=False).place(group, core_id)

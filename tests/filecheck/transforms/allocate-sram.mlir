@@ -159,10 +159,12 @@ builtin.module {
 
 // -----
 
-// In a pipeline stage (kaena.pipeline on the module) compact reuse never takes a
-// DMA-loaded tile's memory: %a is a weight loaded by DMA, so %c goes to memory
-// never used rather than to %a's (without the attribute it takes 98240, as above),
-// and %a's load can stay resident (kaena.neff.resident).
+// In a pipeline stage (kaena.pipeline on the module) a tile holding one copy of a
+// weight (one DMA from a "file" variable, outside any loop: %a, %w) is pinned: live
+// for the whole program and placed at the bottom like a resident tile, within half a
+// partition, so nothing reuses its memory and the encoder can move its load to the
+// load-time program (kaena.neff.resident). %c goes where it went without the pin
+// (compact reuse never takes a DMA-loaded tile's memory in a pipeline stage).
 builtin.module attributes {kaena.pipeline = {cores = 2 : i64}} {
   inf.core 0 {
     %wd = inf.dram "file" "w" : !inf.dram<128x16xbf16>
@@ -219,5 +221,23 @@ builtin.module attributes {kaena.pipeline = {cores = 2 : i64}} {
 
 
 // CHECK-LABEL: inf.core 0
-// CHECK:         %a = inf.alloc {partition = 0 : i64, offset = 98240 : i64} : !inf.sbuf<128x16xf32>
-// CHECK:         %c = inf.alloc {partition = 0 : i64, offset = 98080 : i64} : !inf.sbuf<128x16xf32>
+// CHECK:         %a = inf.alloc {partition = 0 : i64, offset = 0 : i64} : !inf.sbuf<128x16xf32>
+// CHECK:         %c = inf.alloc {partition = 0 : i64, offset = 98144 : i64} : !inf.sbuf<128x16xf32>
+// CHECK-NEXT:    %w = inf.alloc {partition = 0 : i64, offset = 64 : i64} : !inf.sbuf<128x16xbf16>
+
+// -----
+
+// A weight tile loaded block by block in a loop holds several copies over the
+// program: it is not pinned and takes the memory free the longest, from the top.
+builtin.module attributes {kaena.pipeline = {cores = 2 : i64}} {
+  inf.core 0 {
+    %wd = inf.dram "file" "w" : !inf.dram<128x32xf32>
+    %w = inf.alloc : !inf.sbuf<128x16xf32>
+    inf.loop 2 {
+      inf.dma %w <p = 0, n = 128, off = 0, dims = [[16, 1]]>, %wd <p = 0, n = 128, off = 16*d0, dims = [[16, 1]]> : !inf.sbuf<128x16xf32>, !inf.dram<128x32xf32>
+    }
+  }
+}
+
+// CHECK-LABEL: inf.core 0
+// CHECK:         %w = inf.alloc {partition = 0 : i64, offset = 98240 : i64} : !inf.sbuf<128x16xf32>
