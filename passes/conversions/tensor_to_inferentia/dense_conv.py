@@ -327,7 +327,7 @@ class DenseConvFamily(ConvFamily):
         pco = plan.pc(O)
         isz = itemsize(op.input.type.element_type)
         _, otw, Ob = conv_tiling(plan.target, Cg, O, KH, KW, isz, False, pco=pco)
-        return (pco % otw == 0 and (otw == pco or otw % plan.target.partition_alignment == 0)
+        return ((pco % otw == 0 or O <= pco) and (otw == pco or otw % plan.target.partition_alignment == 0)
                 and (Ob == O or Ob >= pco))
 
     def can_read_resident(self, op: kt.Conv2dOp, value: SSAValue, plan: FunctionPlan) -> bool:
