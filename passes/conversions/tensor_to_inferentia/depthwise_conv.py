@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Attribute, SSAValue
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType, ap
+from kaena.isa import DType
 from kaena.target.tiling import balanced, cdiv, moving_chunk
 
 from . import decisions as d
@@ -119,13 +121,24 @@ class DepthwisePeFamily(ConvFamily):
 
 
 def identity_tile(fl: FunctionLowering, dtype: Attribute) -> SSAValue:
-    """A [partitions, pe_columns] tile, 1 where column == partition % pe_columns, built
-    once per dtype: a DRAM scratch row of zeros with a one in the middle, read back
+    """A [partitions, pe_columns] tile, 1 where column == partition % pe_columns, once per
+    dtype. With a weight store: a derived constant, one DMA (no vector-engine op, so it does
+    not queue behind the previous op's vector work: the first depthwise conv's diagonals wait
+    for it). Else built from a DRAM scratch row of zeros with a one in the middle, read back
     with a partition stride of -1 (row p starts p elements earlier)."""
     key = str(dtype)
     if key in fl.identity:
         return fl.identity[key]
     b, M, P = fl.b, fl.target.pe_columns, fl.target.partitions
+    store = fl.plan.store
+    if store is not None:
+        value = np.zeros((P, M), DType.from_name(key).np)
+        value[np.arange(P), np.arange(P) % M] = 1
+        var = fl.dram("file", store.add_derived("kaena.eye", value), [P, M], dtype)
+        eye = b.alloc(SbufType, P, M, dtype, "eye", resident=True)
+        b.dma(eye, ap(0, P, 0, [[M, 1]]), var, ap(0, P, 0, [[M, 1]], M))
+        fl.identity[key] = eye
+        return eye
     L = 2 * M - 1
     row = b.alloc(SbufType, 1, L, dtype, "eye_row")
     b.memset(row, ap(0, 1, 0, [[L, 1]]), 0.0)
