@@ -128,3 +128,24 @@ def test_vector_rows_need_resident_operands():
     text = _program([("x", (1, 8, 6, 6), "bf16")], [("y", (1, 8, 6, 6))], body)
     with pytest.raises(CompileError, match=f"{VECTOR_ROWS} = 2 needs a resident input and result"):
         _lower(text, {"w": w})
+
+
+def test_identity_is_one_constant_load():
+    """With a weight store the depthwise diagonals' identity tile is a derived constant loaded
+    by one DMA (no vector-engine memsets, no round trip through a DRAM scratch row), holding 1
+    where column == partition % 64; the conv on the PE array (vector_rows = 0) still matches."""
+    text, store, inputs, expected = _case(np.random.default_rng(3), vector_rows=0)
+    module, ws = _lower(text, store)
+    eyes = [op for op in module.walk() if isinstance(op, inf.AllocOp) and op.result.name_hint == "eye"]
+    assert len(eyes) == 1 and not any(isinstance(op, inf.AllocOp) and op.result.name_hint == "eye_row"
+                                      for op in module.walk())
+    loads = [use.operation for use in eyes[0].result.uses if isinstance(use.operation, inf.DmaOp)]
+    assert len(loads) == 1
+    name = [n for n in ws if n.startswith("kaena.eye.")]
+    assert len(name) == 1
+    eye = np.asarray(ws[name[0]]).astype(np.float32)
+    assert eye.shape == (128, 64)
+    np.testing.assert_array_equal(eye, (np.arange(64)[None, :] == np.arange(128)[:, None] % 64).astype(np.float32))
+    out = _run_backend(module, ws, inputs)["y"]
+    ref = expected["y"]
+    np.testing.assert_allclose(out, ref, rtol=2e-2, atol=2e-2 * float(np.max(np.abs(ref))))

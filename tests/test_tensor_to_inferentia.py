@@ -743,8 +743,9 @@ def test_depthwise_on_the_pe_array_stays_resident():
     module = _lower(text, store)
     assert {"c1b_sb", "db_sb"} <= _resident_names(module)
     tmps = [op for op in module.walk() if isinstance(op, inf.DramOp) and op.kind.data == "tmp"]
-    # in DRAM: only the cast input (its operand is a function argument) and the identity's scratch row
-    assert sorted(t.result.type.get_shape() for t in tmps) == [(1, 96, 12, 10), (2 * 64 - 1,)]
+    # in DRAM: only the cast input (its operand is a function argument); the identity tile is a
+    # derived constant of the weight store, not built through a scratch row
+    assert sorted(t.result.type.get_shape() for t in tmps) == [(1, 96, 12, 10)]
 
 
 def _lower_for(text, store, **changes):

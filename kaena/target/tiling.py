@@ -74,7 +74,9 @@ def conv_tiling(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, is
     output channels per PSUM tile and per weight block (SBUF budget). With a
     resident result (``pco`` channels per partition tile) the PSUM tiles must
     land on aligned partitions of whole channel tiles: the largest aligned
-    width dividing ``pco`` when the balanced one does not."""
+    width dividing ``pco`` when the balanced one does not; with one channel tile
+    (``Og <= pco``) the widest aligned one, the last PSUM tile narrower (96
+    channels: 64 + 32, not 3 x 32)."""
     if fold:
         Pc, CT, taps_s = Cg, 1, KW
     else:
@@ -83,7 +85,9 @@ def conv_tiling(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, is
     otw = balanced(Og, target.pe_columns)
     align = target.partition_alignment
     if pco is not None and not (pco % otw == 0 and (otw == pco or otw % align == 0)):
-        otw = next((m for m in range(target.pe_columns // align * align, 0, -align) if pco % m == 0), otw)
+        widest = target.pe_columns // align * align
+        otw = widest if Og <= pco and widest else \
+            next((m for m in range(widest, 0, -align) if pco % m == 0), otw)
     per = CT * otw * taps_s * isz
     otb = max(1, min(cdiv(Og, otw), Budgets.of(target).big // per))
     return Pc, otw, min(Og, otb * otw)

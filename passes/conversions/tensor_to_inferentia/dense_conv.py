@@ -83,15 +83,35 @@ class PeConvTiling:
     rows_mt: int
     cols: int
     stage_isz: int = 0  # a fused input cast: bytes per element of the staging tile its DMAs fill
+    shared: bool = False  # kaena.plan.shared_rows: each input row staged once per row residue
+
+    @property
+    def residues(self) -> int:
+        """Staged row groups: kernel row kh reads input rows of residue kh mod sh (shared rows)."""
+        return min(self.g.sh, self.g.KH) if self.shared else self.g.KH
+
+    @property
+    def qmax(self) -> int:
+        """Band rows by which the last kernel row of a residue is shifted (shared rows)."""
+        return (self.g.KH - 1) // self.g.sh if self.shared else 0
+
+    @property
+    def stage_parts(self) -> int:
+        """Partitions of a staging tile: (kh, c) folded, or one aligned group per residue."""
+        return (self.residues - 1) * self.target.partition_alignment + self.Cg if self.shared else self.rows_k
 
     def band_elems(self, rb: int) -> int:
         g = self.g
         return rb * g.Wp if self.fold else self.CT * g.rows_in(rb) * g.Wp
 
+    def stage_elems(self, rb: int) -> int:
+        return (rb + self.qmax) * self.g.Wp if self.shared else self.band_elems(rb)
+
     def fits(self, rb: int, nb: int = 1) -> bool:
         # a fused cast double-buffers its staging tiles and rounds into one band tile
-        per = nb * self.stage_isz + self.isz if self.stage_isz else nb * self.isz
-        return ((self.x_res or self.band_elems(rb) * per <= self.budget.mid)
+        x_bytes = (nb * self.stage_isz * self.stage_elems(rb) + self.isz * self.band_elems(rb)
+                   if self.stage_isz else nb * self.isz * self.band_elems(rb))
+        return ((self.x_res or x_bytes <= self.budget.mid)
                 and (self.o_res or nb * rb * self.g.OW * self.osz <= self.budget.out))
 
     def _pe_tile(self, rmt: int) -> int:
@@ -112,14 +132,19 @@ class PeConvTiling:
         loads, computes, stores = [], [], []
         for r0 in range(0, g.OH, rb):
             nr = min(rb, g.OH - r0)
-            if self.fold:
+            if self.shared:  # a DMA per row residue, the rows its kernel rows share
+                loads.append(sum(cm.dma(self.Cg * (nr + (g.KH - 1 - m) // g.sh) * g.W * self.stage_isz)
+                                 for m in range(self.residues)))
+            elif self.fold:
                 loads.append(g.KH * cm.dma(self.Cg * nr * g.W * (self.stage_isz or isz)))
             else:
                 loads.append(sum(cm.dma(c * g.rows_in(nr) * g.W * isz)
                                  for c in (self.CTf * self.Pc, self.Cr) if c))
             trips = cdiv(self.Ob, self.otw) * cdiv(nr, rmt) * cdiv(g.OW, self.cols)
-            computes.append(cm.pipeline([chunk, cm.activation(rmt * self.cols)], trips,
-                                        self.psum_buffers(rmt, trips)))
+            # shared rows: the kernel rows shifted by q >= 1 band rows take a rounding of their own
+            casts = self.qmax * cm.activation(nr * g.Wp)
+            computes.append(casts + cm.pipeline([chunk, cm.activation(rmt * self.cols)], trips,
+                                                self.psum_buffers(rmt, trips)))
             stores.append(0 if self.o_res else sum(cm.dma(sz * nr * g.OW * self.osz) * k
                                                    for sz, k in ((self.otw, self.Ob // self.otw),
                                                                  (self.Ob % self.otw, 1)) if sz and k))
@@ -128,16 +153,19 @@ class PeConvTiling:
 
 def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz: int, x_pc: int | None,
                    o_pc: int | None, dtype: str, error: Callable[[str], Exception],
-                   stage_isz: int = 0) -> PeConvTiling:
+                   stage_isz: int = 0, shared: bool = False) -> PeConvTiling:
     """The tiling of one group; ``x_pc``/``o_pc``: channels per partition tile of a resident
     input/result (None: in DRAM); ``stage_isz``: the itemsize of a fused input cast's
-    source (0: none). A kernel whose weights cannot fit is an error."""
+    source (0: none); ``shared``: kaena.plan.shared_rows (``can_share_rows``). A kernel
+    whose weights cannot fit is an error."""
     t = plan.target
     x_res, o_res = x_pc is not None, o_pc is not None
     KH, KW = g.KH, g.KW
     fold = not x_res and KH > 1 and Cg * KH <= t.pe_rows
     Pc, otw, Ob = conv_tiling(t, Cg, Og, KH, KW, isz, fold, x_pc, o_pc)
-    if fold:
+    if fold and shared:  # kernel row kh on partitions [kh * alignment, + Cg), zeros between
+        CT, CTf, Cr, rows_k, taps_s = 1, 1, 0, (KH - 1) * t.partition_alignment + Cg, KW
+    elif fold:
         CT, CTf, Cr, rows_k, taps_s = 1, 1, 0, Cg * KH, KW
     else:
         CT, CTf, Cr, rows_k, taps_s = cdiv(Cg, Pc), Cg // Pc, Cg % Pc, min(Cg, Pc), KH * KW
@@ -148,11 +176,24 @@ def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz:
         assert Ob > 0
     rows_mt, cols = moving_chunk(t, g.OH, g.OW)
     return PeConvTiling(t, plan.cm, plan.budget, g, Cg, Og, isz, osz, x_res, o_res, dtype, fold, Pc, otw,
-                        Ob, CT, CTf, Cr, rows_k, taps_s, rows_mt, cols, stage_isz)
+                        Ob, CT, CTf, Cr, rows_k, taps_s, rows_mt, cols, stage_isz, fold and shared)
 
 
-def planned_tiling(op: kt.Conv2dOp, plan: FunctionPlan, error: Callable[[str], Exception]) -> PeConvTiling:
-    """The tiling of ``op``'s groups from the op and the residency plan."""
+def can_share_rows(target: NeuronCoreTarget, g: Geom, Cg: int, staged: bool) -> bool:
+    """Whether a folded conv whose bands are staged (a fused input cast) can stage each input
+    row once: a stride below the kernel height (kernel rows kh and kh + sh read the same rows,
+    one band row apart), no dilation, and one partition group per kernel row at aligned
+    starts within the PE rows (the roundings copy a residue's rows to each of its kernel rows'
+    groups; an engine's partition ranges start at multiples of the alignment)."""
+    return (staged and g.dh == 1 and 1 < g.KH and g.sh < g.KH and Cg * g.KH <= target.pe_rows
+            and Cg <= target.partition_alignment
+            and (g.KH - 1) * target.partition_alignment + Cg <= target.pe_rows)
+
+
+def planned_tiling(op: kt.Conv2dOp, plan: FunctionPlan, error: Callable[[str], Exception],
+                   shared: bool | None = None) -> PeConvTiling:
+    """The tiling of ``op``'s groups from the op and the residency plan (``shared``: the
+    kaena.plan.shared_rows to price, else the one recorded)."""
     O, Cg = op.weight.type.get_shape()[:2]
     mat = plan.materialized(op)
     x_res = plan.resident_pads(op.input) is not None
@@ -162,7 +203,40 @@ def planned_tiling(op: kt.Conv2dOp, plan: FunctionPlan, error: Callable[[str], E
                           itemsize(plan.stored_type(op.input)), itemsize(plan.stored_type(mat)),
                           plan.pc(op.input.type.get_shape()[1]) if x_res else None,
                           plan.pc(O) if o_res else None, str(op.input.type.element_type), error,
-                          itemsize(cast.input.type.element_type) if cast is not None else 0)
+                          itemsize(cast.input.type.element_type) if cast is not None else 0,
+                          d.has_flag(op, d.SHARED_ROWS_ATTR) if shared is None else shared)
+
+
+def shares_rows(op: kt.Conv2dOp, plan: FunctionPlan) -> bool:
+    """Whether ``op`` may take kaena.plan.shared_rows: a dense conv reading DRAM that does
+    its input cast (kaena.plan.fuse_input) and whose geometry allows it (``can_share_rows``)."""
+    O, Cg = op.weight.type.get_shape()[:2]
+    return (plan.fused_input(op) is not None and op.groups.value.data == 1
+            and plan.resident_pads(op.input) is None
+            and can_share_rows(plan.target, geometry(op), Cg, True))
+
+
+def plan_shared_rows(op: kt.Conv2dOp, plan: FunctionPlan) -> None:
+    """Record kaena.plan.shared_rows when ``CostModel.band_loop`` prices the conv's best band
+    plan with each input row staged once (a DMA per row residue, an extra rounding per
+    shifted kernel row) below its best band plan with a copy per kernel row. A recorded
+    flag on a conv that cannot share its rows is an error."""
+    if d.has_flag(op, d.SHARED_ROWS_ATTR):
+        if not shares_rows(op, plan):
+            raise plan.error(op, f"{d.SHARED_ROWS_ATTR} needs a folded conv reading DRAM that does its input "
+                                 "cast, with a stride below its kernel height, no dilation and aligned "
+                                 "partition groups for its kernel rows")
+        return
+    if not shares_rows(op, plan) or d.get_int(op, d.BAND_ROWS_ATTR) is not None:
+        return
+    error = functools.partial(plan.error, op)
+    costs = []
+    for shared in (False, True):
+        tl = planned_tiling(op, plan, error, shared)
+        rb, nb = band_plan(tl.g, tl.rows_mt, tl.fits, tl.band_cost, error)
+        costs.append(tl.band_cost(rb, nb))
+    if costs[1] < costs[0]:
+        d.set_flag(op, d.SHARED_ROWS_ATTR)
 
 
 def plan_bands(op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
@@ -253,7 +327,7 @@ class DenseConvFamily(ConvFamily):
         pco = plan.pc(O)
         isz = itemsize(op.input.type.element_type)
         _, otw, Ob = conv_tiling(plan.target, Cg, O, KH, KW, isz, False, pco=pco)
-        return (pco % otw == 0 and (otw == pco or otw % plan.target.partition_alignment == 0)
+        return ((pco % otw == 0 or O <= pco) and (otw == pco or otw % plan.target.partition_alignment == 0)
                 and (Ob == O or Ob >= pco))
 
     def can_read_resident(self, op: kt.Conv2dOp, value: SSAValue, plan: FunctionPlan) -> bool:
@@ -370,7 +444,8 @@ class _DenseConv:
         self.staged = self.x_type != x.element_type
         self.tl = tl = pe_conv_tiling(fl.plan, g, Cg, Og, itemsize(self.x_type), out.itemsize,
                                       x.pc if self.x_res else None, out.pc if self.o_res else None,
-                                      str(self.x_type), fl.error, x.itemsize if self.staged else 0)
+                                      str(self.x_type), fl.error, x.itemsize if self.staged else 0,
+                                      self.staged and d.has_flag(op, d.SHARED_ROWS_ATTR))
         self.rb = d.get_int(op, d.BAND_ROWS_ATTR)
         self.nxb = d.get_int(op, d.BAND_BUFFERS_ATTR)
         nps = d.get_int(op, d.PSUM_BUFFERS_ATTR)
@@ -391,10 +466,19 @@ class _DenseConv:
                          for _ in range(1 if self.staged else self.nxb)]
             # a fused cast's bands arrive in the input dtype (the buffers that prefetch), then
             # the vector engine rounds each into the one band tile once the previous band is done
-            self.stages = [b.alloc(SbufType, tl.rows_k, tl.band_elems(self.rb), x.element_type, "x_stage")
+            self.stages = [b.alloc(SbufType, tl.stage_parts, tl.stage_elems(self.rb), x.element_type, "x_stage")
                            for _ in range(self.nxb)] if self.staged else None
             self.x_ts *= self.nxb if self.staged else 1
         self.w_t = b.alloc(SbufType, tl.rows_k, tl.CT * tl.Ob * tl.taps_s, self.w.element_type, "w_t")
+        if tl.shared:
+            # the partitions between the kernel rows' groups contract zero weights with zeros:
+            # filled once (a staging tile's too when no padding fill will cover it)
+            g = self.g
+            tiles = [self.w_t, self.x_ts[0]]
+            if not (g.pt or g.pb or g.pl or g.pr):
+                tiles += self.stages
+            for t in tiles:
+                b.memset(t, ap(0, t.type.partitions, 0, [[t.type.free_elements, 1]]), 0.0, hoisted=True)
         self.pss = [b.alloc(PsumType, tl.otw, self.rows_mt * tl.cols, f32, "ps") for _ in range(min(nps, 2))]
         self.o_ts = [None] * self.nxb if self.o_res else [
             b.alloc(SbufType, tl.otw, self.rb * self.g.OW, out.element_type, "o_t") for _ in range(self.nxb)]
@@ -441,9 +525,10 @@ class _DenseConv:
         b, tl, w, Cg, taps = self.b, self.tl, self.w, self.Cg, self.taps
         KH, KW = self.g.KH, self.g.KW
         src0 = o0.scaled(Cg * taps) + self.obase * Cg * taps
-        if tl.fold:  # partition kh*Cg + c holds w[o, c, kh, :] as [o][kw]
+        if tl.fold:  # partition kh*Cg + c holds w[o, c, kh, :] as [o][kw] (shared rows: kh*alignment + c)
+            step = self.fl.target.partition_alignment if tl.shared else Cg
             for kh in range(KH):
-                b.dma(self.w_t, ap(kh * Cg, Cg, 0, [[ob * KW, 1]]),
+                b.dma(self.w_t, ap(kh * step, Cg, 0, [[ob * KW, 1]]),
                       w.var, ap(0, Cg, src0 + kh * KW, [[ob, Cg * taps], [KW, 1]], taps))
             return
         # partition c % Pc holds w[o, c, :, :] as [ct][o][tap]
@@ -478,8 +563,11 @@ class _DenseConv:
                           first and not tl.CTf, dst_off=tl.CTf * self.bp)
             return
         x_dst = self.stages[slot] if self.staged else x_t
-        fill_band(b, g, x_dst, tl.rows_k, nr, clean, 0.0, first)
+        fill_band(b, g, x_dst, tl.stage_parts, nr, clean, 0.0, first)
         Cg = self.Cg
+        if tl.shared:
+            self._load_residues(x_dst, plane, r0, nr, clean)
+            return
         for kh in range(g.KH):
             # x_t row j of partitions (kh, c) = padded input row (r0 + j)*sh + kh*dh
             shift = kh * g.dh - g.pt
@@ -494,6 +582,45 @@ class _DenseConv:
             row0 = (r0 + j_lo).scaled(g.sh) + shift
             b.dma(x_dst, ap(kh * Cg, Cg, j_lo * g.Wp + g.pl, [[j_hi - j_lo, g.Wp], [W, 1]]),
                   x.var, ap(0, Cg, plane + row0.scaled(W), [[j_hi - j_lo, g.sh * W], [W, 1]], H * W))
+
+    def _load_residues(self, stage: SSAValue, plane: E, r0: E, nr: int, clean: bool) -> None:
+        """Shared rows: staging group m (partitions [m * alignment, + Cg)) row j holds padded
+        input row (r0 + j) * sh + m - pt, for the nr + (KH - 1 - m) // sh rows its kernel
+        rows kh = q * sh + m read (kh at band row j reads group row j + q): one DMA each."""
+        b, g, x, Cg = self.b, self.g, self.x, self.Cg
+        H, W = x.shape[2], x.shape[3]
+        align = self.fl.target.partition_alignment
+        for m in range(self.tl.residues):
+            n_rows = nr + (g.KH - 1 - m) // g.sh
+            shift = m - g.pt
+            if clean:
+                j_lo, j_hi = 0, n_rows
+            else:
+                top = r0.const * g.sh + shift
+                j_lo = max(0, cdiv(-top, g.sh))
+                j_hi = min(n_rows, (g.H - 1 - top) // g.sh + 1) if g.H - 1 - top >= 0 else 0
+            if j_hi <= j_lo:
+                continue
+            row0 = (r0 + j_lo).scaled(g.sh) + shift
+            b.dma(stage, ap(m * align, Cg, j_lo * g.Wp + g.pl, [[j_hi - j_lo, g.Wp], [W, 1]]),
+                  x.var, ap(0, Cg, plane + row0.scaled(W), [[j_hi - j_lo, g.sh * W], [W, 1]], H * W))
+
+    def _round_shared(self, x_t: SSAValue, stage: SSAValue, nr: int) -> None:
+        """Shared rows: round staging group m into the band groups of kernel rows q * sh + m,
+        read q rows down; the kernel rows with q = 0 are the staging layout itself (one vector
+        op), each later q one op more, alternating the scalar and the vector engine."""
+        b, g, tl, Cg = self.b, self.g, self.tl, self.Cg
+        align = self.fl.target.partition_alignment
+        n = nr * g.Wp
+        for q in range(tl.qmax + 1):
+            groups = min(g.sh, g.KH - q * g.sh)
+            parts = (groups - 1) * align + Cg
+            dst = ap(q * g.sh * align, parts, 0, [[n, 1]])
+            src = ap(0, parts, q * g.Wp, [[n, 1]])
+            if q % 2:
+                b.activation("identity", x_t, dst, stage, src)
+            else:
+                b.tensor_scalar("bypass", x_t, dst, stage, src)
 
     def out_tiles(self, o0: E, ob: int):
         """(first channel in the block, channels, SBUF partition, channel tile, PSUM
@@ -513,7 +640,9 @@ class _DenseConv:
     def compute_band(self, n: E, o0: E, ob: int, r0: E, nr: int, buf: int) -> None:
         b, g, tl, x, out = self.b, self.g, self.tl, self.x, self.out
         x_t, o_t = self.x_ts[buf % len(self.x_ts)], self.o_ts[buf]
-        if self.staged:  # round the staged band into the band tile (the previous band is done with it)
+        if self.staged and tl.shared:
+            self._round_shared(x_t, self.stages[buf], nr)
+        elif self.staged:  # round the staged band into the band tile (the previous band is done with it)
             band = ap(0, tl.rows_k, 0, [[nr * g.Wp, 1]])
             b.tensor_scalar("bypass", x_t, band, self.stages[buf], band)
         # moving operand: band tile, or the resident plane (its padding offset)

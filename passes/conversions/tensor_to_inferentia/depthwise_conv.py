@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 from xdsl.dialects.builtin import f32
 from xdsl.ir import Attribute, SSAValue
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType, ap
+from kaena.isa import DType
 from kaena.target.tiling import balanced, cdiv, moving_chunk
 
 from . import decisions as d
@@ -119,13 +121,24 @@ class DepthwisePeFamily(ConvFamily):
 
 
 def identity_tile(fl: FunctionLowering, dtype: Attribute) -> SSAValue:
-    """A [partitions, pe_columns] tile, 1 where column == partition % pe_columns, built
-    once per dtype: a DRAM scratch row of zeros with a one in the middle, read back
+    """A [partitions, pe_columns] tile, 1 where column == partition % pe_columns, once per
+    dtype. With a weight store: a derived constant, one DMA (no vector-engine op, so it does
+    not queue behind the previous op's vector work: the first depthwise conv's diagonals wait
+    for it). Else built from a DRAM scratch row of zeros with a one in the middle, read back
     with a partition stride of -1 (row p starts p elements earlier)."""
     key = str(dtype)
     if key in fl.identity:
         return fl.identity[key]
     b, M, P = fl.b, fl.target.pe_columns, fl.target.partitions
+    store = fl.plan.store
+    if store is not None:
+        value = np.zeros((P, M), DType.from_name(key).np)
+        value[np.arange(P), np.arange(P) % M] = 1
+        var = fl.dram("file", store.add_derived("kaena.eye", value), [P, M], dtype)
+        eye = b.alloc(SbufType, P, M, dtype, "eye", resident=True)
+        b.dma(eye, ap(0, P, 0, [[M, 1]]), var, ap(0, P, 0, [[M, 1]], M))
+        fl.identity[key] = eye
+        return eye
     L = 2 * M - 1
     row = b.alloc(SbufType, 1, L, dtype, "eye_row")
     b.memset(row, ap(0, 1, 0, [[L, 1]]), 0.0)
@@ -270,25 +283,28 @@ class _DepthwisePe:
         for _, cc, nc in b.tiles(g.OW, self.cols):
             for _, rg, ng, buf in b.pingpong(nr, self.G * self.rows_mt, self.bufs):
                 so = (buf + p0 // self.M) % self.bufs * self.slot
-                with b.loop(g.KH) as kh, b.loop(g.KW) as kw:
-                    tap = kh.scaled(g.KW) + kw
-                    b.load_stationary(self.diag, ap(p0, bw, (ct.scaled(taps) + tap).scaled(self.M), [[bw, 1]]))
+                # taps unrolled, each row chunk drained right after its last tap's matmul: the
+                # semaphores order sibling items, so the scalar engine drains chunk i while the
+                # PE array runs chunk i + 1's last matmul, and the next group's first matmul
+                # into chunk i waits for chunk i's drain only (a tap loop would wait for all)
+                for t in range(taps):
+                    kh, kw = E(t // g.KW), E(t % g.KW)
+                    b.load_stationary(self.diag, ap(p0, bw, (ct.scaled(taps) + t).scaled(self.M), [[bw, 1]]))
                     for gi, ri, nrr in b.tiles(ng, self.rows_mt):
                         rr = rg + ri
                         mv = (xb + (rr.scaled(g.sh) + kh.scaled(g.dh)).scaled(Wx)
                               + cc.scaled(g.sw) + kw.scaled(g.dw))
                         b.matmul(self.ps, ap(0, bw, gi.scaled(bank) + so, [[nrr * nc, 1]]),
                                  self.x_t, ap(p0, bw, mv, [[nrr, g.sh * Wx], [nc, g.sw]]),
-                                 accumulate=accumulate(kh + kw))
-                for gi, ri, nrr in b.tiles(ng, self.rows_mt):
-                    rr = rg + ri
-                    if self.o_res:
-                        dst, dst_ap = out.tile, ap(p0, bw, out.base(ct, n) + (r0 + rr).scaled(out.Wp) + cc,
-                                                   [[nrr, out.Wp], [nc, 1]])
-                    else:
-                        dst, dst_ap = self.o_t, ap(p0, bw, rr.scaled(g.OW) + cc, [[nrr, g.OW], [nc, 1]])
-                    b.act(self.op.activation.data, dst, dst_ap, self.ps, ap(0, bw, gi.scaled(bank) + so, [[nrr * nc, 1]]),
-                          self.b_t, b_ap)
+                                 accumulate=accumulate(E(t)))
+                        if t == taps - 1:
+                            if self.o_res:
+                                dst, dst_ap = out.tile, ap(p0, bw, out.base(ct, n) + (r0 + rr).scaled(out.Wp) + cc,
+                                                           [[nrr, out.Wp], [nc, 1]])
+                            else:
+                                dst, dst_ap = self.o_t, ap(p0, bw, rr.scaled(g.OW) + cc, [[nrr, g.OW], [nc, 1]])
+                            b.act(self.op.activation.data, dst, dst_ap, self.ps,
+                                  ap(0, bw, gi.scaled(bank) + so, [[nrr * nc, 1]]), self.b_t, b_ap)
 
 
 # --- the vector engine: multiply-adds ------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import ClassVar
 from kaena.dialects import ktensor as kt
 
 from . import decisions as d
-from .dense_conv import is_depthwise
+from .dense_conv import is_depthwise, plan_shared_rows
 from .depthwise_split import plan_vector_rows
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 from .planning import FunctionPlan, PlanPass
@@ -26,7 +26,9 @@ class KtensorPlanConvBandsPass(PlanPass):
     ``CostModel.band_loop`` prices lowest among those fitting the per-op SBUF shares;
     reading a resident input, the tallest band whose tiles fit; and the PSUM buffer
     count ``CostModel.buffer_count`` prices fastest; and ``kaena.plan.row_group`` on each
-    softmax over its last axis (``softmax.plan_row_group``). Needs the residency plan (a
+    softmax over its last axis (``softmax.plan_row_group``); and ``kaena.plan.shared_rows`` on
+    a folded conv doing its input cast whose input rows its kernel rows share, when the cost
+    model prices staging each row once lower (``dense_conv.plan_shared_rows``). Needs the residency plan (a
     resident operand has no band tiles). A plan already recorded is kept."""
 
     name: ClassVar[str] = "ktensor-plan-conv-bands"
@@ -38,6 +40,8 @@ class KtensorPlanConvBandsPass(PlanPass):
         for op in plan.ops:
             if isinstance(op, kt.Conv2dOp) and is_depthwise(op) and plan.engine(op) == "pe":
                 plan_vector_rows(op, plan)
+            elif isinstance(op, kt.Conv2dOp) and not is_depthwise(op):
+                plan_shared_rows(op, plan)
             family = plan.family(op)
             if family is not None and d.get_int(op, d.ROW_GROUP_ATTR) is None:
                 group = family.row_group(op, plan)

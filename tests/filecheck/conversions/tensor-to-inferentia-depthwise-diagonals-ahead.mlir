@@ -16,4 +16,4 @@ func.func @main(%x: tensor<1x384x8x8xbf16> {kaena.name = "x"}) -> (tensor<1x384x
 // CHECK-NEXT: inf.tensor_tensor "mul" %w_diag <p = 0, n = 128, off = 576 + 576*d0, dims = {{\[\[}}9, 64], [64, 1]]>, %eye {{.*}}, %w_col <p = 0, n = 128, off = 9 + 9*d0, dims = {{\[\[}}9, 1], [64, 0]]>
 // CHECK:      inf.matmul
 // CHECK-NOT:  inf.tensor_tensor "mul" %w_diag
-// CHECK:      inf.load_stationary %w_diag <p = 0, n = 64, off = 1152 + 192*d0 + 64*d1, dims
+// CHECK:      inf.load_stationary %w_diag <p = 0, n = 64, off = 1152, dims

@@ -16,11 +16,15 @@ func.func @main(%x: tensor<1x4x8x8xbf16> {kaena.name = "x"}) -> (tensor<1x4x4x4x
 // Per-partition weights times the identity: one diagonal [4 x 4] stationary per tap.
 // CHECK:      inf.dma %w_col <p = 0, n = 4, off = 0, dims = {{\[\[}}9, 1]]>, %dw
 // CHECK:      inf.tensor_tensor "mul" %w_diag <p = 0, n = 4, off = 0, dims = {{\[\[}}9, 64], [64, 1]]>, %eye <p = 0, n = 4, off = 0, dims = {{\[\[}}9, 0], [64, 1]]>, %w_col <p = 0, n = 4, off = 0, dims = {{\[\[}}9, 1], [64, 0]]>
-// Each tap accumulates in PSUM (a 3x3 loop nest), the scalar engine drains it with the activation.
-// CHECK:      inf.loop 3 {
-// CHECK-NEXT: inf.loop 3 {
-// CHECK-NEXT: inf.load_stationary %w_diag <p = 0, n = 4, off = 192*d0 + 64*d1, dims = {{\[\[}}4, 1]]>
-// CHECK-NEXT: inf.matmul %ps <p = 0, n = 4, off = 0, dims = {{\[\[}}16, 1]]>, %x_t <p = 0, n = 4, off = 10*d0 + 1*d1, dims = {{\[\[}}4, 20], [4, 2]]> {accumulate = #inf.expr<1*d0 + 1*d1>}
-// CHECK:      inf.activation "relu" %o_t
+// Each tap accumulates in PSUM, the taps unrolled (tap t's stationary at 64 t, its window at
+// 10 kh + kw), and the scalar engine drains a row chunk with the activation right after its last
+// tap's matmul.
+// CHECK:      inf.load_stationary %w_diag <p = 0, n = 4, off = 0, dims = {{\[\[}}4, 1]]>
+// CHECK-NEXT: inf.matmul %ps <p = 0, n = 4, off = 0, dims = {{\[\[}}16, 1]]>, %x_t <p = 0, n = 4, off = 0, dims = {{\[\[}}4, 20], [4, 2]]> :
+// CHECK-NEXT: inf.load_stationary %w_diag <p = 0, n = 4, off = 64,
+// CHECK-NEXT: inf.matmul %ps <p = 0, n = 4, off = 0, dims = {{\[\[}}16, 1]]>, %x_t <p = 0, n = 4, off = 1, {{.*}} {accumulate = #inf.expr<1>}
+// CHECK:      inf.load_stationary %w_diag <p = 0, n = 4, off = 512,
+// CHECK-NEXT: inf.matmul %ps <p = 0, n = 4, off = 0, dims = {{\[\[}}16, 1]]>, %x_t <p = 0, n = 4, off = 22, {{.*}} {accumulate = #inf.expr<8>}
+// CHECK-NEXT: inf.activation "relu" %o_t
 // CHECK-NEXT: inf.tensor_scalar "min" %o_t
 // CHECK-NOT:  inf.tensor_tensor "add"

@@ -43,11 +43,11 @@ func.func @main(%x: tensor<1x32x8x8xbf16> {kaena.name = "x"}) -> (tensor<1x8x8x8
 // CHECK-NEXT: inf.tensor_scalar "add" %dw_acc {{.*}} scalar %b_t
 // CHECK-NEXT: inf.tensor_scalar "max" %dw_acc {{.*}} {imm = 0.000000e+00 : f32}
 // CHECK-NEXT: inf.tensor_scalar "min" %db_sb <p = 0, n = 32, off = 40, dims = {{\[\[}}3, 8], [8, 1]]>, %dw_acc <p = 0, n = 32, off = 0, dims = {{\[\[}}24, 1]]> {imm = 6.000000e+00 : f32}
-// The PE array: rows 0-4 (5 x 8 = 40 moving columns), drained by the scalar engine.
-// CHECK-NEXT: inf.loop 3 {
-// CHECK-NEXT: inf.loop 3 {
+// The PE array: rows 0-4 (5 x 8 = 40 moving columns), its 9 taps unrolled, drained by the scalar
+// engine right after the last tap's matmul.
 // CHECK-NEXT: inf.load_stationary %w_diag
-// CHECK-NEXT: inf.matmul %ps_1 <p = 0, n = 32, off = 0, dims = {{\[\[}}40, 1]]>, %c1b_sb <p = 0, n = 32, off = 10*d0 + 1*d1, dims = {{\[\[}}5, 10], [8, 1]]>
-// CHECK:      inf.activation "relu" %db_sb <p = 0, n = 32, off = 0, dims = {{\[\[}}5, 8], [8, 1]]>, %ps_1
+// CHECK-NEXT: inf.matmul %ps_1 <p = 0, n = 32, off = 0, dims = {{\[\[}}40, 1]]>, %c1b_sb <p = 0, n = 32, off = 0, dims = {{\[\[}}5, 10], [8, 1]]>
+// CHECK:      inf.matmul %ps_1 <p = 0, n = 32, off = 0, dims = {{\[\[}}40, 1]]>, %c1b_sb <p = 0, n = 32, off = 22, dims = {{\[\[}}5, 10], [8, 1]]> {accumulate = #inf.expr<8>}
+// CHECK-NEXT: inf.activation "relu" %db_sb <p = 0, n = 32, off = 0, dims = {{\[\[}}5, 8], [8, 1]]>, %ps_1
 // CHECK-NEXT: inf.tensor_scalar "min" %db_sb <p = 0, n = 32, off = 0, dims = {{\[\[}}5, 8], [8, 1]]>
 // CHECK-NOT:  inf.tensor_scalar "mul"
