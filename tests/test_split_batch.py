@@ -49,7 +49,7 @@ def test_resnet50_at_batch_5_nests_samples_groups_and_the_batch():
     """At 224 x 224 and batch 5 the front runs per sample, layer3 (whose live activations
     fit three samples) in a group of three and one of two, and layer4 from its second
     block on (fitting all five beside its 4.7 MB weight tiles) on the whole batch, so
-    those weights stream once per run: the plan moving the fewest DRAM bytes per sample."""
+    those weights stream once per run: the plan adding the fewest DMA cycles per sample."""
     ops = _tensor_level(modelzoo.resnet50(batch=5))
     assert _plan(ops) == [1, 3, 5]
     sizes = _conv_sizes(ops)

@@ -10,9 +10,9 @@ pairs, then the whole batch: nested, each group made of whole groups of the stre
 before, ``_levels``). A stretch may run on a group size when, at each of its ops, the
 group's live activations and the op's weight tile with the next weighted op's (loading
 ahead) fit an SBUF partition less the residency planner's headroom. Of the plans that
-fit (``_plans``), the one moving the fewest DRAM bytes per sample wins
-(``_dram_bytes_per_sample``: each stretch's weights once per group, the values crossing
-each join written to DRAM and read back). Each stretch is cloned once per group (on
+fit (``_plans``), the one adding the fewest DMA cycles per sample wins (``_DmaCycles``,
+the target's ``dma_cycles``: each stretch's weight loads once per group, the values
+crossing each join written to DRAM and read back). Each stretch is cloned once per group (on
 ``ktensor.slice`` of the inputs, weights shared), depth first (a group's samples go
 through the smaller groups' stretches just before its own), and groups are concatenated
 where the size grows. The plan is recorded on the function as
@@ -60,8 +60,8 @@ class KtensorSplitBatchPass(ModulePass):
     """``sbuf-share``: a group's live activations and its ops' weight tiles take at most
     1/sbuf-share of an SBUF partition less the residency planner's headroom (a larger
     share splits more). ``chunk``: only plans whose smallest group size between one
-    sample and the batch is ``chunk`` (1: none; 0: any, the plan moving the fewest DRAM
-    bytes per sample)."""
+    sample and the batch is ``chunk`` (1: none; 0: any, the plan adding the fewest DMA
+    cycles per sample)."""
 
     name = "ktensor-split-batch"
 
@@ -73,7 +73,7 @@ class KtensorSplitBatchPass(ModulePass):
         limit = headroom_limit(target.sbuf_bytes_per_partition) // max(1, self.sbuf_share)
         for fn in op.walk():
             if isinstance(fn, func.FuncOp) and fn.body.blocks:
-                _split_function(fn, limit, target.partitions, self.chunk)
+                _split_function(fn, target, limit, self.chunk)
 
 
 def _partition_bytes(t, partitions: int) -> int:
@@ -88,7 +88,8 @@ def _partition_bytes(t, partitions: int) -> int:
     return -(-nbytes(t) // partitions)
 
 
-def _split_function(fn: func.FuncOp, limit: int, partitions: int, chunk: int = 0) -> None:
+def _split_function(fn: func.FuncOp, target, limit: int, chunk: int = 0) -> None:
+    partitions = target.partitions
     block = fn.body.blocks[0]
     args = [a for a in block.args if isinstance(a.type, TensorType) and a.type.get_shape()]
     batches = {a.type.get_shape()[0] for a in args}
@@ -101,47 +102,47 @@ def _split_function(fn: func.FuncOp, limit: int, partitions: int, chunk: int = 0
     batched = _batch_carrying(ops, set(args), batch)
     plans = [p for p in _plans(ops, batched, batch, limit, partitions)
              if not chunk or min((g for _, g in p if 1 < g < batch), default=1) == chunk]
-    segments = _fewest_dram_bytes(ops, plans, batched)
+    segments = _fewest_dma_cycles(ops, plans, batched, target)
     if segments is None:
         return
     fn.attributes[PLAN_ATTR] = DenseArrayBase.from_list(i64, [g for _, g in segments])
     _rewrite(block, ops, segments, batched, batch)
 
 
-class _DramBytes:
-    """The DRAM bytes a plan moves per sample beyond the unsplit program's: each stretch's
-    weights once per group (a batched CNN whose front runs in groups is bound by its
+class _DmaCycles:
+    """The DMA queue cycles a plan adds per sample to the unsplit program's (the target's
+    ``dma_cycles``: fixed latency plus bytes at the core's DRAM bandwidth): each stretch's
+    weight loads once per group (a batched CNN whose front runs in groups is bound by its
     weights' DMA), and the values crossing each join, written to DRAM by their producers
     and read back by the join (``batch_concat.py``)."""
 
-    def __init__(self, ops: Sequence[Operation], batched: set[SSAValue]):
-        self.ops, self.batched = ops, batched
-        self.weights = [0]  # prefix sums: the weight bytes ops[:i] read
+    def __init__(self, ops: Sequence[Operation], batched: set[SSAValue], target):
+        self.ops, self.batched, self.target = ops, batched, target
+        self.loads = [0]  # prefix sums: the cycles of the weight loads of ops[:i]
         for op in ops:
-            self.weights.append(self.weights[-1] + sum(nbytes(o.type) for o in op.operands
-                                                       if isinstance(o.owner, kt.WeightOp)))
+            self.loads.append(self.loads[-1] + sum(target.dma_cycles(nbytes(o.type)) for o in op.operands
+                                                   if isinstance(o.owner, kt.WeightOp)))
         self.joined: dict[int, int] = {}
 
     def crossing(self, k: int) -> int:
         if k not in self.joined:
-            self.joined[k] = sum(nbytes(v.type) for v in _crossing(self.ops, k, self.batched))
+            self.joined[k] = sum(2 * self.target.dma_cycles(nbytes(v.type))
+                                 for v in _crossing(self.ops, k, self.batched))
         return self.joined[k]
 
     def per_sample(self, segments: list[tuple[int, int]]) -> float:
         bounds = [start for start, _ in segments[1:]] + [len(self.ops)]
         batch = segments[-1][1]
         runs = [len(level) for level in _levels([g for _, g in segments[:-1]], batch)] + [1]
-        weights = sum((self.weights[end] - self.weights[start]) * k
-                      for (start, _), end, k in zip(segments, bounds, runs))
-        joined = sum(self.crossing(start) for start, _ in segments[1:])
-        return (weights + 2 * joined) / batch
+        loads = sum((self.loads[end] - self.loads[start]) * k for (start, _), end, k in zip(segments, bounds, runs))
+        return (loads + sum(self.crossing(start) for start, _ in segments[1:])) / batch
 
 
-def _fewest_dram_bytes(ops: Sequence[Operation], plans: list[list[tuple[int, int]]],
-                       batched: set[SSAValue]) -> list[tuple[int, int]] | None:
-    """The plan moving the fewest DRAM bytes per sample, on a tie the one with fewer
+def _fewest_dma_cycles(ops: Sequence[Operation], plans: list[list[tuple[int, int]]],
+                       batched: set[SSAValue], target) -> list[tuple[int, int]] | None:
+    """The plan adding the fewest DMA cycles per sample, on a tie the one with fewer
     stretches, then the smaller groups first (evener groups); None if there is none."""
-    cost = _DramBytes(ops, batched)
+    cost = _DmaCycles(ops, batched, target)
     return min(plans, key=lambda p: (cost.per_sample(p), len(p), [g for _, g in p]), default=None)
 
 

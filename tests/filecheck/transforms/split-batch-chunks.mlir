@@ -3,8 +3,8 @@
 // ktensor-split-batch at batch 4 in chunks of 2: the front (conv1, pool: over 1/48 of a
 // partition) runs one sample at a time, conv2 on pairs, the reshape and the matmul (which
 // mix samples) on the whole batch. Depth first: samples 0 and 1 go through the front
-// and conv2 before sample 2 starts. Chosen automatically, the plan is the one moving the
-// fewest DRAM bytes per sample: conv2 (over 1/48 of a partition at four samples) per
+// and conv2 before sample 2 starts. Chosen automatically, the plan is the one adding the
+// fewest DMA cycles per sample: conv2 (over 1/48 of a partition at four samples) per
 // sample, so that only one join (before the reshape) writes its values to DRAM and reads
 // them back; conv2's 1 KB of weights streaming four times cost less than a second join.
 

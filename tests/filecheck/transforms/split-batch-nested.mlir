@@ -4,8 +4,8 @@
 // conv1 and pool1 (8 KB of live activations per sample) run one sample at a time, conv2
 // (512 bytes per sample beside its 576-byte weight tile and conv3's 2 KB one loading
 // ahead) fits two samples but not three, and from conv3 on the whole batch fits. Of the
-// plans that fit, the one moving the fewest DRAM bytes per sample (each stretch's weights
-// once per group, the values crossing a join written and read back) joins the pairs
+// plans that fit, the one adding the fewest DMA cycles per sample (each stretch's weight
+// loads once per group, the values crossing a join written and read back) joins the pairs
 // before conv3, whose 256 KB of weights then stream once, not once per pair: the plan is
 // recorded as kaena.plan.batch_groups = [1, 2, 4]. Depth first: samples 0 and 1 go
 // through the front and conv2 before sample 2 starts. With chunk=1 (no group between one
