@@ -213,7 +213,7 @@ def _plans(ops: Sequence[Operation], batched: set[SSAValue], batch: int, limit: 
     the return) at the whole batch; stretches start where groups can join
     (``_can_cut``), an op mixing samples runs on the whole batch, and an op runs at a size
     at which its group's live activations and its weight tiles fit ``limit`` bytes per
-    partition (one sample always). Group sizes are those of the batch split evenly
+    partition (one sample always; the whole batch only if it fits). Group sizes are those of the batch split evenly
     (``ceil(batch / k)``: other sizes make the same groups). No plan when the whole batch
     fits everywhere."""
     live = _live_bytes(ops, batched, partitions)
@@ -227,8 +227,6 @@ def _plans(ops: Sequence[Operation], batched: set[SSAValue], batch: int, limit: 
     for start, end in zip(cuts, ends):
         g = batch
         for i in range(start, end):
-            if any(r in batched for r in ops[i].results) and not _per_sample(ops[i], batched, batch):
-                continue  # mixes samples: the whole batch or no plan
             while g > 1 and -(-live[i] * g // batch) + weights[i] > limit:
                 g -= 1
         largest.append(g)
@@ -250,8 +248,8 @@ def _plans(ops: Sequence[Operation], batched: set[SSAValue], batch: int, limit: 
                 continue
             if g != batch and (last or mixing[j] or g > largest[j]):
                 continue
-            if g == batch and g > largest[j] and not (last or mixing[j]):
-                continue
+            if g == batch and g > largest[j]:
+                continue  # (a stretch mixing samples that does not fit the batch: no plan)
             grow(j + 1, g if g < batch else batch, plan if plan and plan[-1][1] == g else [*plan, (cuts[j], g)])
 
     grow(0, 1, [])
