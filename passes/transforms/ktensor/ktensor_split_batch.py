@@ -35,6 +35,7 @@ from kaena.dialects.utils import ints, shape_of
 from kaena.passes.conversions.tensor_to_inferentia.ktensor_plan_residency import headroom_limit
 from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import nbytes
 from kaena.target import target_of
+from kaena.target.tiling import Budgets
 
 # The share of an SBUF partition (less the residency planner's headroom) that the live
 # activations of a group and the op's own weight tile may take: 1, all of it.
@@ -89,7 +90,6 @@ def _partition_bytes(t, partitions: int) -> int:
 
 
 def _split_function(fn: func.FuncOp, target, limit: int, chunk: int = 0) -> None:
-    partitions = target.partitions
     block = fn.body.blocks[0]
     args = [a for a in block.args if isinstance(a.type, TensorType) and a.type.get_shape()]
     batches = {a.type.get_shape()[0] for a in args}
@@ -100,7 +100,7 @@ def _split_function(fn: func.FuncOp, target, limit: int, chunk: int = 0) -> None
         return
     ops = list(block.ops)
     batched = _batch_carrying(ops, set(args), batch)
-    plans = [p for p in _plans(ops, batched, batch, limit, partitions)
+    plans = [p for p in _plans(ops, batched, batch, limit, target)
              if not chunk or min((g for _, g in p if 1 < g < batch), default=1) == chunk]
     segments = _fewest_dma_cycles(ops, plans, batched, target)
     if segments is None:
@@ -193,11 +193,14 @@ def _live_bytes(ops: Sequence[Operation], batched: set[SSAValue], partitions: in
     return live
 
 
-def _weight_tiles(ops: Sequence[Operation], partitions: int) -> list[int]:
+def _weight_tiles(ops: Sequence[Operation], target) -> list[int]:
     """Per op, bytes per SBUF partition of its weight tiles and of the next weighted op's,
     which the in-order DMA queue loads while it runs (``inf-allocate-sram`` puts them in
-    other memory)."""
-    own = [sum(-(-nbytes(o.type) // partitions) for o in op.operands if isinstance(o.owner, kt.WeightOp))
+    other memory); an op's tiles at most the big-operand budget (``Budgets.big``: larger
+    weights stream through tiles of that size)."""
+    big, partitions = Budgets.of(target).big, target.partitions
+    own = [min(big, sum(-(-nbytes(o.type) // partitions) for o in op.operands
+                        if isinstance(o.owner, kt.WeightOp)))
            for op in ops]
     tiles, ahead = [0] * len(ops), 0
     for i in range(len(ops) - 1, -1, -1):
@@ -207,7 +210,7 @@ def _weight_tiles(ops: Sequence[Operation], partitions: int) -> list[int]:
 
 
 def _plans(ops: Sequence[Operation], batched: set[SSAValue], batch: int, limit: int,
-           partitions: int) -> list[list[tuple[int, int]]]:
+           target) -> list[list[tuple[int, int]]]:
     """Every plan: (first op, group size) of each stretch, sizes growing (a size is the
     most samples a group of the stretch holds, ``_levels``), the last stretch (at least
     the return) at the whole batch; stretches start where groups can join
@@ -216,8 +219,8 @@ def _plans(ops: Sequence[Operation], batched: set[SSAValue], batch: int, limit: 
     partition (one sample always; the whole batch only if it fits). Group sizes are those of the batch split evenly
     (``ceil(batch / k)``: other sizes make the same groups). No plan when the whole batch
     fits everywhere."""
-    live = _live_bytes(ops, batched, partitions)
-    weights = _weight_tiles(ops, partitions)
+    live = _live_bytes(ops, batched, target.partitions)
+    weights = _weight_tiles(ops, target)
     cuts = [0] + [i for i in range(1, len(ops))
                   if any(r in batched for r in ops[i].results) and _can_cut(ops, i, batched)]
     if cuts[-1] != len(ops) - 1:
