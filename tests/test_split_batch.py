@@ -132,20 +132,20 @@ def test_resnet50_at_batch_3_runs_layer3_on_the_whole_batch_and_matches_onnxrunt
 
 
 def test_nested_groups_match_onnxruntime_and_cycles_per_image_never_rise():
-    """ResNet-50 at 160 x 160, batch 1..4: at batch 4 the stem runs per sample, layer1 to
-    layer3's first block in pairs and the rest on the whole batch (nested groups); a larger
+    """ResNet-50 at 128 x 128, batch 1, 2, 4: at batch 4 the stem runs per sample, layer1 and
+    layer2's first block in pairs and the rest on the whole batch (nested groups); a larger
     batch never costs more simulated cycles per image, and the nested batch's numbers
     match onnxruntime in FP32 and within twice the BF16 emulation's error in BF16."""
     per_image, neffs = [], {}
-    for batch in (1, 2, 3, 4):
-        neffs[batch] = kaena.compile(modelzoo.resnet50(batch=batch, image=160))
+    for batch in (1, 2, 4):  # (each compile is also round-tripped through the listing: tests/conftest.py)
+        neffs[batch] = kaena.compile(modelzoo.resnet50(batch=batch, image=128))
         per_image.append(simulate(neffs[batch], {}, timing_only=True, check_hazards=False).cycles / batch)
     assert all(b <= a for a, b in zip(per_image, per_image[1:])), per_image
-    model = modelzoo.resnet50(batch=4, image=160)
+    model = modelzoo.resnet50(batch=4, image=128)
     ops = _tensor_level(model)
     assert _plan(ops) == [1, 2, 4]
     sizes = _conv_sizes(ops)
-    assert sizes["conv1.relu"] == {1} and sizes["layer2.3.conv2.relu"] == {2} and sizes["layer3.1.conv2.relu"] == {4}
+    assert sizes["conv1.relu"] == {1} and sizes["layer1.2.conv2.relu"] == {2} and sizes["layer2.1.conv2.relu"] == {4}
     inputs = random_inputs(model, seed=7)
     ref = run_onnxruntime(model, inputs)
     err = error_metrics(kaena.load(kaena.compile(model, auto_cast="none")).run(inputs), ref)
