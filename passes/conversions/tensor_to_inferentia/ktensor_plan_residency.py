@@ -115,11 +115,16 @@ def _scratch(plan: FunctionPlan, op: Operation, resident: set[SSAValue]) -> int:
     return plan.budget.big if family is None else family.scratch_bytes(op, plan, resident)
 
 
+def headroom_limit(sbuf_per_partition: int) -> int:
+    """Bytes of an SBUF partition the values and tiles live at one op may take: less
+    headroom for alignment and fragmentation."""
+    return sbuf_per_partition - sbuf_per_partition // 8
+
+
 def sbuf_limit(plan: FunctionPlan) -> int:
     """Bytes per partition the values and tiles live at one op may take: SBUF less headroom
     for alignment and fragmentation, and less the bias table."""
-    budget = plan.budget
-    return budget.sbuf - budget.sbuf // 8 - (d.get_int(plan.fn, d.BIAS_TABLE_BYTES_ATTR) or 0)
+    return headroom_limit(plan.budget.sbuf) - (d.get_int(plan.fn, d.BIAS_TABLE_BYTES_ATTR) or 0)
 
 
 def live_bytes(plan: FunctionPlan) -> list[int]:

@@ -3,16 +3,20 @@ of samples and its weight-heavy rest on larger ones.
 
 At batch B a layer's weights are loaded once for all B samples, which is what batching
 buys; but a front layer's B activations (ResNet-50's 112x112x64 at 224 px) overflow
-SBUF and spill to DRAM: a batch of 2 cost 1.8x a batch of 1 per image. This pass gives
-every op the largest group size (one sample, a chunk of samples, or the whole batch,
-``_group_sizes``) at which the live activations from it to the end take at most
-``1/sbuf-share`` of an SBUF partition, so group sizes only grow along the program; each
-stretch of one group size is cloned once per group (on ``ktensor.slice`` of the inputs,
-weights shared: the front's weights are the small ones) and groups are concatenated
-where the size grows. Chunks run one after another (a chunk's samples through the front
-and its own stretch before the next chunk starts), the last one holding what is left
-when the chunk does not divide B; the chunk is the size that streams the fewest weight
-bytes per sample."""
+SBUF and spill to DRAM: a batch of 2 cost 1.8x a batch of 1 per image. This pass cuts
+the program into stretches where groups of samples can join (``_can_cut``) and runs each
+stretch on groups of a size that only grows along the program (one sample, then e.g.
+pairs, then the whole batch: nested, each group made of whole groups of the stretch
+before, ``_levels``). A stretch may run on a group size when, at each of its ops, the
+group's live activations and the op's weight tile with the next weighted op's (loading
+ahead) fit an SBUF partition less the residency planner's headroom. Of the plans that
+fit (``_plans``), the one adding the fewest DMA cycles per sample wins (``_DmaCycles``,
+the target's ``dma_cycles``: each stretch's weight loads once per group, the values
+crossing each join written to DRAM and read back). Each stretch is cloned once per group (on
+``ktensor.slice`` of the inputs, weights shared), depth first (a group's samples go
+through the smaller groups' stretches just before its own), and groups are concatenated
+where the size grows. The plan is recorded on the function as
+``kaena.plan.batch_groups`` (the group size of each stretch, in program order)."""
 
 from __future__ import annotations
 
@@ -21,19 +25,23 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, TensorType, i64
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.utils import ints, shape_of
+from kaena.passes.conversions.tensor_to_inferentia.ktensor_plan_residency import headroom_limit
 from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import nbytes
 from kaena.target import target_of
+from kaena.target.tiling import Budgets
 
-# The whole batch stays together where its live activations take at most this share of
-# SBUF: the rest holds the ops' own tiles and the weights streaming in.
-SBUF_SHARE = 2
+# The share of an SBUF partition (less the residency planner's headroom) that the live
+# activations of a group and the op's own weight tile may take: 1, all of it.
+SBUF_SHARE = 1
+
+PLAN_ATTR = "kaena.plan.batch_groups"  # on the function: the group size of each stretch
 
 # Ops computed sample by sample when their batch-carrying operands and result lead with
 # the batch (the per-op conditions below add what their attributes must not do to dim 0).
@@ -50,11 +58,11 @@ _WRITES_APART = (kt.Conv2dOp, kt.Pool2dOp)
 
 @dataclass(frozen=True)
 class KtensorSplitBatchPass(ModulePass):
-    """``sbuf-share``: the batch stays whole where its live activations take at most
-    1/sbuf-share of SBUF (a larger share splits more of the front). ``chunk``: the group
-    size of the stretch between the per-sample front and the first op that mixes samples,
-    run chunk by chunk, the last chunk holding the rest (0: the size that streams the
-    fewest weight bytes per sample)."""
+    """``sbuf-share``: a group's live activations and its ops' weight tiles take at most
+    1/sbuf-share of an SBUF partition less the residency planner's headroom (a larger
+    share splits more). ``chunk``: only plans whose smallest group size between one
+    sample and the batch is ``chunk`` (1: none; 0: any, the plan adding the fewest DMA
+    cycles per sample)."""
 
     name = "ktensor-split-batch"
 
@@ -63,10 +71,10 @@ class KtensorSplitBatchPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         target = target_of(op)
-        budget = target.sbuf_bytes // target.partitions // max(1, self.sbuf_share)
+        limit = headroom_limit(target.sbuf_bytes_per_partition) // max(1, self.sbuf_share)
         for fn in op.walk():
             if isinstance(fn, func.FuncOp) and fn.body.blocks:
-                _split_function(fn, budget, target.partitions, self.chunk)
+                _split_function(fn, target, limit, self.chunk)
 
 
 def _partition_bytes(t, partitions: int) -> int:
@@ -81,7 +89,7 @@ def _partition_bytes(t, partitions: int) -> int:
     return -(-nbytes(t) // partitions)
 
 
-def _split_function(fn: func.FuncOp, budget: int, partitions: int, chunk: int = 0) -> None:
+def _split_function(fn: func.FuncOp, target, limit: int, chunk: int = 0) -> None:
     block = fn.body.blocks[0]
     args = [a for a in block.args if isinstance(a.type, TensorType) and a.type.get_shape()]
     batches = {a.type.get_shape()[0] for a in args}
@@ -92,29 +100,50 @@ def _split_function(fn: func.FuncOp, budget: int, partitions: int, chunk: int = 
         return
     ops = list(block.ops)
     batched = _batch_carrying(ops, set(args), batch)
-    if chunk:
-        segments = _segments(ops, batched, batch, budget, partitions, chunk)
-    else:
-        segments = _fewest_weight_bytes(ops, [_segments(ops, batched, batch, budget, partitions, c)
-                                              for c in range(1, batch)])
+    plans = [p for p in _plans(ops, batched, batch, limit, target)
+             if not chunk or min((g for _, g in p if 1 < g < batch), default=1) == chunk]
+    segments = _fewest_dma_cycles(ops, plans, batched, target)
     if segments is None:
         return
+    fn.attributes[PLAN_ATTR] = DenseArrayBase.from_list(i64, [g for _, g in segments])
     _rewrite(block, ops, segments, batched, batch)
 
 
-def _weight_bytes_per_sample(ops: Sequence[Operation], segments: list[tuple[int, int]]) -> float:
-    """The weight bytes a plan streams per sample: each stretch's weights once per group."""
-    bounds = [start for start, _ in segments[1:]] + [len(ops)]
-    batch = segments[-1][1]
-    return sum(nbytes(o.type) * len(_groups_of(g, batch)) / batch for (start, g), end in zip(segments, bounds)
-               for op in ops[start:end] for o in op.operands if isinstance(o.owner, kt.WeightOp))
+class _DmaCycles:
+    """The DMA queue cycles a plan adds per sample to the unsplit program's (the target's
+    ``dma_cycles``: fixed latency plus bytes at the core's DRAM bandwidth): each stretch's
+    weight loads once per group (a batched CNN whose front runs in groups is bound by its
+    weights' DMA), and the values crossing each join, written to DRAM by their producers
+    and read back by the join (``batch_concat.py``)."""
+
+    def __init__(self, ops: Sequence[Operation], batched: set[SSAValue], target):
+        self.ops, self.batched, self.target = ops, batched, target
+        self.loads = [0]  # prefix sums: the cycles of the weight loads of ops[:i]
+        for op in ops:
+            self.loads.append(self.loads[-1] + sum(target.dma_cycles(nbytes(o.type)) for o in op.operands
+                                                   if isinstance(o.owner, kt.WeightOp)))
+        self.joined: dict[int, int] = {}
+
+    def crossing(self, k: int) -> int:
+        if k not in self.joined:
+            self.joined[k] = sum(2 * self.target.dma_cycles(nbytes(v.type))
+                                 for v in _crossing(self.ops, k, self.batched))
+        return self.joined[k]
+
+    def per_sample(self, segments: list[tuple[int, int]]) -> float:
+        bounds = [start for start, _ in segments[1:]] + [len(self.ops)]
+        batch = segments[-1][1]
+        runs = [len(level) for level in _levels([g for _, g in segments[:-1]], batch)] + [1]
+        loads = sum((self.loads[end] - self.loads[start]) * k for (start, _), end, k in zip(segments, bounds, runs))
+        return (loads + sum(self.crossing(start) for start, _ in segments[1:])) / batch
 
 
-def _fewest_weight_bytes(ops: Sequence[Operation], plans: list[list[tuple[int, int]] | None]):
-    """The plan streaming the fewest weight bytes per sample (a batched CNN whose front
-    runs in groups is bound by its weights' DMA), the larger chunk on a tie; None if none splits."""
-    plans = [p for p in plans if p is not None]
-    return min(reversed(plans), key=lambda p: _weight_bytes_per_sample(ops, p), default=None)
+def _fewest_dma_cycles(ops: Sequence[Operation], plans: list[list[tuple[int, int]]],
+                       batched: set[SSAValue], target) -> list[tuple[int, int]] | None:
+    """The plan adding the fewest DMA cycles per sample, on a tie the one with fewer
+    stretches, then the smaller groups first (evener groups); None if there is none."""
+    cost = _DmaCycles(ops, batched, target)
+    return min(plans, key=lambda p: (cost.per_sample(p), len(p), [g for _, g in p]), default=None)
 
 
 def _batch_carrying(ops: Sequence[Operation], args: set[SSAValue], batch: int) -> set[SSAValue]:
@@ -149,15 +178,6 @@ def _per_sample(op: Operation, batched: set[SSAValue], batch: int) -> bool:
     return True
 
 
-def _group_sizes(batch: int) -> list[int]:
-    """The group sizes a stretch may run at besides the chunk: one sample, or the whole
-    batch. (The rewrite takes any chain of sizes, but sizes between the chunk and the
-    batch (ResNet-50's layer3 in pairs, then layer4 in fours) leave earlier groups' results
-    resident beside a later group's weight tiles, and the SBUF allocator then finds no
-    contiguous room for the largest weight tiles.)"""
-    return [1, batch]
-
-
 def _live_bytes(ops: Sequence[Operation], batched: set[SSAValue], partitions: int) -> list[int]:
     """Bytes per partition of the batch-carrying values live while each op runs (whole batch)."""
     index = {op: i for i, op in enumerate(ops)}
@@ -173,41 +193,70 @@ def _live_bytes(ops: Sequence[Operation], batched: set[SSAValue], partitions: in
     return live
 
 
-def _segments(ops: Sequence[Operation], batched: set[SSAValue], batch: int, budget: int,
-              partitions: int, chunk: int = 0) -> list[tuple[int, int]] | None:
-    """(first op, group size) of each stretch, sizes growing, the last stretch (at least
-    the return) at the whole batch; None when the whole batch fits or nothing can split."""
-    sizes = _group_sizes(batch)
-    if 1 < chunk < batch:
-        sizes = sorted({*sizes, chunk})
-    live = _live_bytes(ops, batched, partitions)
-    fits = [max((g for g in sizes if live[i] * g <= budget * batch), default=1) for i in range(len(ops))]
-    if min(fits) == batch:
-        return None  # the whole batch fits: each weight streams once per run
-    if 1 < chunk < batch:  # chunks of samples up to the first op that needs the whole batch
-        mixing = next((i for i, op in enumerate(ops)
-                       if any(r in batched for r in op.results) and not _per_sample(op, batched, batch)),
-                      len(ops) - 1)
-        fits = [min(f, chunk) if i < mixing else f for i, f in enumerate(fits)]
-    fits[-1] = batch  # the terminator joins every group
-    want, lowest = [0] * len(ops), batch
-    for i in range(len(ops) - 1, -1, -1):  # the largest non-decreasing sizes within fits
-        lowest = min(lowest, fits[i])
-        want[i] = lowest
-    if want[0] == batch:
-        return None
-    segments: list[tuple[int, int]] = []
-    for i, op in enumerate(ops):
-        g = want[i]
-        if segments and g > segments[-1][1] and not _can_cut(ops, i, batched):
-            g = segments[-1][1]  # not a place to join groups: keep the smaller size a little longer
-        if g < batch and any(r in batched for r in op.results) and not _per_sample(op, batched, batch):
-            return None  # an op that mixes samples before the batch can be whole
-        if not segments or g != segments[-1][1]:
-            segments.append((i, g))
-    if segments[-1][1] != batch:
-        segments.append((len(ops) - 1, batch))
-    return segments
+def _weight_tiles(ops: Sequence[Operation], target) -> list[int]:
+    """Per op, bytes per SBUF partition of its weight tiles and of the next weighted op's,
+    which the in-order DMA queue loads while it runs (``inf-allocate-sram`` puts them in
+    other memory); an op's tiles at most the big-operand budget (``Budgets.big``: larger
+    weights stream through tiles of that size)."""
+    big, partitions = Budgets.of(target).big, target.partitions
+    own = [min(big, sum(-(-nbytes(o.type) // partitions) for o in op.operands
+                        if isinstance(o.owner, kt.WeightOp)))
+           for op in ops]
+    tiles, ahead = [0] * len(ops), 0
+    for i in range(len(ops) - 1, -1, -1):
+        tiles[i] = own[i] + ahead
+        ahead = own[i] or ahead
+    return tiles
+
+
+def _plans(ops: Sequence[Operation], batched: set[SSAValue], batch: int, limit: int,
+           target) -> list[list[tuple[int, int]]]:
+    """Every plan: (first op, group size) of each stretch, sizes growing (a size is the
+    most samples a group of the stretch holds, ``_levels``), the last stretch (at least
+    the return) at the whole batch; stretches start where groups can join
+    (``_can_cut``), an op mixing samples runs on the whole batch, and an op runs at a size
+    at which its group's live activations and its weight tiles fit ``limit`` bytes per
+    partition (one sample always; the whole batch only if it fits). Group sizes are those of the batch split evenly
+    (``ceil(batch / k)``: other sizes make the same groups). No plan when the whole batch
+    fits everywhere."""
+    live = _live_bytes(ops, batched, target.partitions)
+    weights = _weight_tiles(ops, target)
+    cuts = [0] + [i for i in range(1, len(ops))
+                  if any(r in batched for r in ops[i].results) and _can_cut(ops, i, batched)]
+    if cuts[-1] != len(ops) - 1:
+        cuts.append(len(ops) - 1)  # the terminator joins every group
+    ends = cuts[1:] + [len(ops)]
+    largest = []  # per stretch between cuts: the largest group size that fits
+    for start, end in zip(cuts, ends):
+        g = batch
+        for i in range(start, end):
+            while g > 1 and -(-live[i] * g // batch) + weights[i] > limit:
+                g -= 1
+        largest.append(g)
+    if min(largest) == batch:
+        return []  # the whole batch fits: each weight streams once per run
+    mixing = [any(any(r in batched for r in op.results) and not _per_sample(op, batched, batch)
+                  for op in ops[start:end]) for start, end in zip(cuts, ends)]
+    sizes = sorted({-(-batch // k) for k in range(1, batch + 1)})
+    plans: list[list[tuple[int, int]]] = []
+
+    def grow(j: int, below: int, plan: list[tuple[int, int]]) -> None:
+        if j == len(cuts):
+            if plan[-1][1] == batch and len(plan) > 1:
+                plans.append(plan)
+            return
+        last = j == len(cuts) - 1
+        for g in sizes:
+            if g < below:
+                continue
+            if g != batch and (last or mixing[j] or g > largest[j]):
+                continue
+            if g == batch and g > largest[j]:
+                continue  # (a stretch mixing samples that does not fit the batch: no plan)
+            grow(j + 1, g if g < batch else batch, plan if plan and plan[-1][1] == g else [*plan, (cuts[j], g)])
+
+    grow(0, 1, [])
+    return plans
 
 
 def _crossing(ops: Sequence[Operation], k: int, batched: set[SSAValue]) -> list[SSAValue]:
@@ -233,10 +282,26 @@ def _with_batch(t: TensorType, n: int) -> TensorType:
     return TensorType(t.element_type, [n, *t.get_shape()[1:]])
 
 
-def _groups_of(g: int, batch: int) -> list[tuple[int, int]]:
-    """(first sample, samples) of each group at group size ``g``: the last one holds the
-    rest when ``g`` does not divide the batch (a batch of 7 in pairs: 2, 2, 2, 1)."""
-    return [(o, min(g, batch - o)) for o in range(0, batch, g)]
+def _split(first: int, n: int, g: int) -> list[tuple[int, int]]:
+    """(first sample, samples) of the fewest groups of at most ``g`` samples that
+    ``n`` samples from ``first`` make, as even as they come (7 in fours: 4, 3; 5 in
+    pairs: 2, 2, 1)."""
+    k = -(-n // g)
+    sizes = [n // k + (i < n % k) for i in range(k)]
+    return [(first + sum(sizes[:i]), m) for i, m in enumerate(sizes)]
+
+
+def _levels(sizes: Sequence[int], batch: int) -> list[list[tuple[int, int]]]:
+    """The groups at each of ``sizes`` (growing, below the batch): the largest size's
+    groups split the batch, each smaller size's split the groups above it, so a group is
+    made of whole smaller groups (a batch of 8 in threes over pairs: 3, 3, 2 over
+    2 + 1, 2 + 1, 2)."""
+    levels: list[list[tuple[int, int]]] = []
+    above = [(0, batch)]
+    for g in reversed(sizes):
+        above = [grp for first, n in above for grp in _split(first, n, g)]
+        levels.append(above)
+    return levels[::-1]
 
 
 class _Groups:
@@ -245,7 +310,7 @@ class _Groups:
 
     def __init__(self, batched: set[SSAValue], anchor: InsertPoint, batch: int):
         self.batched, self.anchor, self.batch = batched, anchor, batch
-        self.size_of: dict[SSAValue, int] = {}  # the group size a value is computed at
+        self.made_in: dict[SSAValue, list[tuple[int, int]]] = {}  # the groups a value is computed in
         self.versions: dict[tuple[SSAValue, int, int], SSAValue] = {}  # (value, first sample, samples)
 
     def get(self, v: SSAValue, first: int, n: int) -> SSAValue:
@@ -254,14 +319,14 @@ class _Groups:
         key = (v, first, n)
         if key in self.versions:
             return self.versions[key]
-        made = self.size_of.get(v)  # None: an input (or a value of the whole-batch stretch)
+        made = self.made_in.get(v)  # None: an input (or a value of the whole-batch stretch)
         if made is None:
             if n == self.batch:
                 return v
             rank = len(v.type.get_shape())
             new = kt.SliceOp(v, [first] + [0] * (rank - 1), [1] * rank, _with_batch(v.type, n))
         else:
-            parts = [self.get(v, o, m) for o, m in _groups_of(made, self.batch) if first <= o < first + n]
+            parts = [self.get(v, o, m) for o, m in made if first <= o < first + n]
             new = kt.ConcatOp(parts, 0, _with_batch(v.type, n))
         Rewriter.insert_op(new, self.anchor)
         self.versions[key] = new.results[0]
@@ -275,33 +340,38 @@ def _rewrite(block: Block, ops: Sequence[Operation], segments: list[tuple[int, i
     bounds = [start for start, _ in segments[1:]] + [len(ops)]
     stretches = [([op for op in ops[start:end] if any(r in batched for r in op.results)], g)
                  for (start, g), end in zip(segments[:-1], bounds)]
-    for stretch, g in stretches:
+    levels = _levels([g for _, g in stretches], batch)
+    for (stretch, _), level in zip(stretches, levels):
         for op in stretch:
             for r in op.results:
-                groups.size_of[r] = g
-    # chunk by chunk (the largest group size below the batch): a chunk's samples go through
-    # every stretch before the next chunk's start, so only one chunk's activations are live
-    chunk = max(g for _, g in stretches)
-    for c_first, c_n in _groups_of(chunk, batch):
-        for stretch, g in stretches:
-            for first, n in _groups_of(g, batch):
-                if not c_first <= first < c_first + c_n:
-                    continue
-                for op in stretch:
-                    clone = type(op).create(
-                        operands=[groups.get(o, first, n) for o in op.operands],
-                        result_types=[_with_batch(r.type, n) for r in op.results],
-                        properties=op.properties.copy(), attributes=op.attributes.copy(), location=op.location,
-                    )
-                    Rewriter.insert_op(clone, groups.anchor)
-                    for r, c in zip(op.results, clone.results):
-                        groups.versions[(r, first, n)] = c
-                        samples = f"{first}" if n == 1 else f"{first}-{first + n - 1}"
-                        c.name_hint = f"{r.name_hint}.s{samples}" if r.name_hint else None
+                groups.made_in[r] = level
+    # depth first: a group's samples go through the smaller groups' stretches just before
+    # the group's own, so only one group per size has activations live at a time
+
+    def emit(level: int, first: int, n: int) -> None:
+        stretch, _ = stretches[level]
+        if level:
+            for o, m in levels[level - 1]:
+                if first <= o < first + n:
+                    emit(level - 1, o, m)
+        for op in stretch:
+            clone = type(op).create(
+                operands=[groups.get(o, first, n) for o in op.operands],
+                result_types=[_with_batch(r.type, n) for r in op.results],
+                properties=op.properties.copy(), attributes=op.attributes.copy(), location=op.location,
+            )
+            Rewriter.insert_op(clone, groups.anchor)
+            for r, c in zip(op.results, clone.results):
+                groups.versions[(r, first, n)] = c
+                samples = f"{first}" if n == 1 else f"{first}-{first + n - 1}"
+                c.name_hint = f"{r.name_hint}.s{samples}" if r.name_hint else None
+
+    for first, n in levels[-1]:
+        emit(len(levels) - 1, first, n)
     cloned = [op for stretch, _ in stretches for op in stretch]
     for op in ops[whole_from:]:
         for i, o in enumerate(op.operands):
-            if o in groups.size_of:
+            if o in groups.made_in:
                 op.operands[i] = groups.get(o, 0, batch)
     for op in reversed(cloned):
         op.detach()

@@ -2,9 +2,11 @@
 // RUN: kaena-opt %s -p 'ktensor-split-batch{sbuf-share=48}' | filecheck %s --check-prefix=AUTO
 // ktensor-split-batch at batch 4 in chunks of 2: the front (conv1, pool: over 1/48 of a
 // partition) runs one sample at a time, conv2 on pairs, the reshape and the matmul (which
-// mix samples) on the whole batch. Chunk by chunk: samples 0 and 1 go through the front
-// and conv2 before sample 2 starts. Chosen automatically, the chunk is the one streaming
-// the fewest weight bytes per sample: here 1 (conv2's weights once per run, not per pair).
+// mix samples) on the whole batch. Depth first: samples 0 and 1 go through the front
+// and conv2 before sample 2 starts. Chosen automatically, the plan is the one adding the
+// fewest DMA cycles per sample: conv2 (over 1/48 of a partition at four samples) per
+// sample, so that only one join (before the reshape) writes its values to DRAM and reads
+// them back; conv2's 1 KB of weights streaming four times cost less than a second join.
 
 builtin.module {
   func.func @main(%x: tensor<4x8x32x32xf32>) -> tensor<4x10xf32> {
@@ -20,6 +22,7 @@ builtin.module {
   }
 }
 
+// CHECK:      attributes {kaena.plan.batch_groups = array<i64: 1, 2, 4>}
 // CHECK:      %[[X0:.*]] = ktensor.slice %x {offsets = array<i64: 0, 0, 0, 0>, {{.*}} -> tensor<1x8x32x32xf32>
 // CHECK-NEXT: %[[A0:.*]] = ktensor.conv2d %[[X0]], %w1 {{.*}} -> tensor<1x16x32x32xf32>
 // CHECK-NEXT: %[[P0:.*]] = ktensor.pool2d "max" %[[A0]]
@@ -40,7 +43,9 @@ builtin.module {
 // CHECK-NEXT: %f = ktensor.reshape %[[Y]] : (tensor<4x16x8x8xf32>) -> tensor<4x1024xf32>
 // CHECK-NEXT: %z = ktensor.matmul %f, %w3
 
+// AUTO:       attributes {kaena.plan.batch_groups = array<i64: 1, 4>}
 // AUTO-NOT:   tensor<2x
-// AUTO:       %[[P:.*]] = ktensor.concat {{.*}} -> tensor<4x16x8x8xf32>
-// AUTO-NEXT:  %y = ktensor.conv2d %[[P]], %w2 {{.*}} -> tensor<4x16x8x8xf32>
+// AUTO:       %y.s3 = ktensor.conv2d %p.s3, %w2 {{.*}} -> tensor<1x16x8x8xf32>
+// AUTO-NEXT:  %[[Y:.*]] = ktensor.concat %y.s0, %y.s1, %y.s2, %y.s3 {axis = 0 : i64} {{.*}} -> tensor<4x16x8x8xf32>
+// AUTO-NEXT:  %f = ktensor.reshape %[[Y]]
 // AUTO-NOT:   tensor<2x

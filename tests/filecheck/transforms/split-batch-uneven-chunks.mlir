@@ -17,6 +17,7 @@ builtin.module {
   }
 }
 
+// CHECK:      attributes {kaena.plan.batch_groups = array<i64: 1, 2, 3>}
 // CHECK:      %[[P01:.*]] = ktensor.concat %p.s0, %p.s1 {axis = 0 : i64} {{.*}} -> tensor<2x16x8x8xf32>
 // CHECK-NEXT: %[[Y01:.*]] = ktensor.conv2d %[[P01]], %w2 {{.*}} -> tensor<2x16x8x8xf32>
 // CHECK-NEXT: %[[X2:.*]] = ktensor.slice %x {offsets = array<i64: 2, 0, 0, 0>, {{.*}} -> tensor<1x8x32x32xf32>

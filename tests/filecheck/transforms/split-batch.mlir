@@ -1,10 +1,11 @@
 // RUN: kaena-opt %s -p 'ktensor-split-batch{sbuf-share=48}' | filecheck %s
 // RUN: kaena-opt %s -p ktensor-split-batch | filecheck %s --check-prefix=FITS
 // ktensor-split-batch at batch 2: the conv's and the pool's 8 KB per partition of live
-// activations are over 1/48 of a partition (2 KB), so they run one sample at a time on
-// slices of the input (weights shared); the pool's small result (512 bytes) is where the
-// samples join, and the last conv runs on the whole batch. With the default share (half
-// a partition) the whole batch fits and nothing changes.
+// activations are over 1/48 of a partition less headroom (1,792 bytes), so they run one
+// sample at a time on slices of the input (weights shared); the pool's small result (512
+// bytes) is where the samples join, and the last conv runs on the whole batch. With the
+// default share (the whole partition less the residency planner's headroom) the whole
+// batch fits and nothing changes.
 
 builtin.module {
   func.func @main(%x: tensor<2x8x32x32xf32>) -> tensor<2x16x8x8xf32> {
@@ -17,6 +18,7 @@ builtin.module {
   }
 }
 
+// CHECK:      attributes {kaena.plan.batch_groups = array<i64: 1, 2>}
 // CHECK:      %w1 = ktensor.weight "w1"
 // CHECK-NEXT: %w2 = ktensor.weight "w2"
 // CHECK-NEXT: %[[X0:.*]] = ktensor.slice %x {offsets = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1, 1, 1>} : (tensor<2x8x32x32xf32>) -> tensor<1x8x32x32xf32>
@@ -29,5 +31,6 @@ builtin.module {
 // CHECK-NEXT: %y = ktensor.conv2d %[[P]], %w2 {{.*}} -> tensor<2x16x8x8xf32>
 // CHECK-NEXT: func.return %y
 
+// FITS-NOT: kaena.plan.batch_groups
 // FITS:     %a = ktensor.conv2d %x, %w1 {{.*}} -> tensor<2x16x32x32xf32>
 // FITS-NOT: ktensor.slice
