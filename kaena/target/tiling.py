@@ -56,6 +56,13 @@ class Budgets:
         return Budgets(s, s * 3 // 8, s // 4, s // 8)
 
 
+def headroom_limit(sbuf_per_partition: int) -> int:
+    """Bytes of an SBUF partition the values and tiles live at one op may take: less
+    headroom for alignment and fragmentation (the residency planner's and the batch
+    splitter's bound)."""
+    return sbuf_per_partition - sbuf_per_partition // 8
+
+
 def resident_partitions(target: NeuronCoreTarget, channels: int) -> int:
     """Channels per partition tile of a value resident in SBUF (channel-major)."""
     return min(channels, target.partitions)

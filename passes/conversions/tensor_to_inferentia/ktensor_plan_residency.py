@@ -8,7 +8,7 @@ from typing import ClassVar
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Attribute, Operation, SSAValue
 
-from kaena.target.tiling import cdiv
+from kaena.target.tiling import cdiv, headroom_limit
 
 from . import decisions as d
 from .interface import Pads
@@ -113,12 +113,6 @@ def _scratch(plan: FunctionPlan, op: Operation, resident: set[SSAValue]) -> int:
         return 0
     family = plan.family(op)
     return plan.budget.big if family is None else family.scratch_bytes(op, plan, resident)
-
-
-def headroom_limit(sbuf_per_partition: int) -> int:
-    """Bytes of an SBUF partition the values and tiles live at one op may take: less
-    headroom for alignment and fragmentation."""
-    return sbuf_per_partition - sbuf_per_partition // 8
 
 
 def sbuf_limit(plan: FunctionPlan) -> int:

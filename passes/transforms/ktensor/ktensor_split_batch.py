@@ -32,10 +32,9 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.utils import ints, shape_of
-from kaena.passes.conversions.tensor_to_inferentia.ktensor_plan_residency import headroom_limit
 from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import nbytes
 from kaena.target import target_of
-from kaena.target.tiling import Budgets
+from kaena.target.tiling import Budgets, headroom_limit
 
 # The share of an SBUF partition (less the residency planner's headroom) that the live
 # activations of a group and the op's own weight tile may take: 1, all of it.
