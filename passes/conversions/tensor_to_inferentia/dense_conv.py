@@ -570,40 +570,35 @@ class _DenseConv:
             return
         for kh in range(g.KH):
             # x_t row j of partitions (kh, c) = padded input row (r0 + j)*sh + kh*dh
-            shift = kh * g.dh - g.pt
-            if clean:
-                j_lo, j_hi = 0, nr
-            else:
-                top = r0.const * g.sh + shift
-                j_lo = max(0, cdiv(-top, g.sh))
-                j_hi = min(nr, (g.H - 1 - top) // g.sh + 1) if g.H - 1 - top >= 0 else 0
-            if j_hi <= j_lo:
-                continue
-            row0 = (r0 + j_lo).scaled(g.sh) + shift
-            b.dma(x_dst, ap(kh * Cg, Cg, j_lo * g.Wp + g.pl, [[j_hi - j_lo, g.Wp], [W, 1]]),
-                  x.var, ap(0, Cg, plane + row0.scaled(W), [[j_hi - j_lo, g.sh * W], [W, 1]], H * W))
+            self._stage_rows(x_dst, kh * Cg, plane, r0, kh * g.dh - g.pt, nr, clean)
+
+    def _stage_rows(self, dst: SSAValue, part0: int, plane: E, r0: E, shift: int, n_rows: int,
+                    clean: bool) -> None:
+        """One DMA: row j of ``dst``'s partitions [part0, + Cg) = padded input row
+        (r0 + j) * sh + shift, for the rows j < n_rows inside the input (all of them when
+        ``clean``)."""
+        b, g, x, Cg = self.b, self.g, self.x, self.Cg
+        H, W = x.shape[2], x.shape[3]
+        if clean:
+            j_lo, j_hi = 0, n_rows
+        else:
+            top = r0.const * g.sh + shift
+            j_lo = max(0, cdiv(-top, g.sh))
+            j_hi = min(n_rows, (g.H - 1 - top) // g.sh + 1) if g.H - 1 - top >= 0 else 0
+        if j_hi <= j_lo:
+            return
+        row0 = (r0 + j_lo).scaled(g.sh) + shift
+        b.dma(dst, ap(part0, Cg, j_lo * g.Wp + g.pl, [[j_hi - j_lo, g.Wp], [W, 1]]),
+              x.var, ap(0, Cg, plane + row0.scaled(W), [[j_hi - j_lo, g.sh * W], [W, 1]], H * W))
 
     def _load_residues(self, stage: SSAValue, plane: E, r0: E, nr: int, clean: bool) -> None:
         """Shared rows: staging group m (partitions [m * alignment, + Cg)) row j holds padded
         input row (r0 + j) * sh + m - pt, for the nr + (KH - 1 - m) // sh rows its kernel
         rows kh = q * sh + m read (kh at band row j reads group row j + q): one DMA each."""
-        b, g, x, Cg = self.b, self.g, self.x, self.Cg
-        H, W = x.shape[2], x.shape[3]
+        g = self.g
         align = self.fl.target.partition_alignment
         for m in range(self.tl.residues):
-            n_rows = nr + (g.KH - 1 - m) // g.sh
-            shift = m - g.pt
-            if clean:
-                j_lo, j_hi = 0, n_rows
-            else:
-                top = r0.const * g.sh + shift
-                j_lo = max(0, cdiv(-top, g.sh))
-                j_hi = min(n_rows, (g.H - 1 - top) // g.sh + 1) if g.H - 1 - top >= 0 else 0
-            if j_hi <= j_lo:
-                continue
-            row0 = (r0 + j_lo).scaled(g.sh) + shift
-            b.dma(stage, ap(m * align, Cg, j_lo * g.Wp + g.pl, [[j_hi - j_lo, g.Wp], [W, 1]]),
-                  x.var, ap(0, Cg, plane + row0.scaled(W), [[j_hi - j_lo, g.sh * W], [W, 1]], H * W))
+            self._stage_rows(stage, m * align, plane, r0, m - g.pt, nr + (g.KH - 1 - m) // g.sh, clean)
 
     def _round_shared(self, x_t: SSAValue, stage: SSAValue, nr: int) -> None:
         """Shared rows: round staging group m into the band groups of kernel rows q * sh + m,
