@@ -16,7 +16,8 @@ from kaena.target.tiling import balanced, cdiv, moving_chunk
 from . import decisions as d
 from . import depthwise_split as split_rows
 from .bands import Geom, band_rows, bands, load_band
-from .dense_conv import ConvFamily, check_dtypes, geometry, is_depthwise
+from .dense_conv import ConvFamily
+from .dense_conv_plan import check_dtypes, geometry, is_depthwise
 from .function import FunctionLowering
 from .planning import FunctionPlan, itemsize
 from .utils import E, accumulate

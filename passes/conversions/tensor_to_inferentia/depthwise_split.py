@@ -21,7 +21,7 @@ from kaena.dialects.inferentia import SbufType, ap
 from kaena.target.tiling import Budgets
 
 from . import decisions as d
-from .dense_conv import geometry
+from .dense_conv_plan import geometry
 from .planning import FunctionPlan
 from .utils import E
 

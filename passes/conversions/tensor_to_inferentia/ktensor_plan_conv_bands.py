@@ -9,7 +9,7 @@ from typing import ClassVar
 from kaena.dialects import ktensor as kt
 
 from . import decisions as d
-from .dense_conv import is_depthwise, plan_shared_rows
+from .dense_conv_plan import is_depthwise, plan_shared_rows
 from .depthwise_split import plan_vector_rows
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 from .planning import FunctionPlan, PlanPass
@@ -28,7 +28,7 @@ class KtensorPlanConvBandsPass(PlanPass):
     count ``CostModel.buffer_count`` prices fastest; and ``kaena.plan.row_group`` on each
     softmax over its last axis (``softmax.plan_row_group``); and ``kaena.plan.shared_rows`` on
     a folded conv doing its input cast whose input rows its kernel rows share, when the cost
-    model prices staging each row once lower (``dense_conv.plan_shared_rows``). Needs the residency plan (a
+    model prices staging each row once lower (``dense_conv_plan.plan_shared_rows``). Needs the residency plan (a
     resident operand has no band tiles). A plan already recorded is kept."""
 
     name: ClassVar[str] = "ktensor-plan-conv-bands"

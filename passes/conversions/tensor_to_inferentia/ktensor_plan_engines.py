@@ -8,7 +8,7 @@ from typing import ClassVar
 from kaena.dialects import ktensor as kt
 
 from . import decisions as d
-from .dense_conv import is_depthwise
+from .dense_conv_plan import is_depthwise
 from .depthwise_conv import choose_engine, choose_psum_buffers, choose_psum_group, pe_applies
 from .planning import FunctionPlan, PlanPass
 
