@@ -56,6 +56,12 @@ class Budgets:
         return Budgets(s, s * 3 // 8, s // 4, s // 8)
 
 
+# A pipeline stage keeps its weights resident in SBUF when they take at most
+# 1/RESIDENT_SHARE of it (the rest holds the stage's activations and working tiles):
+# the partitioner prices stages by it and the SBUF allocator pins weights within it.
+RESIDENT_SHARE = 2
+
+
 def headroom_limit(sbuf_per_partition: int) -> int:
     """Bytes of an SBUF partition the values and tiles live at one op may take: less
     headroom for alignment and fragmentation (the residency planner's and the batch

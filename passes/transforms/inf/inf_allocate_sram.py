@@ -25,7 +25,7 @@ space (partition range x bytes within a partition), in two phases:
 
 In a pipeline stage the tiles holding one copy of a weight are first pinned
 (``_pin_weights``: live for the whole program, placed with the resident tiles,
-within half of SBUF), so that the encoder can load them once when the model is
+within 1/RESIDENT_SHARE of SBUF), so that the encoder can load them once when the model is
 loaded; where the pinned tiles leave the rest no room, they are unpinned.
 
 Allocs that already carry ``partition``/``offset`` are kept where they are and
@@ -58,6 +58,7 @@ from kaena.dialects.attributes import PSUM_PEAK_ATTR, RESIDENT_ATTR, SBUF_PEAK_A
 from kaena.isa import ceil_div
 from kaena.errors import AllocationError, CompileError
 from kaena.target import NeuronCoreTarget, target_of
+from kaena.target.tiling import RESIDENT_SHARE
 
 # the dead tiles whose memory counts as recently freed (older ones as free long ago)
 _RECENT = 64
@@ -429,7 +430,7 @@ def allocate_core(core: CoreOp, *, check: bool = True, align: int = 32,
     target = target_of(core) if target is None else target
     core_id = core.core.value.data
     tiles = _collect_tiles(core)
-    pinned = _pin_weights(core, tiles, target.sbuf_bytes_per_partition // 2) if keep_loaded else []
+    pinned = _pin_weights(core, tiles, target.sbuf_bytes_per_partition // RESIDENT_SHARE) if keep_loaded else []
     for psum in (False, True):
         group = [t for t in tiles if t.psum == psum]
         try:

@@ -41,6 +41,7 @@ from kaena.errors import CompileError
 from kaena.isa import DType
 from kaena.target import NeuronCoreTarget, target_of
 from kaena.target.costmodel import CostModel
+from kaena.target.tiling import RESIDENT_SHARE
 
 STAGE_ATTR = "kaena.pipeline.stage"
 SCALE_ATTR = "kaena.pipeline.cost_scale"
@@ -303,7 +304,6 @@ class KtensorPartitionPipelinePass(ModulePass):
         })
 
 
-RESIDENT_SHARE = 2  # a stage keeps its weights resident if they take at most 1/2 of its SBUF
 
 
 def cores_to_hold(units: list[Unit], target: NeuronCoreTarget, capacity: int = 0) -> int:

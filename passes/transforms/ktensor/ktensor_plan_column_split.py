@@ -19,7 +19,9 @@ from xdsl.passes import ModulePass
 from kaena.dialects import ktensor as kt
 from kaena.target import target_of
 
-from .ktensor_partition_pipeline import RESIDENT_SHARE, main_of, nbytes
+from kaena.target.tiling import RESIDENT_SHARE
+
+from .ktensor_partition_pipeline import main_of, nbytes
 
 SPLIT_ATTR = "kaena.pipeline.split_columns"
 
