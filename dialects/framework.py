@@ -65,7 +65,7 @@ def pool_output_dim(size: int, kernel: int, stride: int, pad_begin: int, pad_end
     return out
 
 
-class _FwOp(IRDLOperation):
+class FwOp(IRDLOperation):
     """Shared verifier: static shapes, one element type, result shape from ``infer_shape``."""
 
     # A graph node computes its result and nothing else: xDSL's dce and cse apply.
@@ -99,7 +99,7 @@ class _FwOp(IRDLOperation):
 
 
 @irdl_op_definition
-class WeightOp(_FwOp):
+class WeightOp(FwOp):
     """A trained parameter, by name in the module's weight store."""
 
     name = "fw.weight"
@@ -119,7 +119,7 @@ class WeightOp(_FwOp):
 # --- elementwise ----------------------------------------------------------------
 
 
-class _UnaryOp(_FwOp):
+class UnaryOp(FwOp):
     input = operand_def(TensorType)
     result = result_def(TensorType)
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
@@ -132,22 +132,22 @@ class _UnaryOp(_FwOp):
 
 
 @irdl_op_definition
-class ReluOp(_UnaryOp):
+class ReluOp(UnaryOp):
     name = "fw.relu"
 
 
 @irdl_op_definition
-class SigmoidOp(_UnaryOp):
+class SigmoidOp(UnaryOp):
     name = "fw.sigmoid"
 
 
 @irdl_op_definition
-class TanhOp(_UnaryOp):
+class TanhOp(UnaryOp):
     name = "fw.tanh"
 
 
 @irdl_op_definition
-class IdentityOp(_UnaryOp):
+class IdentityOp(UnaryOp):
     name = "fw.identity"
 
 
@@ -156,7 +156,7 @@ def _f32(value: float) -> FloatAttr:
 
 
 @irdl_op_definition
-class LeakyReluOp(_UnaryOp):
+class LeakyReluOp(UnaryOp):
     """``x if x >= 0 else alpha * x``."""
 
     name = "fw.leaky_relu"
@@ -168,7 +168,7 @@ class LeakyReluOp(_UnaryOp):
 
 
 @irdl_op_definition
-class ClipOp(_UnaryOp):
+class ClipOp(UnaryOp):
     """``min(max(x, min), max)``; an absent bound does not clip."""
 
     name = "fw.clip"
@@ -201,7 +201,7 @@ class ClipOp(_UnaryOp):
 
 
 @irdl_op_definition
-class HardSigmoidOp(_UnaryOp):
+class HardSigmoidOp(UnaryOp):
     """``clip(alpha * x + beta, 0, 1)``."""
 
     name = "fw.hard_sigmoid"
@@ -216,13 +216,13 @@ class HardSigmoidOp(_UnaryOp):
 
 
 @irdl_op_definition
-class HardSwishOp(_UnaryOp):
+class HardSwishOp(UnaryOp):
     """``x * hard_sigmoid(x; 1/6, 1/2)``."""
 
     name = "fw.hard_swish"
 
 
-class _BinaryOp(_FwOp):
+class BinaryOp(FwOp):
     """Elementwise with numpy (multidirectional) broadcasting."""
 
     lhs = operand_def(TensorType)
@@ -243,34 +243,34 @@ class _BinaryOp(_FwOp):
 
 
 @irdl_op_definition
-class AddOp(_BinaryOp):
+class AddOp(BinaryOp):
     name = "fw.add"
 
 
 @irdl_op_definition
-class SubOp(_BinaryOp):
+class SubOp(BinaryOp):
     name = "fw.sub"
 
 
 @irdl_op_definition
-class MulOp(_BinaryOp):
+class MulOp(BinaryOp):
     name = "fw.mul"
 
 
 @irdl_op_definition
-class DivOp(_BinaryOp):
+class DivOp(BinaryOp):
     name = "fw.div"
 
 
 @irdl_op_definition
-class MaxOp(_BinaryOp):
+class MaxOp(BinaryOp):
     """Elementwise maximum (ONNX Max of two inputs, Clip with a run-time min)."""
 
     name = "fw.max"
 
 
 @irdl_op_definition
-class MinOp(_BinaryOp):
+class MinOp(BinaryOp):
     name = "fw.min"
 
 
@@ -278,7 +278,7 @@ class MinOp(_BinaryOp):
 
 
 @irdl_op_definition
-class GemmOp(_FwOp):
+class GemmOp(FwOp):
     """ONNX Gemm: ``alpha * op(a) @ op(b) + beta * c``, c broadcast to [M, N]."""
 
     name = "fw.gemm"
@@ -332,7 +332,7 @@ class GemmOp(_FwOp):
 
 
 @irdl_op_definition
-class MatmulOp(_BinaryOp):
+class MatmulOp(BinaryOp):
     """numpy.matmul semantics: batch dims broadcast, 1-D operands promoted."""
 
     name = "fw.matmul"
@@ -362,7 +362,7 @@ class MatmulOp(_BinaryOp):
 
 
 @irdl_op_definition
-class ConvOp(_FwOp):
+class ConvOp(FwOp):
     """2-D convolution over NCHW; pads are [top, left, bottom, right] (ONNX order)."""
 
     name = "fw.conv"
@@ -431,7 +431,7 @@ class ConvOp(_FwOp):
 # --- pooling --------------------------------------------------------------------
 
 
-class _PoolOp(_FwOp):
+class _PoolOp(FwOp):
     input = operand_def(TensorType)
     kernel_shape = prop_def(DenseArrayBase[I64])
     strides = prop_def(DenseArrayBase[I64])
@@ -515,7 +515,7 @@ class AveragePoolOp(_PoolOp):
 
 
 @irdl_op_definition
-class GlobalAveragePoolOp(_UnaryOp):
+class GlobalAveragePoolOp(UnaryOp):
     """Mean over all spatial dims: [N, C, ...] -> [N, C, 1, ...]."""
 
     name = "fw.global_average_pool"
@@ -531,7 +531,7 @@ class GlobalAveragePoolOp(_UnaryOp):
 
 
 @irdl_op_definition
-class FlattenOp(_FwOp):
+class FlattenOp(FwOp):
     """[d0..d(axis-1), d(axis)..] -> [prod(before), prod(after)]."""
 
     name = "fw.flatten"
@@ -555,7 +555,7 @@ class FlattenOp(_FwOp):
 
 
 @irdl_op_definition
-class ReshapeOp(_FwOp):
+class ReshapeOp(FwOp):
     """Row-major reshape to the static ``shape`` (already resolved: no 0 or -1)."""
 
     name = "fw.reshape"
@@ -581,7 +581,7 @@ class ReshapeOp(_FwOp):
 
 
 @irdl_op_definition
-class TransposeOp(_FwOp):
+class TransposeOp(FwOp):
     name = "fw.transpose"
     input = operand_def(TensorType)
     perm = prop_def(DenseArrayBase[I64])
@@ -601,7 +601,7 @@ class TransposeOp(_FwOp):
 
 
 @irdl_op_definition
-class SoftmaxOp(_FwOp):
+class SoftmaxOp(FwOp):
     """Softmax along ``axis`` (ONNX opset >= 13 semantics; negative axes count from the end)."""
 
     name = "fw.softmax"
@@ -625,7 +625,7 @@ class SoftmaxOp(_FwOp):
 
 
 @irdl_op_definition
-class BatchNormOp(_FwOp):
+class BatchNormOp(FwOp):
     """Inference batch normalization over axis 1:
     ``(x - mean) / sqrt(var + epsilon) * scale + bias``, parameters [C]."""
 
@@ -658,7 +658,7 @@ class BatchNormOp(_FwOp):
 
 
 @irdl_op_definition
-class ConcatOp(_FwOp):
+class ConcatOp(FwOp):
     """Concatenation along ``axis`` (negative counts from the end)."""
 
     name = "fw.concat"
@@ -686,7 +686,7 @@ class ConcatOp(_FwOp):
 
 
 @irdl_op_definition
-class PadOp(_FwOp):
+class PadOp(FwOp):
     """ONNX Pad with non-negative ``pads`` = [begin_0.., end_0..]; ``mode`` constant
     (fill ``value``), edge or reflect."""
 
@@ -720,7 +720,7 @@ class PadOp(_FwOp):
 
 
 @irdl_op_definition
-class ResizeNearestOp(_FwOp):
+class ResizeNearestOp(FwOp):
     """Nearest-neighbour upsampling of NCHW by integer ``scales`` [sh, sw]
     (the importer accepts only Resize/Upsample forms equal to this)."""
 
@@ -742,7 +742,7 @@ class ResizeNearestOp(_FwOp):
 
 
 @irdl_op_definition
-class ResampleOp(_FwOp):
+class ResampleOp(FwOp):
     """Separable linear resampling: along each of ``axes`` in turn, the input is
     contracted with that axis's interpolation matrix [out, in] (``matrices``, in
     order): ``out = x ×_a0 M0 ×_a1 M1 ...``. Resize's linear, cubic, antialiased
@@ -781,34 +781,34 @@ class ResampleOp(_FwOp):
 
 
 @irdl_op_definition
-class ErfOp(_UnaryOp):
+class ErfOp(UnaryOp):
     name = "fw.erf"
 
 
 @irdl_op_definition
-class ExpOp(_UnaryOp):
+class ExpOp(UnaryOp):
     name = "fw.exp"
 
 
 @irdl_op_definition
-class LogOp(_UnaryOp):
+class LogOp(UnaryOp):
     """Natural logarithm."""
 
     name = "fw.log"
 
 
 @irdl_op_definition
-class SqrtOp(_UnaryOp):
+class SqrtOp(UnaryOp):
     name = "fw.sqrt"
 
 
 @irdl_op_definition
-class ReciprocalOp(_UnaryOp):
+class ReciprocalOp(UnaryOp):
     name = "fw.reciprocal"
 
 
 @irdl_op_definition
-class NegOp(_UnaryOp):
+class NegOp(UnaryOp):
     name = "fw.neg"
 
 
@@ -816,7 +816,7 @@ GELU_APPROXIMATIONS = ("none", "tanh")
 
 
 @irdl_op_definition
-class GeluOp(_UnaryOp):
+class GeluOp(UnaryOp):
     """ONNX Gelu (opset 20): ``x * Phi(x)``; ``approximate = "tanh"`` is
     ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``. Also what fw-fuse-gelu
     makes of the erf and tanh patterns older exporters write."""
@@ -836,7 +836,7 @@ class GeluOp(_UnaryOp):
 
 
 @irdl_op_definition
-class PowOp(_UnaryOp):
+class PowOp(UnaryOp):
     """``x ** exponent`` for a constant exponent (ONNX Pow with a scalar constant
     exponent); the lowering takes 1, 2, 0.5, -0.5 and -1."""
 
@@ -849,7 +849,7 @@ class PowOp(_UnaryOp):
 
 
 @irdl_op_definition
-class LogSoftmaxOp(_FwOp):
+class LogSoftmaxOp(FwOp):
     """``log(softmax(x))`` along ``axis`` (negative axes count from the end)."""
 
     name = "fw.log_softmax"
@@ -870,7 +870,7 @@ class LogSoftmaxOp(_FwOp):
 
 
 @irdl_op_definition
-class LayerNormOp(_FwOp):
+class LayerNormOp(FwOp):
     """ONNX LayerNormalization (opset 17), inference: over the dims from ``axis``
     (negative counts from the end) to the last,
     ``(x - mean) / sqrt(var + epsilon) * scale + bias`` with the biased variance;
@@ -915,7 +915,7 @@ REDUCE_KINDS = ("sum", "mean", "max", "min")
 
 
 @irdl_op_definition
-class ReduceOp(_FwOp):
+class ReduceOp(FwOp):
     """ONNX ReduceSum/Mean/Max/Min over ``axes`` (resolved: sorted, non-negative,
     non-empty); ``keepdims`` keeps the reduced dims as 1."""
 
@@ -945,7 +945,7 @@ class ReduceOp(_FwOp):
         return tuple(d for i, d in enumerate(x) if i not in axes)
 
 
-class _MixedTypeOp(_FwOp):
+class _MixedTypeOp(FwOp):
     """An fw op whose operands and result do not share one element type; each
     op checks its own (``verify_types``)."""
 
@@ -974,7 +974,7 @@ def is_int(t: Attribute) -> bool:
 
 
 @irdl_op_definition
-class CastOp(_MixedTypeOp, _UnaryOp):
+class CastOp(_MixedTypeOp, UnaryOp):
     """Element type conversion (ONNX Cast between float32, int32/int64 -> i32 and
     bool -> i1): float -> int truncates toward zero, bool -> number is 0/1,
     number -> bool is ``x != 0``."""
@@ -993,7 +993,7 @@ COMPARE_KINDS = ("equal", "less", "greater", "less_equal", "greater_equal")
 
 
 @irdl_op_definition
-class CompareOp(_MixedTypeOp, _BinaryOp):
+class CompareOp(_MixedTypeOp, BinaryOp):
     """Elementwise comparison with broadcasting; the result is i1."""
 
     name = "fw.compare"
@@ -1015,7 +1015,7 @@ class CompareOp(_MixedTypeOp, _BinaryOp):
 
 
 @irdl_op_definition
-class NotOp(_UnaryOp):
+class NotOp(UnaryOp):
     """Logical not of an i1 tensor."""
 
     name = "fw.not"
@@ -1030,7 +1030,7 @@ LOGICAL_KINDS = ("and", "or", "xor")
 
 
 @irdl_op_definition
-class LogicalOp(_MixedTypeOp, _BinaryOp):
+class LogicalOp(_MixedTypeOp, BinaryOp):
     """ONNX And/Or/Xor: elementwise logic of two i1 tensors with broadcasting."""
 
     name = "fw.logical"
@@ -1077,7 +1077,7 @@ class WhereOp(_MixedTypeOp):
 
 
 @irdl_op_definition
-class ExpandOp(_FwOp):
+class ExpandOp(FwOp):
     """ONNX Expand to the static ``shape``: numpy broadcasting of the input and shape."""
 
     name = "fw.expand"
@@ -1098,7 +1098,7 @@ class ExpandOp(_FwOp):
 
 
 @irdl_op_definition
-class SliceOp(_FwOp):
+class SliceOp(FwOp):
     """A strided slice with one (start, size, step) per dim, resolved: starts in
     range, sizes >= 1, steps nonzero (negative: backwards from start), every index in
     range: ``out[i] = in[start + i * step]`` per dim (ONNX Slice/Split, Gather by a

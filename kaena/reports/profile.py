@@ -229,9 +229,9 @@ def must_move(neff: Neff) -> tuple[int, int]:
         model = {i for i, v in enumerate(sg.variables) if v.kind in ("input", "file", "output")}
         d2d = d2d[np.isin(d2d["in0"]["var"], list(model)) & np.isin(d2d["out"]["var"], list(model))]
         if len(d2d):
-            from kaena.reports.summary import _ap_bytes
+            from kaena.reports.summary import ap_bytes
 
-            merged = int(_ap_bytes(d2d["in0"]).sum())
+            merged = int(ap_bytes(d2d["in0"]).sum())
             nbytes += read + write - min(merged, read, write)
             transfers += rvars + wvars - min(len(d2d), rvars, wvars)
         else:
@@ -242,13 +242,13 @@ def must_move(neff: Neff) -> tuple[int, int]:
 
 def _gathered_bytes(dma: np.ndarray) -> dict[int, int]:
     """Bytes DMA gathers read per table variable, for tables read by nothing else."""
-    from kaena.reports.summary import _ap_bytes
+    from kaena.reports.summary import ap_bytes
 
     gat = dma[dma["opcode"] == Opcode.DMA_GATHER]
     if not len(gat):
         return {}
     other = set(dma[dma["opcode"] != Opcode.DMA_GATHER]["in0"]["var"].tolist())
-    sizes = _ap_bytes(gat["out"])
+    sizes = ap_bytes(gat["out"])
     out: dict[int, int] = {}
     for var, size in zip(gat["in0"]["var"].tolist(), sizes.tolist()):
         if var not in other:

@@ -8,7 +8,7 @@ from kaena.isa import Engine, Opcode, itemsizes
 from kaena.neff import Neff
 
 
-def _ap_bytes(ap: np.ndarray) -> np.ndarray:
+def ap_bytes(ap: np.ndarray) -> np.ndarray:
     counts = ap["counts"].astype(np.int64)
     ndims = ap["ndims"].astype(np.int64)
     used = np.arange(counts.shape[-1])[None, :] < ndims[:, None]
@@ -30,10 +30,10 @@ def neff_summary(neff: Neff) -> dict:
         stream = sg.stream(Engine.DMA)
         dma = stream[stream["opcode"] == Opcode.DMA]
         if len(dma):
-            dma_bytes += int(_ap_bytes(dma["in0"]).sum())
+            dma_bytes += int(ap_bytes(dma["in0"]).sum())
         gathers = stream[stream["opcode"] == Opcode.DMA_GATHER]  # bytes gathered: its destination's
         if len(gathers):
-            dma_bytes += int(_ap_bytes(gathers["out"]).sum())
+            dma_bytes += int(ap_bytes(gathers["out"]).sum())
         dma_count += len(dma) + len(gathers)
         weight_bytes += sum(v.nbytes for v in sg.variables if v.kind == "file")
         spilled_bytes += sum(v.nbytes for v in sg.variables if v.kind == "tmp-buf")

@@ -26,7 +26,7 @@ from kaena.neff.allocation import NO_TILE, allocation_tables
 
 if TYPE_CHECKING:
     from kaena.neff import Neff
-    from kaena.simulator.machine import _Core, _Engine
+    from kaena.simulator.machine import CoreMachine, EngineMachine
     from kaena.simulator.hazards import HazardChecker
 
 # the operand slots each opcode reads, in the order the simulator reads them
@@ -38,7 +38,7 @@ _READS: dict[int, tuple[str, ...]] = {
 }
 
 
-def install_tiles(hazards: "HazardChecker", cores: "list[_Core]") -> None:
+def install_tiles(hazards: "HazardChecker", cores: "list[CoreMachine]") -> None:
     """Give ``hazards`` the tile of every write of ``cores`` (the cores it checks), by shadow code."""
     agents = hazards.agents
     longest = max((len(ops) for ops in hazards.opcodes.values()), default=0)
@@ -65,7 +65,7 @@ def install_tiles(hazards: "HazardChecker", cores: "list[_Core]") -> None:
     hazards.code_base = base
 
 
-def touch(core: "_Core", st: "_Engine", i: int) -> None:
+def touch(core: "CoreMachine", st: "EngineMachine", i: int) -> None:
     """Record ``i``'s reads and writes on the hazard shadow, computing nothing."""
     op = st.op[i]
     if op == Opcode.NOP:
@@ -99,8 +99,8 @@ def check_allocation(neff: "Neff") -> AllocationCheck | None:
     for its tile; None when the NEFF carries no allocation table. Raises the first
     ``TileOverlapError`` (or a read of bytes nothing wrote)."""
     from kaena.simulator.budget import check_budget
-    from kaena.simulator.core import _pipeline_cores
-    from kaena.simulator.machine import _Core
+    from kaena.simulator.core import core_machines
+    from kaena.simulator.machine import CoreMachine
     from kaena.simulator.eventloop import run_cores
 
     tables = allocation_tables(neff)
@@ -109,13 +109,13 @@ def check_allocation(neff: "Neff") -> AllocationCheck | None:
     target = neff.target_description
     check_budget(neff, target, with_data=False, shadowed=True)
     if neff.execution == "pipeline":
-        cores = _pipeline_cores(neff, target, False, True, False, tables, replay=True)
+        cores = core_machines(neff, target, False, True, False, tables, replay=True)
         for c in cores:
             c.preload()
         run_cores(cores)
     else:
         for k, sg in enumerate(neff.subgraphs):
-            core = _Core(k, sg, target, False, True, tiles=tables[k], replay=True)
+            core = CoreMachine(k, sg, target, False, True, tiles=tables[k], replay=True)
             core.preload()
             run_cores([core])
     records = sum(len(sg.stream(e)) for sg in neff.subgraphs for e in sg.streams)

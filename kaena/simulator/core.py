@@ -28,7 +28,7 @@ from kaena.simulator.memory import (
 from kaena.neff.allocation import SubgraphTiles, allocation_tables
 from kaena.target import NeuronCoreTarget
 
-from kaena.simulator.machine import _Core
+from kaena.simulator.machine import CoreMachine
 from kaena.simulator.results import CoreTrace, SimResult
 
 F32 = np.float32
@@ -81,7 +81,7 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
     load_cycles = 0
     tables = allocation_tables(neff) if check_hazards and not timing_only else None
     if neff.execution == "pipeline":
-        cores = _pipeline_cores(neff, target, timing_only, check_hazards, profile, tables)
+        cores = core_machines(neff, target, timing_only, check_hazards, profile, tables)
         for c in cores:
             if not timing_only:
                 c.load(env)
@@ -94,7 +94,7 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
     else:
         cores = []
         for k, sg in enumerate(neff.subgraphs):
-            core = _Core(k, sg, target, timing_only, check_hazards, profile, tiles=tables[k] if tables else None)
+            core = CoreMachine(k, sg, target, timing_only, check_hazards, profile, tiles=tables[k] if tables else None)
             if not timing_only:
                 core.load(env)
             load_cycles += core.preload()
@@ -127,7 +127,7 @@ def _simulate(neff: Neff, inputs: dict[str, np.ndarray], timing_only: bool, chec
                      source_cycles, load_cycles, footprints)
 
 
-def _account(core: _Core, busy: dict, source_cycles: dict, counts: dict, totals: list[int]) -> None:
+def _account(core: CoreMachine, busy: dict, source_cycles: dict, counts: dict, totals: list[int]) -> None:
     for e, st in core.engines.items():
         busy[e.stream_name] += st.busy
         for names, c in st.source_cycles.items():
@@ -155,8 +155,8 @@ def connections(neff: Neff) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
-                    profile: bool, tables: list[SubgraphTiles] | None = None, replay: bool = False) -> list[_Core]:
+def core_machines(neff: Neff, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
+                  profile: bool, tables: list[SubgraphTiles] | None = None, replay: bool = False) -> list[CoreMachine]:
     """The cores of a pipeline NEFF, sharing their cross-core buffers and one hazard checker."""
     n = len(neff.subgraphs)
     E = len(Engine)
@@ -194,7 +194,7 @@ def _pipeline_cores(neff: Neff, target: NeuronCoreTarget, timing_only: bool, che
         if max((len(o) for o in opcodes.values()), default=0) * n * E >= 2**31:
             raise SimulationError(f"{neff.name}: too many instructions to check hazards across {n} cores")
         hazards = HazardChecker(0, opcodes, sig, agents=n * E, core_names=True, ordering=not replay)
-    cores = [_Core(k, sg, target, timing_only, check_hazards, profile, hazards, shared[k], f"core {k} ",
+    cores = [CoreMachine(k, sg, target, timing_only, check_hazards, profile, hazards, shared[k], f"core {k} ",
                    tables[k] if tables else None, replay)
              for k, sg in enumerate(neff.subgraphs)]
     if hazards is not None and tables:

@@ -20,10 +20,10 @@ from kaena.errors import SimulationError
 from kaena.isa import Engine, Opcode
 
 if TYPE_CHECKING:
-    from kaena.simulator.machine import _Core, _Engine
+    from kaena.simulator.machine import CoreMachine, EngineMachine
 
 
-def _ready_time(core: "_Core", st: "_Engine") -> float:
+def _ready_time(core: "CoreMachine", st: "EngineMachine") -> float:
     """When ``st``'s next step can start (inf while its semaphore wait cannot be met)."""
     k = st.idx
     if st.op[k] != Opcode.SEM_WAIT:
@@ -35,11 +35,11 @@ def _ready_time(core: "_Core", st: "_Engine") -> float:
     return max(st.t, times[v - 1]) if v > 0 else st.t
 
 
-def _sem_key(core: "_Core", sem: int) -> int:
+def _sem_key(core: "CoreMachine", sem: int) -> int:
     return core.agent_base // len(Engine) * core.target.semaphores_per_core + sem
 
 
-def run_cores(cores: "list[_Core]") -> list[int]:
+def run_cores(cores: "list[CoreMachine]") -> list[int]:
     """Run the engines of ``cores`` concurrently in simulated time; each core's end time.
 
     Always advances the engine whose next step can start earliest; a step is one
@@ -71,7 +71,7 @@ def run_cores(cores: "list[_Core]") -> list[int]:
     return [max([0] + [max(st.t, st.done) for st in c.engines.values()]) for c in cores]
 
 
-def _raise(core: "_Core", sem: int, rise: int, src: tuple[int, ...], st: "_Engine") -> None:
+def _raise(core: "CoreMachine", sem: int, rise: int, src: tuple[int, ...], st: "EngineMachine") -> None:
     times = core.sem_times[sem]
     pos = bisect.bisect_right(times, rise)
     times.insert(pos, rise)
@@ -79,7 +79,7 @@ def _raise(core: "_Core", sem: int, rise: int, src: tuple[int, ...], st: "_Engin
         core.sem_src[sem].insert(pos, src)
 
 
-def _step(self: "_Core", st: "_Engine", ready: int) -> None:
+def _step(self: "CoreMachine", st: "EngineMachine", ready: int) -> None:
     semc = self.target.semaphore_cycles
     k = st.idx
     op = st.op[k]

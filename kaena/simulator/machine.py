@@ -1,5 +1,5 @@
-"""The simulated machine: one ``_Core`` per subgraph (its memories, decoded streams
-and hazard checker) with one ``_Engine`` per instruction stream, and the arithmetic
+"""The simulated machine: one ``CoreMachine`` per subgraph (its memories, decoded streams
+and hazard checker) with one ``EngineMachine`` per instruction stream, and the arithmetic
 of each record (``execute``); ``simulate`` and the event loop drive them."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from kaena.target import NeuronCoreTarget
 F32 = np.float32
 
 
-class _Engine:
+class EngineMachine:
     """One instruction stream's decoded records, costs and progress."""
 
     def __init__(self, core: int, engine: Engine, rec: np.ndarray, sg: Subgraph, target: NeuronCoreTarget,
@@ -116,7 +116,7 @@ def _source_cycles(sg: Subgraph, engine: Engine, occ: np.ndarray) -> dict[tuple[
     return out
 
 
-class _Core:
+class CoreMachine:
     def __init__(self, core: int, sg: Subgraph, target: NeuronCoreTarget, timing_only: bool, check_hazards: bool,
                  profile: bool = False, hazards: HazardChecker | None = None, shared: dict | None = None,
                  prefix: str = "", tiles: SubgraphTiles | None = None, replay: bool = False):
@@ -137,7 +137,7 @@ class _Core:
             if bad is not None:
                 i, why = bad
                 raise SimulationError(f"core {core}, {e.stream_name} instruction {i}: {why}")
-        self.engines = {e: _Engine(core, e, sg.stream(e), sg, target, profile) for e in Engine}
+        self.engines = {e: EngineMachine(core, e, sg.stream(e), sg, target, profile) for e in Engine}
         self.sem_times: list[list[int]] = [[] for _ in range(target.semaphores_per_core)]
         # profile: which (engine, record) produced each entry of sem_times, in the same order
         self.sem_src: list[list[tuple[int, ...]]] = [[] for _ in range(target.semaphores_per_core)]
@@ -164,37 +164,37 @@ class _Core:
             self.tiles = tiles
             if hazards is None:
                 install_tiles(self.hazards, [self])
-        self.remote: list[_Core] = []  # a pipeline's cores, by index (NOTIFY targets)
+        self.remote: list[CoreMachine] = []  # a pipeline's cores, by index (NOTIFY targets)
         self.stationary: tuple[np.ndarray, int] | None = None  # (transposed [M, K] fp32, dtype)
 
     # --- the event loop ----------------------------------------------------------
     def run(self) -> int:
         return run_cores([self])[0]
 
-    def agent(self, st: _Engine) -> int:
+    def agent(self, st: EngineMachine) -> int:
         return self.agent_base + int(st.engine)
 
     # --- data ----------------------------------------------------------------------
-    def _region(self, st: _Engine, slot: str, i: int) -> Region:
+    def _region(self, st: EngineMachine, slot: str, i: int) -> Region:
         return st.aps[slot].region(i, self.mem)
 
-    def _read(self, st: _Engine, i: int, slot: str, native: bool = False) -> np.ndarray:
+    def _read(self, st: EngineMachine, i: int, slot: str, native: bool = False) -> np.ndarray:
         r = self._region(st, slot, i)
         if self.hazards:
             self.hazards.read(self.agent(st), i, r, slot, st.tile_of[slot][i] if st.tile_of else NO_TILE)
         v = r.view()
         return np.array(v) if native else v.astype(F32)
 
-    def _write(self, st: _Engine, i: int, values: np.ndarray) -> None:
+    def _write(self, st: EngineMachine, i: int, values: np.ndarray) -> None:
         r = self._region(st, "out", i)
         if self.hazards:
             self.hazards.write(self.agent(st), i, r, "out")
         r.view()[...] = np.asarray(values).astype(r.dtype, copy=False).reshape(r.shape)
 
-    def _fail(self, st: _Engine, i: int, why: str) -> SimulationError:
+    def _fail(self, st: EngineMachine, i: int, why: str) -> SimulationError:
         return SimulationError(f"core {self.core}, {st.engine.stream_name} instruction {i} ({Opcode(st.op[i]).name}): {why}")
 
-    def _execute(self, st: _Engine, i: int) -> None:
+    def _execute(self, st: EngineMachine, i: int) -> None:
         if self.replay:
             touch(self, st, i)
             return
@@ -258,7 +258,7 @@ class _Core:
         else:
             raise AssertionError(op)
 
-    def _gather(self, st: _Engine, i: int) -> None:
+    def _gather(self, st: EngineMachine, i: int) -> None:
         """DMA_GATHER: row in1[p] of the table in0 (its num_partitions rows) into partition p of
         out. Every index is checked before anything is read: one outside the table is a fault."""
         idx = self._read(st, i, "in1", native=True).reshape(-1).astype(np.int64)
@@ -277,7 +277,7 @@ class _Core:
                 self.hazards.read(self.agent(st), i, _row_region(table, r), "in0", tile)
         self._write(st, i, table.view()[idx])
 
-    def _scalar(self, st: _Engine, i: int) -> np.ndarray | np.float32:
+    def _scalar(self, st: EngineMachine, i: int) -> np.ndarray | np.float32:
         """in1 as one value per partition [P, 1], or the immediate when in1 is absent."""
         if st.aps["in1"].mem[i] == Mem.NONE:
             return F32(st.imm[i])

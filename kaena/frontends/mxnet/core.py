@@ -221,7 +221,7 @@ class Importer:
         """Emit ``op`` with the result shape from its own rule, verified."""
         self.emit(op)
         result = op.results[0]
-        if isinstance(op, fw._FwOp) and not isinstance(op, fw.WeightOp):
+        if isinstance(op, fw.FwOp) and not isinstance(op, fw.WeightOp):
             try:
                 shape = tuple(op.infer_shape([fw.shape_of(o) for o in op.operands]))
             except VerifyException as e:
@@ -379,7 +379,7 @@ def reshape_to(imp: Importer, value: SSAValue, shape: tuple[int, ...] | list[int
     return imp.make(fw.ReshapeOp(value, list(shape), TensorType(f32, list(shape))))
 
 
-def unary(cls: type[fw._UnaryOp]) -> Callable[[Importer, Node], None]:
+def unary(cls: type[fw.UnaryOp]) -> Callable[[Importer, Node], None]:
     def conv(imp: Importer, node: Node) -> None:
         imp.define(node, imp.make(cls(imp.input(node, 0))))
     return conv

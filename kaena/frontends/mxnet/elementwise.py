@@ -14,14 +14,14 @@ from kaena.frontends.mxnet.symbol import Node
 POW_EXPONENTS = (1.0, 2.0, 3.0, 0.5, -0.5, -1.0)
 
 
-def _binary(cls: type[fw._BinaryOp]) -> Callable[[Importer, Node], None]:
+def _binary(cls: type[fw.BinaryOp]) -> Callable[[Importer, Node], None]:
     def conv(imp: Importer, node: Node) -> None:
         a, b = imp.input(node, 0), imp.input(node, 1)
         imp.define(node, imp.make(cls(a, b, a.type)))
     return conv
 
 
-def _scalar(cls: type[fw._BinaryOp], reverse: bool = False) -> Callable[[Importer, Node], None]:
+def _scalar(cls: type[fw.BinaryOp], reverse: bool = False) -> Callable[[Importer, Node], None]:
     """``x op scalar`` (``scalar op x`` for the _r* ops)."""
 
     def conv(imp: Importer, node: Node) -> None:

@@ -297,7 +297,7 @@ class Importer:
         if inferred is not None and inferred != result.type:
             result = Rewriter.replace_value_with_new_type(result, inferred)
         try:
-            if inferred is None and isinstance(op, fw._FwOp):
+            if inferred is None and isinstance(op, fw.FwOp):
                 # No static type from ONNX: use the op's own shape rule.
                 shape = op.infer_shape([fw.shape_of(o) for o in op.operands])
                 result = Rewriter.replace_value_with_new_type(

@@ -26,7 +26,7 @@ def _operands(imp: Importer, node: onnx.NodeProto, integers: bool) -> list[SSAVa
     return values
 
 
-def _binary(cls: type[fw._BinaryOp]) -> Callable[[Importer, onnx.NodeProto], None]:
+def _binary(cls: type[fw.BinaryOp]) -> Callable[[Importer, onnx.NodeProto], None]:
     def conv(imp: Importer, node: onnx.NodeProto) -> None:
         a, b = _operands(imp, node, False)
         imp.define(node, imp.emit(cls(a, b, a.type)))
@@ -42,7 +42,7 @@ def _broadcast(a, b) -> tuple[int, ...]:
         raise InvalidNode(f"shapes {list(fw.shape_of(a))} and {list(fw.shape_of(b))} do not broadcast") from None
 
 
-def _variadic(cls: type[fw._BinaryOp], integers: bool = True) -> Callable[[Importer, onnx.NodeProto], None]:
+def _variadic(cls: type[fw.BinaryOp], integers: bool = True) -> Callable[[Importer, onnx.NodeProto], None]:
     """ONNX Max/Min/Sum of any number of inputs as a chain of binary ops."""
 
     def conv(imp: Importer, node: onnx.NodeProto) -> None:

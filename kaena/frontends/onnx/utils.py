@@ -21,7 +21,7 @@ def rank_of(imp: Importer, name: str) -> int:
     return len(fw.shape_of(imp.operand(name)))
 
 
-def unary(cls: type[fw._UnaryOp]) -> Callable[[Importer, onnx.NodeProto], None]:
+def unary(cls: type[fw.UnaryOp]) -> Callable[[Importer, onnx.NodeProto], None]:
     def conv(imp: Importer, node: onnx.NodeProto) -> None:
         x = imp.operand(node.input[0])
         imp.define(node, imp.emit(cls(x)))

@@ -251,7 +251,7 @@ class Importer:
         """Append ``op`` (typed by its shape rule when it is an fw op) and return its result."""
         assert self.block is not None
         try:
-            if isinstance(op, fw._FwOp) and not isinstance(op, fw.WeightOp):
+            if isinstance(op, fw.FwOp) and not isinstance(op, fw.WeightOp):
                 typed(op)
             op.verify()
         except VerifyException as e:

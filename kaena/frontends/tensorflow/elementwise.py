@@ -61,7 +61,7 @@ def _per_channel(imp: Importer, name: str, channels: int) -> np.ndarray | None:
     return np.asarray(arr, np.float32).reshape(channels)
 
 
-def binary(cls: type[fw._BinaryOp]):
+def binary(cls: type[fw.BinaryOp]):
     def convert(imp: Importer, node) -> None:
         a, b = data_inputs(node)[:2]
         perm = result_layout(imp, [a, b])

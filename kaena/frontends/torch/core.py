@@ -385,7 +385,7 @@ def norm_dim(dim: int, rank: int) -> int:
     return dim % max(rank, 1)
 
 
-def unary(cls: type[fw._UnaryOp]) -> Converter:
+def unary(cls: type[fw.UnaryOp]) -> Converter:
     def conv(imp: Importer, node: torch.fx.Node, args: tuple, kwargs: dict) -> SSAValue:
         x = imp.value(args[0])
         return imp.emit(cls(x, imp.result_type(node)))

@@ -4,7 +4,7 @@ i1 storage: a mask (i1 tensor) is stored as f32 0.0 / 1.0, in DRAM and SBUF alik
 (``utils.MASK_STORAGE``). The vector engine's comparisons write exactly that, SELECT takes
 any nonzero predicate, and ``cast`` i1 -> f32 is then a plain copy.
 
-All three stream through SBUF like the pointwise ops (``pointwise._stream``): operands
+All three stream through SBUF like the pointwise ops (``pointwise.stream_chunks``): operands
 broadcast by stride-0 DMA access patterns, [partitions, free] chunks, DRAM in and out.
 """
 
@@ -18,7 +18,7 @@ from kaena.dialects import ktensor as kt
 from .function import FunctionLowering
 from .indexing import restrict_input_range
 from .interface import OpFamily
-from .pointwise import Tile, _stream
+from .pointwise import Tile, stream_chunks
 from .planning import FunctionPlan
 from .utils import storage_type
 from .views import DramView, View
@@ -60,7 +60,7 @@ class _MaskFamily(OpFamily):
             a = ap(0, pw, 0, [[fw, 1]])
             self.compute(fl, op, [(t, a) for t in tiles], (o_t, a))
 
-        _stream(fl, operands, out, chunk)
+        stream_chunks(fl, operands, out, chunk)
 
     def compute(self, fl: FunctionLowering, op, ins: list[Tile], out: Tile) -> None:
         raise NotImplementedError

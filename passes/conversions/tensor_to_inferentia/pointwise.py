@@ -50,7 +50,7 @@ class PointwiseFamily(OpFamily):
             a = ap(0, pw, 0, [[fw, 1]])
             self.compute(fl, op, [(t, a) for t in tiles], (o_t, a))
 
-        _stream(fl, operands, out, chunk)
+        stream_chunks(fl, operands, out, chunk)
 
     def compute(self, fl: FunctionLowering, op, ins: list[Tile], out: Tile) -> None:
         """The engine work of one chunk: ``out = op(ins)``."""
@@ -144,7 +144,7 @@ def _fold_weight_to_i32(fl: FunctionLowering, op: kt.CastOp) -> None:
     fl.views[op.result] = DramView(var, tuple(op.result.type.get_shape()))
 
 
-def _stream(fl: FunctionLowering, operands: Sequence[DramView], out: DramView,
+def stream_chunks(fl: FunctionLowering, operands: Sequence[DramView], out: DramView,
             compute: Callable[[list[SSAValue], SSAValue, int, int], None]) -> None:
     """Stream ``out`` through SBUF in [partitions, free] chunks, operands
     broadcast by their DMA access patterns; ``compute(in_tiles, out_tile,
