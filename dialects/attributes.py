@@ -31,8 +31,11 @@ SCALAR_ATTR = "kaena.scalar"
 KEEP_FP32_ATTR = "kaena.keep_fp32"
 SBUF_PEAK_ATTR = "kaena.sbuf_peak_bytes"
 PSUM_PEAK_ATTR = "kaena.psum_peak_bytes"
+# On a pipelined module (ktensor-partition-pipeline's plan): each stage's weights may stay resident.
+PIPELINE_ATTR = "kaena.pipeline"
 
 __all__ = [
+    "PIPELINE_ATTR",
     "MODEL_NAME_ATTR",
     "NAME_ATTR",
     "PSUM_PEAK_ATTR",

@@ -62,6 +62,13 @@ class Budgets:
 RESIDENT_SHARE = 2
 
 
+def pinned_weight_budget(target: NeuronCoreTarget) -> int:
+    """Bytes per SBUF partition a pipeline stage's weights may be pinned in (loaded once,
+    at model load): what ``inf-allocate-sram`` pins within, and what
+    ``ktensor-plan-matmul-streams`` counts to keep a weight in one pinnable DMA."""
+    return target.sbuf_bytes_per_partition // RESIDENT_SHARE
+
+
 def headroom_limit(sbuf_per_partition: int) -> int:
     """Bytes of an SBUF partition the values and tiles live at one op may take: less
     headroom for alignment and fragmentation (the residency planner's and the batch

@@ -5,9 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from kaena.dialects import ktensor as kt
+from kaena.dialects.attributes import PIPELINE_ATTR
+from kaena.target.tiling import pinned_weight_budget
+
 from . import decisions as d
 from .ktensor_plan_attention import KtensorPlanAttentionPass
-from .planning import FunctionPlan, PlanPass
+from .matmul_tiles import streamable
+from .planning import FunctionPlan, PlanPass, itemsize
+from kaena.target.tiling import cdiv
 
 
 @dataclass(frozen=True)
@@ -27,13 +33,24 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
     result only a planned attention block reads (``head_tiles.head_tile_block``): its drain writes
     each head's features into the block's q^T or k tile in SBUF, no DRAM write and read back,
     when the cost model prices the saved DMAs above the narrower output tiles' PE time and the
-    tiles fit the SBUF headroom (``head_tiles.head_tile_fits``). Decisions written by hand are checked."""
+    tiles fit the SBUF headroom (``head_tiles.head_tile_fits``). Decisions written by hand are checked.
+
+    In a pipeline stage (``kaena.pipeline`` on the module) the matmuls whose weights fill the
+    stage's pin budget (``tiling.pinned_weight_budget``), largest first, get no
+    ``weight_blocks``: one DMA into one tile, which ``inf-allocate-sram`` pins (largest first
+    too) so that it is loaded once at model load, not streamed per inference in blocks it
+    cannot pin. A weight
+    streamed there in more than 2 blocks gets ``kaena.plan.weight_slots = 2``: its blocks
+    alternate between two block slots instead of filling a tile of the whole weight, which
+    leaves the stage's SBUF to the pinned weights."""
 
     name: ClassVar[str] = "ktensor-plan-matmul-streams"
     stage: ClassVar[str] = "matmul-streams"
     after: ClassVar[type[PlanPass]] = KtensorPlanAttentionPass
 
     def plan(self, plan: FunctionPlan) -> None:
+        pipelined = PIPELINE_ATTR in plan.module.attributes
+        pinned = pinned_matmuls(plan) if pipelined else set()
         for op in plan.ops:
             family = plan.family(op)
             if family is None or plan.is_absorbed(op):
@@ -47,8 +64,35 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
             head_ok = family.head_tile(op, plan)
             d.check_or_set_flag(op, d.HEAD_TILE_ATTR, head_ok, head_ok and family.head_tile_pays(op, plan), plan.error,
                                 "its result is not the q, k or v of an attention block that can read it from SBUF")
+            if op in pinned:  # loaded once by one DMA: inf-allocate-sram pins it
+                continue
             if d.WEIGHT_BLOCKS_ATTR not in op.attributes:
                 n = family.weight_blocks(op, plan)
                 if n > 1:
                     d.set_int(op, d.WEIGHT_BLOCKS_ATTR, n)
+                if pipelined and n > 2 and d.WEIGHT_SLOTS_ATTR not in op.attributes:
+                    d.set_int(op, d.WEIGHT_SLOTS_ATTR, 2)
 
+
+
+def pinned_matmuls(plan: FunctionPlan) -> set:
+    """The matmuls of a pipeline stage whose weight tiles fill its pin budget, largest first
+    (program order on a tie): the most weight bytes loaded once rather than per inference."""
+    sized = [(n, i, op) for i, op in enumerate(plan.ops)
+             if not plan.is_absorbed(op) and (n := weight_bytes_per_partition(op, plan)) is not None]
+    left, chosen = pinned_weight_budget(plan.target), set()
+    for n, _, op in sorted(sized, key=lambda s: (-s[0], s[1])):
+        if n <= left:
+            left -= n
+            chosen.add(op)
+    return chosen
+
+
+def weight_bytes_per_partition(op, plan: FunctionPlan) -> int | None:
+    """Bytes per SBUF partition of the one weight tile of a matmul with streamable weights
+    (``[K partitions, (kt, N)]``) that no decision written by hand splits; None otherwise."""
+    if not isinstance(op, kt.MatmulOp) or not isinstance(op.rhs.owner, kt.WeightOp) \
+            or d.WEIGHT_BLOCKS_ATTR in op.attributes or not streamable(plan, op):
+        return None
+    K, N = op.rhs.type.get_shape()[-2:]
+    return cdiv(K, plan.target.partitions) * N * itemsize(op.rhs.type.element_type)

@@ -65,7 +65,7 @@ def chain_consumer(plan: FunctionPlan, op: kt.MatmulOp) -> kt.MatmulOp | None:
 
 
 def token_major_matmul(fl: FunctionLowering, tl: MatmulTiles, views, tiles, dims, blocks: int,
-                       x_in: SSAValue | None) -> None:
+                       x_in: SSAValue | None, slots: int = 0) -> None:
     """A head-tiled V projection: out [M tokens on partitions, N] = x w, the lhs^T tile's token
     columns as stationaries (``pe_columns`` tokens at a time, PSUM partitions from there), the
     weight columns of each streamed block moving (in chunks of a PSUM bank); the drain adds the
@@ -80,8 +80,7 @@ def token_major_matmul(fl: FunctionLowering, tl: MatmulTiles, views, tiles, dims
     nc = balanced(per, min(t.pe_max_moving, t.psum_bank_entries))
     ps = b.alloc(PsumType, M, nc, f32, "ps_v")
     rows = param_rows(fl, bias, M, N, "bias_rows") if bias is not None else None
-    for c, n0, _ in b.tiles(N, per):
-        base = c.scaled(tl.KT * per)
+    for c, n0, base in weight_block_bases(b, tl, N, per, slots):
         load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
         for _, j0, nw in b.tiles(per, nc):
             for t0 in range(0, M, t.pe_columns):
@@ -222,6 +221,29 @@ def prefetch_weights(fl: FunctionLowering, op: kt.MatmulOp, kt0: int, nk: int) -
 _PREFETCHED: "weakref.WeakKeyDictionary[FunctionLowering, dict]" = weakref.WeakKeyDictionary()
 
 
+def planned_weight_slots(plan: FunctionPlan, op: kt.MatmulOp, blocks: int) -> int:
+    """``kaena.plan.weight_slots`` (0 when absent: one block-major slot per block, the whole
+    weight in SBUF), checked: 2 slots that consecutive blocks alternate between, for weights
+    streamed in more than 2 blocks."""
+    n = d.get_int(op, d.WEIGHT_SLOTS_ATTR) or 0
+    if n and (n != 2 or blocks <= 2):
+        raise plan.error(op, f"{d.WEIGHT_SLOTS_ATTR} = {n}, but only 2 slots for weights streamed in more "
+                             f"than 2 blocks are supported (it streams {blocks})")
+    return n
+
+
+def weight_block_bases(b, tl: MatmulTiles, N: int, per: int, slots: int):
+    """(block index, first column, base in the weight tile) of each streamed column block:
+    block-major over a tile holding every block, or alternating between ``slots`` = 2 (the
+    blocks in pairs, so each base is a constant: block i + 2 reuses block i's slot)."""
+    if not slots:
+        for c, n0, _ in b.tiles(N, per):
+            yield c, n0, c.scaled(tl.KT * per)
+        return
+    for c, n0, _, slot in b.pingpong(N, per, slots):
+        yield c, n0, E(slot * tl.KT * per)
+
+
 def planned_weight_blocks(plan: FunctionPlan, op: kt.MatmulOp) -> int:
     """``kaena.plan.weight_blocks`` (1 when absent), checked against what ``op`` can do."""
     n = d.get_int(op, d.WEIGHT_BLOCKS_ATTR) or 1
@@ -332,7 +354,10 @@ class MatmulFamily(OpFamily):
         tl = matmul_tiles(fl.target, fl.budget, M, K, N, itemsize(lhs_type), out.itemsize, fl.error)
         Kp = min(K, tl.P)
         prefetched = _PREFETCHED.get(fl, {}).get(op)
-        w_t = b.alloc(SbufType, Kp, tl.KT * tl.Nb, rhs.element_type, "w_t") if prefetched is None else prefetched
+        blocks = planned_weight_blocks(fl.plan, op)
+        slots = planned_weight_slots(fl.plan, op, blocks)
+        w_cols = tl.KT * (slots * (N // blocks) if slots else tl.Nb)
+        w_t = b.alloc(SbufType, Kp, w_cols, rhs.element_type, "w_t") if prefetched is None else prefetched
         chained_in, chained_out = isinstance(lhs, ChainedTiles), isinstance(out, ChainedTiles | HeadTiles)
         shared = d.has_flag(op, d.SHARED_LHS_ATTR)
         x_t = None if chained_in or shared else b.alloc(SbufType, Kp, tl.KT * tl.Mt, lhs_type, "x_t")
@@ -343,7 +368,6 @@ class MatmulFamily(OpFamily):
         o_t = None if chained_out else b.alloc(SbufType, tl.ntw, tl.ntb * tl.Mt, out.element_type, "o_t")
         b_t = b.alloc(SbufType, tl.ntw, tl.ntb, bias.element_type, "b_t") if bias and not chained_out else None
         drain = Drain(op.activation.data, ep.scale, ep.layout, E(0))
-        blocks = planned_weight_blocks(fl.plan, op)
         if isinstance(lhs, ChainedTiles):
             x_t, x_in = lhs.tile, None
         loaded = _LHS_TILES.setdefault(fl, {})
@@ -361,7 +385,7 @@ class MatmulFamily(OpFamily):
             lhs = ChainedTiles(x_t, (M, K), lhs_type)  # in SBUF already
         if isinstance(out, HeadTiles) and out.token_major:
             token_major_matmul(fl, tl, (lhs, rhs, bias, out), (w_t, x_t), (M, K, N), blocks,
-                               x_in if cast is not None else None)
+                               x_in if cast is not None else None, slots)
             return
         if isinstance(out, HeadTiles):  # D-feature output tiles, each drained into its head's columns
             D = out.shape[2]
@@ -371,7 +395,7 @@ class MatmulFamily(OpFamily):
             if bias:
                 load_bias(fl, th, bias, b_t, E(0), N)
             streamed_matmul(fl, drain, th, (lhs, rhs, out), (w_t, x_t, ps, out.tile, b_t), (M, K, N), blocks,
-                            x_in if cast is not None else None)
+                            x_in if cast is not None else None, slots)
             return
         if isinstance(out, ChainedTiles):
             P = fl.target.partitions
@@ -380,13 +404,13 @@ class MatmulFamily(OpFamily):
             if bias:
                 b.dma(b_t, ap(0, P, 0, [[N // P, 1]]), bias.var, ap(0, P, 0, [[N // P, P]], 1))
             paired_matmul(fl, drain, tl, (lhs, rhs), (w_t, x_t, ps, out.tile, b_t), (M, K, N), blocks,
-                          x_in if cast is not None else None)
+                          x_in if cast is not None else None, slots)
             return
         if blocks > 1 or isinstance(lhs, ChainedTiles):
             if bias:
                 load_bias(fl, tl, bias, b_t, E(0), N)
             streamed_matmul(fl, drain, tl, (lhs, rhs, out), (w_t, x_t, ps, o_t, b_t), (M, K, N), blocks,
-                            x_in if cast is not None else None)
+                            x_in if cast is not None else None, slots)
             return
         if prefetched is not None and tl.Nb != N:
             raise fl.error(f"{d.WEIGHT_PREFETCH_ATTR} is set, but its weights take more than one tile")
@@ -484,7 +508,7 @@ def tile_product(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, tiles, col
 
 
 def streamed_matmul(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, views, tiles, dims, blocks: int,
-                    x_in: SSAValue | None) -> None:
+                    x_in: SSAValue | None, slots: int = 0) -> None:
     """All M rows against weights streamed in ``blocks`` column blocks (``kaena.plan.weight_blocks``):
     lhs^T in once, then per block its weight DMA and its output tiles, so that the queue moves
     the next block while the PE array does this one; out^T to DRAM once."""
@@ -495,8 +519,7 @@ def streamed_matmul(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, views, 
     per = N // blocks
     if not isinstance(lhs, ChainedTiles):
         load_lhs_t(fl, tl, lhs, (x_t, x_in), E(0), M, K)
-    for c, n0, _ in b.tiles(N, per):
-        base = c.scaled(tl.KT * per)  # block-major weight tile: a block's loads and reads are disjoint
+    for c, n0, base in weight_block_bases(b, tl, N, per, slots):
         load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
         for jt, j0, nw in b.tiles(per, ntw):
             tile_product(fl, drain, tl, tiles, (per, base + j0, nw), c.scaled(per // ntw) + jt, M, K)
@@ -506,7 +529,7 @@ def streamed_matmul(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, views, 
 
 
 def paired_matmul(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, views, tiles, dims, blocks: int,
-                  x_in: SSAValue | None) -> None:
+                  x_in: SSAValue | None, slots: int = 0) -> None:
     """``streamed_matmul`` for a chained result (``kaena.plan.chain``): output tiles in pairs,
     the second on PSUM partitions from ``ntw``, each pair drained at once into the consumer's
     [partitions, (kt, M)] lhs^T tile; nothing written to DRAM."""
@@ -517,8 +540,7 @@ def paired_matmul(fl: FunctionLowering, drain: Drain, tl: MatmulTiles, views, ti
     per, pair = N // blocks, 2 * ntw
     if not isinstance(lhs, ChainedTiles):
         load_lhs_t(fl, tl, lhs, (x_t, x_in), E(0), M, K)
-    for c, n0, _ in b.tiles(N, per):
-        base = c.scaled(tl.KT * per)
+    for c, n0, base in weight_block_bases(b, tl, N, per, slots):
         load_weight_columns(fl, tl, rhs, w_t, (base, n0, per), N)
         for pt, j0, _ in b.tiles(per, pair):
             for half in (0, 1):

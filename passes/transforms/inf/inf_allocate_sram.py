@@ -26,7 +26,8 @@ space (partition range x bytes within a partition), in two phases:
 In a pipeline stage the tiles holding one copy of a weight are first pinned
 (``_pin_weights``: live for the whole program, placed with the resident tiles,
 within 1/RESIDENT_SHARE of SBUF), so that the encoder can load them once when the model is
-loaded; where the pinned tiles leave the rest no room, they are unpinned.
+loaded; where the pinned tiles leave the rest no room, the longest prefix of them (largest
+first) that does is kept and the others are unpinned.
 
 Allocs that already carry ``partition``/``offset`` are kept where they are and
 the others are placed around them.
@@ -54,15 +55,14 @@ from kaena.dialects.inferentia import (
     PsumType,
     SbufType,
 )
-from kaena.dialects.attributes import PSUM_PEAK_ATTR, RESIDENT_ATTR, SBUF_PEAK_ATTR, describe_sources
+from kaena.dialects.attributes import PIPELINE_ATTR, PSUM_PEAK_ATTR, RESIDENT_ATTR, SBUF_PEAK_ATTR, describe_sources
 from kaena.isa import ceil_div
 from kaena.errors import AllocationError, CompileError
 from kaena.target import NeuronCoreTarget, target_of
-from kaena.target.tiling import RESIDENT_SHARE
+from kaena.target.tiling import pinned_weight_budget
 
 # the dead tiles whose memory counts as recently freed (older ones as free long ago)
 _RECENT = 64
-PIPELINE_PLAN_ATTR = "kaena.pipeline"  # set on a pipelined module (ktensor-partition-pipeline)
 # a tile not loaded by DMA reuses the memory freed most recently but at least this many
 # top-level positions before its first use (the compute engines run close to program
 # order, so its writer seldom waits), which leaves the memory free the longest to the
@@ -399,15 +399,15 @@ def _peak(tiles: list[_Tile], n_positions: int) -> int:
 def _pin_weights(core: CoreOp, tiles: list[_Tile], budget: int) -> list[tuple[_Tile, tuple[int, int]]]:
     """In a pipeline stage: the SBUF tiles that hold one copy of a weight (written only
     by one DMA from a ``file`` variable, outside any loop) live from the program's start
-    to its end, placed like resident tiles, in program order while their bytes per
-    partition stay within ``budget``; nothing else reuses their memory, so the encoder
+    to its end, placed like resident tiles, largest first (then in program order) while
+    their bytes per partition stay within ``budget``; nothing else reuses their memory, so the encoder
     moves their loads to the load-time program (``kaena.neff.resident``). Returns each
     pinned tile with its own lifetime (to undo the pin)."""
     files = {op.result for op in core.body.block.ops if isinstance(op, DramOp) and op.kind.data == "file"}
     end = len(core.body.block.ops) - 1
     pinned: list[tuple[_Tile, tuple[int, int]]] = []
     used = 0
-    for t in sorted(tiles, key=lambda t: (t.first, t.index)):
+    for t in sorted(tiles, key=lambda t: (-t.nbytes, t.first, t.index)):
         if t.psum or t.resident or t.fixed or not t.loaded or used + t.nbytes > budget:
             continue
         writers = [u.operation for u in t.op.result.uses if not isinstance(u.operation, InstructionOp)
@@ -421,6 +421,37 @@ def _pin_weights(core: CoreOp, tiles: list[_Tile], budget: int) -> list[tuple[_T
     return pinned
 
 
+def _place_pinned(group: list[_Tile], pinned: list[tuple[_Tile, tuple[int, int]]], target: NeuronCoreTarget,
+                  align: int, keep_loaded: bool, core_id: int) -> bool:
+    """Place ``group`` (SBUF) with the longest prefix of the ``pinned`` weights (largest first)
+    that leaves the rest room (bisected: each try is one placement), the others unpinned and
+    streamed as before; False, with every pin undone, when not even the first one fits."""
+
+    def pin(k: int) -> None:
+        for i, (t, span) in enumerate(pinned):
+            t.resident, (t.first, t.last) = (True, (0, end)) if i < k else (False, span)
+
+    def fits(k: int) -> bool:
+        pin(k)
+        try:
+            _Placer(target, False, align, keep_loaded).place(group, core_id)
+            return True
+        except AllocationError:
+            return False
+
+    end = max(t.last for t, _ in pinned)
+    if fits(len(pinned)):
+        return True
+    lo, hi = 0, len(pinned)  # the longest prefix that fits is in [lo, hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    if lo and fits(lo):
+        return True
+    pin(0)
+    return False
+
+
 def allocate_core(core: CoreOp, *, check: bool = True, align: int = 32,
                   target: NeuronCoreTarget | None = None, keep_loaded: bool = False) -> None:
     """Place every inf.alloc of ``core`` and record the peaks on it; ``target``
@@ -430,21 +461,14 @@ def allocate_core(core: CoreOp, *, check: bool = True, align: int = 32,
     target = target_of(core) if target is None else target
     core_id = core.core.value.data
     tiles = _collect_tiles(core)
-    pinned = _pin_weights(core, tiles, target.sbuf_bytes_per_partition // RESIDENT_SHARE) if keep_loaded else []
+    pinned = _pin_weights(core, tiles, pinned_weight_budget(target)) if keep_loaded else []
     for psum in (False, True):
         group = [t for t in tiles if t.psum == psum]
+        if not psum and pinned and _place_pinned(group, pinned, target, align, keep_loaded, core_id):
+            continue
         try:
             _Placer(target, psum, align, keep_loaded).place(group, core_id)
         except AllocationError:
-            if pinned and not psum:  # the pinned weights leave no room: stream them after all
-                for t, span in pinned:
-                    t.resident, (t.first, t.last) = False, span
-                pinned = []
-                try:
-                    _Placer(target, psum, align, keep_loaded).place(group, core_id)
-                    continue
-                except AllocationError:
-                    pass
             # compact reuse can fragment the memory a large DMA-loaded tile needs
             # (BERT-base's 4.5 MiB FFN weight tile): place everything free-longest first
             _Placer(target, psum, align, keep_loaded, compact=False).place(group, core_id)
@@ -476,7 +500,7 @@ class AllocateSramPass(ModulePass):
         if self.align < 1:
             raise CompileError(f"inf-allocate-sram: align must be >= 1, got {self.align}")
         target = target_of(op)
-        pipelined = PIPELINE_PLAN_ATTR in op.attributes  # its weights may stay resident
+        pipelined = PIPELINE_ATTR in op.attributes  # its weights may stay resident
         for core in op.walk():
             if isinstance(core, CoreOp):
                 allocate_core(core, check=self.check, align=self.align, target=target, keep_loaded=pipelined)

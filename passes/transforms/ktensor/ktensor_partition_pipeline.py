@@ -2,9 +2,9 @@
 
 The stages are contiguous runs of the program (requests stream through them in
 order). Each op is priced with the target's cost model (per engine: PE, ACT, POOL,
-DMA, the engines overlap so the busiest sets a stage's time; its weights' DMA only
-when the stage's weights exceed 1/RESIDENT_SHARE of its SBUF, else they stay
-resident and load once, ``kaena.neff.resident``); a cut costs the
+DMA, the engines overlap so the busiest sets a stage's time; the DMA of the share of its
+weights beyond 1/RESIDENT_SHARE of its SBUF, which streams each inference while the rest
+stays resident and loads once, ``kaena.neff.resident``); a cut costs the
 transfer of the bytes that cross it, by device DRAM on one chip (a DMA out on the
 sender, one in on the receiver) or over NeuronLink between chips. A dynamic
 program minimises the slowest stage (the pipeline's interval), then the bytes
@@ -36,6 +36,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from kaena.dialects import ktensor as kt
+from kaena.dialects.attributes import PIPELINE_ATTR
 from kaena.dialects.utils import ints
 from kaena.errors import CompileError
 from kaena.isa import DType
@@ -45,7 +46,7 @@ from kaena.target.tiling import RESIDENT_SHARE
 
 STAGE_ATTR = "kaena.pipeline.stage"
 SCALE_ATTR = "kaena.pipeline.cost_scale"
-PLAN_ATTR = "kaena.pipeline"
+PLAN_ATTR = PIPELINE_ATTR
 # ops that never start a stage: they only re-view or re-type their producer's result
 _FOLLOWERS = (kt.CastOp, kt.ReshapeOp)
 _ENGINES = 4  # pe, act, pool, dma
@@ -213,7 +214,9 @@ def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel, c
 
     def cost(k: int, j: int, i: int) -> int:
         pe, act, pool, dma, wc, wb = (pre[e][i] - pre[e][j] for e in range(_ENGINES + 2))
-        streamed = wc if wb > capacity else 0  # resident weights load once, at load time
+        # the weights beyond the pinned share stream each inference (at least one DMA's fixed
+        # latency), the rest loads once
+        streamed = wc * (wb - capacity) // wb + t.dma_fixed_cycles if wb > capacity else 0
         return max(pe, act, pool, dma + streamed + recv(j) + send(k, i))
 
     inf = (math.inf, math.inf)
