@@ -169,32 +169,41 @@ class CostModel:
 
     def depthwise_split(self, channels: int, taps: int, out_rows: int, out_cols: int, vector_rows: int,
                         dtype: DTypeLike = DType.BF16, group: int = 1, vector_band_rows: int = 0,
-                        epilogue_ops: int = 1, clamps: int = 0) -> EngineCycles:
-        """Engine cycles of a depthwise convolution split by output rows, the engines
-        working at once: the first ``out_rows - vector_rows`` rows on the PE array as
-        ``depthwise_conv("pe")`` (plus ``clamps`` vector ops per drained chunk after the
-        scalar engine's activation, e.g. relu6's min), the last ``vector_rows`` on the
-        vector engine alone (channels on partitions, bands of ``vector_band_rows``
-        rows: per tap a multiply by the per-partition weight, an add from the second
-        tap on, then ``epilogue_ops`` vector ops of bias and clamps)."""
+                        epilogue_ops: int = 1, clamps: int = 0, vector_tiles: int = 0) -> EngineCycles:
+        """Engine cycles of a depthwise convolution split between the PE array and the vector
+        engine, the engines working at once: the first ``vector_tiles`` channel tiles (of
+        ``partitions`` channels) wholly on the vector engine, the other tiles' first
+        ``out_rows - vector_rows`` rows on the PE array as ``depthwise_conv("pe")`` (plus
+        ``clamps`` vector ops per drained chunk after the scalar engine's activation, e.g.
+        relu6's min), their last ``vector_rows`` on the vector engine (channels on
+        partitions, bands of ``vector_band_rows`` rows: per tap a multiply by the
+        per-partition weight, an add from the second tap on, then ``epilogue_ops`` vector
+        ops of bias and clamps). A vector tile costs the vector engine the same whatever its
+        channel count, and needs no diagonals and no stationary loads."""
         t = self.target
+        pe_channels = channels - vector_tiles * t.partitions
         pe_rows = out_rows - vector_rows
         pe = EngineCycles()
-        if pe_rows > 0:
-            pe = self.depthwise_conv("pe", channels, taps, pe_rows, out_cols, dtype, group=group)
+        if pe_rows > 0 and pe_channels > 0:
+            pe = self.depthwise_conv("pe", pe_channels, taps, pe_rows, out_cols, dtype, group=group)
             if clamps:
-                blocks = sum(cdiv(min(t.partitions, channels - c0), t.pe_columns)
-                             for c0 in range(0, channels, t.partitions))
+                blocks = sum(cdiv(min(t.partitions, pe_channels - c0), t.pe_columns)
+                             for c0 in range(0, pe_channels, t.partitions))
                 cols = split(out_cols, t.pe_max_moving)
                 rows = split(pe_rows, max(1, t.pe_max_moving // cols[0][0]))
                 pe = pe._replace(pool=pe.pool + clamps * blocks * sum(
                     rn * cn * self.vector(r * c) for r, rn in rows for c, cn in cols))
-        if vector_rows <= 0:
-            return pe
-        tiles = cdiv(channels, t.partitions)
-        per_band = split(vector_rows, max(1, vector_band_rows or vector_rows))
-        pool = tiles * sum(k * ((taps + epilogue_ops) * self.vector(r * out_cols)
-                                + (taps - 1) * self.vector(r * out_cols, inputs=2)) for r, k in per_band)
+
+        def vector_part(rows: int) -> int:
+            per_band = split(rows, max(1, vector_band_rows or rows))
+            return sum(k * ((taps + epilogue_ops) * self.vector(r * out_cols)
+                            + (taps - 1) * self.vector(r * out_cols, inputs=2)) for r, k in per_band)
+
+        pool = 0
+        if vector_rows > 0 and pe_channels > 0:
+            pool += cdiv(pe_channels, t.partitions) * vector_part(vector_rows)
+        if vector_tiles > 0:
+            pool += vector_tiles * vector_part(out_rows)
         return pe._replace(pool=pe.pool + pool)
 
     def pipeline(self, stages: list[int], trips: int, buffers: int) -> int:

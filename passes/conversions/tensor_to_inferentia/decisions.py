@@ -12,6 +12,8 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.psum_buffers = 2``       ... in two PSUM result slots, drained alternately
 ``kaena.plan.vector_rows = 25``       ... and its last 25 output rows on the vector engine
                                       (multiply-adds), the two engines at once
+``kaena.plan.vector_tiles = 2``       ... and its first 2 channel tiles wholly on the
+                                      vector engine, at once with the PE array's tiles
 ``kaena.plan.fuse_cast``              the op writes its single user ``ktensor.cast``'s
                                       result directly (the cast emits nothing)
 ``kaena.plan.epilogue = 3``           a matmul writes the result of the chain of its next 3
@@ -80,6 +82,7 @@ ENGINE_ATTR = "kaena.plan.engine"
 PSUM_GROUP_ATTR = "kaena.plan.psum_group"
 PSUM_BUFFERS_ATTR = "kaena.plan.psum_buffers"
 VECTOR_ROWS_ATTR = "kaena.plan.vector_rows"
+VECTOR_TILES_ATTR = "kaena.plan.vector_tiles"
 FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
 EPILOGUE_ATTR = "kaena.plan.epilogue"
 FUSE_INPUT_ATTR = "kaena.plan.fuse_input"

@@ -193,6 +193,15 @@ class _DepthwisePe:
             raise fl.error(f"{d.VECTOR_ROWS_ATTR} = {self.vrows} needs a resident input and result "
                            f"and 0 < rows < {g.OH}")
         self.pe_rows = g.OH - self.vrows
+        # the last ``vtiles`` full channel tiles wholly on the vector engine, paired with the
+        # PE array's first tiles (ktensor-plan-conv-bands)
+        self.vtiles = d.get_int(op, d.VECTOR_TILES_ATTR) or 0
+        P = fl.target.partitions
+        if self.vtiles and not (self.x_res and self.o_res and self.pc == P
+                                and 0 < self.vtiles <= min(C // P - 1, cdiv(C, P) - self.vtiles)):
+            raise fl.error(f"{d.VECTOR_TILES_ATTR} = {self.vtiles} needs a resident input and result and "
+                           f"at most as many full channel tiles of {P} as stay on the PE array, one full one among them "
+                           f"({cdiv(C, P)} tiles)")
 
     def load_diagonals(self) -> None:
         """diag[p, (ct, tap, j)] = w[ct * pc + p, tap] where j == p % M, else 0"""
@@ -215,23 +224,37 @@ class _DepthwisePe:
                              self.w_col, ap(0, cw, ct.scaled(taps), [[taps, 1], [M, 0]]))
 
     def channel_tiles(self, C: int):
-        """(ct, c0, cw) like ``tiles(C, pc)``, each tile's diagonals built on the vector
-        engine one tile ahead (before the tile in flight's vector rows), so the PE array
-        finds tile ct + 1's ready: tile 0's first, then in tile ct's iteration ct + 1's
-        (the last full tile peeled when a remainder follows or to end the loop)."""
-        b, pc = self.b, self.pc
+        """(ct, c0, cw, vt) over the PE array's channel tiles, each tile's diagonals built
+        on the vector engine one tile ahead (before the tile in flight's vector work), so
+        the PE array finds tile ct + 1's ready: the first tile's first, then in tile ct's
+        iteration ct + 1's (a loop over the full tiles followed by a full one, the rest
+        peeled). The ``vtiles`` vector tiles are the last full ones (the remainder stays on
+        the PE array, where it costs less), ``vt`` the one done beside the j-th PE tile
+        (j < ``vtiles``, those iterations unrolled), else None. The semaphores see a loop as
+        one item spanning all the bytes its iterations touch, so a vector tile in a loop
+        would hold back every PE tile after it; unrolled, a PE tile's drains wait only for
+        the work on the bytes they write."""
+        b, pc, k = self.b, self.pc, self.vtiles
         full, rem = divmod(C, pc)
-        self.build_diagonals(E(0), pc if full else rem)
-        if full > 1:
-            with b.loop(full - 1) as i:
-                self.build_diagonals(i + 1, pc)
-                yield i, i.scaled(pc), pc
-        if full:
-            if rem:
-                self.build_diagonals(E(full), rem)
-            yield E(full - 1), E((full - 1) * pc), pc
-        if rem:
-            yield E(full), E(full * pc), rem
+        pf = full - k  # full tiles on the PE array, tiles [0, pf); vector tiles [pf, full)
+        order = [(t, pc) for t in range(pf)] + ([(full, rem)] if rem else [])
+
+        def tile(j: int):
+            if j + 1 < len(order):
+                self.build_diagonals(E(order[j + 1][0]), order[j + 1][1])
+            ct, cw = order[j]
+            return E(ct), E(ct * pc), cw, E(pf + j) if j < k else None
+
+        self.build_diagonals(E(order[0][0]), order[0][1])
+        for j in range(k):
+            yield tile(j)
+        looped = pf - 1 - k
+        if looped > 0:
+            with b.loop(looped) as i:
+                self.build_diagonals(i + (k + 1), pc)
+                yield i + k, (i + k).scaled(pc), pc, None
+        for j in range(max(k, pf - 1), len(order)):
+            yield tile(j)
 
     def emit(self) -> None:
         b, g, fl, x, out = self.b, self.g, self.fl, self.x, self.out
@@ -256,10 +279,12 @@ class _DepthwisePe:
         self.o_t = None if self.o_res else b.alloc(SbufType, self.pc, rb * g.OW, out.element_type, "o_t")
         N, C, H, W = x.shape
         for n, _, _ in b.tiles(N, 1):
-            for ct, c0, cw in self.channel_tiles(C):
+            for ct, c0, cw, vt in self.channel_tiles(C):
                 first = True
+                if vt is not None:
+                    split_rows.emit_vector_rows(self, n, vt, self.pc, 0, g.OH)
                 if self.vrows:
-                    split_rows.emit_vector_rows(self, n, ct, cw)
+                    split_rows.emit_vector_rows(self, n, ct, cw, self.pe_rows, self.vrows)
                 band_iter = bands(b, g, rb) if not self.x_res else (
                     (r0, nr, True) for _, r0, nr in b.tiles(self.pe_rows, rb))
                 for r0, nr, clean in band_iter:

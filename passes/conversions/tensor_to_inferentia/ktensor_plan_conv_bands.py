@@ -10,7 +10,7 @@ from kaena.dialects import ktensor as kt
 
 from . import decisions as d
 from .dense_conv_plan import is_depthwise, plan_shared_rows
-from .depthwise_split import plan_vector_rows
+from .depthwise_split import plan_split
 from .ktensor_plan_residency import KtensorPlanResidencyPass
 from .planning import FunctionPlan, PlanPass
 
@@ -39,7 +39,7 @@ class KtensorPlanConvBandsPass(PlanPass):
         names = (d.BAND_ROWS_ATTR, d.BAND_BUFFERS_ATTR, d.PSUM_BUFFERS_ATTR)
         for op in plan.ops:
             if isinstance(op, kt.Conv2dOp) and is_depthwise(op) and plan.engine(op) == "pe":
-                plan_vector_rows(op, plan)
+                plan_split(op, plan)
             elif isinstance(op, kt.Conv2dOp) and not is_depthwise(op):
                 plan_shared_rows(op, plan)
             family = plan.family(op)
