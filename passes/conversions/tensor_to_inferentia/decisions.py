@@ -65,6 +65,12 @@ writing the attribute by hand. On ktensor ops:
                                       partition per tile (one DMA moves 128 x 85 rows)
 ====================================  ===================================================
 
+On a ``func.func`` argument (its ``arg_attrs``), in a NeuronCore Pipeline stage (a module
+with ``kaena.pipeline``): ``kaena.plan.resident = array<..>``, the argument (a value an
+earlier stage sends) is loaded into SBUF when the function starts, stored with this zero
+padding, and its readers take it from there. A function result may be planned resident
+too (on its producer, as any value): it is written to its output from SBUF once made.
+
 On the ``func.func``: ``kaena.plan.bias_table_bytes`` (SBUF bytes per partition
 kept for the bias table, when there is one) and ``kaena.plan.done`` (the
 planning stages that ran, in order).
@@ -74,7 +80,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, IntegerAttr, StringAttr, UnitAttr, i64
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, DictionaryAttr, IntegerAttr, StringAttr, UnitAttr, i64
 from xdsl.ir import Attribute, Operation
 
 PLAN_PREFIX = "kaena.plan."
@@ -158,6 +165,25 @@ def get_ints(op: Operation, name: str) -> tuple[int, ...] | None:
 
 def set_ints(op: Operation, name: str, values: tuple[int, ...]) -> None:
     op.attributes[name] = DenseArrayBase.from_list(i64, list(values))
+
+
+def get_arg_ints(fn: func.FuncOp, index: int, name: str) -> tuple[int, ...] | None:
+    """An integer-array decision on argument ``index`` of ``fn`` (its ``arg_attrs``)."""
+    attrs = fn.arg_attrs
+    if attrs is None or index >= len(attrs.data) or not isinstance(attrs.data[index], DictionaryAttr):
+        return None
+    attr = attrs.data[index].data.get(name)
+    return tuple(int(v) for v in attr.get_values()) if isinstance(attr, DenseArrayBase) else None
+
+
+def set_arg_ints(fn: func.FuncOp, index: int, name: str, values: tuple[int, ...]) -> None:
+    n = len(fn.body.block.args)
+    old = list(fn.arg_attrs.data) if fn.arg_attrs is not None else []
+    old += [DictionaryAttr({})] * (n - len(old))
+    entry = dict(old[index].data) if isinstance(old[index], DictionaryAttr) else {}
+    entry[name] = DenseArrayBase.from_list(i64, list(values))
+    old[index] = DictionaryAttr(entry)
+    fn.arg_attrs = ArrayAttr(old)
 
 
 def get_type(op: Operation, name: str) -> Attribute | None:

@@ -134,6 +134,8 @@ class FunctionLowering:
         return out
 
     def run(self, core: int) -> CoreOp:
+        from .batch_concat import _into_sbuf, _sbuf_to_dram  # it lowers through this module
+
         fn, plan = self.plan.fn, self.plan
         args = fn.body.block.args
         for arg, name in zip(args, io_names(fn.arg_attrs, len(args), "input")):
@@ -147,8 +149,18 @@ class FunctionLowering:
             assert isinstance(t, TensorType)
             outputs.append(DramView(self.dram("output", name, t.get_shape(), io_type(t.element_type)),
                                     tuple(t.get_shape())))
+        for arg in args:  # a pipeline stage's input planned resident: loaded first
+            tile = self.resident_tile(arg)
+            if tile is not None:
+                _into_sbuf(self, self.views[arg], tile, 0)
+                self.views[arg] = tile
+        sent: dict[SSAValue, list[DramView]] = {}  # resident results: written out once made
+        for i, value in enumerate(ret.arguments):
+            if plan.resident_pads(value) is not None and isinstance(value.owner, Operation):
+                sent.setdefault(value, []).append(outputs[i])
         for root, i in plan.direct.items():
-            self.direct[root] = DramView(outputs[i].var, tuple(root.type.get_shape()))
+            if root not in sent:
+                self.direct[root] = DramView(outputs[i].var, tuple(root.type.get_shape()))
         prefetches = self._prefetches()
         for op in plan.ops:
             for mm, kt0, nk in prefetches.get(op, ()):
@@ -168,11 +180,21 @@ class FunctionLowering:
                 )
             with self.b.lowering(plan.sources(op)):
                 family.lower(self, op)
+                made = plan.materialized(op)
+                if made in sent and made in self.views:  # once (a fused cast lowers with its producer)
+                    for out in sent.pop(made):
+                        _sbuf_to_dram(self, self.views[made], out, 0)
         self.bias_tables.emit()
         self.current = ret
         for value, out in zip(ret.arguments, outputs):
             src = self.views[value]
-            if src.var is not out.var:
+            if value in sent:
+                raise CompileError(f"internal error: the resident result {value.name_hint} was never written")
+            if plan.resident_pads(value) is not None and isinstance(value.owner, Operation):
+                continue  # written out once made
+            if isinstance(src, SbufView):  # a resident argument returned as it is
+                _sbuf_to_dram(self, src, out, 0)
+            elif src.var is not out.var:
                 n = src.size
                 self.b.dma(out.var, ap(0, 1, 0, [[n, 1]]), src.var, ap(0, 1, 0, [[n, 1]]))
         return self.b.finish(core)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from xdsl.dialects.builtin import TensorType
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 
 from kaena.target.tiling import cdiv, headroom_limit
 
@@ -27,7 +27,12 @@ class KtensorPlanResidencyPass(PlanPass):
     7/8 of SBUF (less the bias table), the live value whose next use is farthest goes
     to DRAM. Records ``kaena.plan.resident`` (the stored padding) and, for a value
     only a max pool rounding to a narrower type reads, ``kaena.plan.store_type`` on
-    the op defining each resident value."""
+    the op defining each resident value. In a NeuronCore Pipeline stage
+    (``plan.pipelined``) the function's arguments (values earlier stages send) are
+    candidates too, live from the function's start (loaded there, recorded in the
+    argument's ``arg_attrs``), and so are its results with readers in the stage (written
+    to their outputs from SBUF): else a pointwise op mixing a stage input with a computed
+    value (a residual add) keeps both in DRAM, and a sent value's readers read it back."""
 
     name: ClassVar[str] = "ktensor-plan-residency"
     stage: ClassVar[str] = "residency"
@@ -39,13 +44,15 @@ class KtensorPlanResidencyPass(PlanPass):
         narrow: dict[SSAValue, Attribute] = {}
         nbytes: dict[SSAValue, int] = {}
         for v, us in users.items():
-            pads[v], narrow_type, nbytes[v] = _layout(plan, v, us)
+            pads[v], narrow_type, nbytes[v] = _layout(plan, v, us, narrowing=v in producer)
             if narrow_type is not None:
                 narrow[v] = narrow_type
         resident = {v for v in users if nbytes[v] <= plan.budget.sbuf // 2}
         _spill(plan, resident, users, producer, nbytes)
         for v in users:  # program order: a deterministic attribute order
-            if v in resident:
+            if v in resident and isinstance(v, BlockArgument):
+                d.set_arg_ints(plan.fn, v.index, d.RESIDENT_PLAN_ATTR, pads[v])
+            elif v in resident:
                 d.set_ints(v.owner, d.RESIDENT_PLAN_ATTR, pads[v])
                 if v in narrow:
                     v.owner.attributes[d.STORE_TYPE_ATTR] = narrow[v]
@@ -64,17 +71,28 @@ def _planned_ops(plan: FunctionPlan):
 
 
 def _candidates(plan: FunctionPlan) -> tuple[dict[SSAValue, list[Operation]], dict[SSAValue, Operation]]:
-    """Value -> its consumers, and value -> its producer, of the values that could stay in SBUF."""
+    """Value -> its consumers, and value -> its producer, of the values that could stay in SBUF
+    (in a pipeline stage also its 4-D arguments, which have no producer, and its results
+    read in the stage, written to their outputs as well)."""
     users: dict[SSAValue, list[Operation]] = {}
     producer: dict[SSAValue, Operation] = {}
+    if plan.pipelined:
+        for arg in plan.fn.body.block.args:
+            t = arg.type
+            us = [u.operation for u in arg.uses]
+            if isinstance(t, TensorType) and len(t.get_shape()) == 4 and us \
+                    and all(u in plan.order and _can_read(plan, u, arg) for u in us):
+                users[arg] = us
     for op, family in _planned_ops(plan):
         v = plan.materialized(op)
         t = v.type
-        if v in plan.direct or not isinstance(t, TensorType) or len(t.get_shape()) != 4 \
-                or not family.can_write_resident(op, plan):
+        if not isinstance(t, TensorType) or len(t.get_shape()) != 4 or not family.can_write_resident(op, plan):
             continue
-        us = [u.operation for u in v.uses]
-        if us and all(u in plan.order and _can_read(plan, u, v) for u in us):
+        us = [u.operation for u in v.uses if u.operation is not plan.ret]
+        if v in plan.direct and not (plan.pipelined and v in plan.ret.arguments):
+            continue  # written straight into its output (through reshapes: not resident)
+        sent = plan.pipelined and v in plan.ret.arguments  # a pointwise producer keeps one side
+        if (us or sent) and all(u in plan.order and _can_read(plan, u, v) for u in us):
             users[v], producer[v] = us, op
     return users, producer
 
@@ -84,14 +102,16 @@ def _can_read(plan: FunctionPlan, user: Operation, v: SSAValue) -> bool:
     return family is not None and family.can_read_resident(user, v, plan)
 
 
-def _layout(plan: FunctionPlan, v: SSAValue, users: list[Operation]) -> tuple[Pads, Attribute | None, int]:
+def _layout(plan: FunctionPlan, v: SSAValue, users: list[Operation],
+            narrowing: bool = True) -> tuple[Pads, Attribute | None, int]:
     """(stored padding, narrower store type or None, bytes per partition) of a resident ``v``:
-    the largest padding any consumer reads, stored in its only consumer's narrower type."""
+    the largest padding any consumer reads, stored in its only consumer's narrower type
+    (not with ``narrowing`` off: an argument is loaded as it is, by DMA)."""
     p = [0, 0, 0, 0]
     for u in users:
         p = [max(a, b) for a, b in zip(p, plan.family(u).resident_padding(u))]
     narrow = None
-    if len(users) == 1:
+    if len(users) == 1 and narrowing:
         narrow = plan.family(users[0]).narrower_input_type(users[0], plan)
     N, C, H, W = v.type.get_shape()
     isz = itemsize(narrow or v.type.element_type)
@@ -123,15 +143,19 @@ def sbuf_limit(plan: FunctionPlan) -> int:
 
 def live_bytes(plan: FunctionPlan) -> list[int]:
     """Per op, bytes per partition of the resident values live at it (as planned) plus its own tiles."""
-    resident = {v for op in plan.ops for v in op.results if plan.resident_pads(v) is not None}
+    args = [a for a in plan.fn.body.block.args if plan.resident_pads(a) is not None]
+    resident = {v for op in plan.ops for v in op.results if plan.resident_pads(v) is not None} | set(args)
     live = [_scratch(plan, op, resident) for op in plan.ops]
     for v in resident:
-        users = [u.operation for u in v.uses]
-        _, _, nbytes = _layout(plan, v, users)
-        first = plan.order[v.owner]
+        users = [u.operation for u in v.uses if u.operation is not plan.ret]
+        _, _, nbytes = _layout(plan, v, users, narrowing=v not in args)
+        if v in args:  # loaded when the function starts
+            first = 0
+        else:
+            first = plan.order[v.owner]
         while first > 0 and plan.is_absorbed(plan.ops[first]):  # a fused cast: its producer writes it
             first -= 1
-        for i in range(first, max(plan.order[u] for u in users) + 1):
+        for i in range(first, max((plan.order[u] for u in users), default=first) + 1):
             live[i] += nbytes
     return live
 
@@ -143,7 +167,8 @@ def _spill(plan: FunctionPlan, resident: set[SSAValue], users: dict[SSAValue, li
     limit = sbuf_limit(plan)
     while True:
         _settle(plan, resident)
-        span = {v: (order[producer[v]], max(order[u] for u in users[v])) for v in resident}
+        start = {v: order[producer[v]] if v in producer else 0 for v in resident}
+        span = {v: (start[v], max((order[u] for u in users[v]), default=start[v])) for v in resident}
         over = None
         for i, op in enumerate(ops):
             live = [v for v in users if v in resident and span[v][0] <= i <= span[v][1]]

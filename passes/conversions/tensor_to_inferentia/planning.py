@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, StringAttr, TensorType, i1
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from kaena.dialects import ktensor as kt
@@ -25,6 +25,9 @@ from . import decisions as d
 
 if TYPE_CHECKING:
     from .interface import OpFamily
+
+
+PIPELINE_ATTR = "kaena.pipeline"  # on a partitioned module (ktensor-partition-pipeline)
 
 
 def main_function(module: ModuleOp) -> func.FuncOp | None:
@@ -116,6 +119,8 @@ class FunctionPlan:
         self.ops = [op for op in fn.body.block.ops if op is not self.ret]
         self.order = {op: i for i, op in enumerate(self.ops)}
         self.direct = direct_roots(self.ret)
+        # a NeuronCore Pipeline stage: its arguments and results cross cores (kaena.pipeline)
+        self.pipelined = PIPELINE_ATTR in module.attributes
         # the weights, when the module names a store (the bias table is a derived weight)
         self.store: WeightStore | None = module_store(module) if WEIGHTS_ATTR in module.attributes else None
         self._absorbed: set[Operation] | None = None
@@ -195,10 +200,15 @@ class FunctionPlan:
         return op.results[0] if cast is None else cast.result
 
     def resident_pads(self, value: SSAValue) -> tuple[int, int, int, int] | None:
-        """The stored padding of a value planned resident in SBUF, None for DRAM."""
-        if not isinstance(value.owner, Operation):
+        """The stored padding of a value planned resident in SBUF, None for DRAM (an argument
+        of the function: as its ``arg_attrs`` record it)."""
+        if isinstance(value, BlockArgument):
+            pads = d.get_arg_ints(self.fn, value.index, d.RESIDENT_PLAN_ATTR) \
+                if value.block is self.fn.body.block else None
+        elif isinstance(value.owner, Operation):
+            pads = d.get_ints(value.owner, d.RESIDENT_PLAN_ATTR)
+        else:
             return None
-        pads = d.get_ints(value.owner, d.RESIDENT_PLAN_ATTR)
         return None if pads is None else (pads[0], pads[1], pads[2], pads[3])
 
     def stored_type(self, value: SSAValue) -> Attribute:
