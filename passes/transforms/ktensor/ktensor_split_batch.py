@@ -56,6 +56,7 @@ _PER_SAMPLE = (kt.Conv2dOp, kt.Pool2dOp, kt.ElementwiseOp, kt.ActivationOp, kt.C
 # op keeps its operands and result on one side, so a cut after one would pull the whole
 # residual chain before it out of SBUF.
 _WRITES_APART = (kt.Conv2dOp, kt.Pool2dOp)
+_POINTWISE = (kt.ElementwiseOp, kt.ActivationOp, kt.CastOp)
 
 
 @dataclass(frozen=True)
@@ -321,12 +322,24 @@ def _crossing(ops: Sequence[Operation], k: int, batched: set[SSAValue]) -> list[
     return list(seen)
 
 
+def _writes_apart(v: SSAValue, batched: set[SSAValue]) -> bool:
+    """Whether ``v``'s producer can write it to DRAM while its operands stay in SBUF: a
+    contraction or a pool, or a pointwise op over values of its result's shape (the
+    lowering writes a join's operand from resident tiles, ``pointwise.py``)."""
+    op = v.owner
+    if isinstance(op, _WRITES_APART):
+        return True
+    shape = v.type.get_shape() if isinstance(v.type, TensorType) else ()
+    return (isinstance(op, _POINTWISE) and len(shape) == 4
+            and all(o in batched and o.type.get_shape() == shape for o in op.operands))
+
+
 def _can_cut(ops: Sequence[Operation], k: int, batched: set[SSAValue]) -> bool:
     """Groups may join before op ``k`` when every value crossing there comes from an op that
     writes DRAM apart from its operands, or op ``k`` is the terminator."""
     if k == len(ops) - 1:
         return True
-    return all(isinstance(v.owner, _WRITES_APART) for v in _crossing(ops, k, batched))
+    return all(_writes_apart(v, batched) for v in _crossing(ops, k, batched))
 
 
 def _with_batch(t: TensorType, n: int) -> TensorType:
