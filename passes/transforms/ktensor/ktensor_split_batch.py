@@ -56,7 +56,9 @@ _PER_SAMPLE = (kt.Conv2dOp, kt.Pool2dOp, kt.ElementwiseOp, kt.ActivationOp, kt.C
 # op keeps its operands and result on one side, so a cut after one would pull the whole
 # residual chain before it out of SBUF.
 _WRITES_APART = (kt.Conv2dOp, kt.Pool2dOp)
-_POINTWISE = (kt.ElementwiseOp, kt.ActivationOp, kt.CastOp)
+# A cast does so from resident operands of its shape when only the join reads its result
+# (``pointwise.py``): after a cast to a narrower type, the least a join can move.
+_WRITES_JOIN = (kt.CastOp,)
 
 
 @dataclass(frozen=True)
@@ -222,14 +224,15 @@ def _least_tiles(ops: Sequence[Operation], own: Sequence[int], target) -> list[i
     return least
 
 
-def _ahead(own: Sequence[int]) -> list[int]:
+def _ahead(ops: Sequence[Operation], own: Sequence[int]) -> list[int]:
     """Per op, the index of the next op with weight tiles (the in-order DMA queue loads them
-    while it runs, ``inf-allocate-sram`` puts them in other memory), or -1."""
+    while it runs, ``inf-allocate-sram`` puts them in other memory), or -1 when that is a
+    matmul (``ktensor-plan-weight-prefetch`` loads its tile ahead only where it fits)."""
     nxt, ahead = [-1] * len(own), -1
     for i in range(len(own) - 1, -1, -1):
         nxt[i] = ahead
         if own[i]:
-            ahead = i
+            ahead = -1 if isinstance(ops[i], kt.MatmulOp) else i
     return nxt
 
 
@@ -237,7 +240,7 @@ def _weight_tiles(ops: Sequence[Operation], target, tiles: Sequence[int] | None 
     """Per op, bytes per SBUF partition of its weight tiles (``tiles``, else its own) and of
     the next weighted op's."""
     tiles = _own_tiles(ops, target) if tiles is None else tiles
-    return [t + (tiles[j] if j >= 0 else 0) for t, j in zip(tiles, _ahead(tiles))]
+    return [t + (tiles[j] if j >= 0 else 0) for t, j in zip(tiles, _ahead(ops, tiles))]
 
 
 def _weight_blocks(ops: Sequence[Operation], segments: list[tuple[int, int]], batched: set[SSAValue],
@@ -249,7 +252,7 @@ def _weight_blocks(ops: Sequence[Operation], segments: list[tuple[int, int]], ba
     live = _live_bytes(ops, batched, target.partitions)
     own = _own_tiles(ops, target)
     least = _least_tiles(ops, own, target)
-    nxt = _ahead(own)
+    nxt = _ahead(ops, own)
     bounds = [start for start, _ in segments[1:]] + [len(ops)]
     block = list(own)
     for (start, g), end in zip(segments, bounds):
@@ -324,13 +327,13 @@ def _crossing(ops: Sequence[Operation], k: int, batched: set[SSAValue]) -> list[
 
 def _writes_apart(v: SSAValue, batched: set[SSAValue]) -> bool:
     """Whether ``v``'s producer can write it to DRAM while its operands stay in SBUF: a
-    contraction or a pool, or a pointwise op over values of its result's shape (the
-    lowering writes a join's operand from resident tiles, ``pointwise.py``)."""
+    contraction or a pool, or a cast of a value of its shape (the lowering writes a join's
+    operand from resident tiles, ``pointwise.py``)."""
     op = v.owner
     if isinstance(op, _WRITES_APART):
         return True
     shape = v.type.get_shape() if isinstance(v.type, TensorType) else ()
-    return (isinstance(op, _POINTWISE) and len(shape) == 4
+    return (isinstance(op, _WRITES_JOIN) and len(shape) == 4
             and all(o in batched and o.type.get_shape() == shape for o in op.operands))
 
 
