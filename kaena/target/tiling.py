@@ -89,9 +89,11 @@ def moving_chunk(target: NeuronCoreTarget, out_rows: int, out_cols: int) -> tupl
 
 
 def conv_tiling(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, isz: int, fold: bool,
-                pc: int | None = None, pco: int | None = None) -> tuple[int, int, int]:
+                pc: int | None = None, pco: int | None = None, block: int | None = None) -> tuple[int, int, int]:
     """(Pc, otw, Ob) of a PE convolution: contraction rows per channel tile,
-    output channels per PSUM tile and per weight block (SBUF budget). With a
+    output channels per PSUM tile and per weight block (the big-operand budget, or
+    ``block`` bytes per partition when smaller: a weight block a batch plan narrowed,
+    at least one PSUM tile's). With a
     resident result (``pco`` channels per partition tile) the PSUM tiles must
     land on aligned partitions of whole channel tiles: the largest aligned
     width dividing ``pco`` when the balanced one does not; with one channel tile
@@ -109,7 +111,10 @@ def conv_tiling(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, is
         otw = widest if Og <= pco and widest else \
             next((m for m in range(widest, 0, -align) if pco % m == 0), otw)
     per = CT * otw * taps_s * isz
-    otb = max(1, min(cdiv(Og, otw), Budgets.of(target).big // per))
+    if block is None:
+        otb = max(1, min(cdiv(Og, otw), Budgets.of(target).big // per))
+    else:  # the fewest, most even blocks within it
+        otb = balanced(cdiv(Og, otw), max(1, min(block, Budgets.of(target).big) // per))
     return Pc, otw, min(Og, otb * otw)
 
 

@@ -58,6 +58,10 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.resident = array<..>``   the op's result stays in SBUF, stored with this
                                       zero padding [top, left, bottom, right]
 ``kaena.plan.store_type = bf16``      ... and stored in this narrower element type
+``kaena.plan.weight_block = 16384``   a dense conv's weight blocks take at most 16384 bytes
+                                      per partition (below the big-operand budget: written
+                                      by ``ktensor-split-batch`` so a group of samples'
+                                      activations fit beside them)
 ``kaena.plan.band_rows = 28``         a dense conv's output rows per band
 ``kaena.plan.band_buffers = 2``       ... its input/result band buffers (1 or 2)
 ``kaena.plan.psum_buffers = 2``       ... its PSUM tiles in rotation
@@ -84,6 +88,8 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ArrayAttr, DenseArrayBase, DictionaryAttr, IntegerAttr, StringAttr, UnitAttr, i64
 from xdsl.ir import Attribute, Operation
 
+from kaena.passes.transforms.ktensor.ktensor_split_batch import WEIGHT_BLOCK
+
 PLAN_PREFIX = "kaena.plan."
 ENGINE_ATTR = "kaena.plan.engine"
 PSUM_GROUP_ATTR = "kaena.plan.psum_group"
@@ -109,6 +115,7 @@ BIAS_TABLE_ATTR = "kaena.plan.bias_table"
 RESIDENT_PLAN_ATTR = "kaena.plan.resident"
 STORE_TYPE_ATTR = "kaena.plan.store_type"
 BAND_ROWS_ATTR = "kaena.plan.band_rows"
+WEIGHT_BLOCK_ATTR = WEIGHT_BLOCK  # (ktensor-split-batch writes it)
 SHARED_ROWS_ATTR = "kaena.plan.shared_rows"
 BAND_BUFFERS_ATTR = "kaena.plan.band_buffers"
 PSUM_BUFFERS_ATTR = "kaena.plan.psum_buffers"

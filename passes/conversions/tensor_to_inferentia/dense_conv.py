@@ -59,7 +59,8 @@ class DenseConvFamily(ConvFamily):
         O, Cg, KH, KW = op.weight.type.get_shape()
         pco = plan.pc(O)
         isz = itemsize(op.input.type.element_type)
-        _, otw, Ob = conv_tiling(plan.target, Cg, O, KH, KW, isz, False, pco=pco)
+        _, otw, Ob = conv_tiling(plan.target, Cg, O, KH, KW, isz, False, pco=pco,
+                                 block=d.get_int(op, d.WEIGHT_BLOCK_ATTR))
         return ((pco % otw == 0 or O <= pco) and (otw == pco or otw % plan.target.partition_alignment == 0)
                 and (Ob == O or Ob >= pco))
 
@@ -128,7 +129,7 @@ class DenseConvFamily(ConvFamily):
         fold = not x_res and KH > 1 and Cg * KH <= t.pe_rows
         pc = plan.pc(op.input.type.get_shape()[1]) if x_res else None
         Pc, otw, Ob = conv_tiling(t, Cg, O // op.groups.value.data, KH, KW, isz, fold, pc,
-                                  plan.pc(O) if o_res else None)
+                                  plan.pc(O) if o_res else None, d.get_int(op, d.WEIGHT_BLOCK_ATTR))
         w = (1 if fold else cdiv(Cg, Pc)) * Ob * (KW if fold else KH * KW) * isz
         return w + 4 * cdiv(O, otw) + (0 if x_res else budget.mid) + (0 if o_res else budget.out)
 
@@ -178,7 +179,8 @@ class _DenseConv:
         self.tl = tl = pe_conv_tiling(fl.plan, g, Cg, Og, itemsize(self.x_type), out.itemsize,
                                       x.pc if self.x_res else None, out.pc if self.o_res else None,
                                       str(self.x_type), fl.error, x.itemsize if self.staged else 0,
-                                      self.staged and d.has_flag(op, d.SHARED_ROWS_ATTR))
+                                      self.staged and d.has_flag(op, d.SHARED_ROWS_ATTR),
+                                      d.get_int(op, d.WEIGHT_BLOCK_ATTR))
         self.rb = d.get_int(op, d.BAND_ROWS_ATTR)
         self.nxb = d.get_int(op, d.BAND_BUFFERS_ATTR)
         nps = d.get_int(op, d.PSUM_BUFFERS_ATTR)
@@ -237,10 +239,11 @@ class _DenseConv:
         if self.bias and not self.from_table:
             self.load_bias()
         N = self.x.shape[0]
-        for n, _, _ in b.tiles(N, 1):
-            for _, o0, ob in b.tiles(self.Og, tl.Ob):
-                if not single_block:
-                    self.load_weights(o0, ob)
+        # weight stationary: each block loads once and every sample of the batch runs over it
+        for _, o0, ob in b.tiles(self.Og, tl.Ob):
+            if not single_block:
+                self.load_weights(o0, ob)
+            for n, _, _ in b.tiles(N, 1):
                 if self.x_res:
                     for _, r0, nr, buf in b.pingpong(g.OH, self.rb, self.nxb):
                         self.compute_band(n, o0, ob, r0, nr, buf)

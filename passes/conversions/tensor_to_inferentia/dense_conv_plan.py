@@ -139,16 +139,17 @@ class PeConvTiling:
 
 def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz: int, x_pc: int | None,
                    o_pc: int | None, dtype: str, error: Callable[[str], Exception],
-                   stage_isz: int = 0, shared: bool = False) -> PeConvTiling:
+                   stage_isz: int = 0, shared: bool = False, block: int | None = None) -> PeConvTiling:
     """The tiling of one group; ``x_pc``/``o_pc``: channels per partition tile of a resident
     input/result (None: in DRAM); ``stage_isz``: the itemsize of a fused input cast's
-    source (0: none); ``shared``: kaena.plan.shared_rows (``can_share_rows``). A kernel
+    source (0: none); ``shared``: kaena.plan.shared_rows (``can_share_rows``); ``block``:
+    kaena.plan.weight_block (None: the big-operand budget). A kernel
     whose weights cannot fit is an error."""
     t = plan.target
     x_res, o_res = x_pc is not None, o_pc is not None
     KH, KW = g.KH, g.KW
     fold = not x_res and KH > 1 and Cg * KH <= t.pe_rows
-    Pc, otw, Ob = conv_tiling(t, Cg, Og, KH, KW, isz, fold, x_pc, o_pc)
+    Pc, otw, Ob = conv_tiling(t, Cg, Og, KH, KW, isz, fold, x_pc, o_pc, block)
     if fold and shared:  # kernel row kh on partitions [kh * alignment, + Cg), zeros between
         CT, CTf, Cr, rows_k, taps_s = 1, 1, 0, (KH - 1) * t.partition_alignment + Cg, KW
     elif fold:
@@ -190,7 +191,8 @@ def planned_tiling(op: kt.Conv2dOp, plan: FunctionPlan, error: Callable[[str], E
                           plan.pc(op.input.type.get_shape()[1]) if x_res else None,
                           plan.pc(O) if o_res else None, str(op.input.type.element_type), error,
                           itemsize(cast.input.type.element_type) if cast is not None else 0,
-                          d.has_flag(op, d.SHARED_ROWS_ATTR) if shared is None else shared)
+                          d.has_flag(op, d.SHARED_ROWS_ATTR) if shared is None else shared,
+                          d.get_int(op, d.WEIGHT_BLOCK_ATTR))
 
 
 def shares_rows(op: kt.Conv2dOp, plan: FunctionPlan) -> bool:
@@ -281,6 +283,7 @@ def band_loop_cycles(op: kt.Conv2dOp, plan: FunctionPlan, stage_isz: int) -> int
     O, Cg = op.weight.type.get_shape()[:2]
     tl = pe_conv_tiling(plan, geometry(op), Cg, O, itemsize(op.input.type.element_type),
                         itemsize(op.results[0].type.element_type), None, None,
-                        str(op.input.type.element_type), error, stage_isz)
+                        str(op.input.type.element_type), error, stage_isz,
+                        block=d.get_int(op, d.WEIGHT_BLOCK_ATTR))
     rb, nb = band_plan(tl.g, tl.rows_mt, tl.fits, tl.band_cost, error)
     return op.input.type.get_shape()[0] * cdiv(O, tl.Ob) * tl.band_cost(rb, nb)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from xdsl.dialects.builtin import i1, i32
+from xdsl.dialects.builtin import TensorType, i1, i32
 from xdsl.ir import SSAValue
 
 from kaena.dialects import ktensor as kt
@@ -15,7 +15,7 @@ from kaena.target.tiling import balanced, row_length
 
 from .function import FunctionLowering
 from .interface import OpFamily
-from .planning import FunctionPlan
+from .planning import FunctionPlan, itemsize
 from .utils import E, broadcast_strides, coalesce, row_major_strides
 from .views import DramView, SbufView, View
 
@@ -35,15 +35,27 @@ class PointwiseFamily(OpFamily):
     def settle_residency(self, op, plan: FunctionPlan, resident: set[SSAValue]) -> bool:
         values = list(op.operands) + [plan.materialized(op)]
         inside = [v in resident for v in values]
+        if all(inside[:-1]) and not inside[-1] and _writes_join(op, plan):
+            return False
         if any(inside) and not all(inside):
             resident.difference_update(values)
             return True
         return False
 
+    def scratch_bytes(self, op, plan: FunctionPlan, resident: set[SSAValue]) -> int:
+        out = plan.materialized(op)
+        if out not in resident and _writes_join(op, plan) and all(v in resident for v in op.operands):
+            _, _, H, W = out.type.get_shape()
+            return H * W * itemsize(out.type.element_type)  # the staging tile of _resident_to_dram
+        return super().scratch_bytes(op, plan, resident)
+
     def emit(self, fl: FunctionLowering, op, out: View) -> None:
         operands = [fl.view(v) for v in op.operands]
         if isinstance(out, SbufView):
             _resident(fl, operands, out, lambda ins, o: self.compute(fl, op, ins, o))
+            return
+        if operands and all(isinstance(v, SbufView) for v in operands):
+            _resident_to_dram(fl, operands, out, lambda ins, o: self.compute(fl, op, ins, o))
             return
 
         def chunk(tiles, o_t, pw, fw):
@@ -196,6 +208,34 @@ def _stream_block(fl: FunctionLowering, dims, strides, base, drams, tiles, o_t, 
                       o_t, ap(0, pw, 0, [[fw, 1]]))
 
     rec(0, [E(x) for x in base])
+
+
+def _writes_join(op, plan: FunctionPlan) -> bool:
+    """Whether ``op``'s result (resident operands, 4-d, of its shape) goes only to joins of
+    a split batch (``ktensor-split-batch``: a concat along the batch), which it may write in
+    DRAM while its operands stay in SBUF (``_resident_to_dram``)."""
+    out = plan.materialized(op)
+    shape = out.type.get_shape() if isinstance(out.type, TensorType) else ()
+    users = [u.operation for u in out.uses]
+    return (len(shape) == 4 and bool(users) and all(isinstance(u, kt.ConcatOp) and u.axis.value.data == 0
+                                                    for u in users)
+            and all(isinstance(v.type, TensorType) and v.type.get_shape() == shape for v in op.operands))
+
+
+def _resident_to_dram(fl: FunctionLowering, operands: Sequence[SbufView], out: DramView,
+                      compute: Callable[[list[Tile], Tile], None]) -> None:
+    """Pointwise work from resident tiles into a DRAM result (a value a split batch joins):
+    per (image, channel tile) into one staging tile, then one DMA."""
+    N, C, H, W = out.shape
+    pc = operands[0].pc
+    stage = fl.b.alloc(SbufType, pc, H * W, out.element_type, "o_t")
+    for n, _, _ in fl.b.tiles(N, 1):
+        for ct, _, cw in fl.b.tiles(C, pc):
+            dims = [[H * W, 1]] if all(v.Wp == W for v in operands) else [[H, W], [W, 1]]
+            plane = ap(0, cw, 0, dims)
+            compute([(v.tile, v.interior(0, cw, ct, n)) for v in operands], (stage, plane))
+            fl.b.dma(out.var, ap(0, cw, (n.scaled(C) + ct.scaled(pc)).scaled(H * W), dims, H * W),
+                     stage, plane)
 
 
 def _resident(fl: FunctionLowering, operands: Sequence[SbufView], out: SbufView,

@@ -176,8 +176,9 @@ class _Placer:
     """First-fit placement of one memory (SBUF or PSUM) of one core."""
 
     def __init__(self, target: NeuronCoreTarget, psum: bool, align: int, keep_loaded: bool = False,
-                 compact: bool = True):
+                 compact: bool = True, early: frozenset[int] = frozenset()):
         self.target = target
+        self.early = early  # the indices of tiles placed with the resident ones
         self.compact = compact  # tiles not loaded by DMA reuse recently freed memory
         self.keep_loaded = keep_loaded  # compact reuse never takes a DMA-loaded tile's memory
         self.psum = psum
@@ -293,10 +294,11 @@ class _Placer:
 
     def place(self, tiles: list[_Tile], core_id: int) -> None:
         fixed = [t for t in tiles if t.fixed]
-        resident = [t for t in tiles if t.resident and not t.fixed]
+        resident = [t for t in tiles if (t.resident or t.index in self.early) and not t.fixed]
         self.place_resident(resident, fixed, core_id)
         fixed = fixed + resident
-        todo = sorted((t for t in tiles if not t.fixed and not t.resident), key=lambda t: (t.first, t.index))
+        todo = sorted((t for t in tiles if not t.fixed and not t.resident and t.index not in self.early),
+                      key=lambda t: (t.first, t.index))
         active: list[_Tile] = []
         dead: list[_Tile] = []
         for tile in todo:
@@ -338,7 +340,7 @@ class _Placer:
             ]
             gap = max(gap, self.largest_gap(busy))
         where = f"ops {tile.first}..{tile.last}" if tile.first != tile.last else f"op {tile.first}"
-        raise AllocationError(
+        error = AllocationError(
             f"core {core_id}: {tile.describe()} does not fit: it needs {tile.parts} partitions x "
             f"{tile.nbytes} bytes = {tile.parts * tile.nbytes} bytes while live over top-level "
             f"{where}, but only {capacity - used} of {capacity} {tile.memory} bytes are free "
@@ -346,6 +348,8 @@ class _Placer:
             f"{'' if starts else ', no valid partition start'}); use smaller tiles "
             f"(e.g. split the layer) or compile for more NeuronCores"
         )
+        error.tile = tile  # (the fallback places it with the resident tiles)
+        raise error
 
 
 def _check(tiles: list[_Tile], target: NeuronCoreTarget, core_id: int) -> None:
@@ -471,7 +475,21 @@ def allocate_core(core: CoreOp, *, check: bool = True, align: int = 32,
         except AllocationError:
             # compact reuse can fragment the memory a large DMA-loaded tile needs
             # (BERT-base's 4.5 MiB FFN weight tile): place everything free-longest first
-            _Placer(target, psum, align, keep_loaded, compact=False).place(group, core_id)
+            # the resident values, placed first, can split the run a weight tile needs beside
+            # them (ResNet-50 at batch 4: a whole batch's layer3 output at 51,840 of 98,304 bytes
+            # per partition left 36,064 below it for a 36,864-byte tile): each tile that finds
+            # no room is placed with the resident ones (largest first), and the rest again
+            early: set[int] = set()
+            while True:
+                try:
+                    _Placer(target, psum, align, keep_loaded, compact=False,
+                            early=frozenset(early)).place(group, core_id)
+                    break
+                except AllocationError as e:
+                    tile = getattr(e, "tile", None)
+                    if tile is None or tile.index in early or tile.resident or tile.fixed:
+                        raise
+                    early.add(tile.index)
     if check:
         _check(tiles, target, core_id)
     for t in tiles:

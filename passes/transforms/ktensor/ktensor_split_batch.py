@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, TensorType, i64
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, TensorType, i64
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
@@ -41,6 +41,9 @@ from kaena.target.tiling import Budgets, headroom_limit
 SBUF_SHARE = 1
 
 PLAN_ATTR = "kaena.plan.batch_groups"  # on the function: the group size of each stretch
+# on a dense conv: the bytes per SBUF partition its weight blocks may take, when a group's
+# activations fit beside its blocks only below the big-operand budget (read by the lowering)
+WEIGHT_BLOCK = "kaena.plan.weight_block"
 
 # Ops computed sample by sample when their batch-carrying operands and result lead with
 # the batch (the per-op conditions below add what their attributes must not do to dim 0).
@@ -53,6 +56,9 @@ _PER_SAMPLE = (kt.Conv2dOp, kt.Pool2dOp, kt.ElementwiseOp, kt.ActivationOp, kt.C
 # op keeps its operands and result on one side, so a cut after one would pull the whole
 # residual chain before it out of SBUF.
 _WRITES_APART = (kt.Conv2dOp, kt.Pool2dOp)
+# A cast does so from resident operands of its shape when only the join reads its result
+# (``pointwise.py``): after a cast to a narrower type, the least a join can move.
+_WRITES_JOIN = (kt.CastOp,)
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,8 @@ def _split_function(fn: func.FuncOp, target, limit: int, chunk: int = 0) -> None
     if segments is None:
         return
     fn.attributes[PLAN_ATTR] = DenseArrayBase.from_list(i64, [g for _, g in segments])
+    for i, b in _weight_blocks(ops, segments, batched, batch, limit, target).items():
+        ops[i].attributes[WEIGHT_BLOCK] = IntegerAttr(b, i64)
     _rewrite(block, ops, segments, batched, batch)
 
 
@@ -192,20 +200,68 @@ def _live_bytes(ops: Sequence[Operation], batched: set[SSAValue], partitions: in
     return live
 
 
-def _weight_tiles(ops: Sequence[Operation], target) -> list[int]:
-    """Per op, bytes per SBUF partition of its weight tiles and of the next weighted op's,
-    which the in-order DMA queue loads while it runs (``inf-allocate-sram`` puts them in
-    other memory); an op's tiles at most the big-operand budget (``Budgets.big``: larger
-    weights stream through tiles of that size)."""
+def _own_tiles(ops: Sequence[Operation], target) -> list[int]:
+    """Per op, bytes per SBUF partition of its weight tiles: at most the big-operand budget
+    (``Budgets.big``: larger weights stream through tiles of that size)."""
     big, partitions = Budgets.of(target).big, target.partitions
-    own = [min(big, sum(-(-nbytes(o.type) // partitions) for o in op.operands
-                        if isinstance(o.owner, kt.WeightOp)))
-           for op in ops]
-    tiles, ahead = [0] * len(ops), 0
-    for i in range(len(ops) - 1, -1, -1):
-        tiles[i] = own[i] + ahead
-        ahead = own[i] or ahead
-    return tiles
+    return [min(big, sum(-(-nbytes(o.type) // partitions) for o in op.operands
+                         if isinstance(o.owner, kt.WeightOp)))
+            for op in ops]
+
+
+def _least_tiles(ops: Sequence[Operation], own: Sequence[int], target) -> list[int]:
+    """Per op, the smallest weight tile it may take: a dense conv's block of one resident
+    channel tile of outputs over all its input channels and taps (``kaena.plan.weight_block``
+    narrows it down to that), any other op's whole tile."""
+    least = list(own)
+    for i, op in enumerate(ops):
+        if isinstance(op, kt.Conv2dOp) and op.groups.value.data == 1 and own[i]:
+            O, Cg, KH, KW = op.weight.type.get_shape()
+            isz = nbytes(op.weight.type) // max(1, O * Cg * KH * KW)
+            bias = -(-nbytes(op.bias.type) // target.partitions) if op.bias is not None else 0
+            block = -(-Cg // min(Cg, target.pe_rows)) * min(O, target.partitions) * KH * KW * isz
+            least[i] = min(own[i], block + bias)
+    return least
+
+
+def _ahead(ops: Sequence[Operation], own: Sequence[int]) -> list[int]:
+    """Per op, the index of the next op with weight tiles (the in-order DMA queue loads them
+    while it runs, ``inf-allocate-sram`` puts them in other memory), or -1 when that is a
+    matmul (``ktensor-plan-weight-prefetch`` loads its tile ahead only where it fits)."""
+    nxt, ahead = [-1] * len(own), -1
+    for i in range(len(own) - 1, -1, -1):
+        nxt[i] = ahead
+        if own[i]:
+            ahead = -1 if isinstance(ops[i], kt.MatmulOp) else i
+    return nxt
+
+
+def _weight_tiles(ops: Sequence[Operation], target, tiles: Sequence[int] | None = None) -> list[int]:
+    """Per op, bytes per SBUF partition of its weight tiles (``tiles``, else its own) and of
+    the next weighted op's."""
+    tiles = _own_tiles(ops, target) if tiles is None else tiles
+    return [t + (tiles[j] if j >= 0 else 0) for t, j in zip(tiles, _ahead(ops, tiles))]
+
+
+def _weight_blocks(ops: Sequence[Operation], segments: list[tuple[int, int]], batched: set[SSAValue],
+                   batch: int, limit: int, target) -> dict[int, int]:
+    """The op indices whose weight blocks the plan narrows, and their bytes per partition:
+    at each op the group's live activations, its block and the next weighted op's must fit
+    ``limit``; an op's own block narrows first, then the next one's, each no further than
+    needed (and never below ``_least_tiles``, which the plan was made to fit)."""
+    live = _live_bytes(ops, batched, target.partitions)
+    own = _own_tiles(ops, target)
+    least = _least_tiles(ops, own, target)
+    nxt = _ahead(ops, own)
+    bounds = [start for start, _ in segments[1:]] + [len(ops)]
+    block = list(own)
+    for (start, g), end in zip(segments, bounds):
+        for i in range(start, end):
+            for j in (i, nxt[i]):
+                over = -(-live[i] * g // batch) + block[i] + (block[nxt[i]] if nxt[i] >= 0 else 0) - limit
+                if over > 0 and j >= 0:
+                    block[j] = max(least[j], block[j] - over)
+    return {i: b for i, b in enumerate(block) if b < own[i]}
 
 
 def _plans(ops: Sequence[Operation], batched: set[SSAValue], batch: int, limit: int,
@@ -219,7 +275,7 @@ def _plans(ops: Sequence[Operation], batched: set[SSAValue], batch: int, limit: 
     (``ceil(batch / k)``: other sizes make the same groups). No plan when the whole batch
     fits everywhere."""
     live = _live_bytes(ops, batched, target.partitions)
-    weights = _weight_tiles(ops, target)
+    weights = _weight_tiles(ops, target, _least_tiles(ops, _own_tiles(ops, target), target))
     cuts = [0] + [i for i in range(1, len(ops))
                   if any(r in batched for r in ops[i].results) and _can_cut(ops, i, batched)]
     if cuts[-1] != len(ops) - 1:
@@ -269,12 +325,24 @@ def _crossing(ops: Sequence[Operation], k: int, batched: set[SSAValue]) -> list[
     return list(seen)
 
 
+def _writes_apart(v: SSAValue, batched: set[SSAValue]) -> bool:
+    """Whether ``v``'s producer can write it to DRAM while its operands stay in SBUF: a
+    contraction or a pool, or a cast of a value of its shape (the lowering writes a join's
+    operand from resident tiles, ``pointwise.py``)."""
+    op = v.owner
+    if isinstance(op, _WRITES_APART):
+        return True
+    shape = v.type.get_shape() if isinstance(v.type, TensorType) else ()
+    return (isinstance(op, _WRITES_JOIN) and len(shape) == 4
+            and all(o in batched and o.type.get_shape() == shape for o in op.operands))
+
+
 def _can_cut(ops: Sequence[Operation], k: int, batched: set[SSAValue]) -> bool:
     """Groups may join before op ``k`` when every value crossing there comes from an op that
     writes DRAM apart from its operands, or op ``k`` is the terminator."""
     if k == len(ops) - 1:
         return True
-    return all(isinstance(v.owner, _WRITES_APART) for v in _crossing(ops, k, batched))
+    return all(_writes_apart(v, batched) for v in _crossing(ops, k, batched))
 
 
 def _with_batch(t: TensorType, n: int) -> TensorType:
