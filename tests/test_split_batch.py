@@ -116,14 +116,14 @@ def test_cycles_per_image_fall_as_the_batch_grows():
 
 
 def test_resnet50_at_batch_3_runs_layer3_on_the_whole_batch_and_matches_onnxruntime():
-    """At 224 x 224 and batch 3 the front runs per sample and, from layer3's second block
-    (where three samples' activations fit beside the weight tiles), the whole batch: layer3's
-    and layer4's weights stream once per run, and the numbers hold."""
+    """At 224 x 224 and batch 3 the front runs per sample and, from layer3 (joined after
+    layer2's last cast, where three samples' activations fit beside the weight tiles), the
+    whole batch: layer3's and layer4's weights stream once per run, and the numbers hold."""
     model = modelzoo.resnet50(batch=3)
     ops = _tensor_level(model)
     assert _plan(ops) == [1, 3]
     sizes = _conv_sizes(ops)
-    assert sizes["layer3.0.downsample.bn"] == {1} and sizes["layer3.1.conv1.relu"] == {3}
+    assert sizes["layer2.3.conv3.bn"] == {1} and sizes["layer3.0.downsample.bn"] == {3}
     inputs = random_inputs(model, seed=5)
     ref = run_onnxruntime(model, inputs)
     emulated = error_metrics(run_onnxruntime(modelzoo.bf16_emulation(model), inputs), ref)
@@ -135,12 +135,18 @@ def test_nested_groups_match_onnxruntime_and_cycles_per_image_never_rise():
     """ResNet-50 at 128 x 128, batch 1, 2, 4: at batch 4 the stem runs per sample, layer1 and
     layer2's first block in pairs and the rest on the whole batch (nested groups); a larger
     batch never costs more simulated cycles per image, and the nested batch's numbers
-    match onnxruntime in FP32 and within twice the BF16 emulation's error in BF16."""
+    match onnxruntime in FP32 and within twice the BF16 emulation's error in BF16. At 224 x 224
+    batch 4 costs no more per image than batch 3 (it did, 2,407,712 against 2,259,424 cycles,
+    when a conv of several weight blocks reloaded them per sample and layer3's groups had to
+    stretch through layer4's first block)."""
     per_image, neffs = [], {}
     for batch in (1, 2, 4):  # (each compile is also round-tripped through the listing: tests/conftest.py)
         neffs[batch] = kaena.compile(modelzoo.resnet50(batch=batch, image=128))
         per_image.append(simulate(neffs[batch], {}, timing_only=True, check_hazards=False).cycles / batch)
     assert all(b <= a for a, b in zip(per_image, per_image[1:])), per_image
+    at_224 = [simulate(kaena.compile(modelzoo.resnet50(batch=batch)), {}, timing_only=True,
+                       check_hazards=False).cycles / batch for batch in (3, 4)]
+    assert at_224[1] <= at_224[0], at_224
     model = modelzoo.resnet50(batch=4, image=128)
     ops = _tensor_level(model)
     assert _plan(ops) == [1, 2, 4]

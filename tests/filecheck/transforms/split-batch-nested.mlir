@@ -1,15 +1,19 @@
-// RUN: kaena-opt %s -p 'ktensor-split-batch{sbuf-share=21}' | filecheck %s
-// RUN: kaena-opt %s -p 'ktensor-split-batch{sbuf-share=21 chunk=1}' | filecheck %s --check-prefix=CHUNK1
-// Nested groups at batch 4 (a limit of 1/21 of a partition less headroom, 4,096 bytes):
+// RUN: kaena-opt %s -p 'ktensor-split-batch{sbuf-share=37}' | filecheck %s
+// RUN: kaena-opt %s -p 'ktensor-split-batch{sbuf-share=37 chunk=1}' | filecheck %s --check-prefix=CHUNK1
+// Nested groups at batch 4 (a limit of 1/37 of a partition less headroom, 2,324 bytes):
 // conv1 and pool1 (8 KB of live activations per sample) run one sample at a time, conv2
-// (512 bytes per sample beside its 576-byte weight tile and conv3's 2 KB one loading
-// ahead) fits two samples but not three, and from conv3 on the whole batch fits. Of the
-// plans that fit, the one adding the fewest DMA cycles per sample (each stretch's weight
-// loads once per group, the values crossing a join written and read back) joins the pairs
-// before conv3, whose 256 KB of weights then stream once, not once per pair: the plan is
-// recorded as kaena.plan.batch_groups = [1, 2, 4]. Depth first: samples 0 and 1 go
-// through the front and conv2 before sample 2 starts. With chunk=1 (no group between one
-// sample and the batch) conv2 runs per sample.
+// (512 bytes per sample beside its 576-byte weight tile and conv3's loading ahead) fits
+// two samples but not three, and from conv3 on the whole batch fits. Of the plans that
+// fit, the one adding the fewest DMA cycles per sample (each stretch's weight loads once
+// per group, the values crossing a join written and read back) joins the pairs before
+// conv3, whose 256 KB of weights then stream once, not once per pair: the plan is
+// recorded as kaena.plan.batch_groups = [1, 2, 4]. conv3's 2 KB weight tile does not fit
+// ahead beside the pairs, so its weight blocks narrow to what does (kaena.plan.weight_block
+// = 724 bytes per partition: one 512-byte block of 128 output channels at a time; a
+// block of one output channel tile over all 128 input channels is the least). Depth
+// first: samples 0 and 1 go through the front and conv2 before sample 2 starts. With
+// chunk=1 (no group between one sample and the batch) conv2 runs per sample, beside
+// conv3's blocks narrowed less (1,236 bytes).
 
 builtin.module {
   func.func @main(%x: tensor<4x8x32x32xf32>) -> tensor<4x10xf32> {
@@ -48,7 +52,7 @@ builtin.module {
 // CHECK-NEXT: %y.s2-3 = ktensor.conv2d %[[P23]], %w2 {{.*}} -> tensor<2x128x8x8xf32>
 // CHECK-NEXT: %q.s2-3 = ktensor.pool2d "max" %y.s2-3
 // CHECK-NEXT: %[[Q:.*]] = ktensor.concat %q.s0-1, %q.s2-3 {axis = 0 : i64} : (tensor<2x128x1x1xf32>, tensor<2x128x1x1xf32>) -> tensor<4x128x1x1xf32>
-// CHECK-NEXT: %z = ktensor.conv2d %[[Q]], %w3 {{.*}} -> tensor<4x512x1x1xf32>
+// CHECK-NEXT: %z = ktensor.conv2d %[[Q]], %w3 {kaena.plan.weight_block = 724 : i64, {{.*}} -> tensor<4x512x1x1xf32>
 // CHECK-NEXT: %f = ktensor.reshape %z
 // CHECK-NEXT: %o = ktensor.matmul %f, %w4
 
@@ -56,4 +60,4 @@ builtin.module {
 // CHUNK1-NOT: tensor<2x
 // CHUNK1:     %y.s3 = ktensor.conv2d %p.s3, %w2 {{.*}} -> tensor<1x128x8x8xf32>
 // CHUNK1-NOT: tensor<2x
-// CHUNK1:     %z = ktensor.conv2d {{.*}} -> tensor<4x512x1x1xf32>
+// CHUNK1:     %z = ktensor.conv2d {{.*}}kaena.plan.weight_block = 1236 : i64{{.*}} -> tensor<4x512x1x1xf32>
