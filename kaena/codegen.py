@@ -448,9 +448,10 @@ def _keep_weights_resident(subgraphs: list[Subgraph], module: ModuleOp) -> dict:
            "streamed_weight_bytes": [r.streamed_bytes for r in res]}
     plan = module.attributes.get("kaena.pipeline")
     if plan is not None:
-        hold = plan.data.get("cores_to_hold_weights")
-        if isinstance(hold, IntegerAttr):
-            out["cores_to_hold_weights"] = hold.value.data
+        for key in ("cores_to_hold_weights", "roofline_cycles"):
+            value = plan.data.get(key)
+            if isinstance(value, IntegerAttr):
+                out[key] = value.value.data
     return out
 
 

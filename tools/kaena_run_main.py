@@ -113,8 +113,11 @@ def _main() -> int:
         t = model.timing(args.requests)
         copies = model.copies
         busy = ", ".join(f"core {k} {b:.0%}" for k, b in enumerate(t.core_busy))
+        plan = model.neff.metadata.get("pipeline") if isinstance(model.neff.metadata, dict) else None
+        roof = plan.get("roofline_cycles") if isinstance(plan, dict) else None
+        vs = f" ({t.interval / roof:.2f}x the pipeline's roofline, {roof} cycles)" if roof else ""
         print(f"kaena-run: {args.requests} requests through {model.neff.num_cores} core(s): steady-state interval "
-              f"{t.interval_us:.1f} us, latency {t.latency_us:.1f} us; busy: {busy}")
+              f"{t.interval_us:.1f} us{vs}, latency {t.latency_us:.1f} us; busy: {busy}")
         print(f"kaena-run: {copies} cop{'y' if copies == 1 else 'ies'} x {model.neff.num_cores} core(s): "
               f"{copies * t.throughput:.0f} inferences/s (each run of the NEFF counts as one)")
     return 0

@@ -11,7 +11,7 @@ program minimises the slowest stage (the pipeline's interval), then the bytes
 crossing cuts. An op's ``kaena.pipeline.cost_scale`` (the driver sets it from a
 simulated first compile, docs/pipeline-parallel.md) scales its modelled cycles. The plan is recorded as attributes: ``kaena.pipeline.stage`` on
 every op, ``kaena.pipeline`` (cores, chips, per-stage cycles and weight bytes, per-cut
-bytes and link) on the module; ``ktensor-extract-stage`` reads them.
+bytes and link, the honest roofline ``roofline_cycles``) on the module; ``ktensor-extract-stage`` reads them.
 """
 
 from __future__ import annotations
@@ -113,6 +113,21 @@ def op_cycles(op: Operation, cm: CostModel) -> list[int]:
     return out
 
 
+def weighted_macs(op: Operation, cm: CostModel) -> int:
+    """MACs of one ktensor op as its graph defines them, FP32 ones counted
+    ``pe_fp32_slowdown`` times (the PE floor's measure, ``CostModel.pe_floor``)."""
+    res = op.results[0].type if op.results else None
+    if isinstance(op, kt.Conv2dOp) and isinstance(res, TensorType):
+        w, r = op.weight.type.get_shape(), res.get_shape()
+        macs, v = r[0] * r[2] * r[3] * w[0] * w[1] * w[2] * w[3], op.input
+    elif isinstance(op, kt.MatmulOp | kt.BatchMatmulOp):
+        a, b = op.lhs.type.get_shape(), op.rhs.type.get_shape()
+        macs, v = math.prod(a) * b[-1], op.lhs
+    else:
+        return 0
+    return macs * (cm.target.pe_fp32_slowdown if _dtype(v) == "f32" else 1)
+
+
 def weight_bytes(op: Operation) -> int:
     """Weight bytes a stage would keep resident in SBUF or stream each inference. A
     gather's table stays in DRAM (the DMA gather reads only the indexed rows, priced in
@@ -131,6 +146,7 @@ class Unit:
     cycles: list[int]
     weight_bytes: int = 0
     weight_cycles: int = 0
+    macs: int = 0  # weighted MACs (``weighted_macs``), unscaled: the roofline's PE floor
 
 
 def cost_scale(op: Operation) -> float:
@@ -149,14 +165,16 @@ def units_of(fn: func.FuncOp, cm: CostModel) -> list[Unit]:
         c = [round(x * scale) for x in op_cycles(op, cm)]
         wb = weight_bytes(op)
         wc = round(cm.dma(wb) * scale) if wb else 0
+        macs = weighted_macs(op, cm)
         if units and isinstance(op, _FOLLOWERS):
             u = units[-1]
             u.ops.append(op)
             u.cycles = [a + b for a, b in zip(u.cycles, c)]
             u.weight_bytes += wb
             u.weight_cycles += wc
+            u.macs += macs
         else:
-            units.append(Unit([op], c, wb, wc))
+            units.append(Unit([op], c, wb, wc, macs))
     return units
 
 
@@ -249,6 +267,38 @@ def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel, c
     return Plan(starts, stage_cycles, cut_list, links)
 
 
+def roofline(units: list[Unit], cuts: list[int], cores: int, cm: CostModel) -> int:
+    """The pipeline's honest roofline (cycles per request): over every way of cutting the
+    units into ``cores`` contiguous stages, the least slowest stage, a stage taking the
+    larger of its PE floor (its weighted MACs at the PE's peak) and its DMA queue's share
+    of the cuts, the transfer in of the cut before it and out of the cut after it (one
+    DMA each on one chip, NeuronLink to the next). No lowering overhead, no weights
+    (resident), no compute on ACT/POOL: an interval cannot beat it. It is at least the
+    total PE floor / ``cores`` and the largest transfer some cut must make."""
+    t = cm.target
+    n = len(units)
+    pre = [0] * (n + 1)
+    for i, u in enumerate(units):
+        pre[i + 1] = pre[i] + u.macs
+
+    def link(k: int, i: int) -> int:  # the cut before unit i, made by stage k
+        if not cuts[i]:
+            return 0
+        return cm.dma(cuts[i]) if _chip(k, t) == _chip(k + 1, t) else cm.neuronlink(cuts[i])
+
+    def cost(k: int, j: int, i: int) -> int:
+        dma = (cm.dma(cuts[j]) if j > 0 and cuts[j] else 0) + (link(k, i) if i < n and k + 1 < cores else 0)
+        return max(math.ceil(cm.pe_floor(pre[i] - pre[j])), dma)
+
+    best = [[math.inf] * (n + 1) for _ in range(cores + 1)]
+    best[0][0] = 0
+    for k in range(1, cores + 1):
+        for i in range(k, n - (cores - k) + 1):
+            best[k][i] = min((max(best[k - 1][j], cost(k - 1, j, i)) for j in range(k - 1, i)
+                              if best[k - 1][j] != math.inf), default=math.inf)
+    return int(best[cores][n])
+
+
 def _i64s(values: list[int]) -> ArrayAttr:
     return ArrayAttr([IntegerAttr(int(v), i64) for v in values])
 
@@ -304,6 +354,7 @@ class KtensorPartitionPipelinePass(ModulePass):
             "cut_bytes": _i64s(plan.cut_bytes),
             "cut_links": ArrayAttr([StringAttr(s) for s in plan.links]),
             "cores_to_hold_weights": IntegerAttr(cores_to_hold(units, target, self.capacity), i64),
+            "roofline_cycles": IntegerAttr(roofline(units, cuts, self.cores, cm), i64),
         })
 
 

@@ -6,7 +6,7 @@
 // cycles, not the 1.26M of streaming the table), and one core can hold the weights;
 // weight_bytes still reports each stage's weights in DRAM, the table included.
 
-// CHECK: kaena.pipeline = {cores = 2 : i64, chips = 1 : i64, stage_cycles = [{{[1-9][0-9][0-9][0-9][0-9]?}} : i64, {{[0-9]+}} : i64], weight_bytes = [16777216 : i64, 393216 : i64], {{.*}}cores_to_hold_weights = 1 : i64}
+// CHECK: kaena.pipeline = {cores = 2 : i64, chips = 1 : i64, stage_cycles = [{{[1-9][0-9][0-9][0-9][0-9]?}} : i64, {{[0-9]+}} : i64], weight_bytes = [16777216 : i64, 393216 : i64], {{.*}}cores_to_hold_weights = 1 : i64, roofline_cycles = {{[0-9]+}} : i64}
 // CHECK: %e = ktensor.gather %table, %ids {kaena.pipeline.stage = 0 : i64}
 
 builtin.module attributes {kaena.target = "inf1"} {

@@ -9,8 +9,11 @@
 // the sender, one in on the receiver, 1 us each at least). The plan balances those:
 // the middle stage, which receives and sends, gets the two small matmuls; %h crosses
 // two cuts (stage 0 -> stage 2): it is counted in both and sent straight to stage 2.
+// roofline_cycles: the least slowest stage over all cuts, a stage taking the larger of
+// its PE floor and its DMAs of the cuts (in and out): here the middle stage's two
+// transfers of 144 and 192 bytes (1 us fixed each), which every 3-stage cut pays.
 
-// CHECK: kaena.pipeline = {cores = 3 : i64, chips = 1 : i64, stage_cycles = [{{[0-9]+}} : i64, {{[0-9]+}} : i64, {{[0-9]+}} : i64], weight_bytes = [408 : i64, 792 : i64, 0 : i64], cut_bytes = [144 : i64, 192 : i64], cut_links = ["dram", "dram"], cores_to_hold_weights = 1 : i64}
+// CHECK: kaena.pipeline = {cores = 3 : i64, chips = 1 : i64, stage_cycles = [{{[0-9]+}} : i64, {{[0-9]+}} : i64, {{[0-9]+}} : i64], weight_bytes = [408 : i64, 792 : i64, 0 : i64], cut_bytes = [144 : i64, 192 : i64], cut_links = ["dram", "dram"], cores_to_hold_weights = 1 : i64, roofline_cycles = 2025 : i64}
 // CHECK:      %w = ktensor.weight "mm.weight" {kaena.pipeline.stage = 0 : i64}
 // CHECK:      %h = ktensor.matmul {{.*}}kaena.pipeline.stage = 0 : i64
 // CHECK-NEXT: %hc = ktensor.cast %h {kaena.pipeline.stage = 0 : i64}

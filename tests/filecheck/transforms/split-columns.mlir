@@ -29,7 +29,7 @@
 
 // Four stages each keep their part resident (weights within 500 bytes each); one part per
 // stage, each concat with the last part it joins.
-// STAGES: kaena.pipeline = {cores = 4 : i64, {{.*}} weight_bytes = [448 : i64, 448 : i64, 384 : i64, 480 : i64], {{.*}} cores_to_hold_weights = 4 : i64}
+// STAGES: kaena.pipeline = {cores = 4 : i64, {{.*}} weight_bytes = [448 : i64, 448 : i64, 384 : i64, 480 : i64], {{.*}} cores_to_hold_weights = 4 : i64, roofline_cycles = {{[0-9]+}} : i64}
 // STAGES: kaena.pipeline.column_part = [0 : i64, 16 : i64, 32 : i64], kaena.pipeline.stage = 0 : i64
 // STAGES: kaena.pipeline.column_part = [16 : i64, 16 : i64, 32 : i64], kaena.pipeline.stage = 1 : i64
 // STAGES: ktensor.concat {{.*}}kaena.pipeline.stage = 2 : i64
