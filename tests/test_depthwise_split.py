@@ -27,11 +27,12 @@ from kaena.passes.conversions.tensor_to_inferentia import ConvertTensorToInferen
 from kaena.target.costmodel import CostModel
 
 VECTOR_ROWS = "kaena.plan.vector_rows"
+VECTOR_TILES = "kaena.plan.vector_tiles"
 
 
-def _case(rng, C=160, H=14, W=12, s=(1, 1), act="relu6", vector_rows=None):
+def _case(rng, C=160, H=14, W=12, s=(1, 1), act="relu6", vector_rows=None, vector_tiles=None):
     """conv 1x1 (relu) -> depthwise 3x3 with a bias (bf16, resident in and out) -> conv 1x1;
-    ``vector_rows`` written by hand on the depthwise conv when given."""
+    ``vector_rows`` / ``vector_tiles`` written by hand on the depthwise conv when given."""
     bf = ml_dtypes.bfloat16
     x = rng.standard_normal((1, C, H, W)).astype(np.float32)
     w1 = (rng.standard_normal((C, C, 1, 1)) * 0.1).astype(bf)
@@ -46,8 +47,9 @@ def _case(rng, C=160, H=14, W=12, s=(1, 1), act="relu6", vector_rows=None):
     y = _conv_ref(d, f(w2), z(16), (1, 1), (0, 0, 0, 0), (1, 1))
     sh, ds, ys = x.shape, d.shape, y.shape
     dw = _dw_txt("d", "c1b", sh, "wd", wd.shape, ds, s=s, act=act, bias="bd")
-    if vector_rows is not None:
-        dw = dw.replace("{strides", f"{{{VECTOR_ROWS} = {vector_rows} : i64, strides", 1)
+    for name, value in ((VECTOR_ROWS, vector_rows), (VECTOR_TILES, vector_tiles)):
+        if value is not None:
+            dw = dw.replace("{", f"{{{name} = {value} : i64, ", 1)
     body = (f'  %w1 = ktensor.weight "w1" : {_t(w1.shape, "bf16")}\n'
             f'  %wd = ktensor.weight "wd" : {_t(wd.shape, "bf16")}\n'
             f'  %bd = ktensor.weight "bd" : {_t((C,))}\n'
@@ -149,3 +151,51 @@ def test_identity_is_one_constant_load():
     out = _run_backend(module, ws, inputs)["y"]
     ref = expected["y"]
     np.testing.assert_allclose(out, ref, rtol=2e-2, atol=2e-2 * float(np.max(np.abs(ref))))
+
+
+def test_cost_model_prices_whole_vector_tiles_at_small_planes():
+    """At 7x7 a vector tile costs the vector engine the same for 64 or 128 channels and needs
+    no diagonals or stationary loads: two of 960 channels' tiles on it beat any row split."""
+    cm = CostModel()
+    cost = lambda k, r: cm.depthwise_split(960, 9, 7, 7, r, "bf16", vector_band_rows=7,  # noqa: E731
+                                           epilogue_ops=3, clamps=1, vector_tiles=k)
+    rows_only = min(cost(0, r).cycles for r in range(7))
+    best = min(((k, r) for k in range(5) for r in range(7)), key=lambda kr: cost(*kr).cycles)
+    assert best[0] > 0 and cost(*best).cycles < 0.85 * rows_only
+    # a vector tile takes work off the PE array, costs the vector engine a whole tile
+    assert cost(1, 0).pe < cost(0, 0).pe and cost(1, 0).pool > cost(0, 0).pool
+
+
+@pytest.mark.parametrize("C,H,tiles,rows", [(384, 14, 1, 0), (576, 7, 2, 0), (448, 10, 1, 2)])
+def test_vector_tiles_are_exact_to_the_pe_array_alone(C, H, tiles, rows):
+    """The vector tiles (the last full ones) sum the taps in the PE array's order in fp32 and
+    round once: bit-identical to the all-PE lowering, with or without vector rows beside."""
+    outs = {}
+    for k, r in ((0, 0), (tiles, rows)):
+        text, store, inputs, expected = _case(np.random.default_rng(5), C=C, H=H, W=H, vector_rows=r,
+                                              vector_tiles=k)
+        module, ws = _lower(text, store)
+        assert (_vector_taps(module) > 0) == (k > 0)
+        outs[k] = _run_backend(module, ws, inputs)["y"]
+    np.testing.assert_array_equal(outs[tiles], outs[0])
+    ref = expected["y"]
+    np.testing.assert_allclose(outs[tiles], ref, rtol=2e-2, atol=2e-2 * float(np.max(np.abs(ref))))
+
+
+def test_plan_records_vector_tiles():
+    from kaena.passes.conversions.tensor_to_inferentia.ktensor_plan_conv_bands import KtensorPlanConvBandsPass
+
+    text, store, _, _ = _case(np.random.default_rng(0), C=384, H=14, W=14)
+    ctx = _ctx()
+    planned = Parser(ctx, text).parse_module()
+    kweights.attach(planned, kweights.WeightStore(store))
+    KtensorPlanConvBandsPass().apply(ctx, planned)
+    tiles = [op.attributes[VECTOR_TILES].value.data for op in planned.walk() if VECTOR_TILES in op.attributes]
+    assert tiles == [1]
+
+
+def test_vector_tiles_must_leave_the_pe_array_as_many():
+    """Two of three tiles on the vector engine (more than stay on the PE array) are refused."""
+    text, store, _, _ = _case(np.random.default_rng(0), C=384, H=14, W=14, vector_tiles=2)
+    with pytest.raises(CompileError, match=f"{VECTOR_TILES} = 2 needs a resident input and result"):
+        _lower(text, store)

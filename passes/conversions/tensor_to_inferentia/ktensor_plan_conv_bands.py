@@ -19,8 +19,8 @@ from .planning import FunctionPlan, PlanPass
 class KtensorPlanConvBandsPass(PlanPass):
     """Record ``kaena.plan.band_rows``, ``kaena.plan.band_buffers`` and
     ``kaena.plan.psum_buffers`` on each op whose family plans bands (dense convs),
-    and ``kaena.plan.vector_rows`` on each depthwise conv on the PE array whose input
-    and result are resident (the rows ``CostModel.depthwise_split`` gives the vector
+    and ``kaena.plan.vector_tiles`` / ``kaena.plan.vector_rows`` on each depthwise conv on the PE array whose input
+    and result are resident (the channel tiles and rows ``CostModel.depthwise_split`` gives the vector
     engine, ``depthwise_split``):
     reading DRAM, the band height and 1 or 2 input/result buffers that
     ``CostModel.band_loop`` prices lowest among those fitting the per-op SBUF shares;
