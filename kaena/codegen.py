@@ -43,7 +43,7 @@ from kaena.dialects.inferentia import (
     engine_of,
     float_prop,
 )
-from kaena.dialects.attributes import PSUM_PEAK_ATTR, SBUF_PEAK_ATTR, SCALAR_ATTR, describe_sources, sources_of
+from kaena.dialects.attributes import PIPELINE_ATTR, PSUM_PEAK_ATTR, SBUF_PEAK_ATTR, SCALAR_ATTR, describe_sources, sources_of
 from kaena.errors import CompileError
 from kaena.isa import (
     MAX_FREE_DIMS,
@@ -446,7 +446,7 @@ def _keep_weights_resident(subgraphs: list[Subgraph], module: ModuleOp) -> dict:
     res = [hoist_weight_loads(sg, t.partitions, t.sbuf_bytes_per_partition) for sg in subgraphs]
     out = {"resident_weight_bytes": [r.resident_bytes for r in res],
            "streamed_weight_bytes": [r.streamed_bytes for r in res]}
-    plan = module.attributes.get("kaena.pipeline")
+    plan = module.attributes.get(PIPELINE_ATTR)
     if plan is not None:
         for key in ("cores_to_hold_weights", "roofline_cycles"):
             value = plan.data.get(key)

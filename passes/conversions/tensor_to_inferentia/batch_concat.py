@@ -43,9 +43,9 @@ class BatchConcatFamily(ConcatFamily):
         for v in op.inputs:
             x = fl.view(v)
             if isinstance(out, SbufView):
-                _into_sbuf(fl, x, out, at)
+                into_sbuf(fl, x, out, at)
             elif isinstance(x, SbufView):
-                _sbuf_to_dram(fl, x, out, at)
+                sbuf_to_dram(fl, x, out, at)
             else:
                 strides = row_major_strides(out.shape)
                 copy(fl, out.var, at * strides[0], strides, x.var, 0, row_major_strides(x.shape), x.shape)
@@ -60,7 +60,7 @@ def _dram_plane(view: DramView, n: E, ct: E, pc: int, cw: int, padded_w: int | N
     return ap(0, cw, (n.scaled(C) + ct.scaled(pc)).scaled(H * W), dims, H * W)
 
 
-def _into_sbuf(fl: FunctionLowering, x: View, out: SbufView, at: int) -> None:
+def into_sbuf(fl: FunctionLowering, x: View, out: SbufView, at: int) -> None:
     for n, _, _ in fl.b.tiles(x.shape[0], 1):
         for ct, _, cw in fl.b.tiles(x.shape[1], out.pc):
             dst = out.interior(0, cw, ct, n + E(at))
@@ -71,7 +71,7 @@ def _into_sbuf(fl: FunctionLowering, x: View, out: SbufView, at: int) -> None:
                 fl.b.dma(out.tile, dst, x.var, _dram_plane(x, n, ct, out.pc, cw, padded))
 
 
-def _sbuf_to_dram(fl: FunctionLowering, x: SbufView, out: DramView, at: int) -> None:
+def sbuf_to_dram(fl: FunctionLowering, x: SbufView, out: DramView, at: int) -> None:
     for n, _, _ in fl.b.tiles(x.shape[0], 1):
         for ct, _, cw in fl.b.tiles(x.shape[1], x.pc):
             padded = None if x.Wp == x.shape[3] else x.Wp

@@ -134,7 +134,7 @@ class FunctionLowering:
         return out
 
     def run(self, core: int) -> CoreOp:
-        from .batch_concat import _into_sbuf, _sbuf_to_dram  # it lowers through this module
+        from .batch_concat import into_sbuf, sbuf_to_dram  # it lowers through this module
 
         fn, plan = self.plan.fn, self.plan
         args = fn.body.block.args
@@ -152,7 +152,7 @@ class FunctionLowering:
         for arg in args:  # a pipeline stage's input planned resident: loaded first
             tile = self.resident_tile(arg)
             if tile is not None:
-                _into_sbuf(self, self.views[arg], tile, 0)
+                into_sbuf(self, self.views[arg], tile, 0)
                 self.views[arg] = tile
         sent: dict[SSAValue, list[DramView]] = {}  # resident results: written out once made
         for i, value in enumerate(ret.arguments):
@@ -183,7 +183,7 @@ class FunctionLowering:
                 made = plan.materialized(op)
                 if made in sent and made in self.views:  # once (a fused cast lowers with its producer)
                     for out in sent.pop(made):
-                        _sbuf_to_dram(self, self.views[made], out, 0)
+                        sbuf_to_dram(self, self.views[made], out, 0)
         self.bias_tables.emit()
         self.current = ret
         for value, out in zip(ret.arguments, outputs):
@@ -193,7 +193,7 @@ class FunctionLowering:
             if plan.resident_pads(value) is not None and isinstance(value.owner, Operation):
                 continue  # written out once made
             if isinstance(src, SbufView):  # a resident argument returned as it is
-                _sbuf_to_dram(self, src, out, 0)
+                sbuf_to_dram(self, src, out, 0)
             elif src.var is not out.var:
                 n = src.size
                 self.b.dma(out.var, ap(0, 1, 0, [[n, 1]]), src.var, ap(0, 1, 0, [[n, 1]]))

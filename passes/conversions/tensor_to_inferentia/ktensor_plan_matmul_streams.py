@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from kaena.dialects import ktensor as kt
-from kaena.dialects.attributes import PIPELINE_ATTR
 from kaena.target.tiling import pinned_weight_budget
 
 from . import decisions as d
@@ -49,8 +48,7 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
     after: ClassVar[type[PlanPass]] = KtensorPlanAttentionPass
 
     def plan(self, plan: FunctionPlan) -> None:
-        pipelined = PIPELINE_ATTR in plan.module.attributes
-        pinned = pinned_matmuls(plan) if pipelined else set()
+        pinned = pinned_matmuls(plan) if plan.pipelined else set()
         for op in plan.ops:
             family = plan.family(op)
             if family is None or plan.is_absorbed(op):
@@ -70,7 +68,7 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
                 n = family.weight_blocks(op, plan)
                 if n > 1:
                     d.set_int(op, d.WEIGHT_BLOCKS_ATTR, n)
-                if pipelined and n > 2 and d.WEIGHT_SLOTS_ATTR not in op.attributes:
+                if plan.pipelined and n > 2 and d.WEIGHT_SLOTS_ATTR not in op.attributes:
                     d.set_int(op, d.WEIGHT_SLOTS_ATTR, 2)
 
 

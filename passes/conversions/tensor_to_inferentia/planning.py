@@ -13,7 +13,7 @@ from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from kaena.dialects import ktensor as kt
-from kaena.dialects.attributes import NAME_ATTR, sources_of
+from kaena.dialects.attributes import NAME_ATTR, PIPELINE_ATTR, sources_of
 from kaena.errors import CompileError
 from kaena.isa import DType
 from kaena.target import target_of
@@ -25,9 +25,6 @@ from . import decisions as d
 
 if TYPE_CHECKING:
     from .interface import OpFamily
-
-
-PIPELINE_ATTR = "kaena.pipeline"  # on a partitioned module (ktensor-partition-pipeline)
 
 
 def main_function(module: ModuleOp) -> func.FuncOp | None:
