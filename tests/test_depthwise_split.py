@@ -104,19 +104,24 @@ def test_plan_records_vector_rows_on_resident_depthwise_convs():
     assert len(rows) == 1 and 0 < rows[0] < 28
 
 
+def _assert_exact_to_the_pe_array_alone(seed: int, split: dict, **case) -> None:
+    """Lower ``case`` all on the PE array and with the hand-written vector ``split``: both
+    sum the taps in the same order in fp32 and round once, so bit-identical, and match numpy."""
+    outs = []
+    for kw in ({"vector_rows": 0, "vector_tiles": 0}, split):
+        text, store, inputs, expected = _case(np.random.default_rng(seed), **case, **kw)
+        module, ws = _lower(text, store)
+        assert (_vector_taps(module) > 0) == (kw is split)
+        outs.append(_run_backend(module, ws, inputs)["y"])
+    np.testing.assert_array_equal(outs[1], outs[0])
+    ref = expected["y"]
+    np.testing.assert_allclose(outs[1], ref, rtol=2e-2, atol=2e-2 * float(np.max(np.abs(ref))))
+
+
 @pytest.mark.parametrize("act,s,rows", [("relu6", (1, 1), 5), ("relu", (2, 2), 3), ("none", (1, 1), 13)])
 def test_split_is_exact_to_the_pe_array_alone(act, s, rows):
-    """The vector rows compute the same fp32 sums in the same tap order and round once:
-    bit-identical to the all-PE lowering (vector_rows = 0), and both match numpy."""
-    outs = {}
-    for r in (0, rows):
-        text, store, inputs, expected = _case(np.random.default_rng(3), s=s, act=act, vector_rows=r)
-        module, ws = _lower(text, store)
-        assert (_vector_taps(module) > 0) == (r > 0)
-        outs[r] = _run_backend(module, ws, inputs)["y"]
-    np.testing.assert_array_equal(outs[rows], outs[0])
-    ref = expected["y"]
-    np.testing.assert_allclose(outs[rows], ref, rtol=2e-2, atol=2e-2 * float(np.max(np.abs(ref))))
+    """Vector rows beside the PE array's."""
+    _assert_exact_to_the_pe_array_alone(3, {"vector_rows": rows}, s=s, act=act)
 
 
 def test_vector_rows_need_resident_operands():
@@ -168,18 +173,8 @@ def test_cost_model_prices_whole_vector_tiles_at_small_planes():
 
 @pytest.mark.parametrize("C,H,tiles,rows", [(384, 14, 1, 0), (576, 7, 2, 0), (448, 10, 1, 2)])
 def test_vector_tiles_are_exact_to_the_pe_array_alone(C, H, tiles, rows):
-    """The vector tiles (the last full ones) sum the taps in the PE array's order in fp32 and
-    round once: bit-identical to the all-PE lowering, with or without vector rows beside."""
-    outs = {}
-    for k, r in ((0, 0), (tiles, rows)):
-        text, store, inputs, expected = _case(np.random.default_rng(5), C=C, H=H, W=H, vector_rows=r,
-                                              vector_tiles=k)
-        module, ws = _lower(text, store)
-        assert (_vector_taps(module) > 0) == (k > 0)
-        outs[k] = _run_backend(module, ws, inputs)["y"]
-    np.testing.assert_array_equal(outs[tiles], outs[0])
-    ref = expected["y"]
-    np.testing.assert_allclose(outs[tiles], ref, rtol=2e-2, atol=2e-2 * float(np.max(np.abs(ref))))
+    """The vector tiles (the last full ones), with or without vector rows beside."""
+    _assert_exact_to_the_pe_array_alone(5, {"vector_rows": rows, "vector_tiles": tiles}, C=C, H=H, W=H)
 
 
 def test_plan_records_vector_tiles():

@@ -18,7 +18,7 @@ from .bias_table import BiasTables
 from .builder import Builder
 from .planning import FunctionPlan, io_names, nodes
 from .utils import hint, storage_type
-from .views import DramView, SbufView, View
+from .views import DramView, SbufView, View, into_sbuf, sbuf_to_dram
 
 
 def io_type(t: Attribute) -> Attribute:
@@ -134,8 +134,6 @@ class FunctionLowering:
         return out
 
     def run(self, core: int) -> CoreOp:
-        from .batch_concat import into_sbuf, sbuf_to_dram  # it lowers through this module
-
         fn, plan = self.plan.fn, self.plan
         args = fn.body.block.args
         for arg, name in zip(args, io_names(fn.arg_attrs, len(args), "input")):
@@ -152,7 +150,7 @@ class FunctionLowering:
         for arg in args:  # a pipeline stage's input planned resident: loaded first
             tile = self.resident_tile(arg)
             if tile is not None:
-                into_sbuf(self, self.views[arg], tile, 0)
+                into_sbuf(self.b, self.views[arg], tile, 0)
                 self.views[arg] = tile
         sent: dict[SSAValue, list[DramView]] = {}  # resident results: written out once made
         for i, value in enumerate(ret.arguments):
@@ -183,7 +181,7 @@ class FunctionLowering:
                 made = plan.materialized(op)
                 if made in sent and made in self.views:  # once (a fused cast lowers with its producer)
                     for out in sent.pop(made):
-                        sbuf_to_dram(self, self.views[made], out, 0)
+                        sbuf_to_dram(self.b, self.views[made], out, 0)
         self.bias_tables.emit()
         self.current = ret
         for value, out in zip(ret.arguments, outputs):
@@ -193,7 +191,7 @@ class FunctionLowering:
             if plan.resident_pads(value) is not None and isinstance(value.owner, Operation):
                 continue  # written out once made
             if isinstance(src, SbufView):  # a resident argument returned as it is
-                sbuf_to_dram(self, src, out, 0)
+                sbuf_to_dram(self.b, src, out, 0)
             elif src.var is not out.var:
                 n = src.size
                 self.b.dma(out.var, ap(0, 1, 0, [[n, 1]]), src.var, ap(0, 1, 0, [[n, 1]]))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from xdsl.ir import Attribute, SSAValue
 
 from kaena.dialects.inferentia import AccessPatternAttr, AffineExpr, DramType, SbufType, ap
 from kaena.isa import DType
 
-from .utils import prod
+from .utils import E, prod
+
+if TYPE_CHECKING:
+    from .builder import Builder
 
 
 class _ValueView:
@@ -91,3 +95,33 @@ class SbufView(_ValueView):
 
 
 View = DramView | SbufView
+
+
+def _dram_plane(view: DramView, n: E, ct: E, pc: int, cw: int, padded_w: int | None):
+    """The access pattern of channels [ct * pc, + cw) of image ``n`` of an NCHW DRAM value,
+    one channel per row; ``padded_w`` splits the plane into rows to match a padded tile."""
+    _, C, H, W = view.shape
+    dims = [[H * W, 1]] if padded_w is None else [[H, W], [W, 1]]
+    return ap(0, cw, (n.scaled(C) + ct.scaled(pc)).scaled(H * W), dims, H * W)
+
+
+def into_sbuf(b: Builder, x: View, out: SbufView, at: int) -> None:
+    """Copy the images of ``x`` (DRAM or another tile) into the resident tile ``out`` from
+    image ``at`` on: a batch join, a pipeline stage's input."""
+    for n, _, _ in b.tiles(x.shape[0], 1):
+        for ct, _, cw in b.tiles(x.shape[1], out.pc):
+            dst = out.interior(0, cw, ct, n + E(at))
+            if isinstance(x, SbufView):
+                b.activation("identity", out.tile, dst, x.tile, x.interior(0, cw, ct, n))
+            else:
+                padded = None if out.Wp == out.shape[3] else out.Wp
+                b.dma(out.tile, dst, x.var, _dram_plane(x, n, ct, out.pc, cw, padded))
+
+
+def sbuf_to_dram(b: Builder, x: SbufView, out: DramView, at: int) -> None:
+    """Store the images of the resident tile ``x`` into the NCHW DRAM value ``out`` from
+    image ``at`` on."""
+    for n, _, _ in b.tiles(x.shape[0], 1):
+        for ct, _, cw in b.tiles(x.shape[1], x.pc):
+            padded = None if x.Wp == x.shape[3] else x.Wp
+            b.dma(out.var, _dram_plane(out, n + E(at), ct, x.pc, cw, padded), x.tile, x.interior(0, cw, ct, n))
