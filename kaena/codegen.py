@@ -76,6 +76,29 @@ _SEM_VALUE = _FIELD_INDEX[("sem_value", None)]
 _ACCUMULATE = _FIELD_INDEX[("accumulate", None)]
 
 
+
+_Slots = tuple[tuple[str, str, str], ...]
+_DMA: _Slots = (("out", "dst", "dst_ap"), ("in0", "src", "src_ap"))
+_UNARY: _Slots = (("out", "out", "out_ap"), ("in0", "input", "in_ap"))
+# An instruction's opcode and its operands: record slot, the op's value field, its access pattern.
+_ENCODINGS: dict[type[Operation], tuple[Opcode, _Slots]] = {
+    SemSignalOp: (Opcode.SEM_SIGNAL, ()),
+    SemWaitOp: (Opcode.SEM_WAIT, ()),
+    DmaSendOp: (Opcode.DMA, _DMA),
+    DmaOp: (Opcode.DMA, _DMA),
+    LoadStationaryOp: (Opcode.LOAD_STATIONARY, (("in0", "stationary", "stationary_ap"),)),
+    MatmulOp: (Opcode.MATMUL, (("out", "acc", "acc_ap"), ("in1", "moving", "moving_ap"))),
+    ActivationOp: (Opcode.ACTIVATE, _UNARY + (("in1", "bias", "bias_ap"),)),
+    TensorTensorOp: (Opcode.TENSOR_TENSOR, (("out", "out", "out_ap"), ("in0", "lhs", "lhs_ap"), ("in1", "rhs", "rhs_ap"))),
+    TensorScalarOp: (Opcode.TENSOR_SCALAR, _UNARY + (("in1", "scalar", "scalar_ap"),)),
+    ReduceOp: (Opcode.REDUCE, _UNARY),
+    TransposeOp: (Opcode.TRANSPOSE, _UNARY),
+    SelectOp: (Opcode.SELECT, (("out", "out", "out_ap"), ("in0", "pred", "pred_ap"), ("in1", "on_true", "on_true_ap"))),
+    DmaGatherOp: (Opcode.DMA_GATHER, (("out", "dst", "dst_ap"), ("in0", "table", "table_ap"), ("in1", "index", "index_ap"))),
+    MemsetOp: (Opcode.MEMSET, (("out", "out", "out_ap"),)),
+}
+
+
 def _loop_depth(block: Block) -> int:
     depth = 0
     for op in block.ops:
@@ -226,86 +249,42 @@ class _CoreEncoder:
         return {"tiles": self.tiles, "operands": rows}
 
     def _encode_op(self, i: int, op: Operation, rec: np.void) -> None:
-        if isinstance(op, SemSignalOp):
-            rec["opcode"] = Opcode.SEM_SIGNAL
+        encoding = _ENCODINGS.get(type(op))
+        if encoding is None:  # pragma: no cover - engine_of() covers exactly the table's ops
+            assert isinstance(op, InstructionOp)
+            raise CompileError(f"core {self.core_id}: the encoder does not know '{op.name}'")
+        opcode, slots = encoding
+        rec["opcode"] = opcode
+        for slot, value_field, ap_field in slots:
+            value, pattern = getattr(op, value_field), getattr(op, ap_field)
+            if value is not None and pattern is not None:
+                self._operand(i, rec, slot, value, pattern.data)
+        if isinstance(op, SemSignalOp | SemWaitOp | DmaSendOp):
             rec["sem"] = op.sem.value.data
-        elif isinstance(op, SemWaitOp):
-            rec["opcode"] = Opcode.SEM_WAIT
-            rec["sem"] = op.sem.value.data
+        if isinstance(op, SemWaitOp):
             self._affine(i, ("sem_value", None), op.value.data)
         elif isinstance(op, DmaSendOp):
-            rec["opcode"] = Opcode.DMA
             to = op.to_core.value.data
             cpc = target_of(self.core).cores_per_chip
             rec["flags"] = int(Flags.NOTIFY) | (int(Flags.NEURONLINK) if to // cpc != self.core_id // cpc else 0)
             rec["notify_core"] = to
-            rec["sem"] = op.sem.value.data
-            self._operand(i, rec, "out", op.dst, op.dst_ap.data)
-            self._operand(i, rec, "in0", op.src, op.src_ap.data)
-        elif isinstance(op, DmaOp):
-            rec["opcode"] = Opcode.DMA
-            self._operand(i, rec, "out", op.dst, op.dst_ap.data)
-            self._operand(i, rec, "in0", op.src, op.src_ap.data)
-        elif isinstance(op, LoadStationaryOp):
-            rec["opcode"] = Opcode.LOAD_STATIONARY
-            self._operand(i, rec, "in0", op.stationary, op.stationary_ap.data)
-        elif isinstance(op, MatmulOp):
-            rec["opcode"] = Opcode.MATMUL
-            self._operand(i, rec, "out", op.acc, op.acc_ap.data)
-            self._operand(i, rec, "in1", op.moving, op.moving_ap.data)
-            if op.accumulate is not None:
-                self._affine(i, ("accumulate", None), op.accumulate.data)
+        elif isinstance(op, MatmulOp) and op.accumulate is not None:
+            self._affine(i, ("accumulate", None), op.accumulate.data)
         elif isinstance(op, ActivationOp):
-            rec["opcode"] = Opcode.ACTIVATE
             rec["func"] = op.func.isa
             rec["scale"] = float_prop(op, "scale", 1.0)
             rec["imm"] = float_prop(op, "imm", 0.0)
-            self._operand(i, rec, "out", op.out, op.out_ap.data)
-            self._operand(i, rec, "in0", op.input, op.in_ap.data)
-            if op.bias is not None and op.bias_ap is not None:
-                self._operand(i, rec, "in1", op.bias, op.bias_ap.data)
         elif isinstance(op, TensorTensorOp):
-            rec["opcode"] = Opcode.TENSOR_TENSOR
             rec["alu"] = op.alu.isa
-            self._operand(i, rec, "out", op.out, op.out_ap.data)
-            self._operand(i, rec, "in0", op.lhs, op.lhs_ap.data)
-            self._operand(i, rec, "in1", op.rhs, op.rhs_ap.data)
         elif isinstance(op, TensorScalarOp):
-            rec["opcode"] = Opcode.TENSOR_SCALAR
             rec["alu"] = op.alu.isa
             rec["imm"] = float_prop(op, "imm", 0.0)
-            self._operand(i, rec, "out", op.out, op.out_ap.data)
-            self._operand(i, rec, "in0", op.input, op.in_ap.data)
-            if op.scalar is not None and op.scalar_ap is not None:
-                self._operand(i, rec, "in1", op.scalar, op.scalar_ap.data)
         elif isinstance(op, ReduceOp):
-            rec["opcode"] = Opcode.REDUCE
             rec["alu"] = op.alu.isa
             rec["axes"] = op.axes.value.data
             rec["scale"] = float_prop(op, "scale", 1.0)
-            self._operand(i, rec, "out", op.out, op.out_ap.data)
-            self._operand(i, rec, "in0", op.input, op.in_ap.data)
-        elif isinstance(op, TransposeOp):
-            rec["opcode"] = Opcode.TRANSPOSE
-            self._operand(i, rec, "out", op.out, op.out_ap.data)
-            self._operand(i, rec, "in0", op.input, op.in_ap.data)
-        elif isinstance(op, SelectOp):
-            rec["opcode"] = Opcode.SELECT
-            self._operand(i, rec, "out", op.out, op.out_ap.data)
-            self._operand(i, rec, "in0", op.pred, op.pred_ap.data)
-            self._operand(i, rec, "in1", op.on_true, op.on_true_ap.data)
-        elif isinstance(op, DmaGatherOp):
-            rec["opcode"] = Opcode.DMA_GATHER
-            self._operand(i, rec, "out", op.dst, op.dst_ap.data)
-            self._operand(i, rec, "in0", op.table, op.table_ap.data)
-            self._operand(i, rec, "in1", op.index, op.index_ap.data)
         elif isinstance(op, MemsetOp):
-            rec["opcode"] = Opcode.MEMSET
             rec["imm"] = float(op.value.value.data)
-            self._operand(i, rec, "out", op.out, op.out_ap.data)
-        else:  # pragma: no cover - engine_of() covers exactly the cases above
-            assert isinstance(op, InstructionOp)
-            raise CompileError(f"core {self.core_id}: the encoder does not know '{op.name}'")
 
     # --- unrolling --------------------------------------------------------
     def _sequence(self, block: Block, depth: int) -> tuple[np.ndarray, np.ndarray]:
