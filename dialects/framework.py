@@ -10,6 +10,7 @@ result against it, so adding an op is a few lines.
 from __future__ import annotations
 
 import math
+from enum import auto
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -39,15 +40,115 @@ from xdsl.irdl import (
     traits_def,
     var_operand_def,
 )
+from xdsl.dialects.utils.enum_attribute import EnumAttribute
+from xdsl.irdl import irdl_attr_definition
+from xdsl.ir import SpacedOpaqueSyntaxAttribute
 from xdsl.traits import ConstantLike, Pure
 from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
 
-from kaena.dialects.utils import Shape, i64_array, ints, shape_of
+from kaena.dialects.utils import QuotedEnumSyntax, Shape, enum_by_value, i64_array, ints, shape_of
 from kaena.weights import WeightStore
 
-# Activations fw-fuse-conv can fold into a conv (those the tensor level fuses).
-CONV_ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh")
-PAD_MODES = ("constant", "edge", "reflect", "wrap")
+
+
+# ---------------------------------------------------------------------------
+# Enumerated properties (printed quoted, as ``fw.reduce "mean"``; generic form
+# ``#fw<reduce_kind "mean">``)
+# ---------------------------------------------------------------------------
+
+
+class ConvActivation(StrEnum):
+    """Activations fw-fuse-conv can fold into a conv (those the tensor level fuses)."""
+
+    NONE = auto()
+    RELU = auto()
+    RELU6 = auto()
+    SIGMOID = auto()
+    TANH = auto()
+
+
+class PadMode(StrEnum):
+    CONSTANT = auto()
+    EDGE = auto()
+    REFLECT = auto()
+    WRAP = auto()
+
+
+class GeluApproximation(StrEnum):
+    NONE = auto()
+    TANH = auto()
+
+
+class ReduceKind(StrEnum):
+    SUM = auto()
+    MEAN = auto()
+    MAX = auto()
+    MIN = auto()
+
+
+class CompareKind(StrEnum):
+    EQUAL = auto()
+    LESS = auto()
+    GREATER = auto()
+    LESS_EQUAL = auto()
+    GREATER_EQUAL = auto()
+
+
+class LogicalKind(StrEnum):
+    AND = auto()
+    OR = auto()
+    XOR = auto()
+
+
+CONV_ACTIVATIONS = tuple(ConvActivation)
+PAD_MODES = tuple(PadMode)
+GELU_APPROXIMATIONS = tuple(GeluApproximation)
+REDUCE_KINDS = tuple(ReduceKind)
+COMPARE_KINDS = tuple(CompareKind)
+LOGICAL_KINDS = tuple(LogicalKind)
+
+
+@irdl_attr_definition
+class ConvActivationAttr(QuotedEnumSyntax, EnumAttribute[ConvActivation], SpacedOpaqueSyntaxAttribute):
+    name = "fw.conv_activation"
+    WHAT = "'fw.conv' activation"
+
+
+@irdl_attr_definition
+class PadModeAttr(QuotedEnumSyntax, EnumAttribute[PadMode], SpacedOpaqueSyntaxAttribute):
+    name = "fw.pad_mode"
+    WHAT = "'fw.pad' mode"
+
+
+@irdl_attr_definition
+class GeluApproximationAttr(QuotedEnumSyntax, EnumAttribute[GeluApproximation], SpacedOpaqueSyntaxAttribute):
+    name = "fw.gelu_approximation"
+    WHAT = "'fw.gelu' approximate"
+
+
+@irdl_attr_definition
+class ReduceKindAttr(QuotedEnumSyntax, EnumAttribute[ReduceKind], SpacedOpaqueSyntaxAttribute):
+    name = "fw.reduce_kind"
+    WHAT = "'fw.reduce' kind"
+
+
+@irdl_attr_definition
+class CompareKindAttr(QuotedEnumSyntax, EnumAttribute[CompareKind], SpacedOpaqueSyntaxAttribute):
+    name = "fw.compare_kind"
+    WHAT = "'fw.compare' kind"
+
+
+@irdl_attr_definition
+class LogicalKindAttr(QuotedEnumSyntax, EnumAttribute[LogicalKind], SpacedOpaqueSyntaxAttribute):
+    name = "fw.logical_kind"
+    WHAT = "'fw.logical' kind"
+
+
+def _enum(attr_cls, value):
+    """The property ``attr_cls`` for ``value`` (a member or its name); a bad name raises the
+    verifier's error, which the frontends report against the node."""
+    return attr_cls(enum_by_value(attr_cls.enum_type, value, attr_cls.WHAT))
 
 
 def _bool(value: bool) -> BoolAttr:
@@ -374,7 +475,7 @@ class ConvOp(FwOp):
     dilations = prop_def(DenseArrayBase[I64])
     group = prop_def(IntegerAttr[I64])
     # set by fw-fuse-conv: an activation applied to the result (see CONV_ACTIVATIONS)
-    activation = opt_prop_def(StringAttr)
+    activation = opt_prop_def(ConvActivationAttr)
     result = result_def(TensorType)
     assembly_format = (
         "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
@@ -391,12 +492,12 @@ class ConvOp(FwOp):
             "group": IntegerAttr(group, i64),
         }
         if activation is not None and activation != "none":
-            props["activation"] = StringAttr(activation)
+            props["activation"] = _enum(ConvActivationAttr, activation)
         super().__init__(operands=[input, weight, bias], properties=props,
                          result_types=[result_type])
 
-    def activation_name(self) -> str:
-        return self.activation.data if self.activation is not None else "none"
+    def activation_name(self) -> ConvActivation:
+        return self.activation.data if self.activation is not None else ConvActivation.NONE
 
     def macs(self) -> int:
         """Multiply-accumulates the graph defines: each output element sums C/group x KH x KW
@@ -416,11 +517,6 @@ class ConvOp(FwOp):
             raise VerifyException(f"'fw.conv' channels do not match group={g}: input {x}, weight {w}")
         if len(shapes) == 3 and shapes[2] != (w[0],):
             raise VerifyException(f"'fw.conv' bias must be {(w[0],)}, got {shapes[2]}")
-        if self.activation_name() not in CONV_ACTIVATIONS:
-            raise VerifyException(
-                f"'fw.conv' activation must be one of {', '.join(CONV_ACTIVATIONS)}, "
-                f"got '{self.activation_name()}'"
-            )
         oh = pool_output_dim(x[2], w[2], s[0], p[0], p[2], d[0])
         ow = pool_output_dim(x[3], w[3], s[1], p[1], p[3], d[1])
         if oh < 1 or ow < 1:
@@ -693,7 +789,7 @@ class PadOp(FwOp):
     name = "fw.pad"
     input = operand_def(TensorType)
     pads = prop_def(DenseArrayBase[I64])
-    mode = prop_def(StringAttr)
+    mode = prop_def(PadModeAttr)
     value = prop_def(FloatAttr[Float32Type])
     result = result_def(TensorType)
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
@@ -702,14 +798,12 @@ class PadOp(FwOp):
                  value: float = 0.0, result_type: Attribute | None = None):
         super().__init__(
             operands=[input],
-            properties={"pads": i64_array(pads), "mode": StringAttr(mode), "value": _f32(value)},
+            properties={"pads": i64_array(pads), "mode": _enum(PadModeAttr, mode), "value": _f32(value)},
             result_types=[result_type or input.type],
         )
 
     def infer_shape(self, shapes: list[Shape]) -> Shape:
         x, p = shapes[0], ints(self.pads)
-        if self.mode.data not in PAD_MODES:
-            raise VerifyException(f"'fw.pad' mode must be one of {', '.join(PAD_MODES)}")
         if len(p) != 2 * len(x) or min(p, default=0) < 0:
             raise VerifyException(f"'fw.pad' needs {2 * len(x)} non-negative pads, got {p}")
         if self.mode.data == "reflect" and any(
@@ -812,9 +906,6 @@ class NegOp(UnaryOp):
     name = "fw.neg"
 
 
-GELU_APPROXIMATIONS = ("none", "tanh")
-
-
 @irdl_op_definition
 class GeluOp(UnaryOp):
     """ONNX Gelu (opset 20): ``x * Phi(x)``; ``approximate = "tanh"`` is
@@ -822,18 +913,11 @@ class GeluOp(UnaryOp):
     makes of the erf and tanh patterns older exporters write."""
 
     name = "fw.gelu"
-    approximate = prop_def(StringAttr)
+    approximate = prop_def(GeluApproximationAttr)
 
     def __init__(self, input: SSAValue, approximate: str = "none", result_type: Attribute | None = None):
-        IRDLOperation.__init__(self, operands=[input], properties={"approximate": StringAttr(approximate)},
+        IRDLOperation.__init__(self, operands=[input], properties={"approximate": _enum(GeluApproximationAttr, approximate)},
                                result_types=[result_type or input.type])
-
-    def infer_shape(self, shapes: list[Shape]) -> Shape:
-        if self.approximate.data not in GELU_APPROXIMATIONS:
-            raise VerifyException(f"'fw.gelu' approximate must be one of {', '.join(GELU_APPROXIMATIONS)}, "
-                                  f"got '{self.approximate.data}'")
-        return shapes[0]
-
 
 @irdl_op_definition
 class PowOp(UnaryOp):
@@ -911,9 +995,6 @@ class LayerNormOp(FwOp):
         return x
 
 
-REDUCE_KINDS = ("sum", "mean", "max", "min")
-
-
 @irdl_op_definition
 class ReduceOp(FwOp):
     """ONNX ReduceSum/Mean/Max/Min over ``axes`` (resolved: sorted, non-negative,
@@ -921,7 +1002,7 @@ class ReduceOp(FwOp):
 
     name = "fw.reduce"
     input = operand_def(TensorType)
-    kind = prop_def(StringAttr)
+    kind = prop_def(ReduceKindAttr)
     axes = prop_def(DenseArrayBase[I64])
     keepdims = prop_def(BoolAttr)
     result = result_def(TensorType)
@@ -930,14 +1011,11 @@ class ReduceOp(FwOp):
     def __init__(self, kind: str, input: SSAValue, axes: Sequence[int], keepdims: bool,
                  result_type: Attribute):
         super().__init__(operands=[input], properties={
-            "kind": StringAttr(kind), "axes": i64_array(axes), "keepdims": _bool(keepdims)},
+            "kind": _enum(ReduceKindAttr, kind), "axes": i64_array(axes), "keepdims": _bool(keepdims)},
             result_types=[result_type])
 
     def infer_shape(self, shapes: list[Shape]) -> Shape:
         x, axes = shapes[0], ints(self.axes)
-        if self.kind.data not in REDUCE_KINDS:
-            raise VerifyException(f"'fw.reduce' kind must be one of {', '.join(REDUCE_KINDS)}, "
-                                  f"got '{self.kind.data}'")
         if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= len(x):
             raise VerifyException(f"'fw.reduce' axes {list(axes)} must be sorted, unique and in [0, {len(x)})")
         if self.keepdims.value.data:
@@ -989,25 +1067,19 @@ class CastOp(_MixedTypeOp, UnaryOp):
             raise VerifyException("'fw.cast' must change the element type")
 
 
-COMPARE_KINDS = ("equal", "less", "greater", "less_equal", "greater_equal")
-
-
 @irdl_op_definition
 class CompareOp(_MixedTypeOp, BinaryOp):
     """Elementwise comparison with broadcasting; the result is i1."""
 
     name = "fw.compare"
-    kind = prop_def(StringAttr)
+    kind = prop_def(CompareKindAttr)
     assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
 
     def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: Attribute):
-        IRDLOperation.__init__(self, operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
+        IRDLOperation.__init__(self, operands=[lhs, rhs], properties={"kind": _enum(CompareKindAttr, kind)},
                                result_types=[result_type])
 
     def verify_types(self) -> None:
-        if self.kind.data not in COMPARE_KINDS:
-            raise VerifyException(f"'fw.compare' kind must be one of {', '.join(COMPARE_KINDS)}, "
-                                  f"got '{self.kind.data}'")
         if _elt(self.lhs) != _elt(self.rhs):
             raise VerifyException("'fw.compare' operands must share one element type")
         if _elt(self.result) != i1:
@@ -1026,25 +1098,19 @@ class NotOp(UnaryOp):
         return shapes[0]
 
 
-LOGICAL_KINDS = ("and", "or", "xor")
-
-
 @irdl_op_definition
 class LogicalOp(_MixedTypeOp, BinaryOp):
     """ONNX And/Or/Xor: elementwise logic of two i1 tensors with broadcasting."""
 
     name = "fw.logical"
-    kind = prop_def(StringAttr)
+    kind = prop_def(LogicalKindAttr)
     assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
 
     def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: Attribute):
-        IRDLOperation.__init__(self, operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
+        IRDLOperation.__init__(self, operands=[lhs, rhs], properties={"kind": _enum(LogicalKindAttr, kind)},
                                result_types=[result_type])
 
     def verify_types(self) -> None:
-        if self.kind.data not in LOGICAL_KINDS:
-            raise VerifyException(f"'fw.logical' kind must be one of {', '.join(LOGICAL_KINDS)}, "
-                                  f"got '{self.kind.data}'")
         if not _elt(self.lhs) == _elt(self.rhs) == _elt(self.result) == i1:
             raise VerifyException("'fw.logical' operands and result must be i1")
 
@@ -1259,4 +1325,5 @@ Framework = Dialect(
         SliceOp,
         GatherOp,
     ],
+    [ConvActivationAttr, PadModeAttr, GeluApproximationAttr, ReduceKindAttr, CompareKindAttr, LogicalKindAttr],
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
@@ -58,6 +58,7 @@ from xdsl.traits import HasParent, NoTerminator
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
+from kaena.dialects.utils import QuotedEnumSyntax, enum_by_value
 from kaena.isa import REDUCE_ALUS, ActFunc, AluOp, DType, Engine
 from kaena.target import NeuronCoreTarget, target_of
 
@@ -308,36 +309,11 @@ AluOpName = _names_of(AluOp, "AluOpName")
 EngineName = _names_of(Engine, "EngineName")
 """Instruction streams of a core (``kaena.isa.Engine``) by stream name."""
 
-_E = TypeVar("_E", bound=StrEnum)
+class _QuotedEnum(QuotedEnumSyntax):
+    """The ``inf`` enum properties: quoted syntax (``inf.activation "relu" ...``); ``isa``
+    is the ISA enum member the encoder writes."""
 
-
-def _parse_enum_parameter(parser: AttrParser, enum_cls: type[_E], what: str) -> _E:
-    """``"name"`` (or a bare ``name``) of ``enum_cls``; an unknown name is a parse
-    error that lists the valid ones."""
-    span = parser._current_token.span
-    value = parser.parse_optional_identifier_or_str_literal()
-    if value is None or value not in enum_cls.__members__.values():
-        got = f", got '{value}'" if value is not None else ""
-        parser.raise_error(f"{what} must be one of {', '.join(m.value for m in enum_cls)}{got}", span)
-    return enum_cls(value)
-
-
-class _QuotedEnum:
-    """Shared syntax of the ``inf`` enum properties: the value printed quoted, as when
-    the property was a ``StringAttr`` (``inf.activation "relu" ...``), parsed quoted or
-    bare; ``isa`` is the ISA enum member the encoder writes."""
-
-    WHAT: ClassVar[str]  # what the value is, for parse errors
     ISA: ClassVar[type[IntEnum]]
-    enum_type: ClassVar[type[StrEnum]]
-    data: StrEnum
-
-    def print_parameter(self, printer: Printer) -> None:
-        printer.print_string_literal(self.data.value)
-
-    @classmethod
-    def parse_parameter(cls, parser: AttrParser) -> StrEnum:
-        return _parse_enum_parameter(parser, cls.enum_type, cls.WHAT)
 
     @property
     def isa(self):
@@ -377,7 +353,7 @@ def act_func_attr(func: ActFunc | str | ActFuncAttr) -> ActFuncAttr:
         return func
     if isinstance(func, ActFunc):
         return ActFuncAttr(ActFuncName[func.name])
-    return ActFuncAttr(_enum_by_value(ActFuncName, func, "activation function"))
+    return ActFuncAttr(enum_by_value(ActFuncName, func, "activation function"))
 
 
 def alu_op_attr(alu: AluOp | str | AluOpAttr) -> AluOpAttr:
@@ -386,7 +362,7 @@ def alu_op_attr(alu: AluOp | str | AluOpAttr) -> AluOpAttr:
         return alu
     if isinstance(alu, AluOp):
         return AluOpAttr(AluOpName[alu.name])
-    return AluOpAttr(_enum_by_value(AluOpName, alu, "ALU op"))
+    return AluOpAttr(enum_by_value(AluOpName, alu, "ALU op"))
 
 
 def engine_attr(engine: Engine | str | EngineAttr) -> EngineAttr:
@@ -395,14 +371,7 @@ def engine_attr(engine: Engine | str | EngineAttr) -> EngineAttr:
         return engine
     if isinstance(engine, Engine):
         return EngineAttr(EngineName[engine.name])
-    return EngineAttr(_enum_by_value(EngineName, engine, "engine"))
-
-
-def _enum_by_value(enum_cls: type[_E], value: str, what: str) -> _E:
-    try:
-        return enum_cls(str(value).lower())
-    except ValueError:
-        raise ValueError(f"{what} must be one of {', '.join(m.value for m in enum_cls)}, got '{value}'") from None
+    return EngineAttr(enum_by_value(EngineName, engine, "engine"))
 
 
 # ---------------------------------------------------------------------------

@@ -197,7 +197,7 @@ def test_typed_constructors_take_the_enum_or_its_name():
     assert isinstance(ops[2].alu, inf.AluOpAttr) and ops[2].alu.isa == AluOp.SUB
     assert ops[5].alu.data == inf.AluOpName.MAX == "max"
     assert ops[8].engine_of() == Engine.PE and ops[9].engine_of() == Engine.ACT
-    with pytest.raises(ValueError, match="activation function must be one of identity, relu"):
+    with pytest.raises(VerifyException, match="activation function must be one of identity, relu"):
         inf.ActivationOp("swish", a.result, ap4, a.result, ap4)
 
 

@@ -48,7 +48,7 @@ class LowerConv(RewritePattern):
             op.input, op.weight, op.bias, op.result.type,
             strides=fw.ints(op.strides), pads=fw.ints(op.pads),
             dilations=fw.ints(op.dilations), groups=op.group.value.data,
-            activation=op.activation_name(),
+            activation=str(op.activation_name()),
         ))
 
 

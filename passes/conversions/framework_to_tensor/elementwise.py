@@ -116,10 +116,10 @@ class LowerMasks(RewritePattern):
         if isinstance(op, fw.CastOp):
             rewriter.replace(op, kt.CastOp(op.input, op.result.type))
         elif isinstance(op, fw.CompareOp):
-            rewriter.replace(op, kt.CompareOp(op.kind.data, op.lhs, op.rhs, op.result.type))
+            rewriter.replace(op, kt.CompareOp(str(op.kind.data), op.lhs, op.rhs, op.result.type))
         elif isinstance(op, fw.NotOp):
             rewriter.replace(op, kt.LogicalNotOp(op.input))
         elif isinstance(op, fw.LogicalOp):
-            rewriter.replace(op, kt.LogicalOp(op.kind.data, op.lhs, op.rhs, op.result.type))
+            rewriter.replace(op, kt.LogicalOp(str(op.kind.data), op.lhs, op.rhs, op.result.type))
         elif isinstance(op, fw.WhereOp):
             rewriter.replace(op, kt.SelectOp(op.cond, op.lhs, op.rhs, op.result.type))

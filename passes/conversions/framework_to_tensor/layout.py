@@ -35,7 +35,7 @@ class LowerLayout(RewritePattern):
             axis = op.axis.value.data % len(fw.shape_of(op.result))
             rewriter.replace(op, kt.ConcatOp(list(op.inputs), axis, op.result.type))
         elif isinstance(op, fw.PadOp):
-            rewriter.replace(op, kt.PadOp(op.input, fw.ints(op.pads), op.mode.data, op.result.type,
+            rewriter.replace(op, kt.PadOp(op.input, fw.ints(op.pads), str(op.mode.data), op.result.type,
                                           value=op.value.value.data))
         elif isinstance(op, fw.LogSoftmaxOp):
             rewriter.replace(op, kt.LogSoftmaxOp(op.input, op.axis.value.data % len(fw.shape_of(op.input))))

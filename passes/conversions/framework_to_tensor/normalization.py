@@ -46,7 +46,7 @@ class LowerReduce(RewritePattern):
     def match_and_rewrite(self, op: fw.ReduceOp, rewriter: PatternRewriter) -> None:
         x, axes = fw.shape_of(op.input), fw.ints(op.axes)
         kept = tuple(1 if i in axes else d for i, d in enumerate(x))
-        red = kt.ReduceOp(op.kind.data, op.input, axes, tensor(kept, op.input))
+        red = kt.ReduceOp(str(op.kind.data), op.input, axes, tensor(kept, op.input))
         ops = [red]
         if kept != fw.shape_of(op.result):
             ops.append(kt.ReshapeOp(red.result, op.result.type))

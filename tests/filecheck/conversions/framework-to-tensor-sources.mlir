@@ -29,7 +29,7 @@ func.func @gemm(%x: tensor<4x32xf32>, %b: tensor<32x6xf32>, %c: tensor<4x6xf32>)
 func.func @conv_clip(%x: tensor<1x3x8x8xf32>) -> tensor<1x8x8x8xf32> {
   %w = fw.weight "conv.weight" : tensor<8x3x3x3xf32>
   %b = fw.weight "conv.bias" : tensor<8xf32>
-  %c = fw.conv %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64, activation = "relu", kaena.source = ["conv", "add", "relu"]} : (tensor<1x3x8x8xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+  %c = fw.conv %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64, activation = #fw<conv_activation "relu">, kaena.source = ["conv", "add", "relu"]} : (tensor<1x3x8x8xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
   %y = fw.clip %c {min = 0.5 : f32, kaena.source = ["clip"]} : (tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
   func.return %y : tensor<1x8x8x8xf32>
 }

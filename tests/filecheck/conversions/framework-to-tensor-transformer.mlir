@@ -44,8 +44,8 @@ func.func @transformer(%x: tensor<2x8x16xf32>, %ids: tensor<2x8xi32>, %m: tensor
   %ln = fw.layer_norm %e, %gamma, %beta {axis = -1 : i64, epsilon = 9.99999996e-13 : f32} : (tensor<2x8x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<2x8x16xf32>
   %ln2 = fw.layer_norm %ln, %gamma {axis = 1 : i64, epsilon = 1.000000e-05 : f32} : (tensor<2x8x16xf32>, tensor<16xf32>) -> tensor<2x8x16xf32>
   %mean = fw.reduce "mean" %ln2 {axes = array<i64: 1>, keepdims = false} : (tensor<2x8x16xf32>) -> tensor<2x16xf32>
-  %g = fw.gelu %x {approximate = "none"} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
-  %gt = fw.gelu %g {approximate = "tanh"} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  %g = fw.gelu %x {approximate = #fw<gelu_approximation "none">} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  %gt = fw.gelu %g {approximate = #fw<gelu_approximation "tanh">} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   %p2 = fw.pow %gt {exponent = 2.000000e+00 : f32} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   %p3 = fw.pow %p2 {exponent = 3.000000e+00 : f32} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   %pr = fw.pow %p3 {exponent = -5.000000e-01 : f32} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>

@@ -18,7 +18,7 @@ func.func @vision(%x: tensor<1x2x4x4xf32>) -> (tensor<1x2x6x6xf32>, tensor<1x2x8
   %k = fw.clip %c {min = -1.0 : f32, max = 2.0 : f32} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
   %h = fw.hard_sigmoid %k {alpha = 0.2 : f32, beta = 0.5 : f32} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
   %s = fw.hard_swish %h : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
-  %p = fw.pad %s {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = "reflect", value = 0.0 : f32} : (tensor<1x2x4x4xf32>) -> tensor<1x2x6x6xf32>
+  %p = fw.pad %s {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = #fw<pad_mode "reflect">, value = 0.0 : f32} : (tensor<1x2x4x4xf32>) -> tensor<1x2x6x6xf32>
   %u = fw.resize_nearest %s {scales = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x8x8xf32>
   %j = fw.concat %x, %s {axis = -3 : i64} : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x4x4x4xf32>
   func.return %p, %u, %j : tensor<1x2x6x6xf32>, tensor<1x2x8x8xf32>, tensor<1x4x4x4xf32>

@@ -6,7 +6,7 @@ builtin.module attributes {kaena.weights = "Inputs/fw-weights.npz"} {
 // CHECK-LABEL: func.func @bias_relu
 // CHECK-NEXT:    %w = fw.weight "conv.weight" : tensor<4x2x3x3xf32>
 // CHECK-NEXT:    %{{.*}} = fw.weight "conv.bias.{{[0-9a-f]+}}" : tensor<4xf32>
-// CHECK-NEXT:    %r = fw.conv %x, %w, %{{.*}} {{{.*}}activation = "relu"{{.*}}} : (tensor<1x2x6x6xf32>, tensor<4x2x3x3xf32>, tensor<4xf32>) -> tensor<1x4x6x6xf32>
+// CHECK-NEXT:    %r = fw.conv %x, %w, %{{.*}} {{{.*}}activation = #fw<conv_activation "relu">{{.*}}} : (tensor<1x2x6x6xf32>, tensor<4x2x3x3xf32>, tensor<4xf32>) -> tensor<1x4x6x6xf32>
 // CHECK-NEXT:    func.return %r
 func.func @bias_relu(%x: tensor<1x2x6x6xf32>) -> tensor<1x4x6x6xf32> {
   %w = fw.weight "conv.weight" : tensor<4x2x3x3xf32>
@@ -20,7 +20,7 @@ func.func @bias_relu(%x: tensor<1x2x6x6xf32>) -> tensor<1x4x6x6xf32> {
 
 // Clip(0, 6) is relu6; a clip with other bounds is not fusable.
 // CHECK-LABEL: func.func @relu6
-// CHECK:         %r = fw.conv %x, %w {{{.*}}activation = "relu6"{{.*}}}
+// CHECK:         %r = fw.conv %x, %w {{{.*}}activation = #fw<conv_activation "relu6">{{.*}}}
 // CHECK:         %k = fw.clip %r {min = 1.000000e+00 : f32, max = 6.000000e+00 : f32}
 func.func @relu6(%x: tensor<1x2x6x6xf32>) -> tensor<1x4x6x6xf32> {
   %w = fw.weight "conv.weight" : tensor<4x2x3x3xf32>

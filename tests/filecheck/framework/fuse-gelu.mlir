@@ -8,7 +8,7 @@ builtin.module attributes {kaena.weights = "Inputs/transformer-weights.npz"} {
 // Hugging Face's erf GELU as torch writes it: Div(sqrt2), Erf, Add(1), Mul(x), Mul(0.5).
 // The gelu names every node of the pattern.
 // CHECK-LABEL: func.func @erf_gelu
-// CHECK-NEXT:    %y = fw.gelu %x {kaena.source = ["mul", "add", "erf", "div", "mul_1"], approximate = "none"} : (tensor<2x8xf32>) -> tensor<2x8xf32>
+// CHECK-NEXT:    %y = fw.gelu %x {kaena.source = ["mul", "add", "erf", "div", "mul_1"], approximate = #fw<gelu_approximation "none">} : (tensor<2x8xf32>) -> tensor<2x8xf32>
 // CHECK-NEXT:    func.return %y
 func.func @erf_gelu(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %sqrt2 = fw.weight "sqrt2" : tensor<f32>
@@ -24,7 +24,7 @@ func.func @erf_gelu(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 
 // Other operand orders and associations: 0.5 * x first, Mul(1/sqrt2), Add(1, erf).
 // CHECK-LABEL: func.func @erf_gelu_reordered
-// CHECK-NEXT:    %y = fw.gelu %x {{.*}}approximate = "none"{{.*}}
+// CHECK-NEXT:    %y = fw.gelu %x {{.*}}approximate = #fw<gelu_approximation "none">{{.*}}
 // CHECK-NEXT:    func.return %y
 func.func @erf_gelu_reordered(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %inv = fw.weight "inv_sqrt2" : tensor<1xf32>
@@ -40,7 +40,7 @@ func.func @erf_gelu_reordered(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 
 // The tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 // CHECK-LABEL: func.func @tanh_gelu
-// CHECK-NEXT:    %y = fw.gelu %x {{.*}}approximate = "tanh"{{.*}}
+// CHECK-NEXT:    %y = fw.gelu %x {{.*}}approximate = #fw<gelu_approximation "tanh">{{.*}}
 // CHECK-NEXT:    func.return %y
 func.func @tanh_gelu(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %three = fw.weight "three" : tensor<f32>

@@ -1,4 +1,4 @@
-// RUN: kaena-opt %s --verify-diagnostics --split-input-file | filecheck %s
+// RUN: kaena-opt %s --verify-diagnostics --parsing-diagnostics --split-input-file | filecheck %s
 
 // One case per fw verifier check; each must be rejected with its message.
 
@@ -322,9 +322,9 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'fw.pad' mode must be one of constant, edge, reflect, wrap
+// CHECK: 'fw.pad' mode must be one of constant, edge, reflect, wrap
 func.func @f(%a: tensor<2x3xf32>) {
-  %0 = fw.pad %a {pads = array<i64: 0, 0, 0, 0>, mode = "circular", value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %0 = fw.pad %a {pads = array<i64: 0, 0, 0, 0>, mode = #fw<pad_mode "circular">, value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
 }
 
@@ -332,7 +332,7 @@ func.func @f(%a: tensor<2x3xf32>) {
 
 // CHECK: Operation does not verify: 'fw.pad' needs 4 non-negative pads, got (0, -1, 0, 0)
 func.func @f(%a: tensor<2x3xf32>) {
-  %0 = fw.pad %a {pads = array<i64: 0, -1, 0, 0>, mode = "constant", value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x2xf32>
+  %0 = fw.pad %a {pads = array<i64: 0, -1, 0, 0>, mode = #fw<pad_mode "constant">, value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<2x2xf32>
   func.return
 }
 
@@ -340,7 +340,7 @@ func.func @f(%a: tensor<2x3xf32>) {
 
 // CHECK: Operation does not verify: 'fw.pad' reflect pads (2, 0, 0, 0) must be smaller than the dims (2, 3)
 func.func @f(%a: tensor<2x3xf32>) {
-  %0 = fw.pad %a {pads = array<i64: 2, 0, 0, 0>, mode = "reflect", value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<4x3xf32>
+  %0 = fw.pad %a {pads = array<i64: 2, 0, 0, 0>, mode = #fw<pad_mode "reflect">, value = 0.0 : f32} : (tensor<2x3xf32>) -> tensor<4x3xf32>
   func.return
 }
 

@@ -1,8 +1,8 @@
-// RUN: kaena-opt %s --verify-diagnostics --split-input-file | filecheck %s
+// RUN: kaena-opt %s --verify-diagnostics --parsing-diagnostics --split-input-file | filecheck %s
 
 // fw.logical's checks and the slice's step rules; each must be rejected with its message.
 
-// CHECK: Operation does not verify: 'fw.logical' kind must be one of and, or, xor, got 'nand'
+// CHECK: 'fw.logical' kind must be one of and, or, xor, got 'nand'
 func.func @f(%a: tensor<3xi1>, %b: tensor<3xi1>) {
   %0 = fw.logical "nand" %a, %b : (tensor<3xi1>, tensor<3xi1>) -> tensor<3xi1>
   func.return

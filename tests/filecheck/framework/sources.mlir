@@ -31,10 +31,10 @@ func.func @fold(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
 // FUSE-LABEL: func.func @conv_bn_add_relu
 // FUSE:         %c = fw.conv %x, %w, %b {kaena.source = ["conv1"]
 // FUSE:         %y = fw.batch_norm %c, {{.*}} {kaena.source = ["bn1"]
-// FUSE:         %r = fw.conv %x, %w, %{{.*}} {kaena.source = ["conv2", "add1", "relu1"]{{.*}}activation = "relu"
+// FUSE:         %r = fw.conv %x, %w, %{{.*}} {kaena.source = ["conv2", "add1", "relu1"]{{.*}}activation = #fw<conv_activation "relu">
 // BOTH-LABEL: func.func @conv_bn_add_relu
 // BOTH:         %y = fw.conv %x, %{{.*}}, %{{.*}} {kaena.source = ["conv1", "bn1"]
-// BOTH:         %r = fw.conv %x, %w, %{{.*}} {kaena.source = ["conv2", "add1", "relu1"]{{.*}}activation = "relu"
+// BOTH:         %r = fw.conv %x, %w, %{{.*}} {kaena.source = ["conv2", "add1", "relu1"]{{.*}}activation = #fw<conv_activation "relu">
 // BOTH-NOT:     fw.batch_norm
 func.func @conv_bn_add_relu(%x: tensor<1x2x6x6xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) {
   %w = fw.weight "conv.weight" : tensor<4x2x3x3xf32>

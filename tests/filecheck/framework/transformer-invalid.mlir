@@ -1,10 +1,10 @@
-// RUN: kaena-opt %s --verify-diagnostics --split-input-file | filecheck %s
+// RUN: kaena-opt %s --verify-diagnostics --parsing-diagnostics --split-input-file | filecheck %s
 
 // One case per check of the transformer fw verifiers; each must be rejected with its message.
 
-// CHECK: Operation does not verify: 'fw.gelu' approximate must be one of none, tanh, got 'fast'
+// CHECK: 'fw.gelu' approximate must be one of none, tanh, got 'fast'
 func.func @f(%a: tensor<2x3xf32>) {
-  %0 = fw.gelu %a {approximate = "fast"} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %0 = fw.gelu %a {approximate = #fw<gelu_approximation "fast">} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
 }
 
@@ -34,7 +34,7 @@ func.func @f(%a: tensor<2x3xf32>, %s: tensor<2x3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'fw.reduce' kind must be one of sum, mean, max, min, got 'prod'
+// CHECK: 'fw.reduce' kind must be one of sum, mean, max, min, got 'prod'
 func.func @f(%a: tensor<2x3xf32>) {
   %0 = fw.reduce "prod" %a {axes = array<i64: 1>, keepdims = true} : (tensor<2x3xf32>) -> tensor<2x1xf32>
   func.return
@@ -74,7 +74,7 @@ func.func @f(%a: tensor<2x3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'fw.compare' kind must be one of equal, less, greater, less_equal, greater_equal, got 'ne'
+// CHECK: 'fw.compare' kind must be one of equal, less, greater, less_equal, greater_equal, got 'ne'
 func.func @f(%a: tensor<2x3xf32>) {
   %0 = fw.compare "ne" %a, %a : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xi1>
   func.return

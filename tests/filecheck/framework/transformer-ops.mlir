@@ -19,8 +19,8 @@
 // CHECK-NEXT: %sqrt = fw.sqrt %exp : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
 // CHECK-NEXT: %rcp = fw.reciprocal %sqrt : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
 // CHECK-NEXT: %neg = fw.neg %rcp : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
-// CHECK-NEXT: %gelu = fw.gelu %neg {approximate = "none"} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
-// CHECK-NEXT: %gelut = fw.gelu %gelu {approximate = "tanh"} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+// CHECK-NEXT: %gelu = fw.gelu %neg {approximate = #fw<gelu_approximation "none">} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+// CHECK-NEXT: %gelut = fw.gelu %gelu {approximate = #fw<gelu_approximation "tanh">} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
 // CHECK-NEXT: %pow = fw.pow %gelut {exponent = 2.000000e+00 : f32} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
 // CHECK-NEXT: %lsm = fw.log_softmax %pow {axis = -1 : i64} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
 // CHECK-NEXT: %mf = fw.cast %m : (tensor<2x8xi32>) -> tensor<2x8xf32>
@@ -47,8 +47,8 @@ func.func @transformer_ops(%x: tensor<2x8x16xf32>, %ids: tensor<2x8xi32>, %m: te
   %sqrt = fw.sqrt %exp : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   %rcp = fw.reciprocal %sqrt : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   %neg = fw.neg %rcp : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
-  %gelu = fw.gelu %neg {approximate = "none"} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
-  %gelut = fw.gelu %gelu {approximate = "tanh"} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  %gelu = fw.gelu %neg {approximate = #fw<gelu_approximation "none">} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  %gelut = fw.gelu %gelu {approximate = #fw<gelu_approximation "tanh">} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   %pow = fw.pow %gelut {exponent = 2.000000e+00 : f32} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   %lsm = fw.log_softmax %pow {axis = -1 : i64} : (tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
   %mf = fw.cast %m : (tensor<2x8xi32>) -> tensor<2x8xf32>

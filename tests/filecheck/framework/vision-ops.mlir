@@ -12,7 +12,7 @@
 // CHECK-NEXT: %n = fw.min %m, %x : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
 // CHECK-NEXT: %b = fw.batch_norm %n, %p, %p, %p, %p {epsilon = 1.000000e-05 : f32} : (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
 // CHECK-NEXT: %cat = fw.concat %b, %x {axis = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x8x8x8xf32>
-// CHECK-NEXT: %pad = fw.pad %cat {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = "reflect", value = 0.000000e+00 : f32} : (tensor<1x8x8x8xf32>) -> tensor<1x8x10x10xf32>
+// CHECK-NEXT: %pad = fw.pad %cat {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = #fw<pad_mode "reflect">, value = 0.000000e+00 : f32} : (tensor<1x8x8x8xf32>) -> tensor<1x8x10x10xf32>
 // CHECK-NEXT: %r = fw.resize_nearest %pad {scales = array<i64: 2, 2>} : (tensor<1x8x10x10xf32>) -> tensor<1x8x20x20xf32>
 // CHECK-NEXT: %d = fw.average_pool %r {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = false, dilations = array<i64: 2, 2>, count_include_pad = false} : (tensor<1x8x20x20xf32>) -> tensor<1x8x18x18xf32>
 func.func @vision(%x: tensor<1x4x8x8xf32>, %p: tensor<4xf32>) -> tensor<1x8x20x20xf32> {
@@ -24,7 +24,7 @@ func.func @vision(%x: tensor<1x4x8x8xf32>, %p: tensor<4xf32>) -> tensor<1x8x20x2
   %n = fw.min %m, %x : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
   %b = fw.batch_norm %n, %p, %p, %p, %p {epsilon = 1.0e-5 : f32} : (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
   %cat = fw.concat %b, %x {axis = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x8x8x8xf32>
-  %pad = fw.pad %cat {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = "reflect", value = 0.0 : f32} : (tensor<1x8x8x8xf32>) -> tensor<1x8x10x10xf32>
+  %pad = fw.pad %cat {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = #fw<pad_mode "reflect">, value = 0.0 : f32} : (tensor<1x8x8x8xf32>) -> tensor<1x8x10x10xf32>
   %r = fw.resize_nearest %pad {scales = array<i64: 2, 2>} : (tensor<1x8x10x10xf32>) -> tensor<1x8x20x20xf32>
   %d = fw.average_pool %r {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = false, dilations = array<i64: 2, 2>, count_include_pad = false} : (tensor<1x8x20x20xf32>) -> tensor<1x8x18x18xf32>
   func.return %r : tensor<1x8x20x20xf32>
