@@ -47,7 +47,8 @@ from xdsl.traits import ConstantLike, Pure
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
-from kaena.dialects.utils import QuotedEnumSyntax, Shape, enum_by_value, i64_array, ints, shape_of
+from kaena.dialects.enums import CompareKind, LogicalKind, PadMode, QuotedEnumSyntax, ReduceKind, enum_by_value
+from kaena.dialects.utils import Shape, i64_array, ints, shape_of
 from kaena.weights import WeightStore
 
 
@@ -68,37 +69,9 @@ class ConvActivation(StrEnum):
     TANH = auto()
 
 
-class PadMode(StrEnum):
-    CONSTANT = auto()
-    EDGE = auto()
-    REFLECT = auto()
-    WRAP = auto()
-
-
 class GeluApproximation(StrEnum):
     NONE = auto()
     TANH = auto()
-
-
-class ReduceKind(StrEnum):
-    SUM = auto()
-    MEAN = auto()
-    MAX = auto()
-    MIN = auto()
-
-
-class CompareKind(StrEnum):
-    EQUAL = auto()
-    LESS = auto()
-    GREATER = auto()
-    LESS_EQUAL = auto()
-    GREATER_EQUAL = auto()
-
-
-class LogicalKind(StrEnum):
-    AND = auto()
-    OR = auto()
-    XOR = auto()
 
 
 CONV_ACTIVATIONS = tuple(ConvActivation)

@@ -58,7 +58,7 @@ from xdsl.traits import HasParent, NoTerminator
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
-from kaena.dialects.utils import QuotedEnumSyntax, enum_by_value
+from kaena.dialects.enums import QuotedEnumSyntax, enum_by_value
 from kaena.isa import REDUCE_ALUS, ActFunc, AluOp, DType, Engine
 from kaena.target import NeuronCoreTarget, target_of
 

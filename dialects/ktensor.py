@@ -13,6 +13,8 @@ the Inferentia lowering chooses the physical layout.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import auto
+from typing import ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -42,9 +44,14 @@ from xdsl.irdl import (
     traits_def,
     var_operand_def,
 )
+from xdsl.dialects.utils.enum_attribute import EnumAttribute
+from xdsl.ir import SpacedOpaqueSyntaxAttribute
+from xdsl.irdl import irdl_attr_definition
 from xdsl.traits import ConstantLike, Pure
 from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
 
+from kaena.dialects.enums import CompareKind, LogicalKind, PadMode, QuotedEnumSyntax, ReduceKind, enum_by_value
 from kaena.dialects.utils import i64_array, ints, shape_of
 
 # Activations a contraction or elementwise op can fuse (no parameters): the
@@ -56,15 +63,87 @@ ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh", "gelu", "exp", "gelu_
 # reciprocal = 1/x, square = x*x, neg = -x) and the parametrised ones, which read
 # alpha/beta: leaky_relu(alpha), clip(min=alpha, max=beta),
 # hard_sigmoid = clip(alpha*x + beta, 0, 1), hard_swish = x * hard_sigmoid(x; 1/6, 1/2).
-ACTIVATION_FUNCS = ACTIVATIONS[1:] + ("erf", "log", "sqrt", "rsqrt", "reciprocal", "square", "neg",
-                                      "leaky_relu", "clip", "hard_sigmoid", "hard_swish")
+ActivationFunc = StrEnum(  # type: ignore[misc]
+    "ActivationFunc",
+    [(name.upper(), name) for name in ACTIVATIONS[1:] + (
+        "erf", "log", "sqrt", "rsqrt", "reciprocal", "square", "neg",
+        "leaky_relu", "clip", "hard_sigmoid", "hard_swish")],
+    module=__name__,
+)
+
+
+class ElementwiseKind(StrEnum):
+    ADD = auto()
+    SUB = auto()
+    MUL = auto()
+    DIV = auto()
+    MAX = auto()
+    MIN = auto()
+
+
+class PoolKind(StrEnum):
+    MAX = auto()
+    AVG = auto()
+
+
+ACTIVATION_FUNCS = tuple(ActivationFunc)
 PARAMETRISED = {"leaky_relu": ("alpha",), "clip": ("alpha", "beta"), "hard_sigmoid": ("alpha", "beta")}
-PAD_MODES = ("constant", "edge", "reflect", "wrap")
-ELEMENTWISE_KINDS = ("add", "sub", "mul", "div", "max", "min")
-POOL_KINDS = ("max", "avg")
-REDUCE_KINDS = ("sum", "mean", "max", "min")
-COMPARE_KINDS = ("equal", "less", "greater", "less_equal", "greater_equal")
-LOGICAL_KINDS = ("and", "or", "xor")
+PAD_MODES = tuple(PadMode)
+ELEMENTWISE_KINDS = tuple(ElementwiseKind)
+POOL_KINDS = tuple(PoolKind)
+REDUCE_KINDS = tuple(ReduceKind)
+COMPARE_KINDS = tuple(CompareKind)
+LOGICAL_KINDS = tuple(LogicalKind)
+
+
+# Enumerated properties, printed quoted before the operands (``ktensor.pool2d "max" %x``).
+
+
+@irdl_attr_definition
+class ActivationFuncAttr(QuotedEnumSyntax, EnumAttribute[ActivationFunc], SpacedOpaqueSyntaxAttribute):
+    name = "ktensor.activation_func"
+    WHAT = "'ktensor.activation' func"
+
+
+@irdl_attr_definition
+class ElementwiseKindAttr(QuotedEnumSyntax, EnumAttribute[ElementwiseKind], SpacedOpaqueSyntaxAttribute):
+    name = "ktensor.elementwise_kind"
+    WHAT = "'ktensor.elementwise' kind"
+
+
+@irdl_attr_definition
+class PoolKindAttr(QuotedEnumSyntax, EnumAttribute[PoolKind], SpacedOpaqueSyntaxAttribute):
+    name = "ktensor.pool_kind"
+    WHAT = "'ktensor.pool2d' kind"
+
+
+@irdl_attr_definition
+class PadModeAttr(QuotedEnumSyntax, EnumAttribute[PadMode], SpacedOpaqueSyntaxAttribute):
+    name = "ktensor.pad_mode"
+    WHAT = "'ktensor.pad' mode"
+
+
+@irdl_attr_definition
+class ReduceKindAttr(QuotedEnumSyntax, EnumAttribute[ReduceKind], SpacedOpaqueSyntaxAttribute):
+    name = "ktensor.reduce_kind"
+    WHAT = "'ktensor.reduce' kind"
+
+
+@irdl_attr_definition
+class CompareKindAttr(QuotedEnumSyntax, EnumAttribute[CompareKind], SpacedOpaqueSyntaxAttribute):
+    name = "ktensor.compare_kind"
+    WHAT = "'ktensor.compare' kind"
+
+
+@irdl_attr_definition
+class LogicalKindAttr(QuotedEnumSyntax, EnumAttribute[LogicalKind], SpacedOpaqueSyntaxAttribute):
+    name = "ktensor.logical_kind"
+    WHAT = "'ktensor.logical' kind"
+
+
+def _enum(attr_cls, value):
+    """The property ``attr_cls`` for ``value`` (a member or its name)."""
+    return attr_cls(enum_by_value(attr_cls.enum_type, value, attr_cls.WHAT))
 
 
 def _check_choice(op: IRDLOperation, prop: str, value: str, choices: Sequence[str]) -> None:
@@ -249,7 +328,7 @@ class ElementwiseOp(_KTensorOp):
     name = "ktensor.elementwise"
     lhs = operand_def(TensorType)
     rhs = operand_def(TensorType)
-    kind = prop_def(StringAttr)
+    kind = prop_def(ElementwiseKindAttr)
     activation = prop_def(StringAttr)
     result = result_def(TensorType)
     assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
@@ -258,12 +337,11 @@ class ElementwiseOp(_KTensorOp):
                  activation: str = "none"):
         super().__init__(
             operands=[lhs, rhs],
-            properties={"kind": StringAttr(kind), "activation": StringAttr(activation)},
+            properties={"kind": _enum(ElementwiseKindAttr, kind), "activation": StringAttr(activation)},
             result_types=[result_type],
         )
 
     def verify_semantics(self) -> None:
-        _check_choice(self, "kind", self.kind.data, ELEMENTWISE_KINDS)
         _check_choice(self, "activation", self.activation.data, ACTIVATIONS)
         try:
             shape = np.broadcast_shapes(shape_of(self.lhs), shape_of(self.rhs))
@@ -284,7 +362,7 @@ class ActivationOp(_KTensorOp):
 
     name = "ktensor.activation"
     input = operand_def(TensorType)
-    func = prop_def(StringAttr)
+    func = prop_def(ActivationFuncAttr)
     alpha = opt_prop_def(FloatAttr)
     beta = opt_prop_def(FloatAttr)
     result = result_def(TensorType)
@@ -292,7 +370,7 @@ class ActivationOp(_KTensorOp):
 
     def __init__(self, func: str, input: SSAValue, result_type: TensorType | None = None,
                  alpha: float | None = None, beta: float | None = None):
-        props: dict[str, Attribute] = {"func": StringAttr(func)}
+        props: dict[str, Attribute] = {"func": _enum(ActivationFuncAttr, func)}
         if alpha is not None:
             props["alpha"] = FloatAttr(alpha, f32)
         if beta is not None:
@@ -302,7 +380,6 @@ class ActivationOp(_KTensorOp):
 
     def verify_semantics(self) -> None:
         f = self.func.data
-        _check_choice(self, "func", f, ACTIVATION_FUNCS)
         needed = PARAMETRISED.get(f, ())
         for p in ("alpha", "beta"):
             present = getattr(self, p) is not None
@@ -321,7 +398,7 @@ class Pool2dOp(_KTensorOp):
 
     name = "ktensor.pool2d"
     input = operand_def(TensorType)
-    kind = prop_def(StringAttr)
+    kind = prop_def(PoolKindAttr)
     kernel = prop_def(DenseArrayBase[I64])
     strides = prop_def(DenseArrayBase[I64])
     pads = prop_def(DenseArrayBase[I64])
@@ -336,7 +413,7 @@ class Pool2dOp(_KTensorOp):
                  kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int],
                  dilations: Sequence[int] | None = None):
         props = {
-            "kind": StringAttr(kind),
+            "kind": _enum(PoolKindAttr, kind),
             "kernel": i64_array(kernel),
             "strides": i64_array(strides),
             "pads": i64_array(pads),
@@ -349,7 +426,6 @@ class Pool2dOp(_KTensorOp):
         return tuple(ints(self.dilations)) if self.dilations is not None else (1, 1)
 
     def verify_semantics(self) -> None:
-        _check_choice(self, "kind", self.kind.data, POOL_KINDS)
         x, r = shape_of(self.input), shape_of(self.result)
         k, s, p = ints(self.kernel), ints(self.strides), ints(self.pads)
         d = self.dilation_values()
@@ -490,7 +566,7 @@ class PadOp(_KTensorOp):
     name = "ktensor.pad"
     input = operand_def(TensorType)
     pads = prop_def(DenseArrayBase[I64])
-    mode = prop_def(StringAttr)
+    mode = prop_def(PadModeAttr)
     value = opt_prop_def(FloatAttr)
     result = result_def(TensorType)
     assembly_format = "$mode $input attr-dict `:` functional-type(operands, results)"
@@ -499,13 +575,12 @@ class PadOp(_KTensorOp):
                  value: float = 0.0):
         super().__init__(
             operands=[input],
-            properties={"pads": i64_array(pads), "mode": StringAttr(mode),
+            properties={"pads": i64_array(pads), "mode": _enum(PadModeAttr, mode),
                         "value": FloatAttr(value, f32)},
             result_types=[result_type],
         )
 
     def verify_semantics(self) -> None:
-        _check_choice(self, "mode", self.mode.data, PAD_MODES)
         x, r, p = shape_of(self.input), shape_of(self.result), ints(self.pads)
         if len(p) != 2 * len(x) or min(p, default=0) < 0:
             raise VerifyException(f"'ktensor.pad' needs {2 * len(x)} non-negative pads")
@@ -672,17 +747,16 @@ class ReduceOp(_KTensorOp):
 
     name = "ktensor.reduce"
     input = operand_def(TensorType)
-    kind = prop_def(StringAttr)
+    kind = prop_def(ReduceKindAttr)
     axes = prop_def(DenseArrayBase[I64])
     result = result_def(TensorType)
     assembly_format = "$kind $input attr-dict `:` functional-type(operands, results)"
 
     def __init__(self, kind: str, input: SSAValue, axes: Sequence[int], result_type: TensorType):
-        super().__init__(operands=[input], properties={"kind": StringAttr(kind), "axes": i64_array(axes)},
+        super().__init__(operands=[input], properties={"kind": _enum(ReduceKindAttr, kind), "axes": i64_array(axes)},
                          result_types=[result_type])
 
     def verify_semantics(self) -> None:
-        _check_choice(self, "kind", self.kind.data, REDUCE_KINDS)
         x, axes = shape_of(self.input), ints(self.axes)
         if not axes or list(axes) != sorted(set(axes)) or axes[0] < 0 or axes[-1] >= len(x):
             raise VerifyException(f"'ktensor.reduce' axes {list(axes)} must be sorted, unique and in [0, {len(x)})")
@@ -714,16 +788,16 @@ class LogSoftmaxOp(_KTensorOp):
 
 
 class _KindedBinaryOp(_KTensorOp):
-    """``lhs <kind> rhs`` with numpy broadcasting, the kind a string property."""
+    """``lhs <kind> rhs`` with numpy broadcasting, the kind an enum property (``KIND``)."""
 
+    KIND: ClassVar[type[EnumAttribute]]
     lhs = operand_def(TensorType)
     rhs = operand_def(TensorType)
-    kind = prop_def(StringAttr)
     result = result_def(TensorType)
     assembly_format = "$kind $lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
 
     def __init__(self, kind: str, lhs: SSAValue, rhs: SSAValue, result_type: TensorType):
-        super().__init__(operands=[lhs, rhs], properties={"kind": StringAttr(kind)},
+        super().__init__(operands=[lhs, rhs], properties={"kind": _enum(self.KIND, kind)},
                          result_types=[result_type])
 
 
@@ -733,9 +807,10 @@ class CompareOp(_KindedBinaryOp):
     element type (f32 or i32), the result is the i1 mask."""
 
     name = "ktensor.compare"
+    KIND: ClassVar[type[EnumAttribute]] = CompareKindAttr
+    kind = prop_def(CompareKindAttr)
 
     def verify_semantics(self) -> None:
-        _check_choice(self, "kind", self.kind.data, COMPARE_KINDS)
         if _elt(self.lhs) != _elt(self.rhs):
             raise VerifyException("'ktensor.compare' operands must share one element type")
         if _elt(self.result) != i1:
@@ -765,9 +840,10 @@ class LogicalOp(_KindedBinaryOp):
     """``lhs <kind> rhs`` (and, or, xor) of two i1 masks with numpy broadcasting."""
 
     name = "ktensor.logical"
+    KIND: ClassVar[type[EnumAttribute]] = LogicalKindAttr
+    kind = prop_def(LogicalKindAttr)
 
     def verify_semantics(self) -> None:
-        _check_choice(self, "kind", self.kind.data, LOGICAL_KINDS)
         if not _elt(self.lhs) == _elt(self.rhs) == _elt(self.result) == i1:
             raise VerifyException("'ktensor.logical' operands and result must be i1")
         _broadcast(self, self.lhs, self.rhs)
@@ -905,4 +981,6 @@ KTensor = Dialect(
         SliceOp,
         BroadcastOp,
     ],
+    [ActivationFuncAttr, ElementwiseKindAttr, PoolKindAttr, PadModeAttr, ReduceKindAttr, CompareKindAttr,
+     LogicalKindAttr],
 )

@@ -1,4 +1,4 @@
-// RUN: kaena-opt %s --verify-diagnostics --split-input-file | filecheck %s
+// RUN: kaena-opt %s --verify-diagnostics --parsing-diagnostics --split-input-file | filecheck %s
 
 // One case per ktensor verifier check; each must be rejected with its message.
 
@@ -98,7 +98,7 @@ func.func @f(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.elementwise' kind must be one of add, sub, mul, div, max, min, got 'pow'
+// CHECK: 'ktensor.elementwise' kind must be one of add, sub, mul, div, max, min, got 'pow'
 func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) {
   %0 = ktensor.elementwise "pow" %a, %b {activation = "none"} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
@@ -130,7 +130,7 @@ func.func @f(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.activation' func must be one of relu, relu6, sigmoid, tanh, gelu, exp, gelu_tanh, erf, log, sqrt, rsqrt, reciprocal, square, neg, leaky_relu, clip, hard_sigmoid, hard_swish, got 'none'
+// CHECK: 'ktensor.activation' func must be one of relu, relu6, sigmoid, tanh, gelu, exp, gelu_tanh, erf, log, sqrt, rsqrt, reciprocal, square, neg, leaky_relu, clip, hard_sigmoid, hard_swish, got 'none'
 func.func @f(%a: tensor<2x3xf32>) {
   %0 = ktensor.activation "none" %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
@@ -146,7 +146,7 @@ func.func @f(%a: tensor<2x3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.pool2d' kind must be one of max, avg, got 'min'
+// CHECK: 'ktensor.pool2d' kind must be one of max, avg, got 'min'
 func.func @f(%x: tensor<1x3x8x8xf32>) {
   %0 = ktensor.pool2d "min" %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
   func.return
@@ -282,7 +282,7 @@ func.func @f(%a: tensor<2x3xf32>) {
 
 // -----
 
-// CHECK: Operation does not verify: 'ktensor.pad' mode must be one of constant, edge, reflect, wrap, got 'circular'
+// CHECK: 'ktensor.pad' mode must be one of constant, edge, reflect, wrap, got 'circular'
 func.func @f(%a: tensor<2x3xf32>) {
   %0 = ktensor.pad "circular" %a {pads = array<i64: 0, 0, 0, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return

@@ -1,8 +1,8 @@
-// RUN: kaena-opt %s --verify-diagnostics --split-input-file | filecheck %s
+// RUN: kaena-opt %s --verify-diagnostics --parsing-diagnostics --split-input-file | filecheck %s
 
 // ktensor.logical's checks and the slice's stride rules; each must be rejected with its message.
 
-// CHECK: Operation does not verify: 'ktensor.logical' kind must be one of and, or, xor, got 'nor'
+// CHECK: 'ktensor.logical' kind must be one of and, or, xor, got 'nor'
 func.func @f(%a: tensor<3xi1>, %b: tensor<3xi1>) {
   %0 = ktensor.logical "nor" %a, %b : (tensor<3xi1>, tensor<3xi1>) -> tensor<3xi1>
   func.return
