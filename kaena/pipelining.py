@@ -22,7 +22,7 @@ def auto_cores(module: ModuleOp, report: CompileReport) -> int:
     slowest stage, the fewest cores on a tie); the comparison goes to ``report.notes``
     (docs/pipeline-parallel.md)."""
     from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import (
-        RESIDENT_SHARE, cores_to_hold, plan_stages,
+        cores_to_hold, plan_stages, stage_capacity, unpinned,
     )
     from kaena.target import target_of
     from kaena.target.costmodel import CostModel
@@ -34,7 +34,6 @@ def auto_cores(module: ModuleOp, report: CompileReport) -> int:
     hold = cores_to_hold(units, target) or cores_to_hold(_units_for(module, most, cm)[0], target)
     tries = (1, hold, 2 * hold, 4 * hold) if hold else (1, 2, 4, 8, 16)
     candidates = sorted({n for n in tries if 1 <= n <= most})
-    capacity = target.sbuf_bytes // RESIDENT_SHARE
     rows = []
     for n in candidates:
         units, cuts = _units_for(module, n, cm)
@@ -42,10 +41,12 @@ def auto_cores(module: ModuleOp, report: CompileReport) -> int:
             continue
         plan = plan_stages(units, cuts, n, cm)
         bounds = plan.starts + [len(units)]
-        held = [sum(u.weight_bytes for u in units[a:b]) for a, b in zip(bounds, bounds[1:])]
-        rows.append((n, max(plan.stage_cycles), sum(w for w in held if w > capacity)))
+        stages = [units[a:b] for a, b in zip(bounds, bounds[1:])]
+        streamed = sum(u.weight_bytes for st in stages
+                       for u in unpinned(st, stage_capacity(target, max(u.working for u in st))))
+        rows.append((n, max(plan.stage_cycles), streamed))
     best = min(rows, key=lambda r: (r[0] * r[1], r[0]))
-    report.notes.append(auto_note(best[0], rows, hold, capacity, cm, _batch(module)))
+    report.notes.append(auto_note(best[0], rows, hold, cm, _batch(module)))
     return best[0]
 
 
@@ -77,17 +78,18 @@ def _batch(module: ModuleOp) -> int:
     return lead.pop() if len(lead) == 1 else 1
 
 
-def auto_note(best: int, rows: list[tuple[int, int, int]], hold: int, capacity: int, cm, batch: int = 1) -> str:
+def auto_note(best: int, rows: list[tuple[int, int, int]], hold: int, cm, batch: int = 1) -> str:
     """Why ``auto`` chose ``best``: each candidate's modelled interval, inferences per second
-    per core and weight bytes streamed per inference, and which N keeps every weight resident."""
+    per core and weight bytes streamed per inference (beyond each stage's pin budget), and
+    which N keeps every weight resident."""
     parts = []
     for n, interval, streamed in rows:
         per_core = batch * cm.target.clock_hz / (interval * n)
         parts.append(f"{n} core(s): interval {interval} cycles, {per_core:,.0f}/s per core"
                      + (f", streams {streamed} weight bytes" if streamed else ""))
-    share = f"1/{cm.target.sbuf_bytes // capacity} of a core's SBUF"
-    resident = (f"{hold} core(s) is the fewest whose stages' weights each fit {share} ({capacity} bytes)" if hold
-                else f"no N keeps every weight resident (one layer alone has more than {share})")
+    share = "a core's SBUF beside the stage's working set"
+    resident = (f"{hold} core(s) is the fewest whose stages' weights each fit {share}" if hold
+                else f"no N keeps every weight resident (one layer alone does not fit {share})")
     return (f"--neuroncore-pipeline-cores auto: {best} core(s), the best modelled throughput per core "
             f"({'; '.join(parts)}); {resident}")
 

@@ -56,17 +56,20 @@ class Budgets:
         return Budgets(s, s * 3 // 8, s // 4, s // 8)
 
 
-# A pipeline stage keeps its weights resident in SBUF when they take at most
-# 1/RESIDENT_SHARE of it (the rest holds the stage's activations and working tiles):
-# the partitioner prices stages by it and the SBUF allocator pins weights within it.
+# A contraction whose weights alone take more than 1/RESIDENT_SHARE of a core's SBUF is
+# split by output columns across pipeline stages (``ktensor-plan-column-split``): a part
+# then leaves its stage room for its neighbours' layers.
 RESIDENT_SHARE = 2
 
 
-def pinned_weight_budget(target: NeuronCoreTarget) -> int:
+def pinned_weight_budget(target: NeuronCoreTarget, working: int = 0) -> int:
     """Bytes per SBUF partition a pipeline stage's weights may be pinned in (loaded once,
-    at model load): what ``inf-allocate-sram`` pins within, and what
-    ``ktensor-plan-matmul-streams`` counts to keep a weight in one pinnable DMA."""
-    return target.sbuf_bytes_per_partition // RESIDENT_SHARE
+    at model load): the partition less ``working``, the stage's working set beside its
+    weights (bytes per partition, ``ktensor_partition_pipeline.working_set``). The
+    partitioner prices each stage's resident weights by it, ``ktensor-plan-matmul-streams``
+    keeps the weights within it in one pinnable DMA each, and ``inf-allocate-sram``
+    (``working`` 0) pins them, dropping the smallest where the placement finds no room."""
+    return max(0, target.sbuf_bytes_per_partition - working)
 
 
 def headroom_limit(sbuf_per_partition: int) -> int:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from kaena.dialects import ktensor as kt
+from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import working_set
 from kaena.target.tiling import pinned_weight_budget
 
 from . import decisions as d
@@ -35,7 +36,8 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
     tiles fit the SBUF headroom (``head_tiles.head_tile_fits``). Decisions written by hand are checked.
 
     In a pipeline stage (``kaena.pipeline`` on the module) the matmuls whose weights fill the
-    stage's pin budget (``tiling.pinned_weight_budget``), largest first, get no
+    stage's pin budget (``tiling.pinned_weight_budget``: the SBUF the values and tiles live at
+    one op may take, less the stage's working set), largest first, get no
     ``weight_blocks``: one DMA into one tile, which ``inf-allocate-sram`` pins (largest first
     too) so that it is loaded once at model load, not streamed per inference in blocks it
     cannot pin. A weight
@@ -75,10 +77,13 @@ class KtensorPlanMatmulStreamsPass(PlanPass):
 
 def pinned_matmuls(plan: FunctionPlan) -> set:
     """The matmuls of a pipeline stage whose weight tiles fill its pin budget, largest first
-    (program order on a tie): the most weight bytes loaded once rather than per inference."""
+    (program order on a tie): the most weight bytes loaded once rather than per inference.
+    The budget leaves the stage's working set free (``working_set``), as the partitioner
+    priced the stage's resident weights."""
     sized = [(n, i, op) for i, op in enumerate(plan.ops)
              if not plan.is_absorbed(op) and (n := weight_bytes_per_partition(op, plan)) is not None]
-    left, chosen = pinned_weight_budget(plan.target), set()
+    left = pinned_weight_budget(plan.target, working_set(plan.ops, plan.target.partitions))
+    chosen = set()
     for n, _, op in sorted(sized, key=lambda s: (-s[0], s[1])):
         if n <= left:
             left -= n

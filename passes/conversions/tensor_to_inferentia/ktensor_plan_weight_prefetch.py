@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from . import decisions as d
 from .ktensor_plan_conv_bands import KtensorPlanConvBandsPass
+from .ktensor_plan_matmul_streams import pinned_matmuls
 from .ktensor_plan_residency import live_bytes, sbuf_limit
 from .matmul import prefetch_anchors, prefetchable, weight_bytes, weight_loaders
 from .matmul_tiles import planned_tiles
@@ -22,6 +23,8 @@ class KtensorPlanWeightPrefetchPass(PlanPass):
     back from the matmul, each such op takes the K tiles that cost the queue (``CostModel.dma``)
     no more than its own weights (at least one), while the weight tile fits in SBUF beside
     the resident values and tiles live at every op it spans; the earliest takes the rest.
+    Not in a pipeline stage for a matmul whose weights it pins (``pinned_matmuls``): they load
+    once at model load, and a load split into K-tile DMAs could not be pinned.
     Decisions written by hand are checked."""
 
     name: ClassVar[str] = "ktensor-plan-weight-prefetch"
@@ -30,10 +33,11 @@ class KtensorPlanWeightPrefetchPass(PlanPass):
 
     def plan(self, plan: FunctionPlan) -> None:
         live, limit = live_bytes(plan), sbuf_limit(plan)
+        pinned = pinned_matmuls(plan) if plan.pipelined else set()
         for op in plan.ops:
             if d.WEIGHT_PREFETCH_ATTR in op.attributes:
                 spans = prefetch_anchors(plan, op)  # checks it
-            elif prefetchable(plan, op):
+            elif prefetchable(plan, op) and op not in pinned:
                 spans = _plan_prefetch(plan, op, live, limit)
                 if spans:
                     d.set_ints(op, d.WEIGHT_PREFETCH_ATTR, tuple(n for _, n in spans))

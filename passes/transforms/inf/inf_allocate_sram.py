@@ -25,7 +25,7 @@ space (partition range x bytes within a partition), in two phases:
 
 In a pipeline stage the tiles holding one copy of a weight are first pinned
 (``_pin_weights``: live for the whole program, placed with the resident tiles,
-within 1/RESIDENT_SHARE of SBUF), so that the encoder can load them once when the model is
+within ``tiling.pinned_weight_budget``), so that the encoder can load them once when the model is
 loaded; where the pinned tiles leave the rest no room, the longest prefix of them (largest
 first) that does is kept and the others are unpinned.
 

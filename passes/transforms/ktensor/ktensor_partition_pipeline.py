@@ -3,8 +3,10 @@
 The stages are contiguous runs of the program (requests stream through them in
 order). Each op is priced with the target's cost model (per engine: PE, ACT, POOL,
 DMA, the engines overlap so the busiest sets a stage's time; the DMA of the share of its
-weights beyond 1/RESIDENT_SHARE of its SBUF, which streams each inference while the rest
-stays resident and loads once, ``kaena.neff.resident``); a cut costs the
+weights beyond its pin budget, which streams each inference while the rest stays resident
+and loads once, ``kaena.neff.resident``: the SBUF the values and tiles live at one op may
+take less the stage's working set beside its weights, ``working_set``, the budget
+``ktensor-plan-matmul-streams`` pins within when the stage is lowered); a cut costs the
 transfer of the bytes that cross it, by device DRAM on one chip (a DMA out on the
 sender, one in on the receiver) or over NeuronLink between chips. A dynamic
 program minimises the slowest stage (the pipeline's interval), then the bytes
@@ -42,7 +44,7 @@ from kaena.errors import CompileError
 from kaena.isa import DType
 from kaena.target import NeuronCoreTarget, target_of
 from kaena.target.costmodel import CostModel
-from kaena.target.tiling import RESIDENT_SHARE
+from kaena.target.tiling import cdiv, pinned_weight_budget
 
 STAGE_ATTR = "kaena.pipeline.stage"
 SCALE_ATTR = "kaena.pipeline.cost_scale"
@@ -110,7 +112,58 @@ def op_cycles(op: Operation, cm: CostModel) -> list[int]:
     elif numel:
         tensors = sum(1 for v in op.operands if isinstance(v.type, TensorType))
         out[2] += cm.vector(per_part, max(1, tensors))
+    # activations through DRAM: their bytes at the queue's bandwidth (how many DMAs carry
+    # them is the lowering's choice)
+    out[3] += round(cm.dma_floor(sum(nbytes(v.type) for v in dram_traffic(op)), 0))
     return out
+
+
+_CONTRACTIONS = (kt.MatmulOp, kt.BatchMatmulOp)
+# between a contraction and the contraction reading its result, the ops the matmul lowering
+# folds into its tiles' layout (casts, reshapes, the head transposes of attention)
+_VIEWS = _FOLLOWERS + (kt.TransposeOp,)
+
+
+def _through_views(v: SSAValue) -> SSAValue:
+    """``v``'s source past the casts, reshapes and transposes that re-view or re-type it."""
+    while isinstance(v.owner, _VIEWS):
+        v = v.owner.operands[0]
+    return v
+
+
+def _readers(v: SSAValue) -> list[Operation]:
+    """The ops reading ``v``, past casts, reshapes and transposes."""
+    out = []
+    for use in v.uses:
+        op = use.operation
+        out += [r for res in op.results for r in _readers(res)] if isinstance(op, _VIEWS) else [op]
+    return out
+
+
+def dram_traffic(op: Operation) -> list[SSAValue]:
+    """The values an op moves through DRAM by DMA: activations that are not 4-D (the residency
+    planner keeps only those in SBUF, ``ktensor-plan-residency``), each written by its producer
+    and read by each reader, but for one contraction's result read only by contractions (the
+    matmul lowering keeps it in SBUF as their operand tile: chains, head tiles) and for an
+    operand an earlier contraction loaded (a shared lhs^T tile)."""
+    if isinstance(op, _VIEWS + (kt.WeightOp, func.ReturnOp)):
+        return []
+
+    def in_dram(v: SSAValue) -> bool:
+        return isinstance(v.type, TensorType) and len(v.type.get_shape()) != 4 and not isinstance(v.owner, kt.WeightOp)
+
+    def kept(v: SSAValue) -> bool:  # a contraction's result only contractions read
+        src = _through_views(v)
+        readers = _readers(src)
+        return isinstance(src.owner, _CONTRACTIONS) and bool(readers) and all(isinstance(r, _CONTRACTIONS) for r in readers)
+
+    def loaded(v: SSAValue) -> bool:  # an earlier contraction loaded the same operand tile
+        return isinstance(op, _CONTRACTIONS) and any(
+            isinstance(r, _CONTRACTIONS) and r.parent is op.parent and r.is_before_in_block(op) for r in _readers(v))
+
+    table = op.table if isinstance(op, kt.GatherOp) else None
+    reads = [v for v in dict.fromkeys(op.operands) if v is not table and in_dram(v) and not kept(v) and not loaded(v)]
+    return reads + [v for v in op.results if in_dram(v) and not kept(v)]
 
 
 def weighted_macs(op: Operation, cm: CostModel) -> int:
@@ -128,6 +181,30 @@ def weighted_macs(op: Operation, cm: CostModel) -> int:
     return macs * (cm.target.pe_fp32_slowdown if _dtype(v) == "f32" else 1)
 
 
+def working_bytes(op: Operation, partitions: int) -> int:
+    """Bytes per SBUF partition of the activations ``op`` holds beside its weights: its
+    tensor operands that are not weights and its results (a result only a cast reads as
+    the cast's type: the op writes it), each spread over the partitions. A cast or reshape
+    holds none of its own (fused into its producer, or a view)."""
+    if isinstance(op, _FOLLOWERS + (kt.WeightOp,)):
+        return 0
+    stored = [next(iter(v.uses)).operation.results[0]
+              if v.has_one_use() and isinstance(next(iter(v.uses)).operation, kt.CastOp) else v for v in op.results]
+    values = {v for v in op.operands if not isinstance(v.owner, kt.WeightOp)} | set(stored)
+    return sum(cdiv(nbytes(v.type), partitions) for v in values)
+
+
+def working_set(ops, partitions: int) -> int:
+    """A stage's working set (bytes per partition): its largest op's ``working_bytes``, what
+    its SBUF must keep free beside the weights it pins (``tiling.pinned_weight_budget``)."""
+    return max((working_bytes(op, partitions) for op in ops), default=0)
+
+
+def stage_capacity(target: NeuronCoreTarget, working: int) -> int:
+    """Weight bytes a stage with working set ``working`` (bytes per partition) keeps resident."""
+    return target.partitions * pinned_weight_budget(target, working)
+
+
 def weight_bytes(op: Operation) -> int:
     """Weight bytes a stage would keep resident in SBUF or stream each inference. A
     gather's table stays in DRAM (the DMA gather reads only the indexed rows, priced in
@@ -140,13 +217,14 @@ def weight_bytes(op: Operation) -> int:
 class Unit:
     """A run of ops that stays on one stage: a computing op and the casts/reshapes after it.
     ``weight_cycles``: DMA cycles of streaming its weights each inference, paid only by a
-    stage whose weights do not stay resident (more than 1/RESIDENT_SHARE of its SBUF)."""
+    stage whose weights do not stay resident (more than its ``stage_capacity``)."""
 
     ops: list[Operation]
     cycles: list[int]
     weight_bytes: int = 0
     weight_cycles: int = 0
     macs: int = 0  # weighted MACs (``weighted_macs``), unscaled: the roofline's PE floor
+    working: int = 0  # the largest ``working_bytes`` of its ops
 
 
 def cost_scale(op: Operation) -> float:
@@ -166,6 +244,7 @@ def units_of(fn: func.FuncOp, cm: CostModel) -> list[Unit]:
         wb = weight_bytes(op)
         wc = round(cm.dma(wb) * scale) if wb else 0
         macs = weighted_macs(op, cm)
+        work = working_bytes(op, cm.target.partitions)
         if units and isinstance(op, _FOLLOWERS):
             u = units[-1]
             u.ops.append(op)
@@ -173,8 +252,9 @@ def units_of(fn: func.FuncOp, cm: CostModel) -> list[Unit]:
             u.weight_bytes += wb
             u.weight_cycles += wc
             u.macs += macs
+            u.working = max(u.working, work)
         else:
-            units.append(Unit([op], c, wb, wc, macs))
+            units.append(Unit([op], c, wb, wc, macs, work))
     return units
 
 
@@ -212,14 +292,14 @@ def _chip(stage: int, target: NeuronCoreTarget) -> int:
 
 def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel, capacity: int = 0) -> Plan:
     """Min-max dynamic program over contiguous stages: the slowest stage first, then
-    the bytes crossing cuts. ``capacity``: a stage's resident weight bytes (0: the target's)."""
+    the bytes crossing cuts. ``capacity``: a stage's resident weight bytes (0: each stage's
+    ``stage_capacity``, by the working set of its units)."""
     t = cm.target
     n = len(units)
-    pre = [[0] * (n + 1) for _ in range(_ENGINES + 2)]  # engines, then weight cycles and bytes
+    pre = [[0] * (n + 1) for _ in range(_ENGINES)]
     for i, u in enumerate(units):
-        for e, v in enumerate(u.cycles + [u.weight_cycles, u.weight_bytes]):
+        for e, v in enumerate(u.cycles):
             pre[e][i + 1] = pre[e][i] + v
-    capacity = capacity or t.sbuf_bytes // RESIDENT_SHARE
 
     def send(k: int, i: int) -> int:  # stage k sends the cut before unit i
         if i >= n or k + 1 >= cores or not cuts[i]:
@@ -230,12 +310,16 @@ def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel, c
     def recv(j: int) -> int:
         return cm.dma(cuts[j]) if j > 0 and cuts[j] else 0
 
-    def cost(k: int, j: int, i: int) -> int:
-        pe, act, pool, dma, wc, wb = (pre[e][i] - pre[e][j] for e in range(_ENGINES + 2))
-        # the weights beyond the pinned share stream each inference (at least one DMA's fixed
-        # latency), the rest loads once
-        streamed = wc * (wb - capacity) // wb + t.dma_fixed_cycles if wb > capacity else 0
-        return max(pe, act, pool, dma + streamed + recv(j) + send(k, i))
+    memo: dict[tuple[int, int], int] = {}
+
+    def streamed(j: int, i: int, working: int) -> int:
+        if (j, i) not in memo:
+            memo[j, i] = streamed_cycles(units[j:i], capacity or stage_capacity(t, working), t.dma_fixed_cycles)
+        return memo[j, i]
+
+    def cost(k: int, j: int, i: int, working: int) -> int:
+        pe, act, pool, dma = (pre[e][i] - pre[e][j] for e in range(_ENGINES))
+        return max(pe, act, pool, dma + streamed(j, i, working) + recv(j) + send(k, i))
 
     inf = (math.inf, math.inf)
     best: list[list[tuple[float, float]]] = [[inf] * (n + 1) for _ in range(cores + 1)]
@@ -245,12 +329,14 @@ def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel, c
         for i in range(k, n - (cores - k) + 1):
             cand = inf
             arg = 0
-            for j in range(k - 1, i):
+            working = 0
+            for j in range(i - 1, k - 2, -1):  # the stage [j, i) grows down: its working set with it
+                working = max(working, units[j].working)
                 prev = best[k - 1][j]
                 if prev[0] == math.inf:
                     continue
-                c = (max(prev[0], cost(k - 1, j, i)), prev[1] + (cuts[j] if j else 0))
-                if c < cand:
+                c = (max(prev[0], cost(k - 1, j, i, working)), prev[1] + (cuts[j] if j else 0))
+                if c <= cand:  # on a tie the earliest cut, as before
                     cand, arg = c, j
             best[k][i], back[k][i] = cand, arg
     starts = []
@@ -261,10 +347,31 @@ def plan_stages(units: list[Unit], cuts: list[int], cores: int, cm: CostModel, c
         i = j
     starts.reverse()
     bounds = starts + [n]
-    stage_cycles = [cost(k, bounds[k], bounds[k + 1]) for k in range(cores)]
+    stage_cycles = [cost(k, bounds[k], bounds[k + 1], max(u.working for u in units[bounds[k]:bounds[k + 1]]))
+                    for k in range(cores)]
     cut_list = [cuts[s] for s in starts[1:]]
     links = ["dram" if _chip(k, t) == _chip(k + 1, t) else "neuronlink" for k in range(cores - 1)]
     return Plan(starts, stage_cycles, cut_list, links)
+
+
+def unpinned(units: list[Unit], capacity: int) -> list[Unit]:
+    """The units of a stage whose weights stream each inference: the weights pin largest first
+    (then in program order) while they fit ``capacity``, each whole, as
+    ``ktensor-plan-matmul-streams`` and ``inf-allocate-sram`` pin a stage's weight tiles."""
+    left, out = capacity, []
+    for u in sorted((u for u in units if u.weight_bytes), key=lambda u: -u.weight_bytes):
+        if u.weight_bytes <= left:
+            left -= u.weight_bytes
+        else:
+            out.append(u)
+    return out
+
+
+def streamed_cycles(units: list[Unit], capacity: int, fixed: int) -> int:
+    """DMA cycles a stage of ``units`` spends streaming its ``unpinned`` weights each inference
+    (at least ``fixed``, one DMA's fixed latency, when any streams)."""
+    cycles = sum(u.weight_cycles for u in unpinned(units, capacity))
+    return cycles + fixed if cycles else 0
 
 
 def roofline(units: list[Unit], cuts: list[int], cores: int, cm: CostModel) -> int:
@@ -311,7 +418,7 @@ class KtensorPartitionPipelinePass(ModulePass):
     name: ClassVar[str] = "ktensor-partition-pipeline"
 
     cores: int = 1
-    # a stage's resident weight bytes (0: the target's SBUF / RESIDENT_SHARE; tests set a small one)
+    # a stage's resident weight bytes (0: each stage's ``stage_capacity``; tests set a small one)
     capacity: int = 0
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
@@ -361,18 +468,22 @@ class KtensorPartitionPipelinePass(ModulePass):
 
 
 def cores_to_hold(units: list[Unit], target: NeuronCoreTarget, capacity: int = 0) -> int:
-    """The fewest contiguous stages whose weights each fit in 1/RESIDENT_SHARE of a core's
-    SBUF (``capacity`` when given; greedy packing is optimal for contiguous parts); 0 when
-    one layer alone does not."""
-    capacity = capacity or target.sbuf_bytes // RESIDENT_SHARE
-    stages, held = 1, 0
+    """The fewest contiguous stages whose weights each fit their ``stage_capacity``
+    (``capacity`` when given; greedy packing is optimal for contiguous parts: a longer stage
+    only holds more in less room); 0 when one layer alone does not."""
+
+    def room(working: int) -> int:
+        return capacity or stage_capacity(target, working)
+
+    stages, held, working = 1, 0, 0
     for u in units:
         w = u.weight_bytes
-        if w > capacity:
+        if w > room(u.working):
             return 0
-        if held + w > capacity:
-            stages, held = stages + 1, 0
+        if held + w > room(max(working, u.working)):
+            stages, held, working = stages + 1, 0, 0
         held += w
+        working = max(working, u.working)
     return stages
 
 
