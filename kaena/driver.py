@@ -118,6 +118,7 @@ def pipeline_specs(options: CompileOptions) -> dict[str, list[str | ModulePass]]
             "ktensor-plan-epilogues",
             "ktensor-plan-fused-inputs",
             "ktensor-plan-bias-table",
+            "ktensor-plan-residual-adds",
             "ktensor-plan-residency",
             "ktensor-plan-conv-bands",
             "ktensor-plan-weight-prefetch",

@@ -98,6 +98,7 @@ PASS_LEVELS: dict[str, str | None] = {
     "ktensor-plan-epilogues": "ktensor",
     "ktensor-plan-fused-inputs": "ktensor",
     "ktensor-plan-bias-table": "ktensor",
+    "ktensor-plan-residual-adds": "ktensor",
     "ktensor-plan-residency": "ktensor",
     "ktensor-plan-conv-bands": "ktensor",
     "ktensor-plan-weight-prefetch": "ktensor",

@@ -69,6 +69,9 @@ ALL_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "ktensor-plan-matmul-streams": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_matmul_streams", "KtensorPlanMatmulStreamsPass"
     ),
+    "ktensor-plan-residual-adds": _lazy(
+        "conversions.tensor_to_inferentia.ktensor_plan_residual_adds", "KtensorPlanResidualAddsPass"
+    ),
     "ktensor-plan-residency": _lazy(
         "conversions.tensor_to_inferentia.ktensor_plan_residency", "KtensorPlanResidencyPass"
     ),

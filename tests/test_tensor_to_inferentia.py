@@ -390,20 +390,21 @@ def _case_resident_chain(rng, C=130, H=10, W=12):
 def _case_resident_spill(rng, C=128, H=100, W=100):
     """Three 40 KiB-per-partition values live at once exceed the SBUF budget:
     the one used farthest ahead (and the pointwise op's other operands with it)
-    lives in DRAM; the rest stays resident."""
+    lives in DRAM; the rest stays resident. (c3's relu keeps the add off its drain,
+    ``kaena.plan.residual_add``, which would store its sum over c1.)"""
     x = rng.standard_normal((1, C, H, W)).astype(np.float32)
     ws = [rng.standard_normal((C, C, 1, 1)).astype(np.float32) * 0.1 for _ in range(4)]
     z = np.zeros(C, np.float32)
     conv = lambda a, w: _conv_ref(a, w, z, (1, 1), (0, 0, 0, 0), (1, 1))  # noqa: E731
     c1 = conv(x, ws[0])
     c2 = conv(c1, ws[1])
-    c3 = conv(c2, ws[2])
+    c3 = np.maximum(conv(c2, ws[2]), 0)
     y = conv(np.maximum(c1 + c3, 0), ws[3])
     sh = x.shape
     body = ("".join(f'  %w{i} = ktensor.weight "w{i}" : {_t(ws[i].shape)}\n' for i in range(4))
             + _conv_txt("c1", "x", sh, "w0", ws[0].shape, sh)
             + _conv_txt("c2", "c1", sh, "w1", ws[1].shape, sh)
-            + _conv_txt("c3", "c2", sh, "w2", ws[2].shape, sh)
+            + _conv_txt("c3", "c2", sh, "w2", ws[2].shape, sh, act="relu")
             + f'  %s = ktensor.elementwise "add" %c1, %c3 {{activation = "relu"}} : ({_t(sh)}, {_t(sh)}) -> {_t(sh)}\n'
             + _conv_txt("y", "s", sh, "w3", ws[3].shape, sh).rstrip("\n"))
     return (_program([("x", sh)], [("y", sh)], body), {f"w{i}": ws[i] for i in range(4)}, {"x": x}, {"y": y})
@@ -586,7 +587,8 @@ def test_values_between_ops_stay_in_sbuf():
     module = _lower(text, store)
     tmps = [op for op in module.walk() if isinstance(op, inf.DramOp) and op.kind.data == "tmp"]
     assert not tmps  # nothing but inputs, outputs and weights in DRAM
-    assert _resident_names(module) == {f"{v}_sb" for v in ("c1", "p", "c2", "c3", "s", "sg", "t")}
+    # c3's drain adds the skip c2 and writes the sum s over it (kaena.plan.residual_add)
+    assert _resident_names(module) == {f"{v}_sb" for v in ("c1", "p", "c2", "sg", "t")}
     # the conv result feeding the padded pool and the padded conv is stored padded
     c1 = next(op for op in module.walk() if isinstance(op, inf.AllocOp) and op.result.name_hint == "c1_sb")
     assert c1.result.type.get_shape() == (128, 2 * 12 * 14)
@@ -963,6 +965,7 @@ def test_planning_passes_then_lowering_equals_lowering_alone(case):
     names = ["ktensor-plan-engines", "ktensor-plan-fused-casts", "ktensor-plan-epilogues",
              "ktensor-plan-fused-inputs", "ktensor-plan-bias-table", "ktensor-plan-attention",
              "ktensor-plan-matmul-streams",
+             "ktensor-plan-residual-adds",
              "ktensor-plan-residency",
              "ktensor-plan-conv-bands",
              "ktensor-plan-weight-prefetch"]
@@ -984,7 +987,7 @@ def test_compile_runs_the_planning_passes_before_the_lowering():
     kaena.compile(modelzoo.lenet(batch=1), report=report)
     names = [n for n, _ in report.pass_seconds]
     plans = [i for i, n in enumerate(names) if n.startswith("ktensor-plan-")]
-    assert len(plans) == 8 and max(plans) < names.index("convert-tensor-to-inferentia")
+    assert len(plans) == 9 and max(plans) < names.index("convert-tensor-to-inferentia")
 
 
 def test_the_cost_model_tiles_with_the_lowering_arithmetic():

@@ -210,16 +210,17 @@ class CostModel:
         """Cycles of a loop of ``trips`` iterations whose work passes through ``stages``
         (cycles per stage, each on its own engine) in a buffer rotation of ``buffers``:
         one buffer serialises the stages (the producer waits for the consumer to free
-        it), two or more overlap them so the slowest stage sets the pace."""
+        it), more overlap them: the slowest stage sets the pace, or the rotation when a
+        buffer's trip through every stage outlasts the others' (three stages, two buffers)."""
         if trips <= 0 or not stages:
             return 0
         if buffers <= 1:
             return trips * sum(stages)
-        return sum(stages) + (trips - 1) * max(stages)
+        return sum(stages) + (trips - 1) * max(max(stages), -(-sum(stages) // buffers))
 
     def buffer_count(self, stages: list[int], trips: int, most: int) -> int:
         """The fewest buffers (<= ``most``) at which ``pipeline`` is fastest."""
-        return min(range(1, max(1, most) + 1), key=lambda k: (self.pipeline(stages, trips, min(k, 2)), k))
+        return min(range(1, max(1, most) + 1), key=lambda k: (self.pipeline(stages, trips, k), k))
 
     def band_loop(self, loads: list[int], computes: list[int], stores: list[int], buffers: int) -> int:
         """Cycles of a loop over bands as the lowering emits it on one in-order DMA queue:

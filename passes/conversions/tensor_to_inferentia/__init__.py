@@ -29,6 +29,7 @@ from .ktensor_plan_epilogues import KtensorPlanEpiloguesPass
 from .ktensor_plan_fused_casts import KtensorPlanFusedCastsPass
 from .ktensor_plan_fused_inputs import KtensorPlanFusedInputsPass
 from .ktensor_plan_residency import KtensorPlanResidencyPass
+from .ktensor_plan_residual_adds import KtensorPlanResidualAddsPass
 from .ktensor_plan_matmul_streams import KtensorPlanMatmulStreamsPass
 from .ktensor_plan_weight_prefetch import KtensorPlanWeightPrefetchPass
 
@@ -44,6 +45,7 @@ __all__ = [
     "KtensorPlanFusedCastsPass",
     "KtensorPlanFusedInputsPass",
     "KtensorPlanResidencyPass",
+    "KtensorPlanResidualAddsPass",
     "KtensorPlanMatmulStreamsPass",
     "KtensorPlanWeightPrefetchPass",
 ]

@@ -22,6 +22,10 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.fuse_input``             the op does its first operand's producer (its single
                                       user), a cast or an add, on its own input tiles; a
                                       softmax reads its concat's operands itself
+``kaena.plan.residual_add``           a dense conv whose single user is an add of a skip
+                                      (its last reader) adds the skip on its PSUM drain and
+                                      applies the add's activation, writing the sum over the
+                                      skip's tile; the add emits nothing
 ``kaena.plan.fuse_transposes``        a concat reads each operand that is a transpose (through
                                       reshapes) from the transpose's input with permuted
                                       strides, straight into its slot; the transposes and
@@ -99,6 +103,7 @@ VECTOR_TILES_ATTR = "kaena.plan.vector_tiles"
 FUSE_CAST_ATTR = "kaena.plan.fuse_cast"
 EPILOGUE_ATTR = "kaena.plan.epilogue"
 FUSE_INPUT_ATTR = "kaena.plan.fuse_input"
+RESIDUAL_ADD_ATTR = "kaena.plan.residual_add"
 FUSE_TRANSPOSES_ATTR = "kaena.plan.fuse_transposes"
 SLOT_WRITERS_ATTR = "kaena.plan.slot_writers"
 ATTENTION_ATTR = "kaena.plan.attention"

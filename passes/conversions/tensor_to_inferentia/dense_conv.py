@@ -100,7 +100,21 @@ class DenseConvFamily(ConvFamily):
         _, otw, _ = conv_tiling(plan.target, Cg, O, KH, KW, itemsize(op.input.type.element_type), False)
         return slot.strides[1:] == (1, W * O, O) and otw % slot.rows == 0 and O % otw == 0
 
+    def adds_residual(self, op: kt.Conv2dOp, plan: FunctionPlan) -> bool:
+        return self.can_write_resident(op, plan) and slot_of(plan, op) is None
+
     def lower(self, fl: FunctionLowering, op: kt.Conv2dOp) -> None:
+        residual = fl.plan.residual_add(op)
+        if residual is not None:
+            add, skip = residual
+            total = fl.plan.materialized(op)  # the sum, or the cast of it the add writes
+            if fl.plan.residual_sum(total) is not None and fl.plan.resident_pads(total) is not None:
+                out = fl.view(skip)  # the sum over the skip's resident tile
+            else:
+                out = fl.destination(total)
+            fl.views[total] = fl.views[op.results[0]] = out
+            self.emit(fl, op, out, skip=fl.view(skip))
+            return
         slot = slot_of(fl.plan, op)
         if slot is None:
             super().lower(fl, op)
@@ -125,13 +139,19 @@ class DenseConvFamily(ConvFamily):
         O, Cg, KH, KW = op.weight.type.get_shape()
         t, budget = plan.target, plan.budget
         x_res, o_res = op.input in resident, plan.materialized(op) in resident
+        residual = plan.residual_add(op)
+        skip_res = residual is not None and residual[1] in resident
         isz = itemsize(op.input.type.element_type)
         fold = not x_res and KH > 1 and Cg * KH <= t.pe_rows
         pc = plan.pc(op.input.type.get_shape()[1]) if x_res else None
         Pc, otw, Ob = conv_tiling(t, Cg, O // op.groups.value.data, KH, KW, isz, fold, pc,
-                                  plan.pc(O) if o_res else None, d.get_int(op, d.WEIGHT_BLOCK_ATTR))
+                                  plan.pc(O) if o_res or skip_res else None, d.get_int(op, d.WEIGHT_BLOCK_ATTR))
         w = (1 if fold else cdiv(Cg, Pc)) * Ob * (KW if fold else KH * KW) * isz
-        return w + 4 * cdiv(O, otw) + (0 if x_res else budget.mid) + (0 if o_res else budget.out)
+        # a skip in DRAM: its band tile (the result band's when both are in DRAM in one type)
+        skip_band = residual is not None and not skip_res and (
+            o_res or residual[1].type.element_type != plan.materialized(op).type.element_type)
+        return (w + 4 * cdiv(O, otw) + (0 if x_res else budget.mid) + (0 if o_res else budget.out)
+                + (budget.out if skip_band else 0))
 
     def bias_uses(self, op: kt.Conv2dOp, plan: FunctionPlan) -> list[BiasUse]:
         if op.bias is None or not isinstance(op.bias.owner, kt.WeightOp):
@@ -152,7 +172,8 @@ class DenseConvFamily(ConvFamily):
     def band_plan(self, op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
         return plan_bands(op, plan)
 
-    def emit(self, fl: FunctionLowering, op: kt.Conv2dOp, out: View, slot: Slot | None = None) -> None:
+    def emit(self, fl: FunctionLowering, op: kt.Conv2dOp, out: View, slot: Slot | None = None,
+             skip: View | None = None) -> None:
         check_dtypes(op, fl.error)
         cast = fl.plan.fused_input(op)  # if any, the model input, rounded on the way into the bands
         x, w = fl.view(op.input if cast is None else cast.input), fl.view(op.weight)
@@ -161,26 +182,33 @@ class DenseConvFamily(ConvFamily):
         groups = op.groups.value.data
         Og = O // groups
         for gi in range(groups):
-            _DenseConv(fl, op, x, w, bias, out, gi * Cg, Cg, gi * Og, Og, slot).emit()
+            _DenseConv(fl, op, x, w, bias, out, gi * Cg, Cg, gi * Og, Og, slot, skip).emit()
 
 
 class _DenseConv:
-    """Channels [cb, cb + Cg) -> outputs [obase, obase + Og) of one conv on the PE array."""
+    """Channels [cb, cb + Cg) -> outputs [obase, obase + Og) of one conv on the PE array
+    (plus ``skip`` on the drain, the sum written over it: a residual add done in place)."""
 
     def __init__(self, fl: FunctionLowering, op: kt.Conv2dOp, x: View, w: DramView, bias: DramView | None,
-                 out: View, cb: int, Cg: int, obase: int, Og: int, slot: Slot | None = None):
-        self.fl, self.b, self.op, self.slot = fl, fl.b, op, slot
+                 out: View, cb: int, Cg: int, obase: int, Og: int, slot: Slot | None = None,
+                 skip: View | None = None):
+        self.fl, self.b, self.op, self.slot, self.skip = fl, fl.b, op, slot, skip
+        residual = fl.plan.residual_add(op)
+        self.func = op.activation.data if residual is None else residual[0].activation.data
         self.x, self.w, self.bias, self.out = x, w, bias, out
         self.cb, self.Cg, self.obase, self.Og = cb, Cg, obase, Og
         self.g = g = geometry(op)
         self.x_res, self.o_res = isinstance(x, SbufView), isinstance(out, SbufView)
+        # the resident layout the PSUM tiles follow: the result's, else a resident skip's
+        self.layout = out if self.o_res else skip if isinstance(skip, SbufView) else None
         self.x_type = op.input.type.element_type  # the operand dtype (a fused cast's result)
         self.staged = self.x_type != x.element_type
         self.tl = tl = pe_conv_tiling(fl.plan, g, Cg, Og, itemsize(self.x_type), out.itemsize,
                                       x.pc if self.x_res else None, out.pc if self.o_res else None,
                                       str(self.x_type), fl.error, x.itemsize if self.staged else 0,
                                       self.staged and d.has_flag(op, d.SHARED_ROWS_ATTR),
-                                      d.get_int(op, d.WEIGHT_BLOCK_ATTR))
+                                      d.get_int(op, d.WEIGHT_BLOCK_ATTR),
+                                      self.layout.pc if self.layout is not None else None, skip is not None)
         self.rb = d.get_int(op, d.BAND_ROWS_ATTR)
         self.nxb = d.get_int(op, d.BAND_BUFFERS_ATTR)
         nps = d.get_int(op, d.PSUM_BUFFERS_ATTR)
@@ -214,9 +242,18 @@ class _DenseConv:
                 tiles += self.stages
             for t in tiles:
                 b.memset(t, ap(0, t.type.partitions, 0, [[t.type.free_elements, 1]]), 0.0, hoisted=True)
-        self.pss = [b.alloc(PsumType, tl.otw, self.rows_mt * tl.cols, f32, "ps") for _ in range(min(nps, 2))]
+        # (a residual add's drain takes two engines: its PSUM tiles rotate through as many as planned)
+        self.pss = [b.alloc(PsumType, tl.otw, self.rows_mt * tl.cols, f32, "ps")
+                    for _ in range(nps if self.skip is not None else min(nps, 2))]
         self.o_ts = [None] * self.nxb if self.o_res else [
             b.alloc(SbufType, tl.otw, self.rb * self.g.OW, out.element_type, "o_t") for _ in range(self.nxb)]
+        # a skip in DRAM is added in a band tile of its own (the result band's when the sum is
+        # stored in the skip's type, in DRAM as well)
+        skip = self.skip
+        self.s_ts = None
+        if isinstance(skip, DramView):
+            self.s_ts = self.o_ts if not self.o_res and skip.element_type == out.element_type else [
+                b.alloc(SbufType, tl.otw, self.rb * self.g.OW, skip.element_type, "s_t") for _ in range(self.nxb)]
         if self.slot is not None and self.slot.rows is not None:
             # one set per PSUM slot: a tile's softmax runs while the one before it is stored
             self.rows_ts = [slot_row_tiles(b, self.slot, self.fl.target.partitions, tl.otw, self.rb * self.g.OW,
@@ -354,14 +391,14 @@ class _DenseConv:
                 b.tensor_scalar("bypass", x_t, dst, stage, src)
 
     def out_tiles(self, o0: E, ob: int):
-        """(first channel in the block, channels, SBUF partition, channel tile, PSUM
-        slot) per PSUM tile; consecutive tiles alternate slots."""
+        """(first channel in the block, channels, SBUF partition and channel tile in the
+        resident layout, PSUM slot) per PSUM tile; consecutive tiles alternate slots."""
         b, otw, npss = self.b, self.tl.otw, len(self.pss)
-        if not self.o_res:
+        if self.layout is None:
             for _, j0, ow_, slot in b.pingpong(ob, otw, npss):
                 yield j0, ow_, 0, None, slot
             return
-        pc = self.out.pc
+        pc = self.layout.pc
         per = cdiv(pc, otw)
         for _, jc0, jw, slot in b.pingpong(ob, pc, npss if per % 2 else 1):
             cto = div_exact(o0 + jc0 + self.obase, pc)
@@ -381,6 +418,11 @@ class _DenseConv:
               + r0.scaled(g.sh * self.Wx)) if self.x_res else E(0)
         for j0, ow_, part, cto, slot in self.out_tiles(o0, ob):
             b_ap = ap(0, ow_, div_exact(o0 + j0, tl.otw) + self.bcol, [[1, 1]]) if self.b_t else None
+            s_t = self.s_ts[buf] if self.s_ts is not None else None
+            if s_t is not None:  # the skip's band
+                O = out.shape[1]
+                src = (n.scaled(O) + o0 + j0 + self.obase).scaled(g.OH * g.OW) + r0.scaled(g.OW)
+                b.dma(s_t, ap(0, ow_, 0, [[nr * g.OW, 1]]), self.skip.var, ap(0, ow_, src, [[nr * g.OW, 1]], g.OH * g.OW))
             for _, rr, nrr, rslot in b.pingpong(nr, self.rows_mt, len(self.pss)):
                 ps = self.pss[(slot + rslot) % len(self.pss)]
                 for _, c0, nc in b.tiles(g.OW, tl.cols):
@@ -390,8 +432,19 @@ class _DenseConv:
                                                    [[nrr, out.Wp], [nc, 1]])
                     else:
                         dst, dst_ap = o_t, ap(0, ow_, rr.scaled(g.OW) + c0, [[nrr, g.OW], [nc, 1]])
-                    b.act(self.op.activation.data, dst, dst_ap, ps, ap(0, ow_, 0, [[nrr * nc, 1]]),
-                          self.b_t, b_ap)
+                    ps_ap = ap(0, ow_, 0, [[nrr * nc, 1]])
+                    if self.skip is not None:  # skip += psum (its last use), then bias and activation
+                        if s_t is not None:
+                            acc, acc_ap = s_t, ap(0, ow_, rr.scaled(g.OW) + c0, [[nrr, g.OW], [nc, 1]])
+                        else:
+                            sk = self.skip
+                            acc, acc_ap = sk.tile, ap(part, ow_, sk.base(cto, n) + (r0 + rr).scaled(sk.Wp) + c0,
+                                                      [[nrr, sk.Wp], [nc, 1]])
+                        b.tensor_tensor("add", acc, acc_ap, ps, ps_ap, acc, acc_ap)
+                        if not (self.func == "none" and self.b_t is None and acc is dst):
+                            b.act(self.func, dst, dst_ap, acc, acc_ap, self.b_t, b_ap)
+                    else:
+                        b.act(self.func, dst, dst_ap, ps, ps_ap, self.b_t, b_ap)
             if self.slot is not None:
                 write_slot(b, self.slot, out.var, o_t, ow_, o0 + j0 + self.obase, n, r0, nr, g.OW,
                            self.fl.target.partitions, self.rows_ts[slot % len(self.rows_ts)] if self.slot.rows else None)

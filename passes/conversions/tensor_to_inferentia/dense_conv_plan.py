@@ -70,6 +70,7 @@ class PeConvTiling:
     cols: int
     stage_isz: int = 0  # a fused input cast: bytes per element of the staging tile its DMAs fill
     shared: bool = False  # kaena.plan.shared_rows: each input row staged once per row residue
+    residual: bool = False  # kaena.plan.residual_add: the drain adds a skip on the vector engine first
 
     @property
     def residues(self) -> int:
@@ -104,17 +105,21 @@ class PeConvTiling:
         cm = self.cm
         return self.CT * self.taps_s * (cm.stationary_load(self.dtype) + cm.matmul(rmt * self.cols, self.dtype))
 
+    def stages(self, rmt: int) -> list[int]:
+        """The pipeline of one PSUM tile: the PE's matmuls, the skip's add on the vector engine
+        (a residual add), the scalar engine's drain."""
+        n = rmt * self.cols
+        return [self._pe_tile(rmt)] + ([self.cm.vector(n, 2)] if self.residual else []) + [self.cm.activation(n)]
+
     def psum_buffers(self, rmt: int, trips: int) -> int:
-        """PSUM buffers: the count the cost model prices fastest for the (PE tile,
-        scalar-engine drain) pipeline; one bank each, one kept for the neighbours."""
-        return self.cm.buffer_count([self._pe_tile(rmt), self.cm.activation(rmt * self.cols)], trips,
-                                    self.target.psum_banks - 1)
+        """PSUM buffers: the count the cost model prices fastest for the tile pipeline
+        (``stages``); one bank each, one kept for the neighbours."""
+        return self.cm.buffer_count(self.stages(rmt), trips, self.target.psum_banks - 1)
 
     def band_cost(self, rb: int, nb: int) -> int:
         """Modelled cycles of one weight block's band loop (input DMAs, PE + drain, result DMAs)."""
         cm, g, isz = self.cm, self.g, self.isz
         rmt = min(self.rows_mt, rb)
-        chunk = self._pe_tile(rmt)
         loads, computes, stores = [], [], []
         for r0 in range(0, g.OH, rb):
             nr = min(rb, g.OH - r0)
@@ -129,8 +134,7 @@ class PeConvTiling:
             trips = cdiv(self.Ob, self.otw) * cdiv(nr, rmt) * cdiv(g.OW, self.cols)
             # shared rows: the kernel rows shifted by q >= 1 band rows take a rounding of their own
             casts = self.qmax * cm.activation(nr * g.Wp)
-            computes.append(casts + cm.pipeline([chunk, cm.activation(rmt * self.cols)], trips,
-                                                self.psum_buffers(rmt, trips)))
+            computes.append(casts + cm.pipeline(self.stages(rmt), trips, self.psum_buffers(rmt, trips)))
             stores.append(0 if self.o_res else sum(cm.dma(sz * nr * g.OW * self.osz) * k
                                                    for sz, k in ((self.otw, self.Ob // self.otw),
                                                                  (self.Ob % self.otw, 1)) if sz and k))
@@ -139,9 +143,11 @@ class PeConvTiling:
 
 def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz: int, x_pc: int | None,
                    o_pc: int | None, dtype: str, error: Callable[[str], Exception],
-                   stage_isz: int = 0, shared: bool = False, block: int | None = None) -> PeConvTiling:
+                   stage_isz: int = 0, shared: bool = False, block: int | None = None,
+                   skip_pc: int | None = None, residual: bool = False) -> PeConvTiling:
     """The tiling of one group; ``x_pc``/``o_pc``: channels per partition tile of a resident
-    input/result (None: in DRAM); ``stage_isz``: the itemsize of a fused input cast's
+    input/result (None: in DRAM), ``skip_pc`` of a resident skip its drain adds (the PSUM
+    tiles follow the first resident layout), ``residual``: it adds a skip; ``stage_isz``: the itemsize of a fused input cast's
     source (0: none); ``shared``: kaena.plan.shared_rows (``can_share_rows``); ``block``:
     kaena.plan.weight_block (None: the big-operand budget). A kernel
     whose weights cannot fit is an error."""
@@ -149,7 +155,8 @@ def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz:
     x_res, o_res = x_pc is not None, o_pc is not None
     KH, KW = g.KH, g.KW
     fold = not x_res and KH > 1 and Cg * KH <= t.pe_rows
-    Pc, otw, Ob = conv_tiling(t, Cg, Og, KH, KW, isz, fold, x_pc, o_pc, block)
+    layout_pc = o_pc if o_res else skip_pc
+    Pc, otw, Ob = conv_tiling(t, Cg, Og, KH, KW, isz, fold, x_pc, layout_pc, block)
     if fold and shared:  # kernel row kh on partitions [kh * alignment, + Cg), zeros between
         CT, CTf, Cr, rows_k, taps_s = 1, 1, 0, (KH - 1) * t.partition_alignment + Cg, KW
     elif fold:
@@ -158,12 +165,12 @@ def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz:
         CT, CTf, Cr, rows_k, taps_s = cdiv(Cg, Pc), Cg // Pc, Cg % Pc, min(Cg, Pc), KH * KW
     if CT * otw * taps_s * isz > plan.budget.big:
         raise error(f"a {KH}x{KW} kernel over {Cg} channels does not fit in SBUF tiles")
-    if o_res and Ob < Og:
-        Ob = (Ob // o_pc) * o_pc  # weight blocks of whole resident channel tiles
+    if layout_pc is not None and Ob < Og:
+        Ob = (Ob // layout_pc) * layout_pc  # weight blocks of whole resident channel tiles
         assert Ob > 0
     rows_mt, cols = moving_chunk(t, g.OH, g.OW)
     return PeConvTiling(t, plan.cm, plan.budget, g, Cg, Og, isz, osz, x_res, o_res, dtype, fold, Pc, otw,
-                        Ob, CT, CTf, Cr, rows_k, taps_s, rows_mt, cols, stage_isz, fold and shared)
+                        Ob, CT, CTf, Cr, rows_k, taps_s, rows_mt, cols, stage_isz, fold and shared, residual)
 
 
 def can_share_rows(target: NeuronCoreTarget, g: Geom, Cg: int, staged: bool) -> bool:
@@ -192,7 +199,16 @@ def planned_tiling(op: kt.Conv2dOp, plan: FunctionPlan, error: Callable[[str], E
                           plan.pc(O) if o_res else None, str(op.input.type.element_type), error,
                           itemsize(cast.input.type.element_type) if cast is not None else 0,
                           d.has_flag(op, d.SHARED_ROWS_ATTR) if shared is None else shared,
-                          d.get_int(op, d.WEIGHT_BLOCK_ATTR))
+                          d.get_int(op, d.WEIGHT_BLOCK_ATTR), resident_skip_pc(op, plan),
+                          plan.residual_add(op) is not None)
+
+
+def resident_skip_pc(op: kt.Conv2dOp, plan: FunctionPlan) -> int | None:
+    """Channels per partition tile of the resident skip ``op``'s drain adds, if any."""
+    residual = plan.residual_add(op)
+    if residual is None or plan.resident_pads(residual[1]) is None:
+        return None
+    return plan.pc(residual[1].type.get_shape()[1])
 
 
 def shares_rows(op: kt.Conv2dOp, plan: FunctionPlan) -> bool:

@@ -73,6 +73,11 @@ class OpFamily:
         ops of ``epilogues.py``: reshapes, transposes, a scale, a bias add, a cast)."""
         return 0
 
+    def adds_residual(self, op: Operation, plan: FunctionPlan) -> bool:
+        """Whether ``op``'s drain can add a skip to its result and write the sum over the
+        skip's place (``kaena.plan.residual_add``), resident in SBUF or in DRAM."""
+        return False
+
     def fuses_input(self, op: Operation, plan: FunctionPlan) -> bool:
         """Whether the lowering can do the producer of ``op``'s first operand itself (on the
         input tiles it loads anyway), that producer having no other user."""

@@ -12,7 +12,7 @@ from kaena.target.tiling import cdiv, headroom_limit
 
 from . import decisions as d
 from .interface import Pads
-from .ktensor_plan_matmul_streams import KtensorPlanMatmulStreamsPass
+from .ktensor_plan_residual_adds import KtensorPlanResidualAddsPass
 from .planning import FunctionPlan, PlanPass, itemsize
 
 
@@ -32,23 +32,31 @@ class KtensorPlanResidencyPass(PlanPass):
     candidates too, live from the function's start (loaded there, recorded in the
     argument's ``arg_attrs``), and so are its results with readers in the stage (written
     to their outputs from SBUF): else a pointwise op mixing a stage input with a computed
-    value (a residual add) keeps both in DRAM, and a sent value's readers read it back."""
+    value (a residual add) keeps both in DRAM, and a sent value's readers read it back.
+    A residual add's sum done in place (``kaena.plan.residual_add``) shares its skip's
+    tile (and a chain of such blocks one tile): they stay together or go to DRAM together,
+    stored with the padding any of their readers needs, each taking the tile's bytes from
+    where the one before it ends."""
 
     name: ClassVar[str] = "ktensor-plan-residency"
     stage: ClassVar[str] = "residency"
-    after: ClassVar[type[PlanPass]] = KtensorPlanMatmulStreamsPass
+    after: ClassVar[type[PlanPass]] = KtensorPlanResidualAddsPass
 
     def plan(self, plan: FunctionPlan) -> None:
         users, producer = _candidates(plan)
+        group = _tile_groups(plan, users)
         pads: dict[SSAValue, Pads] = {}
         narrow: dict[SSAValue, Attribute] = {}
         nbytes: dict[SSAValue, int] = {}
         for v, us in users.items():
-            pads[v], narrow_type, nbytes[v] = _layout(plan, v, us, narrowing=v in producer)
+            pads[v], narrow_type, nbytes[v] = _layout(plan, v, us, narrowing=v in producer and v not in group)
             if narrow_type is not None:
                 narrow[v] = narrow_type
+        for v, vs in group.items():  # one tile: the padding all its values' readers need
+            pads[v] = tuple(max(p) for p in zip(*(_layout(plan, w, users[w], False)[0] for w in vs)))
+            nbytes[v] = _stored_bytes(plan, v, pads[v], v.type.element_type)
         resident = {v for v in users if nbytes[v] <= plan.budget.sbuf // 2}
-        _spill(plan, resident, users, producer, nbytes)
+        _spill(plan, resident, users, producer, nbytes, group)
         for v in users:  # program order: a deterministic attribute order
             if v in resident and isinstance(v, BlockArgument):
                 d.set_arg_ints(plan.fn, v.index, d.RESIDENT_PLAN_ATTR, pads[v])
@@ -97,26 +105,70 @@ def _candidates(plan: FunctionPlan) -> tuple[dict[SSAValue, list[Operation]], di
     return users, producer
 
 
+def _tile_groups(plan: FunctionPlan, users: dict[SSAValue, list[Operation]]) -> dict[SSAValue, tuple[SSAValue, ...]]:
+    """Value -> the values sharing its tile: a skip and the sums of the residual adds done
+    in place over it, one after another (a ResNet stage's chain of blocks). A group one of
+    whose values cannot stay in SBUF goes to DRAM whole (dropped from ``users``)."""
+    root: dict[SSAValue, SSAValue] = {}
+
+    def find(v: SSAValue) -> SSAValue:
+        while root.get(v, v) is not v:
+            v = root[v]
+        return v
+
+    for op in plan.ops:
+        residual = plan.residual_add(op)
+        if residual is not None and plan.residual_sum(residual[0].results[0]) is not None:
+            add, skip = residual
+            root.setdefault(skip, skip)
+            root[add.results[0]] = find(skip)
+    members: dict[SSAValue, list[SSAValue]] = {}
+    for v in root:  # program order
+        members.setdefault(find(v), []).append(v)
+    groups: dict[SSAValue, tuple[SSAValue, ...]] = {}
+    for vs in members.values():
+        if all(v in users for v in vs):
+            groups.update({v: tuple(vs) for v in vs})
+        else:
+            for v in vs:
+                users.pop(v, None)
+    return groups
+
+
+def first_live(plan: FunctionPlan, v: SSAValue, producer: Operation | None) -> int:
+    """The index of the first op ``v`` (resident) takes SBUF at: its producer's, 0 for an
+    argument, past its add for a residual sum done in place (its skip's bytes until then)."""
+    if plan.residual_sum(v) is not None:
+        return plan.order[v.owner] + 1
+    return plan.order[producer] if producer is not None else 0
+
+
 def _can_read(plan: FunctionPlan, user: Operation, v: SSAValue) -> bool:
+    if plan.residual_skip(user) is not None:
+        return True  # a residual add its conv's drain does, reading the skip on either side
     family = plan.family(user)
     return family is not None and family.can_read_resident(user, v, plan)
 
 
-def _layout(plan: FunctionPlan, v: SSAValue, users: list[Operation],
-            narrowing: bool = True) -> tuple[Pads, Attribute | None, int]:
+def _layout(plan: FunctionPlan, v: SSAValue, users: list[Operation], narrowing: bool = True,
+            pads: Pads | None = None) -> tuple[Pads, Attribute | None, int]:
     """(stored padding, narrower store type or None, bytes per partition) of a resident ``v``:
-    the largest padding any consumer reads, stored in its only consumer's narrower type
-    (not with ``narrowing`` off: an argument is loaded as it is, by DMA)."""
-    p = [0, 0, 0, 0]
-    for u in users:
+    the largest padding any consumer reads (or ``pads``), stored in its only consumer's
+    narrower type (not with ``narrowing`` off: an argument is loaded as it is, by DMA)."""
+    p = [0, 0, 0, 0] if pads is None else list(pads)
+    for u in users if pads is None else ():
         p = [max(a, b) for a, b in zip(p, plan.family(u).resident_padding(u))]
     narrow = None
     if len(users) == 1 and narrowing:
         narrow = plan.family(users[0]).narrower_input_type(users[0], plan)
+    pads = (p[0], p[1], p[2], p[3])
+    return pads, narrow, _stored_bytes(plan, v, pads, narrow or v.type.element_type)
+
+
+def _stored_bytes(plan: FunctionPlan, v: SSAValue, pads: Pads, element_type: Attribute) -> int:
+    """Bytes per partition of 4-D ``v`` stored channel-major with ``pads`` in ``element_type``."""
     N, C, H, W = v.type.get_shape()
-    isz = itemsize(narrow or v.type.element_type)
-    nbytes = cdiv(C, plan.pc(C)) * N * (H + p[0] + p[2]) * (W + p[1] + p[3]) * isz
-    return (p[0], p[1], p[2], p[3]), narrow, nbytes
+    return cdiv(C, plan.pc(C)) * N * (H + pads[0] + pads[2]) * (W + pads[1] + pads[3]) * itemsize(element_type)
 
 
 def _settle(plan: FunctionPlan, resident: set[SSAValue]) -> None:
@@ -148,26 +200,31 @@ def live_bytes(plan: FunctionPlan) -> list[int]:
     live = [_scratch(plan, op, resident) for op in plan.ops]
     for v in resident:
         users = [u.operation for u in v.uses if u.operation is not plan.ret]
-        _, _, nbytes = _layout(plan, v, users, narrowing=v not in args)
-        if v in args:  # loaded when the function starts
-            first = 0
+        nbytes = _stored_bytes(plan, v, plan.resident_pads(v), plan.stored_type(v))
+        if v in args or plan.residual_sum(v) is not None:
+            first = first_live(plan, v, None)
         else:
             first = plan.order[v.owner]
-        while first > 0 and plan.is_absorbed(plan.ops[first]):  # a fused cast: its producer writes it
-            first -= 1
+            while first > 0 and plan.is_absorbed(plan.ops[first]):  # a fused cast: its producer writes it
+                first -= 1
         for i in range(first, max((plan.order[u] for u in users), default=first) + 1):
             live[i] += nbytes
     return live
 
 
 def _spill(plan: FunctionPlan, resident: set[SSAValue], users: dict[SSAValue, list[Operation]],
-           producer: dict[SSAValue, Operation], nbytes: dict[SSAValue, int]) -> None:
-    """Send values to DRAM, farthest next use first, until every op fits."""
+           producer: dict[SSAValue, Operation], nbytes: dict[SSAValue, int],
+           group: dict[SSAValue, tuple[SSAValue, ...]]) -> None:
+    """Send values to DRAM, farthest next use first (a value with the others of its tile),
+    until every op fits."""
     order, ops = plan.order, plan.ops
     limit = sbuf_limit(plan)
     while True:
         _settle(plan, resident)
-        start = {v: order[producer[v]] if v in producer else 0 for v in resident}
+        while stray := [v for v in resident if any(w not in resident for w in group.get(v, ()))]:
+            resident.difference_update(stray)
+            _settle(plan, resident)
+        start = {v: first_live(plan, v, producer.get(v)) for v in resident}
         span = {v: (start[v], max((order[u] for u in users[v]), default=start[v])) for v in resident}
         over = None
         for i, op in enumerate(ops):
@@ -183,4 +240,5 @@ def _spill(plan: FunctionPlan, resident: set[SSAValue], users: dict[SSAValue, li
             return min((order[u] for u in users[v] if order[u] > i), default=-1)
 
         # farthest next use, then the largest, then the earliest defined
-        resident.discard(max(live, key=lambda v: (next_use(v), nbytes[v], -span[v][0])))
+        victim = max(live, key=lambda v: (next_use(v), nbytes[v], -span[v][0]))
+        resident.difference_update(group.get(victim, (victim,)))

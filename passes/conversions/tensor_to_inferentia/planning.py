@@ -166,7 +166,35 @@ class FunctionPlan:
             self._absorbed |= {u for o in self.ops if d.FUSE_TRANSPOSES_ATTR in o.attributes
                                for chain in self.read_through(o) if chain for u in chain}
             self._absorbed |= {o for o in self.ops if d.SLOT_WRITERS_ATTR in o.attributes}
+            self._absorbed |= {r[0] for o in self.ops if (r := self.residual_add(o)) is not None}
         return op in self._absorbed or self.is_fused_cast(op)
+
+    def residual_add(self, op: Operation) -> tuple[kt.ElementwiseOp, SSAValue] | None:
+        """(the add, the skip) of a conv whose drain adds the skip and writes the sum over
+        it (``kaena.plan.residual_add``, planned by ktensor-plan-residual-adds)."""
+        if not d.has_flag(op, d.RESIDUAL_ADD_ATTR):
+            return None
+        add = next(iter(op.results[0].uses)).operation
+        assert isinstance(add, kt.ElementwiseOp), f"{d.RESIDUAL_ADD_ATTR} on an op whose user is not an add"
+        return add, (add.lhs if add.rhs is op.results[0] else add.rhs)
+
+    def residual_skip(self, op: Operation) -> SSAValue | None:
+        """The skip of ``op`` when it is a residual add a conv's drain does."""
+        if not isinstance(op, kt.ElementwiseOp):
+            return None
+        for operand in op.operands:
+            conv = operand.owner
+            if isinstance(conv, Operation) and d.has_flag(conv, d.RESIDUAL_ADD_ATTR):
+                return self.residual_add(conv)[1]
+        return None
+
+    def residual_sum(self, value: SSAValue) -> SSAValue | None:
+        """The skip whose place ``value`` takes, when it is a residual add's sum done in place
+        (stored in the skip's type: the add writes no narrower cast)."""
+        owner = value.owner
+        if not isinstance(owner, Operation) or self.fused_cast(owner) is not None:
+            return None
+        return self.residual_skip(owner)
 
     def fused_input(self, op: Operation) -> Operation | None:
         """The producer of ``op``'s first operand that ``op`` does itself
@@ -193,6 +221,9 @@ class FunctionPlan:
         chain = self.epilogue(op)
         if chain:
             return chain[-1].results[0]
+        residual = self.residual_add(op)
+        if residual is not None:
+            return self.materialized(residual[0])  # the sum, or its cast the add writes
         cast = self.fused_cast(op)
         return op.results[0] if cast is None else cast.result
 
@@ -219,6 +250,7 @@ class FunctionPlan:
         cast = self.fused_cast(op) if op.results else None
         fused = ([cast] if cast is not None else []) + (self.epilogue(op) if op.results else [])
         fused += [i for i in (self.fused_input(op),) if i is not None]
+        fused += [r[0] for r in (self.residual_add(op),) if r is not None]
         from .slots import slot_ops  # slots.py reads this module's plans
 
         fused += slot_ops(self, op)

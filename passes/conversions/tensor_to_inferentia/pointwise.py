@@ -211,14 +211,14 @@ def _stream_block(fl: FunctionLowering, dims, strides, base, drams, tiles, o_t, 
 
 
 def _writes_join(op, plan: FunctionPlan) -> bool:
-    """Whether ``op``'s result (resident operands, 4-d, of its shape) goes only to joins of
-    a split batch (``ktensor-split-batch``: a concat along the batch), which it may write in
-    DRAM while its operands stay in SBUF (``_resident_to_dram``)."""
+    """Whether ``op``'s result (resident operands, 4-d, of its shape) goes to a join of a
+    split batch (``ktensor-split-batch``: a concat along the batch), so to DRAM anyway,
+    which it may write while its operands stay in SBUF (``_resident_to_dram``); its other
+    readers then read it from DRAM."""
     out = plan.materialized(op)
     shape = out.type.get_shape() if isinstance(out.type, TensorType) else ()
     users = [u.operation for u in out.uses]
-    return (len(shape) == 4 and bool(users) and all(isinstance(u, kt.ConcatOp) and u.axis.value.data == 0
-                                                    for u in users)
+    return (len(shape) == 4 and any(isinstance(u, kt.ConcatOp) and u.axis.value.data == 0 for u in users)
             and all(isinstance(v.type, TensorType) and v.type.get_shape() == shape for v in op.operands))
 
 

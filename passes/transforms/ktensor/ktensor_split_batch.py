@@ -33,6 +33,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from kaena.dialects import ktensor as kt
 from kaena.dialects.utils import ints, shape_of
 from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import nbytes
+from kaena.passes.transforms.ktensor.residual_adds import in_place_residual
 from kaena.target import target_of
 from kaena.target.tiling import Budgets, headroom_limit
 
@@ -186,15 +187,25 @@ def _per_sample(op: Operation, batched: set[SSAValue], batch: int) -> bool:
 
 
 def _live_bytes(ops: Sequence[Operation], batched: set[SSAValue], partitions: int) -> list[int]:
-    """Bytes per partition of the batch-carrying values live while each op runs (whole batch)."""
+    """Bytes per partition of the batch-carrying values live while each op runs (whole batch).
+    A residual add a conv's drain does in place (``residual_adds.py``) stores no conv result,
+    and its sum takes the skip's place from the add on."""
     index = {op: i for i, op in enumerate(ops)}
     last_use: dict[SSAValue, int] = {}
     for i, op in enumerate(ops):
         for o in op.operands:
             last_use[o] = i
+    unstored: set[SSAValue] = set()
+    starts: dict[SSAValue, int] = {}
+    for i, op in enumerate(ops):
+        if (fused := in_place_residual(op, index)) is not None:
+            unstored.add(fused[0].results[0])
+            starts[op.results[0]] = i + 1
     live = [0] * len(ops)
     for v in batched:
-        start = index.get(v.owner, 0)
+        if v in unstored:
+            continue
+        start = starts.get(v, index.get(v.owner, 0))
         for i in range(start, last_use.get(v, start) + 1):
             live[i] += _partition_bytes(v.type, partitions)
     return live

@@ -12,7 +12,7 @@ func.func @main(%x: tensor<1x3x224x224xbf16> {kaena.name = "x"}) -> (tensor<1x64
   func.return %y, %z : tensor<1x64x112x112xbf16>, tensor<1x64x112x112xbf16>
 }
 
-// CHECK:      attributes {kaena.plan.done = ["engines", "fused-casts", "epilogues", "fused-inputs", "bias-table", "attention", "matmul-streams", "residency", "conv-bands"]}
+// CHECK:      attributes {kaena.plan.done = ["engines", "fused-casts", "epilogues", "fused-inputs", "bias-table", "attention", "matmul-streams", "residual-adds", "residency", "conv-bands"]}
 // CHECK:      %y = ktensor.conv2d %x, %w {kaena.plan.band_rows = 24 : i64, kaena.plan.band_buffers = 2 : i64, kaena.plan.psum_buffers = 2 : i64, strides
 // CHECK-NEXT: %z = ktensor.conv2d %x, %w {kaena.plan.band_rows = 8 : i64, kaena.plan.band_buffers = 1 : i64, kaena.plan.psum_buffers = 1 : i64, strides
 

@@ -16,7 +16,7 @@ func.func @main(%x: tensor<1x8x8x8xf32> {kaena.name = "x"}) -> (tensor<1x16x4x4x
   func.return %y : tensor<1x16x4x4xf32>
 }
 
-// CHECK:      attributes {kaena.plan.done = ["engines", "fused-casts", "epilogues", "fused-inputs", "bias-table", "attention", "matmul-streams", "residency"]}
+// CHECK:      attributes {kaena.plan.done = ["engines", "fused-casts", "epilogues", "fused-inputs", "bias-table", "attention", "matmul-streams", "residual-adds", "residency"]}
 // CHECK:      %a = ktensor.conv2d %x, %w1 {kaena.plan.resident = array<i64: 1, 1, 0, 0>, kaena.plan.store_type = bf16, strides
 // CHECK-NEXT: %p = ktensor.pool2d "max" %a {kaena.plan.fuse_cast, kernel
 // CHECK-NEXT: %c = ktensor.cast %p {kaena.plan.resident = array<i64: 1, 1, 1, 1>} :
