@@ -103,3 +103,17 @@ def test_resnet50_split_batch_with_residual_adds_matches_onnxruntime(auto_cast):
     ops = _planned(model, auto_cast)
     assert sum(d.RESIDUAL_ADD_ATTR in op.attributes for op in ops) >= 16
     _check(model, auto_cast)
+
+
+def test_a_third_drain_stage_is_priced_through_the_psum_rotation():
+    """Two PSUM buffers overlap a matmul and one drain stage fully; with a residual add's
+    second drain stage a buffer's trip (PE, vector, scalar) outlasts two stages' worth, so
+    the rotation sets the pace and a third buffer pays (``CostModel.pipeline``)."""
+    from kaena.target.costmodel import CostModel
+
+    cm = CostModel()
+    assert cm.pipeline([100, 80], 10, 2) == 180 + 9 * 100
+    assert cm.pipeline([100, 80, 60], 10, 2) == 240 + 9 * 120
+    assert cm.pipeline([100, 80, 60], 10, 3) == 240 + 9 * 100
+    assert cm.buffer_count([100, 80], 10, 3) == 2
+    assert cm.buffer_count([100, 80, 60], 10, 3) == 3
