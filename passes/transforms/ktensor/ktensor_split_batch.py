@@ -189,7 +189,9 @@ def _per_sample(op: Operation, batched: set[SSAValue], batch: int) -> bool:
 def _live_bytes(ops: Sequence[Operation], batched: set[SSAValue], partitions: int) -> list[int]:
     """Bytes per partition of the batch-carrying values live while each op runs (whole batch).
     A residual add a conv's drain does in place (``residual_adds.py``) stores no conv result,
-    and its sum takes the skip's place from the add on."""
+    and its sum takes the skip's place from the add on; a contraction, pool or pointwise op
+    whose single reader is a cast writes the cast's result (``ktensor-plan-fused-casts``), so
+    its own is not stored."""
     index = {op: i for i, op in enumerate(ops)}
     last_use: dict[SSAValue, int] = {}
     for i, op in enumerate(ops):
@@ -201,6 +203,9 @@ def _live_bytes(ops: Sequence[Operation], batched: set[SSAValue], partitions: in
         if (fused := in_place_residual(op, index)) is not None:
             unstored.add(fused[0].results[0])
             starts[op.results[0]] = i + 1
+        if isinstance(op, kt.CastOp) and _writes_its_cast(op.input):
+            unstored.add(op.input)
+            starts[op.results[0]] = index[op.input.owner]
     live = [0] * len(ops)
     for v in batched:
         if v in unstored:
@@ -209,6 +214,15 @@ def _live_bytes(ops: Sequence[Operation], batched: set[SSAValue], partitions: in
         for i in range(start, last_use.get(v, start) + 1):
             live[i] += _partition_bytes(v.type, partitions)
     return live
+
+
+def _writes_its_cast(v: SSAValue) -> bool:
+    """Whether ``v``'s producer writes its single reader's cast directly (as
+    ``ktensor-plan-fused-casts`` plans it: an op whose last step is one rounding)."""
+    op = v.owner
+    if not v.has_one_use() or not isinstance(op, kt.Conv2dOp | kt.ElementwiseOp | kt.Pool2dOp):
+        return False
+    return isinstance(op, kt.Pool2dOp) or op.activation.data in ("none", "relu", "relu6")
 
 
 def _own_tiles(ops: Sequence[Operation], target) -> list[int]:
