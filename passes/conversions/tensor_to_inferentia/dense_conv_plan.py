@@ -147,8 +147,8 @@ def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz:
                    skip_pc: int | None = None, residual: bool = False) -> PeConvTiling:
     """The tiling of one group; ``x_pc``/``o_pc``: channels per partition tile of a resident
     input/result (None: in DRAM), ``skip_pc`` of a resident skip its drain adds (the PSUM
-    tiles follow the first resident layout), ``residual``: it adds a skip; ``stage_isz``: the itemsize of a fused input cast's
-    source (0: none); ``shared``: kaena.plan.shared_rows (``can_share_rows``); ``block``:
+    tiles follow the first resident layout), ``residual``: it adds a skip; ``stage_isz``:
+    the itemsize of a fused input cast's source (0: none); ``shared``: kaena.plan.shared_rows (``can_share_rows``); ``block``:
     kaena.plan.weight_block (None: the big-operand budget). A kernel
     whose weights cannot fit is an error."""
     t = plan.target
@@ -276,7 +276,7 @@ def _slot_band_cost(tl: PeConvTiling, rb: int, L: int | None, buffers: int = 2) 
     for r0 in range(0, g.OH, rb):
         nr = min(rb, g.OH - r0)
         trips = cdiv(tl.Ob, tl.otw) * cdiv(nr, rmt) * cdiv(g.OW, tl.cols)
-        pe = cm.pipeline([tl._pe_tile(rmt), cm.activation(rmt * tl.cols)], trips, tl.psum_buffers(rmt, trips))
+        pe = cm.pipeline(tl.stages(rmt), trips, tl.psum_buffers(rmt, trips))
         full, rem = divmod(nr * g.OW, P)
         soft = store = 0
         if L is None:

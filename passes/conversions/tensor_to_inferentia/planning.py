@@ -171,11 +171,14 @@ class FunctionPlan:
 
     def residual_add(self, op: Operation) -> tuple[kt.ElementwiseOp, SSAValue] | None:
         """(the add, the skip) of a conv whose drain adds the skip and writes the sum over
-        it (``kaena.plan.residual_add``, planned by ktensor-plan-residual-adds)."""
-        if not d.has_flag(op, d.RESIDUAL_ADD_ATTR):
+        it (``kaena.plan.residual_add``, planned by ktensor-plan-residual-adds); None for a
+        flag written by hand on an op whose single user is no elementwise op (the pass
+        reports it)."""
+        if not d.has_flag(op, d.RESIDUAL_ADD_ATTR) or len(op.results) != 1 or not op.results[0].has_one_use():
             return None
         add = next(iter(op.results[0].uses)).operation
-        assert isinstance(add, kt.ElementwiseOp), f"{d.RESIDUAL_ADD_ATTR} on an op whose user is not an add"
+        if not isinstance(add, kt.ElementwiseOp):
+            return None
         return add, (add.lhs if add.rhs is op.results[0] else add.rhs)
 
     def residual_skip(self, op: Operation) -> SSAValue | None:
@@ -184,8 +187,9 @@ class FunctionPlan:
             return None
         for operand in op.operands:
             conv = operand.owner
-            if isinstance(conv, Operation) and d.has_flag(conv, d.RESIDUAL_ADD_ATTR):
-                return self.residual_add(conv)[1]
+            residual = self.residual_add(conv) if isinstance(conv, Operation) else None
+            if residual is not None:
+                return residual[1]
         return None
 
     def residual_sum(self, value: SSAValue) -> SSAValue | None:
