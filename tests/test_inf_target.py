@@ -28,6 +28,7 @@ from kaena.passes.transforms.inf.inf_insert_semaphores import InsertSemaphoresPa
 from kaena.passes.transforms.inf.inf_set_target import SetTargetPass
 from kaena.simulator import simulate
 from kaena.target import INF1, TARGETS, target_of
+from kaena.target.tiling import Budgets, weight_blocks
 from kaena.weights import WeightStore
 from test_insert_semaphores import parse
 
@@ -212,3 +213,21 @@ def test_import_kaena_sets_no_blas_variables():
     code = ("import os, kaena; print(sorted(k for k in os.environ if k.endswith('_NUM_THREADS')))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_weight_blocks_stream_through_two_buffers_of_half_the_budget():
+    """Weights over their budget stream in blocks through two buffers of at most half of it
+    (the next block loads while the PE array runs over this one); where whole resident
+    channel tiles do not allow halves, through one buffer of the budget's size."""
+    t = INF1
+    big = Budgets.of(t).big
+    # ResNet-50's layer4 3x3 in BF16: 512 x 4 channel tiles x 9 taps x 2 bytes = the big budget
+    assert weight_blocks(t, 512, 512, 3, 3, 2, False) == (128, 64, 512, 1)
+    # FP32: twice the budget, in four blocks of 128 outputs, two buffers of a quarter each
+    Pc, otw, Ob, buffers = weight_blocks(t, 512, 512, 3, 3, 4, False)
+    assert (Ob, buffers) == (128, 2) and 2 * 4 * Ob * 9 * 4 <= big
+    # a narrowed budget (kaena.plan.weight_block) of 13,200 bytes over whole 128-channel tiles:
+    # halves of 6 tiles, not one buffer of 12
+    assert weight_blocks(t, 512, 2048, 1, 1, 2, False, 128, 128, 13200)[2:] == (768, 2)
+    # one channel tile's block is the least: one buffer, no halves
+    assert weight_blocks(t, 256, 1024, 1, 1, 2, False, 128, 128, 544)[2:] == (128, 1)

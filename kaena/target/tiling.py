@@ -121,5 +121,28 @@ def conv_tiling(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, is
     return Pc, otw, min(Og, otb * otw)
 
 
+def weight_blocks(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, isz: int, fold: bool,
+                  pc: int | None = None, pco: int | None = None,
+                  block: int | None = None) -> tuple[int, int, int, int]:
+    """(Pc, otw, Ob, buffers): ``conv_tiling`` with the buffers of its weight blocks. Weights
+    that do not fit their budget (the big-operand one, or ``block``) in one block stream
+    through two buffers of at most half of it, the next block loading while the PE array
+    runs over this one, when such halves are whole blocks (of whole channel tiles of ``pco``
+    channels, a resident layout); else through one buffer of the budget's size."""
+    Pc, otw, Ob = conv_tiling(target, Cg, Og, KH, KW, isz, fold, pc, pco, block)
+    if Ob >= Og:
+        return Pc, otw, Og, 1
+    per = (1 if fold else cdiv(Cg, Pc)) * (KW if fold else KH * KW) * isz  # bytes per output channel
+    cap = Budgets.of(target).big if block is None else min(block, Budgets.of(target).big)
+    if pco is None:
+        _, _, half = conv_tiling(target, Cg, Og, KH, KW, isz, fold, pc, pco, cap // 2)
+    else:  # the fewest, most even blocks of whole channel tiles
+        Ob, tiles = Ob // pco * pco, cap // 2 // (per * pco)
+        half = balanced(cdiv(Og, pco), tiles) * pco if tiles else 0
+    if half and 2 * half * per <= cap:
+        return Pc, otw, half, 2
+    return Pc, otw, Ob, 1
+
+
 __all__ = ["Budgets", "balanced", "cdiv", "conv_tiling", "moving_chunk", "resident_partitions",
-           "row_length", "split"]
+           "row_length", "split", "weight_blocks"]

@@ -65,7 +65,9 @@ writing the attribute by hand. On ktensor ops:
 ``kaena.plan.weight_block = 16384``   a dense conv's weight blocks take at most 16384 bytes
                                       per partition (below the big-operand budget: written
                                       by ``ktensor-split-batch`` so a group of samples'
-                                      activations fit beside them)
+                                      activations fit beside them); blocks that stream go
+                                      through two buffers of half of it where whole blocks
+                                      allow (``tiling.weight_blocks``)
 ``kaena.plan.band_rows = 28``         a dense conv's output rows per band
 ``kaena.plan.band_buffers = 2``       ... its input/result band buffers (1 or 2)
 ``kaena.plan.psum_buffers = 2``       ... its PSUM tiles in rotation

@@ -20,7 +20,7 @@ from xdsl.ir import BlockArgument, SSAValue
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType, ap
-from kaena.target.tiling import balanced, cdiv, conv_tiling
+from kaena.target.tiling import balanced, cdiv, conv_tiling, weight_blocks
 
 from . import decisions as d
 from .bands import bands, fill_band, load_band, prefetched_bands
@@ -144,9 +144,10 @@ class DenseConvFamily(ConvFamily):
         isz = itemsize(op.input.type.element_type)
         fold = not x_res and KH > 1 and Cg * KH <= t.pe_rows
         pc = plan.pc(op.input.type.get_shape()[1]) if x_res else None
-        Pc, otw, Ob = conv_tiling(t, Cg, O // op.groups.value.data, KH, KW, isz, fold, pc,
-                                  plan.pc(O) if o_res or skip_res else None, d.get_int(op, d.WEIGHT_BLOCK_ATTR))
-        w = (1 if fold else cdiv(Cg, Pc)) * Ob * (KW if fold else KH * KW) * isz
+        Pc, otw, Ob, wbufs = weight_blocks(t, Cg, O // op.groups.value.data, KH, KW, isz, fold, pc,
+                                           plan.pc(O) if o_res or skip_res else None,
+                                           d.get_int(op, d.WEIGHT_BLOCK_ATTR))
+        w = wbufs * (1 if fold else cdiv(Cg, Pc)) * Ob * (KW if fold else KH * KW) * isz
         # a skip in DRAM: its band tile (the result band's when both are in DRAM in one type)
         skip_band = residual is not None and not skip_res and (
             o_res or residual[1].type.element_type != plan.materialized(op).type.element_type)
@@ -232,12 +233,14 @@ class _DenseConv:
             self.stages = [b.alloc(SbufType, tl.stage_parts, tl.stage_elems(self.rb), x.element_type, "x_stage")
                            for _ in range(self.nxb)] if self.staged else None
             self.x_ts *= self.nxb if self.staged else 1
-        self.w_t = b.alloc(SbufType, tl.rows_k, tl.CT * tl.Ob * tl.taps_s, self.w.element_type, "w_t")
+        self.w_ts = [b.alloc(SbufType, tl.rows_k, tl.CT * tl.Ob * tl.taps_s, self.w.element_type, "w_t")
+                     for _ in range(tl.wbufs)]
+        self.w_t = self.w_ts[0]  # the block the matmuls read
         if tl.shared:
             # the partitions between the kernel rows' groups contract zero weights with zeros:
             # filled once (a staging tile's too when no padding fill will cover it)
             g = self.g
-            tiles = [self.w_t, self.x_ts[0]]
+            tiles = [*self.w_ts, self.x_ts[0]]
             if not (g.pt or g.pb or g.pl or g.pr):
                 tiles += self.stages
             for t in tiles:
@@ -277,8 +280,10 @@ class _DenseConv:
             self.load_bias()
         N = self.x.shape[0]
         # weight stationary: each block loads once and every sample of the batch runs over it
-        for _, o0, ob in b.tiles(self.Og, tl.Ob):
+        # (streamed blocks alternate buffers: the queue loads the next during this one)
+        for _, o0, ob, wbuf in b.pingpong(self.Og, tl.Ob, tl.wbufs):
             if not single_block:
+                self.w_t = self.w_ts[wbuf]
                 self.load_weights(o0, ob)
             for n, _, _ in b.tiles(N, 1):
                 if self.x_res:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from kaena.dialects import ktensor as kt
 from kaena.target.costmodel import CostModel
 from kaena.target.description import NeuronCoreTarget
-from kaena.target.tiling import Budgets, cdiv, conv_tiling, moving_chunk
+from kaena.target.tiling import Budgets, cdiv, moving_chunk, weight_blocks
 
 from . import decisions as d
 from .bands import Geom, band_plan, band_rows
@@ -60,7 +60,7 @@ class PeConvTiling:
     fold: bool
     Pc: int
     otw: int
-    Ob: int
+    Ob: int  # outputs per weight block (``weight_blocks``)
     CT: int
     CTf: int
     Cr: int
@@ -71,6 +71,7 @@ class PeConvTiling:
     stage_isz: int = 0  # a fused input cast: bytes per element of the staging tile its DMAs fill
     shared: bool = False  # kaena.plan.shared_rows: each input row staged once per row residue
     residual: bool = False  # kaena.plan.residual_add: the drain adds a skip on the vector engine first
+    wbufs: int = 1  # weight block buffers: 2 when blocks stream, the next loading during this one
 
     @property
     def residues(self) -> int:
@@ -156,7 +157,7 @@ def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz:
     KH, KW = g.KH, g.KW
     fold = not x_res and KH > 1 and Cg * KH <= t.pe_rows
     layout_pc = o_pc if o_res else skip_pc
-    Pc, otw, Ob = conv_tiling(t, Cg, Og, KH, KW, isz, fold, x_pc, layout_pc, block)
+    Pc, otw, Ob, wbufs = weight_blocks(t, Cg, Og, KH, KW, isz, fold, x_pc, layout_pc, block)
     if fold and shared:  # kernel row kh on partitions [kh * alignment, + Cg), zeros between
         CT, CTf, Cr, rows_k, taps_s = 1, 1, 0, (KH - 1) * t.partition_alignment + Cg, KW
     elif fold:
@@ -165,12 +166,11 @@ def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz:
         CT, CTf, Cr, rows_k, taps_s = cdiv(Cg, Pc), Cg // Pc, Cg % Pc, min(Cg, Pc), KH * KW
     if CT * otw * taps_s * isz > plan.budget.big:
         raise error(f"a {KH}x{KW} kernel over {Cg} channels does not fit in SBUF tiles")
-    if layout_pc is not None and Ob < Og:
-        Ob = (Ob // layout_pc) * layout_pc  # weight blocks of whole resident channel tiles
-        assert Ob > 0
+    assert Ob > 0
     rows_mt, cols = moving_chunk(t, g.OH, g.OW)
     return PeConvTiling(t, plan.cm, plan.budget, g, Cg, Og, isz, osz, x_res, o_res, dtype, fold, Pc, otw,
-                        Ob, CT, CTf, Cr, rows_k, taps_s, rows_mt, cols, stage_isz, fold and shared, residual)
+                        Ob, CT, CTf, Cr, rows_k, taps_s, rows_mt, cols, stage_isz, fold and shared, residual,
+                        wbufs)
 
 
 def can_share_rows(target: NeuronCoreTarget, g: Geom, Cg: int, staged: bool) -> bool:
