@@ -410,9 +410,32 @@ def _case_resident_spill(rng, C=128, H=100, W=100):
     return (_program([("x", sh)], [("y", sh)], body), {f"w{i}": ws[i] for i in range(4)}, {"x": x}, {"y": y})
 
 
+def _case_resident_beside_narrowed_bands(rng):
+    """A 48 KiB-per-partition value live across a conv reading DRAM 100 bytes over the SBUF
+    budget stays resident: the conv takes lower input bands (``kaena.plan.band_budget``,
+    tests/filecheck/conversions/ktensor-plan-residency-band-budget.mlir)."""
+    x0 = rng.standard_normal((1, 8, 64, 192)).astype(np.float32)
+    x1 = rng.standard_normal((1, 8, 16, 16)).astype(np.float32)
+    w0 = rng.standard_normal((128, 8, 1, 1)).astype(np.float32) * 0.3
+    w = rng.standard_normal((8, 8, 3, 3)).astype(np.float32) * 0.2
+    w2 = rng.standard_normal((16, 128, 1, 1)).astype(np.float32) * 0.1
+    zero = lambda n: np.zeros(n, np.float32)  # noqa: E731
+    r = np.maximum(_conv_ref(x0, w0, zero(128), (1, 1), (0, 0, 0, 0), (1, 1)), 0)
+    y = _conv_ref(x1, w, zero(8), (1, 1), (1, 1, 1, 1), (1, 1))
+    z = _conv_ref(r, w2, zero(16), (1, 1), (0, 0, 0, 0), (1, 1))
+    body = (f'  %w0 = ktensor.weight "w0" : {_t(w0.shape)}\n  %w = ktensor.weight "w" : {_t(w.shape)}\n'
+            f'  %w2 = ktensor.weight "w2" : {_t(w2.shape)}\n'
+            + _conv_txt("r", "x0", x0.shape, "w0", w0.shape, r.shape, act="relu")
+            + _conv_txt("y", "x1", x1.shape, "w", w.shape, y.shape, p=(1, 1, 1, 1))
+            + _conv_txt("z", "r", r.shape, "w2", w2.shape, z.shape).rstrip("\n"))
+    return (_program([("x0", x0.shape), ("x1", x1.shape)], [("y", y.shape), ("z", z.shape)], body),
+            {"w0": w0, "w": w, "w2": w2}, {"x0": x0, "x1": x1}, {"y": y, "z": z})
+
+
 CASES = {
     "resident-chain": _case_resident_chain,
     "resident-spill": _case_resident_spill,
+    "resident-beside-narrowed-bands": _case_resident_beside_narrowed_bands,
     "matmul": _case_matmul,
     "matmul-bf16": _case_matmul_bf16,
     "conv2d": _case_conv,
@@ -606,6 +629,13 @@ def test_over_budget_values_spill_farthest_next_use_first():
     # c1 (next used by the add, the farthest) spills, and the add's operands and
     # result with it; c2 (used next) stays resident
     assert _resident_names(module) == {"c2_sb"}
+
+
+def test_a_conv_reading_dram_narrows_its_bands_rather_than_spill_a_value():
+    text, store, _, _ = _case_resident_beside_narrowed_bands(np.random.default_rng(0))
+    module = _lower(text, store)
+    assert _resident_names(module) == {"r_sb"}
+    assert not [op for op in module.walk() if isinstance(op, inf.DramOp) and op.kind.data == "tmp"]
 
 
 # --- numbers, through the real back end (allocation, semaphores, encoder, simulator) ---

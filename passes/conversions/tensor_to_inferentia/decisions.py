@@ -68,6 +68,10 @@ writing the attribute by hand. On ktensor ops:
                                       activations fit beside them); blocks that stream go
                                       through two buffers of half of it where whole blocks
                                       allow (``tiling.weight_blocks``)
+``kaena.plan.band_budget = 22528``    a dense conv reading DRAM: its input band tiles take at
+                                      most 22528 bytes per partition (below the moving-operand
+                                      budget: written by ``ktensor-plan-residency`` where that
+                                      keeps a live value in SBUF, priced below its round trip)
 ``kaena.plan.band_rows = 28``         a dense conv's output rows per band
 ``kaena.plan.band_buffers = 2``       ... its input/result band buffers (1 or 2)
 ``kaena.plan.psum_buffers = 2``       ... its PSUM tiles in rotation
@@ -122,6 +126,7 @@ BIAS_TABLE_ATTR = "kaena.plan.bias_table"
 RESIDENT_PLAN_ATTR = "kaena.plan.resident"
 STORE_TYPE_ATTR = "kaena.plan.store_type"
 BAND_ROWS_ATTR = "kaena.plan.band_rows"
+BAND_BUDGET_ATTR = "kaena.plan.band_budget"
 WEIGHT_BLOCK_ATTR = WEIGHT_BLOCK  # (ktensor-split-batch writes it)
 SHARED_ROWS_ATTR = "kaena.plan.shared_rows"
 BAND_BUFFERS_ATTR = "kaena.plan.band_buffers"

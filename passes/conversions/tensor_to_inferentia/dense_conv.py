@@ -24,7 +24,8 @@ from kaena.target.tiling import balanced, cdiv, conv_tiling, weight_blocks
 
 from . import decisions as d
 from .bands import bands, fill_band, load_band, prefetched_bands
-from .dense_conv_plan import band_loop_cycles, check_dtypes, geometry, is_depthwise, pe_conv_tiling, plan_bands
+from .dense_conv_plan import (band_loop_cycles, check_dtypes, dram_band_cycles, geometry, is_depthwise,
+                              pe_conv_tiling, plan_bands)
 from .function import FunctionLowering
 from .interface import BiasUse, OpFamily, Pads
 from .planning import FunctionPlan, itemsize
@@ -151,8 +152,30 @@ class DenseConvFamily(ConvFamily):
         # a skip in DRAM: its band tile (the result band's when both are in DRAM in one type)
         skip_band = residual is not None and not skip_res and (
             o_res or residual[1].type.element_type != plan.materialized(op).type.element_type)
-        return (w + 4 * cdiv(O, otw) + (0 if x_res else budget.mid) + (0 if o_res else budget.out)
+        return (w + 4 * cdiv(O, otw) + (0 if x_res else self._band_share(op, plan)) + (0 if o_res else budget.out)
                 + (budget.out if skip_band else 0))
+
+    @staticmethod
+    def _band_share(op: kt.Conv2dOp, plan: FunctionPlan) -> int:
+        """Bytes per partition its DRAM input's band tiles may take (``PeConvTiling.band_share``)."""
+        budget = d.get_int(op, d.BAND_BUDGET_ATTR)
+        return plan.budget.mid if budget is None else min(plan.budget.mid, budget)
+
+    def shrink_scratch(self, op: kt.Conv2dOp, plan: FunctionPlan, resident: set[SSAValue], over: int,
+                       spill_cycles: int) -> bool:
+        """A conv reading DRAM gives ``over`` bytes of its band share to the values live
+        beside it (``kaena.plan.band_budget``) when its best band plan within the rest costs
+        fewer cycles more than ``spill_cycles`` (``CostModel.band_loop``); a budget already
+        recorded is kept."""
+        if op.input in resident or d.BAND_BUDGET_ATTR in op.attributes or d.BAND_ROWS_ATTR in op.attributes:
+            return False
+        share = self._band_share(op, plan)
+        now = dram_band_cycles(op, plan, resident, share)
+        then = dram_band_cycles(op, plan, resident, share - over) if share > over else None
+        if now is None or then is None or then - now >= spill_cycles:
+            return False
+        d.set_int(op, d.BAND_BUDGET_ATTR, share - over)
+        return True
 
     def bias_uses(self, op: kt.Conv2dOp, plan: FunctionPlan) -> list[BiasUse]:
         if op.bias is None or not isinstance(op.bias.owner, kt.WeightOp):

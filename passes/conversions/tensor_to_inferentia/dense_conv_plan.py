@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
+from xdsl.ir import SSAValue
+
 from kaena.dialects import ktensor as kt
 from kaena.target.costmodel import CostModel
 from kaena.target.description import NeuronCoreTarget
@@ -72,6 +74,13 @@ class PeConvTiling:
     shared: bool = False  # kaena.plan.shared_rows: each input row staged once per row residue
     residual: bool = False  # kaena.plan.residual_add: the drain adds a skip on the vector engine first
     wbufs: int = 1  # weight block buffers: 2 when blocks stream, the next loading during this one
+    band_budget: int | None = None  # kaena.plan.band_budget: bytes per partition its DRAM input's bands may take
+
+    @property
+    def band_share(self) -> int:
+        """Bytes per partition a DRAM input's band tiles may take: the moving-operand budget,
+        or less where ``ktensor-plan-residency`` gave some of it to a resident value."""
+        return self.budget.mid if self.band_budget is None else min(self.budget.mid, self.band_budget)
 
     @property
     def residues(self) -> int:
@@ -99,7 +108,7 @@ class PeConvTiling:
         # a fused cast double-buffers its staging tiles and rounds into one band tile
         x_bytes = (nb * self.stage_isz * self.stage_elems(rb) + self.isz * self.band_elems(rb)
                    if self.stage_isz else nb * self.isz * self.band_elems(rb))
-        return ((self.x_res or x_bytes <= self.budget.mid)
+        return ((self.x_res or x_bytes <= self.band_share)
                 and (self.o_res or nb * rb * self.g.OW * self.osz <= self.budget.out))
 
     def _pe_tile(self, rmt: int) -> int:
@@ -145,12 +154,14 @@ class PeConvTiling:
 def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz: int, x_pc: int | None,
                    o_pc: int | None, dtype: str, error: Callable[[str], Exception],
                    stage_isz: int = 0, shared: bool = False, block: int | None = None,
-                   skip_pc: int | None = None, residual: bool = False) -> PeConvTiling:
+                   skip_pc: int | None = None, residual: bool = False,
+                   band_budget: int | None = None) -> PeConvTiling:
     """The tiling of one group; ``x_pc``/``o_pc``: channels per partition tile of a resident
     input/result (None: in DRAM), ``skip_pc`` of a resident skip its drain adds (the PSUM
     tiles follow the first resident layout), ``residual``: it adds a skip; ``stage_isz``:
     the itemsize of a fused input cast's source (0: none); ``shared``: kaena.plan.shared_rows (``can_share_rows``); ``block``:
-    kaena.plan.weight_block (None: the big-operand budget). A kernel
+    kaena.plan.weight_block (None: the big-operand budget); ``band_budget``: kaena.plan.band_budget
+    (None: the moving-operand budget). A kernel
     whose weights cannot fit is an error."""
     t = plan.target
     x_res, o_res = x_pc is not None, o_pc is not None
@@ -170,7 +181,7 @@ def pe_conv_tiling(plan: FunctionPlan, g: Geom, Cg: int, Og: int, isz: int, osz:
     rows_mt, cols = moving_chunk(t, g.OH, g.OW)
     return PeConvTiling(t, plan.cm, plan.budget, g, Cg, Og, isz, osz, x_res, o_res, dtype, fold, Pc, otw,
                         Ob, CT, CTf, Cr, rows_k, taps_s, rows_mt, cols, stage_isz, fold and shared, residual,
-                        wbufs)
+                        wbufs, band_budget)
 
 
 def can_share_rows(target: NeuronCoreTarget, g: Geom, Cg: int, staged: bool) -> bool:
@@ -200,7 +211,7 @@ def planned_tiling(op: kt.Conv2dOp, plan: FunctionPlan, error: Callable[[str], E
                           itemsize(cast.input.type.element_type) if cast is not None else 0,
                           d.has_flag(op, d.SHARED_ROWS_ATTR) if shared is None else shared,
                           d.get_int(op, d.WEIGHT_BLOCK_ATTR), resident_skip_pc(op, plan),
-                          plan.residual_add(op) is not None)
+                          plan.residual_add(op) is not None, d.get_int(op, d.BAND_BUDGET_ATTR))
 
 
 def resident_skip_pc(op: kt.Conv2dOp, plan: FunctionPlan) -> int | None:
@@ -250,6 +261,10 @@ def plan_bands(op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
     error = functools.partial(plan.error, op)
     check_dtypes(op, error)
     tl = planned_tiling(op, plan, error)
+    if tl.band_budget is not None and not tl.x_res and not tl.fits(1, 1) and (tl.o_res or tl.g.OW * tl.osz
+                                                                             <= tl.budget.out):
+        raise error(f"{d.BAND_BUDGET_ATTR} = {tl.band_budget} leaves no room for one output row's input band; "
+                    f"remove it or raise it to the bytes per partition one row needs")
     slot = slot_of(plan, op)
     if tl.x_res and slot is not None and slot.rows:
         tallest = band_rows(tl.g, tl.rows_mt, tl.fits, error)
@@ -300,6 +315,38 @@ def band_loop_cycles(op: kt.Conv2dOp, plan: FunctionPlan, stage_isz: int) -> int
     tl = pe_conv_tiling(plan, geometry(op), Cg, O, itemsize(op.input.type.element_type),
                         itemsize(op.results[0].type.element_type), None, None,
                         str(op.input.type.element_type), error, stage_isz,
-                        block=d.get_int(op, d.WEIGHT_BLOCK_ATTR))
+                        block=d.get_int(op, d.WEIGHT_BLOCK_ATTR), band_budget=d.get_int(op, d.BAND_BUDGET_ATTR))
     rb, nb = band_plan(tl.g, tl.rows_mt, tl.fits, tl.band_cost, error)
     return op.input.type.get_shape()[0] * cdiv(O, tl.Ob) * tl.band_cost(rb, nb)
+
+
+class _NoBand(Exception):
+    """No band of the conv fits the share priced (``dram_band_cycles``)."""
+
+
+def dram_band_cycles(op: kt.Conv2dOp, plan: FunctionPlan, resident: set[SSAValue],
+                     band_budget: int) -> int | None:
+    """``CostModel.band_loop``'s cycles of a dense conv reading DRAM, all its groups and
+    weight blocks, at its best band plan within ``band_budget`` bytes per partition of
+    input bands, given the values ``resident`` (its result's and skip's layouts); the
+    cheaper of a copy per kernel row and shared rows where it may share them. None when
+    no band fits (with shared rows either)."""
+    O, Cg = op.weight.type.get_shape()[:2]
+    mat, residual, cast = plan.materialized(op), plan.residual_add(op), plan.fused_input(op)
+    skip = residual[1] if residual is not None else None
+    groups = op.groups.value.data
+    cycles = []
+    try:
+        for shared in (False, True) if shares_rows(op, plan) else (False,):
+            tl = pe_conv_tiling(plan, geometry(op), Cg, O // groups, itemsize(op.input.type.element_type),
+                                itemsize(plan.stored_type(mat)), None, plan.pc(O) if mat in resident else None,
+                                str(op.input.type.element_type), _NoBand,
+                                itemsize(cast.input.type.element_type) if cast is not None else 0, shared,
+                                d.get_int(op, d.WEIGHT_BLOCK_ATTR),
+                                plan.pc(skip.type.get_shape()[1]) if skip is not None and skip in resident else None,
+                                residual is not None, band_budget)
+            rb, nb = band_plan(tl.g, tl.rows_mt, tl.fits, tl.band_cost, _NoBand)
+            cycles.append(op.input.type.get_shape()[0] * groups * cdiv(tl.Og, tl.Ob) * tl.band_cost(rb, nb))
+    except _NoBand:
+        return None
+    return min(cycles)

@@ -68,6 +68,13 @@ class OpFamily:
         the values that stay resident."""
         return 0 if plan.materialized(op) in resident else plan.budget.big
 
+    def shrink_scratch(self, op: Operation, plan: FunctionPlan, resident: set[SSAValue], over: int,
+                       spill_cycles: int) -> bool:
+        """Give ``over`` bytes per partition of ``op``'s own tiles to the values live beside
+        it, recording how, when that costs fewer modelled cycles than ``spill_cycles`` (what
+        sending a live value to DRAM instead would); True if it did."""
+        return False
+
     def epilogue_length(self, op: Operation, plan: FunctionPlan) -> int:
         """How many of the single users after ``op`` its lowering can write through (the
         ops of ``epilogues.py``: reshapes, transposes, a scale, a bias add, a cast)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -25,7 +26,10 @@ class KtensorPlanResidencyPass(PlanPass):
     consistent, e.g. pointwise ops keep all operands on one side). Then, walking the
     program, while the resident bytes live at an op plus the op's own tiles exceed
     7/8 of SBUF (less the bias table), the live value whose next use is farthest goes
-    to DRAM. Records ``kaena.plan.resident`` (the stored padding) and, for a value
+    to DRAM, unless the op can give up the bytes over from its own tiles for fewer
+    modelled cycles than that value's round trip through DRAM (a conv reading DRAM takes
+    lower bands, ``kaena.plan.band_budget``: at batch 8 ResNet-50's stem would have sent
+    the first half-batch's layer3 result to DRAM for 206 bytes). Records ``kaena.plan.resident`` (the stored padding) and, for a value
     only a max pool rounding to a narrower type reads, ``kaena.plan.store_type`` on
     the op defining each resident value. In a NeuronCore Pipeline stage
     (``plan.pipelined``) the function's arguments (values earlier stages send) are
@@ -241,4 +245,22 @@ def _spill(plan: FunctionPlan, resident: set[SSAValue], users: dict[SSAValue, li
 
         # farthest next use, then the largest, then the earliest defined
         victim = max(live, key=lambda v: (next_use(v), nbytes[v], -span[v][0]))
-        resident.difference_update(group.get(victim, (victim,)))
+        victims = group.get(victim, (victim,))
+        family = plan.family(ops[i])
+        excess = sum(nbytes[v] for v in live) + _scratch(plan, ops[i], resident) - limit
+        if family is not None and not plan.is_absorbed(ops[i]) \
+                and family.shrink_scratch(ops[i], plan, resident, excess, _round_trip(plan, victims, users)):
+            continue  # the op gave up some of its tiles' bytes instead
+        resident.difference_update(victims)
+
+
+def _round_trip(plan: FunctionPlan, values: Sequence[SSAValue], users: dict[SSAValue, list[Operation]]) -> int:
+    """The DMA cycles ``values`` in DRAM would add: each written once and read by each reader."""
+    return sum(plan.cm.dma(_total_bytes(v)) * (1 + len(users[v])) for v in values)
+
+
+def _total_bytes(v: SSAValue) -> int:
+    n = itemsize(v.type.element_type)
+    for dim in v.type.get_shape():
+        n *= dim
+    return n
