@@ -58,6 +58,9 @@ from kaena.dialects.utils import i64_array, ints, shape_of
 # scalar engine applies them while results leave PSUM. gelu is the exact (erf)
 # form x * Phi(x), gelu_tanh 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 ACTIVATIONS = ("none", "relu", "relu6", "sigmoid", "tanh", "gelu", "exp", "gelu_tanh")
+# The piecewise linear ones: a drain applying one writes a narrower cast of the result in
+# its single rounding (fused casts), and can apply it after adding a skip (residual adds).
+PIECEWISE_LINEAR_ACTIVATIONS = ("none", "relu", "relu6")
 # Standalone ktensor.activation functions: the fusable ones, the scalar engine's
 # other functions (erf, log = natural log, sqrt, rsqrt = 1/sqrt(x),
 # reciprocal = 1/x, square = x*x, neg = -x) and the parametrised ones, which read

@@ -121,6 +121,13 @@ def conv_tiling(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, is
     return Pc, otw, min(Og, otb * otw)
 
 
+def weight_bytes_per_output(Cg: int, Pc: int, KH: int, KW: int, isz: int, fold: bool) -> int:
+    """Bytes per partition one output channel's weights take in a weight block: a column per
+    channel tile and tap, or per kernel column when the (kh, c) pairs are folded onto the
+    partitions."""
+    return (1 if fold else cdiv(Cg, Pc)) * (KW if fold else KH * KW) * isz
+
+
 def weight_blocks(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, isz: int, fold: bool,
                   pc: int | None = None, pco: int | None = None,
                   block: int | None = None) -> tuple[int, int, int, int]:
@@ -132,7 +139,7 @@ def weight_blocks(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, 
     Pc, otw, Ob = conv_tiling(target, Cg, Og, KH, KW, isz, fold, pc, pco, block)
     if Ob >= Og:
         return Pc, otw, Og, 1
-    per = (1 if fold else cdiv(Cg, Pc)) * (KW if fold else KH * KW) * isz  # bytes per output channel
+    per = weight_bytes_per_output(Cg, Pc, KH, KW, isz, fold)
     cap = Budgets.of(target).big if block is None else min(block, Budgets.of(target).big)
     if pco is None:
         _, _, half = conv_tiling(target, Cg, Og, KH, KW, isz, fold, pc, pco, cap // 2)
@@ -145,4 +152,4 @@ def weight_blocks(target: NeuronCoreTarget, Cg: int, Og: int, KH: int, KW: int, 
 
 
 __all__ = ["Budgets", "balanced", "cdiv", "conv_tiling", "moving_chunk", "resident_partitions",
-           "row_length", "split", "weight_blocks"]
+           "row_length", "split", "weight_blocks", "weight_bytes_per_output"]

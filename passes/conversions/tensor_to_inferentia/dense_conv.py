@@ -20,7 +20,7 @@ from xdsl.ir import BlockArgument, SSAValue
 
 from kaena.dialects import ktensor as kt
 from kaena.dialects.inferentia import PsumType, SbufType, ap
-from kaena.target.tiling import balanced, cdiv, conv_tiling, weight_blocks
+from kaena.target.tiling import balanced, cdiv, conv_tiling, weight_blocks, weight_bytes_per_output
 
 from . import decisions as d
 from .bands import bands, fill_band, load_band, prefetched_bands
@@ -40,7 +40,7 @@ class ConvFamily(OpFamily):
     op_types = (kt.Conv2dOp,)
 
     def fuses_cast(self, op: kt.Conv2dOp) -> bool:
-        return op.activation.data in ("none", "relu", "relu6")
+        return op.activation.data in kt.PIECEWISE_LINEAR_ACTIVATIONS
 
     def nonnegative(self, op: kt.Conv2dOp, plan: FunctionPlan) -> bool:
         return op.activation.data in ("relu", "relu6")
@@ -148,7 +148,7 @@ class DenseConvFamily(ConvFamily):
         Pc, otw, Ob, wbufs = weight_blocks(t, Cg, O // op.groups.value.data, KH, KW, isz, fold, pc,
                                            plan.pc(O) if o_res or skip_res else None,
                                            d.get_int(op, d.WEIGHT_BLOCK_ATTR))
-        w = wbufs * (1 if fold else cdiv(Cg, Pc)) * Ob * (KW if fold else KH * KW) * isz
+        w = wbufs * Ob * weight_bytes_per_output(Cg, Pc, KH, KW, isz, fold)
         # a skip in DRAM: its band tile (the result band's when both are in DRAM in one type)
         skip_band = residual is not None and not skip_res and (
             o_res or residual[1].type.element_type != plan.materialized(op).type.element_type)
@@ -258,7 +258,6 @@ class _DenseConv:
             self.x_ts *= self.nxb if self.staged else 1
         self.w_ts = [b.alloc(SbufType, tl.rows_k, tl.CT * tl.Ob * tl.taps_s, self.w.element_type, "w_t")
                      for _ in range(tl.wbufs)]
-        self.w_t = self.w_ts[0]  # the block the matmuls read
         if tl.shared:
             # the partitions between the kernel rows' groups contract zero weights with zeros:
             # filled once (a staging tile's too when no padding fill will cover it)
@@ -298,7 +297,7 @@ class _DenseConv:
         single_block = tl.Ob == self.Og
         # weights first: the DMA queue is in order, so they stream ahead of the work
         if single_block:
-            self.load_weights(E(0), self.Og)
+            self.load_weights(E(0), self.Og, 0)
         if self.bias and not self.from_table:
             self.load_bias()
         N = self.x.shape[0]
@@ -306,39 +305,40 @@ class _DenseConv:
         # (streamed blocks alternate buffers: the queue loads the next during this one)
         for _, o0, ob, wbuf in b.pingpong(self.Og, tl.Ob, tl.wbufs):
             if not single_block:
-                self.w_t = self.w_ts[wbuf]
-                self.load_weights(o0, ob)
+                self.load_weights(o0, ob, wbuf)
             for n, _, _ in b.tiles(N, 1):
                 if self.x_res:
                     for _, r0, nr, buf in b.pingpong(g.OH, self.rb, self.nxb):
-                        self.compute_band(n, o0, ob, r0, nr, buf)
+                        self.compute_band(n, o0, ob, r0, nr, buf, wbuf)
                 elif self.nxb == 1:
                     first = True
                     for r0, nr, clean in bands(b, g, self.rb):
                         self.load_input(n, r0, nr, clean, first)
                         first = False
-                        self.compute_band(n, o0, ob, r0, nr, 0)
+                        self.compute_band(n, o0, ob, r0, nr, 0, wbuf)
                 else:
                     for r0, nr, buf in prefetched_bands(b, g, self.rb, functools.partial(self.load_input, n)):
-                        self.compute_band(n, o0, ob, r0, nr, buf)
+                        self.compute_band(n, o0, ob, r0, nr, buf, wbuf)
 
-    def load_weights(self, o0: E, ob: int) -> None:
+    def load_weights(self, o0: E, ob: int, wbuf: int) -> None:
+        """Outputs [o0, o0 + ob)'s weights into weight buffer ``wbuf``."""
         b, tl, w, Cg, taps = self.b, self.tl, self.w, self.Cg, self.taps
+        w_t = self.w_ts[wbuf]
         KH, KW = self.g.KH, self.g.KW
         src0 = o0.scaled(Cg * taps) + self.obase * Cg * taps
         if tl.fold:  # partition kh*Cg + c holds w[o, c, kh, :] as [o][kw] (shared rows: kh*alignment + c)
             step = self.fl.target.partition_alignment if tl.shared else Cg
             for kh in range(KH):
-                b.dma(self.w_t, ap(kh * step, Cg, 0, [[ob * KW, 1]]),
+                b.dma(w_t, ap(kh * step, Cg, 0, [[ob * KW, 1]]),
                       w.var, ap(0, Cg, src0 + kh * KW, [[ob, Cg * taps], [KW, 1]], taps))
             return
         # partition c % Pc holds w[o, c, :, :] as [ct][o][tap]
         Pc, CTf, Cr = tl.Pc, tl.CTf, tl.Cr
         if CTf:
-            b.dma(self.w_t, ap(0, Pc, 0, [[CTf * ob * taps, 1]]),
+            b.dma(w_t, ap(0, Pc, 0, [[CTf * ob * taps, 1]]),
                   w.var, ap(0, Pc, src0, [[CTf, Pc * taps], [ob, Cg * taps], [taps, 1]], taps))
         if Cr:
-            b.dma(self.w_t, ap(0, Cr, CTf * ob * taps, [[ob * taps, 1]]),
+            b.dma(w_t, ap(0, Cr, CTf * ob * taps, [[ob * taps, 1]]),
                   w.var, ap(0, Cr, src0 + CTf * Pc * taps, [[ob, Cg * taps], [taps, 1]], taps))
 
     def load_bias(self) -> None:
@@ -433,8 +433,11 @@ class _DenseConv:
             for h in range(cdiv(jw, otw)):
                 yield jc0 + h * otw, min(otw, jw - h * otw), h * otw, cto, (slot + h) % npss
 
-    def compute_band(self, n: E, o0: E, ob: int, r0: E, nr: int, buf: int) -> None:
+    def compute_band(self, n: E, o0: E, ob: int, r0: E, nr: int, buf: int, wbuf: int) -> None:
+        """Outputs [o0, o0 + ob) of rows [r0, r0 + nr) of sample n, from band buffer ``buf``
+        and weight buffer ``wbuf``."""
         b, g, tl, x, out = self.b, self.g, self.tl, self.x, self.out
+        w_t = self.w_ts[wbuf]
         x_t, o_t = self.x_ts[buf % len(self.x_ts)], self.o_ts[buf]
         if self.staged and tl.shared:
             self._round_shared(x_t, self.stages[buf], nr)
@@ -454,7 +457,7 @@ class _DenseConv:
             for _, rr, nrr, rslot in b.pingpong(nr, self.rows_mt, len(self.pss)):
                 ps = self.pss[(slot + rslot) % len(self.pss)]
                 for _, c0, nc in b.tiles(g.OW, tl.cols):
-                    self.tap_matmuls(ps, x_t, xb, j0, ow_, ob, rr, nrr, c0, nc)
+                    self.tap_matmuls(ps, w_t, x_t, xb, j0, ow_, ob, rr, nrr, c0, nc)
                     if self.o_res:
                         dst, dst_ap = out.tile, ap(part, ow_, out.base(cto, n) + (r0 + rr).scaled(out.Wp) + c0,
                                                    [[nrr, out.Wp], [nc, 1]])
@@ -481,14 +484,14 @@ class _DenseConv:
                 dst = (n.scaled(O) + o0 + j0 + self.obase).scaled(g.OH * g.OW) + r0.scaled(g.OW)
                 b.dma(out.var, ap(0, ow_, dst, [[nr * g.OW, 1]], g.OH * g.OW), o_t, ap(0, ow_, 0, [[nr * g.OW, 1]]))
 
-    def tap_matmuls(self, ps: SSAValue, x_t: SSAValue, xb: E, j0: E, ow_: int, ob: int, rr: E, nrr: int,
-                    c0: E, nc: int) -> None:
+    def tap_matmuls(self, ps: SSAValue, w_t: SSAValue, x_t: SSAValue, xb: E, j0: E, ow_: int, ob: int, rr: E,
+                    nrr: int, c0: E, nc: int) -> None:
         """One PSUM tile: a matmul per (channel tile, tap), accumulated."""
         b, g, tl, taps = self.b, self.g, self.tl, self.taps
         acc_ap = ap(0, ow_, 0, [[nrr * nc, 1]])
         if tl.fold:
             with b.loop(g.KW) as kw:
-                b.load_stationary(self.w_t, ap(0, tl.rows_k, j0.scaled(g.KW) + kw, [[ow_, g.KW]]))
+                b.load_stationary(w_t, ap(0, tl.rows_k, j0.scaled(g.KW) + kw, [[ow_, g.KW]]))
                 b.matmul(ps, acc_ap, x_t, ap(0, tl.rows_k, rr.scaled(g.Wp) + c0.scaled(g.sw) + kw.scaled(g.dw),
                                             [[nrr, g.Wp], [nc, g.sw]]), accumulate=accumulate(kw))
             return
@@ -496,7 +499,7 @@ class _DenseConv:
         for ct, _, cw in b.tiles(self.Cg, tl.Pc):
             with b.loop(g.KH) as kh, b.loop(g.KW) as kw:
                 tap = kh.scaled(g.KW) + kw
-                b.load_stationary(self.w_t, ap(0, cw, ct.scaled(ob * taps) + j0.scaled(taps) + tap, [[ow_, taps]]))
+                b.load_stationary(w_t, ap(0, cw, ct.scaled(ob * taps) + j0.scaled(taps) + tap, [[ow_, taps]]))
                 mv = (xb + ct.scaled(self.bp) + (rr.scaled(g.sh) + kh.scaled(g.dh)).scaled(Wx)
                       + c0.scaled(g.sw) + kw.scaled(g.dw))
                 b.matmul(ps, acc_ap, x_t, ap(0, cw, mv, [[nrr, g.sh * Wx], [nc, g.sw]]),

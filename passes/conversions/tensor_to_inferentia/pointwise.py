@@ -73,7 +73,7 @@ class ElementwiseFamily(PointwiseFamily):
     op_types = (kt.ElementwiseOp,)
 
     def fuses_cast(self, op: kt.ElementwiseOp) -> bool:
-        return op.activation.data in ("none", "relu", "relu6")
+        return op.activation.data in kt.PIECEWISE_LINEAR_ACTIVATIONS
 
     def nonnegative(self, op: kt.ElementwiseOp, plan: FunctionPlan) -> bool:
         return op.activation.data in ("relu", "relu6")

@@ -222,7 +222,7 @@ def _writes_its_cast(v: SSAValue) -> bool:
     op = v.owner
     if not v.has_one_use() or not isinstance(op, kt.Conv2dOp | kt.ElementwiseOp | kt.Pool2dOp):
         return False
-    return isinstance(op, kt.Pool2dOp) or op.activation.data in ("none", "relu", "relu6")
+    return isinstance(op, kt.Pool2dOp) or op.activation.data in kt.PIECEWISE_LINEAR_ACTIVATIONS
 
 
 def _own_tiles(ops: Sequence[Operation], target) -> list[int]:

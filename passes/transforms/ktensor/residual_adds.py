@@ -16,8 +16,6 @@ from xdsl.ir import Operation, SSAValue
 
 from kaena.dialects import ktensor as kt
 
-# the add's activations the drain applies after the sum (the conv's own must be none)
-DRAIN_ACTIVATIONS = ("none", "relu", "relu6")
 _FLOATS = ("f32", "bf16", "f16")
 
 
@@ -29,7 +27,7 @@ def in_place_residual(add: Operation, order: Mapping[Operation, int]) -> tuple[k
     before the conv and read by nothing from the conv on but the add (no reader outside
     ``order`` either: a function result is read by the return)."""
     if not isinstance(add, kt.ElementwiseOp) or add.kind.data != "add" \
-            or add.activation.data not in DRAIN_ACTIVATIONS:
+            or add.activation.data not in kt.PIECEWISE_LINEAR_ACTIVATIONS:
         return None
     t = add.result.type
     if not isinstance(t, TensorType) or len(t.get_shape()) != 4 or str(t.element_type) not in _FLOATS \
