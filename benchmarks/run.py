@@ -4,6 +4,7 @@
     python benchmarks/run.py --models resnet50 --auto-cast none
     python benchmarks/run.py --markdown              # a table for docs/benchmarks.md
     python benchmarks/run.py --profiles out/         # also each model's stats, trace and estimate
+    python benchmarks/run.py --targets               # the pipeline and batching targets (targets.py)
 
 Each model runs in its own process so that its peak memory is its own. The
 figures are measurements on this machine; tests never assert them.
@@ -137,6 +138,33 @@ def _child(model: str, auto_cast: str, timeout: float, profiles: str | None) -> 
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+TARGETS_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "targets.py")
+
+
+def targets_module():
+    """``benchmarks/targets.py`` (a script beside this one, not a package module)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kaena_benchmarks_targets", TARGETS_SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _target_child(name: str, timeout: float) -> dict:
+    """One target of ``targets.py``, measured in its own process."""
+    what, goal = targets_module().TARGETS[name]
+    cmd = [sys.executable, TARGETS_SCRIPT, "--one", name]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"target": name, "what": what, "goal": goal, "error": f"timed out after {timeout:.0f} s"}
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        return {"target": name, "what": what, "goal": goal, "error": last}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def format_table(rows: list[dict], markdown: bool) -> str:
     headers = [h for _, _, h in COLUMNS]
     body = []
@@ -165,11 +193,21 @@ def main() -> int:
     p.add_argument("--markdown", action="store_true")
     p.add_argument("--profiles", metavar="DIR",
                    help="write each model's stats.json, Perfetto trace.json and estimate.json to DIR")
+    p.add_argument("--targets", action="store_true",
+                   help="measure the pipeline and batching targets (benchmarks/targets.py) instead")
     p.add_argument("--one", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.auto_cast, args.profiles)))
         return 0
+    if args.targets:
+        targets = targets_module()
+        rows = []
+        for name in targets.TARGETS:
+            rows.append(_target_child(name, args.timeout))
+            print(f"  {name}: done", file=sys.stderr)
+        print(targets.format_rows(rows, args.markdown))
+        return 0 if all("met" in r for r in rows) else 1
     casts = ("none", "matmult") if args.auto_cast == "both" else (args.auto_cast,)
     rows = []
     for model in args.models.split(","):

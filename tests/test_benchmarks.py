@@ -66,3 +66,22 @@ def test_compile_speed_times_kaena_from_file_to_file(tmp_path):
            "kaena_error": "", "tvm_error": "boom"}
     text = speed.table([row], markdown=True)
     assert text.startswith("| model | Kaena s | TVM s |") and "lenet: tvm: boom" in text
+
+
+def test_targets_measure_pipeline_batching_and_instance_rows():
+    """The pieces of ``run.py --targets`` on small models (the real rows take minutes)."""
+    from kaena.target import INF1
+    from kaena.testing import modelzoo
+
+    targets = _runner().targets_module()
+    pipe = targets.pipeline_figures(modelzoo.lenet(), 2)
+    assert pipe["interval_cycles"] >= pipe["roofline_cycles"] > 0  # nothing beats the roofline
+    assert len(pipe["stage_busy_cycles"]) == 2 and pipe["stage_spread"] >= 0
+    batching = targets.batching_figures(lambda b: modelzoo.resnet50(batch=b, image=32), [1, 2], INF1.clock_hz)
+    assert len(batching["per_core_per_s"]) == 2 and isinstance(batching["monotone"], bool)
+    xlarge = targets.instance_figures(modelzoo.lenet(), "inf1.xlarge")
+    assert xlarge["copies"] == 4 and xlarge["throughput_per_s"] > 0
+    rows = [{"what": "LeNet", "goal": "x", "measured": "y", "met": True},
+            {"what": "MLP", "goal": "x", "error": "boom"}]
+    table = targets.format_rows(rows, markdown=True)
+    assert "| LeNet | y | x | yes |" in table and "| MLP | boom | x | - |" in table
