@@ -241,6 +241,9 @@ class _DenseConv:
                            f"{d.PSUM_BUFFERS_ATTR}): run ktensor-plan-conv-bands after changing the IR")
         self.rows_mt = min(tl.rows_mt, self.rb)
         self.taps = g.KH * g.KW
+        # a resident result sent to other cores: each band stored once drained (one group: all of it)
+        self.sends = fl.take_sends(fl.plan.materialized(op)) if self.o_res and slot is None and Og == out.shape[1] \
+            else []
         self._alloc_tiles(nps)
 
     def _alloc_tiles(self, nps: int) -> None:
@@ -476,6 +479,11 @@ class _DenseConv:
                             b.act(self.func, dst, dst_ap, acc, acc_ap, self.b_t, b_ap)
                     else:
                         b.act(self.func, dst, dst_ap, ps, ps_ap, self.b_t, b_ap)
+            for sent in self.sends:  # this band of the out tile, done: sent while the next computes
+                O = out.shape[1]
+                dst = (n.scaled(O) + o0 + j0).scaled(g.OH * g.OW) + r0.scaled(g.OW)
+                b.dma(sent.var, ap(0, ow_, dst, [[nr * g.OW, 1]], g.OH * g.OW),
+                      out.tile, ap(part, ow_, out.base(cto, n) + r0.scaled(out.Wp), [[nr, out.Wp], [g.OW, 1]]))
             if self.slot is not None:
                 write_slot(b, self.slot, out.var, o_t, ow_, o0 + j0 + self.obase, n, r0, nr, g.OW,
                            self.fl.target.partitions, self.rows_ts[slot % len(self.rows_ts)] if self.slot.rows else None)

@@ -38,6 +38,8 @@ class FunctionLowering:
         self.b = Builder()
         self.views: dict[SSAValue, View] = {}
         self.direct: dict[SSAValue, DramView] = {}  # values written straight into an output
+        # resident results and the outputs they are written to once made (a pipeline stage's sends)
+        self.sent: dict[SSAValue, list[DramView]] = {}
         self.weights: dict[str, SSAValue] = {}  # weight name -> its file variable
         self.identity: dict[str, SSAValue] = {}  # dtype -> identity tile (diagonal stationaries)
         self.bias_tables = BiasTables(self)
@@ -49,6 +51,12 @@ class FunctionLowering:
 
     def view(self, v: SSAValue) -> View:
         return self.views[v]
+
+    def take_sends(self, value: SSAValue) -> list[DramView]:
+        """The outputs resident result ``value`` is written to, for its producer to store as
+        it makes them (band by band, the sends overlapping its compute); taken, they are not
+        stored again once it is made."""
+        return self.sent.pop(value, [])
 
     def error(self, why: str) -> CompileError:
         assert self.current is not None
@@ -152,7 +160,7 @@ class FunctionLowering:
             if tile is not None:
                 into_sbuf(self.b, self.views[arg], tile, 0)
                 self.views[arg] = tile
-        sent: dict[SSAValue, list[DramView]] = {}  # resident results: written out once made
+        sent = self.sent  # resident results: written out once made
         for i, value in enumerate(ret.arguments):
             if plan.resident_pads(value) is not None and isinstance(value.owner, Operation):
                 sent.setdefault(value, []).append(outputs[i])
