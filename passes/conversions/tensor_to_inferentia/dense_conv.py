@@ -232,7 +232,8 @@ class _DenseConv:
                                       str(self.x_type), fl.error, x.itemsize if self.staged else 0,
                                       self.staged and d.has_flag(op, d.SHARED_ROWS_ATTR),
                                       d.get_int(op, d.WEIGHT_BLOCK_ATTR),
-                                      self.layout.pc if self.layout is not None else None, skip is not None)
+                                      self.layout.pc if self.layout is not None else None, skip is not None,
+                                      d.get_int(op, d.BAND_BUDGET_ATTR))
         self.rb = d.get_int(op, d.BAND_ROWS_ATTR)
         self.nxb = d.get_int(op, d.BAND_BUFFERS_ATTR)
         nps = d.get_int(op, d.PSUM_BUFFERS_ATTR)

@@ -9,7 +9,6 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-
 from xdsl.ir import SSAValue
 
 from kaena.dialects import ktensor as kt
@@ -104,12 +103,15 @@ class PeConvTiling:
     def stage_elems(self, rb: int) -> int:
         return (rb + self.qmax) * self.g.Wp if self.shared else self.band_elems(rb)
 
-    def fits(self, rb: int, nb: int = 1) -> bool:
+    def input_fits(self, rb: int, nb: int = 1) -> bool:
+        """Whether ``nb`` input bands of ``rb`` output rows fit the band share (a resident input: none)."""
         # a fused cast double-buffers its staging tiles and rounds into one band tile
         x_bytes = (nb * self.stage_isz * self.stage_elems(rb) + self.isz * self.band_elems(rb)
                    if self.stage_isz else nb * self.isz * self.band_elems(rb))
-        return ((self.x_res or x_bytes <= self.band_share)
-                and (self.o_res or nb * rb * self.g.OW * self.osz <= self.budget.out))
+        return self.x_res or x_bytes <= self.band_share
+
+    def fits(self, rb: int, nb: int = 1) -> bool:
+        return self.input_fits(rb, nb) and (self.o_res or nb * rb * self.g.OW * self.osz <= self.budget.out)
 
     def _pe_tile(self, rmt: int) -> int:
         cm = self.cm
@@ -261,8 +263,7 @@ def plan_bands(op: kt.Conv2dOp, plan: FunctionPlan) -> tuple[int, int, int]:
     error = functools.partial(plan.error, op)
     check_dtypes(op, error)
     tl = planned_tiling(op, plan, error)
-    if tl.band_budget is not None and not tl.x_res and not tl.fits(1, 1) and (tl.o_res or tl.g.OW * tl.osz
-                                                                             <= tl.budget.out):
+    if tl.band_budget is not None and not tl.input_fits(1):
         raise error(f"{d.BAND_BUDGET_ATTR} = {tl.band_budget} leaves no room for one output row's input band; "
                     f"remove it or raise it to the bytes per partition one row needs")
     slot = slot_of(plan, op)

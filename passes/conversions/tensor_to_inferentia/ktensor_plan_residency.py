@@ -9,6 +9,7 @@ from typing import ClassVar
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 
+from kaena.passes.transforms.ktensor.ktensor_partition_pipeline import nbytes as value_bytes
 from kaena.target.tiling import cdiv, headroom_limit
 
 from . import decisions as d
@@ -29,8 +30,8 @@ class KtensorPlanResidencyPass(PlanPass):
     to DRAM, unless the op can give up the bytes over from its own tiles for fewer
     modelled cycles than that value's round trip through DRAM (a conv reading DRAM takes
     lower bands, ``kaena.plan.band_budget``: at batch 8 ResNet-50's stem would have sent
-    the first half-batch's layer3 result to DRAM for 206 bytes). Records ``kaena.plan.resident`` (the stored padding) and, for a value
-    only a max pool rounding to a narrower type reads, ``kaena.plan.store_type`` on
+    the first half-batch's layer3 result to DRAM for 206 bytes). Records
+    ``kaena.plan.resident`` (the stored padding) and, for a value only a max pool rounding to a narrower type reads, ``kaena.plan.store_type`` on
     the op defining each resident value. In a NeuronCore Pipeline stage
     (``plan.pipelined``) the function's arguments (values earlier stages send) are
     candidates too, live from the function's start (loaded there, recorded in the
@@ -256,11 +257,4 @@ def _spill(plan: FunctionPlan, resident: set[SSAValue], users: dict[SSAValue, li
 
 def _round_trip(plan: FunctionPlan, values: Sequence[SSAValue], users: dict[SSAValue, list[Operation]]) -> int:
     """The DMA cycles ``values`` in DRAM would add: each written once and read by each reader."""
-    return sum(plan.cm.dma(_total_bytes(v)) * (1 + len(users[v])) for v in values)
-
-
-def _total_bytes(v: SSAValue) -> int:
-    n = itemsize(v.type.element_type)
-    for dim in v.type.get_shape():
-        n *= dim
-    return n
+    return sum(plan.cm.dma(value_bytes(v.type)) * (1 + len(users[v])) for v in values)
