@@ -55,11 +55,13 @@ _EXPORTED = {}
 
 
 def _exported(module, example):
-    """One torch.export per model for both precisions."""
-    if id(module) not in _EXPORTED:
-        _EXPORTED.clear()
-        _EXPORTED[id(module)] = torch.export.export(module, example)
-    return _EXPORTED[id(module)]
+    """One torch.export per model for both precisions (the module itself is kept with its
+    program: keyed by id() alone, a later model allocated at a freed one's address got the
+    freed one's program)."""
+    cached = _EXPORTED.get("last")
+    if cached is None or cached[0] is not module:
+        _EXPORTED["last"] = (module, torch.export.export(module, example))
+    return _EXPORTED["last"][1]
 
 
 def _errors(outputs: list[np.ndarray], reference: list[np.ndarray]):
